@@ -1,0 +1,5 @@
+"""``python -m ea_repo`` runs the ``ea`` command."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,580 @@
+"""The ``ea`` command: a thin Typer skin over the library API.
+
+Each command parses its arguments, calls one library function and renders the
+result. User mistakes (:class:`~ea_repo.errors.EaError`) become one message,
+a hint and exit code 2 (3 when the store is unreachable); ``--debug`` shows
+the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .errors import EaError, ValidationError
+from .metamodel import Metamodel, load_metamodel
+from .metamodel.validate import resolve_element_type
+from .output import Format, Result, Table, emit
+from .repository import ElementDetail, Repository
+
+app = typer.Typer(
+    name="ea",
+    help="ea-repo: the enterprise-architecture repository and impact-analysis engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+metamodel_app = typer.Typer(
+    help="Inspect, validate and compare metamodels.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(metamodel_app, name="metamodel")
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="EA_WORKSPACE",
+        help="Workspace folder (default: found from here).",
+    ),
+]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
+]
+
+
+def _pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
+    result = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                f"{option} {item!r} is not KEY=VALUE", hint=f"e.g. {option} owner=ops@example.org"
+            )
+        result[key.strip()] = value
+    return result
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """ea-repo: the enterprise-architecture repository and impact-analysis engine.
+
+    Start with `ea demo`, or `ea init` in a new folder.
+    """
+    if version:
+        typer.echo(f"ea-repo {__version__}")
+        raise typer.Exit()
+
+
+# -- workspace ----------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder of the new workspace.")] = Path("."),
+    metamodel: Annotated[
+        str | None, typer.Option(help="Your own metamodel file, relative to the workspace.")
+    ] = None,
+) -> None:
+    """Create a workspace (ea.yaml and .ea/) in DIRECTORY.
+
+    Example: ea init my-landscape
+    """
+    with Repository.init(directory, metamodel) as repo:
+        assert repo.workspace is not None
+        typer.echo(f"created workspace {repo.workspace.root}")
+        typer.echo("next: `ea add Application --name CRM`, or `ea demo` to see a sample landscape")
+
+
+@app.command()
+def add(
+    type_name: Annotated[
+        str, typer.Argument(metavar="TYPE", help="Element type, e.g. Application.")
+    ],
+    id: Annotated[
+        str | None, typer.Option("--id", help="Id (default: made from the name).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
+    set_: SetOpt = None,
+    update: Annotated[bool, typer.Option("--update", help="Change an existing element.")] = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Add an element, validated against the metamodel.
+
+    Example: ea add Server --id srv-db01 --name DB01 --set environment=production
+    """
+    with Repository.open(workspace) as repo:
+        element = repo.add(type_name, id=id, name=name, attrs=_pairs(set_, "--set"), update=update)
+    if fmt is Format.JSON:
+        emit(Result(data=_element_json(element)), fmt)
+    else:
+        typer.echo(
+            f"{'updated' if update else 'added'} {element.type} {element.id} ({element.name})"
+        )
+
+
+@app.command()
+def link(
+    src: Annotated[str, typer.Argument(help="Id of the source element.")],
+    relation: Annotated[
+        str, typer.Argument(metavar="REL", help="Relationship type, e.g. runs_on.")
+    ],
+    dst: Annotated[str, typer.Argument(help="Id of the target element.")],
+    set_: SetOpt = None,
+    id: Annotated[
+        str | None, typer.Option("--id", help="Relation id (default: SRC|REL|DST).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Link two elements by a relationship type the metamodel allows.
+
+    Example: ea link crm runs_on srv-app01
+    """
+    with Repository.open(workspace) as repo:
+        rel = repo.link(src, relation, dst, _pairs(set_, "--set"), id=id)
+    typer.echo(f"linked {rel.src} {rel.type} {rel.dst}")
+
+
+def _element_json(element: Any) -> dict[str, Any]:
+    return {
+        "id": element.id,
+        "type": element.type,
+        "name": element.name,
+        "status": element.status.value,
+        "attrs": dict(element.attrs),
+    }
+
+
+def _detail_result(detail: ElementDetail) -> Result:
+    e = detail.element
+    facts = Table(
+        f"{e.type} {e.id}",
+        ["field", "value"],
+        [["name", e.name], ["type", e.type], ["layer", detail.layer], ["status", e.status.value]]
+        + [[k, v] for k, v in sorted(e.attrs.items())],
+    )
+    provenance = Table(
+        "provenance",
+        ["source", "first seen", "last seen", "last run"],
+        [[a.source, a.first_seen, a.last_seen, a.last_run] for a in detail.provenance],
+    )
+    relations = Table(
+        "relations",
+        ["relation", "element", "name", "type", "attributes"],
+        [
+            [n.label, n.other.id, n.other.name, n.other.type, dict(n.relation.attrs)]
+            for n in detail.neighbors
+        ],
+    )
+    data = {
+        **_element_json(e),
+        "layer": detail.layer,
+        "provenance": [
+            {
+                "source": a.source,
+                "first_seen": a.first_seen,
+                "last_seen": a.last_seen,
+                "last_run": a.last_run,
+            }
+            for a in detail.provenance
+        ],
+        "relations": [
+            {
+                "relation": n.relation.type,
+                "id": n.relation.id,
+                "direction": n.direction.value,
+                "label": n.label,
+                "element": n.other.id,
+                "name": n.other.name,
+                "type": n.other.type,
+                "attrs": dict(n.relation.attrs),
+            }
+            for n in detail.neighbors
+        ],
+    }
+    return Result([facts, provenance, relations], data)
+
+
+@app.command()
+def show(
+    element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Show an element: attributes, provenance, relations by type and direction.
+
+    Example: ea show crm --format json
+    """
+    with Repository.open(workspace) as repo:
+        detail = repo.describe(element_id)
+    emit(_detail_result(detail), fmt, output)
+
+
+@app.command()
+def find(
+    text: Annotated[
+        str | None, typer.Argument(help="Text in the id, name or an attribute.")
+    ] = None,
+    type_name: Annotated[
+        str | None, typer.Option("--type", "-t", help="Element type (subtypes included).")
+    ] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", help="Attribute equality KEY=VALUE; repeatable.")
+    ] = None,
+    retired: Annotated[bool, typer.Option("--retired", help="Include retired elements.")] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many results.")] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Find elements by type, attribute values and text.
+
+    Example: ea find --type Server --where environment=production oracle
+    """
+    with Repository.open(workspace) as repo:
+        found = repo.find(
+            type_name=type_name,
+            attrs=_pairs(where, "--where"),
+            text=text,
+            include_retired=retired,
+            limit=limit,
+        )
+    table = Table(
+        f"{len(found)} element{'s' if len(found) != 1 else ''}",
+        ["id", "type", "name", "status"],
+        [[e.id, e.type, e.name, e.status.value] for e in found],
+    )
+    emit(Result([table], [_element_json(e) for e in found]), fmt, output)
+
+
+@app.command()
+def stats(
+    workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE, output: OutputOpt = None
+) -> None:
+    """Count elements and relations by layer and type, and show each source's last run.
+
+    Example: ea stats --format json
+    """
+    with Repository.open(workspace) as repo:
+        s = repo.stats()
+        layer_of = {n: t.layer for n, t in repo.metamodel.element_types.items()}
+    elements = Table(
+        "elements",
+        ["layer", "type", "count"],
+        sorted(
+            ([layer_of.get(t, "unknown"), t, n] for t, n in s.counts.elements.items()),
+            key=lambda r: (r[0], r[1]),
+        ),
+    )
+    relations = Table(
+        "relations", ["type", "count"], [[t, n] for t, n in sorted(s.counts.relations.items())]
+    )
+    totals = Table(
+        "totals",
+        ["what", "count"],
+        [
+            ["elements", sum(s.counts.elements.values())],
+            ["relations", sum(s.counts.relations.values())],
+            ["retired elements", s.retired_elements],
+            ["retired relations", s.retired_relations],
+        ],
+    )
+    sources = Table(
+        "sources", ["source", "last successful run"], sorted(map(list, s.sources.items()))
+    )
+    data = {
+        "elements": dict(s.counts.elements),
+        "relations": dict(s.counts.relations),
+        "layers": dict(s.layers),
+        "retired": {"elements": s.retired_elements, "relations": s.retired_relations},
+        "sources": dict(s.sources),
+    }
+    emit(Result([totals, elements, relations, sources], data), fmt, output)
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help="Folder of the demo workspace.")
+    ] = Path("demo-workspace"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing demo workspace.")
+    ] = False,
+) -> None:
+    """Build a demo workspace with a sample landscape and print what to try next.
+
+    Example: ea demo --workspace /tmp/ea-demo
+    """
+    from .demo import build_demo
+
+    summary = build_demo(workspace, force=force)
+    typer.echo(summary)
+
+
+# -- metamodel ------------------------------------------------------------------
+
+
+def _metamodel_for(workspace: Path | None, file: Path | None) -> Metamodel:
+    if file is not None:
+        return load_metamodel(file)
+    try:
+        from .config import load_workspace
+
+        return load_metamodel(load_workspace(workspace).metamodel_path())
+    except EaError:
+        if workspace is not None:
+            raise
+        return load_metamodel()
+
+
+@metamodel_app.command("show")
+def metamodel_show(
+    type_name: Annotated[
+        str | None, typer.Argument(metavar="TYPE", help="An element or relationship type.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A metamodel file instead of the workspace's.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """List the element and relationship types, or detail one type.
+
+    Example: ea metamodel show Application
+    """
+    mm = _metamodel_for(workspace, file)
+    emit(_metamodel_result(mm, type_name), fmt, output)
+
+
+def _attribute_rows(attributes: Any) -> list[list[Any]]:
+    return [
+        [a.name, a.type.value, a.required, a.default, a.unique, list(a.values), a.description]
+        for a in attributes.values()
+    ]
+
+
+_ATTRIBUTE_COLUMNS = ["attribute", "type", "required", "default", "unique", "values", "description"]
+
+
+def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
+    if type_name is None:
+        types = Table(
+            f"element types ({mm.name} {mm.version})",
+            ["type", "layer", "extends", "attributes", "description"],
+            [
+                [t.name, t.layer, t.extends, len(t.attributes), t.description]
+                for t in sorted(mm.element_types.values(), key=lambda t: (t.layer, t.name))
+            ],
+        )
+        rels = Table(
+            "relationship types",
+            ["type", "dependent", "redundant", "label", "description"],
+            [
+                [r.name, r.dependent.value, r.redundant, r.label, r.description]
+                for r in sorted(mm.relation_types.values(), key=lambda r: r.name)
+            ],
+        )
+        data = {
+            "name": mm.name,
+            "version": mm.version,
+            "element_types": {
+                t.name: {"layer": t.layer, "extends": t.extends} for t in mm.element_types.values()
+            },
+            "relationship_types": {
+                r.name: {
+                    "dependent": r.dependent.value,
+                    "redundant": r.redundant,
+                    "from": sorted(r.sources),
+                    "to": sorted(r.targets),
+                }
+                for r in mm.relation_types.values()
+            },
+        }
+        return Result([types, rels], data)
+    rt = mm.relation_type(type_name)
+    if rt is not None and mm.element_type(type_name) is None:
+        facts = Table(
+            f"relationship type {rt.name}",
+            ["field", "value"],
+            [
+                ["description", rt.description],
+                ["dependent", rt.dependent.value],
+                ["redundant", rt.redundant],
+                ["label", f"{rt.label} / {rt.reverse_label}"],
+                ["from", sorted(rt.sources)],
+                ["to", sorted(rt.targets)],
+            ],
+        )
+        attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(rt.attributes))
+        return Result(
+            [facts, attrs],
+            {
+                "name": rt.name,
+                "dependent": rt.dependent.value,
+                "redundant": rt.redundant,
+                "from": sorted(rt.sources),
+                "to": sorted(rt.targets),
+                "attributes": [
+                    dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
+                    for r in _attribute_rows(rt.attributes)
+                ],
+            },
+        )
+    et = resolve_element_type(mm, type_name)
+    facts = Table(
+        f"element type {et.name}",
+        ["field", "value"],
+        [
+            ["layer", et.layer],
+            ["extends", et.extends],
+            ["abstract", et.abstract],
+            ["description", et.description],
+        ],
+    )
+    attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(et.attributes))
+    outgoing = [
+        [r.label, r.name, sorted(r.targets)]
+        for r in mm.relation_types.values()
+        if et.name in r.sources
+    ]
+    incoming = [
+        [r.reverse_label, r.name, sorted(r.sources)]
+        for r in mm.relation_types.values()
+        if et.name in r.targets
+    ]
+    rels = Table(
+        "relationships",
+        ["direction", "reads", "type", "other end"],
+        [["out", *row] for row in sorted(outgoing)] + [["in", *row] for row in sorted(incoming)],
+    )
+    return Result(
+        [facts, attrs, rels],
+        {
+            "name": et.name,
+            "layer": et.layer,
+            "extends": et.extends,
+            "attributes": [
+                dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
+                for r in _attribute_rows(et.attributes)
+            ],
+            "outgoing": [r[1] for r in sorted(outgoing)],
+            "incoming": [r[1] for r in sorted(incoming)],
+        },
+    )
+
+
+@metamodel_app.command("validate")
+def metamodel_validate(
+    file: Annotated[Path, typer.Argument(help="The metamodel YAML file to check.")],
+) -> None:
+    """Check a metamodel file; every problem is printed as file:line: problem — hint.
+
+    Example: ea metamodel validate my-metamodel.yaml
+    """
+    mm = load_metamodel(file)
+    typer.echo(
+        f"{file}: valid — {len(mm.element_types)} element types, {len(mm.relation_types)} relationship types"
+    )
+
+
+@metamodel_app.command("diff")
+def metamodel_diff(
+    old: Annotated[Path, typer.Argument(help="The current metamodel (or `builtin`).")],
+    new: Annotated[Path, typer.Argument(help="The proposed metamodel.")],
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """What changing from OLD to NEW changes, and which data of the repository it would break.
+
+    Example: ea metamodel diff builtin my-metamodel.yaml
+    """
+    old_mm, new_mm = load_metamodel(old), load_metamodel(new)
+    with Repository.open(workspace) as repo:
+        diff = repo.metamodel_diff(old_mm, new_mm)
+    result = Result(
+        [
+            Table("changes", ["change", "detail"], [list(c) for c in diff.structural]),
+            Table(
+                "data that would become invalid",
+                ["kind", "id", "problem"],
+                [list(b) for b in diff.breaks],
+            ),
+        ],
+        {
+            "changes": [{"change": c, "detail": d} for c, d in diff.structural],
+            "breaks": [{"kind": k, "id": i, "problem": p} for k, i, p in diff.breaks],
+        },
+    )
+    result.notes.append(
+        f"{len(diff.breaks)} item{'s' if len(diff.breaks) != 1 else ''} of the repository would be rejected by {new}"
+    )
+    emit(result, fmt, output)
+
+
+# -- entry points -----------------------------------------------------------------
+
+
+def _print_error(exc: EaError) -> None:
+    lines = [f"error: {exc.message}"]
+    lines.extend(f"  {p}" for p in exc.problems if str(p) != exc.message)
+    if exc.hint:
+        lines.append(f"hint: {exc.hint}")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ea`` command with ``argv``; returns the exit code instead of exiting."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("EA_DEBUG"))
+    try:
+        # Standalone mode lets Typer report usage errors itself (exit 2); it ends in SystemExit.
+        app(args=args, prog_name="ea")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    except EaError as exc:
+        _print_error(exc)
+        if debug:
+            traceback.print_exc()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"internal error: {type(exc).__name__} — this is a bug in ea-repo; "
+                "rerun with --debug for the traceback and report it",
+                file=sys.stderr,
+            )
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

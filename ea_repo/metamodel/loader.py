@@ -1,0 +1,473 @@
+"""Load a metamodel YAML file, reporting every mistake as ``file:line: problem — hint``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import MetamodelError, Problem
+from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from .schema import (
+    IDENTIFIER,
+    LAYERS,
+    RESERVED_ATTRIBUTES,
+    AttributeSpec,
+    AttrType,
+    Dependent,
+    ElementType,
+    Lifecycle,
+    Metamodel,
+    RelationType,
+)
+
+BUILTIN = "builtin"
+
+_TOP_KEYS = {
+    "name",
+    "version",
+    "description",
+    "common_attributes",
+    "element_types",
+    "relationship_types",
+    "lifecycle",
+}
+_ELEMENT_KEYS = {"layer", "description", "attributes", "extends", "abstract"}
+_RELATION_KEYS = {
+    "from",
+    "to",
+    "dependent",
+    "redundant",
+    "description",
+    "label",
+    "reverse_label",
+    "attributes",
+}
+_ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+class _Collector:
+    """Accumulates problems so that one load reports all of them at once."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
+        self.problems.append(Problem(message, self.filename, line, hint))
+
+    def unknown_keys(self, mapping: LineDict, allowed: set[str], what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.add(
+                    f"unknown key {key!r} in {what}",
+                    mapping.line_of(key),
+                    suggest(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}",
+                )
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    if isinstance(node, LineDict):
+        return node.line_of(key) if key is not None else node.line
+    return None
+
+
+def _parse_attribute(
+    name: str, raw: Any, where: LineDict, col: _Collector, owner: str
+) -> AttributeSpec | None:
+    line = where.line_of(name)
+    if not IDENTIFIER.match(name):
+        col.add(
+            f"attribute name {name!r} of {owner} is not a valid identifier",
+            line,
+            "use letters, digits and underscores, starting with a letter",
+        )
+        return None
+    if name in RESERVED_ATTRIBUTES:
+        col.add(f"attribute name {name!r} of {owner} is reserved", line, "choose another name")
+        return None
+    spec: dict[str, Any]
+    if isinstance(raw, str):
+        spec = {"type": raw}
+    elif isinstance(raw, LineDict):
+        col.unknown_keys(raw, _ATTRIBUTE_KEYS, f"attribute {name!r} of {owner}")
+        spec = dict(raw)
+        line = raw.line_of("type") or line
+    else:
+        col.add(
+            f"attribute {name!r} of {owner} must be a type name or a mapping",
+            line,
+            "e.g. `criticality: {type: enum, values: [low, high]}`",
+        )
+        return None
+    type_text = str(spec.get("type", "string")).strip()
+    values: tuple[str, ...] = ()
+    if type_text.startswith("enum(") and type_text.endswith(")"):
+        values = tuple(v.strip() for v in type_text[5:-1].split(",") if v.strip())
+        type_text = "enum"
+    try:
+        attr_type = AttrType(type_text)
+    except ValueError:
+        col.add(
+            f"unknown attribute type {type_text!r} for {owner}.{name}",
+            line,
+            suggest(type_text, [t.value for t in AttrType])
+            or f"use one of: {', '.join(t.value for t in AttrType)}",
+        )
+        return None
+    if "values" in spec:
+        raw_values = spec["values"]
+        if not isinstance(raw_values, list) or not raw_values:
+            col.add(f"values of {owner}.{name} must be a non-empty list", line)
+            return None
+        values = tuple(str(v) for v in raw_values)
+    if attr_type is AttrType.ENUM and not values:
+        col.add(f"enum attribute {owner}.{name} has no values", line, "add `values: [a, b]`")
+        return None
+    if values and attr_type is not AttrType.ENUM:
+        col.add(f"{owner}.{name} has values but is not an enum", line, "set `type: enum`")
+        return None
+    if len(set(values)) != len(values):
+        col.add(f"enum {owner}.{name} lists a value twice", line)
+    flags = {}
+    for flag in ("required", "unique"):
+        flags[flag] = spec.get(flag, False)
+        if not isinstance(flags[flag], bool):
+            col.add(f"{flag} of {owner}.{name} must be true or false", line)
+            return None
+    attribute = AttributeSpec(
+        name=name,
+        type=attr_type,
+        required=flags["required"],
+        unique=flags["unique"],
+        values=values,
+        description=str(spec.get("description", "") or ""),
+    )
+    if spec.get("default") is not None:
+        try:
+            default = attribute.coerce(spec["default"])
+        except ValueError as exc:
+            col.add(f"default of {owner}.{name} is invalid: {exc}", line)
+            return None
+        attribute = AttributeSpec(**{**attribute.__dict__, "default": default})
+    return attribute
+
+
+def _parse_attributes(
+    raw: Any, col: _Collector, owner: str, line: int | None
+) -> dict[str, AttributeSpec]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, LineDict):
+        col.add(f"attributes of {owner} must be a mapping", line, "name: type, one per line")
+        return {}
+    result = {}
+    for name, spec in raw.items():
+        parsed = _parse_attribute(name, spec, raw, col, owner)
+        if parsed is not None:
+            result[name] = parsed
+    return result
+
+
+def _type_list(
+    raw: Any, known: dict[str, Any], col: _Collector, what: str, line: int | None
+) -> list[str]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        col.add(f'{what} must be an element type, a list of them, or "*"', line)
+        return []
+    names = []
+    for item in items:
+        item = str(item)
+        if item == "*":
+            names.extend(known)
+        elif item not in known:
+            col.add(
+                f"{what} names unknown element type {item!r}",
+                line,
+                suggest(item, known) or "declare it under element_types",
+            )
+        else:
+            names.append(item)
+    return names
+
+
+def parse_metamodel(data: Any, filename: str) -> Metamodel:
+    """Build a :class:`Metamodel` from parsed YAML, raising one error listing every problem."""
+    col = _Collector(filename)
+    if not isinstance(data, LineDict):
+        col.add("a metamodel must be a YAML mapping", 1, "start with `name:` and `element_types:`")
+        raise _failure(col)
+    col.unknown_keys(data, _TOP_KEYS, "the metamodel")
+
+    common = _parse_attributes(
+        data.get("common_attributes"), col, "common_attributes", _line(data, "common_attributes")
+    )
+
+    raw_types = data.get("element_types")
+    if not isinstance(raw_types, LineDict) or not raw_types:
+        col.add("element_types must be a non-empty mapping", _line(data, "element_types") or 1)
+        raw_types = LineDict()
+
+    # First pass: names, layers, own attributes.
+    parsed: dict[str, dict[str, Any]] = {}
+    for tname, traw in raw_types.items():
+        line = raw_types.line_of(tname)
+        if not IDENTIFIER.match(tname):
+            col.add(
+                f"element type name {tname!r} is not a valid identifier",
+                line,
+                "use letters, digits and underscores, starting with a letter (e.g. DataObject)",
+            )
+            continue
+        if not isinstance(traw, LineDict):
+            col.add(f"element type {tname!r} must be a mapping", line, "give at least `layer:`")
+            continue
+        col.unknown_keys(traw, _ELEMENT_KEYS, f"element type {tname!r}")
+        layer = traw.get("layer")
+        if layer is not None and layer not in LAYERS:
+            col.add(
+                f"unknown layer {layer!r} for element type {tname!r}",
+                traw.line_of("layer"),
+                suggest(str(layer), LAYERS) or f"use one of: {', '.join(LAYERS)}",
+            )
+        parsed[tname] = {
+            "layer": layer,
+            "extends": traw.get("extends"),
+            "abstract": bool(traw.get("abstract", False)),
+            "description": str(traw.get("description", "") or ""),
+            "attributes": _parse_attributes(
+                traw.get("attributes"), col, tname, traw.line_of("attributes")
+            ),
+            "line": line,
+            "raw": traw,
+        }
+    lower_seen: dict[str, str] = {}
+    for tname, info in parsed.items():
+        if tname.lower() in lower_seen:
+            col.add(
+                f"element type {tname!r} differs from {lower_seen[tname.lower()]!r} only by case",
+                info["line"],
+                "types are matched case-insensitively on the command line; rename one",
+            )
+        lower_seen[tname.lower()] = tname
+
+    # Second pass: inheritance.
+    element_types: dict[str, ElementType] = {}
+
+    def resolve(tname: str, chain: tuple[str, ...]) -> ElementType | None:
+        if tname in element_types:
+            return element_types[tname]
+        info = parsed[tname]
+        parent_name = info["extends"]
+        inherited: dict[str, AttributeSpec] = dict(common)
+        layer = info["layer"]
+        if parent_name is not None:
+            if parent_name in chain:
+                col.add(
+                    f"element type {tname!r} extends itself through {' → '.join(chain)}",
+                    info["line"],
+                )
+                return None
+            if parent_name not in parsed:
+                col.add(
+                    f"element type {tname!r} extends unknown type {parent_name!r}",
+                    info["raw"].line_of("extends"),
+                    suggest(str(parent_name), parsed) or "declare the parent type",
+                )
+                return None
+            parent = resolve(parent_name, (*chain, tname))
+            if parent is None:
+                return None
+            inherited.update(parent.attributes)
+            layer = layer or parent.layer
+        if layer is None:
+            col.add(
+                f"element type {tname!r} has no layer",
+                info["line"],
+                f"add `layer:` ({', '.join(LAYERS)})",
+            )
+            return None
+        for aname in info["attributes"]:
+            if aname in inherited and parent_name is not None and aname not in common:
+                col.add(
+                    f"attribute {aname!r} of {tname!r} is already inherited from {parent_name!r}",
+                    info["raw"]["attributes"].line_of(aname),
+                    "remove it from the subtype",
+                )
+        inherited.update(info["attributes"])
+        et = ElementType(
+            name=tname,
+            layer=layer,
+            description=info["description"],
+            attributes=inherited,
+            extends=parent_name,
+            abstract=info["abstract"],
+        )
+        element_types[tname] = et
+        return et
+
+    for tname in parsed:
+        resolve(tname, ())
+
+    def with_subtypes(names: list[str]) -> frozenset[str]:
+        return frozenset(t for t in element_types if any(_is_a(element_types, t, n) for n in names))
+
+    # Relationship types.
+    raw_rels = data.get("relationship_types")
+    relation_types: dict[str, RelationType] = {}
+    if raw_rels is None:
+        raw_rels = LineDict()
+    if not isinstance(raw_rels, LineDict):
+        col.add("relationship_types must be a mapping", _line(data, "relationship_types"))
+        raw_rels = LineDict()
+    for rname, rraw in raw_rels.items():
+        line = raw_rels.line_of(rname)
+        if not IDENTIFIER.match(rname):
+            col.add(
+                f"relationship type name {rname!r} is not a valid identifier",
+                line,
+                "use letters, digits and underscores, starting with a letter (e.g. runs_on)",
+            )
+            continue
+        if rname in parsed:
+            col.add(
+                f"{rname!r} is both an element type and a relationship type", line, "rename one"
+            )
+        if not isinstance(rraw, LineDict):
+            col.add(
+                f"relationship type {rname!r} must be a mapping",
+                line,
+                "give `from:`, `to:` and `dependent:`",
+            )
+            continue
+        col.unknown_keys(rraw, _RELATION_KEYS, f"relationship type {rname!r}")
+        missing = [k for k in ("from", "to", "dependent") if k not in rraw]
+        if missing:
+            col.add(f"relationship type {rname!r} lacks {', '.join(missing)}", line)
+            continue
+        sources = _type_list(
+            rraw["from"], parsed, col, f"`from` of {rname!r}", rraw.line_of("from")
+        )
+        targets = _type_list(rraw["to"], parsed, col, f"`to` of {rname!r}", rraw.line_of("to"))
+        try:
+            dependent = Dependent(str(rraw["dependent"]))
+        except ValueError:
+            col.add(
+                f"dependent of {rname!r} is {rraw['dependent']!r}",
+                rraw.line_of("dependent"),
+                "use source, target, both or none: the end that depends on the other",
+            )
+            continue
+        redundant = rraw.get("redundant", False)
+        if not isinstance(redundant, bool):
+            col.add(f"redundant of {rname!r} must be true or false", rraw.line_of("redundant"))
+            redundant = False
+        if redundant and dependent not in (Dependent.SOURCE, Dependent.TARGET):
+            col.add(
+                f"{rname!r} is redundant but its dependent is {dependent.value}",
+                rraw.line_of("redundant"),
+                "redundancy needs one dependent end: source or target",
+            )
+        relation_types[rname] = RelationType(
+            name=rname,
+            sources=with_subtypes(sources),
+            targets=with_subtypes(targets),
+            dependent=dependent,
+            redundant=redundant,
+            description=str(rraw.get("description", "") or ""),
+            label=str(rraw.get("label", "") or rname.replace("_", " ")),
+            reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),
+            attributes=_parse_attributes(
+                rraw.get("attributes"), col, rname, rraw.line_of("attributes")
+            ),
+        )
+
+    # Lifecycle.
+    lifecycle = Lifecycle()
+    raw_life = data.get("lifecycle")
+    if raw_life is not None:
+        if not isinstance(raw_life, LineDict):
+            col.add("lifecycle must be a mapping", _line(data, "lifecycle"))
+        else:
+            col.unknown_keys(raw_life, {"end_of_support", "end_of_life"}, "lifecycle")
+            known_dates = {
+                a.name
+                for et in element_types.values()
+                for a in et.attributes.values()
+                if a.type is AttrType.DATE
+            }
+            fields: dict[str, tuple[str, ...]] = {}
+            for key in ("end_of_support", "end_of_life"):
+                raw_names = raw_life.get(key, [])
+                names = [raw_names] if isinstance(raw_names, str) else list(raw_names or [])
+                for n in names:
+                    if n not in known_dates:
+                        col.add(
+                            f"lifecycle.{key} names {n!r}, which is no date attribute of any element type",
+                            raw_life.line_of(key),
+                            suggest(str(n), known_dates) or "declare it with `type: date`",
+                        )
+                fields[key] = tuple(str(n) for n in names)
+            lifecycle = Lifecycle(**fields)
+
+    if col.problems:
+        raise _failure(col)
+    return Metamodel(
+        name=str(data.get("name", Path(filename).stem)),
+        version=str(data.get("version", "1")),
+        element_types=element_types,
+        relation_types=relation_types,
+        lifecycle=lifecycle,
+        source=filename,
+    )
+
+
+def _is_a(types: dict[str, ElementType], name: str, ancestor: str) -> bool:
+    current: str | None = name
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = types[current].extends if current in types else None
+    return False
+
+
+def _failure(col: _Collector) -> MetamodelError:
+    count = len(col.problems)
+    return MetamodelError(
+        f"{col.filename}: {count} problem{'s' if count != 1 else ''} in the metamodel",
+        problems=col.problems,
+    )
+
+
+def load_metamodel(path: str | Path | None = None) -> Metamodel:
+    """Load a metamodel file, or the built-in one when ``path`` is None or ``"builtin"``.
+
+    Raises :class:`~ea_repo.errors.MetamodelError` listing every problem found,
+    each as ``file:line: problem — hint``.
+
+    >>> mm = load_metamodel()
+    >>> mm.element_types["Application"].layer
+    'application'
+    """
+    if path is None or str(path) == BUILTIN:
+        text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+        filename = "<builtin default.yaml>"
+        try:
+            data = parse_yaml(text, filename)
+        except YamlProblem as exc:  # pragma: no cover - the built-in file is tested
+            raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
+        return parse_metamodel(data, filename)
+    try:
+        data = load_yaml(Path(path))
+    except YamlProblem as exc:
+        raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
+    return parse_metamodel(data, str(path))

@@ -1,0 +1,180 @@
+"""The data every layer exchanges: elements, relations, records, runs.
+
+These are plain frozen dataclasses; the metamodel says which types and
+attributes are valid, the store persists them, the analyses read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, NewType
+
+ElementId = NewType("ElementId", str)
+RelationId = NewType("RelationId", str)
+
+
+class Status(StrEnum):
+    """Whether an item takes part in analyses.
+
+    ``retired`` items are kept (with their history) but hidden from analyses;
+    a sync retires what its source no longer asserts, and revives it when it
+    comes back.
+    """
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class Direction(StrEnum):
+    """Which way a relation is followed from a given element."""
+
+    OUT = "out"  # from the relation's source to its target
+    IN = "in"  # from the relation's target to its source
+
+
+@dataclass(frozen=True)
+class Element:
+    """A component of the information system: an application, a server, a process..."""
+
+    id: ElementId
+    type: str
+    name: str
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    status: Status = Status.ACTIVE
+
+
+def relation_id(src: str, type_: str, dst: str) -> RelationId:
+    """The id of a relation when its source gives it none: one per (src, type, dst)."""
+    return RelationId(f"{src}|{type_}|{dst}")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A typed, directed link between two elements.
+
+    Most relations are identified by their ends and type; a source may give
+    its own id when two elements can be linked several times by the same
+    type (two interfaces between the same applications).
+    """
+
+    src: ElementId
+    type: str
+    dst: ElementId
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    status: Status = Status.ACTIVE
+    id: RelationId = RelationId("")
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", relation_id(self.src, self.type, self.dst))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One way to expand from an element: a relation type and the direction to follow it."""
+
+    relation_type: str
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One expansion result: from ``origin`` along ``relation`` to ``target``."""
+
+    origin: ElementId
+    relation: Relation
+    target: ElementId
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Lens:
+    """How a reader sees the graph.
+
+    Every read of the store goes through a lens rather than hard-coding
+    "active items only", so that later a date (the landscape *as at*) and a
+    scenario overlay can be added here without touching the analyses.
+    """
+
+    statuses: frozenset[Status] = frozenset({Status.ACTIVE})
+
+    @classmethod
+    def everything(cls) -> Lens:
+        """A lens that shows retired items too."""
+        return cls(statuses=frozenset(Status))
+
+
+CURRENT = Lens()
+"""The lens of analyses today: active items only."""
+
+EVERYTHING = Lens.everything()
+"""The lens of inspection commands (``ea show``): retired items too."""
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string to the second, as stored everywhere."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, for error messages: a file and a row or line."""
+
+    file: str
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an importer yields: one element or relation as a source asserts it."""
+
+    kind: str  # "element" or "relation"
+    type: str
+    key: str
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    src: str | None = None
+    dst: str | None = None
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One application of one source to the repository."""
+
+    id: int
+    source: str
+    started_at: str
+    finished_at: str | None
+    status: str  # running | succeeded | failed
+    stats: Mapping[str, Any] = field(default_factory=dict)
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """Provenance: ``source`` asserted the item, first and last in the given runs."""
+
+    kind: str  # "element" or "relation"
+    item_id: str
+    source: str
+    first_run: int
+    last_run: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change log."""
+
+    run_id: int
+    kind: str
+    item_id: str
+    op: str  # added | changed | retired | revived | deleted
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    at: str

@@ -1,0 +1,120 @@
+"""Render command results as a table for people, or JSON, CSV or Markdown for tools.
+
+A command builds a :class:`Result`: one or more titled tables plus the
+structured data that ``--format json`` prints. Rendering knows nothing of
+what the tables mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+
+class Format(StrEnum):
+    """Output formats of data commands."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MD = "md"
+
+
+@dataclass
+class Table:
+    """A titled table: column names and rows of plain values."""
+
+    title: str
+    columns: Sequence[str]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """What a command prints: tables for people, ``data`` for ``--format json``."""
+
+    tables: list[Table] = field(default_factory=list)
+    data: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def render(result: Result, fmt: Format, width: int | None = None) -> str:
+    """The text of ``result`` in format ``fmt``."""
+    if fmt is Format.JSON:
+        return json.dumps(result.data, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt is Format.CSV:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for i, table in enumerate(result.tables):
+            if i:
+                buffer.write("\n")
+            if len(result.tables) > 1:
+                writer.writerow([f"# {table.title}"])
+            writer.writerow(table.columns)
+            writer.writerows([_cell(v) for v in row] for row in table.rows)
+        return buffer.getvalue()
+    if fmt is Format.MD:
+        parts = []
+        for table in result.tables:
+            lines = [f"### {table.title}", ""] if table.title else []
+            lines.append("| " + " | ".join(table.columns) + " |")
+            lines.append("|" + "|".join("---" for _ in table.columns) + "|")
+            for row in table.rows:
+                lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
+            parts.append("\n".join(lines))
+        parts.extend(f"_{note}_" for note in result.notes)
+        return "\n\n".join(parts) + "\n"
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width or 120, force_terminal=False, no_color=True, highlight=False
+    )
+    for table in result.tables:
+        rich_table = RichTable(title=table.title or None, title_justify="left", show_edge=False)
+        for column in table.columns:
+            rich_table.add_column(column, overflow="fold")
+        for row in table.rows:
+            rich_table.add_row(*(_cell(v) for v in row))
+        if not table.rows:
+            console.print(f"{table.title}: none" if table.title else "none")
+        else:
+            console.print(rich_table)
+        console.print()
+    for note in result.notes:
+        console.print(note)
+    return buffer.getvalue()
+
+
+def emit(result: Result, fmt: Format, output: Path | None = None) -> None:
+    """Print ``result``, or write it to ``output`` (and say so on stderr)."""
+    if output is not None:
+        text = render(result, fmt, width=200)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+        return
+    width = None
+    if fmt is Format.TABLE and sys.stdout.isatty():
+        width = Console().width
+    sys.stdout.write(render(result, fmt, width=width))

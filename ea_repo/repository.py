@@ -1,0 +1,492 @@
+"""The library API: one repository = a metamodel + a graph store.
+
+Everything the CLI does goes through :class:`Repository`, so every command is
+also usable from Python::
+
+    from ea_repo import Repository
+    with Repository.open("my-workspace") as repo:
+        repo.add("Application", id="crm", name="CRM")
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .config import Workspace, init_workspace, load_workspace
+from .errors import ConflictError, NotFoundError, ValidationError, WorkspaceError
+from .metamodel import Metamodel, load_metamodel
+from .metamodel.loader import suggest
+from .metamodel.validate import (
+    check_element,
+    check_relation,
+    raise_if,
+    resolve_element_type,
+    resolve_relation_type,
+)
+from .model import (
+    CURRENT,
+    EVERYTHING,
+    Assertion,
+    Change,
+    Direction,
+    Element,
+    ElementId,
+    Relation,
+    RelationId,
+    Status,
+    utc_now,
+)
+from .store import Counts, GraphStore, SQLiteStore
+
+MANUAL_SOURCE = "manual"
+"""The source name of what users add by hand (``ea add``, ``ea link``)."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` stripped if it is usable as an id, else raise ValidationError."""
+    text = value.strip()
+    if not text:
+        raise ValidationError(f"the {what} is empty", hint="give a non-empty id")
+    if _CONTROL.search(text):
+        raise ValidationError(f"the {what} {text!r} contains control characters")
+    if len(text) > 256:
+        raise ValidationError(f"the {what} is {len(text)} characters long; 256 at most")
+    return text
+
+
+def slugify(name: str) -> str:
+    """An id made from a display name: ``"Order Management"`` → ``order-management``."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """A relation seen from one element: its label from that side, and the element at the other end."""
+
+    relation: Relation
+    direction: Direction
+    label: str
+    other: Element
+
+
+@dataclass(frozen=True)
+class ElementDetail:
+    """Everything ``ea show`` tells about an element."""
+
+    element: Element
+    layer: str
+    provenance: list[Assertion]
+    neighbors: list[Neighbor]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Size of the repository, by layer and type."""
+
+    counts: Counts
+    retired_elements: int
+    retired_relations: int
+    layers: Mapping[str, int]
+    sources: Mapping[str, str] = field(default_factory=dict)  # source -> last run finished
+
+
+@dataclass(frozen=True)
+class MetamodelDiff:
+    """What moving the repository from one metamodel to another changes and breaks."""
+
+    structural: list[tuple[str, str]]  # (change, detail)
+    breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
+
+
+class Repository:
+    """A metamodel and a graph store, with the operations users perform on them."""
+
+    def __init__(
+        self, store: GraphStore, metamodel: Metamodel, workspace: Workspace | None = None
+    ) -> None:
+        self.store = store
+        self.metamodel = metamodel
+        self.workspace = workspace
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, workspace: str | Path | None = None) -> Repository:
+        """Open the workspace at ``workspace`` (default: found from the cwd or $EA_WORKSPACE)."""
+        ws = load_workspace(workspace)
+        return cls(open_store(ws), load_metamodel(ws.metamodel_path()), ws)
+
+    @classmethod
+    def init(cls, path: str | Path, metamodel: str | None = None) -> Repository:
+        """Create a workspace at ``path`` and open it."""
+        if metamodel and metamodel != "builtin":
+            load_metamodel(Path(path) / metamodel)  # refuse a broken metamodel before writing
+        root = init_workspace(path, metamodel)
+        return cls.open(root)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writing by hand -------------------------------------------------------
+
+    def add(
+        self,
+        type_name: str,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        update: bool = False,
+        source: str = MANUAL_SOURCE,
+    ) -> Element:
+        """Add an element (or, with ``update``, change an existing one's name and attributes).
+
+        The element is validated against the metamodel; provenance records
+        ``source`` and the change log records the addition or change.
+        Raises ValidationError, ConflictError (id or unique attribute taken).
+        """
+        et = resolve_element_type(self.metamodel, type_name)
+        if id is None:
+            if not name:
+                raise ValidationError("give an --id or a --name to make the id from")
+            id = slugify(name)
+            if not id:
+                raise ValidationError(f"cannot make an id from the name {name!r}", hint="pass --id")
+        element_id = ElementId(check_id(id))
+        existing = self.store.get_elements([element_id], EVERYTHING).get(element_id)
+        merged: dict[str, Any] = {}
+        if existing is not None:
+            if not update:
+                raise ConflictError(
+                    f"{element_id!r} already exists ({existing.type} {existing.name!r})",
+                    hint="pass --update to change it, or choose another --id",
+                )
+            if existing.type != et.name:
+                raise ConflictError(
+                    f"{element_id!r} is a {existing.type}, not a {et.name}",
+                    hint="an element's type cannot be changed by `add --update`",
+                )
+            merged.update(existing.attrs)
+        elif update:
+            raise NotFoundError(
+                f"no element {element_id!r} to update", hint="drop --update to add it"
+            )
+        merged.update(attrs or {})
+        _, normalised, problems = check_element(self.metamodel, et.name, merged)
+        raise_if(problems, f"{et.name} {element_id!r}")
+        self._check_unique(et.name, element_id, normalised)
+        display = name or (existing.name if existing else element_id)
+        element = Element(element_id, et.name, display, normalised, Status.ACTIVE)
+        if existing is not None and existing == element:
+            return element
+        self._write_manual(source, elements=[(existing, element)])
+        return element
+
+    def link(
+        self,
+        src: str,
+        relation_type: str,
+        dst: str,
+        attrs: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        source: str = MANUAL_SOURCE,
+    ) -> Relation:
+        """Link two existing elements by a relationship type the metamodel allows between them."""
+        rt = resolve_relation_type(self.metamodel, relation_type)
+        ends = self.store.get_elements([src, dst], EVERYTHING)
+        for end in (src, dst):
+            if end not in ends:
+                raise self._not_found(end)
+        _, normalised, problems = check_relation(
+            self.metamodel, rt.name, ends[src].type, ends[dst].type, attrs or {}
+        )
+        raise_if(problems, f"{src} {rt.name} {dst}")
+        relation = Relation(
+            ElementId(src),
+            rt.name,
+            ElementId(dst),
+            normalised,
+            id=RelationId(check_id(id)) if id else RelationId(""),
+        )
+        existing = self.store.get_relations([relation.id], EVERYTHING).get(relation.id)
+        if existing == relation:
+            return relation
+        self._write_manual(source, relations=[(existing, relation)])
+        return relation
+
+    def _check_unique(self, type_name: str, element_id: str, attrs: Mapping[str, Any]) -> None:
+        et = self.metamodel.element_types[type_name]
+        for spec in et.attributes.values():
+            if spec.unique and spec.name in attrs:
+                holders = [
+                    t.name
+                    for t in self.metamodel.element_types.values()
+                    if spec.name in t.attributes
+                ]
+                clash = [
+                    e
+                    for e in self.store.find_elements(
+                        types=holders, attrs={spec.name: attrs[spec.name]}, lens=EVERYTHING, limit=2
+                    )
+                    if e.id != element_id
+                ]
+                if clash:
+                    raise ConflictError(
+                        f"{spec.name}={attrs[spec.name]!r} is already used by {clash[0].id!r}",
+                        hint=f"{spec.name} is unique",
+                    )
+
+    def _write_manual(
+        self,
+        source: str,
+        elements: Iterable[tuple[Element | None, Element]] = (),
+        relations: Iterable[tuple[Relation | None, Relation]] = (),
+    ) -> None:
+        """Write items in one run of ``source``, with provenance and change log."""
+        elements, relations = list(elements), list(relations)
+        now = utc_now()
+        with self.store.transaction():
+            run = self.store.start_run(source, at=now)
+            changes = [_change(run.id, "element", old, new, now) for old, new in elements] + [
+                _change(run.id, "relation", old, new, now) for old, new in relations
+            ]
+            self.store.upsert_elements(new for _, new in elements)
+            self.store.upsert_relations(new for _, new in relations)
+            self.store.record_assertions(
+                run.id, source, "element", [e.id for _, e in elements], at=now
+            )
+            self.store.record_assertions(
+                run.id, source, "relation", [r.id for _, r in relations], at=now
+            )
+            self.store.log_changes(changes)
+            self.store.finish_run(
+                run.id,
+                "succeeded",
+                {
+                    "added": sum(c.op == "added" for c in changes),
+                    "changed": sum(c.op == "changed" for c in changes),
+                },
+                at=now,
+            )
+
+    # -- reading ---------------------------------------------------------------
+
+    def _not_found(self, element_id: str) -> NotFoundError:
+        near = self.store.find_elements(text=element_id, lens=EVERYTHING, limit=5)
+        hint = suggest(element_id, [e.id for e in near]) if near else None
+        if hint is None and near:
+            hint = "similar: " + ", ".join(e.id for e in near)
+        return NotFoundError(
+            f"no element {element_id!r}",
+            hint=hint or "`ea find TEXT` searches ids, names and attributes",
+        )
+
+    def element(self, element_id: str) -> Element:
+        """The element with this id (retired ones included), or NotFoundError with suggestions."""
+        found = self.store.get_elements([element_id], EVERYTHING).get(element_id)
+        if found is None:
+            raise self._not_found(element_id)
+        return found
+
+    def describe(self, element_id: str) -> ElementDetail:
+        """An element with its layer, provenance and relations (each with the element at the other end)."""
+        element = self.element(element_id)
+        lens = EVERYTHING if element.status is Status.RETIRED else CURRENT
+        relations = self.store.relations_of([element.id], lens)
+        others = self.store.get_elements(
+            {r.dst if r.src == element.id else r.src for r in relations}, lens
+        )
+        neighbors = []
+        for rel in relations:
+            rt = self.metamodel.relation_types.get(rel.type)
+            ends = [(Direction.OUT, rel.dst)] if rel.src == element.id else []
+            if rel.dst == element.id:
+                ends.append((Direction.IN, rel.src))
+            for direction, other_id in ends:
+                if other_id not in others:
+                    continue
+                if rt is None:
+                    label = rel.type if direction is Direction.OUT else f"{rel.type} (from)"
+                else:
+                    label = rt.label if direction is Direction.OUT else rt.reverse_label
+                neighbors.append(Neighbor(rel, direction, label, others[other_id]))
+        neighbors.sort(key=lambda n: (n.label, n.other.name.lower(), n.other.id))
+        et = self.metamodel.element_types.get(element.type)
+        return ElementDetail(
+            element=element,
+            layer=et.layer if et else "unknown",
+            provenance=self.store.assertions("element", [element.id]),
+            neighbors=neighbors,
+        )
+
+    def find(
+        self,
+        *,
+        type_name: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        include_retired: bool = False,
+        limit: int | None = None,
+    ) -> list[Element]:
+        """Elements of a type (subtypes included), with attribute values, containing text."""
+        types = None
+        if type_name is not None:
+            et = resolve_element_type(self.metamodel, type_name)
+            types = [t for t in self.metamodel.element_types if self.metamodel.is_a(t, et.name)]
+        typed_attrs = {}
+        for key, value in (attrs or {}).items():
+            specs = {
+                t.attributes[key]
+                for t in self.metamodel.element_types.values()
+                if key in t.attributes and (types is None or t.name in types)
+            }
+            if not specs:
+                raise ValidationError(
+                    f"no element type{' ' + type_name if type_name else ''} has an attribute {key!r}",
+                    hint="`ea metamodel show TYPE` lists the attributes",
+                )
+            spec = next(iter(specs))
+            try:
+                typed_attrs[key] = spec.coerce(value)
+            except ValueError as exc:
+                raise ValidationError(f"{key}: {exc}") from exc
+        return self.store.find_elements(
+            types=types,
+            attrs=typed_attrs,
+            text=text,
+            lens=EVERYTHING if include_retired else CURRENT,
+            limit=limit,
+        )
+
+    def stats(self) -> Stats:
+        """Counts by type and layer, retired counts, and each source's last successful run."""
+        counts = self.store.counts(CURRENT)
+        everything = self.store.counts(EVERYTHING)
+        layers: dict[str, int] = defaultdict(int)
+        for type_name, n in counts.elements.items():
+            et = self.metamodel.element_types.get(type_name)
+            layers[et.layer if et else "unknown"] += n
+        last: dict[str, str] = {}
+        for run in self.store.runs():
+            if run.status == "succeeded" and run.source not in last:
+                last[run.source] = run.finished_at or run.started_at
+        return Stats(
+            counts=counts,
+            retired_elements=sum(everything.elements.values()) - sum(counts.elements.values()),
+            retired_relations=sum(everything.relations.values()) - sum(counts.relations.values()),
+            layers=dict(layers),
+            sources=last,
+        )
+
+    def metamodel_diff(self, old: Metamodel, new: Metamodel) -> MetamodelDiff:
+        """Compare two metamodels, and list every item of this repository that ``new`` would reject."""
+        structural: list[tuple[str, str]] = []
+        for name in sorted(set(old.element_types) - set(new.element_types)):
+            structural.append(("element type removed", name))
+        for name in sorted(set(new.element_types) - set(old.element_types)):
+            structural.append(("element type added", name))
+        for name in sorted(set(old.relation_types) - set(new.relation_types)):
+            structural.append(("relationship type removed", name))
+        for name in sorted(set(new.relation_types) - set(old.relation_types)):
+            structural.append(("relationship type added", name))
+        for name in sorted(set(old.element_types) & set(new.element_types)):
+            before, after = old.element_types[name].attributes, new.element_types[name].attributes
+            for attr in sorted(set(before) - set(after)):
+                structural.append(("attribute removed", f"{name}.{attr}"))
+            for attr in sorted(set(after) - set(before)):
+                structural.append(("attribute added", f"{name}.{attr}"))
+            for attr in sorted(set(before) & set(after)):
+                if before[attr] != after[attr]:
+                    structural.append(("attribute changed", f"{name}.{attr}"))
+            if old.element_types[name].layer != new.element_types[name].layer:
+                structural.append(
+                    (
+                        "layer changed",
+                        f"{name}: {old.element_types[name].layer} → {new.element_types[name].layer}",
+                    )
+                )
+        for name in sorted(set(old.relation_types) & set(new.relation_types)):
+            a, b = old.relation_types[name], new.relation_types[name]
+            if a.dependent != b.dependent:
+                structural.append(
+                    ("dependency direction changed", f"{name}: {a.dependent} → {b.dependent}")
+                )
+            if (a.sources, a.targets) != (b.sources, b.targets):
+                structural.append(("allowed ends changed", name))
+
+        breaks: list[tuple[str, str, str]] = []
+        types: dict[str, str] = {}
+        for element in self.store.iter_elements(EVERYTHING):
+            types[element.id] = element.type
+            _, _, problems = check_element(new, element.type, element.attrs)
+            breaks.extend(("element", element.id, p) for p in problems)
+        for relation in self.store.iter_relations(EVERYTHING):
+            _, _, problems = check_relation(
+                new, relation.type, types[relation.src], types[relation.dst], relation.attrs
+            )
+            breaks.extend(("relation", relation.id, p) for p in problems)
+        return MetamodelDiff(structural, breaks)
+
+
+def _change(
+    run_id: int, kind: str, old: Element | Relation | None, new: Element | Relation, at: str
+) -> Change:
+    return Change(
+        run_id=run_id,
+        kind=kind,
+        item_id=new.id,
+        op="added" if old is None else ("revived" if old.status is Status.RETIRED else "changed"),
+        before=None if old is None else _snapshot(old),
+        after=_snapshot(new),
+        at=at,
+    )
+
+
+def _snapshot(item: Element | Relation) -> dict[str, Any]:
+    if isinstance(item, Element):
+        return {
+            "type": item.type,
+            "name": item.name,
+            "attrs": dict(item.attrs),
+            "status": item.status.value,
+        }
+    return {
+        "src": item.src,
+        "type": item.type,
+        "dst": item.dst,
+        "attrs": dict(item.attrs),
+        "status": item.status.value,
+    }
+
+
+def open_store(workspace: Workspace) -> GraphStore:
+    """The store a workspace is configured for."""
+    if workspace.store.backend == "sqlite":
+        return SQLiteStore(workspace.sqlite_path())
+    raise WorkspaceError(
+        f"the {workspace.store.backend} backend is not available yet",
+        hint="use `backend: sqlite` in ea.yaml",
+    )

@@ -1,0 +1,168 @@
+"""The GraphStore protocol: the only way code touches repository data.
+
+A backend stores elements and relations with their status, the runs of each
+source, which source asserted which item in which run (provenance), and a
+change log. Every read takes a :class:`~ea_repo.model.Lens`, so that what
+counts as "the graph" is decided by the caller, not hard-coded in queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..model import (
+    CURRENT,
+    Assertion,
+    Change,
+    Element,
+    Hop,
+    Lens,
+    Relation,
+    Run,
+    Status,
+    Step,
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many elements and relations of each type a lens sees."""
+
+    elements: Mapping[str, int] = field(default_factory=dict)
+    relations: Mapping[str, int] = field(default_factory=dict)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Storage of one repository. Implementations: SQLite (default) and Neo4j."""
+
+    backend: str
+    """Short backend name: ``sqlite`` or ``neo4j``."""
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context in which every write commits together or not at all.
+
+        Re-entrant: an inner ``transaction()`` joins the outer one. Writes made
+        outside any transaction commit one call at a time.
+        """
+
+    def schema_version(self) -> int:
+        """The version of the storage schema, after migrations."""
+
+    # -- elements and relations ------------------------------------------------
+
+    def upsert_elements(self, elements: Iterable[Element]) -> int:
+        """Insert or replace elements by id (type, name, attrs and status); returns the count."""
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int:
+        """Insert or replace relations by id; both ends must exist. Returns the count."""
+
+    def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
+        """The elements among ``ids`` that exist and the lens shows, by id."""
+
+    def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
+        """The relations among ``ids`` that exist and the lens shows, by id."""
+
+    def find_elements(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        lens: Lens = CURRENT,
+        limit: int | None = None,
+    ) -> list[Element]:
+        """Elements matching every criterion given, ordered by id.
+
+        ``types``: any of these type names; ``attrs``: attribute equality;
+        ``text``: case-insensitive substring of id, name or any attribute value.
+        """
+
+    def relations_of(
+        self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
+    ) -> list[Relation]:
+        """Every relation with an end among ``ids`` (and both ends shown by the lens)."""
+
+    def neighbors(
+        self, ids: Iterable[str], steps: Sequence[Step], lens: Lens = CURRENT
+    ) -> list[Hop]:
+        """One level of expansion from ``ids`` along ``steps``.
+
+        For each step, relations of that type are followed out (from source to
+        target) or in (from target to source); a hop is returned when the
+        relation and the element reached are both visible through the lens.
+        """
+
+    def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
+        """Every element the lens shows, ordered by id."""
+
+    def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
+        """Every relation the lens shows (both ends visible), ordered by id."""
+
+    def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
+        """Set the status of elements or relations (``kind``); returns how many changed."""
+
+    def delete_elements(self, ids: Iterable[str]) -> int:
+        """Delete elements and every relation touching them; returns elements deleted."""
+
+    def delete_relations(self, ids: Iterable[str]) -> int:
+        """Delete relations; returns how many were deleted."""
+
+    def counts(self, lens: Lens = CURRENT) -> Counts:
+        """Numbers of elements and relations per type, as the lens sees them."""
+
+    # -- runs, provenance, change log ---------------------------------------
+
+    def start_run(self, source: str, at: str | None = None) -> Run:
+        """Open a run of ``source`` (status ``running``)."""
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        stats: Mapping[str, Any] | None = None,
+        message: str | None = None,
+        at: str | None = None,
+    ) -> None:
+        """Close a run with its final status (``succeeded`` or ``failed``) and counts."""
+
+    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
+        """Runs, newest first, of one source or all."""
+
+    def record_assertions(
+        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+    ) -> None:
+        """Record that ``source`` asserted these items in ``run_id`` (first/last seen kept)."""
+
+    def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
+        """Forget that ``source`` asserts these items."""
+
+    def assertions(self, kind: str, ids: Iterable[str]) -> list[Assertion]:
+        """Provenance of the given items: which source asserted each, and when."""
+
+    def asserted_ids(self, source: str, kind: str) -> set[str]:
+        """Ids of the items of ``kind`` that ``source`` currently asserts."""
+
+    def log_changes(self, changes: Iterable[Change]) -> None:
+        """Append to the change log."""
+
+    def changes(
+        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+    ) -> list[Change]:
+        """Change-log entries, oldest first, for one item, one run, or all."""
+
+
+KINDS = ("element", "relation")
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` if it is ``element`` or ``relation``; a programming error otherwise."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    return kind

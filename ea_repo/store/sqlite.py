@@ -1,0 +1,558 @@
+"""The embedded backend: one SQLite file, no server.
+
+WAL mode lets analyses read while a sync writes. Attributes are kept as JSON
+text. Sets of ids are passed as one JSON parameter and expanded with
+``json_each``, so queries never hit SQLite's bound-variable limit and never
+build SQL from data.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConflictError, StoreError
+from ..metamodel.schema import IDENTIFIER
+from ..model import (
+    CURRENT,
+    Assertion,
+    Change,
+    Direction,
+    Element,
+    ElementId,
+    Hop,
+    Lens,
+    Relation,
+    RelationId,
+    Run,
+    Status,
+    Step,
+    utc_now,
+)
+from .base import Counts, check_kind
+
+BATCH = 5000
+
+# Forward migrations: index i brings the schema from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE element (
+        id         TEXT PRIMARY KEY,
+        type       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        attrs      TEXT NOT NULL DEFAULT '{}',
+        status     TEXT NOT NULL DEFAULT 'active',
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX element_type ON element(type);
+
+    CREATE TABLE relation (
+        id         TEXT PRIMARY KEY,
+        src        TEXT NOT NULL REFERENCES element(id) ON DELETE CASCADE,
+        type       TEXT NOT NULL,
+        dst        TEXT NOT NULL REFERENCES element(id) ON DELETE CASCADE,
+        attrs      TEXT NOT NULL DEFAULT '{}',
+        status     TEXT NOT NULL DEFAULT 'active',
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX relation_src ON relation(src, type);
+    CREATE INDEX relation_dst ON relation(dst, type);
+
+    CREATE TABLE run (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        source      TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        status      TEXT NOT NULL,
+        stats       TEXT NOT NULL DEFAULT '{}',
+        message     TEXT
+    );
+    CREATE INDEX run_source ON run(source, id);
+
+    CREATE TABLE assertion (
+        source     TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        item_id    TEXT NOT NULL,
+        first_run  INTEGER NOT NULL,
+        last_run   INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        PRIMARY KEY (source, kind, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX assertion_item ON assertion(kind, item_id);
+
+    CREATE TABLE change (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id  INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        op      TEXT NOT NULL,
+        before  TEXT,
+        after   TEXT,
+        at      TEXT NOT NULL
+    );
+    CREATE INDEX change_item ON change(item_id);
+    CREATE INDEX change_run ON change(run_id);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _ids(ids: Iterable[str]) -> str:
+    return _dumps(list(dict.fromkeys(ids)))
+
+
+def _statuses(lens: Lens) -> str:
+    return _dumps(sorted(s.value for s in lens.statuses))
+
+
+def _batches(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _element(row: sqlite3.Row | tuple[Any, ...]) -> Element:
+    return Element(ElementId(row[0]), row[1], row[2], json.loads(row[3]), Status(row[4]))
+
+
+def _relation(row: sqlite3.Row | tuple[Any, ...]) -> Relation:
+    return Relation(
+        src=ElementId(row[1]),
+        type=row[2],
+        dst=ElementId(row[3]),
+        attrs=json.loads(row[4]),
+        status=Status(row[5]),
+        id=RelationId(row[0]),
+    )
+
+
+def _run(row: tuple[Any, ...]) -> Run:
+    return Run(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
+
+
+_REL_COLUMNS = "r.id, r.src, r.type, r.dst, r.attrs, r.status"
+_IN_JSON = "IN (SELECT value FROM json_each(?))"
+
+
+class SQLiteStore:
+    """A repository in one SQLite file (or ``:memory:``).
+
+    >>> store = SQLiteStore(":memory:")
+    >>> store.schema_version()
+    1
+    """
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=timeout, check_same_thread=False
+            )
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._depth = 0
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the repository {self.path}: {exc}",
+                hint="is it an ea-repo database? `ea init` creates one",
+            ) from exc
+
+    # -- plumbing -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes; re-entrant, the outermost level commits or rolls back."""
+        if self._depth == 0:
+            self._db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._db.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {current}; this ea-repo knows up to {SCHEMA_VERSION}",
+                hint="upgrade ea-repo",
+            )
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)",
+                    (version + 1, utc_now()),
+                )
+
+    def schema_version(self) -> int:
+        """The highest migration applied."""
+        row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _write(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        with self.transaction():
+            for batch in _batches(rows):
+                self._db.executemany(sql, batch)
+                count += len(batch)
+        return count
+
+    # -- elements and relations ---------------------------------------------
+
+    def upsert_elements(self, elements: Iterable[Element]) -> int:
+        """Insert or replace elements; unchanged rows are not rewritten."""
+        now = utc_now()
+        return self._write(
+            "INSERT INTO element(id, type, name, attrs, status, updated_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET type = excluded.type, name = excluded.name, "
+            "attrs = excluded.attrs, status = excluded.status, updated_at = excluded.updated_at "
+            "WHERE (element.type, element.name, element.attrs, element.status) IS NOT "
+            "(excluded.type, excluded.name, excluded.attrs, excluded.status)",
+            ((e.id, e.type, e.name, _dumps(dict(e.attrs)), e.status.value, now) for e in elements),
+        )
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int:
+        """Insert or replace relations; a missing end raises ConflictError."""
+        now = utc_now()
+        try:
+            return self._write(
+                "INSERT INTO relation(id, src, type, dst, attrs, status, updated_at) "
+                "VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET src = excluded.src, type = excluded.type, "
+                "dst = excluded.dst, attrs = excluded.attrs, status = excluded.status, "
+                "updated_at = excluded.updated_at "
+                "WHERE (relation.src, relation.type, relation.dst, relation.attrs, relation.status) "
+                "IS NOT (excluded.src, excluded.type, excluded.dst, excluded.attrs, excluded.status)",
+                (
+                    (r.id, r.src, r.type, r.dst, _dumps(dict(r.attrs)), r.status.value, now)
+                    for r in relations
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(
+                f"a relation names an element that does not exist ({exc})",
+                hint="add both ends before linking them",
+            ) from exc
+
+    def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
+        """Elements by id, as the lens shows them."""
+        rows = self._db.execute(
+            f"SELECT id, type, name, attrs, status FROM element WHERE id {_IN_JSON} "
+            f"AND status {_IN_JSON}",
+            (_ids(ids), _statuses(lens)),
+        )
+        return {row[0]: _element(row) for row in rows}
+
+    def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
+        """Relations by id, as the lens shows them."""
+        rows = self._db.execute(
+            f"SELECT {_REL_COLUMNS} FROM relation r WHERE r.id {_IN_JSON} AND r.status {_IN_JSON}",
+            (_ids(ids), _statuses(lens)),
+        )
+        return {row[0]: _relation(row) for row in rows}
+
+    def find_elements(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        lens: Lens = CURRENT,
+        limit: int | None = None,
+    ) -> list[Element]:
+        """Elements matching every criterion given, ordered by id."""
+        where = [f"status {_IN_JSON}"]
+        params: list[Any] = [_statuses(lens)]
+        if types is not None:
+            where.append(f"type {_IN_JSON}")
+            params.append(_ids(types))
+        for key, value in (attrs or {}).items():
+            if not IDENTIFIER.match(key):
+                raise ValueError(f"attribute name {key!r} is not an identifier")
+            where.append("json_extract(attrs, ?) = ?")
+            params.extend([f"$.{key}", int(value) if isinstance(value, bool) else value])
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR EXISTS ("
+                "SELECT 1 FROM json_tree(element.attrs) j WHERE j.atom LIKE ? ESCAPE '\\'))"
+            )
+            params.extend([pattern, pattern, pattern])
+        sql = "SELECT id, type, name, attrs, status FROM element WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [_element(row) for row in self._db.execute(sql, params)]
+
+    def relations_of(
+        self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
+    ) -> list[Relation]:
+        """Relations touching ``ids`` in either direction, ends visible through the lens."""
+        id_json, st = _ids(ids), _statuses(lens)
+        type_clause, type_params = (
+            ("", []) if types is None else (f"AND r.type {_IN_JSON}", [_ids(types)])
+        )
+        rows = self._db.execute(
+            f"SELECT {_REL_COLUMNS} FROM relation r "
+            "JOIN element s ON s.id = r.src JOIN element d ON d.id = r.dst "
+            f"WHERE (r.src {_IN_JSON} OR r.dst {_IN_JSON}) {type_clause} "
+            f"AND r.status {_IN_JSON} AND s.status {_IN_JSON} AND d.status {_IN_JSON} "
+            "ORDER BY r.id",
+            (id_json, id_json, *type_params, st, st, st),
+        )
+        return [_relation(row) for row in rows]
+
+    def neighbors(
+        self, ids: Iterable[str], steps: Sequence[Step], lens: Lens = CURRENT
+    ) -> list[Hop]:
+        """One level of expansion: one indexed query per direction."""
+        id_json, st = _ids(ids), _statuses(lens)
+        hops: list[Hop] = []
+        for direction, near, far in ((Direction.OUT, "src", "dst"), (Direction.IN, "dst", "src")):
+            types = [s.relation_type for s in steps if s.direction is direction]
+            if not types:
+                continue
+            rows = self._db.execute(
+                f"SELECT {_REL_COLUMNS} FROM relation r JOIN element e ON e.id = r.{far} "
+                f"WHERE r.{near} {_IN_JSON} AND r.type {_IN_JSON} "
+                f"AND r.status {_IN_JSON} AND e.status {_IN_JSON}",
+                (id_json, _ids(types), st, st),
+            )
+            for row in rows:
+                rel = _relation(row)
+                if direction is Direction.OUT:
+                    hops.append(Hop(rel.src, rel, rel.dst, direction))
+                else:
+                    hops.append(Hop(rel.dst, rel, rel.src, direction))
+        return hops
+
+    def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
+        """Every visible element, ordered by id."""
+        cursor = self._db.execute(
+            f"SELECT id, type, name, attrs, status FROM element WHERE status {_IN_JSON} ORDER BY id",
+            (_statuses(lens),),
+        )
+        for row in cursor:
+            yield _element(row)
+
+    def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
+        """Every visible relation whose ends are visible, ordered by id."""
+        st = _statuses(lens)
+        cursor = self._db.execute(
+            f"SELECT {_REL_COLUMNS} FROM relation r "
+            "JOIN element s ON s.id = r.src JOIN element d ON d.id = r.dst "
+            f"WHERE r.status {_IN_JSON} AND s.status {_IN_JSON} AND d.status {_IN_JSON} "
+            "ORDER BY r.id",
+            (st, st, st),
+        )
+        for row in cursor:
+            yield _relation(row)
+
+    def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
+        """Change the status of elements or relations; returns how many changed."""
+        table = {"element": "element", "relation": "relation"}[check_kind(kind)]
+        with self.transaction():
+            cursor = self._db.execute(
+                f"UPDATE {table} SET status = ?, updated_at = ? "
+                f"WHERE id {_IN_JSON} AND status != ?",
+                (status.value, utc_now(), _ids(ids), status.value),
+            )
+        return cursor.rowcount
+
+    def delete_elements(self, ids: Iterable[str]) -> int:
+        """Delete elements; their relations go with them (foreign-key cascade)."""
+        with self.transaction():
+            cursor = self._db.execute(f"DELETE FROM element WHERE id {_IN_JSON}", (_ids(ids),))
+        return cursor.rowcount
+
+    def delete_relations(self, ids: Iterable[str]) -> int:
+        """Delete relations by id."""
+        with self.transaction():
+            cursor = self._db.execute(f"DELETE FROM relation WHERE id {_IN_JSON}", (_ids(ids),))
+        return cursor.rowcount
+
+    def counts(self, lens: Lens = CURRENT) -> Counts:
+        """Per-type counts of visible elements and relations."""
+        st = _statuses(lens)
+        elements = dict(
+            self._db.execute(
+                f"SELECT type, COUNT(*) FROM element WHERE status {_IN_JSON} GROUP BY type ORDER BY type",
+                (st,),
+            ).fetchall()
+        )
+        relations = dict(
+            self._db.execute(
+                "SELECT r.type, COUNT(*) FROM relation r "
+                "JOIN element s ON s.id = r.src JOIN element d ON d.id = r.dst "
+                f"WHERE r.status {_IN_JSON} AND s.status {_IN_JSON} AND d.status {_IN_JSON} "
+                "GROUP BY r.type ORDER BY r.type",
+                (st, st, st),
+            ).fetchall()
+        )
+        return Counts(elements, relations)
+
+    # -- runs, provenance, change log -----------------------------------------
+
+    def start_run(self, source: str, at: str | None = None) -> Run:
+        """Open a run of ``source``."""
+        started = at or utc_now()
+        with self.transaction():
+            cursor = self._db.execute(
+                "INSERT INTO run(source, started_at, status) VALUES (?, ?, 'running')",
+                (source, started),
+            )
+        return Run(int(cursor.lastrowid or 0), source, started, None, "running")
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        stats: Mapping[str, Any] | None = None,
+        message: str | None = None,
+        at: str | None = None,
+    ) -> None:
+        """Close a run."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE run SET status = ?, stats = ?, message = ?, finished_at = ? WHERE id = ?",
+                (status, _dumps(dict(stats or {})), message, at or utc_now(), run_id),
+            )
+
+    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
+        """Runs, newest first."""
+        sql = "SELECT id, source, started_at, finished_at, status, stats, message FROM run"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [_run(row) for row in self._db.execute(sql, params)]
+
+    def record_assertions(
+        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+    ) -> None:
+        """Stamp items as asserted by ``source`` in ``run_id``."""
+        check_kind(kind)
+        seen = at or utc_now()
+        self._write(
+            "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE SET "
+            "last_run = excluded.last_run, last_seen = excluded.last_seen",
+            ((source, kind, item, run_id, run_id, seen, seen) for item in ids),
+        )
+
+    def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
+        """Forget that ``source`` asserts these items."""
+        check_kind(kind)
+        with self.transaction():
+            self._db.execute(
+                f"DELETE FROM assertion WHERE source = ? AND kind = ? AND item_id {_IN_JSON}",
+                (source, kind, _ids(ids)),
+            )
+
+    def assertions(self, kind: str, ids: Iterable[str]) -> list[Assertion]:
+        """Provenance of the given items."""
+        check_kind(kind)
+        rows = self._db.execute(
+            "SELECT kind, item_id, source, first_run, last_run, first_seen, last_seen "
+            f"FROM assertion WHERE kind = ? AND item_id {_IN_JSON} ORDER BY item_id, source",
+            (kind, _ids(ids)),
+        )
+        return [Assertion(*row) for row in rows]
+
+    def asserted_ids(self, source: str, kind: str) -> set[str]:
+        """Items of ``kind`` that ``source`` asserts."""
+        check_kind(kind)
+        rows = self._db.execute(
+            "SELECT item_id FROM assertion WHERE source = ? AND kind = ?", (source, kind)
+        )
+        return {row[0] for row in rows}
+
+    def log_changes(self, changes: Iterable[Change]) -> None:
+        """Append to the change log."""
+        self._write(
+            "INSERT INTO change(run_id, kind, item_id, op, before, after, at) VALUES (?,?,?,?,?,?,?)",
+            (
+                (
+                    c.run_id,
+                    c.kind,
+                    c.item_id,
+                    c.op,
+                    None if c.before is None else _dumps(dict(c.before)),
+                    None if c.after is None else _dumps(dict(c.after)),
+                    c.at,
+                )
+                for c in changes
+            ),
+        )
+
+    def changes(
+        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+    ) -> list[Change]:
+        """Change-log entries, oldest first."""
+        where, params = [], []
+        if item_id is not None:
+            where.append("item_id = ?")
+            params.append(item_id)
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        sql = "SELECT run_id, kind, item_id, op, before, after, at FROM change"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [
+            Change(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                None if row[4] is None else json.loads(row[4]),
+                None if row[5] is None else json.loads(row[5]),
+                row[6],
+            )
+            for row in self._db.execute(sql, params)
+        ]

@@ -1,0 +1,189 @@
+"""Loading metamodel files: every mistake is reported as file:line: problem — hint."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ea_repo.errors import MetamodelError
+from ea_repo.metamodel import AttrType, Dependent, load_metamodel
+from ea_repo.model import Direction, Step
+
+GOOD = """\
+name: test
+version: "2"
+common_attributes:
+  owner: email
+element_types:
+  Node:
+    layer: technology
+    attributes:
+      hostname: {type: string, unique: true}
+      environment: {type: enum, values: [production, test], default: production}
+  Server:
+    extends: Node
+    attributes:
+      rack: string
+  Application:
+    layer: application
+    attributes:
+      criticality: enum(low, high)
+      go_live: date
+      users: int
+relationship_types:
+  runs_on:
+    from: Application
+    to: [Node]
+    dependent: source
+    label: runs on
+    reverse_label: hosts
+  flow:
+    from: Application
+    to: Application
+    dependent: target
+    attributes:
+      protocol: string
+  member_of:
+    from: Server
+    to: Node
+    dependent: target
+    redundant: true
+lifecycle:
+  end_of_support: [go_live]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mm.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(MetamodelError) as info:
+        load_metamodel(path)
+    assert info.value.problems, "a metamodel error must list its problems"
+    return [str(p).replace(str(path), "mm.yaml") for p in info.value.problems]
+
+
+def test_a_good_file_loads_with_inheritance_and_steps(tmp_path: Path) -> None:
+    mm = load_metamodel(write(tmp_path, GOOD))
+    server = mm.element_types["Server"]
+    assert server.layer == "technology"
+    assert set(server.attributes) == {"owner", "hostname", "environment", "rack"}
+    assert server.attributes["environment"].default == "production"
+    assert mm.element_types["Application"].attributes["criticality"].values == ("low", "high")
+    assert mm.element_types["Application"].attributes["go_live"].type is AttrType.DATE
+    runs_on = mm.relation_types["runs_on"]
+    assert runs_on.targets == {"Node", "Server"}  # subtypes are allowed where the parent is
+    assert runs_on.dependent is Dependent.SOURCE
+    assert (runs_on.label, runs_on.reverse_label) == ("runs on", "hosts")
+    assert mm.relation_types["member_of"].redundant
+    assert mm.relation_types["member_of"].neo4j_type == "MEMBER_OF"
+    assert mm.impact_steps() == (
+        Step("flow", Direction.OUT),
+        Step("member_of", Direction.OUT),
+        Step("runs_on", Direction.IN),
+    )
+    assert mm.dependency_steps(["runs_on"]) == (Step("runs_on", Direction.OUT),)
+    assert mm.is_a("Server", "Node") and not mm.is_a("Node", "Server")
+    assert mm.lifecycle.end_of_support == ("go_live",)
+    assert mm.element_type("server") is server  # case-insensitive lookup
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "element_types:\n  App:\n    layer: application\n    attributes:\n      x: strin\n",
+            "mm.yaml:5: unknown attribute type 'strin' for App.x — did you mean 'string'?",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  runs_on:\n    from: App\n    to: Servr\n    dependent: source\n",
+            "mm.yaml:7: `to` of 'runs_on' names unknown element type 'Servr'",
+        ),
+        (
+            "element_types:\n  My-App:\n    layer: application\n",
+            "mm.yaml:2: element type name 'My-App' is not a valid identifier",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n  App:\n    layer: business\n",
+            "mm.yaml:4: invalid YAML: duplicate key 'App'",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n   bad: [\n",
+            "mm.yaml:4: invalid YAML",
+        ),
+        (
+            "element_types:\n  App:\n    layer: aplication\n",
+            "mm.yaml:3: unknown layer 'aplication' for element type 'App' — did you mean 'application'?",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  flow:\n    from: App\n    to: App\n    dependent: receiver\n",
+            "mm.yaml:8: dependent of 'flow' is 'receiver' — use source, target, both or none",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n    attributes:\n      name: string\n",
+            "mm.yaml:5: attribute name 'name' of App is reserved",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n    attributes:\n"
+            "      c: {type: enum, values: [a, b], default: z}\n",
+            "mm.yaml:5: default of App.c is invalid: 'z' is not one of a, b",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n    colour: red\n",
+            "mm.yaml:4: unknown key 'colour' in element type 'App'",
+        ),
+        (
+            "element_types:\n  A:\n    extends: B\n  B:\n    extends: A\n",
+            "extends itself",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n  app:\n    layer: application\n",
+            "mm.yaml:4: element type 'app' differs from 'App' only by case",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  App:\n    from: App\n    to: App\n    dependent: none\n",
+            "mm.yaml:5: 'App' is both an element type and a relationship type",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  r:\n    from: App\n    to: App\n    dependent: both\n    redundant: true\n",
+            "mm.yaml:9: 'r' is redundant but its dependent is both",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\nlifecycle:\n  end_of_life: [eol]\n",
+            "mm.yaml:5: lifecycle.end_of_life names 'eol', which is no date attribute of any element type",
+        ),
+        ("- just\n- a list\n", "mm.yaml:1: a metamodel must be a YAML mapping"),
+    ],
+)
+def test_each_mistake_is_located_and_explained(tmp_path: Path, text: str, expected: str) -> None:
+    found = problems(tmp_path, text)
+    assert any(p.startswith(expected) or expected in p for p in found), found
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        "element_types:\n  A:\n    layer: nowhere\n  B:\n    layer: application\n"
+        "    attributes:\n      x: colour\n",
+    )
+    assert len(found) == 2
+    assert found[0].startswith("mm.yaml:3:") and found[1].startswith("mm.yaml:7:")
+
+
+def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(MetamodelError, match="file not found"):
+        load_metamodel(tmp_path / "nope.yaml")
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: m\u00e9tamod\u00e8le\n".encode("latin-1"))
+    with pytest.raises(MetamodelError, match="not UTF-8"):
+        load_metamodel(path)

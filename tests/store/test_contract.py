@@ -1,0 +1,280 @@
+"""The backend contract: every GraphStore backend must pass this suite unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from ea_repo.errors import ConflictError
+from ea_repo.model import (
+    CURRENT,
+    EVERYTHING,
+    Change,
+    Direction,
+    Element,
+    ElementId,
+    Relation,
+    RelationId,
+    Status,
+    Step,
+)
+from ea_repo.store import GraphStore
+
+
+def E(id: str, type: str = "Application", name: str | None = None, **attrs: object) -> Element:
+    return Element(ElementId(id), type, name or id.upper(), attrs)
+
+
+def R(src: str, type: str, dst: str, **attrs: object) -> Relation:
+    return Relation(ElementId(src), type, ElementId(dst), attrs)
+
+
+@pytest.fixture
+def landscape(store: GraphStore) -> GraphStore:
+    """crm and erp run on vm1; vm1 is hosted on srv1; srv1 in dc1; crm sends data to erp."""
+    store.upsert_elements(
+        [
+            E("crm", criticality="high", owner="sales@example.org", tags=["gdpr", "core"]),
+            E("erp", criticality="critical", users=1200, saas=False),
+            E("vm1", "VirtualMachine", environment="production"),
+            E("srv1", "Server", environment="production"),
+            E("dc1", "Datacenter", "Paris 1", city="Paris"),
+        ]
+    )
+    store.upsert_relations(
+        [
+            R("crm", "runs_on", "vm1"),
+            R("erp", "runs_on", "vm1"),
+            R("vm1", "hosted_on", "srv1"),
+            R("srv1", "located_in", "dc1"),
+            R("crm", "flow", "erp", protocol="SFTP"),
+        ]
+    )
+    return store
+
+
+def test_schema_version_is_positive(store: GraphStore) -> None:
+    assert store.schema_version() >= 1
+
+
+def test_upsert_and_get_round_trips_values(landscape: GraphStore) -> None:
+    got = landscape.get_elements(["crm", "erp", "missing"])
+    assert set(got) == {"crm", "erp"}
+    assert got["crm"] == E(
+        "crm", criticality="high", owner="sales@example.org", tags=["gdpr", "core"]
+    )
+    assert got["erp"].attrs == {"criticality": "critical", "users": 1200, "saas": False}
+    rel = landscape.get_relations([RelationId("crm|flow|erp")])["crm|flow|erp"]
+    assert (rel.src, rel.type, rel.dst, dict(rel.attrs)) == (
+        "crm",
+        "flow",
+        "erp",
+        {"protocol": "SFTP"},
+    )
+
+
+def test_upsert_replaces_by_id(landscape: GraphStore) -> None:
+    landscape.upsert_elements([E("crm", name="Customer Relationship", criticality="low")])
+    crm = landscape.get_elements(["crm"])["crm"]
+    assert crm.name == "Customer Relationship"
+    assert crm.attrs == {"criticality": "low"}
+    assert sum(landscape.counts().elements.values()) == 5
+
+
+def test_non_ascii_and_markup_survive(store: GraphStore) -> None:
+    weird = E("app-é", name='Gestion <des> "commandes" & stocks — 倉庫', note="ça \n va")
+    store.upsert_elements([weird])
+    assert store.get_elements(["app-é"])["app-é"] == weird
+
+
+def test_relation_to_missing_element_is_refused_and_nothing_written(store: GraphStore) -> None:
+    store.upsert_elements([E("a")])
+    with pytest.raises(ConflictError), store.transaction():
+        store.upsert_elements([E("b")])
+        store.upsert_relations([R("a", "flow", "ghost")])
+    assert store.get_elements(["a", "b"]).keys() == {"a"}
+    assert store.counts().relations == {}
+
+
+def test_transaction_rolls_back_everything_on_error(landscape: GraphStore) -> None:
+    with pytest.raises(RuntimeError), landscape.transaction():
+        landscape.upsert_elements([E("new1")])
+        with landscape.transaction():  # nested joins the outer transaction
+            landscape.set_status("element", ["crm"], Status.RETIRED)
+        raise RuntimeError("boom")
+    assert "new1" not in landscape.get_elements(["new1"], EVERYTHING)
+    assert landscape.get_elements(["crm"])["crm"].status is Status.ACTIVE
+
+
+def test_neighbors_follow_steps_in_both_directions(landscape: GraphStore) -> None:
+    down = landscape.neighbors(["vm1"], [Step("runs_on", Direction.IN)])
+    assert {(h.origin, h.target, h.relation.type, h.direction) for h in down} == {
+        ("vm1", "crm", "runs_on", Direction.IN),
+        ("vm1", "erp", "runs_on", Direction.IN),
+    }
+    up = landscape.neighbors(
+        ["crm", "erp"], [Step("runs_on", Direction.OUT), Step("flow", Direction.OUT)]
+    )
+    assert {(h.origin, h.target) for h in up} == {("crm", "vm1"), ("erp", "vm1"), ("crm", "erp")}
+
+
+def test_neighbors_only_follow_the_given_types(landscape: GraphStore) -> None:
+    hops = landscape.neighbors(["vm1"], [Step("hosted_on", Direction.OUT)])
+    assert [(h.origin, h.target) for h in hops] == [("vm1", "srv1")]
+    assert landscape.neighbors(["vm1"], []) == []
+    assert landscape.neighbors([], [Step("runs_on", Direction.IN)]) == []
+
+
+def test_neighbors_hide_retired_through_the_lens(landscape: GraphStore) -> None:
+    landscape.set_status("element", ["crm"], Status.RETIRED)
+    hops = landscape.neighbors(["vm1"], [Step("runs_on", Direction.IN)])
+    assert {h.target for h in hops} == {"erp"}
+    hops = landscape.neighbors(["vm1"], [Step("runs_on", Direction.IN)], EVERYTHING)
+    assert {h.target for h in hops} == {"crm", "erp"}
+    landscape.set_status("relation", ["erp|runs_on|vm1"], Status.RETIRED)
+    assert landscape.neighbors(["vm1"], [Step("runs_on", Direction.IN)]) == []
+
+
+def test_neighbors_on_many_ids(store: GraphStore) -> None:
+    # More ids than SQLite's default bound-variable limit.
+    n = 40_000
+    store.upsert_elements([E("hub", "Server")] + [E(f"app{i}") for i in range(n)])
+    store.upsert_relations(R(f"app{i}", "runs_on", "hub") for i in range(n))
+    hops = store.neighbors([f"app{i}" for i in range(n)], [Step("runs_on", Direction.OUT)])
+    assert len(hops) == n
+    assert {h.target for h in hops} == {"hub"}
+
+
+def test_parallel_relations_need_their_own_ids(store: GraphStore) -> None:
+    store.upsert_elements([E("a"), E("b")])
+    store.upsert_relations(
+        [
+            Relation(
+                ElementId("a"), "flow", ElementId("b"), {"protocol": "SFTP"}, id=RelationId("if-1")
+            ),
+            Relation(
+                ElementId("a"), "flow", ElementId("b"), {"protocol": "MQ"}, id=RelationId("if-2")
+            ),
+        ]
+    )
+    hops = store.neighbors(["a"], [Step("flow", Direction.OUT)])
+    assert {h.relation.id for h in hops} == {"if-1", "if-2"}
+
+
+def test_find_by_type_attribute_and_text(landscape: GraphStore) -> None:
+    assert [e.id for e in landscape.find_elements(types=["Server", "VirtualMachine"])] == [
+        "srv1",
+        "vm1",
+    ]
+    assert [e.id for e in landscape.find_elements(attrs={"environment": "production"})] == [
+        "srv1",
+        "vm1",
+    ]
+    assert [e.id for e in landscape.find_elements(attrs={"users": 1200})] == ["erp"]
+    assert [e.id for e in landscape.find_elements(attrs={"saas": False})] == ["erp"]
+    assert [e.id for e in landscape.find_elements(text="paris")] == ["dc1"]  # name, any case
+    assert [e.id for e in landscape.find_elements(text="SALES@")] == ["crm"]  # attribute value
+    assert [e.id for e in landscape.find_elements(text="gdpr")] == ["crm"]  # inside a list
+    assert landscape.find_elements(text="%") == []  # wildcards are literal
+    assert len(landscape.find_elements(limit=2)) == 2
+
+
+def test_find_respects_the_lens(landscape: GraphStore) -> None:
+    landscape.set_status("element", ["srv1"], Status.RETIRED)
+    assert [e.id for e in landscape.find_elements(types=["Server"])] == []
+    assert [e.id for e in landscape.find_elements(types=["Server"], lens=EVERYTHING)] == ["srv1"]
+
+
+def test_relations_of_and_iteration(landscape: GraphStore) -> None:
+    assert {r.id for r in landscape.relations_of(["vm1"])} == {
+        "crm|runs_on|vm1",
+        "erp|runs_on|vm1",
+        "vm1|hosted_on|srv1",
+    }
+    assert {r.id for r in landscape.relations_of(["vm1"], types=["hosted_on"])} == {
+        "vm1|hosted_on|srv1"
+    }
+    assert [e.id for e in landscape.iter_elements()] == ["crm", "dc1", "erp", "srv1", "vm1"]
+    landscape.set_status("element", ["dc1"], Status.RETIRED)
+    # A relation to a retired element is not part of the current graph.
+    assert "srv1|located_in|dc1" not in {r.id for r in landscape.iter_relations(CURRENT)}
+    assert "srv1|located_in|dc1" in {r.id for r in landscape.iter_relations(EVERYTHING)}
+
+
+def test_counts_by_type_and_status(landscape: GraphStore) -> None:
+    counts = landscape.counts()
+    assert counts.elements == {"Application": 2, "Datacenter": 1, "Server": 1, "VirtualMachine": 1}
+    assert counts.relations == {"flow": 1, "hosted_on": 1, "located_in": 1, "runs_on": 2}
+    assert landscape.set_status("element", ["erp"], Status.RETIRED) == 1
+    assert landscape.set_status("element", ["erp"], Status.RETIRED) == 0  # already retired
+    counts = landscape.counts()
+    assert counts.elements["Application"] == 1
+    assert counts.relations == {"hosted_on": 1, "located_in": 1, "runs_on": 1}
+    assert landscape.counts(EVERYTHING).relations["runs_on"] == 2
+
+
+def test_delete_element_takes_its_relations(landscape: GraphStore) -> None:
+    assert landscape.delete_elements(["vm1"]) == 1
+    assert landscape.get_elements(["vm1"], EVERYTHING) == {}
+    assert {r.id for r in landscape.iter_relations(EVERYTHING)} == {
+        "srv1|located_in|dc1",
+        "crm|flow|erp",
+    }
+    assert landscape.delete_relations(["crm|flow|erp", "nope"]) == 1
+
+
+def test_runs_are_listed_newest_first(store: GraphStore) -> None:
+    first = store.start_run("cmdb", at="2026-01-01T00:00:00Z")
+    store.finish_run(first.id, "succeeded", {"added": 3}, at="2026-01-01T00:01:00Z")
+    second = store.start_run("flows")
+    store.finish_run(second.id, "failed", message="bad row")
+    runs = store.runs()
+    assert [r.id for r in runs] == [second.id, first.id]
+    assert runs[1].stats == {"added": 3}
+    assert runs[1].finished_at == "2026-01-01T00:01:00Z"
+    assert (runs[0].status, runs[0].message) == ("failed", "bad row")
+    assert [r.source for r in store.runs(source="cmdb")] == ["cmdb"]
+    assert len(store.runs(limit=1)) == 1
+
+
+def test_assertions_keep_first_and_last_seen(landscape: GraphStore) -> None:
+    r1 = landscape.start_run("cmdb", at="2026-01-01T00:00:00Z")
+    landscape.record_assertions(r1.id, "cmdb", "element", ["crm", "erp"], at="2026-01-01T00:00:00Z")
+    r2 = landscape.start_run("cmdb", at="2026-02-01T00:00:00Z")
+    landscape.record_assertions(r2.id, "cmdb", "element", ["crm"], at="2026-02-01T00:00:00Z")
+    r3 = landscape.start_run("flows")
+    landscape.record_assertions(r3.id, "flows", "element", ["crm"])
+    prov = {(a.item_id, a.source): a for a in landscape.assertions("element", ["crm", "erp"])}
+    assert set(prov) == {("crm", "cmdb"), ("crm", "flows"), ("erp", "cmdb")}
+    crm = prov[("crm", "cmdb")]
+    assert (crm.first_run, crm.last_run) == (r1.id, r2.id)
+    assert (crm.first_seen, crm.last_seen) == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
+    assert landscape.asserted_ids("cmdb", "element") == {"crm", "erp"}
+    landscape.retract_assertions("cmdb", "element", ["erp"])
+    assert landscape.asserted_ids("cmdb", "element") == {"crm"}
+    assert landscape.asserted_ids("cmdb", "relation") == set()
+
+
+def test_change_log_by_item_and_run(store: GraphStore) -> None:
+    run = store.start_run("manual")
+    store.log_changes(
+        [
+            Change(run.id, "element", "a", "added", None, {"name": "A"}, "2026-01-01T00:00:00Z"),
+            Change(
+                run.id,
+                "element",
+                "a",
+                "changed",
+                {"name": "A"},
+                {"name": "Aa"},
+                "2026-01-02T00:00:00Z",
+            ),
+            Change(run.id, "element", "b", "added", None, {"name": "B"}, "2026-01-02T00:00:00Z"),
+        ]
+    )
+    history = store.changes(item_id="a")
+    assert [(c.op, c.before, c.after) for c in history] == [
+        ("added", None, {"name": "A"}),
+        ("changed", {"name": "A"}, {"name": "Aa"}),
+    ]
+    assert len(store.changes(run_id=run.id)) == 3
+    assert store.changes(run_id=run.id + 1) == []

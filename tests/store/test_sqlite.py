@@ -1,0 +1,90 @@
+"""What only the SQLite backend promises: one file, WAL, migrations, clear open errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ea_repo.errors import StoreError
+from ea_repo.model import Element, ElementId
+from ea_repo.store.sqlite import SCHEMA_VERSION, SQLiteStore
+
+
+def test_file_is_created_in_wal_mode_with_the_design_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "repository.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    indexes = {
+        (row[0], row[1])
+        for row in db.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    }
+    assert {
+        ("relation_src", "relation"),
+        ("relation_dst", "relation"),
+        ("element_type", "element"),
+    } <= indexes
+    cols = [row[2] for row in db.execute("PRAGMA index_info(relation_src)")]
+    assert cols == ["src", "type"]
+    versions = [row[0] for row in db.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path)
+    store.upsert_elements([Element(ElementId("a"), "Application", "A")])
+    store.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert "a" in store.get_elements(["a"])
+    store.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_version VALUES (?, 'later')", (SCHEMA_VERSION + 1,))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match=r"knows up to \d+"):
+        SQLiteStore(path)
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    path.write_text("this is not sqlite " * 100)
+    with pytest.raises(StoreError, match="cannot open the repository"):
+        SQLiteStore(path)
+
+
+def test_a_reader_sees_the_last_commit_while_a_writer_is_in_a_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    writer = SQLiteStore(path)
+    writer.upsert_elements([Element(ElementId("a"), "Application", "A")])
+    reader = SQLiteStore(path)
+    with writer.transaction():
+        writer.upsert_elements([Element(ElementId("b"), "Application", "B")])
+        # WAL: the reader is not blocked and does not see the uncommitted row.
+        assert set(reader.get_elements(["a", "b"])) == {"a"}
+    assert set(reader.get_elements(["a", "b"])) == {"a", "b"}
+    reader.close()
+    writer.close()
+
+
+def test_unchanged_upsert_keeps_the_update_stamp(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path)
+    element = Element(ElementId("a"), "Application", "A", {"x": 1})
+    store.upsert_elements([element])
+    store._db.execute("UPDATE element SET updated_at = 'then'")
+    store.upsert_elements([element])
+    assert store._db.execute("SELECT updated_at FROM element").fetchone()[0] == "then"
+    store.upsert_elements([Element(ElementId("a"), "Application", "A", {"x": 2})])
+    assert store._db.execute("SELECT updated_at FROM element").fetchone()[0] != "then"
+    store.close()
