@@ -67,18 +67,26 @@ def _pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
     return result
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ea-repo {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """ea-repo: the enterprise-architecture repository and impact-analysis engine.
 
     Start with `ea demo`, or `ea init` in a new folder.
     """
-    if version:
-        typer.echo(f"ea-repo {__version__}")
-        raise typer.Exit()
 
 
 # -- workspace ----------------------------------------------------------------

@@ -161,7 +161,7 @@ def load_workspace(
     if "password" in raw_store:
         raise fail(
             "a password must not be written in ea.yaml",
-            "store",
+            "password",
             raw_store,
             hint="remove it and set EA_NEO4J_PASSWORD in the environment",
         )

@@ -10,6 +10,7 @@ also usable from Python::
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import defaultdict
@@ -20,9 +21,8 @@ from types import TracebackType
 from typing import Any
 
 from .config import Workspace, init_workspace, load_workspace
-from .errors import ConflictError, NotFoundError, ValidationError, WorkspaceError
+from .errors import ConflictError, NotFoundError, Problem, ValidationError, WorkspaceError
 from .metamodel import Metamodel, load_metamodel
-from .metamodel.loader import suggest
 from .metamodel.validate import (
     check_element,
     check_relation,
@@ -237,6 +237,70 @@ class Repository:
         self._write_manual(source, relations=[(existing, relation)])
         return relation
 
+    def add_many(
+        self,
+        elements: Iterable[Element] = (),
+        relations: Iterable[Relation] = (),
+        *,
+        source: str = MANUAL_SOURCE,
+    ) -> tuple[int, int]:
+        """Validate a batch of elements and relations, then write them in one run of ``source``.
+
+        Nothing is written if anything is invalid: the ValidationError lists
+        every problem. Existing items with the same ids are replaced. Returns
+        the numbers of elements and relations written.
+        """
+        problems: list[Problem] = []
+        batch: dict[str, Element] = {}
+        for element in elements:
+            where = f"{element.type} {element.id!r}"
+            try:
+                check_id(element.id)
+            except ValidationError as exc:
+                problems.append(Problem(exc.message, where))
+                continue
+            et, attrs, found = check_element(self.metamodel, element.type, element.attrs)
+            problems.extend(Problem(p, where) for p in found)
+            if et is not None and element.id in batch:
+                problems.append(Problem("the id is given twice", where))
+            if et is not None:
+                batch[element.id] = Element(element.id, et.name, element.name or element.id, attrs)
+        rels: list[Relation] = list(relations)
+        known = self.store.get_elements(
+            {r.src for r in rels} | {r.dst for r in rels} - set(batch), EVERYTHING
+        )
+        types = {i: e.type for i, e in known.items()} | {i: e.type for i, e in batch.items()}
+        checked: dict[str, Relation] = {}
+        for rel in rels:
+            where = f"{rel.src} {rel.type} {rel.dst}"
+            missing = [end for end in (rel.src, rel.dst) if end not in types]
+            if missing:
+                problems.append(Problem(f"no element {', '.join(map(repr, missing))}", where))
+                continue
+            rt, attrs, found = check_relation(
+                self.metamodel, rel.type, types[rel.src], types[rel.dst], rel.attrs
+            )
+            problems.extend(Problem(p, where) for p in found)
+            if rt is not None and not found:
+                checked[rel.id] = Relation(rel.src, rt.name, rel.dst, attrs, id=rel.id)
+        if problems:
+            raise ValidationError(
+                f"{len(problems)} invalid item{'s' if len(problems) != 1 else ''}; nothing was written",
+                problems=problems,
+            )
+        old_elements = self.store.get_elements(batch, EVERYTHING)
+        old_relations = self.store.get_relations(checked, EVERYTHING)
+        self._write_manual(
+            source,
+            elements=[
+                (old_elements.get(i), e) for i, e in batch.items() if old_elements.get(i) != e
+            ],
+            relations=[
+                (old_relations.get(i), r) for i, r in checked.items() if old_relations.get(i) != r
+            ],
+        )
+        return len(batch), len(checked)
+
     def _check_unique(self, type_name: str, element_id: str, attrs: Mapping[str, Any]) -> None:
         et = self.metamodel.element_types[type_name]
         for spec in et.attributes.values():
@@ -295,14 +359,20 @@ class Repository:
     # -- reading ---------------------------------------------------------------
 
     def _not_found(self, element_id: str) -> NotFoundError:
-        near = self.store.find_elements(text=element_id, lens=EVERYTHING, limit=5)
-        hint = suggest(element_id, [e.id for e in near]) if near else None
-        if hint is None and near:
-            hint = "similar: " + ", ".join(e.id for e in near)
-        return NotFoundError(
-            f"no element {element_id!r}",
-            hint=hint or "`ea find TEXT` searches ids, names and attributes",
-        )
+        # Candidates share the id's text or its first half; difflib ranks them.
+        near = {
+            e.id: e
+            for probe in (element_id, element_id[: max(3, len(element_id) // 2)])
+            for e in self.store.find_elements(text=probe, lens=EVERYTHING, limit=200)
+        }
+        close = difflib.get_close_matches(element_id, list(near), n=3, cutoff=0.6)
+        if close:
+            hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+        elif near:
+            hint = "similar: " + ", ".join(sorted(near)[:5])
+        else:
+            hint = "`ea find TEXT` searches ids, names and attributes"
+        return NotFoundError(f"no element {element_id!r}", hint=hint)
 
     def element(self, element_id: str) -> Element:
         """The element with this id (retired ones included), or NotFoundError with suggestions."""

@@ -21,6 +21,7 @@ from .schema import (
     Lifecycle,
     Metamodel,
     RelationType,
+    upper_snake,
 )
 
 BUILTIN = "builtin"
@@ -239,10 +240,22 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 traw.line_of("layer"),
                 suggest(str(layer), LAYERS) or f"use one of: {', '.join(LAYERS)}",
             )
+        extends = traw.get("extends")
+        if extends is not None and not isinstance(extends, str):
+            col.add(
+                f"extends of {tname!r} must be one type name",
+                traw.line_of("extends"),
+                "single inheritance: `extends: Node`",
+            )
+            extends = None
+        abstract = traw.get("abstract", False)
+        if not isinstance(abstract, bool):
+            col.add(f"abstract of {tname!r} must be true or false", traw.line_of("abstract"))
+            abstract = False
         parsed[tname] = {
             "layer": layer,
-            "extends": traw.get("extends"),
-            "abstract": bool(traw.get("abstract", False)),
+            "extends": extends,
+            "abstract": abstract,
             "description": str(traw.get("description", "") or ""),
             "attributes": _parse_attributes(
                 traw.get("attributes"), col, tname, traw.line_of("attributes")
@@ -263,9 +276,19 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
     # Second pass: inheritance.
     element_types: dict[str, ElementType] = {}
 
+    failed: set[str] = set()
+
     def resolve(tname: str, chain: tuple[str, ...]) -> ElementType | None:
         if tname in element_types:
             return element_types[tname]
+        if tname in failed:
+            return None
+        result = _resolve(tname, chain)
+        if result is None:
+            failed.add(tname)
+        return result
+
+    def _resolve(tname: str, chain: tuple[str, ...]) -> ElementType | None:
         info = parsed[tname]
         parent_name = info["extends"]
         inherited: dict[str, AttributeSpec] = dict(common)
@@ -338,6 +361,20 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 "use letters, digits and underscores, starting with a letter (e.g. runs_on)",
             )
             continue
+        clash = next(
+            (
+                o
+                for o in relation_types
+                if o.lower() == rname.lower() or upper_snake(o) == upper_snake(rname)
+            ),
+            None,
+        )
+        if clash is not None:
+            col.add(
+                f"relationship type {rname!r} clashes with {clash!r}",
+                line,
+                "names are matched case-insensitively and both would be the same Neo4j type; rename one",
+            )
         if rname in parsed:
             col.add(
                 f"{rname!r} is both an element type and a relationship type", line, "rename one"
@@ -408,7 +445,14 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             fields: dict[str, tuple[str, ...]] = {}
             for key in ("end_of_support", "end_of_life"):
                 raw_names = raw_life.get(key, [])
-                names = [raw_names] if isinstance(raw_names, str) else list(raw_names or [])
+                names = [raw_names] if isinstance(raw_names, str) else raw_names or []
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    col.add(
+                        f"lifecycle.{key} must be an attribute name or a list of them",
+                        raw_life.line_of(key),
+                        f"e.g. `{key}: [{key}]`",
+                    )
+                    continue
                 for n in names:
                     if n not in known_dates:
                         col.add(

@@ -58,6 +58,11 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?$")
 
 
+def upper_snake(name: str) -> str:
+    """``runs_on`` or ``runsOn`` → ``RUNS_ON``: how a relationship type is named in Neo4j."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
 @dataclass(frozen=True)
 class AttributeSpec:
     """One attribute of an element or relationship type."""
@@ -184,7 +189,7 @@ class RelationType:
     @property
     def neo4j_type(self) -> str:
         """The Neo4j relationship type: the name in UPPER_SNAKE case."""
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.name).upper()
+        return upper_snake(self.name)
 
 
 @dataclass(frozen=True)

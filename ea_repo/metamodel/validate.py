@@ -100,11 +100,17 @@ def check_relation(
         )
     problems = []
     if src_type not in rt.sources:
-        problems.append(f"{rt.name} cannot start from a {src_type}; allowed: {_short(rt.sources)}")
+        problems.append(
+            f"{rt.name} cannot start from {_a(src_type)}; allowed: {_short(rt.sources)}"
+        )
     if dst_type not in rt.targets:
-        problems.append(f"{rt.name} cannot lead to a {dst_type}; allowed: {_short(rt.targets)}")
+        problems.append(f"{rt.name} cannot lead to {_a(dst_type)}; allowed: {_short(rt.targets)}")
     normalised, attr_problems = check_attributes(rt.attributes, attrs, rt.name)
     return rt, normalised, problems + attr_problems
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _short(names: frozenset[str], limit: int = 8) -> str:

@@ -187,3 +187,45 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     path.write_bytes("name: m\u00e9tamod\u00e8le\n".encode("latin-1"))
     with pytest.raises(MetamodelError, match="not UTF-8"):
         load_metamodel(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "element_types:\n  A:\n    layer: business\n    extends: [B]\n",
+            "mm.yaml:4: extends of 'A' must be one type name",
+        ),
+        (
+            "element_types:\n  A:\n    layer: business\n    abstract: 'no'\n",
+            "mm.yaml:4: abstract of 'A' must be true or false",
+        ),
+        (
+            "element_types:\n  A:\n    layer: business\nlifecycle:\n  end_of_support: 5\n",
+            "mm.yaml:5: lifecycle.end_of_support must be an attribute name or a list of them",
+        ),
+        (
+            "element_types:\n  A:\n    layer: business\nrelationship_types:\n"
+            "  uses: {from: A, to: A, dependent: source}\n  Uses: {from: A, to: A, dependent: source}\n",
+            "mm.yaml:6: relationship type 'Uses' clashes with 'uses'",
+        ),
+        (
+            "element_types:\n  A:\n    layer: business\nrelationship_types:\n"
+            "  runs_on: {from: A, to: A, dependent: source}\n  runsOn: {from: A, to: A, dependent: source}\n",
+            "mm.yaml:6: relationship type 'runsOn' clashes with 'runs_on'",
+        ),
+    ],
+)
+def test_malformed_values_are_errors_not_crashes(tmp_path: Path, text: str, expected: str) -> None:
+    found = problems(tmp_path, text)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_broken_parent_is_reported_once(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        "element_types:\n  C:\n    extends: X\n  D:\n    extends: C\n  E:\n    extends: C\n",
+    )
+    assert found == [
+        "mm.yaml:3: element type 'C' extends unknown type 'X' — declare the parent type"
+    ]
