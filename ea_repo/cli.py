@@ -556,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Standalone mode lets Typer report usage errors itself (exit 2); it ends in SystemExit.
         app(args=args, prog_name="ea")
+        return 0
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0

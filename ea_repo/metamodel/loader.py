@@ -185,7 +185,7 @@ def _type_list(
     if not isinstance(items, list) or not items:
         col.add(f'{what} must be an element type, a list of them, or "*"', line)
         return []
-    names = []
+    names: list[str] = []
     for item in items:
         item = str(item)
         if item == "*":

@@ -530,7 +530,8 @@ class SQLiteStore:
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
     ) -> list[Change]:
         """Change-log entries, oldest first."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if item_id is not None:
             where.append("item_id = ?")
             params.append(item_id)
