@@ -23,7 +23,10 @@ graphviz:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
 
 demo: setup
-	$(BIN)/ea demo --workspace $(DEMO)
+	$(BIN)/ea demo --workspace $(DEMO) --force
+	$(BIN)/ea stats --workspace $(DEMO)
+	$(BIN)/ea show app-oms --workspace $(DEMO)
+	$(BIN)/ea find --type Node --where environment=production --workspace $(DEMO)
 
 test: setup
 	$(BIN)/ruff check .
