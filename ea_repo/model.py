@@ -126,19 +126,75 @@ class Origin:
     file: str
     row: int | None = None
 
+    def __str__(self) -> str:
+        return self.file if self.row is None else f"{self.file}:{self.row}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """How a record points at an element: by its id (key), or by its display name.
+
+    CMDB list exports name the ends of a relationship by display value, so a
+    reference by name is resolved by the sync engine among the elements of the
+    same run and those already in the repository; ``type`` narrows the search
+    (e.g. only applications) and an unknown or ambiguous name is an error.
+    """
+
+    value: str
+    by: str = "id"  # "id" or "name"
+    type: str | None = None
+
 
 @dataclass(frozen=True)
 class Record:
-    """What an importer yields: one element or relation as a source asserts it."""
+    """What an importer yields: one element or relation as a source asserts it.
+
+    Elements: ``type``, ``key`` (becomes the element id), ``name``, ``attrs``.
+    Relations: ``type``, ``src`` and ``dst`` references, ``attrs``, and an
+    optional ``key`` when the source identifies the relation itself.
+    """
 
     kind: str  # "element" or "relation"
     type: str
-    key: str
+    key: str | None = None
     attrs: Mapping[str, Any] = field(default_factory=dict)
     name: str | None = None
-    src: str | None = None
-    dst: str | None = None
+    src: Ref | None = None
+    dst: Ref | None = None
     origin: Origin | None = None
+
+    @classmethod
+    def element(
+        cls,
+        type: str,
+        key: str,
+        name: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        origin: Origin | None = None,
+    ) -> Record:
+        """An element record."""
+        return cls("element", type, key, dict(attrs or {}), name, origin=origin)
+
+    @classmethod
+    def relation(
+        cls,
+        type: str,
+        src: Ref | str,
+        dst: Ref | str,
+        attrs: Mapping[str, Any] | None = None,
+        key: str | None = None,
+        origin: Origin | None = None,
+    ) -> Record:
+        """A relation record; plain strings are references by id."""
+        return cls(
+            "relation",
+            type,
+            key,
+            dict(attrs or {}),
+            src=src if isinstance(src, Ref) else Ref(src),
+            dst=dst if isinstance(dst, Ref) else Ref(dst),
+            origin=origin,
+        )
 
 
 @dataclass(frozen=True)

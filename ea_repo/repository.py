@@ -21,7 +21,8 @@ from types import TracebackType
 from typing import Any
 
 from .config import Workspace, init_workspace, load_workspace
-from .errors import ConflictError, NotFoundError, Problem, ValidationError, WorkspaceError
+from .errors import ConflictError, NotFoundError, ValidationError, WorkspaceError
+from .importers.base import ImportBatch
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import (
     check_element,
@@ -34,16 +35,16 @@ from .model import (
     CURRENT,
     EVERYTHING,
     Assertion,
-    Change,
     Direction,
     Element,
     ElementId,
+    Record,
     Relation,
     RelationId,
     Status,
-    utc_now,
 )
 from .store import Counts, GraphStore, SQLiteStore
+from .sync import SyncEngine, SyncResult
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -246,60 +247,21 @@ class Repository:
     ) -> tuple[int, int]:
         """Validate a batch of elements and relations, then write them in one run of ``source``.
 
-        Nothing is written if anything is invalid: the ValidationError lists
-        every problem. Existing items with the same ids are replaced. Returns
-        the numbers of elements and relations written.
+        Nothing is written if anything is invalid: the SourceError lists every
+        problem. Relations refer to elements by id. Returns the numbers of
+        elements and relations written or confirmed.
         """
-        problems: list[Problem] = []
-        batch: dict[str, Element] = {}
-        for element in elements:
-            where = f"{element.type} {element.id!r}"
-            try:
-                check_id(element.id)
-            except ValidationError as exc:
-                problems.append(Problem(exc.message, where))
-                continue
-            et, attrs, found = check_element(self.metamodel, element.type, element.attrs)
-            problems.extend(Problem(p, where) for p in found)
-            if et is not None and element.id in batch:
-                problems.append(Problem("the id is given twice", where))
-            if et is not None:
-                batch[element.id] = Element(element.id, et.name, element.name or element.id, attrs)
-        rels: list[Relation] = list(relations)
-        known = self.store.get_elements(
-            {r.src for r in rels} | {r.dst for r in rels} - set(batch), EVERYTHING
+        records = [Record.element(e.type, e.id, e.name, e.attrs) for e in elements]
+        records += [Record.relation(r.type, r.src, r.dst, r.attrs, key=r.id) for r in relations]
+        result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
+        return tuple(  # type: ignore[return-value]
+            sum(c for k, c in diff.counts().items() if k != "missing")
+            for diff in (result.elements, result.relations)
         )
-        types = {i: e.type for i, e in known.items()} | {i: e.type for i, e in batch.items()}
-        checked: dict[str, Relation] = {}
-        for rel in rels:
-            where = f"{rel.src} {rel.type} {rel.dst}"
-            missing = [end for end in (rel.src, rel.dst) if end not in types]
-            if missing:
-                problems.append(Problem(f"no element {', '.join(map(repr, missing))}", where))
-                continue
-            rt, attrs, found = check_relation(
-                self.metamodel, rel.type, types[rel.src], types[rel.dst], rel.attrs
-            )
-            problems.extend(Problem(p, where) for p in found)
-            if rt is not None and not found:
-                checked[rel.id] = Relation(rel.src, rt.name, rel.dst, attrs, id=rel.id)
-        if problems:
-            raise ValidationError(
-                f"{len(problems)} invalid item{'s' if len(problems) != 1 else ''}; nothing was written",
-                problems=problems,
-            )
-        old_elements = self.store.get_elements(batch, EVERYTHING)
-        old_relations = self.store.get_relations(checked, EVERYTHING)
-        self._write_manual(
-            source,
-            elements=[
-                (old_elements.get(i), e) for i, e in batch.items() if old_elements.get(i) != e
-            ],
-            relations=[
-                (old_relations.get(i), r) for i, r in checked.items() if old_relations.get(i) != r
-            ],
-        )
-        return len(batch), len(checked)
+
+    def sync(self, source: str, batch: ImportBatch, **options: Any) -> SyncResult:
+        """Apply one run of ``source`` (see :class:`ea_repo.sync.SyncEngine.run` for the options)."""
+        return SyncEngine(self.store, self.metamodel).run(source, batch, **options)
 
     def _check_unique(self, type_name: str, element_id: str, attrs: Mapping[str, Any]) -> None:
         et = self.metamodel.element_types[type_name]
@@ -329,32 +291,8 @@ class Repository:
         elements: Iterable[tuple[Element | None, Element]] = (),
         relations: Iterable[tuple[Relation | None, Relation]] = (),
     ) -> None:
-        """Write items in one run of ``source``, with provenance and change log."""
-        elements, relations = list(elements), list(relations)
-        now = utc_now()
-        with self.store.transaction():
-            run = self.store.start_run(source, at=now)
-            changes = [_change(run.id, "element", old, new, now) for old, new in elements] + [
-                _change(run.id, "relation", old, new, now) for old, new in relations
-            ]
-            self.store.upsert_elements(new for _, new in elements)
-            self.store.upsert_relations(new for _, new in relations)
-            self.store.record_assertions(
-                run.id, source, "element", [e.id for _, e in elements], at=now
-            )
-            self.store.record_assertions(
-                run.id, source, "relation", [r.id for _, r in relations], at=now
-            )
-            self.store.log_changes(changes)
-            self.store.finish_run(
-                run.id,
-                "succeeded",
-                {
-                    "added": sum(c.op == "added" for c in changes),
-                    "changed": sum(c.op == "changed" for c in changes),
-                },
-                at=now,
-            )
+        """Write already validated items in one run of ``source``, with provenance and change log."""
+        self.add_many([e for _, e in elements], [r for _, r in relations], source=source)
 
     # -- reading ---------------------------------------------------------------
 
@@ -519,37 +457,6 @@ class Repository:
             )
             breaks.extend(("relation", relation.id, p) for p in problems)
         return MetamodelDiff(structural, breaks)
-
-
-def _change(
-    run_id: int, kind: str, old: Element | Relation | None, new: Element | Relation, at: str
-) -> Change:
-    return Change(
-        run_id=run_id,
-        kind=kind,
-        item_id=new.id,
-        op="added" if old is None else ("revived" if old.status is Status.RETIRED else "changed"),
-        before=None if old is None else _snapshot(old),
-        after=_snapshot(new),
-        at=at,
-    )
-
-
-def _snapshot(item: Element | Relation) -> dict[str, Any]:
-    if isinstance(item, Element):
-        return {
-            "type": item.type,
-            "name": item.name,
-            "attrs": dict(item.attrs),
-            "status": item.status.value,
-        }
-    return {
-        "src": item.src,
-        "type": item.type,
-        "dst": item.dst,
-        "attrs": dict(item.attrs),
-        "status": item.status.value,
-    }
 
 
 def open_store(workspace: Workspace) -> GraphStore:

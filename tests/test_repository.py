@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo import Repository
-from ea_repo.errors import ConflictError, ValidationError
+from ea_repo.errors import ConflictError, SourceError
 from ea_repo.model import Element, ElementId, Relation
 
 
@@ -33,32 +33,35 @@ def test_add_many_writes_one_run_with_provenance(repo: Repository) -> None:
     )
     assert n == (2, 1)
     runs = repo.store.runs()
-    assert [(r.source, r.status, dict(r.stats)) for r in runs] == [
-        ("script", "succeeded", {"added": 3, "changed": 0})
-    ]
+    assert [(r.source, r.status) for r in runs] == [("script", "succeeded")]
+    assert runs[0].stats["elements"]["added"] == 2
+    assert runs[0].stats["relations"]["added"] == 1
     assert repo.element("a").attrs["criticality"] == "high"  # normalised to the declared spelling
     assert repo.store.asserted_ids("script", "element") == {"a", "s"}
     assert repo.store.asserted_ids("script", "relation") == {"a|runs_on|s"}
 
 
 def test_add_many_reports_every_problem_and_writes_nothing(repo: Repository) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(SourceError) as info:
         repo.add_many(
             [
                 el("a", "Application", criticality="urgent"),
                 el("b", "Nonsense"),
                 el("s", "Server"),
                 el("s", "Server"),
+                el("c", "Application"),
             ],
-            [rel("a", "runs_on", "ghost"), rel("s", "runs_on", "a")],
+            [rel("c", "runs_on", "ghost"), rel("s", "runs_on", "c"), rel("s", "located_in", "a")],
         )
     text = [str(p) for p in info.value.problems]
     assert len(text) == 6, text
     assert any("'urgent' is not one of" in t for t in text)
     assert any("unknown element type 'Nonsense'" in t for t in text)
-    assert any("given twice" in t for t in text)
-    assert any("no element 'ghost'" in t for t in text)
+    assert any("duplicate key 's'" in t for t in text)
+    assert any("no element with id 'ghost'" in t for t in text)
     assert any("runs_on cannot lead to an Application" in t for t in text)
+    assert any("runs_on cannot start from a Server" in t for t in text)
+    assert not any("'a'" in t and "located_in" in t for t in text)  # a is reported once, for itself
     assert "nothing was written" in info.value.message
     assert repo.store.counts().elements == {}
     assert repo.store.runs() == []
@@ -69,7 +72,13 @@ def test_re_adding_the_same_items_changes_nothing(repo: Repository) -> None:
     repo.add_many(*items)
     repo.add_many(*items)
     assert [c.op for c in repo.store.changes()] == ["added", "added", "added"]
-    assert repo.store.runs()[0].stats == {"added": 0, "changed": 0}
+    assert repo.store.runs()[0].stats["elements"] == {
+        "added": 0,
+        "changed": 0,
+        "revived": 0,
+        "unchanged": 2,
+        "missing": 0,
+    }
 
 
 def test_unique_attributes_are_enforced(tmp_path: Path) -> None:

@@ -136,9 +136,32 @@ class GraphStore(Protocol):
         """Runs, newest first, of one source or all."""
 
     def record_assertions(
-        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str],
+        at: str | None = None,
+        values: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Record that ``source`` asserted these items in ``run_id`` (first/last seen kept)."""
+        """Record that ``source`` asserted these items in ``run_id`` (first/last seen kept).
+
+        ``values`` holds, per id, what the source asserted (name, attributes),
+        so that a later run can tell which attributes it stopped giving.
+        """
+
+    def asserted_values(
+        self, source: str, kind: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """What ``source`` last asserted about each of ``ids`` that it asserts."""
+
+    def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
+        """Forget every source's assertions of these items (after deleting them)."""
+
+    def elements_named(
+        self, names: Iterable[str], lens: Lens = CURRENT
+    ) -> dict[str, list[Element]]:
+        """Elements whose name equals one of ``names`` ignoring case, keyed by casefolded name."""
 
     def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
         """Forget that ``source`` asserts these items."""

@@ -99,6 +99,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX change_item ON change(item_id);
     CREATE INDEX change_run ON change(run_id);
     """,
+    # 2: what each source asserted (name and attributes), so that a sync can
+    # drop the attributes its source stopped giving without touching the
+    # ones other sources give; exact-name lookups for references by name.
+    """
+    ALTER TABLE assertion ADD COLUMN asserted TEXT;
+    CREATE INDEX element_name ON element(name COLLATE NOCASE);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -469,17 +476,72 @@ class SQLiteStore:
         return [_run(row) for row in self._db.execute(sql, params)]
 
     def record_assertions(
-        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str],
+        at: str | None = None,
+        values: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Stamp items as asserted by ``source`` in ``run_id``."""
+        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted (``values``)."""
         check_kind(kind)
         seen = at or utc_now()
+        values = values or {}
         self._write(
-            "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen) "
-            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE SET "
-            "last_run = excluded.last_run, last_seen = excluded.last_seen",
-            ((source, kind, item, run_id, run_id, seen, seen) for item in ids),
+            "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen, "
+            "asserted) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE SET "
+            "last_run = excluded.last_run, last_seen = excluded.last_seen, asserted = excluded.asserted",
+            (
+                (
+                    source,
+                    kind,
+                    item,
+                    run_id,
+                    run_id,
+                    seen,
+                    seen,
+                    _dumps(dict(values.get(item) or {})),
+                )
+                for item in ids
+            ),
         )
+
+    def asserted_values(
+        self, source: str, kind: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """What ``source`` last asserted about each of ``ids`` (those it asserts)."""
+        check_kind(kind)
+        rows = self._db.execute(
+            "SELECT item_id, asserted FROM assertion WHERE source = ? AND kind = ? "
+            f"AND item_id {_IN_JSON}",
+            (source, kind, _ids(ids)),
+        )
+        return {row[0]: json.loads(row[1] or "{}") for row in rows}
+
+    def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
+        """Forget every source's assertions of these items (they were deleted)."""
+        check_kind(kind)
+        with self.transaction():
+            self._db.execute(
+                f"DELETE FROM assertion WHERE kind = ? AND item_id {_IN_JSON}", (kind, _ids(ids))
+            )
+
+    def elements_named(
+        self, names: Iterable[str], lens: Lens = CURRENT
+    ) -> dict[str, list[Element]]:
+        """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
+        found: dict[str, list[Element]] = {}
+        wanted = list({n.casefold(): n for n in names}.values())
+        for batch in _batches(wanted, 20_000):
+            rows = self._db.execute(
+                "SELECT id, type, name, attrs, status FROM element "
+                f"WHERE name COLLATE NOCASE {_IN_JSON} AND status {_IN_JSON} ORDER BY id",
+                (_dumps(batch), _statuses(lens)),
+            )
+            for row in rows:
+                found.setdefault(row[2].casefold(), []).append(_element(row))
+        return found
 
     def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
         """Forget that ``source`` asserts these items."""

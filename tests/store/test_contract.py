@@ -278,3 +278,30 @@ def test_change_log_by_item_and_run(store: GraphStore) -> None:
     ]
     assert len(store.changes(run_id=run.id)) == 3
     assert store.changes(run_id=run.id + 1) == []
+
+
+def test_asserted_values_are_kept_per_source(landscape: GraphStore) -> None:
+    run = landscape.start_run("cmdb")
+    landscape.record_assertions(
+        run.id,
+        "cmdb",
+        "element",
+        ["crm", "erp"],
+        values={"crm": {"name": "CRM", "attrs": {"a": 1}}},
+    )
+    assert landscape.asserted_values("cmdb", "element", ["crm", "erp", "vm1"]) == {
+        "crm": {"name": "CRM", "attrs": {"a": 1}},
+        "erp": {},
+    }
+    assert landscape.asserted_values("flows", "element", ["crm"]) == {}
+    landscape.drop_assertions("element", ["crm"])
+    assert landscape.asserted_ids("cmdb", "element") == {"erp"}
+
+
+def test_elements_named_ignores_case(landscape: GraphStore) -> None:
+    landscape.upsert_elements([E("dc2", "Datacenter", "PARIS 1")])
+    found = landscape.elements_named(["paris 1", "Nowhere"])
+    assert set(found) == {"paris 1"}
+    assert sorted(e.id for e in found["paris 1"]) == ["dc1", "dc2"]
+    landscape.set_status("element", ["dc2"], Status.RETIRED)
+    assert [e.id for e in landscape.elements_named(["Paris 1"])["paris 1"]] == ["dc1"]

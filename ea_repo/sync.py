@@ -1,0 +1,542 @@
+"""The sync engine: apply one run of one source to the repository, atomically.
+
+1. Validate every record against the metamodel and resolve references; any
+   problem → nothing is written, every problem is reported (``file:row``).
+2. Diff against what this source asserted before: added, changed, unchanged,
+   missing.  A dry run stops here.
+3. Apply in one transaction: upserts, provenance (which source asserted what,
+   in which run, with which values) and the change log.
+4. Items the source no longer asserts follow its ``on_missing`` policy
+   (``retire``, ``delete`` or ``keep``), unless another source still asserts
+   them; a retired item that comes back is revived.
+5. A guard refuses a run that would retire or delete more than
+   ``max_missing`` of what the source had, unless forced.
+
+Attributes are merged across sources: a run sets the attributes its source
+gives and removes those its source gave before but no longer does; the
+attributes other sources gave are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .errors import EaError, Problem, SourceError
+from .importers.base import ImportBatch
+from .metamodel import Metamodel
+from .metamodel.validate import check_element, check_relation
+from .model import (
+    EVERYTHING,
+    Change,
+    Element,
+    ElementId,
+    Origin,
+    Record,
+    Ref,
+    Relation,
+    RelationId,
+    Status,
+    utc_now,
+)
+from .store import GraphStore
+
+
+class OnMissing(StrEnum):
+    """What happens to items a source stops asserting."""
+
+    RETIRE = "retire"  # kept, hidden from analyses, revived if they come back
+    DELETE = "delete"  # removed with their relations
+    KEEP = "keep"  # left active; they just lose this source's confirmation
+
+
+DEFAULT_MAX_MISSING = 0.2
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while a run advances."""
+
+
+@dataclass
+class ItemDiff:
+    """What a run changes for one kind of item (elements or relations)."""
+
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
+    revived: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    missing: dict[str, str] = field(default_factory=dict)  # id -> retire|delete|keep|kept by S
+
+    def counts(self) -> dict[str, int]:
+        """Numbers per category, as printed and stored with the run."""
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "revived": len(self.revived),
+            "unchanged": self.unchanged,
+            "missing": len(self.missing),
+        }
+
+
+@dataclass
+class SyncResult:
+    """The outcome of one run: the diff, and whether it was written."""
+
+    source: str
+    elements: ItemDiff
+    relations: ItemDiff
+    applied: bool
+    run_id: int | None = None
+    refused: str | None = None  # why the max_missing guard refuses the run, if it does
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for people and schedulers (``ea sync --json``)."""
+        return {
+            "source": self.source,
+            "applied": self.applied,
+            "run": self.run_id,
+            "elements": self.elements.counts(),
+            "relations": self.relations.counts(),
+            **({"refused": self.refused} if self.refused else {}),
+        }
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A validated record, ready to be merged into the repository."""
+
+    id: str
+    type: str
+    name: str | None  # elements only; None = the source gives no name
+    attrs: dict[str, Any]
+    origin: Origin | None
+    src: str | None = None
+    dst: str | None = None
+
+
+def _where(origin: Origin | None) -> tuple[str | None, int | None]:
+    return (origin.file, origin.row) if origin else (None, None)
+
+
+def _problem(origin: Origin | None, message: str, hint: str | None = None) -> Problem:
+    file, row = _where(origin)
+    return Problem(message, file, row, hint)
+
+
+class _Validator:
+    """Turns records into items, collecting every problem."""
+
+    def __init__(self, store: GraphStore, metamodel: Metamodel) -> None:
+        self.store = store
+        self.mm = metamodel
+        self.problems: list[Problem] = []
+        self.rejected: set[str] = set()  # keys of elements with problems
+
+    def elements(self, records: Iterable[Record]) -> dict[str, _Item]:
+        items: dict[str, _Item] = {}
+        for rec in records:
+            key = (rec.key or "").strip()
+            if not key:
+                self.problems.append(_problem(rec.origin, f"a {rec.type} has no key"))
+                continue
+            et, attrs, problems = check_element(self.mm, rec.type, rec.attrs)
+            for p in problems:
+                self.problems.append(_problem(rec.origin, f"{key!r}: {p}"))
+            if et is None or problems:
+                self.rejected.add(key)
+                continue
+            if key in items:
+                first = items[key].origin
+                self.problems.append(
+                    _problem(
+                        rec.origin,
+                        f"duplicate key {key!r}" + (f" (first at {first})" if first else ""),
+                        "each element may appear once per run",
+                    )
+                )
+                continue
+            name = rec.name.strip() if rec.name and rec.name.strip() else None
+            items[key] = _Item(key, et.name, name, attrs, rec.origin)
+        return items
+
+    def relations(self, records: list[Record], elements: dict[str, _Item]) -> dict[str, _Item]:
+        resolver = _Resolver(self.store, self.mm, elements, records)
+        items: dict[str, _Item] = {}
+        for rec in records:
+            assert rec.src is not None and rec.dst is not None
+            ends = []
+            for ref in (rec.src, rec.dst):
+                found, problem = resolver.resolve(ref)
+                if ref.by == "id" and ref.value in self.rejected:
+                    problem = None  # the element's own problem is reported already
+                if problem:
+                    self.problems.append(_problem(rec.origin, problem))
+                ends.append(found)
+            src, dst = ends
+            if src is None or dst is None:
+                continue
+            rt, attrs, problems = check_relation(self.mm, rec.type, src[1], dst[1], rec.attrs)
+            for p in problems:
+                self.problems.append(_problem(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}"))
+            if rt is None or problems:
+                continue
+            rid = (rec.key or "").strip() or str(
+                Relation(ElementId(src[0]), rt.name, ElementId(dst[0])).id
+            )
+            item = _Item(rid, rt.name, None, attrs, rec.origin, src[0], dst[0])
+            previous = items.get(rid)
+            if previous is not None and (
+                previous.src,
+                previous.dst,
+                previous.type,
+                previous.attrs,
+            ) != (
+                item.src,
+                item.dst,
+                item.type,
+                item.attrs,
+            ):
+                self.problems.append(
+                    _problem(
+                        rec.origin,
+                        f"relation {rid!r} is given twice with different content"
+                        + (f" (first at {previous.origin})" if previous.origin else ""),
+                    )
+                )
+                continue
+            items[rid] = item
+        return items
+
+
+class _Resolver:
+    """Resolves references by id or by name among the run's elements and the repository."""
+
+    def __init__(
+        self, store: GraphStore, mm: Metamodel, batch: dict[str, _Item], records: list[Record]
+    ) -> None:
+        self.mm = mm
+        self.types: dict[str, str] = {i: it.type for i, it in batch.items()}
+        self.by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for item in batch.values():
+            self.by_name[(item.name or item.id).casefold()].append((item.id, item.type))
+        by_id = {r.value for rec in records for r in (rec.src, rec.dst) if r and r.by == "id"}
+        unknown_ids = by_id - set(self.types)
+        if unknown_ids:
+            for e in store.get_elements(unknown_ids, EVERYTHING).values():
+                self.types[e.id] = e.type
+        names = {
+            r.value.casefold()
+            for rec in records
+            for r in (rec.src, rec.dst)
+            if r and r.by == "name"
+        }
+        self.stored_by_name: dict[str, list[tuple[str, str]]] = {}
+        outside = {n for n in names if n not in self.by_name}
+        if outside:
+            for key, found in store.elements_named(outside, EVERYTHING).items():
+                self.stored_by_name[key] = [(e.id, e.type) for e in found]
+
+    def resolve(self, ref: Ref) -> tuple[tuple[str, str] | None, str | None]:
+        """``((id, type), None)``, or ``(None, problem)``."""
+        if ref.by == "id":
+            if ref.value in self.types:
+                return (ref.value, self.types[ref.value]), None
+            return None, f"no element with id {ref.value!r}"
+        key = ref.value.casefold()
+        candidates = self.by_name.get(key) or self.stored_by_name.get(key) or []
+        if ref.type is not None:
+            candidates = [c for c in candidates if self.mm.is_a(c[1], ref.type)]
+        if len(candidates) == 1:
+            return candidates[0], None
+        what = f"{ref.type} " if ref.type else ""
+        if not candidates:
+            return None, f"no {what}element named {ref.value!r}"
+        ids = ", ".join(c[0] for c in candidates[:5]) + (" ..." if len(candidates) > 5 else "")
+        return (
+            None,
+            f"{len(candidates)} {what}elements are named {ref.value!r} ({ids}); refer to it by id",
+        )
+
+
+def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {
+        k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
+
+
+def _snapshot(item: Element | Relation) -> dict[str, Any]:
+    if isinstance(item, Element):
+        return {
+            "type": item.type,
+            "name": item.name,
+            "attrs": dict(item.attrs),
+            "status": item.status.value,
+        }
+    return {
+        "src": item.src,
+        "type": item.type,
+        "dst": item.dst,
+        "attrs": dict(item.attrs),
+        "status": item.status.value,
+    }
+
+
+def _flatten(item: Element | Relation) -> dict[str, Any]:
+    flat = {"type": item.type, "status": item.status.value}
+    if isinstance(item, Element):
+        flat["name"] = item.name
+    else:
+        flat["src"], flat["dst"] = item.src, item.dst
+    flat.update({f"attrs.{k}": v for k, v in item.attrs.items()})
+    return flat
+
+
+class SyncEngine:
+    """Applies runs of sources to one repository (a store and its metamodel)."""
+
+    def __init__(self, store: GraphStore, metamodel: Metamodel) -> None:
+        self.store = store
+        self.metamodel = metamodel
+
+    def run(
+        self,
+        source: str,
+        batch: ImportBatch | Iterable[Record],
+        *,
+        on_missing: OnMissing | str = OnMissing.RETIRE,
+        max_missing: float = DEFAULT_MAX_MISSING,
+        dry_run: bool = False,
+        force: bool = False,
+        partial: bool = False,
+        progress: Progress | None = None,
+    ) -> SyncResult:
+        """Validate, diff and (unless ``dry_run``) apply one run of ``source``.
+
+        ``partial``: the records are additions, not the source's whole
+        assertion — nothing is missing (manual edits use this).
+
+        Raises :class:`SourceError` listing every problem (nothing written),
+        or when the ``max_missing`` guard trips without ``force``.
+        """
+        policy = OnMissing(on_missing)
+        if isinstance(batch, ImportBatch):
+            problems, records = list(batch.problems), batch.records
+        else:
+            problems, records = [], list(batch)
+        tell = progress or (lambda stage, done, total: None)
+
+        validator = _Validator(self.store, self.metamodel)
+        tell("validating", 0, len(records))
+        elements = validator.elements(r for r in records if r.kind == "element")
+        relations = validator.relations([r for r in records if r.kind == "relation"], elements)
+        tell("validating", len(records), len(records))
+        problems += validator.problems
+        if problems:
+            n = len(problems)
+            raise SourceError(
+                f"{source}: {n} problem{'s' if n != 1 else ''} in the input; nothing was written",
+                problems=problems,
+                hint="fix the rows named above (or the mapping), then run again",
+            )
+
+        now = utc_now()
+        plan = _Plan(self.store, source, now)
+        plan.merge("element", elements)
+        plan.merge("relation", relations)
+        if not partial:
+            plan.missing("element", set(elements), policy)
+            plan.missing("relation", set(relations), policy)
+        refusal = None if partial else plan.guard(max_missing)
+        result = SyncResult(
+            source, plan.diffs["element"], plan.diffs["relation"], applied=False, refused=refusal
+        )
+        if dry_run:
+            return result
+        if refusal and not force:
+            raise SourceError(
+                refusal + "; nothing was written",
+                hint="a truncated export? check it; if the removal is real, run again with --force",
+            )
+        tell("writing", 0, len(elements) + len(relations))
+        try:
+            with self.store.transaction():
+                run = self.store.start_run(source, at=now)
+                plan.apply(run.id)
+                self.store.finish_run(
+                    run.id, "succeeded", result.summary() | {"applied": True}, at=utc_now()
+                )
+        except EaError as exc:
+            self._failed_run(source, now, exc.message)
+            raise
+        except Exception as exc:
+            self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
+            raise
+        tell("writing", len(elements) + len(relations), len(elements) + len(relations))
+        result.applied = True
+        result.run_id = run.id
+        return result
+
+    def _failed_run(self, source: str, started: str, message: str) -> None:
+        # Best effort: the failure itself must not hide the original error.
+        with contextlib.suppress(Exception):
+            failed = self.store.start_run(source, at=started)
+            self.store.finish_run(failed.id, "failed", message=message)
+
+
+class _Plan:
+    """The writes of one run, computed before anything is written."""
+
+    def __init__(self, store: GraphStore, source: str, now: str) -> None:
+        self.store = store
+        self.source = source
+        self.now = now
+        self.diffs = {"element": ItemDiff(), "relation": ItemDiff()}
+        self.upserts: dict[str, list[Element | Relation]] = {"element": [], "relation": []}
+        self.asserted: dict[str, dict[str, dict[str, Any]]] = {"element": {}, "relation": {}}
+        self.changes: list[Change] = []
+        self.retire: dict[str, list[str]] = {"element": [], "relation": []}
+        self.delete: dict[str, list[str]] = {"element": [], "relation": []}
+        self.retract: dict[str, list[str]] = {"element": [], "relation": []}
+        self.previous: dict[str, set[str]] = {}
+
+    def merge(self, kind: str, items: dict[str, _Item]) -> None:
+        """Compare each item with the repository; plan its upsert and assertion."""
+        existing: Mapping[str, Element | Relation]
+        if kind == "element":
+            existing = self.store.get_elements(items, EVERYTHING)
+        else:
+            existing = self.store.get_relations(items, EVERYTHING)
+        before = self.store.asserted_values(self.source, kind, items)
+        diff = self.diffs[kind]
+        for item_id, item in items.items():
+            old = existing.get(item_id)
+            dropped = set((before.get(item_id) or {}).get("attrs", {})) - set(item.attrs)
+            attrs = {k: v for k, v in (old.attrs.items() if old else ()) if k not in dropped}
+            attrs.update(item.attrs)
+            new: Element | Relation
+            if kind == "element":
+                name = item.name or (old.name if isinstance(old, Element) else item.id)
+                new = Element(ElementId(item_id), item.type, name, attrs, Status.ACTIVE)
+            else:
+                assert item.src is not None and item.dst is not None
+                new = Relation(
+                    ElementId(item.src),
+                    item.type,
+                    ElementId(item.dst),
+                    attrs,
+                    Status.ACTIVE,
+                    RelationId(item_id),
+                )
+            self.asserted[kind][item_id] = {"attrs": item.attrs} | (
+                {"name": item.name} if item.name else {}
+            )
+            if old is None:
+                diff.added.append(item_id)
+                op = "added"
+            elif old.status is Status.RETIRED:
+                diff.revived.append(item_id)
+                op = "revived"
+            elif old != new:
+                diff.changed[item_id] = _diff_fields(_flatten(old), _flatten(new))
+                op = "changed"
+            else:
+                diff.unchanged += 1
+                continue
+            self.upserts[kind].append(new)
+            self.changes.append(
+                Change(
+                    0,
+                    kind,
+                    item_id,
+                    op,
+                    None if old is None else _snapshot(old),
+                    _snapshot(new),
+                    self.now,
+                )
+            )
+
+    def missing(self, kind: str, present: set[str], policy: OnMissing) -> None:
+        """Plan what happens to what the source asserted before and not now."""
+        previous = self.store.asserted_ids(self.source, kind)
+        self.previous[kind] = previous
+        gone = previous - present
+        if not gone:
+            return
+        others: dict[str, set[str]] = defaultdict(set)
+        for assertion in self.store.assertions(kind, gone):
+            if assertion.source != self.source:
+                others[assertion.item_id].add(assertion.source)
+        current = (
+            self.store.get_elements(gone, EVERYTHING)
+            if kind == "element"
+            else self.store.get_relations(gone, EVERYTHING)
+        )
+        diff = self.diffs[kind]
+        for item_id in sorted(gone):
+            self.retract[kind].append(item_id)
+            old = current.get(item_id)
+            if old is None:
+                continue  # deleted meanwhile (e.g. with an element)
+            if others[item_id]:
+                diff.missing[item_id] = "kept by " + ", ".join(sorted(others[item_id]))
+                continue
+            diff.missing[item_id] = policy.value
+            if policy is OnMissing.RETIRE and old.status is not Status.RETIRED:
+                self.retire[kind].append(item_id)
+                self.changes.append(
+                    Change(0, kind, item_id, "retired", _snapshot(old), None, self.now)
+                )
+            elif policy is OnMissing.DELETE:
+                self.delete[kind].append(item_id)
+                self.changes.append(
+                    Change(0, kind, item_id, "deleted", _snapshot(old), None, self.now)
+                )
+
+    def guard(self, max_missing: float) -> str | None:
+        """Why this run would retire or delete too much of what the source had, or None."""
+        lost = sum(len(self.retire[k]) + len(self.delete[k]) for k in ("element", "relation"))
+        had = sum(len(self.previous.get(k, ())) for k in ("element", "relation"))
+        if had and lost > max_missing * had:
+            return (
+                f"{self.source}: this run would remove {lost} of the {had} items the source had "
+                f"({lost / had:.0%}, more than the {max_missing:.0%} allowed)"
+            )
+        return None
+
+    def apply(self, run_id: int) -> None:
+        """Write the plan inside the caller's transaction."""
+        store = self.store
+        store.upsert_elements(e for e in self.upserts["element"] if isinstance(e, Element))
+        store.upsert_relations(r for r in self.upserts["relation"] if isinstance(r, Relation))
+        for kind in ("element", "relation"):
+            store.record_assertions(
+                run_id,
+                self.source,
+                kind,
+                self.asserted[kind],
+                at=self.now,
+                values=self.asserted[kind],
+            )
+            store.retract_assertions(self.source, kind, self.retract[kind])
+            store.set_status(kind, self.retire[kind], Status.RETIRED)
+        if self.delete["relation"]:
+            store.delete_relations(self.delete["relation"])
+            store.drop_assertions("relation", self.delete["relation"])
+        if self.delete["element"]:
+            # Relations of deleted elements go with them; log and forget them too.
+            doomed = [r for r in store.relations_of(self.delete["element"], EVERYTHING)]
+            logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
+            self.changes.extend(
+                Change(0, "relation", r.id, "deleted", _snapshot(r), None, self.now)
+                for r in doomed
+                if r.id not in logged
+            )
+            store.delete_elements(self.delete["element"])
+            store.drop_assertions("relation", [r.id for r in doomed])
+            store.drop_assertions("element", self.delete["element"])
+        store.log_changes(
+            Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at) for c in self.changes
+        )

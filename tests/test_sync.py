@@ -1,0 +1,241 @@
+"""The sync engine on a real SQLite repository: idempotence, policies, guard, atomicity, references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ea_repo import Repository
+from ea_repo.errors import Problem, SourceError
+from ea_repo.importers import ImportBatch
+from ea_repo.model import EVERYTHING, Origin, Record, Ref, Status
+from ea_repo.sync import SyncEngine
+
+
+@pytest.fixture
+def repo(workspace: Path):
+    with Repository.open(workspace) as r:
+        yield r
+
+
+def engine(repo: Repository) -> SyncEngine:
+    return SyncEngine(repo.store, repo.metamodel)
+
+
+def servers(n: int, **attrs: object) -> list[Record]:
+    return [
+        Record.element(
+            "Server",
+            f"srv{i:02d}",
+            f"SRV{i:02d}",
+            {"environment": "production", **attrs},
+            Origin("cmdb.csv", i + 2),
+        )
+        for i in range(n)
+    ]
+
+
+def status_of(repo: Repository, *ids: str) -> dict[str, str]:
+    return {i: e.status.value for i, e in repo.store.get_elements(ids, EVERYTHING).items()}
+
+
+def test_first_run_adds_and_a_second_identical_run_changes_nothing(repo: Repository) -> None:
+    first = engine(repo).run("cmdb", servers(5))
+    assert first.applied and first.elements.counts()["added"] == 5
+    second = engine(repo).run("cmdb", servers(5))
+    assert second.elements.counts() == {
+        "added": 0,
+        "changed": 0,
+        "revived": 0,
+        "unchanged": 5,
+        "missing": 0,
+    }
+    assert [c.op for c in repo.store.changes()] == ["added"] * 5
+    runs = repo.store.runs(source="cmdb")
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+
+
+def test_a_changed_attribute_is_a_change_with_before_and_after(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(2))
+    result = engine(repo).run("cmdb", servers(2, environment="test"))
+    assert result.elements.changed["srv00"] == {"attrs.environment": ("production", "test")}
+    history = repo.store.changes(item_id="srv00")
+    assert [c.op for c in history] == ["added", "changed"]
+    assert history[1].before["attrs"]["environment"] == "production"
+    assert history[1].after["attrs"]["environment"] == "test"
+
+
+def test_missing_items_are_retired_then_revived(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(10))
+    result = engine(repo).run("cmdb", servers(10)[:9])
+    assert result.elements.missing == {"srv09": "retire"}
+    assert status_of(repo, "srv09") == {"srv09": "retired"}
+    assert "srv09" not in {e.id for e in repo.find(type_name="Server")}
+    back = engine(repo).run("cmdb", servers(10))
+    assert back.elements.revived == ["srv09"]
+    assert status_of(repo, "srv09") == {"srv09": "active"}
+    assert [c.op for c in repo.store.changes(item_id="srv09")] == ["added", "retired", "revived"]
+
+
+def test_delete_policy_removes_the_element_and_its_relations(repo: Repository) -> None:
+    apps = [Record.element("Application", "app", "App")]
+    engine(repo).run("cmdb", servers(10) + apps + [Record.relation("runs_on", "app", "srv09")])
+    result = engine(repo).run("cmdb", servers(9) + apps, on_missing="delete")
+    assert result.elements.missing == {"srv09": "delete"}
+    assert result.relations.missing == {"app|runs_on|srv09": "delete"}
+    assert repo.store.get_elements(["srv09"], EVERYTHING) == {}
+    assert repo.store.relations_of(["app"], EVERYTHING) == []
+    assert repo.store.asserted_ids("cmdb", "element") == {f"srv{i:02d}" for i in range(9)} | {"app"}
+    assert [c.op for c in repo.store.changes(item_id="app|runs_on|srv09")] == ["added", "deleted"]
+
+
+def test_keep_policy_leaves_items_active_but_unconfirmed(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(10))
+    engine(repo).run("cmdb", servers(9), on_missing="keep")
+    assert status_of(repo, "srv09") == {"srv09": "active"}
+    assert "srv09" not in repo.store.asserted_ids("cmdb", "element")
+
+
+def test_an_element_another_source_asserts_stays_active(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(10))
+    engine(repo).run("monitoring", [Record.element("Server", "srv09", None, {"os": "Linux"})])
+    result = engine(repo).run("cmdb", servers(9))
+    assert result.elements.missing == {"srv09": "kept by monitoring"}
+    srv = repo.element("srv09")
+    assert srv.status is Status.ACTIVE
+    assert srv.name == "SRV09"  # monitoring gave no name; the CMDB's stays
+
+
+def test_attributes_merge_across_sources(repo: Repository) -> None:
+    engine(repo).run(
+        "cmdb", [Record.element("Server", "s", "S", {"environment": "production", "os": "RHEL"})]
+    )
+    engine(repo).run("monitoring", [Record.element("Server", "s", None, {"cpu_count": 8})])
+    assert repo.element("s").attrs == {"environment": "production", "os": "RHEL", "cpu_count": 8}
+    # The CMDB stops giving `os`: it goes; monitoring's cpu_count stays.
+    engine(repo).run("cmdb", [Record.element("Server", "s", "S", {"environment": "production"})])
+    assert repo.element("s").attrs == {"environment": "production", "cpu_count": 8}
+
+
+def test_the_guard_refuses_a_truncated_export_unless_forced(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(10))
+    with pytest.raises(SourceError, match=r"remove 3 of the 10 items the source had \(30%") as info:
+        engine(repo).run("cmdb", servers(7))
+    assert "--force" in (info.value.hint or "")
+    assert set(status_of(repo, *[f"srv{i:02d}" for i in range(10)]).values()) == {"active"}
+    engine(repo).run("cmdb", servers(8))  # 20% is allowed
+    result = engine(repo).run("cmdb", servers(5), force=True)
+    assert len(result.elements.missing) == 3
+    engine(repo).run("cmdb", servers(5), max_missing=0.5)  # nothing more goes: no trip
+
+
+def test_dry_run_reports_the_diff_and_writes_nothing(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(3))
+    result = engine(repo).run(
+        "cmdb", servers(2) + [Record.element("Server", "new", "New")], dry_run=True
+    )
+    assert not result.applied
+    assert (result.elements.added, result.elements.missing) == (["new"], {"srv02": "retire"})
+    assert (
+        result.refused and "remove 1 of the 3 items" in result.refused
+    )  # the real run would need --force
+    assert status_of(repo, "srv02", "new") == {"srv02": "active"}
+    assert len(repo.store.runs()) == 1
+
+
+def test_any_invalid_record_means_nothing_is_written(repo: Repository) -> None:
+    batch = ImportBatch(
+        ["cmdb.csv"],
+        servers(3)
+        + [Record.element("Server", "bad", "Bad", {"cpu_count": "many"}, Origin("cmdb.csv", 9))],
+    )
+    batch.problems.append(Problem("unknown class 'Toaster'", "cmdb.csv", 7))
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("cmdb", batch)
+    text = [str(p) for p in info.value.problems]
+    assert text == [
+        "cmdb.csv:7: unknown class 'Toaster'",
+        "cmdb.csv:9: 'bad': Server.cpu_count: expected a whole number, got 'many'",
+    ]
+    assert repo.store.counts(EVERYTHING).elements == {}
+    assert repo.store.runs() == []
+
+
+def test_a_failure_while_writing_leaves_the_repository_as_it_was(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine(repo).run("cmdb", servers(3))
+    before = list(repo.store.iter_elements(EVERYTHING))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(repo.store, "log_changes", boom)
+    with pytest.raises(OSError, match="disk full"):
+        engine(repo).run(
+            "cmdb",
+            servers(2, environment="test") + [Record.element("Server", "x", "X")],
+            force=True,
+        )
+    monkeypatch.undo()
+    assert list(repo.store.iter_elements(EVERYTHING)) == before
+    assert repo.store.asserted_ids("cmdb", "element") == {"srv00", "srv01", "srv02"}
+    last = repo.store.runs(source="cmdb")[0]
+    assert (last.status, last.message) == ("failed", "OSError: disk full")
+
+
+def test_references_by_name_resolve_in_the_run_and_the_repository(repo: Repository) -> None:
+    engine(repo).run(
+        "cmdb",
+        [
+            Record.element("Application", "crm-id", "CRM"),
+            Record.element("Application", "erp-id", "ERP"),
+        ],
+    )
+    flows = [
+        Record.relation(
+            "flow",
+            Ref("crm", by="name"),
+            Ref("ERP", by="name", type="Application"),
+            {"protocol": "SFTP"},
+            key="IF-1",
+        ),
+        Record.relation(
+            "flow",
+            Ref("erp", by="name"),
+            Ref("Loyalty", by="name"),
+            key="IF-2",
+            origin=Origin("flows.csv", 3),
+        ),
+    ]
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("flows", flows)
+    assert [str(p) for p in info.value.problems] == ["flows.csv:3: no element named 'Loyalty'"]
+    engine(repo).run("flows", flows[:1])
+    rel = repo.store.get_relations(["IF-1"])["IF-1"]
+    assert (rel.src, rel.dst, rel.attrs["protocol"]) == ("crm-id", "erp-id", "SFTP")
+
+
+def test_an_ambiguous_name_is_an_error_unless_the_type_settles_it(repo: Repository) -> None:
+    engine(repo).run(
+        "cmdb",
+        [
+            Record.element("Application", "app-billing", "Billing"),
+            Record.element("Server", "srv-billing", "billing"),
+            Record.element("Server", "srv-x", "X"),
+        ],
+    )
+    ambiguous = Record.relation(
+        "runs_on", Ref("Billing", by="name"), Ref("X", by="name"), origin=Origin("rel.csv", 4)
+    )
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("rels", [ambiguous])
+    assert str(info.value.problems[0]) == (
+        "rel.csv:4: 2 elements are named 'Billing' (app-billing, srv-billing); refer to it by id"
+    )
+    settled = Record.relation(
+        "runs_on", Ref("Billing", by="name", type="Application"), Ref("X", by="name")
+    )
+    engine(repo).run("rels", [settled])
+    assert repo.store.get_relations(["app-billing|runs_on|srv-x"])
