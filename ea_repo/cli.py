@@ -23,6 +23,7 @@ from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .output import Format, Result, Table, emit
 from .repository import ElementDetail, Repository
+from .sync import changed_fields
 
 app = typer.Typer(
     name="ea",
@@ -315,6 +316,158 @@ def stats(
         "sources": dict(s.sources),
     }
     emit(Result([totals, elements, relations, sources], data), fmt, output)
+
+
+def _age(days: float | None) -> str:
+    if days is None:
+        return "never"
+    if days < 1:
+        return f"{days * 24:.0f} h"
+    return f"{days:.0f} d"
+
+
+def _run_counts(stats: Any) -> str:
+    parts = []
+    for kind in ("elements", "relations"):
+        counts = (stats or {}).get(kind) or {}
+        moved = {k: v for k, v in counts.items() if v and k != "unchanged"}
+        if counts:
+            parts.append(
+                f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
+            )
+    return "; ".join(parts)
+
+
+@app.command()
+def status(
+    workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE, output: OutputOpt = None
+) -> None:
+    """How current the repository is: each source's last run, and elements gone stale.
+
+    Example: ea status --format json
+    """
+    with Repository.open(workspace) as repo:
+        report = repo.status()
+    sources = Table(
+        "sources",
+        ["source", "last success", "age", "elements", "relations", "last run", "changes"],
+        [
+            [
+                s.source,
+                s.last_success.finished_at if s.last_success else "never",
+                _age(s.age_days),
+                s.elements,
+                s.relations,
+                f"{s.last_run.status} #{s.last_run.id}" if s.last_run else "",
+                _run_counts(s.last_success.stats) if s.last_success else "",
+            ]
+            for s in report.sources
+        ],
+    )
+    stale = Table(
+        f"stale: {report.stale_total} element(s) not confirmed by any source for {report.stale_after_days} days",
+        ["id", "type", "name", "last confirmed"],
+        [[e.id, e.type, e.name, seen or "never"] for e, seen in report.stale],
+    )
+    data = {
+        "sources": [
+            {
+                "source": s.source,
+                "last_success": s.last_success.finished_at if s.last_success else None,
+                "age_days": None if s.age_days is None else round(s.age_days, 2),
+                "elements": s.elements,
+                "relations": s.relations,
+                "last_run": None
+                if s.last_run is None
+                else {
+                    "id": s.last_run.id,
+                    "status": s.last_run.status,
+                    "message": s.last_run.message,
+                },
+            }
+            for s in report.sources
+        ],
+        "stale_after_days": report.stale_after_days,
+        "stale_total": report.stale_total,
+        "stale": [{"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in report.stale],
+    }
+    result = Result([sources, stale], data)
+    if report.stale_total > len(report.stale):
+        result.notes.append(f"showing {len(report.stale)} of {report.stale_total} stale elements")
+    emit(result, fmt, output)
+
+
+@app.command()
+def history(
+    item_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="An element or relation id.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The runs of every source, newest first; with an ID, how that item changed.
+
+    Example: ea history srv-esx01
+    """
+    with Repository.open(workspace) as repo:
+        if item_id is None:
+            runs = repo.store.runs(limit=limit)
+            table = Table(
+                "runs",
+                ["run", "source", "started", "finished", "status", "changes", "message"],
+                [
+                    [
+                        r.id,
+                        r.source,
+                        r.started_at,
+                        r.finished_at,
+                        r.status,
+                        _run_counts(r.stats),
+                        r.message,
+                    ]
+                    for r in runs
+                ],
+            )
+            data = [
+                {
+                    "id": r.id,
+                    "source": r.source,
+                    "started_at": r.started_at,
+                    "finished_at": r.finished_at,
+                    "status": r.status,
+                    "stats": dict(r.stats),
+                    "message": r.message,
+                }
+                for r in runs
+            ]
+            emit(Result([table], data), fmt, output)
+            return
+        changes = repo.history(item_id)[-limit:]
+        sources = {r.id: r.source for r in repo.store.runs()}
+    rows = []
+    for c in changes:
+        detail = ""
+        if c.op == "changed":
+            detail = "; ".join(
+                f"{k}: {old!r} → {new!r}"
+                for k, (old, new) in changed_fields(c.before, c.after).items()
+            )
+        rows.append([c.at, c.run_id, sources.get(c.run_id, ""), c.op, detail])
+    table = Table(f"history of {item_id}", ["at", "run", "source", "change", "detail"], rows)
+    data = [
+        {
+            "at": c.at,
+            "run": c.run_id,
+            "source": sources.get(c.run_id),
+            "op": c.op,
+            "before": None if c.before is None else dict(c.before),
+            "after": None if c.after is None else dict(c.after),
+        }
+        for c in changes
+    ]
+    emit(Result([table], data), fmt, output)
 
 
 @app.command()

@@ -10,6 +10,7 @@ also usable from Python::
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -35,12 +36,14 @@ from .model import (
     CURRENT,
     EVERYTHING,
     Assertion,
+    Change,
     Direction,
     Element,
     ElementId,
     Record,
     Relation,
     RelationId,
+    Run,
     Status,
 )
 from .store import Counts, GraphStore, SQLiteStore
@@ -107,6 +110,28 @@ class MetamodelDiff:
 
     structural: list[tuple[str, str]]  # (change, detail)
     breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """How current one source is."""
+
+    source: str
+    last_run: Run | None
+    last_success: Run | None
+    age_days: float | None  # since the last successful run finished
+    elements: int  # elements it asserts now
+    relations: int
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Per-source freshness, and elements nobody has confirmed for too long."""
+
+    sources: list[SourceStatus]
+    stale_after_days: int
+    stale: list[tuple[Element, str | None]]
+    stale_total: int
 
 
 class Repository:
@@ -409,6 +434,45 @@ class Repository:
             sources=last,
         )
 
+    def status(self, now: dt.datetime | None = None, limit: int = 50) -> StatusReport:
+        """Each source's last runs and counts, and the elements not confirmed for ``stale_after``."""
+        now = now or dt.datetime.now(dt.UTC)
+        stale_days = self.workspace.stale_after_days if self.workspace else 180
+        declared = list(self.workspace.sources) if self.workspace else []
+        runs = self.store.runs()
+        names = list(dict.fromkeys([*declared, *sorted({r.source for r in runs})]))
+        sources = []
+        for name in names:
+            mine = [r for r in runs if r.source == name]
+            success = next((r for r in mine if r.status == "succeeded"), None)
+            age = None
+            if success is not None:
+                finished = _parse_time(success.finished_at or success.started_at)
+                age = (now - finished).total_seconds() / 86400
+            sources.append(
+                SourceStatus(
+                    source=name,
+                    last_run=mine[0] if mine else None,
+                    last_success=success,
+                    age_days=age,
+                    elements=len(self.store.asserted_ids(name, "element")),
+                    relations=len(self.store.asserted_ids(name, "relation")),
+                )
+            )
+        cutoff = (now - dt.timedelta(days=stale_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stale = self.store.stale_elements(cutoff)
+        return StatusReport(sources, stale_days, stale[:limit], len(stale))
+
+    def history(self, item_id: str | None = None, limit: int | None = None) -> list[Change]:
+        """The change log of one element or relation, oldest first."""
+        if (
+            item_id is not None
+            and not self.store.changes(item_id=item_id, limit=1)
+            and not self.store.get_elements([item_id], EVERYTHING)
+        ):
+            raise self._not_found(item_id)
+        return self.store.changes(item_id=item_id, limit=limit)
+
     def metamodel_diff(self, old: Metamodel, new: Metamodel) -> MetamodelDiff:
         """Compare two metamodels, and list every item of this repository that ``new`` would reject."""
         structural: list[tuple[str, str]] = []
@@ -457,6 +521,10 @@ class Repository:
             )
             breaks.extend(("relation", relation.id, p) for p in problems)
         return MetamodelDiff(structural, breaks)
+
+
+def _parse_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 def open_store(workspace: Workspace) -> GraphStore:

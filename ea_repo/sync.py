@@ -261,13 +261,8 @@ class _Resolver:
         )
 
 
-def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {
-        k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
-    }
-
-
-def _snapshot(item: Element | Relation) -> dict[str, Any]:
+def snapshot(item: Element | Relation) -> dict[str, Any]:
+    """An item as the change log keeps it."""
     if isinstance(item, Element):
         return {
             "type": item.type,
@@ -284,14 +279,21 @@ def _snapshot(item: Element | Relation) -> dict[str, Any]:
     }
 
 
-def _flatten(item: Element | Relation) -> dict[str, Any]:
-    flat = {"type": item.type, "status": item.status.value}
-    if isinstance(item, Element):
-        flat["name"] = item.name
-    else:
-        flat["src"], flat["dst"] = item.src, item.dst
-    flat.update({f"attrs.{k}": v for k, v in item.attrs.items()})
-    return flat
+def changed_fields(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, tuple[Any, Any]]:
+    """Fields (``name``, ``attrs.KEY``...) that differ between two snapshots, with both values."""
+
+    def flat(snap: Mapping[str, Any] | None) -> dict[str, Any]:
+        snap = snap or {}
+        out = {k: v for k, v in snap.items() if k != "attrs"}
+        out.update({f"attrs.{k}": v for k, v in (snap.get("attrs") or {}).items()})
+        return out
+
+    old, new = flat(before), flat(after)
+    return {
+        k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
 
 
 class SyncEngine:
@@ -440,7 +442,7 @@ class _Plan:
                 diff.revived.append(item_id)
                 op = "revived"
             elif old != new:
-                diff.changed[item_id] = _diff_fields(_flatten(old), _flatten(new))
+                diff.changed[item_id] = changed_fields(snapshot(old), snapshot(new))
                 op = "changed"
             else:
                 diff.unchanged += 1
@@ -452,8 +454,8 @@ class _Plan:
                     kind,
                     item_id,
                     op,
-                    None if old is None else _snapshot(old),
-                    _snapshot(new),
+                    None if old is None else snapshot(old),
+                    snapshot(new),
                     self.now,
                 )
             )
@@ -487,12 +489,12 @@ class _Plan:
             if policy is OnMissing.RETIRE and old.status is not Status.RETIRED:
                 self.retire[kind].append(item_id)
                 self.changes.append(
-                    Change(0, kind, item_id, "retired", _snapshot(old), None, self.now)
+                    Change(0, kind, item_id, "retired", snapshot(old), None, self.now)
                 )
             elif policy is OnMissing.DELETE:
                 self.delete[kind].append(item_id)
                 self.changes.append(
-                    Change(0, kind, item_id, "deleted", _snapshot(old), None, self.now)
+                    Change(0, kind, item_id, "deleted", snapshot(old), None, self.now)
                 )
 
     def guard(self, max_missing: float) -> str | None:
@@ -530,7 +532,7 @@ class _Plan:
             doomed = [r for r in store.relations_of(self.delete["element"], EVERYTHING)]
             logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
             self.changes.extend(
-                Change(0, "relation", r.id, "deleted", _snapshot(r), None, self.now)
+                Change(0, "relation", r.id, "deleted", snapshot(r), None, self.now)
                 for r in doomed
                 if r.id not in logged
             )

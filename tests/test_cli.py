@@ -212,3 +212,21 @@ def test_demo_builds_a_workspace_that_answers(ea, tmp_path: Path) -> None:
     again = ea("demo", "--workspace", root)
     assert again.code == 2 and "--force" in again.err
     assert ea("demo", "--workspace", root, "--force").code == 0
+
+
+def test_status_and_history_follow_runs(ea, workspace: Path) -> None:
+    ea("add", "Server", "--id", "s1", "--set", "environment=production")
+    ea("add", "Server", "--id", "s1", "--update", "--set", "environment=test")
+    status = json.loads(ea("status", "-f", "json").out)
+    manual = next(s for s in status["sources"] if s["source"] == "manual")
+    assert manual["elements"] == 1 and manual["last_run"]["status"] == "succeeded"
+    assert status["stale_total"] == 0
+    runs = json.loads(ea("history", "-f", "json").out)
+    assert [r["source"] for r in runs] == ["manual", "manual"]
+    changes = json.loads(ea("history", "s1", "-f", "json").out)
+    assert [c["op"] for c in changes] == ["added", "changed"]
+    assert changes[1]["after"]["attrs"]["environment"] == "test"
+    text = ea("history", "s1").out
+    assert "attrs.environment: 'production' → 'test'" in text
+    missing = ea("history", "nope")
+    assert missing.code == 2 and "no element 'nope'" in missing.err

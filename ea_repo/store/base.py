@@ -172,6 +172,12 @@ class GraphStore(Protocol):
     def asserted_ids(self, source: str, kind: str) -> set[str]:
         """Ids of the items of ``kind`` that ``source`` currently asserts."""
 
+    def stale_elements(
+        self, before: str, lens: Lens = CURRENT, limit: int | None = None
+    ) -> list[tuple[Element, str | None]]:
+        """Elements whose latest confirmation by any source is older than ``before`` (or absent),
+        oldest first, each with that confirmation time."""
+
     def log_changes(self, changes: Iterable[Change]) -> None:
         """Append to the change log."""
 

@@ -570,6 +570,22 @@ class SQLiteStore:
         )
         return {row[0] for row in rows}
 
+    def stale_elements(
+        self, before: str, lens: Lens = CURRENT, limit: int | None = None
+    ) -> list[tuple[Element, str | None]]:
+        """Elements no source has confirmed since ``before`` (or ever), with their last confirmation."""
+        sql = (
+            "SELECT e.id, e.type, e.name, e.attrs, e.status, MAX(a.last_seen) AS seen FROM element e "
+            "LEFT JOIN assertion a ON a.kind = 'element' AND a.item_id = e.id "
+            f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ? "
+            "ORDER BY seen, e.id"
+        )
+        params: list[Any] = [_statuses(lens), before]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [(_element(row), row[5]) for row in self._db.execute(sql, params)]
+
     def log_changes(self, changes: Iterable[Change]) -> None:
         """Append to the change log."""
         self._write(

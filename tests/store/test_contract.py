@@ -305,3 +305,18 @@ def test_elements_named_ignores_case(landscape: GraphStore) -> None:
     assert sorted(e.id for e in found["paris 1"]) == ["dc1", "dc2"]
     landscape.set_status("element", ["dc2"], Status.RETIRED)
     assert [e.id for e in landscape.elements_named(["Paris 1"])["paris 1"]] == ["dc1"]
+
+
+def test_stale_elements_are_those_no_source_confirmed_lately(landscape: GraphStore) -> None:
+    old = landscape.start_run("cmdb", at="2025-01-01T00:00:00Z")
+    landscape.record_assertions(old.id, "cmdb", "element", ["crm", "erp"], at="2025-01-01T00:00:00Z")
+    new = landscape.start_run("flows", at="2026-11-01T00:00:00Z")
+    landscape.record_assertions(new.id, "flows", "element", ["erp", "vm1"], at="2026-11-01T00:00:00Z")
+    stale = landscape.stale_elements("2026-06-01T00:00:00Z")
+    # crm: last seen 2025; srv1 and dc1: never asserted by a source. erp is fresh through flows.
+    assert [(e.id, seen) for e, seen in stale] == [
+        ("dc1", None),
+        ("srv1", None),
+        ("crm", "2025-01-01T00:00:00Z"),
+    ]
+    assert len(landscape.stale_elements("2026-06-01T00:00:00Z", limit=1)) == 1
