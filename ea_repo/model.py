@@ -35,7 +35,7 @@ class Direction(StrEnum):
     IN = "in"  # from the relation's target to its source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Element:
     """A component of the information system: an application, a server, a process..."""
 
@@ -51,7 +51,7 @@ def relation_id(src: str, type_: str, dst: str) -> RelationId:
     return RelationId(f"{src}|{type_}|{dst}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """A typed, directed link between two elements.
 
@@ -72,7 +72,7 @@ class Relation:
             object.__setattr__(self, "id", relation_id(self.src, self.type, self.dst))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One way to expand from an element: a relation type and the direction to follow it."""
 
@@ -80,7 +80,7 @@ class Step:
     direction: Direction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hop:
     """One expansion result: from ``origin`` along ``relation`` to ``target``."""
 
