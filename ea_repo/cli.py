@@ -23,7 +23,7 @@ from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .output import Format, Result, Table, emit
 from .repository import ElementDetail, Repository
-from .sync import changed_fields
+from .sync import SyncResult, changed_fields
 
 app = typer.Typer(
     name="ea",
@@ -37,6 +37,12 @@ metamodel_app = typer.Typer(
     help="Inspect, validate and compare metamodels.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(metamodel_app, name="metamodel")
+import_app = typer.Typer(
+    help="Import one export into the repository (an ad-hoc run of a source).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(import_app, name="import")
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -470,6 +476,261 @@ def history(
     emit(Result([table], data), fmt, output)
 
 
+# -- import and sync -------------------------------------------------------------
+
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Source name (default: the importer's name).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Apply even if more than max_missing would go.")
+]
+OnMissingOpt = Annotated[
+    str,
+    typer.Option(
+        "--on-missing", help="What happens to items no longer exported: retire, delete, keep."
+    ),
+]
+MaxMissingOpt = Annotated[
+    str, typer.Option("--max-missing", help="Refuse runs removing more than this (e.g. 20%).")
+]
+DETAIL_LIMIT = 20
+
+
+def _sync_result(result: SyncResult, dry_run: bool) -> Result:
+    verb = "would be" if dry_run else "were"
+    counts = Table(
+        f"{result.source}: {'dry run, nothing written' if dry_run else f'run {result.run_id} applied'}",
+        ["kind", "added", "changed", "revived", "unchanged", "missing"],
+        [
+            ["elements", *result.elements.counts().values()],
+            ["relations", *result.relations.counts().values()],
+        ],
+    )
+    details = []
+    for kind, diff in (("element", result.elements), ("relation", result.relations)):
+        rows: list[list[Any]] = [[kind, i, "added", ""] for i in diff.added[:DETAIL_LIMIT]]
+        rows += [
+            [kind, i, "changed", "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in fields.items())]
+            for i, fields in list(diff.changed.items())[:DETAIL_LIMIT]
+        ]
+        rows += [[kind, i, "revived", ""] for i in diff.revived[:DETAIL_LIMIT]]
+        rows += [
+            [kind, i, "missing", fate] for i, fate in list(diff.missing.items())[:DETAIL_LIMIT]
+        ]
+        details += rows
+    result_out = Result(
+        [
+            counts,
+            Table(
+                f"changes that {verb} made (first {DETAIL_LIMIT} of each kind)",
+                ["kind", "id", "change", "detail"],
+                details,
+            ),
+        ],
+        {
+            **result.summary(),
+            "dry_run": dry_run,
+            "details": {
+                kind: {
+                    "added": diff.added,
+                    "changed": {
+                        i: {k: list(v) for k, v in f.items()} for i, f in diff.changed.items()
+                    },
+                    "revived": diff.revived,
+                    "missing": diff.missing,
+                }
+                for kind, diff in (("elements", result.elements), ("relations", result.relations))
+            },
+        },
+    )
+    if result.refused:
+        result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
+    return result_out
+
+
+def _progress_bar() -> Any:
+    """A rich progress bar on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(console=Console(stderr=True), transient=True)
+
+
+def _run_import(
+    importer: str,
+    files: list[Path],
+    *,
+    source: str | None,
+    preset: str | None,
+    mapping: Path | None,
+    on_missing: str,
+    max_missing: str,
+    dry_run: bool,
+    force: bool,
+    workspace: Path | None,
+    fmt: Format,
+    output: Path | None,
+) -> None:
+    from .sources import make_spec, run_source, sync_lock
+
+    with Repository.open(workspace) as repo:
+        assert repo.workspace is not None
+        spec = make_spec(
+            source or importer,
+            importer,
+            files,
+            preset=preset,
+            mapping=mapping,
+            on_missing=on_missing,
+            max_missing=max_missing,
+        )
+        bar = _progress_bar()
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if bar is None:
+                return
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or 1)
+            bar.update(tasks[stage], completed=done)
+
+        lock = sync_lock(repo.workspace)
+        with lock.acquire(timeout=600):
+            if bar is not None:
+                with bar:
+                    result = run_source(
+                        spec,
+                        repo.store,
+                        repo.metamodel,
+                        dry_run=dry_run,
+                        force=force,
+                        progress=progress,
+                    )
+            else:
+                result = run_source(spec, repo.store, repo.metamodel, dry_run=dry_run, force=force)
+    emit(_sync_result(result, dry_run), fmt, output)
+
+
+@import_app.command("cmdb")
+def import_cmdb(
+    files: Annotated[
+        list[Path], typer.Argument(help="The CI export, then (optionally) the relationship export.")
+    ],
+    preset: Annotated[
+        str | None, typer.Option(help="A shipped mapping: servicenow or itop.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Your own mapping file (YAML).")] = None,
+    source: SourceOpt = None,
+    on_missing: OnMissingOpt = "retire",
+    max_missing: MaxMissingOpt = "20%",
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Import a CMDB export (CSV, XLSX or JSON) and its relationship export.
+
+    Example: ea import cmdb cmdb_ci.csv cmdb_rel_ci.csv --preset servicenow --source cmdb
+    """
+    _run_import(
+        "cmdb",
+        files,
+        source=source,
+        preset=preset,
+        mapping=mapping,
+        on_missing=on_missing,
+        max_missing=max_missing,
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+    )
+
+
+@import_app.command("flows")
+def import_flows(
+    files: Annotated[
+        list[Path], typer.Argument(help="Interface catalog file(s): CSV, XLSX or JSON.")
+    ],
+    source: SourceOpt = None,
+    on_missing: OnMissingOpt = "retire",
+    max_missing: MaxMissingOpt = "20%",
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Import an interface catalog: flows between applications and the data they carry.
+
+    Example: ea import flows interfaces.csv --source interfaces --dry-run
+    """
+    _run_import(
+        "flows",
+        files,
+        source=source,
+        preset=None,
+        mapping=None,
+        on_missing=on_missing,
+        max_missing=max_missing,
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+    )
+
+
+@app.command()
+def sync(
+    only: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source; repeatable.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    json_summary: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary (for schedulers).")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Run every source declared in ea.yaml (what cron or a systemd timer calls).
+
+    Exits 1 if any source failed (the others are still applied), 4 if another sync is running.
+
+    Example: ea sync --json
+    """
+    import json as jsonlib
+
+    from .sources import sync_all
+
+    with Repository.open(workspace) as repo:
+        assert repo.workspace is not None
+        outcomes = sync_all(
+            repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
+        )
+    failed = [o for o in outcomes if not o.ok]
+    if json_summary:
+        typer.echo(
+            jsonlib.dumps({"ok": not failed, "sources": [o.summary() for o in outcomes]}, indent=2)
+        )
+    else:
+        for outcome in outcomes:
+            if outcome.result is not None:
+                emit(_sync_result(outcome.result, dry_run), Format.TABLE)
+            else:
+                assert outcome.error is not None
+                _print_error(outcome.error)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo(
     workspace: Annotated[
@@ -694,9 +955,15 @@ def metamodel_diff(
 # -- entry points -----------------------------------------------------------------
 
 
+PROBLEM_LIMIT = 50
+
+
 def _print_error(exc: EaError) -> None:
     lines = [f"error: {exc.message}"]
-    lines.extend(f"  {p}" for p in exc.problems if str(p) != exc.message)
+    shown = [p for p in exc.problems if str(p) != exc.message]
+    lines.extend(f"  {p}" for p in shown[:PROBLEM_LIMIT])
+    if len(shown) > PROBLEM_LIMIT:
+        lines.append(f"  ... and {len(shown) - PROBLEM_LIMIT} more")
     if exc.hint:
         lines.append(f"hint: {exc.hint}")
     print("\n".join(lines), file=sys.stderr)

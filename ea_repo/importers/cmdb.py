@@ -1,0 +1,674 @@
+"""The CMDB importer: a CI export and a relationship export, through a mapping, into records.
+
+It reads files (:mod:`.tabular`), turns every row into element and relation
+:class:`~ea_repo.model.Record` objects as the mapping (:mod:`.mapping`) says,
+and collects what is wrong with rows into the batch instead of raising. It
+never touches the store: the sync engine validates the records against the
+metamodel, resolves references by name among the run's elements and the
+repository, and writes.
+
+What it decides itself:
+
+* the element id: the key column, else the ``key_fallback`` composite
+  (``web01|Server|SN123``); a key seen twice is a problem naming both rows;
+* which rows are skipped (``skip_when``, classes mapped to ``null``, unmapped
+  classes or relationship types with ``skip_unmapped``, relationships whose
+  end is a CI skipped in the same read, repeated relationship rows): skipped
+  rows are counted in :attr:`CmdbBatch.skipped` and summarised as warnings,
+  never silently lost;
+* among several relationship types listed for one value, the first the
+  metamodel allows between the two ends, when their types are known from
+  this read (or the ``parent_class``/``child_class`` columns); else the last.
+
+>>> from ea_repo.metamodel import load_metamodel                # doctest: +SKIP
+>>> from ea_repo.importers.presets import load_preset          # doctest: +SKIP
+>>> mm = load_metamodel()                                        # doctest: +SKIP
+>>> batch = CmdbImporter(load_preset("servicenow", mm), mm).read("cmdb_ci.csv", "cmdb_rel_ci.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, SourceError
+from ..metamodel import Metamodel
+from ..model import Origin, Record, Ref
+from .base import ImportBatch
+from .mapping import (
+    TYPE_TOKEN,
+    ClassTarget,
+    CmdbMapping,
+    ElementMapping,
+    LinkMapping,
+    RelationMapping,
+    Target,
+    fold,
+)
+from .tabular import Table, read_table
+
+KEY_SEPARATOR = "|"
+"""Joins the parts of a composite key: ``web01|Server|SN123``."""
+
+
+@dataclass
+class CmdbBatch(ImportBatch):
+    """An :class:`ImportBatch` that also counts the rows it skipped on purpose.
+
+    ``skipped`` maps a reason (``install_status is 'Retired'``, ``unmapped
+    class 'IP Address'``...) to a number of rows; ``warnings`` says the same
+    per file, for people. Neither stops a sync: only ``problems`` do.
+    """
+
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[Problem] = field(default_factory=list)
+    _skipped_by_file: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
+    _notes: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
+
+    def skip(self, file: str, reason: str) -> None:
+        """Count one row of ``file`` skipped for ``reason``."""
+        self.skipped[reason] += 1
+        self._skipped_by_file[(file, reason)] += 1
+
+    def note(self, file: str, what: str) -> None:
+        """Count one row of ``file`` imported with a remark (``what``), for a warning."""
+        self._notes[(file, what)] += 1
+
+    def summarize(self) -> None:
+        """Turn the counts into one warning per file and reason."""
+        self.warnings.extend(
+            Problem(f"skipped {n} row{'s' if n != 1 else ''}: {reason}", file)
+            for (file, reason), n in sorted(self._skipped_by_file.items())
+        )
+        self.warnings.extend(
+            Problem(f"{n} row{'s' if n != 1 else ''} {what}", file)
+            for (file, what), n in sorted(self._notes.items())
+        )
+        self._skipped_by_file.clear()
+        self._notes.clear()
+
+    def extend(self, other: ImportBatch) -> None:
+        """Add another batch; skip counts and warnings add up too."""
+        super().extend(other)
+        if isinstance(other, CmdbBatch):
+            self.skipped.update(other.skipped)
+            self.warnings.extend(other.warnings)
+
+
+@dataclass
+class _Known:
+    """What a read learnt about elements, to resolve relationship ends."""
+
+    types_by_key: dict[str, str] = field(default_factory=dict)
+    types_by_name: dict[str, set[str]] = field(default_factory=dict)  # casefolded, as sync resolves
+    skipped_keys: set[str] = field(default_factory=set)
+    skipped_names: set[str] = field(default_factory=set)
+
+    def types_of(self, ref: Ref) -> set[str]:
+        if ref.type is not None:
+            return {ref.type}
+        if ref.by == "id":
+            found = self.types_by_key.get(ref.value)
+            return {found} if found else set()
+        return set(self.types_by_name.get(ref.value.casefold(), ()))
+
+    def skipped(self, ref: Ref) -> bool:
+        """Whether ``ref`` names only rows this read skipped."""
+        if ref.by == "id":
+            return ref.value in self.skipped_keys and ref.value not in self.types_by_key
+        name = ref.value.casefold()
+        return name in self.skipped_names and name not in self.types_by_name
+
+
+class CmdbImporter:
+    """Turn CMDB exports into records through a :class:`~.mapping.CmdbMapping`.
+
+    ``metamodel`` is the one the mapping was loaded with; the importer reads
+    which attributes each element type declares and which ends each
+    relationship type allows.
+    """
+
+    def __init__(self, mapping: CmdbMapping, metamodel: Metamodel) -> None:
+        self.mapping = mapping
+        self.metamodel = metamodel
+
+    def read(
+        self,
+        ci_file: str | Path | None = None,
+        rel_file: str | Path | None = None,
+        *,
+        sheet: str | None = None,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+    ) -> CmdbBatch:
+        """Read a CI export and/or a relationship export into one batch.
+
+        With a mapping that has no ``elements`` section, a lone ``ci_file`` is
+        read as the relationship export (a relationship-only import). Reading
+        both files in one call lets relationships to CIs skipped on purpose
+        be skipped too, and lets the importer choose among listed
+        relationship types by the ends' types.
+
+        Raises :class:`~ea_repo.errors.SourceError` when a file cannot be read
+        as a table or lacks a required column; row problems go to
+        ``batch.problems``.
+        """
+        if ci_file is not None and rel_file is None and self.mapping.elements is None:
+            ci_file, rel_file = None, ci_file
+        if ci_file is None and rel_file is None:
+            raise SourceError(
+                "nothing to import", hint="give a CI export, a relationship export or both"
+            )
+        self._check_sections(ci_file, rel_file)
+        options: dict[str, Any] = {"sheet": sheet, "encoding": encoding, "delimiter": delimiter}
+        ci_table = read_table(ci_file, **options) if ci_file is not None else None
+        rel_table = read_table(rel_file, **options) if rel_file is not None else None
+        return self.transform(ci_table, rel_table)
+
+    def transform(self, ci_table: Table | None, rel_table: Table | None = None) -> CmdbBatch:
+        """The records of tables already read: the pure half of :meth:`read`.
+
+        Raises :class:`~ea_repo.errors.SourceError` when a table lacks a
+        column the mapping requires, or the mapping lacks the section a table
+        needs.
+        """
+        self._check_sections(
+            ci_table.file if ci_table else None, rel_table.file if rel_table else None
+        )
+        batch = CmdbBatch()
+        known = _Known()
+        seen: set[tuple[str, str, str, str, str]] = set()
+        if ci_table is not None and self.mapping.elements is not None:
+            self._elements(self.mapping.elements, ci_table, batch, known, seen)
+        if rel_table is not None:
+            self._relations(rel_table, batch, known, seen)
+        batch.summarize()
+        return batch
+
+    def _check_sections(self, ci_file: str | Path | None, rel_file: str | Path | None) -> None:
+        if ci_file is not None and self.mapping.elements is None:
+            raise SourceError(
+                f"{self.mapping.source}: the mapping has no `elements` section to read {ci_file}",
+                hint="map the CI export under `elements`",
+            )
+        if rel_file is not None and not self.mapping.relations:
+            raise SourceError(
+                f"{self.mapping.source}: the mapping has no `relations` section to read {rel_file}",
+                hint="map the relationship export under `relations`",
+            )
+
+    # ----------------------------------------------------------------- elements
+
+    def _elements(
+        self,
+        spec: ElementMapping,
+        table: Table,
+        batch: CmdbBatch,
+        known: _Known,
+        seen_relations: set[tuple[str, str, str, str, str]],
+    ) -> None:
+        """Add the element records (and link relations) of a CI export to ``batch``."""
+        cols = _ElementColumns.resolve(table, spec, self.mapping.source)
+        batch.source_files.append(table.file)
+        batch.problems.extend(table.problems)
+        prefix = self.mapping.id_prefix
+        first_row: dict[str, int] = {}
+        pending_links: list[tuple[Origin, str, LinkMapping, Ref]] = []
+        for number, cells in table.rows:
+            origin = Origin(table.file, number)
+            name = _first(cells, cols.name)
+            raw_key = _first(cells, cols.key)
+            reason = self._skip_reason(cells, cols.skip_when)
+            if reason is not None:
+                batch.skip(table.file, reason)
+                self._forget(known, prefix + raw_key if raw_key else "", name)
+                continue
+            target = self._class_target(cells, cols, origin, batch, table.file)
+            if target is None:
+                self._forget(known, prefix + raw_key if raw_key else "", name)
+                continue
+            key = self._key(cells, cols, raw_key, target.type, origin, batch)
+            if key is None:
+                continue
+            if key in first_row:
+                batch.problem(
+                    origin,
+                    f"duplicate key {key!r} at rows {first_row[key]} and {number}",
+                    self._duplicate_hint(cols, raw_key),
+                )
+                continue
+            first_row[key] = number
+            if not name:
+                batch.note(table.file, "without a name: the key is used as the name")
+                name = key
+            attrs = self._attributes(cells, cols, target, origin, batch)
+            batch.records.append(Record.element(target.type, key, name, attrs, origin=origin))
+            known.types_by_key[key] = target.type
+            known.types_by_name.setdefault(name.casefold(), set()).add(target.type)
+            for link, id_cols, name_cols in cols.links:
+                value = _first(cells, id_cols)
+                if value and value not in link.ignore:
+                    pending_links.append((origin, key, link, Ref(prefix + value)))
+                    continue
+                value = _first(cells, name_cols)
+                if value and value not in link.ignore:
+                    pending_links.append((origin, key, link, Ref(value, by="name")))
+        # after every row: the other ends' types are known, whatever the row order
+        for origin, key, link, dst in pending_links:
+            self._add_relation(
+                batch, known, seen_relations, origin, link.targets, Ref(key), dst, origin.file
+            )
+
+    @staticmethod
+    def _skip_reason(
+        cells: dict[str, str], skip_when: list[tuple[str, frozenset[str]]]
+    ) -> str | None:
+        for column, values in skip_when:
+            value = cells.get(column, "")
+            if value and fold(value) in values:
+                return f"{column} is {value!r}"
+        return None
+
+    @staticmethod
+    def _forget(known: _Known, key: str, name: str) -> None:
+        if key:
+            known.skipped_keys.add(key)
+        if name:
+            known.skipped_names.add(name.casefold())
+
+    def _class_target(
+        self,
+        cells: dict[str, str],
+        cols: _ElementColumns,
+        origin: Origin,
+        batch: CmdbBatch,
+        file: str,
+    ) -> ClassTarget | None:
+        spec = cols.spec
+        if spec.type.constant is not None:
+            return spec.type.constant
+        value = _first(cells, cols.type)
+        if not value:
+            batch.problem(
+                origin,
+                f"no class: {_names(cols.type)} {'is' if len(cols.type) == 1 else 'are'} empty",
+                "every CI row needs its class, to know its element type",
+            )
+            return None
+        found, target = spec.type.classes.lookup(value)
+        if not found:
+            if spec.skip_unmapped:
+                batch.skip(file, f"unmapped class {value!r}")
+            else:
+                batch.problem(
+                    origin,
+                    f"unknown class {value!r}",
+                    "map it under elements.type.map, or set skip_unmapped: true",
+                )
+            return None
+        if target is None:
+            batch.skip(file, f"class {value!r} is ignored by the mapping")
+            return None
+        assert isinstance(target, ClassTarget)
+        return target
+
+    def _key(
+        self,
+        cells: dict[str, str],
+        cols: _ElementColumns,
+        raw_key: str,
+        type_name: str,
+        origin: Origin,
+        batch: CmdbBatch,
+    ) -> str | None:
+        if raw_key:
+            return self.mapping.id_prefix + raw_key
+        if not cols.spec.key_fallback:
+            batch.problem(
+                origin,
+                f"empty key: {_names(cols.key)} has no value",
+                "every CI needs an id; or set elements.key_fallback to build one from other columns",
+            )
+            return None
+        parts = [
+            type_name if part == TYPE_TOKEN else _first(cells, cols.fallback.get(part, ()))
+            for part in cols.spec.key_fallback
+        ]
+        if not any(
+            p for p, part in zip(parts, cols.spec.key_fallback, strict=True) if part != TYPE_TOKEN
+        ):
+            batch.problem(
+                origin,
+                f"empty key: {' + '.join(cols.spec.key_fallback)} are all empty",
+                "every CI needs an id or a name",
+            )
+            return None
+        return self.mapping.id_prefix + KEY_SEPARATOR.join(p for p in parts if p)
+
+    def _duplicate_hint(self, cols: _ElementColumns, raw_key: str) -> str:
+        spec = cols.spec
+        if raw_key or not spec.key_fallback:
+            return f"two rows have the same {_names(cols.key)}; keep one of them in the export"
+        made_of = " + ".join(spec.key_fallback)
+        return (
+            f"the key is made of {made_of} (elements.key_fallback), which does not tell these rows "
+            f"apart: export {_names(spec.key) if spec.key else 'an id column'}, or add a distinguishing "
+            "column to key_fallback"
+        )
+
+    def _attributes(
+        self,
+        cells: dict[str, str],
+        cols: _ElementColumns,
+        target: ClassTarget,
+        origin: Origin,
+        batch: CmdbBatch,
+    ) -> dict[str, Any]:
+        declared = self.metamodel.element_types[target.type].attributes
+        attrs: dict[str, Any] = dict(target.set)
+        for attr, columns in cols.attributes:
+            if attr.attribute not in declared:
+                continue
+            text = _first(cells, columns)
+            if not text:
+                continue
+            try:
+                value = attr.convert(
+                    text, dayfirst=self.mapping.dayfirst, decimal_comma=self.mapping.decimal_comma
+                )
+            except ValueError as exc:
+                column = next(c for c in columns if cells.get(c))
+                batch.problem(
+                    origin,
+                    f"column {column!r}: {exc} (attribute {attr.attribute})",
+                    _transform_hint(attr.transforms),
+                )
+                continue
+            if value is not None and value != "" and value != []:
+                attrs[attr.attribute] = value
+        return attrs
+
+    # ---------------------------------------------------------------- relations
+
+    def _relations(
+        self,
+        table: Table,
+        batch: CmdbBatch,
+        known: _Known,
+        seen_relations: set[tuple[str, str, str, str, str]],
+    ) -> None:
+        """Add the relation records of a relationship export to ``batch``."""
+        spec, cols = self._relation_spec(table)
+        batch.source_files.append(table.file)
+        batch.problems.extend(table.problems)
+        ends = [
+            _EndReader(
+                end,
+                cols[end + "_id"],
+                cols[end],
+                cols[end + "_class"],
+                self.mapping.id_prefix,
+                spec.refs == "id",
+                spec.ignore,
+                self._type_hint,
+            )
+            for end in ("parent", "child")
+        ]
+        for number, cells in table.rows:
+            origin = Origin(table.file, number)
+            targets = self._relation_targets(spec, cols, cells, origin, batch)
+            if targets is None:
+                continue
+            refs = []
+            for reader in ends:
+                ref = reader.read(cells)
+                if ref is None:
+                    batch.problem(
+                        origin, reader.missing(), f"a relationship row needs its {reader.end} CI"
+                    )
+                    break
+                refs.append(ref)
+            else:
+                self._add_relation(
+                    batch, known, seen_relations, origin, targets, refs[0], refs[1], table.file
+                )
+
+    def _relation_spec(self, table: Table) -> tuple[RelationMapping, dict[str, tuple[str, ...]]]:
+        for spec in self.mapping.relations:
+            cols = {
+                "parent": tuple(table.present(spec.parent)),
+                "child": tuple(table.present(spec.child)),
+                "parent_id": tuple(table.present(spec.parent_id)),
+                "child_id": tuple(table.present(spec.child_id)),
+                "parent_class": tuple(table.present(spec.parent_class)),
+                "child_class": tuple(table.present(spec.child_class)),
+                "type": tuple(table.present(spec.type_columns)),
+            }
+            if (
+                (cols["parent"] or cols["parent_id"])
+                and (cols["child"] or cols["child_id"])
+                and (cols["type"] or spec.constant is not None)
+            ):
+                return spec, cols
+        expected = "; or ".join(s.expected_columns() for s in self.mapping.relations)
+        raise SourceError(
+            f"{table.file}: missing columns of a relationship export: expected {expected} "
+            f"(relations in {self.mapping.source})",
+            hint=f"columns found: {_found(table)}",
+        )
+
+    def _relation_targets(
+        self,
+        spec: RelationMapping,
+        cols: dict[str, tuple[str, ...]],
+        cells: dict[str, str],
+        origin: Origin,
+        batch: CmdbBatch,
+    ) -> tuple[Target, ...] | None:
+        if spec.constant is not None:
+            return spec.constant
+        value = _first(cells, cols["type"])
+        if not value:
+            batch.problem(origin, f"no relationship type: {_names(cols['type'])} is empty")
+            return None
+        found, targets = spec.types.lookup(value)
+        if not found:
+            if spec.skip_unmapped:
+                batch.skip(origin.file, f"unmapped relationship type {value!r}")
+            else:
+                batch.problem(
+                    origin,
+                    f"unknown relationship type {value!r}",
+                    "map it under relations.type.map, or set skip_unmapped: true under relations",
+                )
+            return None
+        if targets is None:
+            batch.skip(origin.file, f"relationship type {value!r} is ignored by the mapping")
+            return None
+        assert isinstance(targets, tuple)
+        return targets
+
+    def _type_hint(self, cls: str) -> str | None:
+        """The element type a class value maps to, to narrow a reference by name."""
+        elements = self.mapping.elements
+        if not cls or elements is None:
+            return None
+        found, target = elements.type.classes.lookup(cls)
+        return target.type if found and isinstance(target, ClassTarget) else None
+
+    def _add_relation(
+        self,
+        batch: CmdbBatch,
+        known: _Known,
+        seen: set[tuple[str, str, str, str, str]],
+        origin: Origin,
+        targets: tuple[Target, ...],
+        parent: Ref,
+        child: Ref,
+        file: str,
+    ) -> None:
+        if (known.skipped_keys or known.skipped_names) and (
+            known.skipped(parent) or known.skipped(child)
+        ):
+            batch.skip(file, "relationship to a CI skipped in this import")
+            return
+        if parent.value == child.value and parent.by == child.by:
+            batch.skip(file, "relationship of a CI to itself")
+            return
+        if len(targets) == 1:
+            target = targets[0]
+        else:
+            target = self._choose(targets, known.types_of(parent), known.types_of(child))
+        src, dst = (child, parent) if target.reverse else (parent, child)
+        signature = (target.type, src.by, src.value, dst.by, dst.value)
+        if signature in seen:
+            batch.skip(file, "repeated relationship")
+            return
+        seen.add(signature)
+        batch.records.append(
+            Record("relation", target.type, None, {}, src=src, dst=dst, origin=origin)
+        )
+
+    def _choose(
+        self, targets: tuple[Target, ...], parent_types: set[str], child_types: set[str]
+    ) -> Target:
+        """The first target the metamodel allows between the ends' types, else the last."""
+        if len(targets) > 1 and parent_types and child_types:
+            for target in targets:
+                src, dst = (
+                    (child_types, parent_types) if target.reverse else (parent_types, child_types)
+                )
+                rt = self.metamodel.relation_types[target.type]
+                if src <= rt.sources and dst <= rt.targets:
+                    return target
+        return targets[-1]
+
+
+@dataclass(frozen=True)
+class _ElementColumns:
+    """The columns of one CI table that each part of the elements mapping reads."""
+
+    spec: ElementMapping
+    key: tuple[str, ...]
+    name: tuple[str, ...]
+    type: tuple[str, ...]
+    fallback: dict[str, tuple[str, ...]]
+    skip_when: list[tuple[str, frozenset[str]]]
+    attributes: list[tuple[Any, tuple[str, ...]]]
+    links: list[tuple[LinkMapping, tuple[str, ...], tuple[str, ...]]]
+
+    @classmethod
+    def resolve(cls, table: Table, spec: ElementMapping, mapping_file: str) -> _ElementColumns:
+        """Find the mapping's columns in ``table``; a required one missing is a SourceError."""
+        found = f"columns found: {_found(table)}"
+        key = tuple(table.present(spec.key))
+        fallback = {
+            part: tuple(table.present([part])) for part in spec.key_fallback if part != TYPE_TOKEN
+        }
+        if not key and not any(fallback.values()):
+            raise SourceError(
+                f"{table.file}: missing the key column {_names(spec.key or spec.key_fallback)} "
+                f"(elements.key in {mapping_file})",
+                hint=f"{found}; add it to the export, or set elements.key_fallback",
+            )
+        name = tuple(table.present(spec.name))
+        if not name:
+            raise SourceError(
+                f"{table.file}: missing the name column {_names(spec.name)} "
+                f"(elements.name in {mapping_file})",
+                hint=found,
+            )
+        type_cols: tuple[str, ...] = ()
+        if spec.type.constant is None:
+            type_cols = tuple(table.present(spec.type.columns))
+            if not type_cols:
+                raise SourceError(
+                    f"{table.file}: missing the class column {_names(spec.type.columns)} "
+                    f"(elements.type in {mapping_file})",
+                    hint=found,
+                )
+        skip_when = []
+        for column, values in spec.skip_when:
+            present = table.column(column)
+            if present is not None:
+                skip_when.append((present, values))
+        attributes = [(a, tuple(table.present(a.columns))) for a in spec.attributes]
+        links = [
+            (link, tuple(table.present(link.id_columns)), tuple(table.present(link.name_columns)))
+            for link in spec.links
+        ]
+        return cls(
+            spec,
+            key,
+            name,
+            type_cols,
+            fallback,
+            skip_when,
+            [(a, c) for a, c in attributes if c],
+            [(link, i, n) for link, i, n in links if i or n],
+        )
+
+
+@dataclass(frozen=True)
+class _EndReader:
+    """Reads one end (parent or child) of a relationship row as a reference."""
+
+    end: str
+    id_columns: tuple[str, ...]
+    name_columns: tuple[str, ...]
+    class_columns: tuple[str, ...]
+    prefix: str
+    names_are_ids: bool
+    ignore: frozenset[str]
+    type_hint: Callable[[str], str | None]
+
+    def read(self, cells: dict[str, str]) -> Ref | None:
+        hint = self.type_hint(_first(cells, self.class_columns)) if self.class_columns else None
+        value = _first(cells, self.id_columns)
+        if value and value not in self.ignore:
+            return Ref(self.prefix + value, "id", hint)
+        value = _first(cells, self.name_columns)
+        if not value or value in self.ignore:
+            return None
+        if self.names_are_ids:
+            return Ref(self.prefix + value, "id", hint)
+        return Ref(value, "name", hint)
+
+    def missing(self) -> str:
+        columns = self.id_columns + self.name_columns
+        return f"no {self.end}: {_names(columns)} {'is' if len(columns) == 1 else 'are'} empty"
+
+
+def _first(cells: dict[str, str], columns: Sequence[str]) -> str:
+    """The first non-empty cell among ``columns``."""
+    if len(columns) == 1:
+        return cells[columns[0]]
+    for column in columns:
+        value = cells.get(column, "")
+        if value:
+            return value
+    return ""
+
+
+def _names(columns: Iterable[str]) -> str:
+    names = list(dict.fromkeys(columns))
+    return " or ".join(repr(c) for c in names) if names else "(none)"
+
+
+def _found(table: Table) -> str:
+    shown = ", ".join(table.columns[:30])
+    more = len(table.columns) - 30
+    return shown + (f" and {more} more" if more > 0 else "") if table.columns else "none"
+
+
+def _transform_hint(transforms: tuple[str, ...]) -> str | None:
+    if "date" in transforms:
+        return "dates are read as YYYY-MM-DD [HH:MM:SS] or DD/MM/YYYY (set dayfirst) or MM/DD/YYYY"
+    if "number" in transforms:
+        return "numbers may use thousands separators (3,665 or 1 234,5); set decimal_comma for French exports"
+    if "bool" in transforms:
+        return "true/false, yes/no, 1/0, oui/non"
+    return None

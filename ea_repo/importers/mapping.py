@@ -1,0 +1,958 @@
+"""The mapping file of a CMDB import: which columns become which elements and relations.
+
+A mapping is YAML, checked once at load against the metamodel, every mistake
+reported as ``file:line: problem — hint``; the importer then trusts it. Its
+shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
+
+    id_prefix: ""                 # put before every id taken from the source ("itop-")
+    dayfirst: false               # 03/04/2024 is 3 April when true (date transform)
+    decimal_comma: false          # "1,5" is 1.5 and "1.234" is 1234 when true (number)
+    elements:
+      key: sys_id                 # column(s) holding the element id
+      key_fallback: [name, "@type", serial_number]   # when the key cell is empty or absent
+      name: name
+      type:                       # or a constant type: `type: Server`
+        column: [sys_class_name, class]
+        map:
+          cmdb_ci_linux_server: Server
+          Computer: {type: Device, set: {device_kind: workstation}}
+          IP Address: null        # rows of this class are ignored (counted)
+      skip_unmapped: false        # true: rows of unmapped classes are skipped and counted
+      skip_when: {install_status: [Retired, Absent]}
+      attributes:
+        hostname: fqdn
+        cpu_count: {column: cpu_count, transform: number}
+        memory_gb: {column: ram, transform: number, divide_by: 1024}
+        environment: {column: used_for, map: {Production: production, "*": null}}
+      links:                      # an external-key column on a CI row that is a relation
+        - {type: hosted_on, id: virtualhost_id, name: virtualhost_id_friendlyname}
+    relations:                    # one spec, or a list (the first whose columns are present)
+      parent: parent
+      child: child
+      parent_id: parent.sys_id    # ids win over names when present and not empty
+      child_id: child.sys_id
+      refs: name                  # name | id: how `parent`/`child` refer to elements
+      type:                       # or a constant: `type: depends_on` / `type: [runs_on, depends_on]`
+        column: type
+        map:
+          "Runs on::Runs": runs_on
+          "Members::Member of": {type: member_of, reverse: true}
+          "Contains::Contained by": [{type: located_in, reverse: true}, composed_of]
+      skip_unmapped: false
+
+Rules shared by every part:
+
+* a *column* is a name or a list of names; a row's value is the first
+  non-empty cell among those the file has. Names match exactly, else
+  ignoring case, spaces, ``_``, ``.`` and ``-`` (``serial_number`` reads the
+  Excel label ``Serial number``).
+* a *map* matches exactly, else ignoring case and surrounding spaces; the
+  key ``"*"`` catches every other value; a value mapped to ``null`` is dropped
+  (an attribute left unset, a row ignored).
+* a relationship entry listing several types, from the most specific to the
+  most generic, takes the first that the metamodel allows between the two
+  ends when the importer knows their types, else the last one.
+* an attribute is set only on elements whose type declares it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, SourceError
+from ..metamodel import Metamodel
+from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+
+TYPE_TOKEN = "@type"
+"""In ``key_fallback``: the element type the row maps to, not a column."""
+
+WILDCARD = "*"
+"""In a map: the entry for every value not listed."""
+
+TRANSFORMS = ("number", "date", "bool", "list", "lower", "upper", "strip")
+"""The value transforms an attribute may apply, in the order given."""
+
+REFS = ("name", "id")
+
+_TOP_KEYS = {"description", "id_prefix", "dayfirst", "decimal_comma", "elements", "relations"}
+_ELEMENT_KEYS = {
+    "key",
+    "key_fallback",
+    "name",
+    "type",
+    "skip_unmapped",
+    "skip_when",
+    "attributes",
+    "links",
+}
+_TYPE_KEYS = {"column", "columns", "map"}
+_CLASS_KEYS = {"type", "set"}
+_ATTRIBUTE_KEYS = {"column", "columns", "transform", "map", "divide_by"}
+_LINK_KEYS = {"type", "id", "name", "ignore"}
+_RELATION_KEYS = {
+    "parent",
+    "child",
+    "parent_id",
+    "child_id",
+    "parent_class",
+    "child_class",
+    "refs",
+    "type",
+    "skip_unmapped",
+    "ignore",
+}
+_TARGET_KEYS = {"type", "reverse"}
+
+_TRUE = {"true", "yes", "y", "1", "on", "oui", "vrai", "x"}
+_FALSE = {"false", "no", "n", "0", "off", "non", "faux"}
+_FOLD = re.compile(r"\s+")
+
+
+def fold(value: str) -> str:
+    """How map keys and cell values are compared when they differ in case or spacing."""
+    return _FOLD.sub(" ", value.strip()).casefold()
+
+
+# ----------------------------------------------------------------- the objects
+
+
+@dataclass(frozen=True)
+class ValueMap:
+    """A ``map:`` of the mapping file: source values to what they become."""
+
+    entries: Mapping[str, Any]
+
+    @cached_property
+    def _folded(self) -> dict[str, Any]:
+        return {fold(k): v for k, v in self.entries.items() if k != WILDCARD}
+
+    def lookup(self, value: str) -> tuple[bool, Any]:
+        """``(True, result)`` when ``value`` is mapped (result may be None), else ``(False, None)``."""
+        if value in self.entries and value != WILDCARD:
+            return True, self.entries[value]
+        folded = self._folded
+        key = fold(value)
+        if key in folded:
+            return True, folded[key]
+        if WILDCARD in self.entries:
+            return True, self.entries[WILDCARD]
+        return False, None
+
+
+@dataclass(frozen=True)
+class ClassTarget:
+    """The element type a class maps to, and attributes every such element gets."""
+
+    type: str
+    set: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TypeMapping:
+    """How a row's element type is found: a class column and its map, or a constant."""
+
+    columns: tuple[str, ...] = ()
+    classes: ValueMap = ValueMap({})
+    constant: ClassTarget | None = None
+
+    def targets(self) -> list[ClassTarget]:
+        """Every element type this mapping can produce."""
+        found = [self.constant] if self.constant else []
+        found += [t for t in self.classes.entries.values() if isinstance(t, ClassTarget)]
+        return found
+
+
+@dataclass(frozen=True)
+class AttributeMapping:
+    """One attribute: the columns it is read from and how the text is converted."""
+
+    attribute: str
+    columns: tuple[str, ...]
+    transforms: tuple[str, ...] = ()
+    values: ValueMap | None = None
+    divide_by: float | None = None
+    line: int | None = None
+
+    def convert(self, text: str, *, dayfirst: bool = False, decimal_comma: bool = False) -> Any:
+        """The attribute value for a (non-empty) cell; None to leave it unset.
+
+        Raises ``ValueError`` with a message naming the value when a transform
+        cannot read it.
+        """
+        value: Any = text
+        if self.values is not None:
+            found, mapped = self.values.lookup(text)
+            if found:
+                value = mapped
+        if value is None:
+            return None
+        for name in self.transforms:
+            if isinstance(value, str):
+                value = apply_transform(name, value, dayfirst=dayfirst, decimal_comma=decimal_comma)
+        if self.divide_by is not None:
+            number = (
+                value if isinstance(value, int | float) else parse_number(str(value), decimal_comma)
+            )
+            value = round(number / self.divide_by, 2)
+        return value
+
+
+@dataclass(frozen=True)
+class Target:
+    """A relationship type a row maps to; ``reverse`` swaps its ends."""
+
+    type: str
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
+class LinkMapping:
+    """A column of a CI row that names another element: a relation from this one."""
+
+    targets: tuple[Target, ...]
+    id_columns: tuple[str, ...] = ()
+    name_columns: tuple[str, ...] = ()
+    ignore: frozenset[str] = frozenset()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ElementMapping:
+    """The ``elements`` section: how a CI row becomes an element."""
+
+    name: tuple[str, ...]
+    type: TypeMapping
+    key: tuple[str, ...] = ()
+    key_fallback: tuple[str, ...] = ()
+    skip_unmapped: bool = False
+    skip_when: tuple[tuple[str, frozenset[str]], ...] = ()  # (column, folded values)
+    attributes: tuple[AttributeMapping, ...] = ()
+    links: tuple[LinkMapping, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelationMapping:
+    """One ``relations`` spec: how a row of a relationship export becomes a relation."""
+
+    parent: tuple[str, ...] = ()
+    child: tuple[str, ...] = ()
+    parent_id: tuple[str, ...] = ()
+    child_id: tuple[str, ...] = ()
+    parent_class: tuple[str, ...] = ()
+    child_class: tuple[str, ...] = ()
+    refs: str = "name"
+    type_columns: tuple[str, ...] = ()
+    types: ValueMap = ValueMap({})  # value -> tuple[Target, ...] | None
+    constant: tuple[Target, ...] | None = None
+    skip_unmapped: bool = False
+    ignore: frozenset[str] = frozenset()
+    line: int | None = None
+
+    def expected_columns(self) -> str:
+        """The columns this spec needs, for messages: ``parent, type, child``."""
+        parts = [_alternatives(self.parent_id + self.parent)]
+        if self.constant is None:
+            parts.append(_alternatives(self.type_columns))
+        parts.append(_alternatives(self.child_id + self.child))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class CmdbMapping:
+    """A whole mapping file, validated against a metamodel."""
+
+    source: str
+    elements: ElementMapping | None = None
+    relations: tuple[RelationMapping, ...] = ()
+    id_prefix: str = ""
+    dayfirst: bool = False
+    decimal_comma: bool = False
+    description: str = ""
+
+
+def _alternatives(columns: Iterable[str]) -> str:
+    names = list(dict.fromkeys(columns))
+    return " or ".join(repr(c) for c in names) if names else "(none)"
+
+
+# ------------------------------------------------------------------ transforms
+
+
+def parse_number(text: str, decimal_comma: bool = False) -> int | float:
+    """A number as exports write it: ``3,665``, ``1 234,5``, ``1.234,5``, ``16384``.
+
+    Spaces (also non-breaking ones) and apostrophes are thousands separators.
+    With one kind of separator, a comma followed by groups of three digits
+    is a thousands separator (ServiceNow's ``3,665``), any other comma the
+    decimal point (French ``3,5``); ``decimal_comma`` makes every comma
+    decimal and every dot a thousands separator. Raises ``ValueError``.
+    """
+    s = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if decimal_comma:
+        s = s.replace(".", "").replace(",", ".")
+    elif "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif "," in s:
+        s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s) else s.replace(",", ".")
+    elif s.count(".") > 1 and re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+", s):
+        s = s.replace(".", "")
+    if re.fullmatch(r"[+-]?\d+", s):
+        return int(s)
+    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?", s):
+        return float(s)
+    raise ValueError(f"cannot read {text!r} as a number")
+
+
+_ISO = re.compile(
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def parse_date(text: str, dayfirst: bool = False) -> str:
+    """A date as ``YYYY-MM-DD`` from ``2024-05-16 12:40:57``, ``2024-05-16``, ``16/05/2024``...
+
+    ``dd/mm/yyyy`` versus ``mm/dd/yyyy`` follows ``dayfirst`` unless a part
+    above 12 settles it. Raises ``ValueError``.
+    """
+    s = text.strip()
+    m = _ISO.match(s)
+    if m:
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = _NUMERIC.match(s)
+        if not m:
+            raise ValueError(f"cannot read {text!r} as a date")
+        a, b, year = int(m[1]), int(m[2]), int(m[3])
+        if a > 12 or (dayfirst and b <= 12):
+            day, month = a, b
+        else:
+            month, day = a, b
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date") from exc
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``yes``/``1``/``oui``/``x`` or ``false``/``no``/``0``/``non``. Raises ``ValueError``."""
+    value = text.strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"cannot read {text!r} as true or false")
+
+
+def apply_transform(
+    name: str, text: str, *, dayfirst: bool = False, decimal_comma: bool = False
+) -> Any:
+    """Apply the transform called ``name`` (one of :data:`TRANSFORMS`) to ``text``."""
+    if name == "number":
+        return parse_number(text, decimal_comma)
+    if name == "date":
+        return parse_date(text, dayfirst)
+    if name == "bool":
+        return parse_bool(text)
+    if name == "list":
+        return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
+    if name == "lower":
+        return text.lower()
+    if name == "upper":
+        return text.upper()
+    if name == "strip":
+        return " ".join(text.split())
+    raise AssertionError(f"unknown transform {name}")  # pragma: no cover - checked at load
+
+
+# --------------------------------------------------------------------- loading
+
+
+def load_mapping(path: str | Path, metamodel: Metamodel) -> CmdbMapping:
+    """Load and check a mapping file.
+
+    Raises :class:`~ea_repo.errors.SourceError` listing every problem, each
+    as ``file:line: problem — hint``.
+    """
+    try:
+        data = load_yaml(Path(path))
+    except YamlProblem as exc:
+        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
+    return parse_mapping(data, str(path), metamodel)
+
+
+def mapping_from_text(text: str, filename: str, metamodel: Metamodel) -> CmdbMapping:
+    """Parse and check a mapping given as YAML text (a packaged preset)."""
+    try:
+        data = parse_yaml(text, filename)
+    except YamlProblem as exc:
+        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
+    return parse_mapping(data, filename, metamodel)
+
+
+def parse_mapping(data: Any, filename: str, metamodel: Metamodel) -> CmdbMapping:
+    """Check parsed YAML (from :func:`~ea_repo.yamlio.load_yaml`) and build the mapping."""
+    return _Parser(filename, metamodel).mapping(data)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    if isinstance(node, LineDict):
+        return node.line_of(key) if key is not None else node.line
+    return None
+
+
+class _Parser:
+    """Builds a :class:`CmdbMapping`, collecting every problem before failing."""
+
+    def __init__(self, filename: str, metamodel: Metamodel) -> None:
+        self.filename = filename
+        self.metamodel = metamodel
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
+        self.problems.append(Problem(message, self.filename, line, hint))
+
+    def unknown_keys(self, node: LineDict, allowed: set[str], where: str) -> None:
+        for key in node:
+            if key not in allowed:
+                self.add(
+                    f"unknown key {key!r} in {where}",
+                    node.line_of(key),
+                    _suggest(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}",
+                )
+
+    # ---------------------------------------------------------------- top level
+
+    def mapping(self, data: Any) -> CmdbMapping:
+        if not isinstance(data, LineDict):
+            self.add(
+                "a mapping file must be a YAML mapping with `elements` and/or `relations`", None
+            )
+            raise self.failure()
+        self.unknown_keys(data, _TOP_KEYS, "the mapping")
+        if "elements" not in data and "relations" not in data:
+            self.add(
+                "the mapping has neither `elements` nor `relations`",
+                data.line,
+                "map the CI export under `elements`, the relationship export under `relations`",
+            )
+        prefix = data.get("id_prefix", "")
+        if not isinstance(prefix, str):
+            self.add(
+                "id_prefix must be text", _line(data, "id_prefix"), 'e.g. `id_prefix: "itop-"`'
+            )
+            prefix = ""
+        elements = None
+        if data.get("elements") is not None:
+            elements = self.elements(data["elements"], _line(data, "elements"))
+        relations: tuple[RelationMapping, ...] = ()
+        raw_rel = data.get("relations")
+        if raw_rel is not None:
+            specs = raw_rel if isinstance(raw_rel, list) else [raw_rel]
+            if not specs:
+                self.add("relations is an empty list", _line(data, "relations"))
+            built = [self.relation(spec, _line(data, "relations"), elements) for spec in specs]
+            relations = tuple(r for r in built if r is not None)
+        dayfirst = self.flag(data, "dayfirst")
+        decimal_comma = self.flag(data, "decimal_comma")
+        if self.problems:
+            raise self.failure()
+        return CmdbMapping(
+            source=self.filename,
+            elements=elements,
+            relations=relations,
+            id_prefix=prefix,
+            dayfirst=dayfirst,
+            decimal_comma=decimal_comma,
+            description=str(data.get("description", "") or ""),
+        )
+
+    def failure(self) -> SourceError:
+        count = len(self.problems)
+        return SourceError(
+            f"{self.filename}: {count} problem{'s' if count != 1 else ''} in the mapping",
+            problems=self.problems,
+        )
+
+    def flag(self, node: LineDict, key: str) -> bool:
+        value = node.get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.add(f"{key} must be true or false", node.line_of(key))
+            return False
+        return value
+
+    def columns(
+        self, node: LineDict, key: str, where: str, *, required: bool = False
+    ) -> tuple[str, ...]:
+        """A column reference: a name or a list of names."""
+        if key not in node or node[key] is None:
+            if required:
+                self.add(f"{where} needs `{key}`", node.line, f"the column holding the {key}")
+            return ()
+        raw = node[key]
+        names = raw if isinstance(raw, list) else [raw]
+        if not names or not all(isinstance(n, str | int) and str(n).strip() for n in names):
+            self.add(
+                f"{where}.{key} must be a column name or a list of them",
+                node.line_of(key),
+                f"e.g. `{key}: name` or `{key}: [name, Name]`",
+            )
+            return ()
+        return tuple(str(n).strip() for n in names)
+
+    def column_key(self, node: LineDict, where: str) -> tuple[str, ...]:
+        """`column` or its synonym `columns`."""
+        if "column" in node and "columns" in node:
+            self.add(
+                f"{where} has both `column` and `columns`", node.line_of("columns"), "keep one"
+            )
+        key = "columns" if "columns" in node else "column"
+        return self.columns(node, key, where, required=True)
+
+    # ----------------------------------------------------------------- elements
+
+    def elements(self, raw: Any, line: int | None) -> ElementMapping | None:
+        if not isinstance(raw, LineDict):
+            self.add("elements must be a mapping", line, "with at least `key`, `name` and `type`")
+            return None
+        self.unknown_keys(raw, _ELEMENT_KEYS, "elements")
+        key = self.columns(raw, "key", "elements")
+        fallback = self.columns(raw, "key_fallback", "elements")
+        if not key and not fallback:
+            self.add(
+                "elements needs a `key` column (or a `key_fallback` composite)",
+                raw.line,
+                'e.g. `key: sys_id` or `key_fallback: [name, "@type"]`',
+            )
+        if TYPE_TOKEN in key:
+            self.add(f"{TYPE_TOKEN!r} may be used in key_fallback only", raw.line_of("key"))
+        name = self.columns(raw, "name", "elements", required=True)
+        type_mapping = self.type_mapping(
+            raw.get("type"), raw.line_of("type") if "type" in raw else raw.line
+        )
+        targets = type_mapping.targets() if type_mapping else []
+        attributes = self.attributes(raw.get("attributes"), _line(raw, "attributes"), targets)
+        links = self.links(raw.get("links"), _line(raw, "links"))
+        skip_when = self.skip_when(raw.get("skip_when"), _line(raw, "skip_when"))
+        if type_mapping is None:
+            return None
+        return ElementMapping(
+            name=name,
+            type=type_mapping,
+            key=key,
+            key_fallback=fallback,
+            skip_unmapped=self.flag(raw, "skip_unmapped"),
+            skip_when=skip_when,
+            attributes=attributes,
+            links=links,
+        )
+
+    def element_type(self, name: Any, line: int | None, where: str) -> str | None:
+        if not isinstance(name, str) or not name.strip():
+            self.add(f"{where} must name an element type", line)
+            return None
+        found = self.metamodel.element_type(name.strip())
+        if found is None:
+            self.add(
+                f"{where}: unknown element type {name!r}",
+                line,
+                _suggest(name, self.metamodel.element_types)
+                or f"element types of {self.metamodel.name}: see `ea metamodel show`",
+            )
+            return None
+        if found.abstract:
+            self.add(
+                f"{where}: element type {found.name!r} is abstract",
+                line,
+                "map to a concrete subtype",
+            )
+            return None
+        return found.name
+
+    def type_mapping(self, raw: Any, line: int | None) -> TypeMapping | None:
+        if raw is None:
+            self.add(
+                "elements needs `type`: a constant element type, or a class column and its map",
+                line,
+                "e.g. `type: {column: sys_class_name, map: {cmdb_ci_linux_server: Server}}`",
+            )
+            return None
+        if isinstance(raw, str | LineDict) and not (
+            isinstance(raw, LineDict) and _TYPE_KEYS & set(raw)
+        ):
+            target = self.class_target(raw, line, "elements.type")
+            return TypeMapping(constant=target) if target else None
+        if not isinstance(raw, LineDict):
+            self.add("elements.type must be an element type or a mapping", line)
+            return None
+        self.unknown_keys(raw, _TYPE_KEYS, "elements.type")
+        columns = self.column_key(raw, "elements.type")
+        raw_map = raw.get("map")
+        entries: dict[str, ClassTarget | None] = {}
+        if not isinstance(raw_map, LineDict) or not raw_map:
+            self.add(
+                "elements.type.map must map class values to element types",
+                raw.line_of("map"),
+                "e.g. `map: {cmdb_ci_linux_server: Server, Linux Server: Server}`",
+            )
+        else:
+            for cls, value in raw_map.items():
+                where = f"elements.type.map[{cls!r}]"
+                if value is None:
+                    entries[cls] = None
+                    continue
+                target = self.class_target(value, raw_map.line_of(cls), where)
+                if target is not None:
+                    entries[cls] = target
+        return TypeMapping(columns=columns, classes=ValueMap(entries))
+
+    def class_target(self, raw: Any, line: int | None, where: str) -> ClassTarget | None:
+        if isinstance(raw, LineDict):
+            self.unknown_keys(raw, _CLASS_KEYS, where)
+            type_name = self.element_type(raw.get("type"), raw.line_of("type"), where)
+            values = raw.get("set") or {}
+            if not isinstance(values, LineDict | dict):
+                self.add(f"{where}.set must map attributes to values", raw.line_of("set"))
+                return None
+            if type_name is None:
+                return None
+            constants: dict[str, Any] = {}
+            et = self.metamodel.element_types[type_name]
+            for attr, value in values.items():
+                at = _line(values, attr) or raw.line_of("set")
+                spec = et.attributes.get(attr)
+                if spec is None:
+                    self.add(
+                        f"{where}.set: {type_name} has no attribute {attr!r}",
+                        at,
+                        _suggest(attr, et.attributes) or f"attributes: {', '.join(et.attributes)}",
+                    )
+                    continue
+                try:
+                    constants[attr] = spec.coerce(value)
+                except ValueError as exc:
+                    self.add(f"{where}.set.{attr}: {exc}", at)
+            return ClassTarget(type_name, constants)
+        type_name = self.element_type(raw, line, where)
+        return ClassTarget(type_name) if type_name else None
+
+    def attributes(
+        self, raw: Any, line: int | None, targets: list[ClassTarget]
+    ) -> tuple[AttributeMapping, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, LineDict):
+            self.add("elements.attributes must map attribute names to columns", line)
+            return ()
+        types = {t.type for t in targets}
+        declared: dict[str, list[Any]] = {}
+        for type_name in sorted(types):
+            for attr, spec in self.metamodel.element_types[type_name].attributes.items():
+                declared.setdefault(attr, []).append(spec)
+        result: list[AttributeMapping] = []
+        for attr, spec in raw.items():
+            at = raw.line_of(attr)
+            where = f"attribute {attr!r}"
+            if types and attr not in declared:
+                hint = (
+                    "the element name comes from elements.name"
+                    if attr == "name"
+                    else _suggest(attr, declared) or f"mapped types: {', '.join(sorted(types))}"
+                )
+                self.add(f"{where} belongs to none of the mapped element types", at, hint)
+                continue
+            if isinstance(spec, str | list):
+                node = LineDict({"column": spec})
+                node.line = at
+                columns = self.columns(node, "column", where)
+                result.append(AttributeMapping(attr, columns, line=at))
+                continue
+            if not isinstance(spec, LineDict):
+                self.add(
+                    f"{where} must be a column name or a mapping",
+                    at,
+                    "e.g. `{column: ram, transform: number}`",
+                )
+                continue
+            self.unknown_keys(spec, _ATTRIBUTE_KEYS, where)
+            columns = self.column_key(spec, where)
+            transforms = self.transforms(spec, where)
+            values = None
+            if "map" in spec:
+                values = self.value_map(
+                    spec["map"], spec.line_of("map"), where, declared.get(attr, [])
+                )
+            divide_by = None
+            if "divide_by" in spec:
+                d = spec["divide_by"]
+                if isinstance(d, bool) or not isinstance(d, int | float) or d == 0:
+                    self.add(
+                        f"{where}: divide_by must be a non-zero number",
+                        spec.line_of("divide_by"),
+                        "e.g. 1024 for MB to GB",
+                    )
+                else:
+                    divide_by = float(d)
+            result.append(AttributeMapping(attr, columns, transforms, values, divide_by, at))
+        return tuple(result)
+
+    def transforms(self, spec: LineDict, where: str) -> tuple[str, ...]:
+        raw = spec.get("transform")
+        if raw is None:
+            return ()
+        names = raw if isinstance(raw, list) else [raw]
+        good: list[str] = []
+        for name in names:
+            if name not in TRANSFORMS:
+                self.add(
+                    f"{where}: unknown transform {name!r}",
+                    spec.line_of("transform"),
+                    _suggest(str(name), TRANSFORMS) or f"transforms: {', '.join(TRANSFORMS)}",
+                )
+            else:
+                good.append(name)
+        return tuple(good)
+
+    def value_map(
+        self, raw: Any, line: int | None, where: str, specs: list[Any]
+    ) -> ValueMap | None:
+        if not isinstance(raw, LineDict):
+            self.add(
+                f"{where}: map must map source values to values",
+                line,
+                "e.g. `map: {Production: production}`",
+            )
+            return None
+        entries: dict[str, Any] = {}
+        for source, value in raw.items():
+            if value is not None and specs and not any(_coerces(s, value) for s in specs):
+                allowed = next((s.values for s in specs if s.values), ())
+                self.add(
+                    f"{where}: map value {value!r} is not valid",
+                    raw.line_of(source),
+                    f"one of: {', '.join(allowed)}" if allowed else None,
+                )
+            entries[source] = value
+        return ValueMap(entries)
+
+    def skip_when(self, raw: Any, line: int | None) -> tuple[tuple[str, frozenset[str]], ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, LineDict):
+            self.add(
+                "elements.skip_when must map columns to lists of values",
+                line,
+                "e.g. `{install_status: [Retired]}`",
+            )
+            return ()
+        result = []
+        for column, values in raw.items():
+            items = values if isinstance(values, list) else [values]
+            if not items or not all(
+                isinstance(v, str | int | float) and not isinstance(v, bool) for v in items
+            ):
+                self.add(
+                    f"skip_when.{column} must be a value or a list of values", raw.line_of(column)
+                )
+                continue
+            result.append((column, frozenset(fold(str(v)) for v in items)))
+        return tuple(result)
+
+    def links(self, raw: Any, line: int | None) -> tuple[LinkMapping, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.add(
+                "elements.links must be a list",
+                line,
+                "e.g. `- {type: hosted_on, id: virtualhost_id}`",
+            )
+            return ()
+        result = []
+        for item in raw:
+            if not isinstance(item, LineDict):
+                self.add("each of elements.links must be a mapping", line)
+                continue
+            self.unknown_keys(item, _LINK_KEYS, "a link")
+            targets = self.targets(item.get("type"), item.line_of("type"), "a link's type")
+            ids = self.columns(item, "id", "a link")
+            names = self.columns(item, "name", "a link")
+            if not ids and not names:
+                self.add(
+                    "a link needs an `id` or a `name` column",
+                    item.line,
+                    "the column naming the other element",
+                )
+            if targets:
+                result.append(LinkMapping(targets, ids, names, self.ignore(item), item.line))
+        return tuple(result)
+
+    def ignore(self, node: LineDict) -> frozenset[str]:
+        raw = node.get("ignore")
+        if raw is None:
+            return frozenset()
+        items = raw if isinstance(raw, list) else [raw]
+        return frozenset(str(v).strip() for v in items)
+
+    # ---------------------------------------------------------------- relations
+
+    def targets(self, raw: Any, line: int | None, where: str) -> tuple[Target, ...]:
+        """A relationship type, `{type, reverse}`, or a list of them (specific first)."""
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            self.add(f"{where} is an empty list", line)
+            return ()
+        result = []
+        for item in items:
+            reverse = False
+            name = item
+            at = line
+            if isinstance(item, LineDict):
+                self.unknown_keys(item, _TARGET_KEYS, where)
+                name = item.get("type")
+                at = item.line_of("type")
+                reverse = item.get("reverse", False)
+                if not isinstance(reverse, bool):
+                    self.add(f"{where}: reverse must be true or false", item.line_of("reverse"))
+                    reverse = False
+            if not isinstance(name, str) or not name.strip():
+                self.add(
+                    f"{where} must name a relationship type",
+                    at,
+                    "e.g. `runs_on` or `{type: member_of, reverse: true}`",
+                )
+                continue
+            rt = self.metamodel.relation_type(name.strip())
+            if rt is None:
+                self.add(
+                    f"{where}: unknown relationship type {name!r}",
+                    at,
+                    _suggest(name, self.metamodel.relation_types)
+                    or f"relationship types: {', '.join(sorted(self.metamodel.relation_types))}",
+                )
+                continue
+            result.append(Target(rt.name, reverse))
+        return tuple(result) if len(result) == len(items) else ()
+
+    def relation(
+        self, raw: Any, line: int | None, elements: ElementMapping | None
+    ) -> RelationMapping | None:
+        if not isinstance(raw, LineDict):
+            self.add(
+                "relations must be a mapping (or a list of them)",
+                line,
+                "with `parent`, `child` and `type`",
+            )
+            return None
+        self.unknown_keys(raw, _RELATION_KEYS, "relations")
+        parent = self.columns(raw, "parent", "relations")
+        child = self.columns(raw, "child", "relations")
+        parent_id = self.columns(raw, "parent_id", "relations")
+        child_id = self.columns(raw, "child_id", "relations")
+        for end, names, ids in (("parent", parent, parent_id), ("child", child, child_id)):
+            if not names and not ids:
+                self.add(
+                    f"relations needs a `{end}` (or `{end}_id`) column",
+                    raw.line,
+                    f"the column naming the {end} CI",
+                )
+        refs = raw.get("refs", "name")
+        if refs not in REFS:
+            self.add(
+                "relations.refs must be `name` or `id`",
+                raw.line_of("refs"),
+                "how parent/child cells refer to elements",
+            )
+            refs = "name"
+        parent_class = self.columns(raw, "parent_class", "relations")
+        child_class = self.columns(raw, "child_class", "relations")
+        if (parent_class or child_class) and elements is None:
+            self.add(
+                "relations.parent_class/child_class need an `elements.type` map to read classes",
+                raw.line_of("parent_class" if parent_class else "child_class"),
+            )
+        type_raw = raw.get("type")
+        type_line = raw.line_of("type") if "type" in raw else raw.line
+        if type_raw is None:
+            self.add(
+                "relations needs `type`: a relationship type, or a type column and its map",
+                type_line,
+                'e.g. `type: {column: type, map: {"Runs on::Runs": runs_on}}`',
+            )
+            return None
+        if isinstance(type_raw, LineDict) and _TYPE_KEYS & set(type_raw):
+            self.unknown_keys(type_raw, _TYPE_KEYS, "relations.type")
+            columns = self.column_key(type_raw, "relations.type")
+            raw_map = type_raw.get("map")
+            entries: dict[str, tuple[Target, ...] | None] = {}
+            if not isinstance(raw_map, LineDict) or not raw_map:
+                self.add(
+                    "relations.type.map must map relationship values to relationship types",
+                    type_raw.line_of("map"),
+                    'e.g. `map: {"Runs on::Runs": runs_on}`',
+                )
+            else:
+                for value, target in raw_map.items():
+                    if target is None:
+                        entries[value] = None
+                        continue
+                    found = self.targets(
+                        target, raw_map.line_of(value), f"relations.type.map[{value!r}]"
+                    )
+                    if found:
+                        entries[value] = found
+            return RelationMapping(
+                parent,
+                child,
+                parent_id,
+                child_id,
+                parent_class,
+                child_class,
+                refs,
+                type_columns=columns,
+                types=ValueMap(entries),
+                skip_unmapped=self.flag(raw, "skip_unmapped"),
+                ignore=self.ignore(raw),
+                line=raw.line,
+            )
+        constant = self.targets(type_raw, type_line, "relations.type")
+        if not constant:
+            return None
+        return RelationMapping(
+            parent,
+            child,
+            parent_id,
+            child_id,
+            parent_class,
+            child_class,
+            refs,
+            constant=constant,
+            skip_unmapped=self.flag(raw, "skip_unmapped"),
+            ignore=self.ignore(raw),
+            line=raw.line,
+        )
+
+
+def _coerces(spec: Any, value: Any) -> bool:
+    try:
+        spec.coerce(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,495 @@
+"""Read a CSV, XLSX or JSON export into one shape: a header and numbered rows of text.
+
+Exports come from spreadsheets, CMDB list views and REST calls, written on
+machines we know nothing about. This module guesses as little as it must (the
+encoding, the delimiter) and refuses rather than mangles: a file it cannot
+decode raises :class:`~ea_repo.errors.SourceError` naming the file, never a
+garbled import. Rows are numbered as a person sees them in a spreadsheet
+(the header is row 1), so that every message points at the right line.
+
+>>> table = read_table("servers.csv")                   # doctest: +SKIP
+>>> table.columns, table.rows[0]                        # doctest: +SKIP
+(['name', 'class'], (2, {'name': 'web01', 'class': 'Linux Server'}))
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, SourceError
+
+DELIMITERS = (",", ";", "\t", "|")
+"""The delimiters recognised in CSV files, in order of preference on a tie."""
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HEADER_NOISE = re.compile(r"[\s_.\-]+")
+
+
+def normalize_header(name: str) -> str:
+    """The form in which two column names are compared when they differ in spelling.
+
+    ``Serial number``, ``serial_number`` and ``SERIAL-NUMBER`` compare equal,
+    so that a mapping written for a ServiceNow CSV export (field names) also
+    reads its Excel export (labels).
+    """
+    return _HEADER_NOISE.sub(" ", name.strip().casefold()).strip()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table read from an export: its columns and its rows as text.
+
+    ``rows`` holds ``(row_number, cells)`` pairs; ``row_number`` is what a user
+    sees in a spreadsheet (header = row 1) or, for JSON, the 1-based index of
+    the object. Every cell of every column is present (``""`` when empty).
+    ``problems`` are rows that could not be read (too many cells, not an
+    object); they are not in ``rows``.
+    """
+
+    file: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def column(self, names: str | Iterable[str]) -> str | None:
+        """The first of ``names`` that is a column of this table, else None.
+
+        A name matches exactly, else after :func:`normalize_header`.
+        """
+        wanted = [names] if isinstance(names, str) else list(names)
+        present = set(self.columns)
+        for name in wanted:
+            if name in present:
+                return name
+        normalized = {normalize_header(c): c for c in reversed(self.columns)}
+        for name in wanted:
+            found = normalized.get(normalize_header(name))
+            if found is not None:
+                return found
+        return None
+
+    def present(self, names: Iterable[str]) -> list[str]:
+        """The columns of this table matching ``names``, in the order of ``names``."""
+        found: list[str] = []
+        for name in names:
+            col = self.column(name)
+            if col is not None and col not in found:
+                found.append(col)
+        return found
+
+    def origin(self, row: int) -> str:
+        """``file:row``, as messages name a row."""
+        return f"{self.file}:{row}"
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Table:
+    """Read a CSV, XLSX or JSON export.
+
+    The format follows the extension (``.csv``/``.tsv``/``.txt``, ``.xlsx``/
+    ``.xlsm``, ``.json``), else the content. CSV: the encoding is UTF-8 (with
+    or without BOM), UTF-16 with BOM, else Windows-1252; the delimiter is the
+    one of ``,`` ``;`` tab ``|`` most frequent on the header line, quotes
+    respected. XLSX: the first sheet unless ``sheet``. JSON: a list of
+    objects, or an object holding one under ``records`` or ``result``
+    (ServiceNow exports and REST answers).
+
+    Raises :class:`~ea_repo.errors.SourceError` when the file cannot be read
+    as a table at all; rows that cannot be read are in ``Table.problems``.
+    """
+    p = Path(path)
+    name = str(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise SourceError(f"{name}: file not found", hint="check the path") from exc
+    except IsADirectoryError as exc:
+        raise SourceError(f"{name}: is a directory, not a file") from exc
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot read: {exc.strerror}") from exc
+
+    kind = _kind_of(p, data)
+    if kind == "xls":
+        raise SourceError(
+            f"{name}: an old Excel .xls workbook, which cannot be read",
+            hint="save it as .xlsx or as CSV",
+        )
+    if kind == "xlsx":
+        return _read_xlsx(name, data, sheet)
+    if sheet is not None:
+        raise SourceError(f"{name}: a sheet was given but the file is not an XLSX workbook")
+    text, used = _decode(name, data, encoding)
+    if kind == "json":
+        return _read_json(name, text, used)
+    return _read_csv(name, text, used, delimiter)
+
+
+# ----------------------------------------------------------------------- format
+
+
+def _kind_of(path: Path, data: bytes) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".xls":
+        return "xls"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 container: legacy .xls
+        return "xls"
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "json" if head[:1] in (b"[", b"{") else "csv"
+
+
+# --------------------------------------------------------------------- encoding
+
+
+def _decode(name: str, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode ``data``: the given encoding, else UTF-8/UTF-16 by BOM, UTF-8, cp1252."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError as exc:
+            raise SourceError(
+                f"{name}: unknown encoding {encoding!r}", hint="e.g. utf-8, cp1252, latin-1"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{name}: not {encoding} text: {_where(data, exc.start)}",
+                hint="leave the encoding out to let it be detected",
+            ) from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(name, data[3:], "utf-8", "UTF-8 (it starts with a UTF-8 BOM)"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(name, data, "utf-16", "UTF-16 (it starts with a UTF-16 BOM)"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise SourceError(
+            f"{name}: a binary file, not a text export",
+            hint="export the list as CSV, XLSX or JSON",
+        )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    if _UTF8_SEQUENCE.search(data):
+        # UTF-8 characters elsewhere mean this is broken UTF-8, not cp1252:
+        # reading it as cp1252 would turn every accent into mojibake.
+        raise SourceError(
+            f"{name}: not valid UTF-8: {_where(data, utf8_error.start)}, "
+            "though other characters are UTF-8",
+            hint="the file mixes encodings; re-export it as UTF-8 (Excel: 'CSV UTF-8')",
+        )
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{name}: cannot decode: not UTF-8 ({_where(data, utf8_error.start)}) "
+            f"and not Windows-1252 either ({_where(data, exc.start)})",
+            hint="re-export the file as UTF-8 (Excel: 'CSV UTF-8'), or give its encoding",
+        ) from exc
+
+
+def _strict(name: str, data: bytes, encoding: str, what: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{name}: claims to be {what} but is not: {_where(data, exc.start)}",
+            hint="re-export the file as UTF-8",
+        ) from exc
+
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"byte 0x{data[offset]:02X} at line {line}"
+
+
+# -------------------------------------------------------------------------- CSV
+
+
+def _read_csv(name: str, text: str, encoding: str, delimiter: str | None) -> Table:
+    if delimiter is None:
+        delimiter = detect_delimiter(text)
+    elif delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    if len(delimiter) != 1:
+        raise SourceError(
+            f"{name}: the delimiter must be one character, got {delimiter!r}",
+            hint="e.g. ',' ';' 'tab' '|'",
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        # A record is one spreadsheet row even when a quoted cell spans lines.
+        for number, cells in enumerate(reader, start=1):
+            records.append((number, cells))
+    except csv.Error as exc:
+        raise SourceError(
+            f"{name}:{reader.line_num}: unreadable CSV: {exc}",
+            hint="a quote is probably not closed",
+        ) from exc
+    return _build(name, records, encoding=encoding, delimiter=delimiter, kind="CSV")
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter of CSV ``text``: the candidate most frequent on its header line.
+
+    Delimiters inside quoted fields are not counted. A file with a single
+    column (no candidate on the header line) reads with ``,``.
+    """
+    header = _first_record_text(text)
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie
+    return best if counts[best] else ","
+
+
+def _first_record_text(text: str) -> str:
+    """The text of the first non-blank record (up to an unquoted line end)."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip() or end < 0:
+            break
+        start = end + 1
+    quoted = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "\r\n" and not quoted:
+            return text[start:i]
+    return text[start:]
+
+
+# ------------------------------------------------------------------------- XLSX
+
+
+def _read_xlsx(name: str, data: bytes, sheet: str | None) -> Table:
+    import openpyxl  # imported here: only XLSX imports pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise SourceError(
+            f"{name}: not a readable XLSX workbook",
+            hint="open it in Excel and save it again as .xlsx, or export as CSV",
+        ) from exc
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise SourceError(
+                f"{name}: no sheet named {sheet!r}",
+                hint=f"sheets: {', '.join(workbook.sheetnames)}",
+            )
+        records: list[tuple[int, list[str]]] = []
+        number = 0
+        for cells in worksheet.iter_rows():
+            number += 1
+            for cell in cells:
+                row = getattr(cell, "row", None)
+                if row is not None:
+                    number = row
+                    break
+            records.append((number, [_cell_text(c) for c in cells]))
+    finally:
+        workbook.close()
+    return _build(name, records, kind="sheet")
+
+
+def _cell_text(cell: Any) -> str:
+    value = cell.value
+    if isinstance(value, dt.datetime):
+        fmt = str(getattr(cell, "number_format", "") or "").lower()
+        if value.time() == dt.time(0) and "h" not in fmt:
+            return value.date().isoformat()  # a date-only cell, as Excel shows it
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return scalar_text(value)
+
+
+def scalar_text(value: Any) -> str:
+    """A cell value as text: integral floats without ``.0``, dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S")
+    return str(value)
+
+
+# ------------------------------------------------------------------------- JSON
+
+
+def _read_json(name: str, text: str, encoding: str) -> Table:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"{name}:{exc.lineno}: invalid JSON: {exc.msg}",
+            hint="the export may be truncated",
+        ) from exc
+    items = data
+    if isinstance(data, dict):
+        for key in ("records", "result"):
+            if isinstance(data.get(key), list):
+                items = data[key]
+                break
+        else:
+            keys = ", ".join(sorted(map(str, data))[:8]) or "none"
+            raise SourceError(
+                f"{name}: a JSON object without a 'records' or 'result' list (keys: {keys})",
+                hint='give a list of objects, or a ServiceNow export {"records": [...]}',
+            )
+    if not isinstance(items, list):
+        raise SourceError(
+            f"{name}: JSON of type {type(items).__name__}, not a list of objects",
+            hint='give a list of objects, or a ServiceNow export {"records": [...]}',
+        )
+    columns: dict[str, None] = {}
+    flat: list[tuple[int, dict[str, str] | None]] = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            flat.append((index, None))
+            continue
+        cells = _flatten(item)
+        columns.update(dict.fromkeys(cells))
+        flat.append((index, cells))
+    names = list(columns)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    for index, found in flat:
+        if found is None:
+            problems.append(
+                Problem(f"item {index} is not an object", name, index, "each item must be {...}")
+            )
+        elif any(v for v in found.values()):
+            rows.append((index, {c: found.get(c, "") for c in names}))
+    return Table(name, names, rows, problems, encoding=encoding)
+
+
+def _flatten(item: dict[str, Any]) -> dict[str, str]:
+    """One JSON object as cells; nested objects give ``key.sub`` cells too.
+
+    A nested ``{"display_value": ..., "value": ...}`` (ServiceNow with
+    ``sysparm_display_value=all``, or a reference ``{"link", "value"}``) gives
+    its display value as the cell ``key``, and ``key.value`` keeps the raw
+    value (the sys_id of a reference).
+    """
+    cells: dict[str, str] = {}
+    for key, value in item.items():
+        key = str(key).strip()
+        if isinstance(value, dict):
+            main = value.get("display_value", value.get("value", ""))
+            cells[key] = _json_text(main)
+            for sub, subvalue in value.items():
+                if not isinstance(subvalue, dict | list):
+                    cells[f"{key}.{sub}"] = _json_text(subvalue)
+        else:
+            cells[key] = _json_text(value)
+    return cells
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_json_text(v) for v in value if v is not None)
+    if isinstance(value, dict):
+        return _json_text(value.get("display_value", value.get("value", "")))
+    return scalar_text(value).strip()
+
+
+# ------------------------------------------------------------------------ shared
+
+
+def _build(
+    name: str,
+    records: Sequence[tuple[int, list[str]]],
+    *,
+    kind: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Table:
+    """Turn raw records (header first) into a :class:`Table`."""
+    header_at = next(
+        (i for i, (_, cells) in enumerate(records) if any(_clean(c) for c in cells)), None
+    )
+    if header_at is None:
+        raise SourceError(f"{name}: empty {kind}: no header row", hint="is this the right file?")
+    header_cells = [_clean(c) for c in records[header_at][1]]
+    columns: list[str] = []
+    slots: list[tuple[int, str]] = []  # (cell index, column name) of named columns
+    for index, raw in enumerate(header_cells):
+        if not raw:
+            continue  # an unnamed column: nothing can be mapped from it
+        column = raw
+        n = 2
+        while column in columns:
+            column = f"{raw} ({n})"
+            n += 1
+        columns.append(column)
+        slots.append((index, column))
+    width = len(header_cells)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    for number, cells in records[header_at + 1 :]:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            sep = f" {delimiter!r}" if delimiter else ""
+            problems.append(
+                Problem(
+                    f"row has {len(cells)} cells but the header has {width} columns; row ignored",
+                    name,
+                    number,
+                    f"a value probably contains the delimiter{sep} without quotes",
+                )
+            )
+            continue
+        rows.append(
+            (number, {col: (cells[i].strip() if i < len(cells) else "") for i, col in slots})
+        )
+    return Table(name, columns, rows, problems, encoding=encoding, delimiter=delimiter)
+
+
+def _clean(header: str) -> str:
+    return header.replace("\ufeff", "").strip()

@@ -1,0 +1,313 @@
+"""Sources: the feeds declared in ``ea.yaml`` that ``ea sync`` runs, and ad-hoc imports.
+
+A source names an importer (``cmdb`` or ``flows``), its files, its mapping
+and its sync policy::
+
+    sources:
+      cmdb:
+        importer: cmdb
+        preset: servicenow          # or mapping: mappings/cmdb.yaml
+        files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]
+        on_missing: retire          # retire | delete | keep
+        max_missing: 20%
+
+``ea sync`` runs every source under one lock, so that two scheduled syncs
+never overlap; each source is applied atomically, one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from .config import Workspace
+from .errors import EaError, SourceError, WorkspaceError
+from .importers.base import ImportBatch
+from .metamodel import Metamodel
+from .metamodel.loader import suggest
+from .sync import DEFAULT_MAX_MISSING, OnMissing, Progress, SyncEngine, SyncResult
+from .yamlio import LineDict
+
+IMPORTERS = ("cmdb", "flows")
+_KEYS = {
+    "importer",
+    "files",
+    "file",
+    "preset",
+    "mapping",
+    "on_missing",
+    "max_missing",
+    "sheet",
+    "encoding",
+    "delimiter",
+}
+
+
+class SyncLockedError(EaError):
+    """Another ``ea sync`` holds the workspace's lock."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source: which importer reads which files, and how missing items are treated."""
+
+    name: str
+    importer: str
+    files: tuple[Path, ...]
+    preset: str | None = None
+    mapping: Path | None = None
+    on_missing: OnMissing = OnMissing.RETIRE
+    max_missing: float = DEFAULT_MAX_MISSING
+    options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter
+
+
+def parse_ratio(value: Any, what: str = "max_missing") -> float:
+    """``20%``, ``0.2`` or ``20`` (percent) as a fraction between 0 and 1."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise WorkspaceError(
+            f"{what} {value!r} is not a ratio", hint="write it as 20% or 0.2"
+        ) from None
+    if number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise WorkspaceError(f"{what} {value!r} is out of range", hint="between 0% and 100%")
+    return number
+
+
+def source_specs(workspace: Workspace) -> list[SourceSpec]:
+    """The sources declared in ``ea.yaml``, checked; mistakes name the file and line."""
+    specs = []
+    raw_sources = workspace.sources
+    for name, raw in raw_sources.items():
+        where = f"{workspace.config_path}:{_line(raw_sources, name)}"
+        if not isinstance(raw, dict):
+            raise WorkspaceError(
+                f"{where}: source {name!r} must be a mapping",
+                hint="give at least `importer:` and `files:`",
+            )
+        for key in raw:
+            if key not in _KEYS:
+                line = _line(raw, key)
+                raise WorkspaceError(
+                    f"{workspace.config_path}:{line}: unknown setting {key!r} in source {name!r}",
+                    hint=suggest(key, _KEYS) or f"settings: {', '.join(sorted(_KEYS))}",
+                )
+        try:
+            specs.append(_spec(name, raw, workspace.root))
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{where}: source {name!r}: {exc.message}", hint=exc.hint) from exc
+    return specs
+
+
+def _line(node: Any, key: str) -> int | None:
+    return node.line_of(key) if isinstance(node, LineDict) else None
+
+
+def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
+    importer = raw.get("importer")
+    if importer not in IMPORTERS:
+        raise WorkspaceError(f"importer {importer!r} is not one of {', '.join(IMPORTERS)}")
+    files = raw.get("files", raw.get("file"))
+    if isinstance(files, str):
+        files = [files]
+    if not files or not isinstance(files, list):
+        raise WorkspaceError("no files", hint="list the export files under `files:`")
+    return make_spec(
+        name,
+        importer,
+        [root / str(f) for f in files],
+        preset=raw.get("preset"),
+        mapping=root / str(raw["mapping"]) if raw.get("mapping") else None,
+        on_missing=raw.get("on_missing", "retire"),
+        max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
+        options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
+    )
+
+
+def make_spec(
+    name: str,
+    importer: str,
+    files: Sequence[str | Path],
+    *,
+    preset: str | None = None,
+    mapping: str | Path | None = None,
+    on_missing: str = "retire",
+    max_missing: Any = DEFAULT_MAX_MISSING,
+    options: Mapping[str, str] | None = None,
+) -> SourceSpec:
+    """A checked :class:`SourceSpec` (used for ``ea.yaml`` sources and ad-hoc imports)."""
+    if importer not in IMPORTERS:
+        raise WorkspaceError(
+            f"unknown importer {importer!r}", hint=f"importers: {', '.join(IMPORTERS)}"
+        )
+    if importer == "cmdb" and not (preset or mapping):
+        raise WorkspaceError(
+            "a cmdb source needs a preset or a mapping", hint="e.g. `preset: servicenow`"
+        )
+    if preset and mapping:
+        raise WorkspaceError("give a preset or a mapping, not both")
+    try:
+        policy = OnMissing(on_missing)
+    except ValueError:
+        raise WorkspaceError(
+            f"on_missing {on_missing!r} is not one of retire, delete, keep"
+        ) from None
+    return SourceSpec(
+        name=name,
+        importer=importer,
+        files=tuple(Path(f) for f in files),
+        preset=preset,
+        mapping=Path(mapping) if mapping else None,
+        on_missing=policy,
+        max_missing=parse_ratio(max_missing),
+        options=dict(options or {}),
+    )
+
+
+def read_source(spec: SourceSpec, metamodel: Metamodel) -> ImportBatch:
+    """Run the source's importer over its files; row problems stay in the batch."""
+    for path in spec.files:
+        if not path.is_file():
+            raise SourceError(
+                f"{path}: file not found", hint=f"check the files of source {spec.name!r}"
+            )
+    options: dict[str, Any] = dict(spec.options)
+    if spec.importer == "cmdb":
+        from .importers.cmdb import CmdbImporter
+        from .importers.mapping import load_mapping
+        from .importers.presets import load_preset
+
+        if spec.preset:
+            mapping = load_preset(spec.preset, metamodel)
+        else:
+            assert spec.mapping is not None  # make_spec requires one of the two
+            mapping = load_mapping(spec.mapping, metamodel)
+        if len(spec.files) > 2:
+            raise SourceError(
+                f"source {spec.name!r}: a cmdb source reads a CI export and a relationship export",
+                hint="list at most two files: the CI export first",
+            )
+        return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
+    from .importers.flows import FlowsImporter
+
+    batch = ImportBatch()
+    for path in spec.files:
+        batch.extend(FlowsImporter(metamodel).read(path, **options))
+    return batch
+
+
+def run_source(
+    spec: SourceSpec,
+    store: Any,
+    metamodel: Metamodel,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Read one source and apply it through the sync engine."""
+    batch = read_source(spec, metamodel)
+    return SyncEngine(store, metamodel).run(
+        spec.name,
+        batch,
+        on_missing=spec.on_missing,
+        max_missing=spec.max_missing,
+        dry_run=dry_run,
+        force=force,
+        progress=progress,
+    )
+
+
+@dataclass
+class SourceOutcome:
+    """How one source fared in ``ea sync``."""
+
+    name: str
+    result: SyncResult | None = None
+    error: EaError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary for schedulers."""
+        if self.result is not None:
+            return {"status": "ok", **self.result.summary()}
+        assert self.error is not None
+        return {
+            "source": self.name,
+            "status": "failed",
+            "error": self.error.message,
+            "hint": self.error.hint,
+            "problems": [str(p) for p in self.error.problems[:100]],
+            "problem_count": len(self.error.problems),
+        }
+
+
+def sync_lock(workspace: Workspace) -> FileLock:
+    """The lock that keeps two syncs of one workspace from overlapping."""
+    workspace.data_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(workspace.data_dir / "sync.lock"))
+
+
+def sync_all(
+    workspace: Workspace,
+    store: Any,
+    metamodel: Metamodel,
+    *,
+    only: Sequence[str] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> list[SourceOutcome]:
+    """Run every declared source (or those in ``only``) in order, under the workspace lock.
+
+    A failing source does not stop the others; each is atomic. Raises
+    :class:`SyncLockedError` at once if another sync holds the lock.
+    """
+    specs = source_specs(workspace)
+    if not specs:
+        raise WorkspaceError(
+            f"no sources in {workspace.config_path}",
+            hint="declare them under `sources:` (see the README), or use `ea import`",
+        )
+    if only:
+        names = {s.name for s in specs}
+        for wanted in only:
+            if wanted not in names:
+                raise WorkspaceError(
+                    f"no source {wanted!r} in {workspace.config_path}",
+                    hint=suggest(wanted, names) or f"sources: {', '.join(sorted(names))}",
+                )
+        specs = [s for s in specs if s.name in only]
+    lock = sync_lock(workspace)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SyncLockedError(
+            f"another sync of {workspace.root} is running (lock {lock.lock_file})",
+            hint="wait for it to finish; schedulers should retry later",
+        ) from None
+    try:
+        outcomes = []
+        for spec in specs:
+            try:
+                result = run_source(
+                    spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
+                )
+                outcomes.append(SourceOutcome(spec.name, result=result))
+            except EaError as exc:
+                outcomes.append(SourceOutcome(spec.name, error=exc))
+        return outcomes
+    finally:
+        lock.release()

@@ -1,0 +1,320 @@
+"""read_table: CSV (encodings, delimiters), XLSX and JSON exports into numbered rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ea_repo.errors import SourceError
+from ea_repo.importers.tabular import detect_delimiter, normalize_header, read_table
+
+DATA = Path(__file__).parent.parent / "data" / "cmdb"
+
+
+def test_servicenow_list_export_csv() -> None:
+    table = read_table(DATA / "servicenow_cmdb_ci_list.csv")
+    assert table.encoding == "utf-8"
+    assert table.delimiter == ","
+    assert table.columns[:4] == ["name", "class", "install_status", "operational_status"]
+    assert len(table.columns) == 19
+    assert [n for n, _ in table.rows] == list(range(2, 17))
+    number, first = table.rows[0]
+    assert (number, first["name"], first["class"], first["ram"]) == (
+        2,
+        "web01",
+        "Linux Server",
+        "16,384",
+    )
+    assert first["manufacturer"] == "VMware, Inc."  # a quoted delimiter stays in its cell
+    assert first["sys_updated_on"] == "2024-05-16 12:40:57"
+    assert table.problems == []
+
+
+def test_french_excel_export_semicolon_cp1252() -> None:
+    table = read_table(DATA / "inventaire_excel_fr.csv")
+    assert (table.encoding, table.delimiter) == ("cp1252", ";")
+    assert table.columns == [
+        "Identifiant",
+        "Nom",
+        "Catégorie",
+        "Statut",
+        "Adresse IP",
+        "Système",
+        "Mémoire (Go)",
+        "Fin de support",
+        "Environnement",
+        "Responsable",
+    ]
+    # the blank line 4 and the trailing ";;;;" row are skipped, numbering as Excel shows it
+    assert [n for n, _ in table.rows] == [2, 3, 5, 6, 7]
+    rows = dict(table.rows)
+    assert rows[3]["Nom"] == "Entrepôt – base WMS"  # en dash: cp1252, not latin-1
+    assert rows[3]["Mémoire (Go)"] == "1\u00a0024"
+    assert rows[2]["Responsable"] == "Équipe Systèmes"
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        ("\ufeffname,class\r\nweb01,Serveur Réseau\r\n".encode(), "utf-8-sig"),
+        ("name,class\nweb01,Serveur Réseau\n".encode(), "utf-8"),
+        ("name,class\nweb01,Serveur Réseau\n".encode("cp1252"), "cp1252"),
+        ("name\tclass\r\nweb01\tServeur Réseau\r\n".encode("utf-16"), "utf-16"),
+    ],
+)
+def test_encodings_are_detected(tmp_path: Path, content: bytes, encoding: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    table = read_table(path)
+    assert table.encoding == encoding
+    assert table.columns == ["name", "class"]  # the BOM is not part of the first header
+    assert table.rows == [(2, {"name": "web01", "class": "Serveur Réseau"})]
+
+
+def test_mixed_encoding_is_refused_not_mangled() -> None:
+    path = DATA / "broken_mixed_encoding.csv"
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: not valid UTF-8: byte 0x81 at line 3, though other characters are UTF-8"
+    )
+    assert err.value.hint == "the file mixes encodings; re-export it as UTF-8 (Excel: 'CSV UTF-8')"
+
+
+def test_undecodable_file() -> None:
+    path = DATA / "broken_undecodable.csv"
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: cannot decode: not UTF-8 (byte 0x81 at line 3) "
+        "and not Windows-1252 either (byte 0x81 at line 3)"
+    )
+    assert "re-export the file as UTF-8" in (err.value.hint or "")
+
+
+def test_explicit_encoding_that_does_not_fit(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes("name\nCafé\n".encode("cp1252"))
+    with pytest.raises(SourceError, match=r"x\.csv: not utf-8 text: byte 0xE9 at line 2"):
+        read_table(path, encoding="utf-8")
+    assert read_table(path, encoding="cp1252").rows == [(2, {"name": "Café"})]
+
+
+def test_too_many_cells_is_a_row_problem() -> None:
+    path = DATA / "broken_too_many_cells.csv"
+    table = read_table(path)
+    assert table.delimiter == ";"
+    # row 4 ends with an empty extra cell (a trailing ';'): harmless, kept
+    assert [(n, r["name"]) for n, r in table.rows] == [(2, "web01"), (4, "web03")]
+    assert [str(p) for p in table.problems] == [
+        f"{path}:3: row has 5 cells but the header has 4 columns; row ignored — "
+        "a value probably contains the delimiter ';' without quotes"
+    ]
+
+
+def test_quoted_multiline_cells_count_as_one_row(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('name,short_description\nweb01,"line one\nline two"\n\nweb02,x\n', "utf-8")
+    table = read_table(path)
+    assert table.rows == [
+        (2, {"name": "web01", "short_description": "line one\nline two"}),
+        (4, {"name": "web02", "short_description": "x"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("name,class,ip", ","),
+        ("name;class;ip", ";"),
+        ("name\tclass\tip", "\t"),
+        ("name|class|ip", "|"),
+        ('"name; full",class,ip', ","),  # quoted delimiters do not count
+        ('"Nom, complet";"Classe";"IP"', ";"),
+        ("name", ","),
+        ("\n\nname;class\n", ";"),
+    ],
+)
+def test_detect_delimiter(header: str, expected: str) -> None:
+    assert detect_delimiter(header + "\nx") == expected
+
+
+def test_headers_are_trimmed_and_duplicates_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(" name , Name ,name,,\nweb01,a,b,c,\n", "utf-8")
+    table = read_table(path)
+    assert table.columns == ["name", "Name", "name (2)"]
+    assert table.rows == [(2, {"name": "web01", "Name": "a", "name (2)": "b"})]
+
+
+def test_column_lookup_ignores_case_spaces_and_underscores() -> None:
+    table = read_table(DATA / "inventaire_excel_fr.csv")
+    assert table.column("Adresse IP") == "Adresse IP"
+    assert table.column(["adresse_ip"]) == "Adresse IP"
+    assert table.column(["missing", "fin-de-support"]) == "Fin de support"
+    assert table.column("nothing") is None
+    assert (
+        normalize_header(" Serial_Number ") == normalize_header("serial number") == "serial number"
+    )
+
+
+def test_missing_empty_and_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"nope\.csv: file not found"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("\n\n", "utf-8")
+    with pytest.raises(SourceError, match=r"empty\.csv: empty CSV: no header row"):
+        read_table(tmp_path / "empty.csv")
+    with pytest.raises(SourceError, match="is a directory"):
+        read_table(tmp_path)
+
+
+def test_legacy_xls_and_binary_files_are_refused(tmp_path: Path) -> None:
+    xls = tmp_path / "export.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+    with pytest.raises(SourceError) as err:
+        read_table(xls)
+    assert str(err.value) == f"{xls}: an old Excel .xls workbook, which cannot be read"
+    assert err.value.hint == "save it as .xlsx or as CSV"
+    blob = tmp_path / "export.csv"
+    blob.write_bytes(b"name\x00\x01\x02")
+    with pytest.raises(SourceError, match="a binary file, not a text export"):
+        read_table(blob)
+
+
+# ---------------------------------------------------------------------- XLSX
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    """A ServiceNow list exported to Excel: labels as headers, typed cells, two sheets."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Page 1"
+    ws.append(["Name", "Class", "CPU count", "RAM (MB)", "Updated", "Installed", "Virtual"])
+    ws.append(
+        [
+            "web01",
+            "Linux Server",
+            4,
+            16384.0,
+            dt.datetime(2024, 5, 16, 12, 40, 57),
+            dt.date(2021, 3, 1),
+            False,
+        ]
+    )
+    ws.append([])
+    ws.append(["db01", "Linux Server", 16.5, None, None, None, True])
+    other = wb.create_sheet("Relations")
+    other.append(["parent", "type", "child"])
+    other.append(["CRM", "Runs on::Runs", "web01"])
+    path = tmp_path / "cmdb_ci.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_xlsx_first_sheet(workbook: Path) -> None:
+    table = read_table(workbook)
+    assert table.columns == [
+        "Name",
+        "Class",
+        "CPU count",
+        "RAM (MB)",
+        "Updated",
+        "Installed",
+        "Virtual",
+    ]
+    assert table.rows == [
+        (
+            2,
+            {
+                "Name": "web01",
+                "Class": "Linux Server",
+                "CPU count": "4",
+                "RAM (MB)": "16384",
+                "Updated": "2024-05-16 12:40:57",
+                "Installed": "2021-03-01",
+                "Virtual": "false",
+            },
+        ),
+        (
+            4,
+            {
+                "Name": "db01",
+                "Class": "Linux Server",
+                "CPU count": "16.5",
+                "RAM (MB)": "",
+                "Updated": "",
+                "Installed": "",
+                "Virtual": "true",
+            },
+        ),
+    ]
+
+
+def test_xlsx_named_sheet(workbook: Path) -> None:
+    table = read_table(workbook, sheet="Relations")
+    assert table.rows == [(2, {"parent": "CRM", "type": "Runs on::Runs", "child": "web01"})]
+    with pytest.raises(SourceError) as err:
+        read_table(workbook, sheet="Sheet9")
+    assert str(err.value) == f"{workbook}: no sheet named 'Sheet9'"
+    assert err.value.hint == "sheets: Page 1, Relations"
+
+
+def test_corrupt_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(SourceError, match=r"broken\.xlsx: not a readable XLSX workbook"):
+        read_table(path)
+
+
+# ---------------------------------------------------------------------- JSON
+
+
+def test_servicenow_json_records() -> None:
+    path = DATA / "servicenow_cmdb_ci.json"
+    table = read_table(path)
+    assert [n for n, _ in table.rows] == [1, 2, 3, 5]
+    first = dict(table.rows)[1]
+    assert first["location"] == "Lyon DC2"  # display_value wins
+    assert first["location.value"] == "25ab9c4d0a0a0bb300f7dabdc0ca7c1c"
+    assert dict(table.rows)[3]["short_description"] == ""  # null
+    assert [str(p) for p in table.problems] == [
+        f"{path}:4: item 4 is not an object — each item must be {{...}}"
+    ]
+
+
+def test_rest_result_with_display_values() -> None:
+    table = read_table(DATA / "servicenow_cmdb_rel_ci.json")
+    _, row = table.rows[0]
+    assert (row["parent"], row["type"], row["child"]) == ("Payroll", "Runs on::Runs", "app-lnx-01")
+    assert row["child.value"] == "0c43a5e9c0a8016401b9c5d5fd0a5ab2"
+
+
+def test_plain_json_list(tmp_path: Path) -> None:
+    path = tmp_path / "cis.json"
+    path.write_text(
+        '[{"name": "a", "cpu": 4, "tags": ["x", "y"]}, {"name": "b", "ram": 1.5}]', "utf-8"
+    )
+    table = read_table(path)
+    assert table.columns == ["name", "cpu", "tags", "ram"]
+    assert table.rows == [
+        (1, {"name": "a", "cpu": "4", "tags": "x, y", "ram": ""}),
+        (2, {"name": "b", "cpu": "", "tags": "", "ram": "1.5"}),
+    ]
+
+
+def test_json_that_is_not_a_table(tmp_path: Path) -> None:
+    path = DATA / "broken_not_a_table.json"
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: a JSON object without a 'records' or 'result' list (keys: error, status)"
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"records": [\n{"name": "a"},\n', "utf-8")
+    with pytest.raises(SourceError, match=r"bad\.json:3: invalid JSON"):
+        read_table(bad)

@@ -1,0 +1,178 @@
+"""`ea import`, `ea sync`: scheduled, idempotent, guarded, locked, atomic — on real export files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ea_repo import Repository
+from ea_repo.model import EVERYTHING
+
+DATA = Path(__file__).parent / "data" / "sync"
+WEB04 = "b0000000000000000000000000000005"
+
+SOURCES = """
+sources:
+  cmdb:
+    importer: cmdb
+    preset: servicenow
+    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]
+    on_missing: retire
+    max_missing: 20%
+"""
+
+
+@pytest.fixture
+def synced(workspace: Path) -> Path:
+    """A workspace whose ea.yaml declares a ServiceNow source over copies of the test exports."""
+    exports = workspace / "exports"
+    exports.mkdir()
+    for name in ("cmdb_ci.csv", "cmdb_rel_ci.csv"):
+        shutil.copy(DATA / name, exports / name)
+    config = workspace / "ea.yaml"
+    config.write_text(config.read_text().replace("sources: {}\n", SOURCES))
+    return workspace
+
+
+def drop_rows(path: Path, *needles: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not any(n in line for n in needles)))
+
+
+def statuses(root: Path) -> dict[str, str]:
+    with Repository.open(root) as repo:
+        return {e.id: e.status.value for e in repo.store.iter_elements(EVERYTHING)}
+
+
+def test_sync_twice_changes_nothing(ea, synced: Path) -> None:
+    first = ea("sync", "--json")
+    assert first.code == 0, first.err
+    summary = json.loads(first.out)
+    assert summary["ok"] is True
+    assert summary["sources"][0]["elements"]["added"] == 8
+    assert summary["sources"][0]["relations"]["added"] == 6
+    second = json.loads(ea("sync", "--json").out)["sources"][0]
+    assert second["elements"] == {
+        "added": 0,
+        "changed": 0,
+        "revived": 0,
+        "unchanged": 8,
+        "missing": 0,
+    }
+    assert second["relations"]["unchanged"] == 6
+    with Repository.open(synced) as repo:
+        app = repo.element("a0000000000000000000000000000001")
+        assert (app.type, app.name) == ("Application", "Order Management")
+        assert repo.element("b0000000000000000000000000000001").attrs["cpu_count"] == 8
+        assert {r.source for r in repo.store.runs()} == {"cmdb"}
+
+
+def test_a_server_removed_from_the_export_is_retired_then_revived(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    ci = synced / "exports" / "cmdb_ci.csv"
+    original = ci.read_text()
+    drop_rows(ci, WEB04)
+    out = ea("sync", "--json")
+    assert out.code == 0, out.err
+    assert json.loads(out.out)["sources"][0]["elements"]["missing"] == 1
+    assert statuses(synced)[WEB04] == "retired"
+    assert WEB04 not in ea("find", "--type", "Server").out
+    ci.write_text(original)
+    back = json.loads(ea("sync", "--json").out)["sources"][0]
+    assert back["elements"]["revived"] == 1
+    assert statuses(synced)[WEB04] == "active"
+    history = json.loads(ea("history", WEB04, "-f", "json").out)
+    assert [h["op"] for h in history] == ["added", "retired", "revived"]
+
+
+def test_a_truncated_export_trips_the_guard(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    drop_rows(synced / "exports" / "cmdb_ci.csv", "web0", "oms-app01")
+    drop_rows(synced / "exports" / "cmdb_rel_ci.csv", "web0", "oms-app01")
+    refused = ea("sync")
+    assert refused.code == 1
+    assert "would remove" in refused.err and "--force" in refused.err
+    assert set(statuses(synced).values()) == {"active"}
+    dry = ea("sync", "--dry-run", "--json")
+    assert "would remove" in json.loads(dry.out)["sources"][0]["refused"]
+    assert ea("sync", "--force").code == 0
+    assert list(statuses(synced).values()).count("retired") == 5
+
+
+def test_one_broken_row_writes_nothing_and_names_the_row(ea, synced: Path) -> None:
+    ci = synced / "exports" / "cmdb_ci.csv"
+    ci.write_text(ci.read_text().replace('9.4,4,"16,384",CZ100003', '9.4,many,"16,384",CZ100003'))
+    result = ea("sync")
+    assert result.code == 1
+    assert "cmdb_ci.csv:6:" in result.err  # web02, the fifth data row under the header
+    assert "cpu_count" in result.err
+    assert statuses(synced) == {}
+    with Repository.open(synced) as repo:
+        assert repo.store.runs() == []
+
+
+def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
+    from filelock import FileLock
+
+    with FileLock(str(synced / ".ea" / "sync.lock")):
+        result = ea("sync")
+    assert result.code == 4
+    assert "another sync" in result.err
+    assert statuses(synced) == {}
+
+
+def test_a_sync_killed_mid_run_leaves_the_repository_unchanged(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    before = statuses(synced)
+    drop_rows(synced / "exports" / "cmdb_ci.csv", WEB04)
+    # A real process, killed with SIGKILL after the upserts, inside the write transaction.
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from ea_repo.store.sqlite import SQLiteStore
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        SQLiteStore.log_changes = die
+        from ea_repo.cli import main
+        main(["sync", "--workspace", {str(synced)!r}])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    assert statuses(synced) == before
+    again = json.loads(ea("sync", "--json").out)
+    assert again["sources"][0]["elements"]["missing"] == 1  # the next run converges
+
+
+def test_ad_hoc_import_and_its_errors(ea, workspace: Path) -> None:
+    ci, rel = DATA / "cmdb_ci.csv", DATA / "cmdb_rel_ci.csv"
+    dry = ea("import", "cmdb", ci, rel, "--preset", "servicenow", "--dry-run")
+    assert dry.code == 0 and "dry run, nothing written" in dry.out
+    assert statuses(workspace) == {}
+    assert ea("import", "cmdb", ci, rel, "--preset", "servicenow", "--source", "snow").code == 0
+    with Repository.open(workspace) as repo:
+        assert repo.store.asserted_ids("snow", "relation")
+    no_mapping = ea("import", "cmdb", ci)
+    assert no_mapping.code == 2 and "preset or a mapping" in no_mapping.err
+    missing = ea("import", "cmdb", workspace / "nope.csv", "--preset", "servicenow")
+    assert missing.code == 2 and "nope.csv: file not found" in missing.err
+
+
+def test_sources_in_ea_yaml_are_checked(ea, workspace: Path) -> None:
+    config = workspace / "ea.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sources: {}\n",
+            "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n    fils: [a.csv]\n",
+        )
+    )
+    result = ea("sync")
+    assert result.code == 2
+    assert "ea.yaml:" in result.err and "unknown setting 'fils'" in result.err
+    assert "did you mean 'file" in result.err
