@@ -242,10 +242,9 @@ class Repository:
     ) -> Relation:
         """Link two existing elements by a relationship type the metamodel allows between them."""
         rt = resolve_relation_type(self.metamodel, relation_type)
-        ends = self.store.get_elements([src, dst], EVERYTHING)
-        for end in (src, dst):
-            if end not in ends:
-                raise self._not_found(end)
+        src_el, dst_el = self.element(src), self.element(dst)
+        src, dst = src_el.id, dst_el.id
+        ends = {src: src_el, dst: dst_el}
         _, normalised, problems = check_relation(
             self.metamodel, rt.name, ends[src].type, ends[dst].type, attrs or {}
         )
@@ -338,11 +337,24 @@ class Repository:
         return NotFoundError(f"no element {element_id!r}", hint=hint)
 
     def element(self, element_id: str) -> Element:
-        """The element with this id (retired ones included), or NotFoundError with suggestions."""
+        """The element with this id — or, failing that, this exact name (ignoring case).
+
+        Retired elements included. CMDB ids are often opaque (``sys_id``), so a
+        unique name is accepted where an id is expected; an ambiguous one is
+        an error listing the ids. Raises NotFoundError with suggestions.
+        """
         found = self.store.get_elements([element_id], EVERYTHING).get(element_id)
-        if found is None:
-            raise self._not_found(element_id)
-        return found
+        if found is not None:
+            return found
+        named = self.store.elements_named([element_id], EVERYTHING).get(element_id.casefold(), [])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise NotFoundError(
+                f"{len(named)} elements are named {element_id!r}",
+                hint="use an id: " + ", ".join(f"{e.id} ({e.type})" for e in named[:10]),
+            )
+        raise self._not_found(element_id)
 
     def describe(self, element_id: str) -> ElementDetail:
         """An element with its layer, provenance and relations (each with the element at the other end)."""
@@ -464,13 +476,9 @@ class Repository:
         return StatusReport(sources, stale_days, stale[:limit], len(stale))
 
     def history(self, item_id: str | None = None, limit: int | None = None) -> list[Change]:
-        """The change log of one element or relation, oldest first."""
-        if (
-            item_id is not None
-            and not self.store.changes(item_id=item_id, limit=1)
-            and not self.store.get_elements([item_id], EVERYTHING)
-        ):
-            raise self._not_found(item_id)
+        """The change log of one element or relation (by id, or an element by name), oldest first."""
+        if item_id is not None and not self.store.changes(item_id=item_id, limit=1):
+            item_id = self.element(item_id).id  # a name, or an element without history
         return self.store.changes(item_id=item_id, limit=limit)
 
     def metamodel_diff(self, old: Metamodel, new: Metamodel) -> MetamodelDiff:

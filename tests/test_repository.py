@@ -118,3 +118,20 @@ def test_unknown_id_suggests_close_ones(repo: Repository) -> None:
     with pytest.raises(Exception, match="no element 'order-managment'") as info:
         repo.element("order-managment")
     assert "order-management" in (info.value.hint or "")  # type: ignore[attr-defined]
+
+
+def test_an_element_can_be_named_where_an_id_is_expected(repo: Repository) -> None:
+    repo.add_many(
+        [
+            Element(ElementId("a0f3"), "Application", "Order Management", {}),
+            Element(ElementId("s1"), "Server", "web01", {}),
+            Element(ElementId("s2"), "Server", "web01", {}),
+        ]
+    )
+    assert repo.element("order management").id == "a0f3"
+    assert repo.describe("Order Management").element.id == "a0f3"
+    with pytest.raises(Exception, match="2 elements are named 'web01'") as info:
+        repo.element("web01")
+    assert "s1 (Server)" in (info.value.hint or "")  # type: ignore[attr-defined]
+    rel = repo.link("Order Management", "runs_on", "s1")
+    assert (rel.src, rel.dst) == ("a0f3", "s1")
