@@ -1,0 +1,219 @@
+"""The traversal engine every analysis shares.
+
+Level-synchronous breadth-first expansion through
+:meth:`GraphStore.neighbors` — one store query per level, whatever the
+backend — following each relationship type in the direction its metamodel
+``dependent`` declares. For every element reached it keeps the distance and
+every hop that reached it at that distance, so any answer can show *why*: the
+shortest paths from the starts.
+
+Redundancy: for a relationship type marked ``redundant`` (a cluster and its
+members), a dependent reached through it is only *degraded* while some of its
+redundant dependencies of that type are still up; it goes *down*, and impact
+travels on through it, once all of them are down.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..metamodel import Metamodel
+from ..model import CURRENT, Direction, ElementId, Hop, Lens, Step
+from ..store import GraphStore
+
+
+class Way(StrEnum):
+    """Which way to traverse: to what depends on the starts, or to what they depend on."""
+
+    IMPACT = "impact"
+    DEPENDENCIES = "dependencies"
+
+
+class State(StrEnum):
+    """What happens to an element reached by impact."""
+
+    START = "start"
+    DOWN = "down"  # loses service
+    DEGRADED = "degraded"  # loses redundancy, still served
+
+
+@dataclass
+class Reached:
+    """An element reached: its distance from the starts and every hop that reached it there."""
+
+    id: ElementId
+    distance: int
+    state: State
+    via: list[Hop] = field(default_factory=list)
+    missing: list[ElementId] = field(default_factory=list)  # degraded: redundant peers still up
+
+
+@dataclass
+class Traversal:
+    """The result of a traversal: what was reached, how far, and by which hops."""
+
+    way: Way
+    starts: list[ElementId]
+    reached: dict[ElementId, Reached]
+    max_depth: int | None
+    truncated: bool = False  # the depth limit stopped expansion with a frontier left
+
+    def __contains__(self, element_id: object) -> bool:
+        return element_id in self.reached
+
+    def affected(self, *, include_degraded: bool = True) -> list[Reached]:
+        """Everything reached but the starts, by distance then id."""
+        wanted = {State.DOWN, State.DEGRADED} if include_degraded else {State.DOWN}
+        return sorted(
+            (r for r in self.reached.values() if r.state in wanted), key=lambda r: (r.distance, r.id)
+        )
+
+    def path(self, target: str) -> list[Hop]:
+        """One shortest path from a start to ``target`` (the first in id order); [] for a start."""
+        hops: list[Hop] = []
+        current = self.reached[ElementId(target)]
+        while current.via:
+            hop = current.via[0]
+            hops.append(hop)
+            current = self.reached[hop.origin]
+        return hops[::-1]
+
+    def paths(self, target: str, limit: int = 100) -> list[list[Hop]]:
+        """Every shortest path from a start to ``target`` (at most ``limit``)."""
+        results: list[list[Hop]] = []
+
+        def walk(node: ElementId, suffix: list[Hop]) -> Iterator[list[Hop]]:
+            reached = self.reached[node]
+            if not reached.via:
+                yield suffix[::-1]
+                return
+            for hop in reached.via:
+                yield from walk(hop.origin, [*suffix, hop])
+
+        for p in walk(ElementId(target), []):
+            results.append(p)
+            if len(results) >= limit:
+                break
+        return results
+
+
+def _steps(metamodel: Metamodel, way: Way, relation_types: Iterable[str] | None) -> tuple[Step, ...]:
+    if way is Way.IMPACT:
+        return metamodel.impact_steps(relation_types)
+    return metamodel.dependency_steps(relation_types)
+
+
+def _hop_key(hop: Hop) -> tuple[str, str, str, str]:
+    return (hop.target, hop.origin, hop.relation.type, hop.relation.id)
+
+
+def traverse(
+    store: GraphStore,
+    metamodel: Metamodel,
+    starts: Iterable[str],
+    *,
+    way: Way | str = Way.IMPACT,
+    max_depth: int | None = None,
+    relation_types: Iterable[str] | None = None,
+    lens: Lens = CURRENT,
+    redundancy: bool = True,
+) -> Traversal:
+    """Expand from ``starts`` level by level, recording distance and hops.
+
+    ``way``: ``impact`` follows dependencies to their dependents,
+    ``dependencies`` the reverse. ``max_depth`` limits the number of levels;
+    ``relation_types`` restricts which relationship types are followed; the
+    ``lens`` decides what is visible (retired items are not, by default).
+    Redundancy rules apply to impact only. Cycles terminate: an element is
+    reached once, at its shortest distance.
+
+    >>> # result = traverse(store, mm, ["srv-db01"]); result.path("crm")
+    """
+    way = Way(way)
+    steps = _steps(metamodel, way, relation_types)
+    redundant_types = (
+        {rt.name for rt in metamodel.relation_types.values() if rt.redundant}
+        if redundancy and way is Way.IMPACT
+        else set()
+    )
+    start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
+    reached: dict[ElementId, Reached] = {s: Reached(s, 0, State.START) for s in start_ids}
+    peers_cache: dict[tuple[ElementId, str], set[ElementId]] = {}
+    frontier = start_ids
+    depth = 0
+    truncated = False
+    while frontier:
+        if max_depth is not None and depth >= max_depth:
+            truncated = bool(store.neighbors(frontier, steps, lens))
+            break
+        depth += 1
+        hops = sorted(store.neighbors(frontier, steps, lens), key=_hop_key)
+        plain: dict[ElementId, list[Hop]] = defaultdict(list)
+        redundant: dict[ElementId, list[Hop]] = defaultdict(list)
+        for hop in hops:
+            known = reached.get(hop.target)
+            if known is not None and known.state is not State.DEGRADED:
+                if known.distance == depth and known.state is State.DOWN:
+                    known.via.append(hop)  # another shortest path
+                continue
+            (redundant if hop.relation.type in redundant_types else plain)[hop.target].append(hop)
+        next_frontier: list[ElementId] = []
+        for target, via in plain.items():
+            reached[target] = Reached(target, depth, State.DOWN, via)
+            next_frontier.append(target)
+        for target, via in redundant.items():
+            if target in plain:
+                reached[target].via.extend(via)
+                continue
+            missing = _still_up(store, target, via, reached, peers_cache, lens, depth)
+            if missing:
+                previous = reached.get(target)
+                if previous is None:
+                    reached[target] = Reached(target, depth, State.DEGRADED, via, missing)
+                else:
+                    previous.via.extend(via)
+                    previous.missing = missing
+            else:
+                reached[target] = Reached(target, depth, State.DOWN, via)
+                next_frontier.append(target)
+        frontier = next_frontier
+    return Traversal(way, start_ids, reached, max_depth, truncated)
+
+
+def _still_up(
+    store: GraphStore,
+    target: ElementId,
+    via: list[Hop],
+    reached: dict[ElementId, Reached],
+    cache: dict[tuple[ElementId, str], set[ElementId]],
+    lens: Lens,
+    depth: int,
+) -> list[ElementId]:
+    """The redundant peers of ``target`` not down before ``depth``, for the types it was reached by.
+
+    A peer lost at this same level counts from the next one, when its own hop
+    arrives: the dependent goes down one step after its last redundant peer.
+    """
+    missing: set[ElementId] = set()
+    for rel_type in sorted({h.relation.type for h in via}):
+        key = (target, rel_type)
+        if key not in cache:
+            # The hops that reached target came in one direction; its peers are
+            # found by going back the same way from target.
+            came = next(h.direction for h in via if h.relation.type == rel_type)
+            back = Direction.IN if came is Direction.OUT else Direction.OUT
+            cache[key] = {h.target for h in store.neighbors([target], [Step(rel_type, back)], lens)}
+        up = {
+            peer
+            for peer in cache[key]
+            if peer not in reached
+            or reached[peer].state is State.DEGRADED
+            or reached[peer].distance >= depth
+        }
+        if not up:
+            return []  # every redundant dependency of this type is down
+        missing |= up
+    return sorted(missing)

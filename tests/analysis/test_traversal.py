@@ -1,0 +1,113 @@
+"""The traversal engine on a landscape with known answers (every backend)."""
+
+from __future__ import annotations
+
+from ea_repo.analysis import State, traverse
+from ea_repo.metamodel import Metamodel
+from ea_repo.model import EVERYTHING
+from ea_repo.store import GraphStore
+
+
+def summary(result) -> dict[str, tuple[int, str]]:
+    return {r.id: (r.distance, r.state.value) for r in result.affected()}
+
+
+def test_impact_of_a_datacenter_with_redundancy_and_a_cycle(
+    land: GraphStore, mm: Metamodel
+) -> None:
+    result = traverse(land, mm, ["dc1"])
+    assert summary(result) == {
+        "srv1": (1, "down"),
+        "srv3": (1, "down"),
+        "cl1": (2, "degraded"),  # srv2, in dc2, still serves the cluster
+        "vm2": (2, "down"),
+        "app-b": (3, "down"),
+        "app-c": (3, "down"),
+        "bp1": (4, "down"),
+        "app-a": (4, "down"),  # through the flow cycle, not through the degraded cluster
+        "cap1": (5, "down"),
+    }
+    assert result.reached["cl1"].missing == ["srv2"]
+    assert "vm1" not in result  # a degraded cluster still serves its VMs
+    assert "app-r" not in result  # retired
+
+
+def test_losing_every_member_takes_the_cluster_down(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["dc1", "dc2"])
+    assert result.reached["cl1"].state is State.DOWN
+    assert result.reached["vm1"].distance == 3
+    assert {h.origin for h in result.reached["cl1"].via} == {"srv1", "srv2"}
+    # A member lost later (further away) still completes the set.
+    later = traverse(land, mm, ["srv1", "dc2"])
+    assert later.reached["cl1"].state is State.DOWN
+    assert later.reached["cl1"].distance == 2
+
+
+def test_without_redundancy_rules_one_member_is_enough(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["srv1"], redundancy=False)
+    assert result.reached["cl1"].state is State.DOWN
+    assert "app-a" in result
+
+
+def test_paths_say_why(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["srv3"])
+    assert [(h.origin, h.relation.type, h.target) for h in result.path("cap1")] == [
+        ("srv3", "hosted_on", "vm2"),
+        ("vm2", "runs_on", "app-b"),
+        ("app-b", "serves", "bp1"),
+        ("bp1", "realizes", "cap1"),
+    ]
+    # bp1 is reached by two shortest paths (through app-b and app-c): both are kept.
+    assert sorted(tuple(h.origin for h in p) for p in result.paths("bp1")) == [
+        ("srv3", "vm2", "app-b"),
+        ("srv3", "vm2", "app-c"),
+    ]
+    assert result.path("srv3") == []
+
+
+def test_depth_limit(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["srv3"], max_depth=2)
+    assert summary(result) == {"vm2": (1, "down"), "app-b": (2, "down"), "app-c": (2, "down")}
+    assert result.truncated
+    assert not traverse(land, mm, ["srv3"], max_depth=10).truncated
+
+
+def test_relation_type_filter(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["app-a"], relation_types=["flow"])
+    assert summary(result) == {"app-b": (1, "down"), "app-c": (2, "down")}
+
+
+def test_dependencies_go_the_other_way(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(
+        land,
+        mm,
+        ["app-b"],
+        way="dependencies",
+        relation_types=["runs_on", "hosted_on", "located_in", "member_of"],
+    )
+    assert summary(result) == {"vm2": (1, "down"), "srv3": (2, "down"), "dc1": (3, "down")}
+    full = traverse(land, mm, ["cap1"], way="dependencies")
+    assert {
+        "bp1",
+        "app-b",
+        "app-c",
+        "app-a",
+        "vm2",
+        "srv3",
+        "dc1",
+        "cl1",
+        "srv1",
+        "srv2",
+        "dc2",
+    } <= set(full.reached)
+
+
+def test_retired_elements_are_seen_through_a_wider_lens(land: GraphStore, mm: Metamodel) -> None:
+    assert "app-r" in traverse(land, mm, ["vm2"], lens=EVERYTHING)
+    assert "app-r" not in traverse(land, mm, ["vm2"])
+
+
+def test_several_starts_and_unknown_relation_steps(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["app-a", "app-b", "app-a"])
+    assert result.starts == ["app-a", "app-b"]
+    assert result.reached["app-c"].distance == 1
