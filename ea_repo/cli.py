@@ -476,6 +476,174 @@ def history(
     emit(Result([table], data), fmt, output)
 
 
+# -- analyses ---------------------------------------------------------------------
+
+DepthOpt = Annotated[
+    int | None, typer.Option("--depth", "-d", help="At most this many steps away.")
+]
+LayerOpt = Annotated[
+    list[str] | None, typer.Option("--layer", help="Only report these layers; repeatable.")
+]
+RelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--relation", "-r", help="Only follow these relationship types; repeatable."),
+]
+
+
+def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
+    from .analysis.impact import path_text
+
+    way = report.way.value
+    starts = ", ".join(f"{e.name} ({e.id})" for e in report.starts)
+    tables = []
+    for layer, items in report.by_layer().items():
+        if report.way.value == "impact":
+            columns = ["element", "name", "type", "distance", "state", "via"]
+            rows = [
+                [a.element.id, a.element.name, a.element.type, a.distance, a.state.value, a.via]
+                for a in items
+            ]
+        else:  # everything reached is needed: "down" means nothing here
+            columns = ["element", "name", "type", "distance", "via"]
+            rows = [
+                [a.element.id, a.element.name, a.element.type, a.distance, a.via] for a in items
+            ]
+        tables.append(Table(f"{layer} ({len(items)})", columns, rows))
+    if not tables:
+        tables.append(Table(f"{way} of {starts}: nothing reached", ["element"], []))
+    data: dict[str, Any] = {
+        "analysis": way,
+        "starts": [e.id for e in report.starts],
+        "affected": [
+            {
+                "id": a.element.id,
+                "name": a.element.name,
+                "type": a.element.type,
+                "layer": a.layer,
+                "distance": a.distance,
+                "state": a.state.value,
+                "missing": list(a.missing),
+                "path": [
+                    {
+                        "from": s.origin.id,
+                        "relation": s.relation_type,
+                        "label": s.label,
+                        "to": s.target.id,
+                    }
+                    for s in a.path
+                ],
+            }
+            for a in report.affected
+        ],
+    }
+    result = Result(tables, data)
+    counts = {layer: len(items) for layer, items in report.by_layer().items()}
+    result.notes.append(
+        f"{way} of {starts}: {len(report.affected)} element(s) — "
+        + (", ".join(f"{n} {layer}" for layer, n in counts.items()) or "none")
+    )
+    if report.traversal.truncated:
+        result.notes.append(
+            f"stopped at depth {report.traversal.max_depth}; more lies beyond (raise --depth)"
+        )
+    if explain is not None:
+        target = repo.element(explain)
+        paths = report.explain(target.id)
+        rows = [[i + 1, len(p), path_text(p)] for i, p in enumerate(paths)]
+        result.tables.insert(
+            0, Table(f"why {target.name} ({target.id})", ["path", "steps", "via"], rows)
+        )
+        data["explain"] = {
+            "target": target.id,
+            "paths": [
+                [{"from": s.origin.id, "relation": s.relation_type, "to": s.target.id} for s in p]
+                for p in paths
+            ],
+        }
+        if not paths:
+            result.notes.append(f"{target.name} is not reached from {starts}")
+    return result
+
+
+def _run_analysis(
+    way: str,
+    element: str,
+    depth: int | None,
+    layer: list[str] | None,
+    relation: list[str] | None,
+    explain: str | None,
+    workspace: Path | None,
+    fmt: Format,
+    output: Path | None,
+) -> None:
+    from .analysis.impact import analyse
+    from .metamodel.validate import resolve_relation_type
+
+    with Repository.open(workspace) as repo:
+        start = repo.element(element)
+        relation_types = (
+            [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
+        )
+        if layer:
+            from .metamodel import LAYERS
+
+            for name in layer:
+                if name not in LAYERS:
+                    raise ValidationError(
+                        f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}"
+                    )
+        report = analyse(
+            repo.store,
+            repo.metamodel,
+            [start.id],
+            way=way,
+            max_depth=depth,
+            relation_types=relation_types,
+            layers=layer,
+        )
+        emit(_impact_result(report, explain, repo), fmt, output)
+
+
+@app.command()
+def impact(
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    depth: DepthOpt = None,
+    layer: LayerOpt = None,
+    relation: RelOpt = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Show every shortest path to this element.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Everything that depends on X, by layer, with distance, state (down/degraded) and the path.
+
+    Example: ea impact srv-esx01 --layer business --explain bp-order-to-cash
+    """
+    _run_analysis("impact", element, depth, layer, relation, explain, workspace, fmt, output)
+
+
+@app.command()
+def dependencies(
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    depth: DepthOpt = None,
+    layer: LayerOpt = None,
+    relation: RelOpt = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Show every shortest path to this element.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Everything X depends on, by layer, with distance and the path.
+
+    Example: ea dependencies app-oms --layer technology
+    """
+    _run_analysis("dependencies", element, depth, layer, relation, explain, workspace, fmt, output)
+
+
 # -- import and sync -------------------------------------------------------------
 
 SourceOpt = Annotated[

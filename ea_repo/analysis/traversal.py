@@ -68,7 +68,8 @@ class Traversal:
         """Everything reached but the starts, by distance then id."""
         wanted = {State.DOWN, State.DEGRADED} if include_degraded else {State.DOWN}
         return sorted(
-            (r for r in self.reached.values() if r.state in wanted), key=lambda r: (r.distance, r.id)
+            (r for r in self.reached.values() if r.state in wanted),
+            key=lambda r: (r.distance, r.id),
         )
 
     def path(self, target: str) -> list[Hop]:
@@ -100,7 +101,9 @@ class Traversal:
         return results
 
 
-def _steps(metamodel: Metamodel, way: Way, relation_types: Iterable[str] | None) -> tuple[Step, ...]:
+def _steps(
+    metamodel: Metamodel, way: Way, relation_types: Iterable[str] | None
+) -> tuple[Step, ...]:
     if way is Way.IMPACT:
         return metamodel.impact_steps(relation_types)
     return metamodel.dependency_steps(relation_types)

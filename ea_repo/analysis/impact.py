@@ -1,0 +1,179 @@
+"""Impact and dependencies: what is affected if X changes or fails, and what X needs — with the why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..metamodel import LAYERS, Metamodel
+from ..model import CURRENT, Direction, Element, ElementId, Hop, Lens
+from ..store import GraphStore
+from .traversal import State, Traversal, Way, traverse
+
+
+def hop_label(metamodel: Metamodel, hop: Hop) -> str:
+    """How a hop reads from its origin: ``runs on``, ``hosts``, ``sends data to``..."""
+    rt = metamodel.relation_types.get(hop.relation.type)
+    if rt is None:
+        return hop.relation.type
+    return rt.label if hop.direction is Direction.OUT else rt.reverse_label
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One hop of a path, readable: ``origin —label→ target``."""
+
+    origin: Element
+    label: str
+    relation_type: str
+    relation_id: str
+    target: Element
+
+
+@dataclass(frozen=True)
+class Affected:
+    """An element reached by an impact or dependency analysis."""
+
+    element: Element
+    layer: str
+    distance: int
+    state: State
+    path: list[PathStep]
+    missing: list[ElementId] = field(default_factory=list)  # degraded: peers still up
+
+    @property
+    def via(self) -> str:
+        """The path as one line of text."""
+        return path_text(self.path)
+
+
+def path_text(path: Sequence[PathStep]) -> str:
+    """``a —runs on→ b —hosted on→ c``, with names."""
+    if not path:
+        return ""
+    parts = [path[0].origin.name]
+    for step in path:
+        parts.append(f"—{step.label}→ {step.target.name}")
+    return " ".join(parts)
+
+
+@dataclass
+class ImpactReport:
+    """The answer to ``ea impact`` / ``ea dependencies``."""
+
+    way: Way
+    starts: list[Element]
+    affected: list[Affected]
+    traversal: Traversal
+    elements: dict[str, Element]
+    metamodel: Metamodel = field(repr=False)
+
+    def by_layer(self) -> dict[str, list[Affected]]:
+        """Affected elements grouped by layer, layers in metamodel order (strategy... physical)."""
+        order = {layer: i for i, layer in enumerate(LAYERS)}
+        groups: dict[str, list[Affected]] = {}
+        for a in sorted(
+            self.affected,
+            key=lambda a: (order.get(a.layer, 99), a.distance, a.element.name.lower()),
+        ):
+            groups.setdefault(a.layer, []).append(a)
+        return groups
+
+    def explain(self, target: str, limit: int = 100) -> list[list[PathStep]]:
+        """Every shortest path from a start to ``target`` (empty if not reached)."""
+        if target not in self.traversal:
+            return []
+        return [self._steps(p) for p in self.traversal.paths(target, limit)]
+
+    def _steps(self, hops: Sequence[Hop]) -> list[PathStep]:
+        return [
+            PathStep(
+                self.elements[h.origin],
+                hop_label(self.metamodel, h),
+                h.relation.type,
+                h.relation.id,
+                self.elements[h.target],
+            )
+            for h in hops
+        ]
+
+
+def analyse(
+    store: GraphStore,
+    metamodel: Metamodel,
+    starts: Iterable[str],
+    *,
+    way: Way | str = Way.IMPACT,
+    max_depth: int | None = None,
+    relation_types: Iterable[str] | None = None,
+    layers: Iterable[str] | None = None,
+    element_types: Iterable[str] | None = None,
+    include_degraded: bool = True,
+    lens: Lens = CURRENT,
+) -> ImpactReport:
+    """Everything that depends on ``starts`` (``way="impact"``) or that they depend on.
+
+    Results can be narrowed to ``layers`` and ``element_types`` (subtypes
+    included); the traversal itself passes through every layer, so that a
+    server's impact reaches capabilities through applications and processes.
+    """
+    result = traverse(
+        store,
+        metamodel,
+        starts,
+        way=way,
+        max_depth=max_depth,
+        relation_types=relation_types,
+        lens=lens,
+    )
+    elements = store.get_elements(result.reached, lens)
+    wanted_layers = set(layers) if layers is not None else None
+    wanted_types = list(element_types) if element_types is not None else None
+    report = ImpactReport(
+        Way(way),
+        [elements[s] for s in result.starts if s in elements],
+        [],
+        result,
+        elements,
+        metamodel,
+    )
+    for reached in result.affected(include_degraded=include_degraded):
+        element = elements.get(reached.id)
+        if element is None:
+            continue
+        et = metamodel.element_types.get(element.type)
+        layer = et.layer if et else "unknown"
+        if wanted_layers is not None and layer not in wanted_layers:
+            continue
+        if wanted_types is not None and not any(
+            metamodel.is_a(element.type, t) for t in wanted_types
+        ):
+            continue
+        report.affected.append(
+            Affected(
+                element=element,
+                layer=layer,
+                distance=reached.distance,
+                state=reached.state,
+                path=report._steps(result.path(reached.id)),
+                missing=reached.missing,
+            )
+        )
+    return report
+
+
+def impact(
+    store: GraphStore, metamodel: Metamodel, starts: Iterable[str], **options: object
+) -> ImpactReport:
+    """Everything that depends on ``starts``, transitively, with distance, state and path.
+
+    See :func:`analyse` for the options.
+    """
+    return analyse(store, metamodel, starts, way=Way.IMPACT, **options)  # type: ignore[arg-type]
+
+
+def dependencies(
+    store: GraphStore, metamodel: Metamodel, starts: Iterable[str], **options: object
+) -> ImpactReport:
+    """Everything ``starts`` depend on, transitively, with distance and path."""
+    return analyse(store, metamodel, starts, way=Way.DEPENDENCIES, **options)  # type: ignore[arg-type]

@@ -1,0 +1,75 @@
+"""`ea impact` and `ea dependencies` on the demo landscape: answers with their paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ea_repo.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root)
+    return root
+
+
+def test_impact_of_the_virtualisation_host_reaches_capabilities(ea, demo: Path) -> None:
+    result = ea("impact", "srv-esx01", "-w", demo, "-f", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    affected = {a["id"]: a for a in data["affected"]}
+    assert {"vm-oms", "app-oms", "bp-order-to-cash", "cap-sell-online"} <= set(affected)
+    oms = affected["app-oms"]
+    assert (oms["distance"], oms["state"], oms["layer"]) == (2, "down", "application")
+    assert [(p["from"], p["relation"], p["to"]) for p in oms["path"]] == [
+        ("srv-esx01", "hosted_on", "vm-oms"),
+        ("vm-oms", "runs_on", "app-oms"),
+    ]
+    assert "srv-web01" not in affected  # the web cluster does not run on esx01
+
+
+def test_one_web_server_only_degrades_the_cluster(ea, demo: Path) -> None:
+    data = json.loads(ea("impact", "web01", "-w", demo, "-f", "json").out)
+    assert [(a["id"], a["state"], a["missing"]) for a in data["affected"]] == [
+        ("cl-web", "degraded", ["srv-web02"])
+    ]
+
+
+def test_explain_lists_every_shortest_path(ea, demo: Path) -> None:
+    data = json.loads(
+        ea("impact", "srv-esx01", "--explain", "cap-sell-online", "-w", demo, "-f", "json").out
+    )
+    paths = data["explain"]["paths"]
+    assert len(paths) == 2  # through "Order to cash" and through "Click and collect"
+    assert {p[2]["to"] for p in paths} == {"bp-order-to-cash", "bp-click-collect"}
+    text = ea("impact", "srv-esx01", "--explain", "Sell online", "-w", demo).out
+    assert "esx01 —hosts (virtual)→ vm-oms-prd —hosts→ Order Management —serves→" in text
+
+
+def test_layer_and_depth_filters(ea, demo: Path) -> None:
+    data = json.loads(
+        ea("impact", "srv-esx01", "--layer", "strategy", "-w", demo, "-f", "json").out
+    )
+    assert {a["layer"] for a in data["affected"]} == {"strategy"}
+    shallow = ea("impact", "srv-esx01", "--depth", "1", "-w", demo)
+    assert "stopped at depth 1" in shallow.out
+    assert "app-oms" not in shallow.out
+
+
+def test_dependencies_reach_the_datacenters(ea, demo: Path) -> None:
+    data = json.loads(ea("dependencies", "Webshop", "-w", demo, "-f", "json").out)
+    assert {"cl-web", "srv-web01", "srv-web02", "dc-paris", "dc-lyon"} <= {
+        a["id"] for a in data["affected"]
+    }
+
+
+def test_analysis_mistakes(ea, demo: Path) -> None:
+    assert "no element 'nowhere'" in ea("impact", "nowhere", "-w", demo).err
+    bad_layer = ea("impact", "srv-esx01", "--layer", "buisness", "-w", demo)
+    assert bad_layer.code == 2 and "unknown layer 'buisness'" in bad_layer.err
+    bad_rel = ea("impact", "srv-esx01", "-r", "runs", "-w", demo)
+    assert bad_rel.code == 2 and "unknown relationship type 'runs'" in bad_rel.err
