@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -642,6 +643,128 @@ def dependencies(
     Example: ea dependencies app-oms --layer technology
     """
     _run_analysis("dependencies", element, depth, layer, relation, explain, workspace, fmt, output)
+
+
+class FailOn(StrEnum):
+    """Which status makes `ea obsolescence` exit 1 (for pipelines)."""
+
+    OBSOLETE = "obsolete"
+    WARNING = "warning"
+
+
+@app.command()
+def obsolescence(
+    at: Annotated[
+        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD; default today).")
+    ] = None,
+    horizon: Annotated[
+        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
+    ] = "12m",
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="Layers of dependents to list (default: application, business, strategy).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 if anything is obsolete (or at warning or worse)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Technology past or near end of support, and the applications, processes and capabilities on it.
+
+    Example: ea obsolescence --horizon 6m --fail-on obsolete
+    """
+    import datetime as dt
+
+    from .analysis.impact import path_text
+    from .analysis.obsolescence import RANK, Risk
+    from .analysis.obsolescence import obsolescence as assess_landscape
+    from .config import parse_duration_days
+    from .metamodel import LAYERS
+
+    try:
+        day = dt.date.fromisoformat(at) if at else dt.date.today()
+    except ValueError:
+        raise ValidationError(f"--at {at!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    days = parse_duration_days(horizon, "--horizon")
+    layers = layer or ["application", "business", "strategy"]
+    for name in layers:
+        if name not in LAYERS:
+            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
+    with Repository.open(workspace) as repo:
+        report = assess_landscape(repo.store, repo.metamodel, at=day, horizon_days=days)
+    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    techs = Table(
+        f"technology at risk on {day.isoformat()} (horizon {days} days): {len(at_risk)} of {len(report.technologies)} dated",
+        ["status", "element", "name", "type", "end of support", "end of life", "why"],
+        [
+            [
+                t.risk.value,
+                t.element.id,
+                t.element.name,
+                t.element.type,
+                t.end_of_support,
+                t.end_of_life,
+                t.reason,
+            ]
+            for t in at_risk
+        ],
+    )
+    shown = [e for e in report.exposed if e.layer in layers]
+    exposed = Table(
+        f"depending on it ({', '.join(layers)}): {len(shown)}",
+        ["status", "element", "name", "layer", "because of", "via"],
+        [
+            [e.risk.value, e.element.id, e.element.name, e.layer, e.cause.name, path_text(e.path)]
+            for e in shown
+        ],
+    )
+    data = {
+        "at": day.isoformat(),
+        "horizon_days": days,
+        "worst": report.worst().value,
+        "technologies": [
+            {
+                "id": t.element.id,
+                "name": t.element.name,
+                "type": t.element.type,
+                "status": t.risk.value,
+                "end_of_support": t.end_of_support,
+                "end_of_life": t.end_of_life,
+                "reason": t.reason,
+            }
+            for t in report.technologies
+        ],
+        "exposed": [
+            {
+                "id": e.element.id,
+                "name": e.element.name,
+                "type": e.element.type,
+                "layer": e.layer,
+                "status": e.risk.value,
+                "cause": e.cause.id,
+                "distance": e.distance,
+                "path": [
+                    {"from": s.origin.id, "relation": s.relation_type, "to": s.target.id}
+                    for s in e.path
+                ],
+            }
+            for e in report.exposed
+        ],
+    }
+    result = Result([techs, exposed], data)
+    if not report.technologies:
+        result.notes.append(
+            "no element carries lifecycle dates yet: import lifecycle data (ea import eol) or set end_of_support"
+        )
+    emit(result, fmt, output)
+    if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
+        raise typer.Exit(1)
 
 
 # -- import and sync -------------------------------------------------------------

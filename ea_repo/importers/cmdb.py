@@ -40,6 +40,7 @@ from ..model import Origin, Record, Ref
 from .base import ImportBatch
 from .mapping import (
     TYPE_TOKEN,
+    AttributeMapping,
     ClassTarget,
     CmdbMapping,
     ElementMapping,
@@ -48,7 +49,7 @@ from .mapping import (
     Target,
     fold,
 )
-from .tabular import Table, read_table
+from .tabular import Table, bulk, read_table
 
 KEY_SEPARATOR = "|"
 """Joins the parts of a composite key: ``web01|Server|SN123``."""
@@ -98,22 +99,31 @@ class CmdbBatch(ImportBatch):
             self.warnings.extend(other.warnings)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass
 class _Known:
     """What a read learnt about elements, to resolve relationship ends."""
 
-    types_by_key: dict[str, str] = field(default_factory=dict)
-    types_by_name: dict[str, set[str]] = field(default_factory=dict)  # casefolded, as sync resolves
+    types_by_key: dict[str, frozenset[str]] = field(default_factory=dict)
+    types_by_name: dict[str, frozenset[str]] = field(default_factory=dict)  # casefolded, as sync
     skipped_keys: set[str] = field(default_factory=set)
     skipped_names: set[str] = field(default_factory=set)
 
-    def types_of(self, ref: Ref) -> set[str]:
+    def add(self, key: str, name: str, type_name: str) -> None:
+        """Remember an element read."""
+        self.types_by_key[key] = frozenset((type_name,))
+        folded = name.casefold()
+        self.types_by_name[folded] = self.types_by_name.get(folded, _NONE) | {type_name}
+
+    def types_of(self, ref: Ref) -> frozenset[str]:
+        """The types ``ref`` may designate among the elements read (empty: unknown)."""
         if ref.type is not None:
-            return {ref.type}
+            return frozenset((ref.type,))
         if ref.by == "id":
-            found = self.types_by_key.get(ref.value)
-            return {found} if found else set()
-        return set(self.types_by_name.get(ref.value.casefold(), ()))
+            return self.types_by_key.get(ref.value, _NONE)
+        return self.types_by_name.get(ref.value.casefold(), _NONE)
 
     def skipped(self, ref: Ref) -> bool:
         """Whether ``ref`` names only rows this read skipped."""
@@ -134,6 +144,7 @@ class CmdbImporter:
     def __init__(self, mapping: CmdbMapping, metamodel: Metamodel) -> None:
         self.mapping = mapping
         self.metamodel = metamodel
+        self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
 
     def read(
         self,
@@ -181,10 +192,11 @@ class CmdbImporter:
         batch = CmdbBatch()
         known = _Known()
         seen: set[tuple[str, str, str, str, str]] = set()
-        if ci_table is not None and self.mapping.elements is not None:
-            self._elements(self.mapping.elements, ci_table, batch, known, seen)
-        if rel_table is not None:
-            self._relations(rel_table, batch, known, seen)
+        with bulk():
+            if ci_table is not None and self.mapping.elements is not None:
+                self._elements(self.mapping.elements, ci_table, batch, known, seen)
+            if rel_table is not None:
+                self._relations(rel_table, batch, known, seen)
         batch.summarize()
         return batch
 
@@ -246,8 +258,7 @@ class CmdbImporter:
                 name = key
             attrs = self._attributes(cells, cols, target, origin, batch)
             batch.records.append(Record.element(target.type, key, name, attrs, origin=origin))
-            known.types_by_key[key] = target.type
-            known.types_by_name.setdefault(name.casefold(), set()).add(target.type)
+            known.add(key, name, target.type)
             for link, id_cols, name_cols in cols.links:
                 value = _first(cells, id_cols)
                 if value and value not in link.ignore:
@@ -367,13 +378,13 @@ class CmdbImporter:
         origin: Origin,
         batch: CmdbBatch,
     ) -> dict[str, Any]:
-        declared = self.metamodel.element_types[target.type].attributes
         attrs: dict[str, Any] = dict(target.set)
-        for attr, columns in cols.attributes:
-            if attr.attribute not in declared:
-                continue
-            text = _first(cells, columns)
+        for attr, columns in cols.attributes_of(target.type, self.metamodel):
+            text = cells[columns[0]] if len(columns) == 1 else _first(cells, columns)
             if not text:
+                continue
+            if attr.plain:
+                attrs[attr.attribute] = text
                 continue
             try:
                 value = attr.convert(
@@ -533,18 +544,26 @@ class CmdbImporter:
         )
 
     def _choose(
-        self, targets: tuple[Target, ...], parent_types: set[str], child_types: set[str]
+        self, targets: tuple[Target, ...], parent_types: frozenset[str], child_types: frozenset[str]
     ) -> Target:
         """The first target the metamodel allows between the ends' types, else the last."""
-        if len(targets) > 1 and parent_types and child_types:
-            for target in targets:
-                src, dst = (
-                    (child_types, parent_types) if target.reverse else (parent_types, child_types)
-                )
-                rt = self.metamodel.relation_types[target.type]
-                if src <= rt.sources and dst <= rt.targets:
-                    return target
-        return targets[-1]
+        memo = (id(targets), parent_types, child_types)  # targets live as long as the mapping
+        chosen = self._chosen.get(memo)
+        if chosen is None:
+            chosen = targets[-1]
+            if parent_types and child_types:
+                for target in targets:
+                    src, dst = (
+                        (child_types, parent_types)
+                        if target.reverse
+                        else (parent_types, child_types)
+                    )
+                    rt = self.metamodel.relation_types[target.type]
+                    if src <= rt.sources and dst <= rt.targets:
+                        chosen = target
+                        break
+            self._chosen[memo] = chosen
+        return chosen
 
 
 @dataclass(frozen=True)
@@ -557,8 +576,20 @@ class _ElementColumns:
     type: tuple[str, ...]
     fallback: dict[str, tuple[str, ...]]
     skip_when: list[tuple[str, frozenset[str]]]
-    attributes: list[tuple[Any, tuple[str, ...]]]
+    attributes: list[tuple[AttributeMapping, tuple[str, ...]]]
     links: list[tuple[LinkMapping, tuple[str, ...], tuple[str, ...]]]
+    by_type: dict[str, list[tuple[AttributeMapping, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def attributes_of(
+        self, type_name: str, metamodel: Metamodel
+    ) -> list[tuple[AttributeMapping, tuple[str, ...]]]:
+        """The attributes to read for an element of ``type_name``: those it declares."""
+        found = self.by_type.get(type_name)
+        if found is None:
+            declared = metamodel.element_types[type_name].attributes
+            found = [(a, c) for a, c in self.attributes if a.attribute in declared]
+            self.by_type[type_name] = found
+        return found
 
     @classmethod
     def resolve(cls, table: Table, spec: ElementMapping, mapping_file: str) -> _ElementColumns:
@@ -627,7 +658,7 @@ class _EndReader:
 
     def read(self, cells: dict[str, str]) -> Ref | None:
         hint = self.type_hint(_first(cells, self.class_columns)) if self.class_columns else None
-        value = _first(cells, self.id_columns)
+        value = _first(cells, self.id_columns) if self.id_columns else ""
         if value and value not in self.ignore:
             return Ref(self.prefix + value, "id", hint)
         value = _first(cells, self.name_columns)

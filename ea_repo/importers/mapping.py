@@ -25,13 +25,14 @@ shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
         memory_gb: {column: ram, transform: number, divide_by: 1024}
         environment: {column: used_for, map: {Production: production, "*": null}}
       links:                      # an external-key column on a CI row that is a relation
-        - {type: hosted_on, id: virtualhost_id, name: virtualhost_id_friendlyname}
+        - {type: hosted_on, id: virtualhost_id, name: virtualhost_name, ignore: ["0"]}
     relations:                    # one spec, or a list (the first whose columns are present)
       parent: parent
       child: child
       parent_id: parent.sys_id    # ids win over names when present and not empty
       child_id: child.sys_id
       refs: name                  # name | id: how `parent`/`child` refer to elements
+      child_class: child.sys_class_name   # optional: through elements.type.map, narrows a name
       type:                       # or a constant: `type: depends_on` / `type: [runs_on, depends_on]`
         column: type
         map:
@@ -39,6 +40,7 @@ shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
           "Members::Member of": {type: member_of, reverse: true}
           "Contains::Contained by": [{type: located_in, reverse: true}, composed_of]
       skip_unmapped: false
+      ignore: ["0"]               # cell values that mean "no element" (iTop's empty keys)
 
 Rules shared by every part:
 
@@ -52,7 +54,11 @@ Rules shared by every part:
 * a relationship entry listing several types, from the most specific to the
   most generic, takes the first that the metamodel allows between the two
   ends when the importer knows their types, else the last one.
-* an attribute is set only on elements whose type declares it.
+* an attribute is set only on elements whose type declares it; an empty
+  cell leaves it unset. Transforms: ``number`` (``3,665``, ``1 234,5``),
+  ``date`` (to ``YYYY-MM-DD``), ``bool``, ``list`` (split on ``,`` or ``;``),
+  ``lower``, ``upper``, ``strip`` (collapse spaces); a list of them applies in
+  order, after ``map``. A value a transform cannot read is a row problem.
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ _RELATION_KEYS = {
 }
 _TARGET_KEYS = {"type", "reverse"}
 
+_MISSING = object()
 _TRUE = {"true", "yes", "y", "1", "on", "oui", "vrai", "x"}
 _FALSE = {"false", "no", "n", "0", "off", "non", "faux"}
 _FOLD = re.compile(r"\s+")
@@ -135,8 +142,9 @@ class ValueMap:
 
     def lookup(self, value: str) -> tuple[bool, Any]:
         """``(True, result)`` when ``value`` is mapped (result may be None), else ``(False, None)``."""
-        if value in self.entries and value != WILDCARD:
-            return True, self.entries[value]
+        found = self.entries.get(value, _MISSING)
+        if found is not _MISSING and value != WILDCARD:
+            return True, found
         folded = self._folded
         key = fold(value)
         if key in folded:
@@ -179,6 +187,11 @@ class AttributeMapping:
     values: ValueMap | None = None
     divide_by: float | None = None
     line: int | None = None
+
+    @cached_property
+    def plain(self) -> bool:
+        """Whether the cell text is the value as it is (no map, transform or division)."""
+        return self.values is None and not self.transforms and self.divide_by is None
 
     def convert(self, text: str, *, dayfirst: bool = False, decimal_comma: bool = False) -> Any:
         """The attribute value for a (non-empty) cell; None to leave it unset.

@@ -14,6 +14,7 @@ from ea_repo.errors import SourceError
 from ea_repo.importers.cmdb import CmdbBatch, CmdbImporter
 from ea_repo.importers.mapping import load_mapping, mapping_from_text
 from ea_repo.importers.presets import load_preset
+from ea_repo.importers.tabular import read_table
 from ea_repo.metamodel import Metamodel, load_metamodel
 
 DATA = Path(__file__).parent.parent / "data" / "cmdb"
@@ -406,11 +407,24 @@ def test_bad_values_are_row_problems(mm: Metamodel) -> None:
     assert texts(batch.problems) == [
         f"{ci}:2: column 'cpu_count': cannot read 'four' as a number (attribute cpu_count) — {number_hint}",
         f"{ci}:3: no class: 'sys_class_name' is empty — every CI row needs its class, to know its element type",
+        f"{ci}:4: column 'ram': cannot read '16 GB' as a number (attribute memory_gb) — {number_hint}",
     ]
-    # the row keeps its other attributes, so the sync engine can report on it too
+    # the rows keep their other attributes, so the sync engine can report on them too
     assert elements(batch) == {
         ("Server", "3a1f0c2e1b2c4d5e6f708192a3b4c5d6", "web01", (("memory_gb", 16.0),), 2),
+        ("Server", "9c3f2e4a5b6c7d8e9f0a1b2c3d4e5f60", "web03", (("cpu_count", 2),), 4),
     }
+
+
+def test_transform_tables_already_read(mm: Metamodel) -> None:
+    snow = importer(mm, "servicenow")
+    ci, rel = DATA / "servicenow_cmdb_ci_list.csv", DATA / "servicenow_cmdb_rel_ci.csv"
+    batch = snow.transform(read_table(ci), read_table(rel))
+    again = snow.read(ci, rel)
+    assert batch.records == again.records
+    assert batch.skipped == again.skipped
+    with pytest.raises(SourceError, match="the mapping has no `relations` section"):
+        importer(mm, "mapping_fr.yaml").transform(None, read_table(rel))
 
 
 def test_too_many_cells_reach_the_batch(mm: Metamodel) -> None:

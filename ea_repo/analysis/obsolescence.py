@@ -1,0 +1,220 @@
+"""Obsolescence: technology past or near its end of support, and what depends on it.
+
+Which attributes carry the end of support and end of life is the
+metamodel's ``lifecycle`` section; any element with such a date is a
+technology here (software products, installed software, hardware). A
+technology is
+
+* **obsolete** once its end of life has passed (no more fixes, not even
+  security ones) — or its end of support, when no end of life is known;
+* **warning** once its standard support has ended, or when its end of support
+  or end of life falls within the horizon;
+* **ok** otherwise.
+
+Impact then travels from obsolete and warning technologies to everything that
+depends on them; each dependent gets the worst status that reaches it, with
+the technology that causes it and the path. It does not travel along data
+flows by default: an application is exposed by the technology it runs on and
+uses, not by the stack of every system that sends it data — through flows,
+one obsolete database would mark the whole landscape (``through_flows`` turns
+it on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..metamodel import LAYERS, Metamodel
+from ..model import CURRENT, Element, ElementId, Lens
+from ..store import GraphStore
+from .impact import PathStep, hop_label
+from .traversal import State, traverse
+
+
+class Risk(StrEnum):
+    """How far a technology, or something depending on it, is from support."""
+
+    OBSOLETE = "obsolete"
+    WARNING = "warning"
+    OK = "ok"
+
+
+RANK = {Risk.OBSOLETE: 2, Risk.WARNING: 1, Risk.OK: 0}
+
+FLOW_TYPES = frozenset({"flow"})
+"""Relationship types that carry data between peers rather than run one on the other."""
+
+
+@dataclass(frozen=True)
+class Technology:
+    """An element carrying lifecycle dates, with its status at the analysis date."""
+
+    element: Element
+    end_of_support: str | None
+    end_of_life: str | None
+    risk: Risk
+    reason: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Something that depends on an obsolete or at-risk technology."""
+
+    element: Element
+    layer: str
+    risk: Risk
+    cause: Element  # the technology whose risk reaches it first
+    distance: int
+    path: list[PathStep]
+
+
+@dataclass
+class ObsolescenceReport:
+    """The answer to ``ea obsolescence``."""
+
+    at: dt.date
+    horizon_days: int
+    technologies: list[Technology]
+    exposed: list[Exposure]
+
+    def worst(self) -> Risk:
+        """The worst risk in the report."""
+        risks = [t.risk for t in self.technologies] + [e.risk for e in self.exposed]
+        return max(risks, key=RANK.__getitem__, default=Risk.OK)
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _first_date(element: Element, names: Iterable[str]) -> dt.date | None:
+    dates = [d for d in (_date(element.attrs.get(n)) for n in names) if d is not None]
+    return min(dates) if dates else None
+
+
+def assess(
+    element: Element, metamodel: Metamodel, at: dt.date, horizon_days: int
+) -> Technology | None:
+    """The lifecycle status of ``element`` at ``at``, or None if it carries no lifecycle date."""
+    eos = _first_date(element, metamodel.lifecycle.end_of_support)
+    # Of several end-of-life attributes (end of life, end of extended support), the last one
+    # is when fixes really stop.
+    eol_dates = [
+        d for d in (_date(element.attrs.get(n)) for n in metamodel.lifecycle.end_of_life) if d
+    ]
+    eol = max(eol_dates) if eol_dates else None
+    if eos is None and eol is None:
+        return None
+    horizon = at + dt.timedelta(days=horizon_days)
+
+    def days(d: dt.date) -> str:
+        delta = (d - at).days
+        return (
+            f"{-delta} days ago" if delta < 0 else ("today" if delta == 0 else f"in {delta} days")
+        )
+
+    if eol is not None and eol <= at:
+        risk, reason = Risk.OBSOLETE, f"end of life {eol.isoformat()}, {days(eol)}"
+    elif eol is None and eos is not None and eos <= at:
+        risk, reason = (
+            Risk.OBSOLETE,
+            f"end of support {eos.isoformat()}, {days(eos)} (no end of life known)",
+        )
+    elif eos is not None and eos <= at:
+        assert eol is not None
+        risk = Risk.WARNING
+        reason = f"support ended {eos.isoformat()}; end of life {eol.isoformat()}, {days(eol)}"
+    elif eol is not None and eol <= horizon:
+        risk, reason = Risk.WARNING, f"end of life {eol.isoformat()}, {days(eol)}"
+    elif eos is not None and eos <= horizon:
+        risk, reason = Risk.WARNING, f"end of support {eos.isoformat()}, {days(eos)}"
+    else:
+        nearest = min(d for d in (eos, eol) if d is not None)
+        risk, reason = Risk.OK, f"supported until {nearest.isoformat()}"
+    return Technology(
+        element,
+        eos.isoformat() if eos else None,
+        eol.isoformat() if eol else None,
+        risk,
+        reason,
+    )
+
+
+def obsolescence(
+    store: GraphStore,
+    metamodel: Metamodel,
+    *,
+    at: dt.date | None = None,
+    horizon_days: int = 365,
+    scope: set[str] | None = None,
+    through_flows: bool = False,
+    lens: Lens = CURRENT,
+) -> ObsolescenceReport:
+    """Technologies at risk at ``at`` (default today) within ``horizon_days``, and their dependents.
+
+    ``scope``: element ids to report on (technologies and dependents alike);
+    the traversal itself is not limited by it.
+    """
+    at = at or dt.date.today()
+    names = set(metamodel.lifecycle.end_of_support) | set(metamodel.lifecycle.end_of_life)
+    types = [t.name for t in metamodel.element_types.values() if names & set(t.attributes)]
+    technologies = []
+    for element in store.find_elements(types=types, lens=lens):
+        tech = assess(element, metamodel, at, horizon_days)
+        if tech is not None:
+            technologies.append(tech)
+    technologies.sort(
+        key=lambda t: (-RANK[t.risk], t.end_of_life or t.end_of_support or "", t.element.id)
+    )
+
+    followed = (
+        None if through_flows else [t for t in metamodel.relation_types if t not in FLOW_TYPES]
+    )
+    exposed: dict[ElementId, Exposure] = {}
+    risky = {t.element.id: t for t in technologies if t.risk is not Risk.OK}
+    for risk in (Risk.OBSOLETE, Risk.WARNING):  # worst first: a later pass never downgrades
+        starts = [i for i, t in risky.items() if t.risk is risk]
+        if not starts:
+            continue
+        result = traverse(store, metamodel, starts, relation_types=followed, lens=lens)
+        reached = [r for r in result.affected(include_degraded=False) if r.state is State.DOWN]
+        elements = store.get_elements([r.id for r in reached] + starts, lens)
+        for r in reached:
+            if r.id in exposed or r.id in risky or r.id not in elements:
+                continue
+            hops = result.path(r.id)
+            et = metamodel.element_types.get(elements[r.id].type)
+            exposed[r.id] = Exposure(
+                element=elements[r.id],
+                layer=et.layer if et else "unknown",
+                risk=risk,
+                cause=elements[hops[0].origin],
+                distance=r.distance,
+                path=[
+                    PathStep(
+                        elements[h.origin],
+                        hop_label(metamodel, h),
+                        h.relation.type,
+                        h.relation.id,
+                        elements[h.target],
+                    )
+                    for h in hops
+                ],
+            )
+    order = {layer: i for i, layer in enumerate(LAYERS)}
+    exposures = sorted(
+        exposed.values(),
+        key=lambda e: (order.get(e.layer, 99), -RANK[e.risk], e.element.name.lower(), e.element.id),
+    )
+    if scope is not None:
+        technologies = [t for t in technologies if t.element.id in scope]
+        exposures = [e for e in exposures if e.element.id in scope]
+    return ObsolescenceReport(at, horizon_days, technologies, exposures)
