@@ -839,6 +839,7 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
     )
     if result.refused:
         result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
+    result_out.notes.extend(f"note: {w}" for w in result.warnings)
     return result_out
 
 

@@ -91,6 +91,8 @@ class SyncResult:
     applied: bool
     run_id: int | None = None
     refused: str | None = None  # why the max_missing guard refuses the run, if it does
+    skipped: dict[str, int] = field(default_factory=dict)  # rows the importer left out, by reason
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts for people and schedulers (``ea sync --json``)."""
@@ -101,6 +103,7 @@ class SyncResult:
             "elements": self.elements.counts(),
             "relations": self.relations.counts(),
             **({"refused": self.refused} if self.refused else {}),
+            **({"skipped": dict(self.skipped)} if self.skipped else {}),
         }
 
 
@@ -355,6 +358,9 @@ class SyncEngine:
         result = SyncResult(
             source, plan.diffs["element"], plan.diffs["relation"], applied=False, refused=refusal
         )
+        if isinstance(batch, ImportBatch):
+            result.skipped = dict(sorted(batch.skipped.items()))
+            result.warnings = [str(w) for w in batch.warnings]
         if dry_run:
             return result
         if refusal and not force:

@@ -14,7 +14,7 @@ What it decides itself:
 * which rows are skipped (``skip_when``, classes mapped to ``null``, unmapped
   classes or relationship types with ``skip_unmapped``, relationships whose
   end is a CI skipped in the same read, repeated relationship rows): skipped
-  rows are counted in :attr:`CmdbBatch.skipped` and summarised as warnings,
+  rows are counted in :attr:`ImportBatch.skipped` and summarised as warnings,
   never silently lost;
 * among several relationship types listed for one value, the first the
   metamodel allows between the two ends, when their types are known from
@@ -28,13 +28,12 @@ What it decides itself:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SourceError
+from ..errors import SourceError
 from ..metamodel import Metamodel
 from ..model import Origin, Record, Ref
 from .base import ImportBatch
@@ -55,48 +54,8 @@ KEY_SEPARATOR = "|"
 """Joins the parts of a composite key: ``web01|Server|SN123``."""
 
 
-@dataclass
-class CmdbBatch(ImportBatch):
-    """An :class:`ImportBatch` that also counts the rows it skipped on purpose.
-
-    ``skipped`` maps a reason (``install_status is 'Retired'``, ``unmapped
-    class 'IP Address'``...) to a number of rows; ``warnings`` says the same
-    per file, for people. Neither stops a sync: only ``problems`` do.
-    """
-
-    skipped: Counter[str] = field(default_factory=Counter)
-    warnings: list[Problem] = field(default_factory=list)
-    _skipped_by_file: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
-    _notes: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
-
-    def skip(self, file: str, reason: str) -> None:
-        """Count one row of ``file`` skipped for ``reason``."""
-        self.skipped[reason] += 1
-        self._skipped_by_file[(file, reason)] += 1
-
-    def note(self, file: str, what: str) -> None:
-        """Count one row of ``file`` imported with a remark (``what``), for a warning."""
-        self._notes[(file, what)] += 1
-
-    def summarize(self) -> None:
-        """Turn the counts into one warning per file and reason."""
-        self.warnings.extend(
-            Problem(f"skipped {n} row{'s' if n != 1 else ''}: {reason}", file)
-            for (file, reason), n in sorted(self._skipped_by_file.items())
-        )
-        self.warnings.extend(
-            Problem(f"{n} row{'s' if n != 1 else ''} {what}", file)
-            for (file, what), n in sorted(self._notes.items())
-        )
-        self._skipped_by_file.clear()
-        self._notes.clear()
-
-    def extend(self, other: ImportBatch) -> None:
-        """Add another batch; skip counts and warnings add up too."""
-        super().extend(other)
-        if isinstance(other, CmdbBatch):
-            self.skipped.update(other.skipped)
-            self.warnings.extend(other.warnings)
+CmdbBatch = ImportBatch
+"""Kept for the importers written against it: every batch counts skipped rows now."""
 
 
 _NONE: frozenset[str] = frozenset()
@@ -154,7 +113,7 @@ class CmdbImporter:
         sheet: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
-    ) -> CmdbBatch:
+    ) -> ImportBatch:
         """Read a CI export and/or a relationship export into one batch.
 
         With a mapping that has no ``elements`` section, a lone ``ci_file`` is
@@ -179,7 +138,7 @@ class CmdbImporter:
         rel_table = read_table(rel_file, **options) if rel_file is not None else None
         return self.transform(ci_table, rel_table)
 
-    def transform(self, ci_table: Table | None, rel_table: Table | None = None) -> CmdbBatch:
+    def transform(self, ci_table: Table | None, rel_table: Table | None = None) -> ImportBatch:
         """The records of tables already read: the pure half of :meth:`read`.
 
         Raises :class:`~ea_repo.errors.SourceError` when a table lacks a
@@ -189,7 +148,7 @@ class CmdbImporter:
         self._check_sections(
             ci_table.file if ci_table else None, rel_table.file if rel_table else None
         )
-        batch = CmdbBatch()
+        batch = ImportBatch()
         known = _Known()
         seen: set[tuple[str, str, str, str, str]] = set()
         with bulk():
@@ -218,7 +177,7 @@ class CmdbImporter:
         self,
         spec: ElementMapping,
         table: Table,
-        batch: CmdbBatch,
+        batch: ImportBatch,
         known: _Known,
         seen_relations: set[tuple[str, str, str, str, str]],
     ) -> None:
@@ -295,7 +254,7 @@ class CmdbImporter:
         cells: dict[str, str],
         cols: _ElementColumns,
         origin: Origin,
-        batch: CmdbBatch,
+        batch: ImportBatch,
         file: str,
     ) -> ClassTarget | None:
         spec = cols.spec
@@ -333,7 +292,7 @@ class CmdbImporter:
         raw_key: str,
         type_name: str,
         origin: Origin,
-        batch: CmdbBatch,
+        batch: ImportBatch,
     ) -> str | None:
         if raw_key:
             return self.mapping.id_prefix + raw_key
@@ -376,7 +335,7 @@ class CmdbImporter:
         cols: _ElementColumns,
         target: ClassTarget,
         origin: Origin,
-        batch: CmdbBatch,
+        batch: ImportBatch,
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
         for attr, columns in cols.attributes_of(target.type, self.metamodel):
@@ -407,7 +366,7 @@ class CmdbImporter:
     def _relations(
         self,
         table: Table,
-        batch: CmdbBatch,
+        batch: ImportBatch,
         known: _Known,
         seen_relations: set[tuple[str, str, str, str, str]],
     ) -> None:
@@ -477,7 +436,7 @@ class CmdbImporter:
         cols: dict[str, tuple[str, ...]],
         cells: dict[str, str],
         origin: Origin,
-        batch: CmdbBatch,
+        batch: ImportBatch,
     ) -> tuple[Target, ...] | None:
         if spec.constant is not None:
             return spec.constant
@@ -512,7 +471,7 @@ class CmdbImporter:
 
     def _add_relation(
         self,
-        batch: CmdbBatch,
+        batch: ImportBatch,
         known: _Known,
         seen: set[tuple[str, str, str, str, str]],
         origin: Origin,
