@@ -13,11 +13,10 @@ technology is
 
 Impact then travels from obsolete and warning technologies to everything that
 depends on them; each dependent gets the worst status that reaches it, with
-the technology that causes it and the path. It does not travel along data
-flows by default: an application is exposed by the technology it runs on and
-uses, not by the stack of every system that sends it data — through flows,
-one obsolete database would mark the whole landscape (``through_flows`` turns
-it on).
+the technology that causes it and the path. Only what would go *down* is
+exposed: an application that merely receives data from one running on obsolete
+technology (a data flow degrades, see the metamodel's ``impact: degraded``) is
+exposed by its own stack, not by its senders'.
 """
 
 from __future__ import annotations
@@ -43,9 +42,6 @@ class Risk(StrEnum):
 
 
 RANK = {Risk.OBSOLETE: 2, Risk.WARNING: 1, Risk.OK: 0}
-
-FLOW_TYPES = frozenset({"flow"})
-"""Relationship types that carry data between peers rather than run one on the other."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +151,6 @@ def obsolescence(
     at: dt.date | None = None,
     horizon_days: int = 365,
     scope: set[str] | None = None,
-    through_flows: bool = False,
     lens: Lens = CURRENT,
 ) -> ObsolescenceReport:
     """Technologies at risk at ``at`` (default today) within ``horizon_days``, and their dependents.
@@ -175,16 +170,13 @@ def obsolescence(
         key=lambda t: (-RANK[t.risk], t.end_of_life or t.end_of_support or "", t.element.id)
     )
 
-    followed = (
-        None if through_flows else [t for t in metamodel.relation_types if t not in FLOW_TYPES]
-    )
     exposed: dict[ElementId, Exposure] = {}
     risky = {t.element.id: t for t in technologies if t.risk is not Risk.OK}
     for risk in (Risk.OBSOLETE, Risk.WARNING):  # worst first: a later pass never downgrades
         starts = [i for i, t in risky.items() if t.risk is risk]
         if not starts:
             continue
-        result = traverse(store, metamodel, starts, relation_types=followed, lens=lens)
+        result = traverse(store, metamodel, starts, lens=lens)
         reached = [r for r in result.affected(include_degraded=False) if r.state is State.DOWN]
         elements = store.get_elements([r.id for r in reached] + starts, lens)
         for r in reached:

@@ -10,7 +10,9 @@ shortest paths from the starts.
 Redundancy: for a relationship type marked ``redundant`` (a cluster and its
 members), a dependent reached through it is only *degraded* while some of its
 redundant dependencies of that type are still up; it goes *down*, and impact
-travels on through it, once all of them are down.
+travels on through it, once all of them are down. A relationship type whose
+``impact`` is ``degraded`` (data flows) leaves what it reaches degraded: the
+receiver misses a feed but keeps running, and impact stops there.
 """
 
 from __future__ import annotations
@@ -137,9 +139,15 @@ def traverse(
     """
     way = Way(way)
     steps = _steps(metamodel, way, relation_types)
+    impact_rules = way is Way.IMPACT
     redundant_types = (
         {rt.name for rt in metamodel.relation_types.values() if rt.redundant}
-        if redundancy and way is Way.IMPACT
+        if redundancy and impact_rules
+        else set()
+    )
+    degrading_types = (
+        {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
+        if impact_rules
         else set()
     )
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
@@ -156,13 +164,19 @@ def traverse(
         hops = sorted(store.neighbors(frontier, steps, lens), key=_hop_key)
         plain: dict[ElementId, list[Hop]] = defaultdict(list)
         redundant: dict[ElementId, list[Hop]] = defaultdict(list)
+        degrading: dict[ElementId, list[Hop]] = defaultdict(list)
         for hop in hops:
             known = reached.get(hop.target)
             if known is not None and known.state is not State.DEGRADED:
                 if known.distance == depth and known.state is State.DOWN:
                     known.via.append(hop)  # another shortest path
                 continue
-            (redundant if hop.relation.type in redundant_types else plain)[hop.target].append(hop)
+            if hop.relation.type in degrading_types:
+                degrading[hop.target].append(hop)
+            elif hop.relation.type in redundant_types:
+                redundant[hop.target].append(hop)
+            else:
+                plain[hop.target].append(hop)
         next_frontier: list[ElementId] = []
         for target, via in plain.items():
             reached[target] = Reached(target, depth, State.DOWN, via)
@@ -182,6 +196,10 @@ def traverse(
             else:
                 reached[target] = Reached(target, depth, State.DOWN, via)
                 next_frontier.append(target)
+        for target, via in degrading.items():
+            if target in plain or target in redundant or target in reached:
+                continue  # down, or degraded already (at a shorter distance)
+            reached[target] = Reached(target, depth, State.DEGRADED, via)
         frontier = next_frontier
     return Traversal(way, start_ids, reached, max_depth, truncated)
 

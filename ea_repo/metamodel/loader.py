@@ -41,6 +41,7 @@ _RELATION_KEYS = {
     "to",
     "dependent",
     "redundant",
+    "impact",
     "description",
     "label",
     "reverse_label",
@@ -414,12 +415,20 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 rraw.line_of("redundant"),
                 "redundancy needs one dependent end: source or target",
             )
+        impact = rraw.get("impact", "down")
+        if impact not in ("down", "degraded"):
+            col.add(
+                f"impact of {rname!r} is {impact!r}",
+                rraw.line_of("impact"),
+                "use down (the dependent fails with its dependency) or degraded (it loses something, keeps running)",
+            )
         relation_types[rname] = RelationType(
             name=rname,
             sources=with_subtypes(sources),
             targets=with_subtypes(targets),
             dependent=dependent,
             redundant=redundant,
+            degrades=impact == "degraded",
             description=str(rraw.get("description", "") or ""),
             label=str(rraw.get("label", "") or rname.replace("_", " ")),
             reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),

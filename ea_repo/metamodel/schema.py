@@ -181,6 +181,7 @@ class RelationType:
     targets: frozenset[str]
     dependent: Dependent
     redundant: bool = False
+    degrades: bool = False  # impact: degraded — the dependent loses something but keeps running
     description: str = ""
     label: str = ""
     reverse_label: str = ""

@@ -85,13 +85,6 @@ def test_worst_status_reaches_dependents_with_its_cause(land: GraphStore, mm: Me
     assert [s.target.id for s in path] == ["sw-ora", "app-b", "bp1", "cap1"]
 
 
-def test_through_flows_spreads_the_risk_to_data_receivers(land: GraphStore, mm: Metamodel) -> None:
-    add_software(land)
-    report = obsolescence(land, mm, at=AT, through_flows=True)
-    exposed = {e.element.id: e.risk.value for e in report.exposed}
-    assert exposed["app-c"] == "obsolete" and exposed["app-a"] == "obsolete"
-
-
 def test_horizon_and_date_move_the_line(land: GraphStore, mm: Metamodel) -> None:
     add_software(land)
     short = obsolescence(land, mm, at=AT, horizon_days=30)

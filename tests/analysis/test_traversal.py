@@ -24,7 +24,7 @@ def test_impact_of_a_datacenter_with_redundancy_and_a_cycle(
         "app-b": (3, "down"),
         "app-c": (3, "down"),
         "bp1": (4, "down"),
-        "app-a": (4, "down"),  # through the flow cycle, not through the degraded cluster
+        "app-a": (4, "degraded"),  # misses app-c's feed; its own cluster still serves it
         "cap1": (5, "down"),
     }
     assert result.reached["cl1"].missing == ["srv2"]
@@ -74,7 +74,8 @@ def test_depth_limit(land: GraphStore, mm: Metamodel) -> None:
 
 def test_relation_type_filter(land: GraphStore, mm: Metamodel) -> None:
     result = traverse(land, mm, ["app-a"], relation_types=["flow"])
-    assert summary(result) == {"app-b": (1, "down"), "app-c": (2, "down")}
+    # A receiver misses a feed but keeps running: degraded, and impact stops there.
+    assert summary(result) == {"app-b": (1, "degraded")}
 
 
 def test_dependencies_go_the_other_way(land: GraphStore, mm: Metamodel) -> None:

@@ -163,6 +163,11 @@ def test_a_good_file_loads_with_inheritance_and_steps(tmp_path: Path) -> None:
             "mm.yaml:5: lifecycle.end_of_life names 'eol', which is no date attribute of any element type",
         ),
         ("- just\n- a list\n", "mm.yaml:1: a metamodel must be a YAML mapping"),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  flow:\n    from: App\n    to: App\n    dependent: target\n    impact: sideways\n",
+            "mm.yaml:9: impact of 'flow' is 'sideways' — use down",
+        ),
     ],
 )
 def test_each_mistake_is_located_and_explained(tmp_path: Path, text: str, expected: str) -> None:

@@ -309,9 +309,13 @@ def test_elements_named_ignores_case(landscape: GraphStore) -> None:
 
 def test_stale_elements_are_those_no_source_confirmed_lately(landscape: GraphStore) -> None:
     old = landscape.start_run("cmdb", at="2025-01-01T00:00:00Z")
-    landscape.record_assertions(old.id, "cmdb", "element", ["crm", "erp"], at="2025-01-01T00:00:00Z")
+    landscape.record_assertions(
+        old.id, "cmdb", "element", ["crm", "erp"], at="2025-01-01T00:00:00Z"
+    )
     new = landscape.start_run("flows", at="2026-11-01T00:00:00Z")
-    landscape.record_assertions(new.id, "flows", "element", ["erp", "vm1"], at="2026-11-01T00:00:00Z")
+    landscape.record_assertions(
+        new.id, "flows", "element", ["erp", "vm1"], at="2026-11-01T00:00:00Z"
+    )
     stale = landscape.stale_elements("2026-06-01T00:00:00Z")
     # crm: last seen 2025; srv1 and dc1: never asserted by a source. erp is fresh through flows.
     assert [(e.id, seen) for e, seen in stale] == [
