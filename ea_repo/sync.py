@@ -114,10 +114,24 @@ class _Item:
     id: str
     type: str
     name: str | None  # elements only; None = the source gives no name
-    attrs: dict[str, Any]
+    attrs: dict[str, Any]  # what the source asserts
     origin: Origin | None
     src: str | None = None
     dst: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)  # metamodel defaults for the rest
+
+
+def _split_defaults(
+    given: Mapping[str, Any], normalised: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate what a record gave from the defaults validation filled in.
+
+    Defaults are not assertions: a source that says nothing of an attribute
+    must not overwrite the value another source gave.
+    """
+    provided = {k for k, v in given.items() if v is not None and v != ""}
+    asserted = {k: v for k, v in normalised.items() if k in provided}
+    return asserted, {k: v for k, v in normalised.items() if k not in provided}
 
 
 def _where(origin: Origin | None) -> tuple[str | None, int | None]:
@@ -162,7 +176,8 @@ class _Validator:
                 )
                 continue
             name = rec.name.strip() if rec.name and rec.name.strip() else None
-            items[key] = _Item(key, et.name, name, attrs, rec.origin)
+            asserted, defaults = _split_defaults(rec.attrs, attrs)
+            items[key] = _Item(key, et.name, name, asserted, rec.origin, defaults=defaults)
         return items
 
     def relations(self, records: list[Record], elements: dict[str, _Item]) -> dict[str, _Item]:
@@ -189,7 +204,8 @@ class _Validator:
             rid = (rec.key or "").strip() or str(
                 Relation(ElementId(src[0]), rt.name, ElementId(dst[0])).id
             )
-            item = _Item(rid, rt.name, None, attrs, rec.origin, src[0], dst[0])
+            asserted, defaults = _split_defaults(rec.attrs, attrs)
+            item = _Item(rid, rt.name, None, asserted, rec.origin, src[0], dst[0], defaults)
             previous = items.get(rid)
             if previous is not None and (
                 previous.src,
@@ -236,11 +252,14 @@ class _Resolver:
             for r in (rec.src, rec.dst)
             if r and r.by == "name"
         }
-        self.stored_by_name: dict[str, list[tuple[str, str]]] = {}
-        outside = {n for n in names if n not in self.by_name}
-        if outside:
-            for key, found in store.elements_named(outside, EVERYTHING).items():
-                self.stored_by_name[key] = [(e.id, e.type) for e in found]
+        # The repository is searched for every name, not only those missing from the run:
+        # a DataObject named "Loyalty" in the run must not hide the Application "Loyalty".
+        self.stored_by_name: dict[str, list[tuple[str, str, bool]]] = {}
+        if names:
+            for key, found in store.elements_named(names, EVERYTHING).items():
+                self.stored_by_name[key] = [
+                    (e.id, e.type, e.status is Status.ACTIVE) for e in found
+                ]
 
     def resolve(self, ref: Ref) -> tuple[tuple[str, str] | None, str | None]:
         """``((id, type), None)``, or ``(None, problem)``."""
@@ -249,9 +268,17 @@ class _Resolver:
                 return (ref.value, self.types[ref.value]), None
             return None, f"no element with id {ref.value!r}"
         key = ref.value.casefold()
-        candidates = self.by_name.get(key) or self.stored_by_name.get(key) or []
+        # The run's elements and the repository's active ones; a retired namesake counts
+        # only when nothing active bears the name (it must not make a name ambiguous).
+        in_run = self.by_name.get(key, [])
+        run_ids = {c[0] for c in in_run}
+        stored = [c for c in self.stored_by_name.get(key, []) if c[0] not in run_ids]
+        active = in_run + [(i, t) for i, t, alive in stored if alive]
+        retired = [(i, t) for i, t, alive in stored if not alive]
         if ref.type is not None:
-            candidates = [c for c in candidates if self.mm.is_a(c[1], ref.type)]
+            active = [c for c in active if self.mm.is_a(c[1], ref.type)]
+            retired = [c for c in retired if self.mm.is_a(c[1], ref.type)]
+        candidates = active or retired
         if len(candidates) == 1:
             return candidates[0], None
         what = f"{ref.type} " if ref.type else ""
@@ -424,6 +451,8 @@ class _Plan:
             dropped = set((before.get(item_id) or {}).get("attrs", {})) - set(item.attrs)
             attrs = {k: v for k, v in (old.attrs.items() if old else ()) if k not in dropped}
             attrs.update(item.attrs)
+            for key, value in item.defaults.items():
+                attrs.setdefault(key, value)
             new: Element | Relation
             if kind == "element":
                 name = item.name or (old.name if isinstance(old, Element) else item.id)

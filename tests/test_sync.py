@@ -239,3 +239,13 @@ def test_an_ambiguous_name_is_an_error_unless_the_type_settles_it(repo: Reposito
     )
     engine(repo).run("rels", [settled])
     assert repo.store.get_relations(["app-billing|runs_on|srv-x"])
+
+
+def test_defaults_do_not_overwrite_what_another_source_gave(repo: Repository) -> None:
+    engine(repo).run(
+        "catalog", [Record.element("DataObject", "customer", "Customer", {"personal_data": True})]
+    )
+    engine(repo).run("flows", [Record.element("DataObject", "customer", "Customer")])
+    assert repo.element("customer").attrs["personal_data"] is True
+    engine(repo).run("flows", [Record.element("DataObject", "order", "Order")])
+    assert repo.element("order").attrs["personal_data"] is False  # a new element gets the default

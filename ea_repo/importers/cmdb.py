@@ -485,7 +485,7 @@ class CmdbImporter:
         ):
             batch.skip(file, "relationship to a CI skipped in this import")
             return
-        if parent.value == child.value and parent.by == child.by:
+        if parent == child:  # same name but another class is another CI (oms-db01 on oms-db01)
             batch.skip(file, "relationship of a CI to itself")
             return
         if len(targets) == 1:
