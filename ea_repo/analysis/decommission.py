@@ -1,0 +1,275 @@
+"""Decommissioning: everything that must happen before X is switched off.
+
+The checklist has seven parts:
+
+1. **breaks** — what depends on X, by layer, with paths (impact of X); what
+   only loses redundancy is listed as degraded;
+2. **flows** — interfaces in and out of X, to re-route or cut;
+3. **data** — data objects X stores (as system of record or not) or accesses;
+   personal data must be purged or migrated;
+4. **freed** — what X alone depends on, transitively: it can go with X;
+5. **stays** — shared infrastructure X depends on that others still need;
+6. **unsupported** — business processes and capabilities left with nothing
+   supporting them once X and what breaks with it are gone, and those that
+   only lose one of several supports;
+7. **notify** — owners of X and of everything that breaks, and the
+   organisation units responsible for them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..metamodel import Metamodel
+from ..model import CURRENT, Direction, Element, Lens, Relation, Step
+from ..store import GraphStore
+from .impact import Affected, ImpactReport, analyse
+from .traversal import State, Way
+
+OWNER_ATTRIBUTES = ("owner", "business_owner", "it_owner", "contact_email", "manager")
+FLOW = "flow"
+DATA_RELATIONS = ("stores", "accesses")
+RESPONSIBLE = "responsible_for"
+
+
+@dataclass(frozen=True)
+class FlowToReroute:
+    """An interface of X: which way, with whom, carrying what."""
+
+    relation: Relation
+    direction: str  # "out" (X sends) or "in" (X receives)
+    partner: Element
+
+
+@dataclass(frozen=True)
+class DataToHandle:
+    """A data object X keeps or reads, and what to do with it."""
+
+    data: Element
+    relation: Relation
+    master: bool
+    personal: bool
+    action: str
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Something X depends on that stays, because others need it too."""
+
+    element: Element
+    other_dependents: list[Element]
+
+
+@dataclass(frozen=True)
+class SupportLoss:
+    """A process or capability X (or what breaks with it) supports."""
+
+    element: Element
+    lost: list[Element]  # supports that go
+    remaining: list[Element]  # supports that stay
+
+    @property
+    def unsupported(self) -> bool:
+        return not self.remaining
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone to tell, and why."""
+
+    who: str
+    role: str
+    about: list[Element] = field(default_factory=list)
+
+
+@dataclass
+class DecommissionReport:
+    """The switch-off checklist for one element."""
+
+    target: Element
+    breaks: list[Affected]
+    degraded: list[Affected]
+    flows: list[FlowToReroute]
+    data: list[DataToHandle]
+    freed: list[Element]
+    stays: list[Shared]
+    support: list[SupportLoss]
+    notify: list[Contact]
+    impact: ImpactReport
+
+
+def decommission(
+    store: GraphStore, metamodel: Metamodel, target: str, *, lens: Lens = CURRENT
+) -> DecommissionReport:
+    """The checklist for switching ``target`` off (see the module docstring for its parts)."""
+    impact = analyse(store, metamodel, [target], way=Way.IMPACT, lens=lens)
+    x = impact.starts[0]
+    breaks = [a for a in impact.affected if a.state is State.DOWN]
+    degraded = [a for a in impact.affected if a.state is State.DEGRADED]
+    gone: set[str] = {x.id} | {a.element.id for a in breaks}
+
+    own = store.relations_of([x.id], lens)
+    partners = store.get_elements({r.src if r.dst == x.id else r.dst for r in own}, lens)
+    flows = [
+        FlowToReroute(
+            r, "out" if r.src == x.id else "in", partners[r.dst if r.src == x.id else r.src]
+        )
+        for r in own
+        if r.type == FLOW and (r.dst if r.src == x.id else r.src) in partners
+    ]
+    flows.sort(key=lambda f: (f.direction, f.partner.name.lower(), f.relation.id))
+
+    data = []
+    for r in own:
+        if r.type not in DATA_RELATIONS or r.src != x.id or r.dst not in partners:
+            continue
+        obj = partners[r.dst]
+        master = bool(r.attrs.get("master")) or r.attrs.get("mode") in (
+            "write",
+            "readwrite",
+            "create",
+        )
+        personal = bool(obj.attrs.get("personal_data"))
+        if r.type == "stores":
+            action = (
+                "migrate to the successor, or purge (personal data)"
+                if personal
+                else "migrate or archive"
+            )
+            if not master:
+                action = "purge the copy" + (" (personal data)" if personal else "")
+        else:
+            action = "remove the access"
+        data.append(DataToHandle(obj, r, master, personal, action))
+    data.sort(key=lambda d: (not d.personal, not d.master, d.data.name.lower()))
+
+    freed, stays = _freed_and_shared(store, metamodel, x, gone, lens)
+    support = _support_losses(store, metamodel, impact, gone, lens)
+    notify = _contacts(store, x, breaks, lens)
+    return DecommissionReport(
+        x, breaks, degraded, flows, data, freed, stays, support, notify, impact
+    )
+
+
+def _freed_and_shared(
+    store: GraphStore, metamodel: Metamodel, x: Element, gone: set[str], lens: Lens
+) -> tuple[list[Element], list[Shared]]:
+    """What X alone needs (freed with it) and what others still need (stays)."""
+    # Relationships that only degrade (data flows) are the "flows" part of the checklist:
+    # the systems that send X data are partners to re-route, not what X stands on.
+    followed = [t.name for t in metamodel.relation_types.values() if not t.degrades]
+    needs = analyse(
+        store, metamodel, [x.id], way=Way.DEPENDENCIES, relation_types=followed, lens=lens
+    )
+    candidates: dict[str, Element] = {a.element.id: a.element for a in needs.affected}
+    if not candidates:
+        return [], []
+    dependents: dict[str, set[str]] = defaultdict(set)
+    for hop in store.neighbors(list(candidates), metamodel.impact_steps(), lens):
+        dependents[hop.origin].add(hop.target)
+    freed: set[str] = set()
+    changed = True
+    while changed:  # fixed point: freed when every dependent is X, gone, or freed
+        changed = False
+        for cid in candidates:
+            if cid not in freed and dependents[cid] <= ({x.id} | freed):
+                freed.add(cid)
+                changed = True
+    others = {d for cid in candidates if cid not in freed for d in dependents[cid]} - {x.id} - freed
+    names = store.get_elements(others, lens)
+    order: dict[str, tuple[int, str]] = {
+        a.element.id: (a.distance, a.element.name.lower()) for a in needs.affected
+    }
+    stays = [
+        Shared(
+            candidates[cid],
+            sorted(
+                (names[d] for d in dependents[cid] - {x.id} - freed if d in names),
+                key=lambda e: e.name.lower(),
+            ),
+        )
+        for cid in sorted(set(candidates) - freed, key=order.__getitem__)
+    ]
+    return [candidates[c] for c in sorted(freed, key=order.__getitem__)], stays
+
+
+def _support_losses(
+    store: GraphStore, metamodel: Metamodel, impact: ImpactReport, gone: set[str], lens: Lens
+) -> list[SupportLoss]:
+    """Business and strategy elements reached: which of their supports go, which remain.
+
+    Impact counts a process as broken as soon as one application serving it
+    breaks; here a process (or capability) is *unsupported* only when every
+    element serving or realising it is gone or itself unsupported.
+    """
+    upper = {
+        a.element.id: a.element for a in impact.affected if a.layer in ("business", "strategy")
+    }
+    if not upper:
+        return []
+    supports: dict[str, set[str]] = defaultdict(set)
+    for hop in store.neighbors(
+        list(upper), metamodel.dependency_steps(["serves", "realizes"]), lens
+    ):
+        supports[hop.origin].add(hop.target)
+    lower_gone = gone - set(upper)
+    unsupported: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for eid in upper:
+            if (
+                eid not in unsupported
+                and supports[eid]
+                and supports[eid] <= lower_gone | unsupported
+            ):
+                unsupported.add(eid)
+                changed = True
+    elements = store.get_elements({s for ss in supports.values() for s in ss}, lens)
+    losses = []
+    for eid, element in upper.items():
+        lost_ids = supports[eid] & (lower_gone | unsupported)
+        if not lost_ids:
+            continue
+        losses.append(
+            SupportLoss(
+                element,
+                sorted(
+                    (elements[i] for i in lost_ids if i in elements), key=lambda e: e.name.lower()
+                ),
+                sorted(
+                    (elements[i] for i in supports[eid] - lost_ids if i in elements),
+                    key=lambda e: e.name.lower(),
+                ),
+            )
+        )
+    losses.sort(key=lambda s: (not s.unsupported, s.element.name.lower()))
+    return losses
+
+
+def _contacts(
+    store: GraphStore, x: Element, breaks: Iterable[Affected], lens: Lens
+) -> list[Contact]:
+    """Owners (attributes) of X and of what breaks, and units responsible for them."""
+    about: dict[tuple[str, str], list[Element]] = defaultdict(list)
+    concerned = [x, *(a.element for a in breaks)]
+    for element in concerned:
+        for attr in OWNER_ATTRIBUTES:
+            value = element.attrs.get(attr)
+            if isinstance(value, str) and value.strip():
+                about[(value.strip(), attr)].append(element)
+    ids = {e.id: e for e in concerned}
+    hops = store.neighbors(list(ids), [Step(RESPONSIBLE, Direction.IN)], lens)
+    units = store.get_elements({h.target for h in hops}, lens)
+    for hop in hops:
+        if hop.target in units:
+            unit = units[hop.target]
+            about[(f"{unit.name} ({unit.id})", "responsible unit")].append(ids[hop.origin])
+    contacts = [
+        Contact(who, role, sorted({e.id: e for e in els}.values(), key=lambda e: e.id))
+        for (who, role), els in about.items()
+    ]
+    contacts.sort(key=lambda c: (all(e.id != x.id for e in c.about), c.who.lower()))
+    return contacts
