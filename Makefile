@@ -24,9 +24,9 @@ graphviz:
 
 demo: setup
 	$(BIN)/ea demo --workspace $(DEMO) --force
-	$(BIN)/ea stats --workspace $(DEMO)
-	$(BIN)/ea show app-oms --workspace $(DEMO)
-	$(BIN)/ea find --type Node --where environment=production --workspace $(DEMO)
+	$(BIN)/ea status --workspace $(DEMO)
+	$(BIN)/ea impact "VCL-PAR-PROD01" --layer business --layer strategy --workspace $(DEMO)
+	$(BIN)/ea obsolescence --horizon 12m --workspace $(DEMO)
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,373 +1,85 @@
-"""``ea demo``: a workspace holding a small retail landscape, and what to try next.
+"""``ea demo``: a workspace fed with the sample retail landscape, and what to try next.
 
-The landscape is written through the library API (one validated run of the
-source ``demo``), exactly as a user's script would write it.
+The sample is a set of real-shaped export files (``examples/``): a ServiceNow
+CI and relationship export, the architects' capability map, and an interface
+catalog. The demo copies them into a new workspace and runs ``ea sync`` over
+them — the same importers and sync engine a user's scheduler runs.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-from .config import CONFIG_FILE
-from .errors import WorkspaceError
-from .model import Element, ElementId, Relation
+from .config import CONFIG_FILE, DATA_DIR
+from .errors import EaError, WorkspaceError
 from .repository import Repository
+from .sources import sync_all
 
-# (id, type, name, attributes)
-ELEMENTS: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("cap-sell-online", "Capability", "Sell online", {"level": 1}),
-    ("cap-fulfil", "Capability", "Fulfil orders", {"level": 1}),
-    ("cap-customer", "Capability", "Know the customer", {"level": 1}),
-    ("cap-finance", "Capability", "Account and report", {"level": 1}),
-    ("bp-order-to-cash", "BusinessProcess", "Order to cash", {}),
-    ("bp-click-collect", "BusinessProcess", "Click and collect", {}),
-    ("bp-picking", "BusinessProcess", "Warehouse picking", {}),
-    ("bp-consent", "BusinessProcess", "Manage customer consent", {}),
-    ("bp-invoicing", "BusinessProcess", "Invoicing", {}),
-    (
-        "ou-ecommerce",
-        "OrganizationUnit",
-        "E-commerce department",
-        {"owner": "ecom-lead@retail.example"},
-    ),
-    ("ou-logistics", "OrganizationUnit", "Logistics", {"owner": "logistics@retail.example"}),
-    (
-        "app-webshop",
-        "Application",
-        "Webshop",
-        {"criticality": "critical", "domain": "Sales", "it_owner": "webshop-team@retail.example"},
-    ),
-    (
-        "app-oms",
-        "Application",
-        "Order Management",
-        {"criticality": "critical", "domain": "Sales", "it_owner": "oms-team@retail.example"},
-    ),
-    (
-        "app-wms",
-        "Application",
-        "Warehouse Management (AS/400)",
-        {
-            "criticality": "critical",
-            "domain": "Logistics",
-            "lifecycle_phase": "phase_out",
-            "it_owner": "wms-team@retail.example",
-        },
-    ),
-    (
-        "app-tms",
-        "Application",
-        "Transport Management",
-        {"criticality": "high", "domain": "Logistics", "hosting": "saas"},
-    ),
-    (
-        "app-crm",
-        "Application",
-        "CRM",
-        {"criticality": "high", "domain": "Customer", "it_owner": "crm-team@retail.example"},
-    ),
-    ("app-loyalty", "Application", "Loyalty", {"criticality": "medium", "domain": "Customer"}),
-    (
-        "app-consent",
-        "Application",
-        "Consent & Data Purge",
-        {"criticality": "high", "domain": "Customer"},
-    ),
-    (
-        "app-esb",
-        "Application",
-        "Integration bus (ESB)",
-        {"criticality": "critical", "domain": "Integration"},
-    ),
-    ("app-erp", "Application", "Finance ERP", {"criticality": "critical", "domain": "Finance"}),
-    (
-        "do-customer",
-        "DataObject",
-        "Customer",
-        {"personal_data": True, "classification": "confidential"},
-    ),
-    (
-        "do-consent",
-        "DataObject",
-        "Consent record",
-        {"personal_data": True, "classification": "confidential"},
-    ),
-    ("do-order", "DataObject", "Order", {"classification": "internal"}),
-    ("do-stock", "DataObject", "Stock level", {"classification": "internal"}),
-    ("do-invoice", "DataObject", "Invoice", {"classification": "confidential"}),
-    ("dc-paris", "Datacenter", "DC Paris 1", {"city": "Paris", "country": "FR"}),
-    ("dc-lyon", "Datacenter", "DC Lyon 2 (closing 2027)", {"city": "Lyon", "country": "FR"}),
-    ("cl-web", "Cluster", "Web cluster", {"environment": "production"}),
-    (
-        "srv-web01",
-        "Server",
-        "web01",
-        {
-            "hostname": "web01.retail.example",
-            "environment": "production",
-            "os": "Red Hat Enterprise Linux",
-            "os_version": "9.4",
-        },
-    ),
-    (
-        "srv-web02",
-        "Server",
-        "web02",
-        {
-            "hostname": "web02.retail.example",
-            "environment": "production",
-            "os": "Red Hat Enterprise Linux",
-            "os_version": "9.4",
-        },
-    ),
-    (
-        "srv-esx01",
-        "Server",
-        "esx01",
-        {"hostname": "esx01.retail.example", "environment": "production"},
-    ),
-    (
-        "srv-as400",
-        "Server",
-        "AS400-PRD",
-        {
-            "hostname": "as400prd.retail.example",
-            "environment": "production",
-            "os": "IBM i",
-            "os_version": "7.3",
-        },
-    ),
-    (
-        "vm-oms",
-        "VirtualMachine",
-        "vm-oms-prd",
-        {
-            "hostname": "oms-prd.retail.example",
-            "environment": "production",
-            "os": "Red Hat Enterprise Linux",
-            "os_version": "7.9",
-        },
-    ),
-    (
-        "vm-crm",
-        "VirtualMachine",
-        "vm-crm-prd",
-        {
-            "hostname": "crm-prd.retail.example",
-            "environment": "production",
-            "os": "Windows Server",
-            "os_version": "2012 R2",
-        },
-    ),
-    (
-        "vm-db",
-        "VirtualMachine",
-        "vm-ora-prd",
-        {
-            "hostname": "ora-prd.retail.example",
-            "environment": "production",
-            "os": "Red Hat Enterprise Linux",
-            "os_version": "7.9",
-        },
-    ),
-    (
-        "vm-esb",
-        "VirtualMachine",
-        "vm-esb-prd",
-        {
-            "hostname": "esb-prd.retail.example",
-            "environment": "production",
-            "os": "Red Hat Enterprise Linux",
-            "os_version": "8.10",
-        },
-    ),
-    (
-        "sw-oracle-prd",
-        "SystemSoftware",
-        "Oracle ORAPRD",
-        {"product": "Oracle Database", "version": "12.1"},
-    ),
-    ("sw-pg-crm", "SystemSoftware", "PostgreSQL crm", {"product": "PostgreSQL", "version": "16"}),
-    (
-        "sp-oracle-12c",
-        "SoftwareProduct",
-        "Oracle Database 12c",
-        {
-            "vendor": "Oracle",
-            "product": "Oracle Database",
-            "version": "12.1",
-            "end_of_support": "2022-07-31",
-        },
-    ),
-    (
-        "sp-postgresql-16",
-        "SoftwareProduct",
-        "PostgreSQL 16",
-        {
-            "vendor": "PostgreSQL Global Development Group",
-            "product": "PostgreSQL",
-            "version": "16",
-            "end_of_support": "2028-11-09",
-        },
-    ),
-]
-
-# (source, relationship type, target, attributes)
-RELATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("bp-order-to-cash", "realizes", "cap-sell-online", {}),
-    ("bp-click-collect", "realizes", "cap-sell-online", {}),
-    ("bp-picking", "realizes", "cap-fulfil", {}),
-    ("bp-consent", "realizes", "cap-customer", {}),
-    ("bp-invoicing", "realizes", "cap-finance", {}),
-    ("app-webshop", "serves", "bp-order-to-cash", {}),
-    ("app-webshop", "serves", "bp-click-collect", {}),
-    ("app-oms", "serves", "bp-order-to-cash", {}),
-    ("app-oms", "serves", "bp-click-collect", {}),
-    ("app-wms", "serves", "bp-picking", {}),
-    ("app-tms", "serves", "bp-picking", {}),
-    ("app-crm", "serves", "bp-consent", {}),
-    ("app-consent", "serves", "bp-consent", {}),
-    ("app-erp", "serves", "bp-invoicing", {}),
-    ("ou-ecommerce", "responsible_for", "app-webshop", {}),
-    ("ou-logistics", "responsible_for", "app-wms", {}),
-    (
-        "app-webshop",
-        "flow",
-        "app-esb",
-        {"protocol": "HTTPS", "data_objects": ["Order"], "frequency": "real-time"},
-    ),
-    (
-        "app-esb",
-        "flow",
-        "app-oms",
-        {"protocol": "MQ", "data_objects": ["Order"], "frequency": "real-time"},
-    ),
-    (
-        "app-oms",
-        "flow",
-        "app-esb",
-        {"protocol": "MQ", "data_objects": ["Order"], "frequency": "real-time"},
-    ),
-    (
-        "app-esb",
-        "flow",
-        "app-wms",
-        {"protocol": "MQ", "data_objects": ["Order"], "frequency": "real-time"},
-    ),
-    (
-        "app-wms",
-        "flow",
-        "app-esb",
-        {"protocol": "SFTP", "data_objects": ["Stock level"], "frequency": "hourly"},
-    ),
-    (
-        "app-esb",
-        "flow",
-        "app-webshop",
-        {"protocol": "HTTPS", "data_objects": ["Stock level"], "frequency": "hourly"},
-    ),
-    (
-        "app-wms",
-        "flow",
-        "app-tms",
-        {"protocol": "SFTP", "data_objects": ["Order"], "frequency": "daily"},
-    ),
-    (
-        "app-webshop",
-        "flow",
-        "app-crm",
-        {"protocol": "HTTPS", "data_objects": ["Customer"], "frequency": "real-time"},
-    ),
-    (
-        "app-crm",
-        "flow",
-        "app-loyalty",
-        {"protocol": "SFTP", "data_objects": ["Customer"], "frequency": "daily"},
-    ),
-    (
-        "app-consent",
-        "flow",
-        "app-crm",
-        {"protocol": "HTTPS", "data_objects": ["Consent record"], "frequency": "real-time"},
-    ),
-    (
-        "app-oms",
-        "flow",
-        "app-erp",
-        {"protocol": "SFTP", "data_objects": ["Invoice"], "frequency": "daily"},
-    ),
-    ("app-crm", "stores", "do-customer", {"master": True}),
-    ("app-consent", "stores", "do-consent", {"master": True}),
-    ("sw-oracle-prd", "stores", "do-order", {"master": True}),
-    ("app-wms", "stores", "do-stock", {"master": True}),
-    ("app-erp", "stores", "do-invoice", {"master": True}),
-    ("app-loyalty", "accesses", "do-customer", {"mode": "read"}),
-    ("app-webshop", "runs_on", "cl-web", {}),
-    ("srv-web01", "member_of", "cl-web", {}),
-    ("srv-web02", "member_of", "cl-web", {}),
-    ("app-oms", "runs_on", "vm-oms", {}),
-    ("app-oms", "uses", "sw-oracle-prd", {}),
-    ("app-crm", "runs_on", "vm-crm", {}),
-    ("app-crm", "uses", "sw-pg-crm", {}),
-    ("sw-pg-crm", "runs_on", "vm-crm", {}),
-    ("sw-oracle-prd", "runs_on", "vm-db", {}),
-    ("app-esb", "runs_on", "vm-esb", {}),
-    ("app-wms", "runs_on", "srv-as400", {}),
-    ("vm-oms", "hosted_on", "srv-esx01", {}),
-    ("vm-crm", "hosted_on", "srv-esx01", {}),
-    ("vm-db", "hosted_on", "srv-esx01", {}),
-    ("vm-esb", "hosted_on", "srv-esx01", {}),
-    ("sw-oracle-prd", "instance_of", "sp-oracle-12c", {}),
-    ("sw-pg-crm", "instance_of", "sp-postgresql-16", {}),
-    ("srv-web01", "located_in", "dc-paris", {}),
-    ("srv-web02", "located_in", "dc-lyon", {}),
-    ("srv-esx01", "located_in", "dc-paris", {}),
-    ("srv-as400", "located_in", "dc-lyon", {}),
-]
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 NEXT_STEPS = """\
 Demo workspace ready: {root}
-  {elements} elements and {relations} relations in {db}
+  {elements} elements and {relations} relations from {sources} sources ({runs})
 
 Try next (from that folder, or with --workspace {root}):
-  ea stats                            what the repository holds, by layer
-  ea find --type Server               every server (and its subtypes)
-  ea find --where personal_data=true  where personal data lives
-  ea find oracle                      ids, names or attributes mentioning Oracle
-  ea show app-oms                     an application: attributes, provenance, relations
-  ea show srv-esx01 -f json           the same, for scripts
-  ea metamodel show Application       what the metamodel allows for a type
+  ea status                                   the sources, their last runs, what is stale
+  ea find --type Server --where environment=production
+  ea show "WMS Reflex"                        an application: attributes, provenance, relations
+  ea impact "VCL-PAR-PROD01"                  what breaks if a cluster fails, up to capabilities
+  ea impact "WMS Reflex" --explain "Operate warehouses"
+  ea dependencies "Webshop" --layer technology --layer physical
+  ea obsolescence --horizon 12m               technology past or near end of support
+  ea history "WMS Reflex"                     how an element changed, run by run
 """
 
 
-def demo_items() -> tuple[list[Element], list[Relation]]:
-    """The sample landscape as elements and relations (not yet validated)."""
-    elements = [Element(ElementId(i), t, n, a) for i, t, n, a in ELEMENTS]
-    relations = [Relation(ElementId(s), t, ElementId(d), a) for s, t, d, a in RELATIONS]
-    return elements, relations
+def build_demo(root: str | Path, *, force: bool = False, examples: Path = EXAMPLES) -> str:
+    """Create a workspace at ``root`` fed from ``examples``; returns what to try next.
 
-
-def build_demo(root: str | Path, *, force: bool = False) -> str:
-    """Create a workspace at ``root`` holding the sample landscape; returns what to try next."""
+    Raises WorkspaceError if ``root`` is a workspace already (``force``
+    rebuilds a previous demo) or the sample files are not there.
+    """
     root = Path(root)
+    if not (examples / CONFIG_FILE).is_file():
+        raise WorkspaceError(
+            f"the sample landscape is not at {examples}",
+            hint="run `ea demo` from a checkout of ea-repo (the sample lives in its examples/ folder)",
+        )
     if (root / CONFIG_FILE).exists():
         if not force:
             raise WorkspaceError(
                 f"{root} is already a workspace", hint="pass --force to rebuild the demo there"
             )
-        if not (root / ".ea").is_dir():
+        if not (root / DATA_DIR).is_dir():
             raise WorkspaceError(f"{root} does not look like a demo workspace; not touching it")
         shutil.rmtree(root)
-    with Repository.init(root) as repo:
-        elements, relations = demo_items()
-        repo.add_many(elements, relations, source="demo")
-        stats = repo.stats()
+    shutil.copytree(
+        examples, root, ignore=shutil.ignore_patterns("*.py", "__pycache__", "README.md")
+    )
+    (root / DATA_DIR).mkdir(exist_ok=True)
+    with Repository.open(root) as repo:
         assert repo.workspace is not None
+        outcomes = sync_all(repo.workspace, repo.store, repo.metamodel)
+        failed = [o for o in outcomes if o.error is not None]
+        if failed:
+            error = failed[0].error
+            assert error is not None
+            raise EaError(
+                f"the sample source {failed[0].name!r} did not load: {error.message}",
+                problems=error.problems,
+                hint="this is a bug in the sample; please report it",
+            )
+        stats = repo.stats()
+        runs = ", ".join(
+            f"{o.name}: {o.result.elements.counts()['added']} elements"
+            for o in outcomes
+            if o.result
+        )
         return NEXT_STEPS.format(
             root=repo.workspace.root,
             elements=sum(stats.counts.elements.values()),
             relations=sum(stats.counts.relations.values()),
-            db=repo.workspace.sqlite_path(),
+            sources=len(outcomes),
+            runs=runs,
         )

@@ -44,6 +44,7 @@ _KEYS = {
     "sheet",
     "encoding",
     "delimiter",
+    "columns",
 }
 
 
@@ -65,6 +66,9 @@ class SourceSpec:
     on_missing: OnMissing = OnMissing.RETIRE
     max_missing: float = DEFAULT_MAX_MISSING
     options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter
+    columns: Mapping[str, str] = field(
+        default_factory=dict
+    )  # flows: the catalog's own column names
 
 
 def parse_ratio(value: Any, what: str = "max_missing") -> float:
@@ -130,6 +134,7 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         on_missing=raw.get("on_missing", "retire"),
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
         options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
+        columns=raw.get("columns") or {},
     )
 
 
@@ -143,6 +148,7 @@ def make_spec(
     on_missing: str = "retire",
     max_missing: Any = DEFAULT_MAX_MISSING,
     options: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> SourceSpec:
     """A checked :class:`SourceSpec` (used for ``ea.yaml`` sources and ad-hoc imports)."""
     if importer not in IMPORTERS:
@@ -170,6 +176,7 @@ def make_spec(
         on_missing=policy,
         max_missing=parse_ratio(max_missing),
         options=dict(options or {}),
+        columns=dict(columns or {}),
     )
 
 
@@ -197,12 +204,14 @@ def read_source(spec: SourceSpec, metamodel: Metamodel) -> ImportBatch:
                 hint="list at most two files: the CI export first",
             )
         return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
-    from .importers.flows import FlowsImporter
+    from .importers.flows import FlowColumns, FlowsImporter
 
-    batch = ImportBatch()
-    for path in spec.files:
-        batch.extend(FlowsImporter(metamodel).read(path, **options))
-    return batch
+    columns = (
+        FlowColumns.from_mapping(spec.columns, f"source {spec.name!r}: columns")
+        if spec.columns
+        else None
+    )
+    return FlowsImporter(metamodel, columns).read(*spec.files, **options)
 
 
 def run_source(

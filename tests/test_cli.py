@@ -195,20 +195,24 @@ def test_metamodel_diff_lists_what_would_break(ea, workspace: Path, tmp_path: Pa
     assert any(i == "a1|runs_on|s1" and "unknown relationship type" in p for i, p in broken)
 
 
-def test_demo_builds_a_workspace_that_answers(ea, tmp_path: Path) -> None:
+def test_demo_feeds_a_workspace_from_the_sample_exports(ea, tmp_path: Path) -> None:
     root = tmp_path / "demo"
     result = ea("demo", "--workspace", root)
     assert result.code == 0, result.err
-    assert "ea show app-oms" in result.out
+    assert 'ea show "WMS Reflex"' in result.out
     with Repository.open(root) as repo:
         stats = repo.stats()
-        assert sum(stats.counts.elements.values()) >= 40
+        assert 400 <= sum(stats.counts.elements.values()) <= 1000
         assert {"application", "business", "strategy", "technology", "data", "physical"} <= set(
             stats.layers
         )
-        assert stats.sources.keys() == {"demo"}
-        oms = repo.describe("app-oms")
-        assert {n.other.id for n in oms.neighbors} >= {"vm-oms", "app-esb", "bp-order-to-cash"}
+        assert set(stats.sources) == {"cmdb", "business", "interfaces"}
+        wms = repo.describe("WMS Reflex")
+        assert {n.relation.type for n in wms.neighbors} >= {"flow", "serves", "runs_on"}
+    synced = json.loads(ea("sync", "--json", "-w", root).out)
+    assert all(
+        s["elements"]["added"] == 0 and s["elements"]["changed"] == 0 for s in synced["sources"]
+    )
     again = ea("demo", "--workspace", root)
     assert again.code == 2 and "--force" in again.err
     assert ea("demo", "--workspace", root, "--force").code == 0

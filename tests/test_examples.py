@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from ea_repo.config import load_workspace
-from ea_repo.importers.cmdb import CmdbBatch, CmdbImporter
+from ea_repo.importers.base import ImportBatch
+from ea_repo.importers.cmdb import CmdbImporter
 from ea_repo.importers.flows import FlowBatch, FlowsImporter
 from ea_repo.importers.presets import load_preset
 from ea_repo.metamodel import Metamodel, load_metamodel
@@ -31,7 +32,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 class Sample:
     mm: Metamodel
     store: SQLiteStore
-    cmdb: CmdbBatch
+    cmdb: ImportBatch
     flows: FlowBatch
     results: dict[str, SyncResult]
     elements: dict[str, Element]
@@ -50,7 +51,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     workspace = load_workspace(EXAMPLES, env={})
     assert workspace.metamodel == "builtin"
     sources = dict(workspace.sources)
-    assert list(sources) == ["cmdb", "interfaces"]
+    assert list(sources) == ["cmdb", "business", "interfaces"]
     cmdb_cfg, flows_cfg = sources["cmdb"], sources["interfaces"]
     assert (cmdb_cfg["importer"], cmdb_cfg["preset"], flows_cfg["importer"]) == (
         "cmdb",

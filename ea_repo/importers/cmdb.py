@@ -54,10 +54,6 @@ KEY_SEPARATOR = "|"
 """Joins the parts of a composite key: ``web01|Server|SN123``."""
 
 
-CmdbBatch = ImportBatch
-"""Kept for the importers written against it: every batch counts skipped rows now."""
-
-
 _NONE: frozenset[str] = frozenset()
 
 

@@ -51,7 +51,7 @@ from typing import Any
 from ..errors import SourceError
 from ..metamodel import Metamodel
 from ..model import Origin, Record, Ref
-from .cmdb import CmdbBatch
+from .base import ImportBatch
 from .tabular import Table, normalize_header, read_table
 
 FLOW = "flow"
@@ -255,7 +255,7 @@ class FlowColumns:
 
 
 @dataclass
-class FlowBatch(CmdbBatch):
+class FlowBatch(ImportBatch):
     """The records of an interface catalog; ``skipped`` counts retired and planned rows."""
 
 

@@ -10,11 +10,9 @@ import pytest
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ea_repo.demo import build_demo
+    from tests.landscape import build
 
-    root = tmp_path_factory.mktemp("demo") / "ws"
-    build_demo(root)
-    return root
+    return build(tmp_path_factory.mktemp("landscape") / "ws")
 
 
 def test_impact_of_the_virtualisation_host_reaches_capabilities(ea, demo: Path) -> None:

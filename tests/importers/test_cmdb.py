@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from ea_repo.errors import SourceError
-from ea_repo.importers.cmdb import CmdbBatch, CmdbImporter
+from ea_repo.importers.base import ImportBatch
+from ea_repo.importers.cmdb import CmdbImporter
 from ea_repo.importers.mapping import load_mapping, mapping_from_text
 from ea_repo.importers.presets import load_preset
 from ea_repo.importers.tabular import read_table
@@ -31,7 +32,7 @@ def importer(mm: Metamodel, preset_or_file: str) -> CmdbImporter:
     return CmdbImporter(load_preset(preset_or_file, mm), mm)
 
 
-def elements(batch: CmdbBatch) -> set[tuple[Any, ...]]:
+def elements(batch: ImportBatch) -> set[tuple[Any, ...]]:
     """(type, key, name, attrs, row) of every element record."""
     return {
         (r.type, r.key, r.name, tuple(sorted(r.attrs.items())), r.origin.row if r.origin else None)
@@ -40,7 +41,7 @@ def elements(batch: CmdbBatch) -> set[tuple[Any, ...]]:
     }
 
 
-def relations(batch: CmdbBatch) -> set[tuple[Any, ...]]:
+def relations(batch: ImportBatch) -> set[tuple[Any, ...]]:
     """(type, src, dst, file name, row) of every relation record; ends as by:value[:type]."""
 
     def end(ref: Any) -> str:
