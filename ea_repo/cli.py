@@ -645,6 +645,162 @@ def dependencies(
     _run_analysis("dependencies", element, depth, layer, relation, explain, workspace, fmt, output)
 
 
+@app.command()
+def decommission(
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The checklist for switching X off: what breaks, flows, data, what is freed, who to tell.
+
+    Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
+    """
+    from .analysis.decommission import decommission as checklist
+
+    with Repository.open(workspace) as repo:
+        r = checklist(repo.store, repo.metamodel, repo.element(element).id)
+    x = r.target
+    tables = [
+        Table(
+            f"1. breaks: {len(r.breaks)} element(s) stop working",
+            ["layer", "element", "name", "type", "via"],
+            [
+                [a.layer, a.element.id, a.element.name, a.element.type, a.via]
+                for a in r.impact.affected
+                if a in r.breaks
+            ],
+        ),
+        Table(
+            f"   degraded: {len(r.degraded)} lose a feed or redundancy but keep running",
+            ["layer", "element", "name", "via"],
+            [[a.layer, a.element.id, a.element.name, a.via] for a in r.degraded],
+        ),
+        Table(
+            f"2. flows to re-route or cut: {len(r.flows)}",
+            ["direction", "partner", "protocol", "middleware", "data objects", "interface"],
+            [
+                [
+                    "sends to" if f.direction == "out" else "receives from",
+                    f.partner.name,
+                    f.relation.attrs.get("protocol"),
+                    f.relation.attrs.get("middleware"),
+                    f.relation.attrs.get("data_objects"),
+                    f.relation.attrs.get("interface_id") or f.relation.id,
+                ]
+                for f in r.flows
+            ],
+        ),
+        Table(
+            f"3. data to migrate or purge: {len(r.data)}",
+            ["data object", "personal", "system of record", "relation", "action"],
+            [[d.data.name, d.personal, d.master, d.relation.type, d.action] for d in r.data],
+        ),
+        Table(
+            f"4. freed with it: {len(r.freed)} element(s) nothing else needs",
+            ["element", "name", "type"],
+            [[e.id, e.name, e.type] for e in r.freed],
+        ),
+        Table(
+            f"5. shared, stays: {len(r.stays)}",
+            ["element", "name", "type", "still needed by"],
+            [
+                [
+                    s.element.id,
+                    s.element.name,
+                    s.element.type,
+                    [o.name for o in s.other_dependents[:5]]
+                    + (["..."] if len(s.other_dependents) > 5 else []),
+                ]
+                for s in r.stays
+            ],
+        ),
+        Table(
+            f"6. processes and capabilities: {sum(s.unsupported for s in r.support)} left unsupported",
+            ["element", "name", "type", "left", "loses", "keeps"],
+            [
+                [
+                    s.element.id,
+                    s.element.name,
+                    s.element.type,
+                    "UNSUPPORTED" if s.unsupported else "partly",
+                    [e.name for e in s.lost],
+                    [e.name for e in s.remaining],
+                ]
+                for s in r.support
+            ],
+        ),
+        Table(
+            f"7. notify: {len(r.notify)}",
+            ["who", "as", "about"],
+            [
+                [
+                    c.who,
+                    c.role,
+                    [e.name for e in c.about[:5]] + (["..."] if len(c.about) > 5 else []),
+                ]
+                for c in r.notify
+            ],
+        ),
+    ]
+    data = {
+        "target": {"id": x.id, "name": x.name, "type": x.type},
+        "breaks": [
+            {
+                "id": a.element.id,
+                "name": a.element.name,
+                "layer": a.layer,
+                "distance": a.distance,
+                "via": a.via,
+            }
+            for a in r.breaks
+        ],
+        "degraded": [
+            {"id": a.element.id, "name": a.element.name, "layer": a.layer, "via": a.via}
+            for a in r.degraded
+        ],
+        "flows": [
+            {
+                "direction": f.direction,
+                "partner": f.partner.id,
+                "relation": f.relation.id,
+                "attrs": dict(f.relation.attrs),
+            }
+            for f in r.flows
+        ],
+        "data": [
+            {
+                "id": d.data.id,
+                "name": d.data.name,
+                "personal": d.personal,
+                "master": d.master,
+                "relation": d.relation.type,
+                "action": d.action,
+            }
+            for d in r.data
+        ],
+        "freed": [e.id for e in r.freed],
+        "stays": [
+            {"id": s.element.id, "needed_by": [o.id for o in s.other_dependents]} for s in r.stays
+        ],
+        "support": [
+            {
+                "id": s.element.id,
+                "unsupported": s.unsupported,
+                "loses": [e.id for e in s.lost],
+                "keeps": [e.id for e in s.remaining],
+            }
+            for s in r.support
+        ],
+        "notify": [
+            {"who": c.who, "role": c.role, "about": [e.id for e in c.about]} for c in r.notify
+        ],
+    }
+    result = Result(tables, data)
+    result.notes.append(f"switching off {x.name} ({x.type} {x.id})")
+    emit(result, fmt, output)
+
+
 class FailOn(StrEnum):
     """Which status makes `ea obsolescence` exit 1 (for pipelines)."""
 

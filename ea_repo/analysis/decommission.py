@@ -126,24 +126,21 @@ def decommission(
         if r.type not in DATA_RELATIONS or r.src != x.id or r.dst not in partners:
             continue
         obj = partners[r.dst]
-        master = bool(r.attrs.get("master")) or r.attrs.get("mode") in (
-            "write",
-            "readwrite",
-            "create",
-        )
         personal = bool(obj.attrs.get("personal_data"))
-        if r.type == "stores":
-            action = (
-                "migrate to the successor, or purge (personal data)"
-                if personal
-                else "migrate or archive"
+        master = r.type == "stores" and bool(r.attrs.get("master"))
+        holds_copy = r.type == "stores" or r.attrs.get("mode") in ("write", "readwrite", "create")
+        if master:
+            action = f"migrate to the successor ({x.name} is the system of record)" + (
+                "; purge what is not migrated" if personal else ""
             )
-            if not master:
-                action = "purge the copy" + (" (personal data)" if personal else "")
+        elif holds_copy:
+            action = f"purge the copy in {x.name}" + (
+                " (personal data)" if personal else ", or archive it"
+            )
         else:
-            action = "remove the access"
+            action = f"remove the access ({x.name} only reads it)"
         data.append(DataToHandle(obj, r, master, personal, action))
-    data.sort(key=lambda d: (not d.personal, not d.master, d.data.name.lower()))
+    data.sort(key=lambda d: (not d.master, not d.personal, d.data.name.lower()))
 
     freed, stays = _freed_and_shared(store, metamodel, x, gone, lens)
     support = _support_losses(store, metamodel, impact, gone, lens)
