@@ -581,7 +581,7 @@ def _run_analysis(
     from .metamodel.validate import resolve_relation_type
 
     with Repository.open(workspace) as repo:
-        start = repo.element(element)
+        starts = repo.resolve(element)
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
@@ -596,7 +596,7 @@ def _run_analysis(
         report = analyse(
             repo.store,
             repo.metamodel,
-            [start.id],
+            starts,
             way=way,
             max_depth=depth,
             relation_types=relation_types,
@@ -607,7 +607,7 @@ def _run_analysis(
 
 @app.command()
 def impact(
-    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
     depth: DepthOpt = None,
     layer: LayerOpt = None,
     relation: RelOpt = None,
@@ -627,7 +627,7 @@ def impact(
 
 @app.command()
 def dependencies(
-    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
     depth: DepthOpt = None,
     layer: LayerOpt = None,
     relation: RelOpt = None,
@@ -798,6 +798,202 @@ def decommission(
     }
     result = Result(tables, data)
     result.notes.append(f"switching off {x.name} ({x.type} {x.id})")
+    emit(result, fmt, output)
+
+
+@app.command()
+def flows(
+    element: Annotated[
+        str, typer.Argument(metavar="X", help="An application or a data object (id or name).")
+    ],
+    depth: Annotated[
+        int, typer.Option("--depth", "-d", help="Follow flows this many steps up and downstream.")
+    ] = 1,
+    personal: Annotated[
+        bool, typer.Option("--personal", help="Only flows carrying personal data.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Where data circulates from and to an application, or where a data object travels.
+
+    Example: ea flows "Customer" --personal
+    """
+    from .analysis.flows import data_flows
+
+    with Repository.open(workspace) as repo:
+        report = data_flows(
+            repo.store,
+            repo.metamodel,
+            repo.element(element).id,
+            depth=depth,
+            personal_only=personal,
+        )
+        is_data = repo.metamodel.is_a(report.subject.type, "DataObject")
+
+    def rows(edges: Any) -> list[list[Any]]:
+        return [
+            [
+                f.distance,
+                f.sender.name,
+                f.receiver.name,
+                f.relation.attrs.get("protocol"),
+                f.relation.attrs.get("middleware"),
+                f.carries,
+                f.personal,
+                f.relation.attrs.get("frequency"),
+            ]
+            for f in edges
+        ]
+
+    columns = ["step", "from", "to", "protocol", "middleware", "carries", "personal", "frequency"]
+    subject = report.subject
+    tables = []
+    if is_data:
+        tables.append(
+            Table(
+                f"systems holding {subject.name}",
+                ["system", "role"],
+                [[h.system.name, h.role] for h in report.holders],
+            )
+        )
+        tables.append(
+            Table(
+                f"flows carrying {subject.name}: {len(report.downstream)}",
+                columns[1:],
+                [r[1:] for r in rows(report.downstream)],
+            )
+        )
+    else:
+        tables.append(
+            Table(
+                f"downstream: where {subject.name}'s data goes ({len(report.downstream)})",
+                columns,
+                rows(report.downstream),
+            )
+        )
+        tables.append(
+            Table(
+                f"upstream: where {subject.name}'s data comes from ({len(report.upstream)})",
+                columns,
+                rows(report.upstream),
+            )
+        )
+        tables.append(
+            Table(
+                "data it holds",
+                ["data object", "role"],
+                [[h.system.name, h.role] for h in report.data],
+            )
+        )
+
+    def edges_json(edges: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "from": f.sender.id,
+                "to": f.receiver.id,
+                "relation": f.relation.id,
+                "step": f.distance,
+                "personal": f.personal,
+                "attrs": dict(f.relation.attrs),
+            }
+            for f in edges
+        ]
+
+    data = {
+        "subject": {"id": subject.id, "name": subject.name, "type": subject.type},
+        "downstream": edges_json(report.downstream),
+        "upstream": edges_json(report.upstream),
+        "holders": [{"id": h.system.id, "role": h.role} for h in report.holders],
+        "data": [{"id": h.system.id, "role": h.role} for h in report.data],
+    }
+    emit(Result(tables, data), fmt, output)
+
+
+@app.command()
+def waves(
+    selector: Annotated[
+        str, typer.Argument(help="What to move, e.g. '+\"DC Lyon Sud\"' (the DC and all it hosts).")
+    ],
+    max_size: Annotated[
+        int, typer.Option("--max-size", help="At most this many elements per wave.")
+    ] = 50,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option("--layer", help="Layers that move (default: application, data, technology)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Migration waves: what must move together, in which order, capped in size.
+
+    Example: ea waves '+"DC Lyon Sud"' --max-size 40
+    """
+    from .analysis.waves import MOVABLE_LAYERS, plan_waves
+
+    if max_size < 1:
+        raise ValidationError("--max-size must be at least 1")
+    with Repository.open(workspace) as repo:
+        ids = repo.resolve(selector)
+        report = plan_waves(
+            repo.store, repo.metamodel, ids, max_size=max_size, layers=layer or MOVABLE_LAYERS
+        )
+    tables = [
+        Table(
+            f"wave {w.number}: {len(w.elements)} element(s), {w.groups} group(s)"
+            + (" — a dependency cycle larger than the cap" if w.oversized else ""),
+            ["element", "name", "type"],
+            [[e.id, e.name, e.type] for e in w.elements],
+        )
+        for w in report.waves
+    ]
+    tables.append(
+        Table(
+            f"cross-wave dependencies: {len(report.cross)}",
+            ["wave", "element", "needs", "in wave", "relation"],
+            [
+                [
+                    c.dependent_wave,
+                    c.dependent.name,
+                    c.dependency.name,
+                    c.dependency_wave,
+                    c.relation.type,
+                ]
+                for c in report.cross
+            ],
+        )
+    )
+    data = {
+        "waves": [
+            {
+                "wave": w.number,
+                "elements": [e.id for e in w.elements],
+                "groups": w.groups,
+                "oversized": w.oversized,
+            }
+            for w in report.waves
+        ],
+        "cross": [
+            {
+                "dependent": c.dependent.id,
+                "wave": c.dependent_wave,
+                "dependency": c.dependency.id,
+                "dependency_wave": c.dependency_wave,
+                "relation": c.relation.type,
+            }
+            for c in report.cross
+        ],
+        "outside": [
+            {"element": a.id, "depends_on": b.id, "relation": r.type} for a, b, r in report.outside
+        ],
+    }
+    result = Result(tables, data)
+    result.notes.append(
+        f"{sum(len(w.elements) for w in report.waves)} element(s) in {len(report.waves)} wave(s); "
+        f"{len(report.outside)} dependencies on elements that do not move"
+    )
     emit(result, fmt, output)
 
 

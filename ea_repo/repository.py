@@ -22,7 +22,13 @@ from types import TracebackType
 from typing import Any
 
 from .config import Workspace, init_workspace, load_workspace
-from .errors import ConflictError, NotFoundError, ValidationError, WorkspaceError
+from .errors import (
+    ConflictError,
+    NotFoundError,
+    SelectorError,
+    ValidationError,
+    WorkspaceError,
+)
 from .importers.base import ImportBatch
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import (
@@ -355,6 +361,28 @@ class Repository:
                 hint="use an id: " + ", ".join(f"{e.id} ({e.type})" for e in named[:10]),
             )
         raise self._not_found(element_id)
+
+    def resolve(self, text: str) -> list[ElementId]:
+        """The elements ``text`` designates: an id, a unique name, or a selector.
+
+        ``"WMS Reflex"`` (a name with a space) and ``type:Server layer:technology``
+        (a selector) both work; a plain word that matches nothing keeps the
+        not-found message with its suggestions. Raises NotFoundError or
+        SelectorError; a selector that selects nothing is an error too.
+        """
+        from .selection import select_ids
+
+        try:
+            return [self.element(text).id]
+        except NotFoundError:
+            if not any(mark in text for mark in (":", "+", ",", "=")):
+                raise
+        ids = select_ids(self.store, self.metamodel, text)
+        if not ids:
+            raise SelectorError(
+                f"selector {text!r} selects nothing", hint="check it with `ea find`"
+            )
+        return sorted(ids)
 
     def describe(self, element_id: str) -> ElementDetail:
         """An element with its layer, provenance and relations (each with the element at the other end)."""

@@ -231,7 +231,16 @@ class EolImporter:
             )
         for key in sorted(products):
             product, release = products[key]
-            batch.records.append(self._product(product, release, declared, batch))
+            batch.records.append(self.release_record(product, release))
+            undated = lifecycle_attributes(product, release)[1]
+            if undated:
+                batch.warnings.append(
+                    Problem(
+                        f"{product.release_title(release)}: {', '.join(undated)} ended on a date "
+                        "endoflife.date does not give; left unset",
+                        self.catalog.source,
+                    )
+                )
         batch.records.extend(enriched)
         batch.records.extend(links)
         self._warn(batch, link.sources)
@@ -239,10 +248,11 @@ class EolImporter:
 
     # ------------------------------------------------------------------ records
 
-    def _product(
-        self, product: Product, release: Release, declared: set[str], batch: EolBatch
-    ) -> Record:
-        """The SoftwareProduct element of one release."""
+    def release_record(self, product: Product, release: Release) -> Record:
+        """The ``SoftwareProduct`` element record of one release (``eol:<product>:<cycle>``).
+
+        Only the attributes the metamodel's ``SoftwareProduct`` declares are set.
+        """
         attrs, undated = lifecycle_attributes(product, release)
         attrs |= {
             "vendor": self.aliases.vendors.get(product.id),
@@ -253,13 +263,7 @@ class EolImporter:
             attrs["description"] = (
                 f"endoflife.date gives no date for: {', '.join(undated)} (already ended)."
             )
-            batch.warnings.append(
-                Problem(
-                    f"{product.release_title(release)}: {', '.join(undated)} ended on a date "
-                    "endoflife.date does not give; left unset",
-                    self.catalog.source,
-                )
-            )
+        declared = self._declared()
         return Record.element(
             PRODUCT_TYPE,
             _key(product.id, release.cycle),
@@ -267,6 +271,10 @@ class EolImporter:
             {k: v for k, v in attrs.items() if k in declared and v is not None},
             Origin(self.catalog.source),
         )
+
+    def _declared(self) -> set[str]:
+        et = self.metamodel.element_type(PRODUCT_TYPE)
+        return set(et.attributes) if et is not None else set()
 
     def _enrich(
         self, fact: SoftwareFact, m: Match, declared: set[str], batch: EolBatch, origin: Origin
@@ -283,7 +291,7 @@ class EolImporter:
         if changed:
             batch.warnings.append(
                 Problem(
-                    f"{fact.origin_text}: replaces {', '.join(changed)} with the dates of "
+                    f"replaces {', '.join(changed)} with the dates of "
                     f"{m.product.release_title(m.release)}; if another source sets them too, "
                     "they will alternate — keep one source for them",
                     fact.origin_text,
@@ -292,7 +300,7 @@ class EolImporter:
         if undated:
             batch.warnings.append(
                 Problem(
-                    f"{fact.origin_text}: {', '.join(undated)} of "
+                    f"{', '.join(undated)} of "
                     f"{m.product.release_title(m.release)} ended on a date endoflife.date "
                     "does not give; left unset",
                     fact.origin_text,

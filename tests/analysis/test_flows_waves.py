@@ -1,0 +1,85 @@
+"""Data circulation and migration waves on the small retail landscape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ea_repo import Repository
+from ea_repo.analysis.flows import data_flows
+from ea_repo.analysis.waves import plan_waves
+
+
+@pytest.fixture(scope="module")
+def land(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.landscape import build
+
+    return build(tmp_path_factory.mktemp("landscape") / "ws")
+
+
+def test_where_the_webshop_data_goes(land: Path) -> None:
+    with Repository.open(land) as repo:
+        one = data_flows(repo.store, repo.metamodel, "app-webshop")
+        two = data_flows(repo.store, repo.metamodel, "app-webshop", depth=2)
+    assert {(f.sender.id, f.receiver.id) for f in one.downstream} == {
+        ("app-webshop", "app-esb"),
+        ("app-webshop", "app-crm"),
+    }
+    assert {(f.sender.id, f.receiver.id) for f in one.upstream} == {("app-esb", "app-webshop")}
+    deeper = {(f.sender.id, f.receiver.id, f.distance) for f in two.downstream}
+    assert ("app-esb", "app-oms", 2) in deeper and ("app-crm", "app-loyalty", 2) in deeper
+    assert ("app-webshop", "app-crm") in {
+        (f.sender.id, f.receiver.id) for f in two.downstream if f.personal
+    }
+
+
+def test_where_personal_customer_data_travels(land: Path) -> None:
+    with Repository.open(land) as repo:
+        report = data_flows(repo.store, repo.metamodel, "do-customer", personal_only=True)
+    assert [(h.system.id, h.role) for h in report.holders] == [
+        ("app-crm", "system of record"),
+        ("app-loyalty", "accesses (read)"),
+    ]
+    assert {(f.sender.id, f.receiver.id) for f in report.downstream} == {
+        ("app-webshop", "app-crm"),
+        ("app-crm", "app-loyalty"),
+    }
+
+
+def test_waves_keep_stacks_together_and_cap_size(land: Path) -> None:
+    with Repository.open(land) as repo:
+        ids = [e.id for e in repo.store.iter_elements()]
+        report = plan_waves(repo.store, repo.metamodel, ids, max_size=6)
+    waves = [{e.id for e in w.elements} for w in report.waves]
+    assert all(len(w) <= 6 for w in waves)
+    assert sum(len(w) for w in waves) == len({i for w in waves for i in w})  # no element twice
+    wave_of = {i: n for n, w in enumerate(waves) for i in w}
+    # The CRM stack moves as one: the app, its VM, its database instance.
+    assert wave_of["app-crm"] == wave_of["vm-crm"] == wave_of["sw-pg-crm"]
+    # The shared hypervisor is in the foundation, before the stacks that need it.
+    assert wave_of["srv-esx01"] < wave_of["vm-crm"]
+    # Only the business layers are left out by default.
+    assert "bp-consent" not in wave_of and "app-oms" in wave_of
+    for c in report.cross:
+        assert c.dependent_wave != c.dependency_wave
+
+
+def test_waves_of_a_datacenter_through_the_cli(ea, land: Path) -> None:
+    result = ea("waves", "+dc-lyon", "--max-size", "3", "-w", land, "-f", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    moved = {i for w in data["waves"] for i in w["elements"]}
+    assert {"srv-as400", "app-wms", "srv-web02"} <= moved
+    assert "dc-lyon" not in moved  # the building does not move
+    assert all(len(w["elements"]) <= 3 for w in data["waves"])
+    bad = ea("waves", "+nowhere", "-w", land)
+    assert bad.code == 2 and "nowhere" in bad.err
+
+
+def test_flows_cli(ea, land: Path) -> None:
+    data = json.loads(ea("flows", "Customer", "-w", land, "-f", "json").out)
+    assert {h["id"] for h in data["holders"]} == {"app-crm", "app-loyalty"}
+    text = ea("flows", "app-wms", "-w", land).out
+    assert "downstream" in text and "Transport Management" in text
