@@ -479,6 +479,10 @@ def history(
 
 # -- analyses ---------------------------------------------------------------------
 
+TargetArg = Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")]
+ExplainOpt = Annotated[
+    str | None, typer.Option("--explain", help="Show every shortest path to this element.")
+]
 DepthOpt = Annotated[
     int | None, typer.Option("--depth", "-d", help="At most this many steps away.")
 ]
@@ -607,13 +611,11 @@ def _run_analysis(
 
 @app.command()
 def impact(
-    element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
+    element: TargetArg,
     depth: DepthOpt = None,
     layer: LayerOpt = None,
     relation: RelOpt = None,
-    explain: Annotated[
-        str | None, typer.Option("--explain", help="Show every shortest path to this element.")
-    ] = None,
+    explain: ExplainOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
@@ -627,13 +629,11 @@ def impact(
 
 @app.command()
 def dependencies(
-    element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
+    element: TargetArg,
     depth: DepthOpt = None,
     layer: LayerOpt = None,
     relation: RelOpt = None,
-    explain: Annotated[
-        str | None, typer.Option("--explain", help="Show every shortest path to this element.")
-    ] = None,
+    explain: ExplainOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
