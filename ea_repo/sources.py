@@ -32,7 +32,7 @@ from .metamodel.loader import suggest
 from .sync import DEFAULT_MAX_MISSING, OnMissing, Progress, SyncEngine, SyncResult
 from .yamlio import LineDict
 
-IMPORTERS = ("cmdb", "flows")
+IMPORTERS = ("cmdb", "flows", "eol")
 _KEYS = {
     "importer",
     "files",
@@ -45,6 +45,7 @@ _KEYS = {
     "encoding",
     "delimiter",
     "columns",
+    "aliases",
 }
 
 
@@ -66,9 +67,9 @@ class SourceSpec:
     on_missing: OnMissing = OnMissing.RETIRE
     max_missing: float = DEFAULT_MAX_MISSING
     options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter
-    columns: Mapping[str, str] = field(
-        default_factory=dict
-    )  # flows: the catalog's own column names
+    # flows: the catalog's own column names; eol: the workspace's product-name aliases
+    columns: Mapping[str, str] = field(default_factory=dict)
+    aliases: Path | None = None
 
 
 def parse_ratio(value: Any, what: str = "max_missing") -> float:
@@ -123,7 +124,9 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
     files = raw.get("files", raw.get("file"))
     if isinstance(files, str):
         files = [files]
-    if not files or not isinstance(files, list):
+    if importer == "eol" and not files:
+        files = []  # the shipped lifecycle snapshot alone
+    elif not files or not isinstance(files, list):
         raise WorkspaceError("no files", hint="list the export files under `files:`")
     return make_spec(
         name,
@@ -135,6 +138,7 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
         options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
         columns=raw.get("columns") or {},
+        aliases=root / str(raw["aliases"]) if raw.get("aliases") else None,
     )
 
 
@@ -149,6 +153,7 @@ def make_spec(
     max_missing: Any = DEFAULT_MAX_MISSING,
     options: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
+    aliases: str | Path | None = None,
 ) -> SourceSpec:
     """A checked :class:`SourceSpec` (used for ``ea.yaml`` sources and ad-hoc imports)."""
     if importer not in IMPORTERS:
@@ -177,11 +182,16 @@ def make_spec(
         max_missing=parse_ratio(max_missing),
         options=dict(options or {}),
         columns=dict(columns or {}),
+        aliases=Path(aliases) if aliases else None,
     )
 
 
-def read_source(spec: SourceSpec, metamodel: Metamodel) -> ImportBatch:
-    """Run the source's importer over its files; row problems stay in the batch."""
+def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> ImportBatch:
+    """Run the source's importer over its files; row problems stay in the batch.
+
+    The ``eol`` importer matches the software the repository already holds
+    (read through ``store``, never written) to lifecycle data.
+    """
     for path in spec.files:
         if not path.is_file():
             raise SourceError(
@@ -204,6 +214,14 @@ def read_source(spec: SourceSpec, metamodel: Metamodel) -> ImportBatch:
                 hint="list at most two files: the CI export first",
             )
         return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
+    if spec.importer == "eol":
+        from .importers.eol import EolImporter, software_facts
+        from .lifecycle.catalog import load_builtin_catalog, load_catalog
+        from .lifecycle.matching import load_aliases
+
+        catalog = load_builtin_catalog().merged(*(load_catalog(f) for f in spec.files))
+        facts = software_facts(store.iter_elements(), metamodel)
+        return EolImporter(catalog, metamodel, load_aliases(spec.aliases)).read(facts)
     from .importers.flows import FlowColumns, FlowsImporter
 
     columns = (
@@ -224,7 +242,7 @@ def run_source(
     progress: Progress | None = None,
 ) -> SyncResult:
     """Read one source and apply it through the sync engine."""
-    batch = read_source(spec, metamodel)
+    batch = read_source(spec, metamodel, store)
     return SyncEngine(store, metamodel).run(
         spec.name,
         batch,

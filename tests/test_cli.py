@@ -206,7 +206,7 @@ def test_demo_feeds_a_workspace_from_the_sample_exports(ea, tmp_path: Path) -> N
         assert {"application", "business", "strategy", "technology", "data", "physical"} <= set(
             stats.layers
         )
-        assert set(stats.sources) == {"cmdb", "business", "interfaces"}
+        assert set(stats.sources) == {"cmdb", "eol", "business", "interfaces"}
         wms = repo.describe("WMS Reflex")
         assert {n.relation.type for n in wms.neighbors} >= {"flow", "serves", "runs_on"}
     synced = json.loads(ea("sync", "--json", "-w", root).out)

@@ -51,7 +51,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     workspace = load_workspace(EXAMPLES, env={})
     assert workspace.metamodel == "builtin"
     sources = dict(workspace.sources)
-    assert list(sources) == ["cmdb", "business", "interfaces"]
+    assert list(sources) == ["cmdb", "eol", "business", "interfaces"]
     cmdb_cfg, flows_cfg = sources["cmdb"], sources["interfaces"]
     assert (cmdb_cfg["importer"], cmdb_cfg["preset"], flows_cfg["importer"]) == (
         "cmdb",

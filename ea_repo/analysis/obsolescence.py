@@ -101,12 +101,14 @@ def assess(
 ) -> Technology | None:
     """The lifecycle status of ``element`` at ``at``, or None if it carries no lifecycle date."""
     eos = _first_date(element, metamodel.lifecycle.end_of_support)
-    # Of several end-of-life attributes (end of life, end of extended support), the last one
-    # is when fixes really stop.
-    eol_dates = [
+    # Of several end-of-life attributes (end of life, end of extended support), the first
+    # is when the vendor stops fixing it; a later one is paid extended support, which is
+    # mentioned but does not make the technology current.
+    eol_dates = sorted(
         d for d in (_date(element.attrs.get(n)) for n in metamodel.lifecycle.end_of_life) if d
-    ]
-    eol = max(eol_dates) if eol_dates else None
+    )
+    eol = eol_dates[0] if eol_dates else None
+    extended = eol_dates[-1] if len(eol_dates) > 1 and eol_dates[-1] > eol_dates[0] else None
     if eos is None and eol is None:
         return None
     horizon = at + dt.timedelta(days=horizon_days)
@@ -135,6 +137,8 @@ def assess(
     else:
         nearest = min(d for d in (eos, eol) if d is not None)
         risk, reason = Risk.OK, f"supported until {nearest.isoformat()}"
+    if extended is not None and risk is not Risk.OK:
+        reason += f"; extended support until {extended.isoformat()}"
     return Technology(
         element,
         eos.isoformat() if eos else None,

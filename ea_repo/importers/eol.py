@@ -236,8 +236,8 @@ class EolImporter:
             if undated:
                 batch.warnings.append(
                     Problem(
-                        f"{product.release_title(release)}: {', '.join(undated)} ended on a date "
-                        "endoflife.date does not give; left unset",
+                        f"{product.release_title(release)}: {', '.join(undated)} already passed "
+                        "but endoflife.date gives no date; left unset",
                         self.catalog.source,
                     )
                 )
@@ -300,9 +300,8 @@ class EolImporter:
         if undated:
             batch.warnings.append(
                 Problem(
-                    f"{', '.join(undated)} of "
-                    f"{m.product.release_title(m.release)} ended on a date endoflife.date "
-                    "does not give; left unset",
+                    f"{', '.join(undated)} of {m.product.release_title(m.release)} "
+                    "already passed but endoflife.date gives no date; left unset",
                     fact.origin_text,
                 )
             )
@@ -323,11 +322,20 @@ class EolImporter:
             n = len(batch.unmatched)
             batch.warnings.append(
                 Problem(
-                    f"{n} element{'s' if n != 1 else ''} matched no lifecycle release "
-                    "(see the unmatched list)",
+                    f"{n} element{'s' if n != 1 else ''} matched no lifecycle release:",
                     hint="add names to a workspace alias file, or correct product/version in the CMDB",
                 )
             )
+            # One line per distinct reason, so that nothing is silently dropped.
+            by_reason: dict[str, list[SoftwareFact]] = {}
+            for fact, reason in batch.unmatched:
+                by_reason.setdefault(reason, []).append(fact)
+            for reason, facts in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+                examples = ", ".join(sorted({f.element_id for f in facts})[:3])
+                more = f" and {len(facts) - 3} more" if len(facts) > 3 else ""
+                batch.warnings.append(
+                    Problem(f"  unmatched ({len(facts)}): {reason} — e.g. {examples}{more}")
+                )
 
 
 def lifecycle_attributes(product: Product, release: Release) -> tuple[dict[str, Any], list[str]]:
