@@ -166,7 +166,13 @@ def test_unmatched_facts_are_listed_with_their_reason(mm: Metamodel, small: Cata
         ("ss-rh", "Red Hat Enterprise Linux has no release matching '6.10' (releases: 9, 8, 7)"),
     ]
     assert batch.records == []
-    assert str(batch.warnings[-1]).startswith("3 elements matched no lifecycle release")
+    warnings = [str(w) for w in batch.warnings]
+    head = next(
+        i for i, w in enumerate(warnings) if w.startswith("3 elements matched no lifecycle release")
+    )
+    # Then one line per reason: nothing unmatched is dropped silently.
+    assert len(warnings) - head - 1 == len({reason for _, reason in batch.unmatched})
+    assert all(w.startswith("  unmatched (") for w in warnings[head + 1 :])
 
 
 def _metamodel_without_nodes(tmp_path: Path) -> Metamodel:
