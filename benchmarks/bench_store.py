@@ -71,6 +71,7 @@ ELEMENT_SHARES: tuple[tuple[str, str, float], ...] = (
 REMAINDER = ("SystemSoftware", "sw")
 
 RELATION_TYPES = (
+    "composed_of",
     "runs_on",
     "hosted_on",
     "member_of",
@@ -184,11 +185,11 @@ def generate(
     # Structural relations: each lower-layer element hangs off the layer above.
     top = max(1, len(caps) // 5)
     for i, cap in enumerate(caps[top:], start=top):
-        link(cap, "member_of", caps[rng.randrange(i)])
+        link(caps[rng.randrange(i)], "composed_of", cap)  # a parent capability and its child
     for bp in bps:
         link(bp, "realizes", rng.choice(caps))
     for cmp_ in cmps:
-        link(cmp_, "member_of", rng.choices(apps, cum_weights=app_cw)[0])
+        link(rng.choices(apps, cum_weights=app_cw)[0], "composed_of", cmp_)
         link(cmp_, "runs_on", rng.choice(vms))
     for app in apps:
         for _ in range(rng.choice((1, 1, 2))):

@@ -24,6 +24,7 @@ ELEMENT_TYPES = {
     "SoftwareProduct",
 }
 RELATION_TYPES = {
+    "composed_of",
     "runs_on",
     "hosted_on",
     "member_of",
@@ -89,3 +90,19 @@ def test_fewer_relations_than_the_structure_needs(bench: ModuleType) -> None:
     assert len(relations) == 50
     known = {e.id for e in elements}
     assert all(r.src in known and r.dst in known for r in relations)
+
+
+def test_the_landscape_respects_the_built_in_metamodel(bench: ModuleType) -> None:
+    from ea_repo.metamodel import load_metamodel
+
+    mm = load_metamodel()
+    elements, relations = bench.generate(2000, 6000, seed=1)
+    types = {e.id: e.type for e in elements}
+    assert all(mm.element_type(t) is not None for t in types.values())
+    wrong = {
+        (r.type, types[r.src], types[r.dst])
+        for r in relations
+        if types[r.src] not in mm.relation_types[r.type].sources
+        or types[r.dst] not in mm.relation_types[r.type].targets
+    }
+    assert wrong == set()

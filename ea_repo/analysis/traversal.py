@@ -181,11 +181,12 @@ def traverse(
         for target, via in plain.items():
             reached[target] = Reached(target, depth, State.DOWN, via)
             next_frontier.append(target)
+        _load_peers(store, redundant, plain, peers_cache, lens)
         for target, via in redundant.items():
             if target in plain:
                 reached[target].via.extend(via)
                 continue
-            missing = _still_up(store, target, via, reached, peers_cache, lens, depth)
+            missing = _still_up(target, via, reached, peers_cache, depth)
             if missing:
                 previous = reached.get(target)
                 if previous is None:
@@ -204,13 +205,37 @@ def traverse(
     return Traversal(way, start_ids, reached, max_depth, truncated)
 
 
-def _still_up(
+def _back(direction: Direction) -> Direction:
+    return Direction.IN if direction is Direction.OUT else Direction.OUT
+
+
+def _load_peers(
     store: GraphStore,
+    redundant: dict[ElementId, list[Hop]],
+    plain: dict[ElementId, list[Hop]],
+    cache: dict[tuple[ElementId, str], set[ElementId]],
+    lens: Lens,
+) -> None:
+    """Fetch, one query per (type, direction), the redundant peers of this level's targets."""
+    wanted: dict[Step, list[ElementId]] = defaultdict(list)
+    for target, via in redundant.items():
+        if target in plain:
+            continue
+        for hop in via:
+            key = (target, hop.relation.type)
+            if key not in cache:
+                cache[key] = set()
+                wanted[Step(hop.relation.type, _back(hop.direction))].append(target)
+    for step, targets in wanted.items():
+        for hop in store.neighbors(targets, [step], lens):
+            cache[(hop.origin, step.relation_type)].add(hop.target)
+
+
+def _still_up(
     target: ElementId,
     via: list[Hop],
     reached: dict[ElementId, Reached],
     cache: dict[tuple[ElementId, str], set[ElementId]],
-    lens: Lens,
     depth: int,
 ) -> list[ElementId]:
     """The redundant peers of ``target`` not down before ``depth``, for the types it was reached by.
@@ -221,12 +246,6 @@ def _still_up(
     missing: set[ElementId] = set()
     for rel_type in sorted({h.relation.type for h in via}):
         key = (target, rel_type)
-        if key not in cache:
-            # The hops that reached target came in one direction; its peers are
-            # found by going back the same way from target.
-            came = next(h.direction for h in via if h.relation.type == rel_type)
-            back = Direction.IN if came is Direction.OUT else Direction.OUT
-            cache[key] = {h.target for h in store.neighbors([target], [Step(rel_type, back)], lens)}
         up = {
             peer
             for peer in cache[key]

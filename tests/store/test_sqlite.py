@@ -88,3 +88,25 @@ def test_unchanged_upsert_keeps_the_update_stamp(tmp_path: Path) -> None:
     store.upsert_elements([Element(ElementId("a"), "Application", "A", {"x": 2})])
     assert store._db.execute("SELECT updated_at FROM element").fetchone()[0] != "then"
     store.close()
+
+
+def test_neighbors_see_a_retirement_committed_by_another_connection(tmp_path: Path) -> None:
+    from ea_repo.model import Direction, Relation, Status, Step
+
+    path = tmp_path / "r.db"
+    reader, writer = SQLiteStore(path), SQLiteStore(path)
+    reader.upsert_elements(
+        [Element(ElementId("s"), "Server", "S"), Element(ElementId("a"), "Application", "A")]
+    )
+    reader.upsert_relations([Relation(ElementId("a"), "runs_on", ElementId("s"))])
+    step = [Step("runs_on", Direction.IN)]
+    assert [h.target for h in reader.neighbors(["s"], step)] == ["a"]  # caches what is hidden
+    writer.set_status("element", ["a"], Status.RETIRED)
+    assert reader.neighbors(["s"], step) == []
+    writer.set_status("element", ["a"], Status.ACTIVE)
+    assert [h.target for h in reader.neighbors(["s"], step)] == ["a"]
+    with reader.transaction():  # inside a transaction, its own uncommitted writes count
+        reader.set_status("element", ["a"], Status.RETIRED)
+        assert reader.neighbors(["s"], step) == []
+    reader.close()
+    writer.close()

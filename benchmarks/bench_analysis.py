@@ -1,0 +1,198 @@
+"""Impact analysis latency on the generated 100k-element / 300k-relation landscape.
+
+Measured in one run, on the same SQLite file:
+
+* typical impact: ``analyse()`` (traversal + elements + paths) from many
+  random starts, depth ≤ 6 — p50 and p95;
+* full closure from a hub (the most depended-on element): the whole
+  transitive impact, no depth limit;
+* the baseline the design must beat: loading the same graph into networkx
+  from the store and calling ``nx.descendants`` on the same hub — the
+  "load everything and traverse in memory" approach.
+
+Targets (issue #4): typical impact ≤ 50 ms p50; full closure of a hub ≤ 0.5 s
+and well ahead of the networkx load-and-traverse path.
+
+    python benchmarks/bench_analysis.py [--elements N] [--relations M] [--starts K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ea_repo.analysis.impact import analyse
+from ea_repo.analysis.traversal import traverse
+from ea_repo.metamodel import Dependent, load_metamodel
+from ea_repo.store import SQLiteStore
+
+HERE = Path(__file__).resolve().parent
+IMPACT_P50_TARGET_MS = 50.0
+CLOSURE_TARGET_S = 0.5
+
+
+def _load_generator() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_store", HERE / "bench_store.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_store"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    generator = _load_generator()
+    mm = load_metamodel()
+    elements, relations = generator.generate(args.elements, args.relations, args.seed)
+    gc.freeze()
+    with tempfile.TemporaryDirectory(prefix="ea-bench-analysis-") as tmp:
+        store = SQLiteStore(Path(tmp) / "repository.db")
+        t0 = time.perf_counter()
+        with store.transaction():
+            store.upsert_elements(elements)
+            store.upsert_relations(relations)
+        load_s = time.perf_counter() - t0
+        print(
+            f"loaded {len(elements):,} elements + {len(relations):,} relations in {load_s:.1f} s",
+            flush=True,
+        )
+
+        # The hub: the element with the most direct dependents (impact steps).
+        steps = mm.impact_steps()
+        dependents: Counter[str] = Counter()
+        for rel in relations:
+            rt = mm.relation_types[rel.type]
+            if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
+                dependents[rel.dst] += 1
+            if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
+                dependents[rel.src] += 1
+        hub = dependents.most_common(1)[0][0]
+
+        # Typical impact: random starts among the technology and application elements.
+        rng = random.Random(args.seed)
+        candidates = [
+            e.id
+            for e in elements
+            if e.type
+            in ("Server", "VirtualMachine", "SystemSoftware", "Application", "ApplicationComponent")
+        ]
+        starts = rng.sample(candidates, args.starts)
+        analyse(store, mm, starts[:5], max_depth=6)  # warm-up
+        times, reached = [], []
+        for start in starts:
+            t0 = time.perf_counter()
+            report = analyse(store, mm, [start], max_depth=6)
+            times.append((time.perf_counter() - t0) * 1000)
+            reached.append(len(report.affected))
+        print(f"typical impact p50 {statistics.median(times):.1f} ms", flush=True)
+
+        closure_runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            closure = traverse(store, mm, [hub])
+            closure_runs.append(time.perf_counter() - t0)
+        closure_s = statistics.median(closure_runs)
+        t0 = time.perf_counter()
+        full = analyse(store, mm, [hub])
+        closure_report_s = time.perf_counter() - t0
+        print(
+            f"hub closure {closure_s * 1000:.0f} ms ({len(closure.reached) - 1:,} reached)",
+            flush=True,
+        )
+
+        # Baseline: load the graph from the store into networkx, then nx.descendants.
+        t0 = time.perf_counter()
+        graph = nx.DiGraph()
+        graph.add_nodes_from(e.id for e in store.iter_elements())
+        for rel in store.iter_relations():
+            rt = mm.relation_types.get(rel.type)
+            if rt is None:
+                continue
+            if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
+                graph.add_edge(rel.dst, rel.src)
+            if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
+                graph.add_edge(rel.src, rel.dst)
+        nx_load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        nx_reached = nx.descendants(graph, hub)
+        nx_traverse_s = time.perf_counter() - t0
+        store.close()
+    return {
+        "elements": len(elements),
+        "relations": len(relations),
+        "seed": args.seed,
+        "starts": args.starts,
+        "steps": len(steps),
+        "impact_ms": {
+            "p50": statistics.median(times),
+            "p95": _percentile(times, 95),
+            "max": max(times),
+        },
+        "impact_reached": {"median": statistics.median(reached), "max": max(reached)},
+        "hub": hub,
+        "hub_direct_dependents": dependents[hub],
+        "closure_s": closure_s,
+        "closure_runs_s": closure_runs,
+        "closure_with_report_s": closure_report_s,
+        "closure_reached": len(closure.reached) - 1,
+        "closure_report_affected": len(full.affected),
+        "networkx_load_s": nx_load_s,
+        "networkx_descendants_s": nx_traverse_s,
+        "networkx_reached": len(nx_reached),
+        "ratio_networkx_over_closure": (nx_load_s + nx_traverse_s) / closure_s,
+    }
+
+
+def summary(fig: dict[str, Any]) -> str:
+    """The human-readable figures with PASS/MISS."""
+    ok_impact = fig["impact_ms"]["p50"] <= IMPACT_P50_TARGET_MS
+    ok_closure = fig["closure_s"] <= CLOSURE_TARGET_S
+    lines = [
+        f"ea-repo analysis benchmark: {fig['elements']:,} elements + {fig['relations']:,} relations, seed {fig['seed']}",
+        "-" * 78,
+        f"typical impact (depth <= 6, {fig['starts']} starts)  p50 {fig['impact_ms']['p50']:7.1f} ms   <= {IMPACT_P50_TARGET_MS:g} ms  {'PASS' if ok_impact else 'MISS'}",
+        f"                                        p95 {fig['impact_ms']['p95']:7.1f} ms   (median {fig['impact_reached']['median']:.0f} reached, max {fig['impact_reached']['max']})",
+        f"hub closure, traversal ({fig['closure_reached']:,} reached)   {fig['closure_s'] * 1000:7.0f} ms   <= {CLOSURE_TARGET_S * 1000:g} ms  {'PASS' if ok_closure else 'MISS'}",
+        f"hub closure with report (elements, paths)    {fig['closure_with_report_s'] * 1000:7.0f} ms",
+        f"networkx: load from store {fig['networkx_load_s'] * 1000:.0f} ms + descendants {fig['networkx_descendants_s'] * 1000:.0f} ms ({fig['networkx_reached']:,} reached)",
+        f"  networkx path / ea-repo closure           {fig['ratio_networkx_over_closure']:7.1f} x",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, default=100_000)
+    parser.add_argument("--relations", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--starts", type=int, default=200)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    fig = run(args)
+    print()
+    print(summary(fig))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(fig, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
