@@ -8,7 +8,7 @@ counts as "the graph" is decided by the caller, not hard-coded in queries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -90,13 +90,19 @@ class GraphStore(Protocol):
         """Every relation with an end among ``ids`` (and both ends shown by the lens)."""
 
     def neighbors(
-        self, ids: Iterable[str], steps: Sequence[Step], lens: Lens = CURRENT
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        exclude: Collection[str] = (),
     ) -> list[Hop]:
         """One level of expansion from ``ids`` along ``steps``.
 
         For each step, relations of that type are followed out (from source to
         target) or in (from target to source); a hop is returned when the
-        relation and the element reached are both visible through the lens.
+        relation and the element reached are both visible through the lens,
+        and the element reached is not in ``exclude`` (what a traversal has
+        reached already). Order is unspecified.
         """
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:

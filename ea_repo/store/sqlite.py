@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -124,6 +124,37 @@ def _loads_attrs(text: str) -> dict[str, Any]:
     return {} if text == "{}" else _DECODE(text)
 
 
+class _LazyAttrs(Mapping[str, Any]):
+    """Attributes decoded from JSON on first use.
+
+    A traversal reads tens of thousands of relations and looks at few of
+    their attributes; decoding them all was a fifth of its time.
+    """
+
+    __slots__ = ("_data", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._data: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = _DECODE(self._text)
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
 def _ids(ids: Iterable[str]) -> str:
     return _dumps(list(dict.fromkeys(ids)))
 
@@ -154,7 +185,7 @@ def _relation(row: sqlite3.Row | tuple[Any, ...]) -> Relation:
     _set(rel, "src", row[1])
     _set(rel, "type", row[2])
     _set(rel, "dst", row[3])
-    _set(rel, "attrs", _loads_attrs(row[4]))
+    _set(rel, "attrs", {} if row[4] == "{}" else _LazyAttrs(row[4]))
     _set(rel, "status", _STATUS[row[5]])
     _set(rel, "id", row[0])
     return rel
@@ -400,7 +431,11 @@ class SQLiteStore:
         return [_relation(row) for row in rows]
 
     def neighbors(
-        self, ids: Iterable[str], steps: Sequence[Step], lens: Lens = CURRENT
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        exclude: Collection[str] = (),
     ) -> list[Hop]:
         """One level of expansion: one indexed query per direction.
 
@@ -431,7 +466,7 @@ class SQLiteStore:
             hops.extend(
                 _hop(row[start], _relation(row), row[end], direction)
                 for row in rows
-                if row[end] not in hidden
+                if row[end] not in hidden and row[end] not in exclude
             )
         return hops
 
