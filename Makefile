@@ -39,6 +39,8 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_store.py
+	$(BIN)/python benchmarks/bench_analysis.py
+	@if [ -f benchmarks/bench_import.py ]; then $(BIN)/python benchmarks/bench_import.py; fi
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache
