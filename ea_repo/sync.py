@@ -467,9 +467,9 @@ class _Plan:
                     Status.ACTIVE,
                     RelationId(item_id),
                 )
-            self.asserted[kind][item_id] = {"attrs": item.attrs} | (
-                {"name": item.name} if item.name else {}
-            )
+            # What the source asserts, for the next run's merge: only which attributes
+            # it gives matters (their values are in the item itself).
+            self.asserted[kind][item_id] = {"attrs": sorted(item.attrs)} if item.attrs else {}
             if old is None:
                 diff.added.append(item_id)
                 op = "added"
@@ -483,6 +483,9 @@ class _Plan:
                 diff.unchanged += 1
                 continue
             self.upserts[kind].append(new)
+            # An addition logs no snapshot: the values it started with are the item's
+            # current ones, or the `before` of its next change (a bulk first import
+            # would otherwise write every item twice).
             self.changes.append(
                 Change(
                     0,
@@ -490,7 +493,7 @@ class _Plan:
                     item_id,
                     op,
                     None if old is None else snapshot(old),
-                    snapshot(new),
+                    None if old is None else snapshot(new),
                     self.now,
                 )
             )
