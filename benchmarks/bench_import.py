@@ -1,0 +1,517 @@
+"""Import benchmark: ServiceNow exports through the real pipeline, first import and re-sync.
+
+Run by ``make bench``::
+
+    .venv/bin/python benchmarks/bench_import.py [--elements N] [--relations M] [--seed S]
+                                                [--interfaces K] [--dir DIR] [--no-touch]
+                                                [--json PATH]
+
+It writes the exports with ``generate.py`` (a ServiceNow ``cmdb_ci`` export of
+N CIs, a ``cmdb_rel_ci`` export of M relationships and an interface catalog)
+into a temporary workspace, or copies them from ``--dir``, then measures in one
+run:
+
+a. reading: ``CmdbImporter.read`` of the two files with the ServiceNow preset
+   (tables, then records), and a bare ``csv.reader`` pass for comparison;
+b. the first import, through ``run_source`` on a fresh workspace (what
+   ``ea import cmdb FILES --preset servicenow`` does), split into reading,
+   validation, diff and writing (target: 30 s at 100 000 + 300 000);
+c. the re-sync of the unchanged files with ``sync_all`` (what ``ea sync``
+   does), in a freshly opened repository (target: 15 s);
+d. a re-sync after touching 1 % of the CI rows (a changed description) and
+   1 % of the relationship rows (VMs moved to another host);
+
+and the interface catalog's first import and re-sync (informative). Peak RSS
+is the process's (``getrusage``); the exports are generated in a child
+process so that it counts the pipeline only. Benchmarks report, they do not
+gate: the exit code is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ea_repo.config import init_workspace
+from ea_repo.errors import EaError
+from ea_repo.importers.cmdb import CmdbImporter
+from ea_repo.importers.presets import load_preset
+from ea_repo.importers.tabular import read_table
+from ea_repo.metamodel import load_metamodel
+from ea_repo.repository import Repository
+from ea_repo.sources import run_source, source_specs, sync_all
+from ea_repo.sync import SyncResult
+
+HERE = Path(__file__).resolve().parent
+FIRST_TARGET_S = 30.0
+RESYNC_TARGET_S = 15.0
+TOUCH_SHARE = 0.01
+
+
+def load_generator() -> ModuleType:
+    """benchmarks/ is not a package: load generate.py by path."""
+    spec = importlib.util.spec_from_file_location("ea_bench_generate", HERE / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = load_generator()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of 3), to compare machines."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+# -- the workspace --------------------------------------------------------------
+
+WORKSPACE_SOURCES = """
+sources:
+  cmdb:
+    importer: cmdb
+    preset: servicenow
+    files: [exports/{ci}, exports/{rel}]
+"""
+INTERFACES_SOURCE = """
+  interfaces:
+    importer: flows
+    files: [exports/{interfaces}]
+"""
+
+
+def make_workspace(root: Path, exports: Path, with_interfaces: bool) -> Path:
+    """A fresh workspace whose ``ea.yaml`` declares the exports (copied in) as sources."""
+    ws = init_workspace(root)
+    target = ws / "exports"
+    target.mkdir()
+    names = [gen.CI_FILE, gen.REL_FILE] + ([gen.INTERFACES_FILE] if with_interfaces else [])
+    for name in names:
+        shutil.copyfile(exports / name, target / name)
+    config = ws / "ea.yaml"
+    text = config.read_text(encoding="utf-8").replace("sources: {}\n", "")
+    text += WORKSPACE_SOURCES.format(ci=gen.CI_FILE, rel=gen.REL_FILE)
+    if with_interfaces:
+        text += INTERFACES_SOURCE.format(interfaces=gen.INTERFACES_FILE)
+    config.write_text(text, encoding="utf-8")
+    return ws
+
+
+class StageClock:
+    """A sync progress callback that splits a run into read, validate, diff and write."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        key = f"{stage}-{'start' if done == 0 else 'end'}"
+        self.marks.setdefault(key, time.perf_counter())
+
+    def stages(self, end: float) -> dict[str, float]:
+        m = self.marks
+        v0, v1 = m.get("validating-start", end), m.get("validating-end", end)
+        w0, w1 = m.get("writing-start", end), m.get("writing-end", end)
+        return {
+            "read": v0 - self.t0,
+            "validate": v1 - v0,
+            "diff": w0 - v1,
+            "write": w1 - w0,
+        }
+
+
+def timed_run(call: Callable[[StageClock], SyncResult | None]) -> dict[str, Any]:
+    """Run ``call`` with a stage clock; the figures of the run, or its error."""
+    clock = StageClock()
+    try:
+        result = call(clock)
+        error = None
+    except EaError as exc:
+        result, error = None, exc
+    end = time.perf_counter()
+    figures: dict[str, Any] = {
+        "seconds": end - clock.t0,
+        "stages": clock.stages(end),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    if result is not None:
+        figures["summary"] = result.summary()
+    if error is not None:
+        figures["error"] = error.message
+        figures["problems"] = [str(p) for p in error.problems[:20]]
+        figures["problem_count"] = len(error.problems)
+        print(f"  FAILED: {error.message}", flush=True)
+        for problem in figures["problems"]:
+            print(f"    {problem}", flush=True)
+    return figures
+
+
+def first_import(ws: Path, source: str) -> dict[str, Any]:
+    """``ea import``: open the repository, read the source and apply it."""
+
+    def call(clock: StageClock) -> SyncResult:
+        with Repository.open(ws) as repo:
+            assert repo.workspace is not None
+            spec = next(s for s in source_specs(repo.workspace) if s.name == source)
+            return run_source(spec, repo.store, repo.metamodel, progress=clock)
+
+    return timed_run(call)
+
+
+def resync(ws: Path, source: str) -> dict[str, Any]:
+    """``ea sync --source SOURCE``: a freshly opened repository, under the sync lock."""
+
+    def call(clock: StageClock) -> SyncResult | None:
+        with Repository.open(ws) as repo:
+            assert repo.workspace is not None
+            outcomes = sync_all(
+                repo.workspace, repo.store, repo.metamodel, only=[source], progress=clock
+            )
+        outcome = outcomes[0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    return timed_run(call)
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+def bench_read(ci: Path, rel: Path) -> dict[str, Any]:
+    """``CmdbImporter.read`` split into tables and records, and a bare csv.reader pass."""
+    mm = load_metamodel()
+    importer = CmdbImporter(load_preset("servicenow", mm), mm)
+    t0 = time.perf_counter()
+    rows = 0
+    for path in (ci, rel):
+        with path.open(encoding="utf-8", newline="") as f:
+            rows += sum(1 for _ in csv.reader(f)) - 1
+    bare = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ci_table, rel_table = read_table(ci), read_table(rel)
+    tables = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batch = importer.transform(ci_table, rel_table)
+    records = time.perf_counter() - t0
+    total = tables + records
+    return {
+        "rows": rows,
+        "bare_csv_seconds": bare,
+        "tables_seconds": tables,
+        "records_seconds": records,
+        "seconds": total,
+        "rows_per_s": rows / total,
+        "records": len(batch.records),
+        "skipped": sum(batch.skipped.values()),
+        "skipped_reasons": dict(batch.skipped.most_common(10)),
+        "problems": len(batch.problems),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+# -- touching 1 % -------------------------------------------------------------------
+
+
+def touch_exports(exports: Path, share: float, seed: int) -> dict[str, int]:
+    """Change ``share`` of the CI rows (description) and of the relationship rows (VM moves).
+
+    A moved VM's "Virtualized by" row points at another ESX host or vCenter
+    cluster: the sync should retire one relation and add another. Returns
+    how many rows of each kind were touched.
+    """
+    rng = random.Random(seed)
+    ci_path, rel_path = exports / gen.CI_FILE, exports / gen.REL_FILE
+    with ci_path.open(encoding="utf-8", newline="") as f:
+        ci_rows = list(csv.reader(f))
+    header, body = ci_rows[0], ci_rows[1:]
+    desc = header.index("short_description")
+    cls, sys_id, name = (header.index(c) for c in ("sys_class_name", "sys_id", "name"))
+    for i in rng.sample(range(len(body)), round(len(body) * share)):
+        body[i][desc] = (body[i][desc] + " (updated)").strip()
+    hosts = [
+        (row[name], row[sys_id])
+        for row in body
+        if row[cls] in ("cmdb_ci_esx_server", "cmdb_ci_vcenter_cluster")
+    ]
+    with ci_path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows(ci_rows)
+
+    with rel_path.open(encoding="utf-8", newline="") as f:
+        rel_rows = list(csv.reader(f))
+    rheader, rbody = rel_rows[0], rel_rows[1:]
+    rtype, child, child_id = (rheader.index(c) for c in ("type", "child", "child.sys_id"))
+    moves = [i for i, row in enumerate(rbody) if row[rtype] == "Virtualized by::Virtualizes"]
+    moved = rng.sample(moves, min(len(moves), round(len(rbody) * share)))
+    for i in moved:
+        new_name, new_id = rng.choice(hosts)
+        while new_id == rbody[i][child_id]:
+            new_name, new_id = rng.choice(hosts)
+        rbody[i][child], rbody[i][child_id] = new_name, new_id
+    with rel_path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows(rel_rows)
+    return {"ci_rows": round(len(body) * share), "relation_rows": len(moved)}
+
+
+# -- the run -------------------------------------------------------------------------
+
+
+def generate_exports(args: argparse.Namespace, out: Path) -> float:
+    """Run generate.py in a child process (its memory stays out of our peak RSS)."""
+    command = [
+        sys.executable,
+        str(HERE / "generate.py"),
+        "--elements",
+        str(args.elements),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(out),
+    ]
+    if args.relations is not None:
+        command += ["--relations", str(args.relations)]
+    if args.interfaces is not None:
+        command += ["--interfaces", str(args.interfaces)]
+    t0 = time.perf_counter()
+    subprocess.run(command, check=True)
+    return time.perf_counter() - t0
+
+
+def _counts(figures: dict[str, Any], kind: str) -> dict[str, int]:
+    return figures.get("summary", {}).get(kind, {})
+
+
+def _report(label: str, figures: dict[str, Any], rows: int | None = None) -> None:
+    st = figures["stages"]
+    rate = f", {rows / figures['seconds']:,.0f} rows/s" if rows else ""
+    print(
+        f"{label}: {figures['seconds']:.1f} s{rate} (read {st['read']:.1f}, validate "
+        f"{st['validate']:.1f}, diff {st['diff']:.1f}, write {st['write']:.1f}); "
+        f"peak RSS {figures['peak_rss_mb']:,.0f} MiB",
+        flush=True,
+    )
+    if "summary" in figures:
+        e, r = _counts(figures, "elements"), _counts(figures, "relations")
+        print(
+            "  elements " + ", ".join(f"{k} {v:,}" for k, v in e.items() if v)
+            + " | relations " + ", ".join(f"{k} {v:,}" for k, v in r.items() if v),
+            flush=True,
+        )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate (or copy) the exports, take every measurement, return the figures."""
+    figures: dict[str, Any] = {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "calibration_ms": calibrate(),
+        "seed": args.seed,
+    }
+    with tempfile.TemporaryDirectory(prefix="ea-bench-import-") as tmp_name:
+        tmp = Path(tmp_name)
+        if args.dir is not None:
+            exports = args.dir
+            figures["generate_seconds"] = None
+        else:
+            exports = tmp / "generated"
+            figures["generate_seconds"] = generate_exports(args, exports)
+            print(f"generated in {figures['generate_seconds']:.1f} s", flush=True)
+        manifest_path = exports / gen.MANIFEST_FILE
+        manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+        figures["manifest"] = manifest
+        with_interfaces = (exports / gen.INTERFACES_FILE).is_file()
+        ws = make_workspace(tmp / "ws", exports, with_interfaces)
+        ci, rel = ws / "exports" / gen.CI_FILE, ws / "exports" / gen.REL_FILE
+        with ci.open(encoding="utf-8") as f:
+            ci_rows = sum(1 for _ in csv.reader(f)) - 1
+        with rel.open(encoding="utf-8") as f:
+            rel_rows = sum(1 for _ in csv.reader(f)) - 1
+        rows = ci_rows + rel_rows
+        figures |= {"ci_rows": ci_rows, "relation_rows": rel_rows}
+        print(f"exports: {ci_rows:,} CI rows + {rel_rows:,} relationship rows", flush=True)
+
+        read = bench_read(ci, rel)
+        figures["read"] = read
+        print(
+            f"(a) read: {read['seconds']:.1f} s, {read['rows_per_s']:,.0f} rows/s "
+            f"(tables {read['tables_seconds']:.1f} s, records {read['records_seconds']:.1f} s; "
+            f"bare csv.reader {read['bare_csv_seconds']:.1f} s); {read['records']:,} records, "
+            f"{read['skipped']:,} rows skipped, {read['problems']} problems",
+            flush=True,
+        )
+        figures["first_import"] = first_import(ws, "cmdb")
+        _report("(b) first import", figures["first_import"], rows)
+        figures["resync"] = resync(ws, "cmdb")
+        _report("(c) re-sync, unchanged", figures["resync"], rows)
+        if with_interfaces:
+            figures["interfaces_first_import"] = first_import(ws, "interfaces")
+            _report("    interfaces, first import", figures["interfaces_first_import"])
+            figures["interfaces_resync"] = resync(ws, "interfaces")
+            _report("    interfaces, re-sync", figures["interfaces_resync"])
+        if args.touch:
+            figures["touched"] = touch_exports(ws / "exports", TOUCH_SHARE, args.seed + 1)
+            figures["resync_touched"] = resync(ws, "cmdb")
+            _report("(d) re-sync, 1 % touched", figures["resync_touched"], rows)
+        size = sum(p.stat().st_size for p in (ws / ".ea").glob("repository.db*"))
+        figures["database_mb"] = size / 2**20
+    figures["peak_rss_mb"] = peak_rss_mb()
+    first, again = figures["first_import"], figures["resync"]
+    unchanged = (
+        "error" not in again
+        and not any(v for k, v in _counts(again, "elements").items() if k != "unchanged")
+        and not any(v for k, v in _counts(again, "relations").items() if k != "unchanged")
+    )
+    figures |= {
+        "first_target_s": FIRST_TARGET_S,
+        "resync_target_s": RESYNC_TARGET_S,
+        "first_pass": "error" not in first and first["seconds"] <= FIRST_TARGET_S,
+        "resync_pass": unchanged and again["seconds"] <= RESYNC_TARGET_S,
+        "resync_unchanged": unchanged,
+    }
+    return figures
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def summary(fig: dict[str, Any]) -> str:
+    """The aligned, human-readable table of the figures and verdicts."""
+    rows_total = fig["ci_rows"] + fig["relation_rows"]
+    read = fig["read"]
+    table: list[tuple[str, str, str, str, str]] = []
+
+    def line(label: str, value: str, unit: str = "", target: str = "", verdict: str = "") -> None:
+        table.append((label, value, unit, target, verdict))
+
+    if fig.get("generate_seconds") is not None:
+        line("generate the exports (generate.py)", f"{fig['generate_seconds']:.1f}", "s")
+    line("(a) read: CmdbImporter, 2 files", f"{read['seconds']:.1f}", "s")
+    line("      rows/s", f"{read['rows_per_s']:,.0f}", "rows/s")
+    line("      tables (read_table)", f"{read['tables_seconds']:.1f}", "s")
+    line("      records (transform)", f"{read['records_seconds']:.1f}", "s")
+    line("      bare csv.reader, same files", f"{read['bare_csv_seconds']:.1f}", "s")
+
+    def run_lines(label: str, key: str, target: float | None, ok: bool | None) -> None:
+        run = fig.get(key)
+        if run is None:
+            return
+        if "error" in run:
+            line(label, "error", "", "", "FAIL")
+            return
+        line(
+            label,
+            f"{run['seconds']:.1f}",
+            "s",
+            f"<= {target:g} s" if target else "",
+            _verdict(bool(ok)) if ok is not None else "",
+        )
+        if key in ("first_import", "resync", "resync_touched"):
+            line("      rows/s", f"{rows_total / run['seconds']:,.0f}", "rows/s")
+        st = run["stages"]
+        line(
+            "      read / validate / diff / write",
+            f"{st['read']:.1f} / {st['validate']:.1f} / {st['diff']:.1f} / {st['write']:.1f}",
+            "s",
+        )
+
+    run_lines("(b) first import (run_source)", "first_import", FIRST_TARGET_S, fig["first_pass"])
+    run_lines("(c) re-sync, unchanged (sync_all)", "resync", RESYNC_TARGET_S, fig["resync_pass"])
+    if "resync" in fig and not fig["resync_unchanged"]:
+        line("      the re-sync changed something!", "", "", "", "FAIL")
+    run_lines("(d) re-sync, 1 % of rows touched", "resync_touched", None, None)
+    if "resync_touched" in fig and "summary" in fig["resync_touched"]:
+        e, r = (
+            _counts(fig["resync_touched"], "elements"),
+            _counts(fig["resync_touched"], "relations"),
+        )
+        line(
+            "      elements changed / relations +/-",
+            f"{e.get('changed', 0):,} / +{r.get('added', 0):,} -{r.get('missing', 0):,}",
+        )
+    run_lines("interfaces: first import", "interfaces_first_import", None, None)
+    run_lines("interfaces: re-sync, unchanged", "interfaces_resync", None, None)
+    line("peak RSS", f"{fig['peak_rss_mb']:,.0f}", "MiB")
+    line("repository file (SQLite + WAL)", f"{fig['database_mb']:,.0f}", "MiB")
+
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    expected = fig.get("manifest", {}).get("expected", {})
+    head = (
+        f"ea-repo import benchmark: {fig['ci_rows']:,} CI rows + {fig['relation_rows']:,} "
+        f"relationship rows (ServiceNow preset), seed {fig['seed']}"
+    )
+    if expected:
+        head += f"; expected {expected['elements']:,} elements, {expected['relations']:,} relations"
+    env = (
+        f"Python {fig['python']}, SQLite {fig['sqlite']}, "
+        f"CPU calibration {fig['calibration_ms']:.0f} ms (pure-Python loop; lower is faster)"
+    )
+    lines = [head, env, "-" * max(len(head), len(env))]
+    for label, value, unit, target, verdict in table:
+        lines.append(
+            f"{label:<{widths[0]}}  {value:>{widths[1]}} {unit:<{widths[2]}}  "
+            f"{target:<{widths[3]}}  {verdict}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, default=100_000, help="CI rows (default 100 000)")
+    parser.add_argument("--relations", type=int, help="relationship rows (default 3 x elements)")
+    parser.add_argument("--interfaces", type=int, help="interface rows (default 6 %% of elements)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--dir", type=Path, help="use the exports in DIR (cmdb_ci.csv, cmdb_rel_ci.csv...)"
+    )
+    parser.add_argument(
+        "--no-touch", dest="touch", action="store_false", help="skip the 1 %% re-sync"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.dir is None and args.elements < gen.MIN_ELEMENTS:
+        parser.error(f"--elements must be at least {gen.MIN_ELEMENTS}")
+    if args.dir is not None and not (args.dir / gen.CI_FILE).is_file():
+        parser.error(f"{args.dir} has no {gen.CI_FILE}")
+    figures = run(args)
+    print()
+    print(summary(figures))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
