@@ -609,40 +609,40 @@ def _run_analysis(
         emit(_impact_result(report, explain, repo), fmt, output)
 
 
-@app.command()
-def impact(
-    element: TargetArg,
-    depth: DepthOpt = None,
-    layer: LayerOpt = None,
-    relation: RelOpt = None,
-    explain: ExplainOpt = None,
-    workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
-    output: OutputOpt = None,
-) -> None:
+def _analysis_command(way: str, doc: str) -> None:
+    """Register ``ea impact`` / ``ea dependencies``: one signature, two directions."""
+
+    def command(
+        element: TargetArg,
+        depth: DepthOpt = None,
+        layer: LayerOpt = None,
+        relation: RelOpt = None,
+        explain: ExplainOpt = None,
+        workspace: WorkspaceOpt = None,
+        fmt: FormatOpt = Format.TABLE,
+        output: OutputOpt = None,
+    ) -> None:
+        _run_analysis(way, element, depth, layer, relation, explain, workspace, fmt, output)
+
+    command.__doc__ = doc
+    command.__name__ = way
+    app.command(name=way)(command)
+
+
+_analysis_command(
+    "impact",
     """Everything that depends on X, by layer, with distance, state (down/degraded) and the path.
 
     Example: ea impact srv-esx01 --layer business --explain bp-order-to-cash
-    """
-    _run_analysis("impact", element, depth, layer, relation, explain, workspace, fmt, output)
-
-
-@app.command()
-def dependencies(
-    element: TargetArg,
-    depth: DepthOpt = None,
-    layer: LayerOpt = None,
-    relation: RelOpt = None,
-    explain: ExplainOpt = None,
-    workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
-    output: OutputOpt = None,
-) -> None:
+    """,
+)
+_analysis_command(
+    "dependencies",
     """Everything X depends on, by layer, with distance and the path.
 
     Example: ea dependencies app-oms --layer technology
-    """
-    _run_analysis("dependencies", element, depth, layer, relation, explain, workspace, fmt, output)
+    """,
+)
 
 
 @app.command()

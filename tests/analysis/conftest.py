@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ea_repo.metamodel import Metamodel, load_metamodel
@@ -63,3 +65,11 @@ def land(store: GraphStore) -> GraphStore:
     )
     store.upsert_relations(Relation(ElementId(s), t, ElementId(d)) for s, t, d in RELATIONS)
     return store
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding the small retail landscape of tests/landscape.py."""
+    from tests.landscape import build
+
+    return build(tmp_path_factory.mktemp("landscape") / "ws")

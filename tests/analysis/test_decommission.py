@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from ea_repo import Repository
 from ea_repo.analysis.decommission import decommission
 
 
-@pytest.fixture(scope="module")
-def land(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.landscape import build
-
-    return build(tmp_path_factory.mktemp("landscape") / "ws")
-
-
-def test_switching_off_the_crm(land: Path) -> None:
-    with Repository.open(land) as repo:
+def test_switching_off_the_crm(retail: Path) -> None:
+    with Repository.open(retail) as repo:
         r = decommission(repo.store, repo.metamodel, "app-crm")
     # What stops: the customer data the CRM keeps, Loyalty which reads it, the consent
     # process the CRM serves and its capability (by impact's strict reading)...
@@ -48,9 +39,9 @@ def test_switching_off_the_crm(land: Path) -> None:
 
 
 def test_switching_off_the_warehouse_system_leaves_picking_unsupported_only_if_alone(
-    land: Path,
+    retail: Path,
 ) -> None:
-    with Repository.open(land) as repo:
+    with Repository.open(retail) as repo:
         r = decommission(repo.store, repo.metamodel, "app-wms")
     support = {s.element.id: (s.unsupported, [e.id for e in s.remaining]) for s in r.support}
     # Picking is also served by the TMS: it keeps a support, and so does its capability.
@@ -60,13 +51,13 @@ def test_switching_off_the_warehouse_system_leaves_picking_unsupported_only_if_a
     assert {s.element.id for s in r.stays} == {"dc-lyon"}
 
 
-def test_the_cli_checklist(ea, land: Path) -> None:
-    result = ea("decommission", "CRM", "-w", land, "-f", "json")
+def test_the_cli_checklist(ea, retail: Path) -> None:
+    result = ea("decommission", "CRM", "-w", retail, "-f", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["target"]["id"] == "app-crm"
     assert data["data"][0]["personal"] is True
-    text = ea("decommission", "app-crm", "-w", land).out
+    text = ea("decommission", "app-crm", "-w", retail).out
     for heading in (
         "1. breaks",
         "2. flows",

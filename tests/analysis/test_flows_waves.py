@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from ea_repo import Repository
 from ea_repo.analysis.flows import data_flows
 from ea_repo.analysis.waves import plan_waves
 
 
-@pytest.fixture(scope="module")
-def land(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.landscape import build
-
-    return build(tmp_path_factory.mktemp("landscape") / "ws")
-
-
-def test_where_the_webshop_data_goes(land: Path) -> None:
-    with Repository.open(land) as repo:
+def test_where_the_webshop_data_goes(retail: Path) -> None:
+    with Repository.open(retail) as repo:
         one = data_flows(repo.store, repo.metamodel, "app-webshop")
         two = data_flows(repo.store, repo.metamodel, "app-webshop", depth=2)
     assert {(f.sender.id, f.receiver.id) for f in one.downstream} == {
@@ -35,8 +26,8 @@ def test_where_the_webshop_data_goes(land: Path) -> None:
     }
 
 
-def test_where_personal_customer_data_travels(land: Path) -> None:
-    with Repository.open(land) as repo:
+def test_where_personal_customer_data_travels(retail: Path) -> None:
+    with Repository.open(retail) as repo:
         report = data_flows(repo.store, repo.metamodel, "do-customer", personal_only=True)
     assert [(h.system.id, h.role) for h in report.holders] == [
         ("app-crm", "system of record"),
@@ -48,8 +39,8 @@ def test_where_personal_customer_data_travels(land: Path) -> None:
     }
 
 
-def test_waves_keep_stacks_together_and_cap_size(land: Path) -> None:
-    with Repository.open(land) as repo:
+def test_waves_keep_stacks_together_and_cap_size(retail: Path) -> None:
+    with Repository.open(retail) as repo:
         ids = [e.id for e in repo.store.iter_elements()]
         report = plan_waves(repo.store, repo.metamodel, ids, max_size=6)
     waves = [{e.id for e in w.elements} for w in report.waves]
@@ -66,20 +57,20 @@ def test_waves_keep_stacks_together_and_cap_size(land: Path) -> None:
         assert c.dependent_wave != c.dependency_wave
 
 
-def test_waves_of_a_datacenter_through_the_cli(ea, land: Path) -> None:
-    result = ea("waves", "+dc-lyon", "--max-size", "3", "-w", land, "-f", "json")
+def test_waves_of_a_datacenter_through_the_cli(ea, retail: Path) -> None:
+    result = ea("waves", "+dc-lyon", "--max-size", "3", "-w", retail, "-f", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     moved = {i for w in data["waves"] for i in w["elements"]}
     assert {"srv-as400", "app-wms", "srv-web02"} <= moved
     assert "dc-lyon" not in moved  # the building does not move
     assert all(len(w["elements"]) <= 3 for w in data["waves"])
-    bad = ea("waves", "+nowhere", "-w", land)
+    bad = ea("waves", "+nowhere", "-w", retail)
     assert bad.code == 2 and "nowhere" in bad.err
 
 
-def test_flows_cli(ea, land: Path) -> None:
-    data = json.loads(ea("flows", "Customer", "-w", land, "-f", "json").out)
+def test_flows_cli(ea, retail: Path) -> None:
+    data = json.loads(ea("flows", "Customer", "-w", retail, "-f", "json").out)
     assert {h["id"] for h in data["holders"]} == {"app-crm", "app-loyalty"}
-    text = ea("flows", "app-wms", "-w", land).out
+    text = ea("flows", "app-wms", "-w", retail).out
     assert "downstream" in text and "Transport Management" in text

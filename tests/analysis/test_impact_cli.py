@@ -1,22 +1,13 @@
-"""`ea impact` and `ea dependencies` on the demo landscape: answers with their paths."""
+"""`ea impact` and `ea dependencies` on the retail landscape: answers with their paths."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.landscape import build
-
-    return build(tmp_path_factory.mktemp("landscape") / "ws")
-
-
-def test_impact_of_the_virtualisation_host_reaches_capabilities(ea, demo: Path) -> None:
-    result = ea("impact", "srv-esx01", "-w", demo, "-f", "json")
+def test_impact_of_the_virtualisation_host_reaches_capabilities(ea, retail: Path) -> None:
+    result = ea("impact", "srv-esx01", "-w", retail, "-f", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     affected = {a["id"]: a for a in data["affected"]}
@@ -30,44 +21,44 @@ def test_impact_of_the_virtualisation_host_reaches_capabilities(ea, demo: Path) 
     assert "srv-web01" not in affected  # the web cluster does not run on esx01
 
 
-def test_one_web_server_only_degrades_the_cluster(ea, demo: Path) -> None:
-    data = json.loads(ea("impact", "web01", "-w", demo, "-f", "json").out)
+def test_one_web_server_only_degrades_the_cluster(ea, retail: Path) -> None:
+    data = json.loads(ea("impact", "web01", "-w", retail, "-f", "json").out)
     assert [(a["id"], a["state"], a["missing"]) for a in data["affected"]] == [
         ("cl-web", "degraded", ["srv-web02"])
     ]
 
 
-def test_explain_lists_every_shortest_path(ea, demo: Path) -> None:
+def test_explain_lists_every_shortest_path(ea, retail: Path) -> None:
     data = json.loads(
-        ea("impact", "srv-esx01", "--explain", "cap-sell-online", "-w", demo, "-f", "json").out
+        ea("impact", "srv-esx01", "--explain", "cap-sell-online", "-w", retail, "-f", "json").out
     )
     paths = data["explain"]["paths"]
     assert len(paths) == 2  # through "Order to cash" and through "Click and collect"
     assert {p[2]["to"] for p in paths} == {"bp-order-to-cash", "bp-click-collect"}
-    text = ea("impact", "srv-esx01", "--explain", "Sell online", "-w", demo).out
+    text = ea("impact", "srv-esx01", "--explain", "Sell online", "-w", retail).out
     assert "esx01 —hosts (virtual)→ vm-oms-prd —hosts→ Order Management —serves→" in text
 
 
-def test_layer_and_depth_filters(ea, demo: Path) -> None:
+def test_layer_and_depth_filters(ea, retail: Path) -> None:
     data = json.loads(
-        ea("impact", "srv-esx01", "--layer", "strategy", "-w", demo, "-f", "json").out
+        ea("impact", "srv-esx01", "--layer", "strategy", "-w", retail, "-f", "json").out
     )
     assert {a["layer"] for a in data["affected"]} == {"strategy"}
-    shallow = ea("impact", "srv-esx01", "--depth", "1", "-w", demo)
+    shallow = ea("impact", "srv-esx01", "--depth", "1", "-w", retail)
     assert "stopped at depth 1" in shallow.out
     assert "app-oms" not in shallow.out
 
 
-def test_dependencies_reach_the_datacenters(ea, demo: Path) -> None:
-    data = json.loads(ea("dependencies", "Webshop", "-w", demo, "-f", "json").out)
+def test_dependencies_reach_the_datacenters(ea, retail: Path) -> None:
+    data = json.loads(ea("dependencies", "Webshop", "-w", retail, "-f", "json").out)
     assert {"cl-web", "srv-web01", "srv-web02", "dc-paris", "dc-lyon"} <= {
         a["id"] for a in data["affected"]
     }
 
 
-def test_analysis_mistakes(ea, demo: Path) -> None:
-    assert "no element 'nowhere'" in ea("impact", "nowhere", "-w", demo).err
-    bad_layer = ea("impact", "srv-esx01", "--layer", "buisness", "-w", demo)
+def test_analysis_mistakes(ea, retail: Path) -> None:
+    assert "no element 'nowhere'" in ea("impact", "nowhere", "-w", retail).err
+    bad_layer = ea("impact", "srv-esx01", "--layer", "buisness", "-w", retail)
     assert bad_layer.code == 2 and "unknown layer 'buisness'" in bad_layer.err
-    bad_rel = ea("impact", "srv-esx01", "-r", "runs", "-w", demo)
+    bad_rel = ea("impact", "srv-esx01", "-r", "runs", "-w", retail)
     assert bad_rel.code == 2 and "unknown relationship type 'runs'" in bad_rel.err
