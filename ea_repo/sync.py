@@ -20,6 +20,8 @@ attributes other sources gave are left alone.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -134,6 +136,52 @@ def _split_defaults(
     return asserted, {k: v for k, v in normalised.items() if k not in provided}
 
 
+def metamodel_fingerprint(metamodel: Metamodel) -> str:
+    """A digest of what validation depends on: records checked under another metamodel
+    are checked again."""
+    canon = {
+        "elements": {
+            t.name: [
+                t.layer,
+                t.abstract,
+                sorted(
+                    (a.name, a.type.value, a.required, repr(a.default), a.values)
+                    for a in t.attributes.values()
+                ),
+            ]
+            for t in metamodel.element_types.values()
+        },
+        "relations": {
+            r.name: [
+                sorted(r.sources),
+                sorted(r.targets),
+                sorted(
+                    (a.name, a.type.value, a.required, repr(a.default), a.values)
+                    for a in r.attributes.values()
+                ),
+            ]
+            for r in metamodel.relation_types.values()
+        },
+    }
+    return hashlib.blake2b(json.dumps(canon, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def record_digest(fingerprint: str, rec: Record) -> str:
+    """A digest of a record's content (not its row): equal digests, equal assertions."""
+    content = [
+        fingerprint,
+        rec.kind,
+        rec.type,
+        rec.key,
+        rec.name,
+        rec.attrs,
+        None if rec.src is None else [rec.src.value, rec.src.by, rec.src.type],
+        None if rec.dst is None else [rec.dst.value, rec.dst.by, rec.dst.type],
+    ]
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def _where(origin: Origin | None) -> tuple[str | None, int | None]:
     return (origin.file, origin.row) if origin else (None, None)
 
@@ -151,6 +199,7 @@ class _Validator:
         self.mm = metamodel
         self.problems: list[Problem] = []
         self.rejected: set[str] = set()  # keys of elements with problems
+        self.item_of: dict[int, str] = {}  # id(record) -> the id of the item it became
 
     def elements(self, records: Iterable[Record]) -> dict[str, _Item]:
         items: dict[str, _Item] = {}
@@ -178,6 +227,7 @@ class _Validator:
             name = rec.name.strip() if rec.name and rec.name.strip() else None
             asserted, defaults = _split_defaults(rec.attrs, attrs)
             items[key] = _Item(key, et.name, name, asserted, rec.origin, defaults=defaults)
+            self.item_of[id(rec)] = key
         return items
 
     def relations(self, records: list[Record], elements: dict[str, _Item]) -> dict[str, _Item]:
@@ -227,6 +277,7 @@ class _Validator:
                 )
                 continue
             items[rid] = item
+            self.item_of[id(rec)] = rid
         return items
 
 
@@ -360,12 +411,26 @@ class SyncEngine:
             problems, records = [], list(batch)
         tell = progress or (lambda stage, done, total: None)
 
+        # Records identical to those of the source's last run (same digest, item still
+        # asserted and active) need no validation, diff or rewrite: a re-sync of an
+        # unchanged export reads it and confirms it.
+        unchanged: dict[str, set[str]] = {"element": set(), "relation": set()}
+        digest_rows: list[tuple[str, str, str]] = []
+        fresh: list[tuple[Record, str]] = []
+        if partial:
+            fresh = [(r, "") for r in records]
+        else:
+            fresh, digest_rows = self._recognise(source, records, unchanged)
         validator = _Validator(self.store, self.metamodel)
-        tell("validating", 0, len(records))
-        elements = validator.elements(r for r in records if r.kind == "element")
-        relations = validator.relations([r for r in records if r.kind == "relation"], elements)
-        tell("validating", len(records), len(records))
+        tell("validating", 0, len(fresh))
+        elements = validator.elements(r for r, _ in fresh if r.kind == "element")
+        relations = validator.relations([r for r, _ in fresh if r.kind == "relation"], elements)
+        tell("validating", len(fresh), len(fresh))
         problems += validator.problems
+        for rec, digest in fresh:
+            item_id = validator.item_of.get(id(rec))
+            if digest and item_id is not None:
+                digest_rows.append((digest, rec.kind, item_id))
         if problems:
             n = len(problems)
             raise SourceError(
@@ -378,9 +443,10 @@ class SyncEngine:
         plan = _Plan(self.store, source, now)
         plan.merge("element", elements)
         plan.merge("relation", relations)
+        plan.confirm(unchanged)
         if not partial:
-            plan.missing("element", set(elements), policy)
-            plan.missing("relation", set(relations), policy)
+            plan.missing("element", set(elements) | unchanged["element"], policy)
+            plan.missing("relation", set(relations) | unchanged["relation"], policy)
         refusal = None if partial else plan.guard(max_missing)
         result = SyncResult(
             source, plan.diffs["element"], plan.diffs["relation"], applied=False, refused=refusal
@@ -400,6 +466,8 @@ class SyncEngine:
             with self.store.transaction():
                 run = self.store.start_run(source, at=now)
                 plan.apply(run.id)
+                if not partial:
+                    self.store.replace_record_digests(source, digest_rows)
                 self.store.finish_run(
                     run.id, "succeeded", result.summary() | {"applied": True}, at=utc_now()
                 )
@@ -413,6 +481,39 @@ class SyncEngine:
         result.applied = True
         result.run_id = run.id
         return result
+
+    def _recognise(
+        self, source: str, records: list[Record], unchanged: dict[str, set[str]]
+    ) -> tuple[list[tuple[Record, str]], list[tuple[str, str, str]]]:
+        """Split records into those unchanged since the last run and the rest (with digests)."""
+        fingerprint = metamodel_fingerprint(self.metamodel)
+        digests = [record_digest(fingerprint, r) for r in records]
+        known = self.store.record_digests(source)
+        counts: dict[str, int] = defaultdict(int)
+        for d in digests:
+            counts[d] += 1
+        candidates: dict[str, set[str]] = {"element": set(), "relation": set()}
+        for d in digests:
+            hit = known.get(d)
+            if hit is not None and counts[d] == 1:
+                candidates[hit[0]].add(hit[1])
+        valid: dict[str, set[str]] = {}
+        for kind, ids in candidates.items():
+            if ids:
+                # Still asserted by this source (not retired, not deleted since) and active.
+                ids &= self.store.asserted_ids(source, kind)
+                ids -= self.store.inactive(kind, ids)
+            valid[kind] = ids
+        fresh: list[tuple[Record, str]] = []
+        rows: list[tuple[str, str, str]] = []
+        for rec, d in zip(records, digests, strict=True):
+            hit = known.get(d)
+            if hit is not None and counts[d] == 1 and hit[1] in valid[hit[0]]:
+                unchanged[hit[0]].add(hit[1])
+                rows.append((d, hit[0], hit[1]))
+            else:
+                fresh.append((rec, d))
+        return fresh, rows
 
     def _failed_run(self, source: str, started: str, message: str) -> None:
         # Best effort: the failure itself must not hide the original error.
@@ -436,6 +537,7 @@ class _Plan:
         self.delete: dict[str, list[str]] = {"element": [], "relation": []}
         self.retract: dict[str, list[str]] = {"element": [], "relation": []}
         self.previous: dict[str, set[str]] = {}
+        self.unchanged: dict[str, set[str]] = {"element": set(), "relation": set()}
 
     def merge(self, kind: str, items: dict[str, _Item]) -> None:
         """Compare each item with the repository; plan its upsert and assertion."""
@@ -497,6 +599,12 @@ class _Plan:
                     self.now,
                 )
             )
+
+    def confirm(self, unchanged: dict[str, set[str]]) -> None:
+        """Count items the source asserts again unchanged; their provenance is refreshed."""
+        self.unchanged = unchanged
+        for kind, ids in unchanged.items():
+            self.diffs[kind].unchanged += len(ids)
 
     def missing(self, kind: str, present: set[str], policy: OnMissing) -> None:
         """Plan what happens to what the source asserted before and not now."""
@@ -560,6 +668,8 @@ class _Plan:
                 at=self.now,
                 values=self.asserted[kind],
             )
+            if self.unchanged[kind]:
+                store.touch_assertions(run_id, self.source, kind, self.unchanged[kind], at=self.now)
             store.retract_assertions(self.source, kind, self.retract[kind])
             store.set_status(kind, self.retire[kind], Status.RETIRED)
         if self.delete["relation"]:

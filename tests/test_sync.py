@@ -249,3 +249,68 @@ def test_defaults_do_not_overwrite_what_another_source_gave(repo: Repository) ->
     assert repo.element("customer").attrs["personal_data"] is True
     engine(repo).run("flows", [Record.element("DataObject", "order", "Order")])
     assert repo.element("order").attrs["personal_data"] is False  # a new element gets the default
+
+
+def test_a_resync_of_unchanged_records_skips_validation(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ea_repo.sync as sync_module
+
+    records = servers(5) + [
+        Record.element("Application", "app", "App"),
+        Record.relation("runs_on", "app", "srv00"),
+    ]
+    engine(repo).run("cmdb", records)
+    calls: list[str] = []
+    real = sync_module.check_element
+
+    def counting(mm, type_name, attrs):
+        calls.append(type_name)
+        return real(mm, type_name, attrs)
+
+    monkeypatch.setattr(sync_module, "check_element", counting)
+    again = engine(repo).run("cmdb", records)
+    assert calls == []  # recognised by digest
+    assert again.elements.counts()["unchanged"] == 6 and again.relations.counts()["unchanged"] == 1
+    seen = {a.item_id: a.last_run for a in repo.store.assertions("element", ["srv00"])}
+    assert seen["srv00"] == again.run_id  # provenance refreshed all the same
+
+    changed = servers(5)
+    changed[2] = Record.element("Server", "srv02", "SRV02", {"environment": "test"})
+    result = engine(repo).run("cmdb", changed + records[5:])
+    assert calls == ["Server"]  # only the changed record is validated again
+    assert result.elements.changed == {"srv02": {"attrs.environment": ("production", "test")}}
+
+
+def test_a_record_recognised_by_digest_still_revives_a_retired_element(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(3))
+    repo.store.set_status("element", ["srv01"], Status.RETIRED)  # retired behind the source's back
+    result = engine(repo).run("cmdb", servers(3))
+    assert result.elements.revived == ["srv01"]
+    assert repo.element("srv01").status is Status.ACTIVE
+
+
+def test_another_metamodel_means_validation_again(
+    repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo.metamodel import load_metamodel
+
+    engine(repo).run("cmdb", servers(3))
+    text = (Path(__file__).parent.parent / "ea_repo" / "metamodel" / "default.yaml").read_text()
+    stricter = tmp_path / "mm.yaml"
+    stricter.write_text(
+        text.replace(
+            "environment: {type: enum, values: [production,",
+            "environment: {type: enum, values: [prod,",
+        ),
+        encoding="utf-8",
+    )
+    mm = load_metamodel(stricter)
+    if (
+        mm.element_types["Server"].attributes["environment"].values
+        == load_metamodel().element_types["Server"].attributes["environment"].values
+    ):
+        pytest.skip("could not derive a stricter metamodel from the built-in one")
+    with pytest.raises(SourceError, match="3 problems") as info:
+        SyncEngine(repo.store, mm).run("cmdb", servers(3))
+    assert all("not one of" in str(p) for p in info.value.problems)

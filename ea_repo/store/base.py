@@ -161,6 +161,20 @@ class GraphStore(Protocol):
     ) -> dict[str, dict[str, Any]]:
         """What ``source`` last asserted about each of ``ids`` that it asserts."""
 
+    def touch_assertions(
+        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+    ) -> None:
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+
+    def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that exist but are not active."""
+
+    def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
+        """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
+
+    def replace_record_digests(self, source: str, digests: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the record digests of ``source`` by ``(digest, kind, item id)`` rows."""
+
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (after deleting them)."""
 

@@ -105,6 +105,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE assertion ADD COLUMN asserted TEXT;
     CREATE INDEX element_name ON element(name COLLATE NOCASE);
     """,
+    # 3: a digest of every record a source's last run asserted, so that a re-sync
+    # recognises unchanged records without validating and comparing them again.
+    """
+    CREATE TABLE record_digest (
+        source  TEXT NOT NULL,
+        digest  TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        PRIMARY KEY (source, digest)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -638,6 +649,43 @@ class SQLiteStore:
             (source, kind, _ids(ids)),
         )
         return {row[0]: json.loads(row[1] or "{}") for row in rows}
+
+    def touch_assertions(
+        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+    ) -> None:
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+        check_kind(kind)
+        with self.transaction():
+            self._db.execute(
+                "UPDATE assertion SET last_run = ?, last_seen = ? "
+                f"WHERE source = ? AND kind = ? AND item_id {_IN_JSON}",
+                (run_id, at or utc_now(), source, kind, _ids(ids)),
+            )
+
+    def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are not active (retired); absent ids are not listed."""
+        table = {"element": "element", "relation": "relation"}[check_kind(kind)]
+        rows = self._db.execute(
+            f"SELECT id FROM {table} WHERE id {_IN_JSON} AND status != 'active'", (_ids(ids),)
+        )
+        return {row[0] for row in rows}
+
+    def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
+        """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
+        rows = self._db.execute(
+            "SELECT digest, kind, item_id FROM record_digest WHERE source = ?", (source,)
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def replace_record_digests(self, source: str, digests: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the record digests of ``source`` by ``(digest, kind, item id)`` rows."""
+        with self.transaction():
+            self._db.execute("DELETE FROM record_digest WHERE source = ?", (source,))
+            for batch in _batches(digests):
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO record_digest(source, digest, kind, item_id) VALUES (?,?,?,?)",
+                    [(source, *row) for row in batch],
+                )
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (they were deleted)."""
