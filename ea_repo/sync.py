@@ -417,10 +417,13 @@ class SyncEngine:
         unchanged: dict[str, set[str]] = {"element": set(), "relation": set()}
         digest_rows: list[tuple[str, str, str]] = []
         fresh: list[tuple[Record, str]] = []
+        known_digests: set[str] = set()
         if partial:
             fresh = [(r, "") for r in records]
         else:
-            fresh, digest_rows = self._recognise(source, records, unchanged)
+            known = self.store.record_digests(source)
+            known_digests = set(known)
+            fresh, digest_rows = self._recognise(source, records, unchanged, known)
         validator = _Validator(self.store, self.metamodel)
         tell("validating", 0, len(fresh))
         elements = validator.elements(r for r, _ in fresh if r.kind == "element")
@@ -467,7 +470,13 @@ class SyncEngine:
                 run = self.store.start_run(source, at=now)
                 plan.apply(run.id)
                 if not partial:
-                    self.store.replace_record_digests(source, digest_rows)
+                    # Only the difference is written: a re-sync of an unchanged export writes none.
+                    current = {d for d, _, _ in digest_rows}
+                    self.store.update_record_digests(
+                        source,
+                        [row for row in digest_rows if row[0] not in known_digests],
+                        [d for d in known_digests if d not in current],
+                    )
                 self.store.finish_run(
                     run.id, "succeeded", result.summary() | {"applied": True}, at=utc_now()
                 )
@@ -483,12 +492,15 @@ class SyncEngine:
         return result
 
     def _recognise(
-        self, source: str, records: list[Record], unchanged: dict[str, set[str]]
+        self,
+        source: str,
+        records: list[Record],
+        unchanged: dict[str, set[str]],
+        known: dict[str, tuple[str, str]],
     ) -> tuple[list[tuple[Record, str]], list[tuple[str, str, str]]]:
         """Split records into those unchanged since the last run and the rest (with digests)."""
         fingerprint = metamodel_fingerprint(self.metamodel)
         digests = [record_digest(fingerprint, r) for r in records]
-        known = self.store.record_digests(source)
         counts: dict[str, int] = defaultdict(int)
         for d in digests:
             counts[d] += 1

@@ -314,3 +314,21 @@ def test_another_metamodel_means_validation_again(
     with pytest.raises(SourceError, match="3 problems") as info:
         SyncEngine(repo.store, mm).run("cmdb", servers(3))
     assert all("not one of" in str(p) for p in info.value.problems)
+
+
+def test_digests_follow_the_source(repo: Repository) -> None:
+    engine(repo).run("cmdb", servers(4))
+    first = repo.store.record_digests("cmdb")
+    assert sorted(item for _, item in first.values()) == ["srv00", "srv01", "srv02", "srv03"]
+    changed = servers(3) + [Record.element("Server", "srv03", "SRV03", {"environment": "test"})]
+    engine(repo).run("cmdb", changed)
+    second = repo.store.record_digests("cmdb")
+    assert len(second) == 4 and len(set(second) - set(first)) == 1  # the old srv03 digest is gone
+    engine(repo).run("cmdb", servers(3), force=True)
+    assert sorted(item for _, item in repo.store.record_digests("cmdb").values()) == [
+        "srv00",
+        "srv01",
+        "srv02",
+    ]
+    engine(repo).run("cmdb", servers(3), dry_run=True)  # a dry run writes none
+    assert len(repo.store.record_digests("cmdb")) == 3

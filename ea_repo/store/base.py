@@ -172,8 +172,10 @@ class GraphStore(Protocol):
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
         """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
 
-    def replace_record_digests(self, source: str, digests: Iterable[tuple[str, str, str]]) -> None:
-        """Replace the record digests of ``source`` by ``(digest, kind, item id)`` rows."""
+    def update_record_digests(
+        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
+    ) -> None:
+        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (after deleting them)."""

@@ -677,11 +677,16 @@ class SQLiteStore:
         )
         return {row[0]: (row[1], row[2]) for row in rows}
 
-    def replace_record_digests(self, source: str, digests: Iterable[tuple[str, str, str]]) -> None:
-        """Replace the record digests of ``source`` by ``(digest, kind, item id)`` rows."""
+    def update_record_digests(
+        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
+    ) -> None:
+        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
         with self.transaction():
-            self._db.execute("DELETE FROM record_digest WHERE source = ?", (source,))
-            for batch in _batches(digests):
+            self._db.execute(
+                f"DELETE FROM record_digest WHERE source = ? AND digest {_IN_JSON}",
+                (source, _ids(removed)),
+            )
+            for batch in _batches(added):
                 self._db.executemany(
                     "INSERT OR REPLACE INTO record_digest(source, digest, kind, item_id) VALUES (?,?,?,?)",
                     [(source, *row) for row in batch],
