@@ -1332,6 +1332,41 @@ def import_flows(
     )
 
 
+@import_app.command("eol")
+def import_eol(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Lifecycle files (endoflife.date API or snapshot format); default: the shipped snapshot."
+        ),
+    ] = None,
+    source: SourceOpt = None,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Match the software the repository holds to lifecycle dates; unmatched products are listed.
+
+    Example: ea import eol --dry-run
+    """
+    _run_import(
+        "eol",
+        files or [],
+        source=source,
+        preset=None,
+        mapping=None,
+        on_missing="retire",
+        max_missing="20%",
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+    )
+
+
 @app.command()
 def sync(
     only: Annotated[

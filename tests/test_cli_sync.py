@@ -176,3 +176,39 @@ def test_sources_in_ea_yaml_are_checked(ea, workspace: Path) -> None:
     assert result.code == 2
     assert "ea.yaml:" in result.err and "unknown setting 'fils'" in result.err
     assert "did you mean 'file" in result.err
+
+
+def test_import_eol_links_software_to_real_lifecycle_dates(ea, workspace: Path) -> None:
+    ea(
+        "add",
+        "SystemSoftware",
+        "--id",
+        "ora",
+        "--set",
+        "product=Oracle Database",
+        "--set",
+        "version=12.1.0.2",
+    )
+    ea(
+        "add",
+        "SystemSoftware",
+        "--id",
+        "odd",
+        "--set",
+        "product=Homegrown Scheduler",
+        "--set",
+        "version=3",
+    )
+    result = ea("import", "eol", "-f", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["elements"]["added"] == 1
+    with Repository.open(workspace) as repo:
+        release = repo.element("eol:oracle-database:12.1")
+        # from the shipped endoflife.date snapshot
+        assert (release.attrs["end_of_life"], release.attrs["extended_support_end"]) == (
+            "2018-07-31",
+            "2022-07-31",
+        )
+        assert repo.store.get_relations(["ora|instance_of|eol:oracle-database:12.1"])
+    table = ea("import", "eol", "--dry-run").out
+    assert "unmatched (1)" in table and "Homegrown Scheduler" in table
