@@ -135,8 +135,13 @@ class StageClock:
         self.marks: dict[str, float] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        key = f"{stage}-{'start' if done == 0 else 'end'}"
-        self.marks.setdefault(key, time.perf_counter())
+        # The first call of a stage starts it, any later one ends it (a stage with
+        # nothing to do reports 0 of 0 twice).
+        now = time.perf_counter()
+        if f"{stage}-start" not in self.marks:
+            self.marks[f"{stage}-start"] = now
+        else:
+            self.marks[f"{stage}-end"] = now
 
     def stages(self, end: float) -> dict[str, float]:
         m = self.marks
