@@ -40,7 +40,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_analysis.py
-	@if [ -f benchmarks/bench_import.py ]; then $(BIN)/python benchmarks/bench_import.py; fi
+	$(BIN)/python benchmarks/bench_import.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache

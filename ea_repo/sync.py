@@ -45,6 +45,7 @@ from .model import (
     Status,
     utc_now,
 )
+from .runtime import gc_paused
 from .store import GraphStore
 
 
@@ -404,6 +405,22 @@ class SyncEngine:
         Raises :class:`SourceError` listing every problem (nothing written),
         or when the ``max_missing`` guard trips without ``force``.
         """
+        with gc_paused():
+            return self._run(
+                source, batch, on_missing, max_missing, dry_run, force, partial, progress
+            )
+
+    def _run(
+        self,
+        source: str,
+        batch: ImportBatch | Iterable[Record],
+        on_missing: OnMissing | str,
+        max_missing: float,
+        dry_run: bool,
+        force: bool,
+        partial: bool,
+        progress: Progress | None,
+    ) -> SyncResult:
         policy = OnMissing(on_missing)
         if isinstance(batch, ImportBatch):
             problems, records = list(batch.problems), batch.records
@@ -505,6 +522,14 @@ class SyncEngine:
         for d in digests:
             counts[d] += 1
         candidates: dict[str, set[str]] = {"element": set(), "relation": set()}
+        # A record naming its ends by display name is always checked again: another
+        # element may have taken the same name since, making the reference ambiguous.
+        by_name = [
+            any(ref is not None and ref.by == "name" for ref in (r.src, r.dst)) for r in records
+        ]
+        for d, named in zip(digests, by_name, strict=True):
+            if named:
+                counts[d] += 1  # never unique: never recognised
         for d in digests:
             hit = known.get(d)
             if hit is not None and counts[d] == 1:
@@ -669,14 +694,21 @@ class _Plan:
     def apply(self, run_id: int) -> None:
         """Write the plan inside the caller's transaction."""
         store = self.store
-        store.upsert_elements(e for e in self.upserts["element"] if isinstance(e, Element))
-        store.upsert_relations(r for r in self.upserts["relation"] if isinstance(r, Relation))
+        # Writing in key order fills SQLite's B-trees sequentially: measured, relation
+        # inserts take half the time they take in an export's random sys_id order.
+        by_id = lambda item: item.id  # noqa: E731
+        store.upsert_elements(
+            sorted((e for e in self.upserts["element"] if isinstance(e, Element)), key=by_id)
+        )
+        store.upsert_relations(
+            sorted((r for r in self.upserts["relation"] if isinstance(r, Relation)), key=by_id)
+        )
         for kind in ("element", "relation"):
             store.record_assertions(
                 run_id,
                 self.source,
                 kind,
-                self.asserted[kind],
+                sorted(self.asserted[kind]),
                 at=self.now,
                 values=self.asserted[kind],
             )
@@ -700,5 +732,6 @@ class _Plan:
             store.drop_assertions("relation", [r.id for r in doomed])
             store.drop_assertions("element", self.delete["element"])
         store.log_changes(
-            Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at) for c in self.changes
+            Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
+            for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
         )

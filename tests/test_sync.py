@@ -332,3 +332,25 @@ def test_digests_follow_the_source(repo: Repository) -> None:
     ]
     engine(repo).run("cmdb", servers(3), dry_run=True)  # a dry run writes none
     assert len(repo.store.record_digests("cmdb")) == 3
+
+
+def test_a_reference_by_name_is_checked_again_even_when_unchanged(repo: Repository) -> None:
+    engine(repo).run(
+        "cmdb",
+        [Record.element("Application", "crm", "CRM"), Record.element("Application", "erp", "ERP")],
+    )
+    flows = [
+        Record.relation(
+            "flow",
+            Ref("CRM", by="name"),
+            Ref("ERP", by="name"),
+            key="IF-1",
+            origin=Origin("flows.csv", 2),
+        )
+    ]
+    engine(repo).run("flows", flows)
+    # Another CRM appears: the unchanged catalog row is now ambiguous, and must say so.
+    engine(repo).run("manual", [Record.element("Application", "crm-2", "CRM")], partial=True)
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("flows", flows)
+    assert "2 elements are named 'CRM'" in str(info.value.problems[0])
