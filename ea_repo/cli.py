@@ -1209,14 +1209,14 @@ def _run_import(
     importer: str,
     files: list[Path],
     *,
-    source: str | None,
-    preset: str | None,
-    mapping: Path | None,
-    on_missing: str,
-    max_missing: str,
-    dry_run: bool,
-    force: bool,
     workspace: Path | None,
+    source: str | None = None,
+    preset: str | None = None,
+    mapping: Path | None = None,
+    on_missing: str = "retire",
+    max_missing: str = "20%",
+    dry_run: bool = False,
+    force: bool = False,
     fmt: Format,
     output: Path | None,
 ) -> None:
@@ -1243,8 +1243,7 @@ def _run_import(
                 tasks[stage] = bar.add_task(stage, total=total or 1)
             bar.update(tasks[stage], completed=done)
 
-        lock = sync_lock(repo.workspace)
-        with lock.acquire(timeout=600):
+        with sync_lock(repo.workspace):
             if bar is not None:
                 with bar:
                     result = run_source(
@@ -1320,8 +1319,6 @@ def import_flows(
         "flows",
         files,
         source=source,
-        preset=None,
-        mapping=None,
         on_missing=on_missing,
         max_missing=max_missing,
         dry_run=dry_run,
@@ -1355,10 +1352,6 @@ def import_eol(
         "eol",
         files or [],
         source=source,
-        preset=None,
-        mapping=None,
-        on_missing="retire",
-        max_missing="20%",
         dry_run=dry_run,
         force=force,
         workspace=workspace,

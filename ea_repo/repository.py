@@ -233,7 +233,7 @@ class Repository:
         element = Element(element_id, et.name, display, normalised, Status.ACTIVE)
         if existing is not None and existing == element:
             return element
-        self._write_manual(source, elements=[(existing, element)])
+        self.add_many([element], source=source)
         return element
 
     def link(
@@ -265,7 +265,7 @@ class Repository:
         existing = self.store.get_relations([relation.id], EVERYTHING).get(relation.id)
         if existing == relation:
             return relation
-        self._write_manual(source, relations=[(existing, relation)])
+        self.add_many(relations=[relation], source=source)
         return relation
 
     def add_many(
@@ -314,15 +314,6 @@ class Repository:
                         f"{spec.name}={attrs[spec.name]!r} is already used by {clash[0].id!r}",
                         hint=f"{spec.name} is unique",
                     )
-
-    def _write_manual(
-        self,
-        source: str,
-        elements: Iterable[tuple[Element | None, Element]] = (),
-        relations: Iterable[tuple[Relation | None, Relation]] = (),
-    ) -> None:
-        """Write already validated items in one run of ``source``, with provenance and change log."""
-        self.add_many([e for _, e in elements], [r for _, r in relations], source=source)
 
     # -- reading ---------------------------------------------------------------
 

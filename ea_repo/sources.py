@@ -17,7 +17,8 @@ never overlap; each source is applied atomically, one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,10 +282,26 @@ class SourceOutcome:
         }
 
 
-def sync_lock(workspace: Workspace) -> FileLock:
-    """The lock that keeps two syncs of one workspace from overlapping."""
+@contextmanager
+def sync_lock(workspace: Workspace) -> Iterator[None]:
+    """Hold the lock that keeps two writes of one workspace's sources from overlapping.
+
+    Raises :class:`SyncLockedError` at once if another sync or import holds it:
+    a scheduler should retry later rather than queue behind a long run.
+    """
     workspace.data_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(workspace.data_dir / "sync.lock"))
+    lock = FileLock(str(workspace.data_dir / "sync.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SyncLockedError(
+            f"another sync of {workspace.root} is running (lock {lock.lock_file})",
+            hint="wait for it to finish; schedulers should retry later",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def sync_all(
@@ -317,15 +334,7 @@ def sync_all(
                     hint=suggest(wanted, names) or f"sources: {', '.join(sorted(names))}",
                 )
         specs = [s for s in specs if s.name in only]
-    lock = sync_lock(workspace)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise SyncLockedError(
-            f"another sync of {workspace.root} is running (lock {lock.lock_file})",
-            hint="wait for it to finish; schedulers should retry later",
-        ) from None
-    try:
+    with sync_lock(workspace):
         outcomes = []
         for spec in specs:
             try:
@@ -336,5 +345,3 @@ def sync_all(
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
         return outcomes
-    finally:
-        lock.release()

@@ -122,8 +122,10 @@ def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
 
     with FileLock(str(synced / ".ea" / "sync.lock")):
         result = ea("sync")
+        imported = ea("import", "cmdb", DATA / "cmdb_ci.csv", "--preset", "servicenow")
     assert result.code == 4
     assert "another sync" in result.err
+    assert imported.code == 4  # an import does not queue behind a sync either
     assert statuses(synced) == {}
 
 
