@@ -495,6 +495,16 @@ RelOpt = Annotated[
 ]
 
 
+def _check_layers(layers: list[str] | None) -> list[str] | None:
+    """``layers`` if every one is a layer of the metamodel schema, else a ValidationError."""
+    from .metamodel import LAYERS
+
+    for name in layers or []:
+        if name not in LAYERS:
+            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
+    return layers
+
+
 def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
     from .analysis.impact import path_text
 
@@ -589,14 +599,7 @@ def _run_analysis(
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
-        if layer:
-            from .metamodel import LAYERS
-
-            for name in layer:
-                if name not in LAYERS:
-                    raise ValidationError(
-                        f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}"
-                    )
+        _check_layers(layer)
         report = analyse(
             repo.store,
             repo.metamodel,
@@ -935,6 +938,7 @@ def waves(
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
+    _check_layers(layer)
     with Repository.open(workspace) as repo:
         ids = repo.resolve(selector)
         report = plan_waves(
@@ -1037,17 +1041,13 @@ def obsolescence(
     from .analysis.obsolescence import RANK, Risk
     from .analysis.obsolescence import obsolescence as assess_landscape
     from .config import parse_duration_days
-    from .metamodel import LAYERS
 
     try:
         day = dt.date.fromisoformat(at) if at else dt.date.today()
     except ValueError:
         raise ValidationError(f"--at {at!r} is not a date", hint="write it as YYYY-MM-DD") from None
     days = parse_duration_days(horizon, "--horizon")
-    layers = layer or ["application", "business", "strategy"]
-    for name in layers:
-        if name not in LAYERS:
-            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
+    layers = _check_layers(layer) or ["application", "business", "strategy"]
     with Repository.open(workspace) as repo:
         report = assess_landscape(repo.store, repo.metamodel, at=day, horizon_days=days)
     at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
