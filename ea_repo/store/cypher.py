@@ -1,0 +1,360 @@
+"""Every Cypher statement of the Neo4j backend, generated from the metamodel in one place.
+
+Labels and relationship types cannot be query parameters, so they are written
+into the text: they come only from a validated metamodel (identifiers checked
+again here) and are always back-quoted. Every value is a parameter
+(``$repo``, ``$ids``, ``$rows``...).
+
+The graph: every element is a ``:Element`` node with one more label, its type
+(``:Application``); every relation is a relationship of the type named after
+the metamodel relationship in UPPER_SNAKE case (``runs_on`` → ``:RUNS_ON``).
+Runs, provenance (assertions), record digests and the change log are nodes
+too (``:EaRun``, ``:EaAssertion``, ``:EaDigest``, ``:EaChange``), and one
+``:EaMeta`` node per repository holds counters and the schema version. Every
+node and relationship carries ``repo``, the repository tag, so several
+repositories (or test runs) share one database, as Neo4j Community has only one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..errors import MetamodelError
+from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
+
+ELEMENT = "Element"
+INTERNAL_LABELS = frozenset({ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaDigest", "EaChange"})
+
+# Element rows returned by every element read, in this order.
+ELEMENT_FIELDS = "n.id, n.type, n.name, n.attrs, n.status"
+# Relation rows: id, src, type, dst, attrs, status.
+RELATION_FIELDS = "r.id, s.id, r.type, d.id, r.attrs, r.status"
+
+
+def quote(name: str) -> str:
+    """A label or relationship type, checked and back-quoted for Cypher text."""
+    if not IDENTIFIER.match(name):
+        raise MetamodelError(f"{name!r} cannot be a Neo4j label or relationship type")
+    return f"`{name}`"
+
+
+class CypherBuilder:
+    """Generates the backend's queries for one metamodel.
+
+    >>> b = CypherBuilder.for_types(["Server"], ["runs_on"])
+    >>> b.rel_type("runs_on")
+    'RUNS_ON'
+    """
+
+    def __init__(self, labels: dict[str, str], rel_types: dict[str, str]) -> None:
+        self.labels = labels
+        self.rel_types = rel_types
+        self.rel_names = {v: k for k, v in rel_types.items()}
+
+    @classmethod
+    def for_types(cls, element_types: Iterable[str], relation_types: Iterable[str]) -> CypherBuilder:
+        """A builder for these type names; refuses names Cypher cannot carry or that collide."""
+        labels: dict[str, str] = {}
+        for name in sorted(element_types):
+            quote(name)
+            if name in INTERNAL_LABELS:
+                raise MetamodelError(
+                    f"element type {name!r} is a name the Neo4j backend uses itself",
+                    hint="rename the type in the metamodel",
+                )
+            labels[name] = name
+        rel_types: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for name in sorted(relation_types):
+            quote(name)
+            rtype = upper_snake(name)
+            if rtype in seen:
+                raise MetamodelError(
+                    f"relationship types {seen[rtype]!r} and {name!r} both become {rtype} in Neo4j",
+                    hint="rename one of them in the metamodel",
+                )
+            seen[rtype] = name
+            rel_types[name] = rtype
+        return cls(labels, rel_types)
+
+    @classmethod
+    def for_metamodel(cls, metamodel: Metamodel) -> CypherBuilder:
+        """A builder for the (validated) metamodel's element and relationship types."""
+        return cls.for_types(metamodel.element_types, metamodel.relation_types)
+
+    def label(self, element_type: str) -> str:
+        """The label of an element type; KeyError for a type the metamodel lacks."""
+        return self.labels[element_type]
+
+    def rel_type(self, relation_type: str) -> str:
+        """The relationship type of a metamodel relation type; KeyError if unknown."""
+        return self.rel_types[relation_type]
+
+    # -- schema ------------------------------------------------------------------
+
+    def schema_statements(self) -> list[str]:
+        """Constraints and indexes, each idempotent (``IF NOT EXISTS``)."""
+        statements = [
+            "CREATE CONSTRAINT ea_element_key IF NOT EXISTS "
+            "FOR (n:Element) REQUIRE (n.repo, n.id) IS UNIQUE",
+            "CREATE INDEX ea_element_type IF NOT EXISTS FOR (n:Element) ON (n.repo, n.type)",
+            "CREATE INDEX ea_element_name IF NOT EXISTS FOR (n:Element) ON (n.repo, n.name_cf)",
+            "CREATE CONSTRAINT ea_meta_key IF NOT EXISTS FOR (m:EaMeta) REQUIRE m.repo IS UNIQUE",
+            "CREATE CONSTRAINT ea_run_key IF NOT EXISTS "
+            "FOR (r:EaRun) REQUIRE (r.repo, r.id) IS UNIQUE",
+            "CREATE CONSTRAINT ea_assertion_key IF NOT EXISTS "
+            "FOR (a:EaAssertion) REQUIRE (a.repo, a.source, a.kind, a.item_id) IS UNIQUE",
+            "CREATE INDEX ea_assertion_item IF NOT EXISTS "
+            "FOR (a:EaAssertion) ON (a.repo, a.kind, a.item_id)",
+            "CREATE CONSTRAINT ea_digest_key IF NOT EXISTS "
+            "FOR (g:EaDigest) REQUIRE (g.repo, g.source, g.digest) IS UNIQUE",
+            "CREATE INDEX ea_change_item IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.item_id)",
+            "CREATE INDEX ea_change_run IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.run_id)",
+        ]
+        for rtype in sorted(self.rel_names):
+            statements.append(
+                f"CREATE INDEX ea_rel_{rtype.lower()} IF NOT EXISTS "
+                f"FOR ()-[r:{quote(rtype)}]-() ON (r.repo, r.id)"
+            )
+        return statements
+
+    # -- elements ----------------------------------------------------------------
+
+    def create_elements(self, element_type: str) -> str:
+        """Create the elements of one type from ``$rows``."""
+        return (
+            f"UNWIND $rows AS row CREATE (n:Element:{quote(self.label(element_type))} "
+            "{repo: $repo, id: row.id, type: row.type, name: row.name, name_cf: row.name_cf, "
+            "attrs: row.attrs, status: row.status, updated_at: $now})"
+        )
+
+    def update_elements(self, old_type: str | None = None, new_type: str | None = None) -> str:
+        """Update elements in place from ``$rows``; with both types, move them to the new label."""
+        relabel = ""
+        if old_type is not None and new_type is not None and old_type != new_type:
+            old = quote(self.labels.get(old_type, old_type))
+            relabel = f" REMOVE n:{old} SET n:{quote(self.label(new_type))}"
+        return (
+            "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row.id}) "
+            "SET n.type = row.type, n.name = row.name, n.name_cf = row.name_cf, "
+            f"n.attrs = row.attrs, n.status = row.status, n.updated_at = $now{relabel}"
+        )
+
+    # -- relations ---------------------------------------------------------------
+
+    def create_relations(self, relation_type: str) -> str:
+        """Create relations of one type from ``$rows``; returns how many found both ends."""
+        return (
+            "UNWIND $rows AS row "
+            "MATCH (s:Element {repo: $repo, id: row.src}) "
+            "MATCH (d:Element {repo: $repo, id: row.dst}) "
+            f"CREATE (s)-[r:{quote(self.rel_type(relation_type))} "
+            "{repo: $repo, id: row.id, type: row.type, attrs: row.attrs, status: row.status, "
+            "updated_at: $now}]->(d) RETURN count(r)"
+        )
+
+    def update_relations(self, relation_type: str) -> str:
+        """Update attributes and status of relations of one type from ``$rows``."""
+        return (
+            f"UNWIND $rows AS row MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            "{repo: $repo, id: row.id}]->() "
+            "SET r.attrs = row.attrs, r.status = row.status, r.updated_at = $now"
+        )
+
+    def relations_by_id(self, relation_types: Sequence[str]) -> str:
+        """Relations whose id is in ``$ids``, looked up in the index of each type given."""
+        parts = [
+            "UNWIND $ids AS i "
+            f"MATCH (s)-[r:{quote(self.rel_type(t))} {{repo: $repo, id: i}}]->(d) "
+            f"WHERE r.status IN $statuses RETURN {RELATION_FIELDS}"
+            for t in relation_types
+        ]
+        return " UNION ALL ".join(parts)
+
+    def set_relation_status(self, relation_type: str) -> str:
+        """Set ``$status`` on relations of one type among ``$ids``; returns how many changed."""
+        return (
+            f"UNWIND $ids AS i MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            "{repo: $repo, id: i}]->() WHERE r.status <> $status "
+            "SET r.status = $status, r.updated_at = $now RETURN count(r)"
+        )
+
+    def delete_relations(self, relation_type: str) -> str:
+        """Delete relations of one type among ``$ids``; returns how many."""
+        return (
+            f"UNWIND $ids AS i MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
+        )
+
+    def neighbors(self, out_types: Sequence[str], in_types: Sequence[str]) -> str:
+        """One traversal level: from ``$ids`` along ``out_types`` out and ``in_types`` in.
+
+        Rows: origin id, relation id, type, far end id, attributes, status, and
+        0 when followed out (origin is the source), 1 when followed in.
+        """
+        branches = []
+        if out_types:
+            types = "|".join(quote(self.rel_type(t)) for t in out_types)
+            branches.append(f"WITH a MATCH (a)-[r:{types}]->(b) RETURN r, b, 0 AS way")
+        if in_types:
+            types = "|".join(quote(self.rel_type(t)) for t in in_types)
+            branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
+        if not branches:
+            raise ValueError("a traversal level needs at least one step")
+        return (
+            "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
+            f"CALL {{ {' UNION ALL '.join(branches)} }} "
+            "WITH a, r, b, way WHERE r.status IN $statuses AND b.status IN $statuses "
+            "RETURN a.id, r.id, r.type, b.id, r.attrs, r.status, way"
+        )
+
+
+# -- statements that name no label or relationship type of the metamodel --------
+
+ELEMENTS_BY_ID = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) "
+    f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS}"
+)
+ELEMENTS_PAGE = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses AND n.id > $after "
+    f"RETURN {ELEMENT_FIELDS} ORDER BY n.id LIMIT $limit"
+)
+ELEMENTS_OF_TYPES = (
+    "UNWIND $types AS t MATCH (n:Element {repo: $repo, type: t}) "
+    f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS}"
+)
+ELEMENTS_NAMED = (
+    "UNWIND $names AS nm MATCH (n:Element {repo: $repo, name_cf: nm}) "
+    f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS} ORDER BY n.id"
+)
+INACTIVE_ELEMENTS = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' "
+    "RETURN n.id"
+)
+SET_ELEMENT_STATUS = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> $status "
+    "SET n.status = $status, n.updated_at = $now RETURN count(n)"
+)
+DELETE_ELEMENTS = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) DETACH DELETE n RETURN count(*)"
+)
+RELATIONS_PAGE = (
+    "MATCH (s:Element {repo: $repo})-[r]->(d:Element) WHERE r.status IN $statuses "
+    "AND s.status IN $statuses AND d.status IN $statuses "
+    f"RETURN {RELATION_FIELDS} ORDER BY r.id"
+)
+RELATIONS_OF = (
+    "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() "
+    "WITH DISTINCT r WHERE ($types IS NULL OR r.type IN $types) AND r.status IN $statuses "
+    "WITH r, startNode(r) AS s, endNode(r) AS d "
+    "WHERE s.status IN $statuses AND d.status IN $statuses "
+    f"RETURN {RELATION_FIELDS} ORDER BY r.id"
+)
+COUNT_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
+    "RETURN n.type, count(*) ORDER BY n.type"
+)
+COUNT_RELATIONS = (
+    "MATCH (s:Element {repo: $repo})-[r]->(d:Element) WHERE r.status IN $statuses "
+    "AND s.status IN $statuses AND d.status IN $statuses RETURN r.type, count(*) ORDER BY r.type"
+)
+RELATION_IDS_OF_ELEMENTS = (
+    "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN DISTINCT r.id"
+)
+
+META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.custom_relation_ids"
+INIT_META = (
+    "MERGE (m:EaMeta {repo: $repo}) "
+    "ON CREATE SET m.schema_version = $version, m.run_seq = 0, m.change_seq = 0 "
+    "RETURN m.schema_version"
+)
+FLAG_CUSTOM_RELATION_IDS = (
+    "MERGE (m:EaMeta {repo: $repo}) SET m.custom_relation_ids = true"
+)
+
+START_RUN = (
+    "MERGE (m:EaMeta {repo: $repo}) SET m.run_seq = coalesce(m.run_seq, 0) + 1 "
+    "WITH m.run_seq AS id CREATE (r:EaRun {repo: $repo, id: id, source: $source, "
+    "started_at: $at, status: 'running', stats: '{}'}) RETURN id"
+)
+FINISH_RUN = (
+    "MATCH (r:EaRun {repo: $repo, id: $id}) SET r.status = $status, r.stats = $stats, "
+    "r.message = $message, r.finished_at = $at"
+)
+RUNS = (
+    "MATCH (r:EaRun {repo: $repo}) WHERE $source IS NULL OR r.source = $source "
+    "RETURN r.id, r.source, r.started_at, r.finished_at, r.status, r.stats, r.message "
+    "ORDER BY r.id DESC LIMIT $limit"
+)
+
+RECORD_ASSERTIONS = (
+    "UNWIND $rows AS row MERGE (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
+    "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at "
+    "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted"
+)
+TOUCH_ASSERTIONS = (
+    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
+    "item_id: i}) SET a.last_run = $run, a.last_seen = $at"
+)
+ASSERTED_VALUES = (
+    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
+    "item_id: i}) RETURN a.item_id, a.asserted"
+)
+ASSERTED_IDS = (
+    "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN a.item_id"
+)
+RETRACT_ASSERTIONS = (
+    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
+    "item_id: i}) DELETE a"
+)
+DROP_ASSERTIONS = (
+    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) DELETE a"
+)
+ASSERTIONS = (
+    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) "
+    "RETURN a.kind, a.item_id, a.source, a.first_run, a.last_run, a.first_seen, a.last_seen "
+    "ORDER BY a.item_id, a.source"
+)
+STALE_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
+    "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
+    "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
+    f"RETURN {ELEMENT_FIELDS}, seen ORDER BY seen IS NOT NULL, seen, n.id LIMIT $limit"
+)
+
+RECORD_DIGESTS = (
+    "MATCH (g:EaDigest {repo: $repo, source: $source}) RETURN g.digest, g.kind, g.item_id"
+)
+ADD_DIGESTS = (
+    "UNWIND $rows AS row MERGE (g:EaDigest {repo: $repo, source: $source, digest: row[0]}) "
+    "SET g.kind = row[1], g.item_id = row[2]"
+)
+REMOVE_DIGESTS = (
+    "UNWIND $digests AS x MATCH (g:EaDigest {repo: $repo, source: $source, digest: x}) DELETE g"
+)
+
+RESERVE_CHANGES = (
+    "MERGE (m:EaMeta {repo: $repo}) SET m.change_seq = coalesce(m.change_seq, 0) + $n "
+    "RETURN m.change_seq - $n"
+)
+LOG_CHANGES = (
+    "UNWIND $rows AS row CREATE (:EaChange {repo: $repo, seq: row.seq, run_id: row.run_id, "
+    "kind: row.kind, item_id: row.item_id, op: row.op, before: row.before, after: row.after, "
+    "at: row.at})"
+)
+CHANGES = (
+    "MATCH (c:EaChange {repo: $repo}) WHERE ($item IS NULL OR c.item_id = $item) "
+    "AND ($run IS NULL OR c.run_id = $run) "
+    "RETURN c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at ORDER BY c.seq LIMIT $limit"
+)
+CHANGES_OF_ITEM = (
+    "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE $run IS NULL OR c.run_id = $run "
+    "RETURN c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at ORDER BY c.seq LIMIT $limit"
+)
+CHANGES_OF_RUN = (
+    "MATCH (c:EaChange {repo: $repo, run_id: $run}) "
+    "RETURN c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at ORDER BY c.seq LIMIT $limit"
+)
+
+# Removes a whole repository (its tag), a batch at a time: `ea store copy` and the tests.
+PURGE_BATCH = "MATCH (n {repo: $repo}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"

@@ -1,0 +1,942 @@
+"""The server backend: the repository as a graph in Neo4j 5 (server, cluster or Aura).
+
+Elements are ``:Element`` nodes with their type as a second label, relations
+are relationships typed after the metamodel (see :mod:`.cypher`, which
+generates every statement). Attributes are kept as one JSON string property
+(``attrs``), as in SQLite: values keep their exact types (lists, booleans) and
+the metamodel can grow attributes without a migration.
+
+Transactions. Writes are ``UNWIND $rows`` batches grouped by label or
+relationship type. Outside :meth:`Neo4jStore.transaction` each write call is
+one managed transaction (``execute_write``: the driver retries it on transient
+errors and cluster leader changes); reads are managed read transactions
+(``execute_read``), which a cluster routes to its readers. Inside
+``transaction()`` everything runs in one explicit transaction, committed at
+the end — so a sync run is atomic on Neo4j as on SQLite: a run that fails
+part-way leaves nothing behind (no staging, no cleanup pass), and running it
+again converges. The price is the server's transaction memory: a first import
+of 100 000 elements and 300 000 relations holds about 1.5 M new entities
+(items, provenance, digests, change log) in one transaction; size
+``server.memory.heap.max_size`` (or ``db.memory.transaction.max``) for it. An
+explicit transaction is not retried by the driver: a transient failure fails
+the run, which writes nothing and can simply be run again.
+
+Isolation. Every node and relationship carries ``repo``, the repository tag
+(``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
+a single user database, and the tests isolate themselves by tag.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from itertools import islice
+from typing import Any, TypeVar
+
+from ..errors import ConflictError, StoreError, ValidationError
+from ..metamodel import Metamodel, load_metamodel
+from ..metamodel.schema import IDENTIFIER
+from ..model import (
+    CURRENT,
+    Assertion,
+    Change,
+    Direction,
+    Element,
+    ElementId,
+    Hop,
+    Lens,
+    Relation,
+    Run,
+    Status,
+    Step,
+    utc_now,
+)
+from . import cypher as q
+from .base import Counts, check_kind
+
+SCHEMA_VERSION = 1
+BATCH = 5000
+PAGE = 10_000
+NO_LIMIT = 2**62
+URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_DECODE = json.JSONDecoder().decode
+_STATUS = {s.value: s for s in Status}
+_T = TypeVar("_T")
+
+_ABSENT = object()
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _dumps(value: Mapping[str, Any]) -> str:
+    return _ENCODE(dict(value)) if value else "{}"
+
+
+def _attrs(text: str | None) -> dict[str, Any]:
+    return {} if not text or text == "{}" else _DECODE(text)
+
+
+def _statuses(lens: Lens) -> list[str]:
+    return sorted(s.value for s in lens.statuses)
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _batches(items: Iterable[_T], size: int = BATCH) -> Iterator[list[_T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _element(row: Sequence[Any]) -> Element:
+    return Element(ElementId(row[0]), row[1], row[2], _attrs(row[3]), _STATUS[row[4]])
+
+
+def _relation(row: Sequence[Any]) -> Relation:
+    # Built without the dataclass __init__ (rows carry their id), as traversals make many.
+    rel = _new(Relation)
+    _set(rel, "src", row[1])
+    _set(rel, "type", row[2])
+    _set(rel, "dst", row[3])
+    _set(rel, "attrs", _attrs(row[4]))
+    _set(rel, "status", _STATUS[row[5]])
+    _set(rel, "id", row[0])
+    return rel
+
+
+def _default_type(rel_id: str) -> str | None:
+    """The type named by an id of the default form ``src|type|dst``, if it has that form."""
+    parts = rel_id.split("|")
+    return parts[1] if len(parts) == 3 else None
+
+
+def _atoms(value: Any) -> Iterator[str]:
+    """The leaf values of an attribute, as text (booleans as 1/0, like SQLite's json_tree)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _atoms(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _atoms(v)
+    elif isinstance(value, bool):
+        yield str(int(value))
+    elif value is not None:
+        yield str(value)
+
+
+def check_uri(uri: str) -> str:
+    """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...)."""
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in URI_SCHEMES:
+        raise StoreError(
+            f"{uri!r} is not a Neo4j URI",
+            hint="use bolt://HOST:7687, neo4j://HOST:7687 (cluster) or neo4j+s://ID.databases.neo4j.io (Aura)",
+        )
+    return uri
+
+
+def server_major(agent: str) -> int | None:
+    """The major version in a server agent string (``Neo4j/5.13.0`` → 5), or None."""
+    m = re.match(r"^Neo4j/(\d+)\.", agent or "")
+    return int(m[1]) if m else None
+
+
+class Neo4jStore:
+    """A repository in a Neo4j 5 database, under one repository tag.
+
+    ``password`` is given by the caller (from ``EA_NEO4J_PASSWORD``); it is
+    never stored, logged nor shown in errors.
+    """
+
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        user: str = "neo4j",
+        password: str | None = None,
+        *,
+        database: str | None = None,
+        repository: str = "default",
+        metamodel: Metamodel | None = None,
+    ) -> None:
+        import neo4j
+        from neo4j import exceptions as nx
+
+        self._nx = nx
+        self.uri = check_uri(uri)
+        self.database = database or None
+        if not repository or not IDENTIFIER.match(repository.replace("-", "_")):
+            raise StoreError(
+                f"repository tag {repository!r} is not valid",
+                hint="use letters, digits, '-' and '_', starting with a letter",
+            )
+        self.repo = repository
+        self.builder = q.CypherBuilder.for_metamodel(metamodel or load_metamodel())
+        self._tx: Any = None
+        self._tx_session: Any = None
+        self._depth = 0
+        self._neo4j = neo4j
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                uri, auth=(user, password or ""), user_agent="ea-repo"
+            )
+        except (ValueError, nx.ConfigurationError) as exc:
+            raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
+        try:
+            with self._errors():
+                self._driver.verify_connectivity()
+                agent = self._driver.get_server_info().agent
+            major = server_major(agent)
+            if major is None or major < 5:
+                raise StoreError(
+                    f"the Neo4j server at {uri} is {agent or 'of an unknown version'}; "
+                    "ea-repo needs Neo4j 5 or later",
+                    hint="upgrade the server",
+                )
+            self.server_agent = agent
+            self._setup()
+        except BaseException:
+            self._driver.close()
+            raise
+
+    # -- plumbing -----------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn driver errors into StoreError/ConflictError, naming the server, never the password."""
+        nx = self._nx
+        try:
+            yield
+        except nx.AuthError as exc:
+            raise StoreError(
+                f"the Neo4j server at {self.uri} refused the credentials",
+                hint="check EA_NEO4J_USER and EA_NEO4J_PASSWORD",
+            ) from exc
+        except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
+            raise StoreError(
+                f"cannot reach the Neo4j server at {self.uri}: {exc}",
+                hint="is it running? check EA_NEO4J_URI (or store.uri in ea.yaml)",
+            ) from exc
+        except nx.ConstraintError as exc:
+            raise ConflictError(f"Neo4j refused a write: {exc.message}") from exc
+        except nx.Neo4jError as exc:
+            raise StoreError(f"Neo4j error {exc.code}: {exc.message}") from exc
+        except nx.DriverError as exc:
+            raise StoreError(f"Neo4j driver error: {exc}") from exc
+
+    def _session(self, read: bool = False) -> Any:
+        mode = self._neo4j.READ_ACCESS if read else self._neo4j.WRITE_ACCESS
+        return self._driver.session(database=self.database, default_access_mode=mode)
+
+    def _run(self, tx: Any, query: str, **params: Any) -> list[list[Any]]:
+        return [list(r.values()) for r in tx.run(query, repo=self.repo, **params)]
+
+    def _write(self, work: Callable[[Any], _T]) -> _T:
+        """Run ``work(tx)`` in the open transaction, or in its own managed write transaction."""
+        with self._errors():
+            if self._tx is not None:
+                return work(self._tx)
+            with self._session() as session:
+                return session.execute_write(work)
+
+    def _read(self, work: Callable[[Any], _T]) -> _T:
+        """Run ``work(tx)`` in the open transaction (it sees its writes) or a read transaction."""
+        with self._errors():
+            if self._tx is not None:
+                return work(self._tx)
+            with self._session(read=True) as session:
+                return session.execute_read(work)
+
+    def _query(self, query: str, **params: Any) -> list[list[Any]]:
+        return self._read(lambda tx: self._run(tx, query, **params))
+
+    def _stream(self, query: str, **params: Any) -> Iterator[list[Any]]:
+        """Rows of a read query, fetched as they are consumed (for whole-repository scans)."""
+        if self._tx is not None:
+            with self._errors():
+                rows = self._run(self._tx, query, **params)
+            yield from rows
+            return
+        with self._errors(), self._session(read=True) as session:
+            tx = session.begin_transaction()
+            try:
+                for record in tx.run(query, repo=self.repo, **params):
+                    yield list(record.values())
+            finally:
+                tx.close()
+
+    def _setup(self) -> None:
+        with self._errors(), self._session() as session:
+            for statement in self.builder.schema_statements():
+                session.run(statement).consume()
+            session.run("CALL db.awaitIndexes(300)").consume()
+            version = session.execute_write(
+                lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
+            )[0][0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"repository {self.repo!r} on {self.uri} has schema version {version}; "
+                f"this ea-repo knows up to {SCHEMA_VERSION}",
+                hint="upgrade ea-repo",
+            )
+
+    def close(self) -> None:
+        """Close the driver (and its connection pool)."""
+        self._driver.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One explicit transaction; re-entrant, the outermost level commits or rolls back."""
+        if self._tx is not None:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        with self._errors():
+            session = self._session()
+            try:
+                tx = session.begin_transaction()
+            except BaseException:
+                session.close()
+                raise
+        self._tx, self._tx_session, self._depth = tx, session, 1
+        try:
+            yield
+        except BaseException:
+            self._tx = None
+            with suppress(Exception):  # the original error is what matters
+                tx.rollback()
+            raise
+        else:
+            self._tx = None
+            with self._errors():
+                tx.commit()
+        finally:
+            self._tx, self._tx_session, self._depth = None, None, 0
+            tx.close()
+            session.close()
+
+    def schema_version(self) -> int:
+        """The storage schema version of this repository."""
+        rows = self._query(q.META)
+        return int(rows[0][0]) if rows else 0
+
+    # -- elements and relations ---------------------------------------------
+
+    def _label_of(self, element: Element) -> str:
+        if element.type not in self.builder.labels:
+            raise ValidationError(
+                f"element {element.id!r}: type {element.type!r} is not in the metamodel",
+                hint="the Neo4j backend labels elements by their metamodel type",
+            )
+        return element.type
+
+    def upsert_elements(self, elements: Iterable[Element]) -> int:
+        """Insert new elements, update changed ones (relabelled if their type changed)."""
+        rows = [
+            {
+                "id": e.id,
+                "type": self._label_of(e),
+                "name": e.name,
+                "name_cf": e.name.casefold(),
+                "attrs": _dumps(e.attrs),
+                "status": e.status.value,
+            }
+            for e in elements
+        ]
+
+        def work(tx: Any) -> int:
+            now = utc_now()
+            for batch in _batches(rows):
+                wanted = {row["id"]: row for row in batch}  # the last of duplicate ids wins
+                current = {
+                    r[0]: r
+                    for r in self._run(
+                        tx, q.ELEMENTS_BY_ID, ids=list(wanted), statuses=[s.value for s in Status]
+                    )
+                }
+                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                changed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+                for i, row in wanted.items():
+                    old = current.get(i)
+                    if old is None:
+                        fresh[row["type"]].append(row)
+                    elif [old[1], old[2], old[3], old[4]] != [
+                        row["type"],
+                        row["name"],
+                        row["attrs"],
+                        row["status"],
+                    ]:
+                        changed[(old[1], row["type"])].append(row)
+                for type_name, group in sorted(fresh.items()):
+                    self._run(tx, self.builder.create_elements(type_name), rows=group, now=now)
+                for (old_type, new_type), group in sorted(changed.items()):
+                    self._run(
+                        tx, self.builder.update_elements(old_type, new_type), rows=group, now=now
+                    )
+            return len(rows)
+
+        return self._write(work)
+
+    def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
+        """Rows of the relations among ``ids``: each id is looked up in its type's index.
+
+        An id of the default form ``src|type|dst`` is looked up under that type
+        first; the others (and any not found so, once the repository holds a
+        relation whose id is not of that form) under every type at once.
+        """
+        by_type: dict[str, list[str]] = defaultdict(list)
+        rest: list[str] = []
+        for i in ids:
+            t = _default_type(i)
+            (by_type[t] if t in self.builder.rel_types else rest).append(i)
+        rows: list[list[Any]] = []
+        for t, group in sorted(by_type.items()):
+            for batch in _batches(group, 20_000):
+                rows.extend(
+                    self._run(tx, self.builder.relations_by_id([t]), ids=batch, statuses=statuses)
+                )
+        found = {r[0] for r in rows}
+        if len(found) < len(ids):
+            meta = self._run(tx, q.META)
+            if meta and meta[0][1]:
+                rest = [i for i in ids if i not in found]
+        if rest:
+            query = self.builder.relations_by_id(sorted(self.builder.rel_types))
+            for batch in _batches(rest, 20_000):
+                rows.extend(
+                    r
+                    for r in self._run(tx, query, ids=batch, statuses=statuses)
+                    if r[0] not in found
+                )
+        return rows
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int:
+        """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
+        rows: list[dict[str, Any]] = []
+        custom = False
+        for r in relations:
+            if r.type not in self.builder.rel_types:
+                raise ValidationError(
+                    f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
+                    hint="the Neo4j backend types relationships after the metamodel",
+                )
+            custom = custom or r.id != f"{r.src}|{r.type}|{r.dst}"
+            rows.append(
+                {
+                    "id": r.id,
+                    "src": r.src,
+                    "type": r.type,
+                    "dst": r.dst,
+                    "attrs": _dumps(r.attrs),
+                    "status": r.status.value,
+                }
+            )
+        every = [s.value for s in Status]
+
+        def work(tx: Any) -> int:
+            now = utc_now()
+            if custom:
+                self._run(tx, q.FLAG_CUSTOM_RELATION_IDS)
+            for batch in _batches(rows):
+                wanted = {row["id"]: row for row in batch}
+                current = {r[0]: r for r in self._relation_rows(tx, list(wanted), every)}
+                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                moved: dict[str, list[str]] = defaultdict(list)
+                for i, row in wanted.items():
+                    old = current.get(i)
+                    if old is None:
+                        fresh[row["type"]].append(row)
+                    elif [old[1], old[2], old[3]] != [row["src"], row["type"], row["dst"]]:
+                        moved[old[2]].append(i)  # other ends or type: replaced
+                        fresh[row["type"]].append(row)
+                    elif [old[4], old[5]] != [row["attrs"], row["status"]]:
+                        changed[row["type"]].append(row)
+                for type_name, ids in sorted(moved.items()):
+                    self._run(tx, self.builder.delete_relations(type_name), ids=ids)
+                for type_name, group in sorted(fresh.items()):
+                    made = self._run(
+                        tx, self.builder.create_relations(type_name), rows=group, now=now
+                    )[0][0]
+                    if made != len(group):
+                        ends = {x for row in group for x in (row["src"], row["dst"])}
+                        present = {
+                            r[0] for r in self._run(tx, q.ELEMENTS_BY_ID, ids=list(ends), statuses=every)
+                        }
+                        missing = sorted(ends - present)
+                        raise ConflictError(
+                            f"a relation names an element that does not exist ({', '.join(missing[:5])})",
+                            hint="add both ends before linking them",
+                        )
+                for type_name, group in sorted(changed.items()):
+                    self._run(tx, self.builder.update_relations(type_name), rows=group, now=now)
+            return len(rows)
+
+        return self._write(work)
+
+    def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
+        """Elements by id, as the lens shows them."""
+        wanted, st = _unique(ids), _statuses(lens)
+
+        def work(tx: Any) -> dict[str, Element]:
+            found: dict[str, Element] = {}
+            for batch in _batches(wanted, 20_000):
+                for row in self._run(tx, q.ELEMENTS_BY_ID, ids=batch, statuses=st):
+                    found[row[0]] = _element(row)
+            return found
+
+        return self._read(work) if wanted else {}
+
+    def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
+        """Relations by id, as the lens shows them."""
+        wanted, st = _unique(ids), _statuses(lens)
+        if not wanted:
+            return {}
+        rows = self._read(lambda tx: self._relation_rows(tx, wanted, st))
+        return {row[0]: _relation(row) for row in rows}
+
+    def find_elements(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        lens: Lens = CURRENT,
+        limit: int | None = None,
+    ) -> list[Element]:
+        """Elements matching every criterion given, ordered by id.
+
+        Types and status are matched in Cypher; attribute equality and text
+        (case-insensitive substring of id, name or any attribute value) on the
+        decoded attributes, as they are one JSON property.
+        """
+        for key in attrs or {}:
+            if not IDENTIFIER.match(key):
+                raise ValueError(f"attribute name {key!r} is not an identifier")
+        st = _statuses(lens)
+        if types is not None:
+            rows: Iterable[list[Any]] = self._query(
+                q.ELEMENTS_OF_TYPES, types=_unique(types), statuses=st
+            )
+            rows = sorted(rows, key=lambda r: r[0])
+        else:
+            rows = self._pages(st)
+        needle = text.casefold() if text else None
+        found: list[Element] = []
+        for row in rows:
+            element = _element(row)
+            if attrs and any(element.attrs.get(k, _ABSENT) != v for k, v in attrs.items()):
+                continue
+            if needle is not None and not (
+                needle in element.id.casefold()
+                or needle in element.name.casefold()
+                or any(needle in atom.casefold() for atom in _atoms(dict(element.attrs)))
+            ):
+                continue
+            found.append(element)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+    def relations_of(
+        self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
+    ) -> list[Relation]:
+        """Relations touching ``ids`` in either direction, ends visible through the lens."""
+        wanted, st = _unique(ids), _statuses(lens)
+        type_list = None if types is None else _unique(types)
+
+        def work(tx: Any) -> list[Relation]:
+            found: dict[str, Relation] = {}
+            for batch in _batches(wanted, 20_000):
+                for row in self._run(tx, q.RELATIONS_OF, ids=batch, types=type_list, statuses=st):
+                    found[row[0]] = _relation(row)
+            return [found[k] for k in sorted(found)]
+
+        return self._read(work) if wanted else []
+
+    def neighbors(
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        exclude: Collection[str] = (),
+    ) -> list[Hop]:
+        """One level of expansion: one query for every step, both directions at once."""
+        out_types = sorted({s.relation_type for s in steps if s.direction is Direction.OUT})
+        in_types = sorted({s.relation_type for s in steps if s.direction is Direction.IN})
+        out_types = [t for t in out_types if t in self.builder.rel_types]
+        in_types = [t for t in in_types if t in self.builder.rel_types]
+        wanted = _unique(ids)
+        if not wanted or not (out_types or in_types):
+            return []
+        query = self.builder.neighbors(out_types, in_types)
+        st = _statuses(lens)
+        rows = self._read(lambda tx: self._run(tx, query, ids=wanted, statuses=st))
+        hops: list[Hop] = []
+        for origin, rid, rtype, far, attrs, status, way in rows:
+            if far in exclude:
+                continue
+            rel = _new(Relation)
+            hop = _new(Hop)
+            if way == 0:
+                _set(rel, "src", origin)
+                _set(rel, "dst", far)
+                _set(hop, "direction", Direction.OUT)
+            else:
+                _set(rel, "src", far)
+                _set(rel, "dst", origin)
+                _set(hop, "direction", Direction.IN)
+            _set(rel, "type", rtype)
+            _set(rel, "attrs", _attrs(attrs))
+            _set(rel, "status", _STATUS[status])
+            _set(rel, "id", rid)
+            _set(hop, "origin", origin)
+            _set(hop, "relation", rel)
+            _set(hop, "target", far)
+            hops.append(hop)
+        return hops
+
+    def _pages(self, statuses: list[str]) -> Iterator[list[Any]]:
+        after = ""
+        while True:
+            rows = self._query(q.ELEMENTS_PAGE, statuses=statuses, after=after, limit=PAGE)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            after = rows[-1][0]
+
+    def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
+        """Every visible element, ordered by id (read a page at a time)."""
+        for row in self._pages(_statuses(lens)):
+            yield _element(row)
+
+    def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
+        """Every visible relation whose ends are visible, ordered by id."""
+        for row in self._stream(q.RELATIONS_PAGE, statuses=_statuses(lens)):
+            yield _relation(row)
+
+    def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
+        """Change the status of elements or relations; returns how many changed."""
+        wanted = _unique(ids)
+        if not wanted:
+            return 0
+
+        def work(tx: Any) -> int:
+            now = utc_now()
+            count = 0
+            if check_kind(kind) == "element":
+                for batch in _batches(wanted, 20_000):
+                    count += self._run(
+                        tx, q.SET_ELEMENT_STATUS, ids=batch, status=status.value, now=now
+                    )[0][0]
+                return count
+            for type_name, group in self._locate(tx, wanted).items():
+                count += self._run(
+                    tx,
+                    self.builder.set_relation_status(type_name),
+                    ids=group,
+                    status=status.value,
+                    now=now,
+                )[0][0]
+            return count
+
+        return self._write(work)
+
+    def _locate(self, tx: Any, ids: list[str]) -> dict[str, list[str]]:
+        """The existing relations among ``ids``, grouped by type."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for row in self._relation_rows(tx, ids, [s.value for s in Status]):
+            groups[row[2]].append(row[0])
+        return groups
+
+    def delete_elements(self, ids: Iterable[str]) -> int:
+        """Delete elements with every relationship touching them."""
+        wanted = _unique(ids)
+
+        def work(tx: Any) -> int:
+            return sum(
+                self._run(tx, q.DELETE_ELEMENTS, ids=batch)[0][0]
+                for batch in _batches(wanted, 10_000)
+            )
+
+        return self._write(work) if wanted else 0
+
+    def delete_relations(self, ids: Iterable[str]) -> int:
+        """Delete relations by id."""
+        wanted = _unique(ids)
+
+        def work(tx: Any) -> int:
+            return sum(
+                self._run(tx, self.builder.delete_relations(t), ids=group)[0][0]
+                for t, group in self._locate(tx, wanted).items()
+            )
+
+        return self._write(work) if wanted else 0
+
+    def counts(self, lens: Lens = CURRENT) -> Counts:
+        """Per-type counts of visible elements and relations."""
+        st = _statuses(lens)
+
+        def work(tx: Any) -> Counts:
+            elements = {r[0]: r[1] for r in self._run(tx, q.COUNT_ELEMENTS, statuses=st)}
+            relations = {r[0]: r[1] for r in self._run(tx, q.COUNT_RELATIONS, statuses=st)}
+            return Counts(elements, relations)
+
+        return self._read(work)
+
+    # -- runs, provenance, change log -----------------------------------------
+
+    def start_run(self, source: str, at: str | None = None) -> Run:
+        """Open a run of ``source``; run ids count up per repository."""
+        started = at or utc_now()
+        run_id = self._write(lambda tx: self._run(tx, q.START_RUN, source=source, at=started))[0][0]
+        return Run(int(run_id), source, started, None, "running")
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        stats: Mapping[str, Any] | None = None,
+        message: str | None = None,
+        at: str | None = None,
+    ) -> None:
+        """Close a run."""
+        self._write(
+            lambda tx: self._run(
+                tx,
+                q.FINISH_RUN,
+                id=run_id,
+                status=status,
+                stats=_dumps(stats or {}),
+                message=message,
+                at=at or utc_now(),
+            )
+        )
+
+    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
+        """Runs, newest first."""
+        rows = self._query(q.RUNS, source=source, limit=NO_LIMIT if limit is None else int(limit))
+        return [Run(r[0], r[1], r[2], r[3], r[4], _attrs(r[5]), r[6]) for r in rows]
+
+    def record_assertions(
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str],
+        at: str | None = None,
+        values: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted."""
+        check_kind(kind)
+        seen = at or utc_now()
+        values = values or {}
+        rows = [{"id": i, "asserted": _dumps(values.get(i) or {})} for i in _unique(ids)]
+
+        def work(tx: Any) -> None:
+            for batch in _batches(rows):
+                self._run(
+                    tx, q.RECORD_ASSERTIONS, rows=batch, source=source, kind=kind, run=run_id, at=seen
+                )
+
+        if rows:
+            self._write(work)
+
+    def asserted_values(
+        self, source: str, kind: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """What ``source`` last asserted about each of ``ids`` (those it asserts)."""
+        check_kind(kind)
+        wanted = _unique(ids)
+
+        def work(tx: Any) -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            for batch in _batches(wanted, 20_000):
+                for row in self._run(tx, q.ASSERTED_VALUES, ids=batch, source=source, kind=kind):
+                    found[row[0]] = _attrs(row[1])
+            return found
+
+        return self._read(work) if wanted else {}
+
+    def touch_assertions(
+        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+    ) -> None:
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+        check_kind(kind)
+        wanted, seen = _unique(ids), at or utc_now()
+
+        def work(tx: Any) -> None:
+            for batch in _batches(wanted, 20_000):
+                self._run(
+                    tx, q.TOUCH_ASSERTIONS, ids=batch, source=source, kind=kind, run=run_id, at=seen
+                )
+
+        if wanted:
+            self._write(work)
+
+    def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that exist and are not active."""
+        wanted = _unique(ids)
+        if not wanted:
+            return set()
+        if check_kind(kind) == "element":
+            return {r[0] for r in self._query(q.INACTIVE_ELEMENTS, ids=wanted)}
+        rows = self._read(lambda tx: self._relation_rows(tx, wanted, [Status.RETIRED.value]))
+        return {r[0] for r in rows}
+
+    def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
+        """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
+        return {r[0]: (r[1], r[2]) for r in self._query(q.RECORD_DIGESTS, source=source)}
+
+    def update_record_digests(
+        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
+    ) -> None:
+        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
+        gone = _unique(removed)
+        new = [list(row) for row in added]
+
+        def work(tx: Any) -> None:
+            for batch in _batches(gone, 20_000):
+                self._run(tx, q.REMOVE_DIGESTS, digests=batch, source=source)
+            for rows in _batches(new):
+                self._run(tx, q.ADD_DIGESTS, rows=rows, source=source)
+
+        if gone or new:
+            self._write(work)
+
+    def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
+        """Forget every source's assertions of these items (they were deleted)."""
+        check_kind(kind)
+        wanted = _unique(ids)
+
+        def work(tx: Any) -> None:
+            for batch in _batches(wanted, 20_000):
+                self._run(tx, q.DROP_ASSERTIONS, ids=batch, kind=kind)
+
+        if wanted:
+            self._write(work)
+
+    def elements_named(
+        self, names: Iterable[str], lens: Lens = CURRENT
+    ) -> dict[str, list[Element]]:
+        """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
+        wanted = _unique(n.casefold() for n in names)
+        st = _statuses(lens)
+
+        def work(tx: Any) -> dict[str, list[Element]]:
+            found: dict[str, list[Element]] = {}
+            for batch in _batches(wanted, 20_000):
+                for row in self._run(tx, q.ELEMENTS_NAMED, names=batch, statuses=st):
+                    found.setdefault(row[2].casefold(), []).append(_element(row))
+            return found
+
+        return self._read(work) if wanted else {}
+
+    def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
+        """Forget that ``source`` asserts these items."""
+        check_kind(kind)
+        wanted = _unique(ids)
+
+        def work(tx: Any) -> None:
+            for batch in _batches(wanted, 20_000):
+                self._run(tx, q.RETRACT_ASSERTIONS, ids=batch, source=source, kind=kind)
+
+        if wanted:
+            self._write(work)
+
+    def assertions(self, kind: str, ids: Iterable[str]) -> list[Assertion]:
+        """Provenance of the given items, ordered by item and source."""
+        check_kind(kind)
+        wanted = _unique(ids)
+        if not wanted:
+            return []
+        rows = self._query(q.ASSERTIONS, ids=wanted, kind=kind)
+        return [Assertion(*row) for row in rows]
+
+    def asserted_ids(self, source: str, kind: str) -> set[str]:
+        """Items of ``kind`` that ``source`` asserts."""
+        check_kind(kind)
+        return {r[0] for r in self._query(q.ASSERTED_IDS, source=source, kind=kind)}
+
+    def stale_elements(
+        self, before: str, lens: Lens = CURRENT, limit: int | None = None
+    ) -> list[tuple[Element, str | None]]:
+        """Elements no source has confirmed since ``before`` (or ever), oldest first."""
+        rows = self._query(
+            q.STALE_ELEMENTS,
+            statuses=_statuses(lens),
+            before=before,
+            limit=NO_LIMIT if limit is None else int(limit),
+        )
+        return [(_element(row), row[5]) for row in rows]
+
+    def log_changes(self, changes: Iterable[Change]) -> None:
+        """Append to the change log (sequence numbers reserved per batch)."""
+        rows = [
+            {
+                "run_id": c.run_id,
+                "kind": c.kind,
+                "item_id": c.item_id,
+                "op": c.op,
+                "before": None if c.before is None else _ENCODE(dict(c.before)),
+                "after": None if c.after is None else _ENCODE(dict(c.after)),
+                "at": c.at,
+            }
+            for c in changes
+        ]
+
+        def work(tx: Any) -> None:
+            for batch in _batches(rows):
+                base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
+                for offset, row in enumerate(batch, 1):
+                    row["seq"] = base + offset
+                self._run(tx, q.LOG_CHANGES, rows=batch)
+
+        if rows:
+            self._write(work)
+
+    def changes(
+        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+    ) -> list[Change]:
+        """Change-log entries, oldest first."""
+        query = q.CHANGES_OF_ITEM if item_id is not None else q.CHANGES_OF_RUN if run_id is not None else q.CHANGES
+        rows = self._query(
+            query, item=item_id, run=run_id, limit=NO_LIMIT if limit is None else int(limit)
+        )
+        return [
+            Change(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                None if r[4] is None else json.loads(r[4]),
+                None if r[5] is None else json.loads(r[5]),
+                r[6],
+            )
+            for r in rows
+        ]
+
+    # -- whole repository ------------------------------------------------------
+
+    def purge(self) -> int:
+        """Delete everything under this repository tag (a batch per transaction); returns nodes."""
+        total = 0
+        while True:
+            n = self._write(lambda tx: self._run(tx, q.PURGE_BATCH, limit=10_000))[0][0]
+            total += n
+            if n == 0:
+                break
+        with self._errors(), self._session() as session:
+            session.execute_write(lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION))
+        return total
