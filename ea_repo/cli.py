@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .commands.store import store_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
@@ -44,6 +45,7 @@ import_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(import_app, name="import")
+app.add_typer(store_app, name="store")
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -1411,6 +1413,12 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing demo workspace.")
     ] = False,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend", help="sqlite, or neo4j: the server of EA_NEO4J_URI (tag `demo`)."
+        ),
+    ] = "sqlite",
 ) -> None:
     """Build a demo workspace with a sample landscape and print what to try next.
 
@@ -1418,7 +1426,9 @@ def demo(
     """
     from .demo import build_demo
 
-    summary = build_demo(workspace, force=force)
+    if backend not in ("sqlite", "neo4j"):
+        raise ValidationError(f"unknown backend {backend!r}", hint="use sqlite or neo4j")
+    summary = build_demo(workspace, force=force, backend=backend)
     typer.echo(summary)
 
 

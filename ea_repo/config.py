@@ -33,6 +33,7 @@ store:
   path: .ea/repository.db     # sqlite: where the repository lives
   # neo4j: set uri/user/database here or EA_NEO4J_URI, EA_NEO4J_USER, EA_NEO4J_DATABASE;
   # the password is read from EA_NEO4J_PASSWORD only, never from this file.
+  # repository: default       # neo4j: tag of this repository's nodes (several can share a database)
 
 # Elements no source has confirmed for longer than this are flagged as stale.
 stale_after: 180d
@@ -41,6 +42,8 @@ stale_after: 180d
 sources: {}
 """
 
+NEO4J_URI = re.compile(r"^(bolt|neo4j)(\+s|\+ssc)?://\S+$", re.IGNORECASE)
+REPOSITORY_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
 
 
@@ -70,6 +73,7 @@ class StoreConfig:
     uri: str | None = None
     user: str | None = None
     database: str | None = None
+    repository: str = "default"  # neo4j: the tag of this repository's nodes in the database
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,29 @@ def load_workspace(
         raise fail(
             f"unknown store backend {backend!r}", "store", raw_store, hint="use sqlite or neo4j"
         )
+    uri = env.get("EA_NEO4J_URI") or raw_store.get("uri")
+    if uri is not None and not NEO4J_URI.match(str(uri)):
+        where = "EA_NEO4J_URI" if env.get("EA_NEO4J_URI") else None
+        message = f"{uri!r} is not a Neo4j URI"
+        hint = "use bolt://HOST:7687, neo4j://HOST:7687 (a cluster) or neo4j+s://HOST (Aura)"
+        if where:
+            raise WorkspaceError(f"{where}: {message}", hint=hint)
+        raise fail(message, "uri", raw_store, hint=hint)
+    repository = env.get("EA_NEO4J_REPOSITORY") or raw_store.get("repository") or "default"
+    if not REPOSITORY_TAG.match(str(repository)):
+        raise fail(
+            f"repository tag {repository!r} is not valid",
+            "repository" if "repository" in raw_store else "store",
+            raw_store,
+            hint="letters, digits, '-' and '_', starting with a letter",
+        )
     store = StoreConfig(
         backend=backend,
         path=Path(env.get("EA_SQLITE_PATH") or raw_store.get("path") or StoreConfig.path),
-        uri=env.get("EA_NEO4J_URI") or raw_store.get("uri"),
+        uri=None if uri is None else str(uri),
         user=env.get("EA_NEO4J_USER") or raw_store.get("user"),
         database=env.get("EA_NEO4J_DATABASE") or raw_store.get("database"),
+        repository=str(repository),
     )
     try:
         stale = parse_duration_days(data.get("stale_after", 180), "stale_after")

@@ -8,6 +8,8 @@ them — the same importers and sync engine a user's scheduler runs.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from .config import CONFIG_FILE, DATA_DIR
 from .errors import EaError, WorkspaceError
 from .repository import Repository
 from .sources import sync_all
+from .store.copy import is_empty
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -34,13 +37,39 @@ Try next (from that folder, or with --workspace {root}):
 """
 
 
-def build_demo(root: str | Path, *, force: bool = False, examples: Path = EXAMPLES) -> str:
+DEMO_REPOSITORY = "demo"
+
+
+def _neo4j_store_line() -> str:
+    """The ``store:`` line of a demo on the Neo4j server named by ``EA_NEO4J_*``."""
+    uri = os.environ.get("EA_NEO4J_URI")
+    if not uri:
+        raise WorkspaceError(
+            "the Neo4j demo needs a server",
+            hint="set EA_NEO4J_URI (and EA_NEO4J_USER, EA_NEO4J_PASSWORD)",
+        )
+    fields = {
+        "backend": "neo4j",
+        "uri": uri,
+        "user": os.environ.get("EA_NEO4J_USER"),
+        "database": os.environ.get("EA_NEO4J_DATABASE"),
+        "repository": DEMO_REPOSITORY,
+    }
+    return "store: " + json.dumps({k: v for k, v in fields.items() if v}) + "\n"
+
+
+def build_demo(
+    root: str | Path, *, force: bool = False, examples: Path = EXAMPLES, backend: str = "sqlite"
+) -> str:
     """Create a workspace at ``root`` fed from ``examples``; returns what to try next.
 
     Raises WorkspaceError if ``root`` is a workspace already (``force``
-    rebuilds a previous demo) or the sample files are not there.
+    rebuilds a previous demo) or the sample files are not there. With
+    ``backend="neo4j"`` the repository lives on the server of ``EA_NEO4J_URI``
+    under the tag ``demo``, emptied first when ``force`` is given.
     """
     root = Path(root)
+    store_line = _neo4j_store_line() if backend == "neo4j" else None
     if not (examples / CONFIG_FILE).is_file():
         raise WorkspaceError(
             f"the sample landscape is not at {examples}",
@@ -58,8 +87,22 @@ def build_demo(root: str | Path, *, force: bool = False, examples: Path = EXAMPL
         examples, root, ignore=shutil.ignore_patterns("*.py", "__pycache__", "README.md")
     )
     (root / DATA_DIR).mkdir(exist_ok=True)
+    if store_line is not None:
+        config = root / CONFIG_FILE
+        lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+        config.write_text(
+            "".join(store_line if line.startswith("store:") else line for line in lines),
+            encoding="utf-8",
+        )
     with Repository.open(root) as repo:
         assert repo.workspace is not None
+        if store_line is not None and not is_empty(repo.store):
+            if not force:
+                raise WorkspaceError(
+                    f"the repository {DEMO_REPOSITORY!r} on {repo.workspace.store.uri} holds data",
+                    hint="pass --force to replace the demo there",
+                )
+            repo.store.purge()  # type: ignore[attr-defined]
         outcomes = sync_all(repo.workspace, repo.store, repo.metamodel)
         failed = [o for o in outcomes if o.error is not None]
         if failed:

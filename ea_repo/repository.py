@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -156,7 +157,8 @@ class Repository:
     def open(cls, workspace: str | Path | None = None) -> Repository:
         """Open the workspace at ``workspace`` (default: found from the cwd or $EA_WORKSPACE)."""
         ws = load_workspace(workspace)
-        return cls(open_store(ws), load_metamodel(ws.metamodel_path()), ws)
+        metamodel = load_metamodel(ws.metamodel_path())
+        return cls(open_store(ws, metamodel), metamodel, ws)
 
     @classmethod
     def init(cls, path: str | Path, metamodel: str | None = None) -> Repository:
@@ -554,11 +556,32 @@ def _parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
-def open_store(workspace: Workspace) -> GraphStore:
-    """The store a workspace is configured for."""
+def open_store(workspace: Workspace, metamodel: Metamodel | None = None) -> GraphStore:
+    """The store a workspace is configured for (Neo4j: labels and types from ``metamodel``).
+
+    The Neo4j password is read from ``EA_NEO4J_PASSWORD`` here and handed to
+    the driver; it is never kept in the configuration.
+    """
     if workspace.store.backend == "sqlite":
         return SQLiteStore(workspace.sqlite_path())
+    if workspace.store.backend == "neo4j":
+        cfg = workspace.store
+        if not cfg.uri:
+            raise WorkspaceError(
+                f"{workspace.config_path}: the neo4j backend needs a server URI",
+                hint="set store.uri in ea.yaml or EA_NEO4J_URI (bolt://, neo4j:// or neo4j+s://)",
+            )
+        from .store.neo4j import Neo4jStore
+
+        return Neo4jStore(
+            cfg.uri,
+            cfg.user or "neo4j",
+            os.environ.get("EA_NEO4J_PASSWORD"),
+            database=cfg.database,
+            repository=cfg.repository,
+            metamodel=metamodel or load_metamodel(workspace.metamodel_path()),
+        )
     raise WorkspaceError(
-        f"the {workspace.store.backend} backend is not available yet",
-        hint="use `backend: sqlite` in ea.yaml",
+        f"the {workspace.store.backend} backend is not available",
+        hint="use `backend: sqlite` or `backend: neo4j` in ea.yaml",
     )

@@ -52,7 +52,9 @@ class CypherBuilder:
         self.rel_names = {v: k for k, v in rel_types.items()}
 
     @classmethod
-    def for_types(cls, element_types: Iterable[str], relation_types: Iterable[str]) -> CypherBuilder:
+    def for_types(
+        cls, element_types: Iterable[str], relation_types: Iterable[str]
+    ) -> CypherBuilder:
         """A builder for these type names; refuses names Cypher cannot carry or that collide."""
         labels: dict[str, str] = {}
         for name in sorted(element_types):
@@ -228,8 +230,7 @@ ELEMENTS_NAMED = (
     f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS} ORDER BY n.id"
 )
 INACTIVE_ELEMENTS = (
-    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' "
-    "RETURN n.id"
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' RETURN n.id"
 )
 SET_ELEMENT_STATUS = (
     "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> $status "
@@ -268,9 +269,7 @@ INIT_META = (
     "ON CREATE SET m.schema_version = $version, m.run_seq = 0, m.change_seq = 0 "
     "RETURN m.schema_version"
 )
-FLAG_CUSTOM_RELATION_IDS = (
-    "MERGE (m:EaMeta {repo: $repo}) SET m.custom_relation_ids = true"
-)
+FLAG_CUSTOM_RELATION_IDS = "MERGE (m:EaMeta {repo: $repo}) SET m.custom_relation_ids = true"
 
 START_RUN = (
     "MERGE (m:EaMeta {repo: $repo}) SET m.run_seq = coalesce(m.run_seq, 0) + 1 "
@@ -300,9 +299,7 @@ ASSERTED_VALUES = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) RETURN a.item_id, a.asserted"
 )
-ASSERTED_IDS = (
-    "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN a.item_id"
-)
+ASSERTED_IDS = "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN a.item_id"
 RETRACT_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) DELETE a"

@@ -275,9 +275,16 @@ class Neo4jStore:
 
     def _setup(self) -> None:
         with self._errors(), self._session() as session:
-            for statement in self.builder.schema_statements():
+            present = {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
+            missing = [
+                statement
+                for statement in self.builder.schema_statements()
+                if statement.split()[2] not in present
+            ]
+            for statement in missing:
                 session.run(statement).consume()
-            session.run("CALL db.awaitIndexes(300)").consume()
+            if missing:
+                session.run("CALL db.awaitIndexes(300)").consume()
             version = session.execute_write(
                 lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
             )[0][0]
@@ -472,7 +479,8 @@ class Neo4jStore:
                     if made != len(group):
                         ends = {x for row in group for x in (row["src"], row["dst"])}
                         present = {
-                            r[0] for r in self._run(tx, q.ELEMENTS_BY_ID, ids=list(ends), statuses=every)
+                            r[0]
+                            for r in self._run(tx, q.ELEMENTS_BY_ID, ids=list(ends), statuses=every)
                         }
                         missing = sorted(ends - present)
                         raise ConflictError(
@@ -747,7 +755,13 @@ class Neo4jStore:
         def work(tx: Any) -> None:
             for batch in _batches(rows):
                 self._run(
-                    tx, q.RECORD_ASSERTIONS, rows=batch, source=source, kind=kind, run=run_id, at=seen
+                    tx,
+                    q.RECORD_ASSERTIONS,
+                    rows=batch,
+                    source=source,
+                    kind=kind,
+                    run=run_id,
+                    at=seen,
                 )
 
         if rows:
@@ -910,7 +924,13 @@ class Neo4jStore:
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
     ) -> list[Change]:
         """Change-log entries, oldest first."""
-        query = q.CHANGES_OF_ITEM if item_id is not None else q.CHANGES_OF_RUN if run_id is not None else q.CHANGES
+        query = (
+            q.CHANGES_OF_ITEM
+            if item_id is not None
+            else q.CHANGES_OF_RUN
+            if run_id is not None
+            else q.CHANGES
+        )
         rows = self._query(
             query, item=item_id, run=run_id, limit=NO_LIMIT if limit is None else int(limit)
         )

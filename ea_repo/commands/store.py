@@ -1,0 +1,172 @@
+"""``ea store``: the repository's storage itself (copying it to another backend)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..config import StoreConfig, load_workspace
+from ..errors import ConflictError, StoreError, WorkspaceError
+from ..metamodel import load_metamodel
+from ..output import Format, Result, Table, emit
+from ..repository import open_store
+
+store_app = typer.Typer(
+    help="The repository's storage: copy it between SQLite and Neo4j.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class Backend(StrEnum):
+    """The backends a repository can be copied to."""
+
+    SQLITE = "sqlite"
+    NEO4J = "neo4j"
+
+
+def _bar() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(console=Console(stderr=True), transient=True)
+
+
+@store_app.command("copy")
+def store_copy(
+    to: Annotated[Backend, typer.Option("--to", case_sensitive=False, help="sqlite or neo4j.")],
+    path: Annotated[
+        Path | None,
+        typer.Option(help="sqlite: the target file (default: the workspace's store.path)."),
+    ] = None,
+    uri: Annotated[
+        str | None, typer.Option(help="neo4j: the server (default: store.uri or EA_NEO4J_URI).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="neo4j: the user (default: neo4j).")] = None,
+    database: Annotated[str | None, typer.Option(help="neo4j: the database.")] = None,
+    repository: Annotated[
+        str | None, typer.Option(help="neo4j: the repository tag (default: store.repository).")
+    ] = None,
+    replace_target: Annotated[
+        bool, typer.Option("--replace", help="Empty a non-empty target first.")
+    ] = False,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", envvar="EA_WORKSPACE", help="Workspace folder."),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
+    ] = Format.TABLE,
+) -> None:
+    """Copy the whole repository (elements, relations, provenance, runs, change log) to
+    another backend, then check the counts. ea.yaml is not changed: switch `store.backend`
+    when the copy is right. The Neo4j password comes from EA_NEO4J_PASSWORD.
+
+    Example: ea store copy --to neo4j --uri bolt://localhost:7687
+    """
+    from ..store.copy import copy_repository, is_empty
+
+    ws = load_workspace(workspace)
+    metamodel = load_metamodel(ws.metamodel_path())
+    cfg = ws.store
+    if to is Backend.SQLITE:
+        target_cfg = replace(cfg, backend="sqlite", path=path or cfg.path)
+    else:
+        target_cfg = StoreConfig(
+            backend="neo4j",
+            path=cfg.path,
+            uri=uri or cfg.uri or os.environ.get("EA_NEO4J_URI"),
+            user=user or cfg.user,
+            database=database or cfg.database,
+            repository=repository or cfg.repository,
+        )
+    target_ws = replace(ws, store=target_cfg)
+    if target_cfg == cfg or (
+        to is Backend.SQLITE
+        and cfg.backend == "sqlite"
+        and target_ws.sqlite_path() == ws.sqlite_path()
+    ):
+        raise WorkspaceError(
+            "the target is the repository itself",
+            hint="copy --to the other backend, or give --path / --repository",
+        )
+    if to is Backend.SQLITE and target_ws.sqlite_path().exists() and replace_target:
+        target_ws.sqlite_path().unlink()
+    source = open_store(ws, metamodel)
+    try:
+        target = open_store(target_ws, metamodel)
+        try:
+            if not is_empty(target):
+                if not replace_target:
+                    raise ConflictError(
+                        f"the target {to.value} repository is not empty",
+                        hint="pass --replace to empty it first",
+                    )
+                purge = getattr(target, "purge", None)
+                if purge is None:
+                    raise StoreError("cannot empty the target")
+                purge()
+            bar = _bar()
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if bar is None:
+                    return
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total or 1)
+                bar.update(tasks[stage], completed=done)
+
+            if bar is not None:
+                with bar:
+                    report = copy_repository(source, target, progress)
+            else:
+                report = copy_repository(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    rows = [
+        [
+            what,
+            report.source[what],
+            report.target[what],
+            "ok" if report.source[what] == report.target[what] else "MISMATCH",
+        ]
+        for what in report.source
+    ]
+    where = (
+        str(target_ws.sqlite_path())
+        if to is Backend.SQLITE
+        else f"{target_cfg.uri} ({target_cfg.repository})"
+    )
+    result = Result(
+        [
+            Table(
+                f"copied {cfg.backend} → {to.value}: {where}",
+                ["what", "source", "target", "check"],
+                rows,
+            )
+        ],
+        data={
+            "target": to.value,
+            "where": where,
+            "source": report.source,
+            "target_counts": report.target,
+            "ok": report.ok,
+        },
+    )
+    if not report.ok:
+        emit(result, fmt)
+        raise StoreError(
+            "the copy's counts do not match the source", hint="run it again with --replace"
+        )
+    result.notes.append(f"to use it, set `store: {{backend: {to.value}}}` in ea.yaml")
+    emit(result, fmt)

@@ -1,0 +1,163 @@
+"""Copying a whole repository between stores (SQLite ⇄ Neo4j), through the protocol only.
+
+Runs are copied first, oldest first, so that the target numbers them afresh;
+provenance and the change log are remapped to the new run ids. Then elements,
+relations, provenance (first and last sighting, asserted values), record
+digests and the change log, a batch at a time. The copy ends with a count
+check of everything it moved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, TypeVar
+
+from ..errors import ConflictError
+from ..model import EVERYTHING, Change
+from .base import KINDS, GraphStore
+
+BATCH = 10_000
+_T = TypeVar("_T")
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)``."""
+
+
+@dataclass
+class CopyReport:
+    """What was copied, counted on both sides."""
+
+    source: dict[str, int] = field(default_factory=dict)
+    target: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every count matches."""
+        return self.source == self.target
+
+
+def _batches(items: Iterable[_T], size: int = BATCH) -> Iterator[list[_T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def is_empty(store: GraphStore) -> bool:
+    """Whether ``store`` holds no element, relation nor run."""
+    counts = store.counts(EVERYTHING)
+    return not counts.elements and not counts.relations and not store.runs(limit=1)
+
+
+def census(store: GraphStore) -> dict[str, int]:
+    """Numbers of everything a copy moves: items, runs, provenance, digests, changes."""
+    counts = store.counts(EVERYTHING)
+    element_ids = [e.id for e in store.iter_elements(EVERYTHING)]
+    relation_ids = [r.id for r in store.iter_relations(EVERYTHING)]
+    runs = store.runs()
+    sources = sorted({r.source for r in runs})
+    return {
+        "elements": sum(counts.elements.values()),
+        "relations": sum(counts.relations.values()),
+        "runs": len(runs),
+        "assertions": sum(
+            len(store.assertions(kind, batch))
+            for kind, ids in (("element", element_ids), ("relation", relation_ids))
+            for batch in _batches(ids)
+        ),
+        "digests": sum(len(store.record_digests(s)) for s in sources),
+        "changes": len(store.changes()),
+    }
+
+
+def copy_repository(
+    source: GraphStore, target: GraphStore, progress: Progress | None = None
+) -> CopyReport:
+    """Copy everything in ``source`` into the empty ``target``; returns both sides' counts.
+
+    Raises ConflictError if ``target`` is not empty.
+    """
+    if not is_empty(target):
+        raise ConflictError(
+            f"the target {target.backend} repository is not empty",
+            hint="pass --replace to overwrite it",
+        )
+    tell = progress or (lambda stage, done, total: None)
+
+    runs = list(reversed(source.runs()))
+    run_map: dict[int, int] = {}
+    tell("runs", 0, len(runs))
+    for n, run in enumerate(runs, 1):
+        new = target.start_run(run.source, at=run.started_at)
+        if run.status != "running":
+            target.finish_run(new.id, run.status, run.stats, run.message, at=run.finished_at)
+        run_map[run.id] = new.id
+        tell("runs", n, len(runs))
+
+    counts = source.counts(EVERYTHING)
+    ids: dict[str, list[str]] = {"element": [], "relation": []}
+    total = sum(counts.elements.values())
+    tell("elements", 0, total)
+    done = 0
+    for elements in _batches(source.iter_elements(EVERYTHING)):
+        target.upsert_elements(elements)
+        ids["element"].extend(e.id for e in elements)
+        done += len(elements)
+        tell("elements", done, total)
+    total, done = sum(counts.relations.values()), 0
+    tell("relations", 0, total)
+    for relations in _batches(source.iter_relations(EVERYTHING)):
+        target.upsert_relations(relations)
+        ids["relation"].extend(r.id for r in relations)
+        done += len(relations)
+        tell("relations", done, total)
+
+    total, done = len(ids["element"]) + len(ids["relation"]), 0
+    tell("provenance", 0, total)
+    for kind in KINDS:
+        for batch in _batches(ids[kind]):
+            _copy_assertions(source, target, kind, batch, run_map)
+            done += len(batch)
+            tell("provenance", done, total)
+
+    sources = sorted({r.source for r in runs})
+    for name in sources:
+        rows = [(d, kind, item) for d, (kind, item) in source.record_digests(name).items()]
+        if rows:
+            target.update_record_digests(name, rows, [])
+
+    changes = source.changes()
+    tell("changes", 0, len(changes))
+    for n, chunk in enumerate(_batches(changes)):
+        target.log_changes(
+            Change(
+                run_map.get(c.run_id, c.run_id), c.kind, c.item_id, c.op, c.before, c.after, c.at
+            )
+            for c in chunk
+        )
+        tell("changes", min((n + 1) * BATCH, len(changes)), len(changes))
+
+    return CopyReport(census(source), census(target))
+
+
+def _copy_assertions(
+    source: GraphStore, target: GraphStore, kind: str, ids: list[str], run_map: dict[int, int]
+) -> None:
+    """Provenance of ``ids``: first sighting recorded, then the last one touched in."""
+    first: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    last: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    for a in source.assertions(kind, ids):
+        first[(a.source, a.first_run, a.first_seen)].append(a.item_id)
+        if (a.last_run, a.last_seen) != (a.first_run, a.first_seen):
+            last[(a.source, a.last_run, a.last_seen)].append(a.item_id)
+    values: dict[str, dict[str, Any]] = {}
+    for name in {key[0] for key in first}:
+        values[name] = source.asserted_values(name, kind, ids)
+    for (name, run_id, seen), items in first.items():
+        target.record_assertions(
+            run_map.get(run_id, run_id), name, kind, items, at=seen, values=values[name]
+        )
+    for (name, run_id, seen), items in last.items():
+        target.touch_assertions(run_map.get(run_id, run_id), name, kind, items, at=seen)
