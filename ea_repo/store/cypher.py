@@ -23,7 +23,9 @@ from ..errors import MetamodelError
 from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
 
 ELEMENT = "Element"
-INTERNAL_LABELS = frozenset({ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaDigest", "EaChange"})
+INTERNAL_LABELS = frozenset(
+    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaDigest", "EaChange", "EaRelKey"}
+)
 
 # Element rows returned by every element read, in this order.
 ELEMENT_FIELDS = "n.id, n.type, n.name, n.attrs, n.status"
@@ -99,7 +101,6 @@ class CypherBuilder:
         statements = [
             "CREATE CONSTRAINT ea_element_key IF NOT EXISTS "
             "FOR (n:Element) REQUIRE (n.repo, n.id) IS UNIQUE",
-            "CREATE INDEX ea_element_type IF NOT EXISTS FOR (n:Element) ON (n.repo, n.type)",
             "CREATE INDEX ea_element_name IF NOT EXISTS FOR (n:Element) ON (n.repo, n.name_cf)",
             "CREATE CONSTRAINT ea_meta_key IF NOT EXISTS FOR (m:EaMeta) REQUIRE m.repo IS UNIQUE",
             "CREATE CONSTRAINT ea_run_key IF NOT EXISTS "
@@ -110,6 +111,8 @@ class CypherBuilder:
             "FOR (a:EaAssertion) ON (a.repo, a.kind, a.item_id)",
             "CREATE CONSTRAINT ea_digest_key IF NOT EXISTS "
             "FOR (g:EaDigest) REQUIRE (g.repo, g.source, g.digest) IS UNIQUE",
+            "CREATE CONSTRAINT ea_relkey_key IF NOT EXISTS "
+            "FOR (k:EaRelKey) REQUIRE (k.repo, k.id) IS UNIQUE",
             "CREATE INDEX ea_change_item IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.item_id)",
             "CREATE INDEX ea_change_run IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.run_id)",
         ]
@@ -140,6 +143,14 @@ class CypherBuilder:
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row.id}) "
             "SET n.type = row.type, n.name = row.name, n.name_cf = row.name_cf, "
             f"n.attrs = row.attrs, n.status = row.status, n.updated_at = $now{relabel}"
+        )
+
+    def elements_of_types(self, element_types: Sequence[str]) -> str:
+        """Elements of these types (by label) shown by ``$statuses``."""
+        return " UNION ALL ".join(
+            f"MATCH (n:{quote(self.label(t))}) WHERE n.repo = $repo AND n.status IN $statuses "
+            f"RETURN {ELEMENT_FIELDS}"
+            for t in element_types
         )
 
     # -- relations ---------------------------------------------------------------
@@ -221,10 +232,6 @@ ELEMENTS_PAGE = (
     "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses AND n.id > $after "
     f"RETURN {ELEMENT_FIELDS} ORDER BY n.id LIMIT $limit"
 )
-ELEMENTS_OF_TYPES = (
-    "UNWIND $types AS t MATCH (n:Element {repo: $repo, type: t}) "
-    f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS}"
-)
 ELEMENTS_NAMED = (
     "UNWIND $names AS nm MATCH (n:Element {repo: $repo, name_cf: nm}) "
     f"WHERE n.status IN $statuses RETURN {ELEMENT_FIELDS} ORDER BY n.id"
@@ -263,13 +270,20 @@ RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN DISTINCT r.id"
 )
 
-META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.custom_relation_ids"
+META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.tricky_keys"
 INIT_META = (
     "MERGE (m:EaMeta {repo: $repo}) "
-    "ON CREATE SET m.schema_version = $version, m.run_seq = 0, m.change_seq = 0 "
+    "ON CREATE SET m.schema_version = $version, m.run_seq = 0, m.change_seq = 0, "
+    "m.tricky_keys = false "
     "RETURN m.schema_version"
 )
-FLAG_CUSTOM_RELATION_IDS = "MERGE (m:EaMeta {repo: $repo}) SET m.custom_relation_ids = true"
+# The type of each relation whose id a source gave (not ``src|type|dst``), to find it by id.
+REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) RETURN k.id, k.type"
+FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
+SET_REL_KEYS = (
+    "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row.id}) SET k.type = row.type"
+)
+DELETE_REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) DELETE k"
 
 START_RUN = (
     "MERGE (m:EaMeta {repo: $repo}) SET m.run_seq = coalesce(m.run_seq, 0) + 1 "
@@ -353,5 +367,15 @@ CHANGES_OF_RUN = (
     "RETURN c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at ORDER BY c.seq LIMIT $limit"
 )
 
-# Removes a whole repository (its tag), a batch at a time: `ea store copy` and the tests.
-PURGE_BATCH = "MATCH (n {repo: $repo}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+
+def purge(label: str) -> str:
+    """Delete the nodes of one internal label under ``$repo``, 5 000 per transaction.
+
+    ``CALL {...} IN TRANSACTIONS`` runs only as an auto-commit query.
+    """
+    if label not in INTERNAL_LABELS:
+        raise ValueError(f"{label!r} is not a label of the backend")
+    return (
+        f"MATCH (n:{quote(label)} {{repo: $repo}}) "
+        "CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS RETURN count(*)"
+    )

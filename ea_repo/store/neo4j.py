@@ -185,8 +185,13 @@ class Neo4jStore:
         self._depth = 0
         self._neo4j = neo4j
         try:
+            # Server notifications (e.g. "property not in the database yet" on a fresh
+            # repository) would be logged as warnings on every query.
             self._driver = neo4j.GraphDatabase.driver(
-                uri, auth=(user, password or ""), user_agent="ea-repo"
+                uri,
+                auth=(user, password or ""),
+                user_agent="ea-repo",
+                notifications_min_severity="OFF",
             )
         except (ValueError, nx.ConfigurationError) as exc:
             raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
@@ -396,17 +401,17 @@ class Neo4jStore:
         return self._write(work)
 
     def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
-        """Rows of the relations among ``ids``: each id is looked up in its type's index.
+        """Rows of the relations among ``ids``, each looked up in its own type's index.
 
-        An id of the default form ``src|type|dst`` is looked up under that type
-        first; the others (and any not found so, once the repository holds a
-        relation whose id is not of that form) under every type at once.
+        An id of the default form ``src|type|dst`` names its type. A relation
+        given its own id by a source has a ``:EaRelKey`` node saying its type;
+        ids not found under the type their form names are looked up there.
         """
         by_type: dict[str, list[str]] = defaultdict(list)
-        rest: list[str] = []
         for i in ids:
             t = _default_type(i)
-            (by_type[t] if t in self.builder.rel_types else rest).append(i)
+            if t in self.builder.rel_types:
+                by_type[t].append(i)
         rows: list[list[Any]] = []
         for t, group in sorted(by_type.items()):
             for batch in _batches(group, 20_000):
@@ -414,31 +419,40 @@ class Neo4jStore:
                     self._run(tx, self.builder.relations_by_id([t]), ids=batch, statuses=statuses)
                 )
         found = {r[0] for r in rows}
-        if len(found) < len(ids):
-            meta = self._run(tx, q.META)
-            if meta and meta[0][1]:
-                rest = [i for i in ids if i not in found]
-        if rest:
-            query = self.builder.relations_by_id(sorted(self.builder.rel_types))
-            for batch in _batches(rest, 20_000):
-                rows.extend(
-                    r
-                    for r in self._run(tx, query, ids=batch, statuses=statuses)
-                    if r[0] not in found
-                )
+        # Ids of the default form not found under their type are looked up among the keys
+        # only if a source ever gave a relation such an id (flagged then; rare).
+        look = (
+            [i for i in ids if i not in found]
+            if self._run(tx, q.META)[0][1]
+            else [
+                i for i in ids if i not in found and _default_type(i) not in self.builder.rel_types
+            ]
+        )
+        keyed: dict[str, list[str]] = defaultdict(list)
+        for batch in _batches(look, 20_000):
+            for rid, rtype in self._run(tx, q.REL_KEYS, ids=batch):
+                if rtype in self.builder.rel_types:
+                    keyed[rtype].append(rid)
+        for t, group in sorted(keyed.items()):
+            rows.extend(
+                self._run(tx, self.builder.relations_by_id([t]), ids=group, statuses=statuses)
+            )
         return rows
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
         """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
         rows: list[dict[str, Any]] = []
-        custom = False
+        keys: list[dict[str, str]] = []  # relations a source gave their own id
+        tricky = False  # one of those ids has the form src|type|dst of a known type
         for r in relations:
             if r.type not in self.builder.rel_types:
                 raise ValidationError(
                     f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
-            custom = custom or r.id != f"{r.src}|{r.type}|{r.dst}"
+            if r.id != f"{r.src}|{r.type}|{r.dst}":
+                keys.append({"id": r.id, "type": r.type})
+                tricky = tricky or _default_type(r.id) in self.builder.rel_types
             rows.append(
                 {
                     "id": r.id,
@@ -453,8 +467,10 @@ class Neo4jStore:
 
         def work(tx: Any) -> int:
             now = utc_now()
-            if custom:
-                self._run(tx, q.FLAG_CUSTOM_RELATION_IDS)
+            if tricky:
+                self._run(tx, q.FLAG_TRICKY_KEYS)
+            for batch in _batches(keys):
+                self._run(tx, q.SET_REL_KEYS, rows=batch)
             for batch in _batches(rows):
                 wanted = {row["id"]: row for row in batch}
                 current = {r[0]: r for r in self._relation_rows(tx, list(wanted), every)}
@@ -534,8 +550,11 @@ class Neo4jStore:
                 raise ValueError(f"attribute name {key!r} is not an identifier")
         st = _statuses(lens)
         if types is not None:
-            rows: Iterable[list[Any]] = self._query(
-                q.ELEMENTS_OF_TYPES, types=_unique(types), statuses=st
+            labelled = [t for t in _unique(types) if t in self.builder.labels]
+            rows: Iterable[list[Any]] = (
+                self._query(self.builder.elements_of_types(labelled), statuses=st)
+                if labelled
+                else []
             )
             rows = sorted(rows, key=lambda r: r[0])
         else:
@@ -673,10 +692,13 @@ class Neo4jStore:
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
-            return sum(
-                self._run(tx, q.DELETE_ELEMENTS, ids=batch)[0][0]
-                for batch in _batches(wanted, 10_000)
-            )
+            count = 0
+            for batch in _batches(wanted, 10_000):
+                doomed = [r[0] for r in self._run(tx, q.RELATION_IDS_OF_ELEMENTS, ids=batch)]
+                for keys in _batches(doomed, 20_000):
+                    self._run(tx, q.DELETE_REL_KEYS, ids=keys)
+                count += self._run(tx, q.DELETE_ELEMENTS, ids=batch)[0][0]
+            return count
 
         return self._write(work) if wanted else 0
 
@@ -685,10 +707,13 @@ class Neo4jStore:
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
-            return sum(
+            count = sum(
                 self._run(tx, self.builder.delete_relations(t), ids=group)[0][0]
                 for t, group in self._locate(tx, wanted).items()
             )
+            for batch in _batches(wanted, 20_000):
+                self._run(tx, q.DELETE_REL_KEYS, ids=batch)
+            return count
 
         return self._write(work) if wanted else 0
 
@@ -950,13 +975,11 @@ class Neo4jStore:
     # -- whole repository ------------------------------------------------------
 
     def purge(self) -> int:
-        """Delete everything under this repository tag (a batch per transaction); returns nodes."""
+        """Delete everything under this repository tag, in batches of their own transactions."""
         total = 0
-        while True:
-            n = self._write(lambda tx: self._run(tx, q.PURGE_BATCH, limit=10_000))[0][0]
-            total += n
-            if n == 0:
-                break
         with self._errors(), self._session() as session:
+            for label in sorted(q.INTERNAL_LABELS):
+                record = session.run(q.purge(label), repo=self.repo).single()
+                total += record[0] if record else 0
             session.execute_write(lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION))
         return total

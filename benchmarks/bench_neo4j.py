@@ -1,0 +1,254 @@
+"""Neo4j benchmark: the same landscape in SQLite and in Neo4j, measured side by side in one run.
+
+Run (needs a Neo4j 5 server; skips with a message otherwise)::
+
+    EA_NEO4J_URI=bolt://localhost:7687 EA_NEO4J_PASSWORD=... \\
+    .venv/bin/python benchmarks/bench_neo4j.py [--elements N] [--relations M] [--seed S]
+                                               [--starts K] [--skip-sync] [--json PATH]
+
+(``EA_TEST_NEO4J_URI``/``_USER``/``_PASSWORD`` are used when the ``EA_NEO4J_*`` ones are unset.)
+
+1. store load: the landscape of ``bench_store.generate`` (N elements, M
+   relations), ``upsert_elements`` + ``upsert_relations`` in one transaction on
+   each backend — on Neo4j, ``UNWIND $rows`` batches grouped by label and
+   relationship type (target: ≥ 20 000 rows/s);
+2. typical impact: ``analyse()`` from K random technology and application
+   elements on each backend, p50 and p95 (target: Neo4j p50 within 3× of SQLite's);
+3. unless ``--skip-sync``: the ServiceNow exports of ``generate.py`` through the
+   whole pipeline (``run_source``: read, validate, diff, write with provenance,
+   digests and change log), first import and unchanged re-sync, on each backend.
+
+Everything written to Neo4j is under a fresh repository tag, deleted at the end.
+Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ea_repo.analysis.impact import analyse
+from ea_repo.metamodel import load_metamodel
+from ea_repo.store import GraphStore, SQLiteStore
+
+HERE = Path(__file__).resolve().parent
+LOAD_TARGET_ROWS_S = 20_000
+IMPACT_RATIO_TARGET = 3.0
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"ea_bench_{name}", HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def server() -> tuple[str, str, str | None, str | None] | None:
+    """(uri, user, password, database) from EA_NEO4J_* or EA_TEST_NEO4J_*, or None."""
+    for prefix in ("EA_NEO4J_", "EA_TEST_NEO4J_"):
+        uri = os.environ.get(prefix + "URI")
+        if uri:
+            return (
+                uri,
+                os.environ.get(prefix + "USER", "neo4j"),
+                os.environ.get(prefix + "PASSWORD"),
+                os.environ.get(prefix + "DATABASE"),
+            )
+    return None
+
+
+def open_neo4j(tag: str) -> GraphStore:
+    from ea_repo.store.neo4j import Neo4jStore
+
+    found = server()
+    assert found is not None
+    uri, user, password, database = found
+    return Neo4jStore(uri, user, password, database=database, repository=tag)
+
+
+def with_store(config: str, store: dict[str, str]) -> str:
+    """``ea.yaml`` text with its ``store:`` block replaced by ``store``."""
+    out: list[str] = []
+    skipping = False
+    for line in config.splitlines():
+        if line.startswith("store:"):
+            out.append("store: " + json.dumps(store))
+            skipping = True
+        elif skipping and (line.startswith(" ") or not line.strip()):
+            continue
+        else:
+            skipping = False
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def load(store: GraphStore, elements: list[Any], relations: list[Any]) -> float:
+    t0 = time.perf_counter()
+    with store.transaction():
+        store.upsert_elements(elements)
+        store.upsert_relations(relations)
+    return time.perf_counter() - t0
+
+
+def impact_times(store: GraphStore, starts: list[str]) -> list[float]:
+    mm = load_metamodel()
+    analyse(store, mm, starts[:5], max_depth=6)  # warm-up (and, on Neo4j, query plans)
+    times = []
+    for start in starts:
+        t0 = time.perf_counter()
+        analyse(store, mm, [start], max_depth=6)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_store_level(args: argparse.Namespace, tag: str) -> dict[str, Any]:
+    gen = _load("bench_store")
+    elements, relations = gen.generate(args.elements, args.relations, args.seed)
+    rows = len(elements) + len(relations)
+    print(f"landscape: {len(elements):,} elements + {len(relations):,} relations", flush=True)
+    rng = random.Random(args.seed)
+    candidates = [
+        e.id
+        for e in elements
+        if e.type in ("Server", "VirtualMachine", "SystemSoftware", "Application")
+    ]
+    starts = rng.sample(candidates, min(args.starts, len(candidates)))
+    figures: dict[str, Any] = {"elements": len(elements), "relations": len(relations)}
+    with tempfile.TemporaryDirectory(prefix="ea-bench-neo4j-") as tmp:
+        stores: dict[str, GraphStore] = {
+            "sqlite": SQLiteStore(Path(tmp) / "repository.db"),
+            "neo4j": open_neo4j(tag),
+        }
+        try:
+            for name, store in stores.items():
+                seconds = load(store, elements, relations)
+                times = impact_times(store, starts)
+                figures[name] = {
+                    "load_s": seconds,
+                    "load_rows_s": rows / seconds,
+                    "impact_p50_ms": statistics.median(times),
+                    "impact_p95_ms": _pct(times, 0.95),
+                }
+                f = figures[name]
+                print(
+                    f"  {name:6}: load {seconds:.1f} s ({f['load_rows_s']:,.0f} rows/s); "
+                    f"impact p50 {f['impact_p50_ms']:.1f} ms, p95 {f['impact_p95_ms']:.1f} ms",
+                    flush=True,
+                )
+        finally:
+            for store in stores.values():
+                if store.backend == "neo4j":
+                    store.purge()  # type: ignore[attr-defined]
+                store.close()
+    return figures
+
+
+def bench_sync(args: argparse.Namespace, tag: str) -> dict[str, Any]:
+    imp = _load("bench_import")
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="ea-bench-neo4j-sync-") as tmp_name:
+        tmp = Path(tmp_name)
+        exports = tmp / "generated"
+        ns = argparse.Namespace(
+            elements=args.elements, relations=args.relations, interfaces=0, seed=args.seed
+        )
+        imp.generate_exports(ns, exports)
+        found = server()
+        assert found is not None
+        uri, user, password, database = found
+        for name in ("sqlite", "neo4j"):
+            ws = imp.make_workspace(tmp / f"ws-{name}", exports, with_interfaces=False)
+            if name == "neo4j":
+                config = ws / "ea.yaml"
+                store = {"backend": "neo4j", "uri": uri, "user": user, "repository": tag}
+                if database:
+                    store["database"] = database
+                config.write_text(
+                    with_store(config.read_text(encoding="utf-8"), store), encoding="utf-8"
+                )
+                if password is not None:
+                    os.environ["EA_NEO4J_PASSWORD"] = password
+            rows_path = exports / imp.gen.CI_FILE, exports / imp.gen.REL_FILE
+            rows = sum(sum(1 for _ in p.open(encoding="utf-8")) - 1 for p in rows_path)
+            first = imp.first_import(ws, "cmdb")
+            imp._report(f"  {name:6} first import", first, rows)
+            again = imp.resync(ws, "cmdb")
+            imp._report(f"  {name:6} re-sync, unchanged", again, rows)
+            figures[name] = {"rows": rows, "first_import": first, "resync": again}
+    return figures
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    tag = f"bench{uuid.uuid4().hex[:8]}"
+    probe = open_neo4j(tag)
+    figures: dict[str, Any] = {"server": getattr(probe, "server_agent", "?"), "tag": tag}
+    probe.close()
+    print(f"server: {figures['server']}", flush=True)
+    print("(1)+(2) store load and impact", flush=True)
+    figures["store"] = bench_store_level(args, tag)
+    if not args.skip_sync:
+        print("(3) ServiceNow exports through the sync pipeline", flush=True)
+        try:
+            figures["sync"] = bench_sync(args, tag + "s")
+        finally:
+            store = open_neo4j(tag + "s")
+            store.purge()  # type: ignore[attr-defined]
+            store.close()
+    st = figures["store"]
+    ratio = st["neo4j"]["impact_p50_ms"] / st["sqlite"]["impact_p50_ms"]
+    figures["impact_ratio"] = ratio
+    figures["load_pass"] = st["neo4j"]["load_rows_s"] >= LOAD_TARGET_ROWS_S
+    figures["impact_pass"] = ratio <= IMPACT_RATIO_TARGET
+    print(
+        f"Neo4j load {st['neo4j']['load_rows_s']:,.0f} rows/s (target ≥ {LOAD_TARGET_ROWS_S:,}): "
+        f"{'PASS' if figures['load_pass'] else 'MISS'}; impact p50 {ratio:.1f}× SQLite's "
+        f"(target ≤ {IMPACT_RATIO_TARGET:.0f}×): {'PASS' if figures['impact_pass'] else 'MISS'}",
+        flush=True,
+    )
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, default=100_000, help="elements (default 100 000)")
+    parser.add_argument("--relations", type=int, help="relations (default 3 x elements)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--starts", type=int, default=200, help="impact starts (default 200)")
+    parser.add_argument("--skip-sync", action="store_true", help="only the store-level figures")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.relations is None:
+        args.relations = 3 * args.elements
+    if server() is None:
+        print(
+            "bench_neo4j: skipped — no Neo4j server configured "
+            "(set EA_NEO4J_URI and EA_NEO4J_PASSWORD, or EA_TEST_NEO4J_URI and _PASSWORD)"
+        )
+        return 0
+    figures = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
