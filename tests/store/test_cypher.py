@@ -1,0 +1,129 @@
+"""The Cypher builder of the Neo4j backend: every statement's text, without a server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ea_repo.errors import MetamodelError
+from ea_repo.metamodel import load_metamodel
+from ea_repo.store import cypher as q
+from ea_repo.store.cypher import CypherBuilder
+
+
+@pytest.fixture(scope="module")
+def builder() -> CypherBuilder:
+    return CypherBuilder.for_metamodel(load_metamodel())
+
+
+def test_one_label_per_element_type_and_upper_snake_relationship_types(
+    builder: CypherBuilder,
+) -> None:
+    mm = load_metamodel()
+    assert set(builder.labels) == set(mm.element_types)
+    assert builder.rel_type("runs_on") == "RUNS_ON"
+    assert builder.rel_type("associated_with") == "ASSOCIATED_WITH"
+    assert set(builder.rel_types.values()) == {rt.neo4j_type for rt in mm.relation_types.values()}
+
+
+def test_elements_are_created_with_both_labels_and_values_as_parameters(
+    builder: CypherBuilder,
+) -> None:
+    text = builder.create_elements("Application")
+    assert text.startswith("UNWIND $rows AS row CREATE (n:Element:`Application` {repo: $repo, ")
+    assert "id: row.id" in text and "attrs: row.attrs" in text and "updated_at: $now" in text
+    assert "'" not in text and '"' not in text  # no literal value anywhere
+
+
+def test_a_type_change_moves_the_element_to_its_new_label(builder: CypherBuilder) -> None:
+    text = builder.update_elements("Server", "VirtualMachine")
+    assert text.endswith("REMOVE n:`Server` SET n:`VirtualMachine`")
+    assert "REMOVE" not in builder.update_elements("Server", "Server")
+
+
+def test_relations_are_created_between_elements_found_by_their_key(
+    builder: CypherBuilder,
+) -> None:
+    assert builder.create_relations("hosted_on") == (
+        "UNWIND $rows AS row "
+        "MATCH (s:Element {repo: $repo, id: row.src}) "
+        "MATCH (d:Element {repo: $repo, id: row.dst}) "
+        "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row.id, type: row.type, attrs: row.attrs, "
+        "status: row.status, updated_at: $now}]->(d) RETURN count(r)"
+    )
+
+
+def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBuilder) -> None:
+    text = builder.neighbors(["runs_on", "flow"], ["serves"])
+    assert text.count("UNWIND $ids") == 1
+    assert "MATCH (a)-[r:`RUNS_ON`|`FLOW`]->(b) RETURN r, b, 0 AS way" in text
+    assert "MATCH (a)<-[r:`SERVES`]-(b) RETURN r, b, 1 AS way" in text
+    assert "r.status IN $statuses AND b.status IN $statuses" in text
+    only_in = builder.neighbors([], ["serves"])
+    assert "->(b)" not in only_in and "UNION" not in only_in
+    with pytest.raises(ValueError):
+        builder.neighbors([], [])
+
+
+def test_lookup_by_id_uses_each_types_index(builder: CypherBuilder) -> None:
+    text = builder.relations_by_id(["flow", "serves"])
+    assert text.count(" UNION ALL ") == 1
+    assert "MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d)" in text
+    assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: i}]->(d)" in text
+
+
+def test_schema_is_idempotent_with_an_index_per_relationship_type(builder: CypherBuilder) -> None:
+    statements = builder.schema_statements()
+    assert all(" IF NOT EXISTS " in s for s in statements)
+    assert (
+        "CREATE CONSTRAINT ea_element_key IF NOT EXISTS "
+        "FOR (n:Element) REQUIRE (n.repo, n.id) IS UNIQUE"
+    ) in statements
+    rel_indexes = [s for s in statements if "FOR ()-[r:" in s]
+    assert len(rel_indexes) == len(builder.rel_types)
+    assert (
+        "CREATE INDEX ea_rel_runs_on IF NOT EXISTS FOR ()-[r:`RUNS_ON`]-() ON (r.repo, r.id)"
+        in rel_indexes
+    )
+    names = [s.split()[2] for s in statements]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("name", ["Bad Type", "x`) DETACH DELETE n //", "1st", ""])
+def test_names_cypher_cannot_carry_are_refused(name: str) -> None:
+    with pytest.raises(MetamodelError):
+        CypherBuilder.for_types([name], [])
+    with pytest.raises(MetamodelError):
+        CypherBuilder.for_types([], [name])
+
+
+def test_colliding_and_reserved_names_are_refused() -> None:
+    with pytest.raises(MetamodelError, match="both become RUNS_ON"):
+        CypherBuilder.for_types([], ["runs_on", "runsOn"])
+    with pytest.raises(MetamodelError, match="uses itself"):
+        CypherBuilder.for_types(["Element"], [])
+
+
+def test_unknown_types_never_reach_the_text(builder: CypherBuilder) -> None:
+    with pytest.raises(KeyError):
+        builder.create_elements("Spaceship")
+    with pytest.raises(KeyError):
+        builder.create_relations("teleports_to")
+
+
+def test_fixed_statements_take_every_value_as_a_parameter() -> None:
+    fixed = [
+        v
+        for k, v in vars(q).items()
+        if k.isupper() and isinstance(v, str) and " " in v and not k.endswith("_FIELDS")
+    ]
+    assert len(fixed) > 20
+    for text in fixed:
+        # The only literals are the backend's own status and kind words.
+        literals = set(re.findall(r"'([^']*)'", text))
+        assert literals <= {"active", "running", "element", "{}"}, text
+        assert "$repo" in text, text
+    assert q.purge("EaChange").startswith("MATCH (n:`EaChange` {repo: $repo}) CALL {")
+    with pytest.raises(ValueError):
+        q.purge("Application")

@@ -1,0 +1,249 @@
+"""The Neo4j backend beyond the contract: configuration, errors, copying, the demo.
+
+Tests that need a server skip without ``EA_TEST_NEO4J_URI`` (see tests/conftest.py);
+the others run everywhere (an unreachable server is a real refused connection).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from ea_repo.config import load_workspace
+from ea_repo.errors import WorkspaceError
+from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
+from ea_repo.store.neo4j import check_uri, server_major
+from tests.conftest import NEO4J_SKIP, open_test_neo4j
+
+needs_server = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _neo4j_workspace(root: Path, uri: str, extra: str = "") -> None:
+    (root / "ea.yaml").write_text(
+        f"store:\n  backend: neo4j\n  uri: {uri}\n{extra}", encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["bolt://localhost:7687", "neo4j://cluster.example:7687", "neo4j+s://abc.databases.neo4j.io"],
+)
+def test_the_three_uri_kinds_are_accepted(workspace: Path, uri: str) -> None:
+    _neo4j_workspace(workspace, uri)
+    ws = load_workspace(workspace, env={})
+    assert (ws.store.backend, ws.store.uri, ws.store.repository) == ("neo4j", uri, "default")
+    assert check_uri(uri) == uri
+
+
+def test_a_wrong_uri_names_the_line_or_the_variable(workspace: Path) -> None:
+    _neo4j_workspace(workspace, "http://localhost:7474")
+    with pytest.raises(
+        WorkspaceError, match=r"ea.yaml:3: 'http://localhost:7474' is not a Neo4j URI"
+    ):
+        load_workspace(workspace, env={})
+    _neo4j_workspace(workspace, "bolt://localhost:7687")
+    with pytest.raises(WorkspaceError, match="EA_NEO4J_URI: 'localhost' is not a Neo4j URI"):
+        load_workspace(workspace, env={"EA_NEO4J_URI": "localhost"})
+
+
+def test_a_bad_repository_tag_is_refused(workspace: Path) -> None:
+    _neo4j_workspace(workspace, "bolt://localhost:7687", "  repository: 'a b'\n")
+    with pytest.raises(WorkspaceError, match=r"ea\.yaml:4: repository tag 'a b' is not valid"):
+        load_workspace(workspace, env={})
+
+
+def test_neo4j_without_a_uri_is_a_workspace_error(workspace: Path, ea, monkeypatch) -> None:
+    monkeypatch.delenv("EA_NEO4J_URI", raising=False)
+    (workspace / "ea.yaml").write_text("store: {backend: neo4j}\n", encoding="utf-8")
+    result = ea("status")
+    assert result.code == 2
+    assert "the neo4j backend needs a server URI" in result.err
+
+
+def test_an_unreachable_server_exits_3_and_never_shows_the_password(
+    workspace: Path, ea, monkeypatch
+) -> None:
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", "s3cret-Passw0rd")
+    _neo4j_workspace(workspace, f"bolt://127.0.0.1:{_free_port()}")
+    result = ea("status")
+    assert result.code == 3
+    assert "cannot reach the Neo4j server at bolt://127.0.0.1:" in result.err
+    assert "s3cret-Passw0rd" not in result.out + result.err
+    assert "Traceback" not in result.err
+
+
+def test_server_versions_before_5_are_recognised() -> None:
+    assert server_major("Neo4j/5.13.0") == 5
+    assert server_major("Neo4j/2025.01.0") == 2025
+    assert server_major("Neo4j/4.4.26") == 4
+    assert server_major("Memgraph") is None
+
+
+def test_store_copy_to_another_sqlite_file_keeps_everything(tmp_path: Path, ea) -> None:
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    result = ea(
+        "store",
+        "copy",
+        "--to",
+        "sqlite",
+        "--path",
+        str(tmp_path / "copy.db"),
+        "-w",
+        str(ws),
+        "-f",
+        "json",
+    )
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["ok"] is True
+    assert report["source"]["elements"] == 40 and report["source"]["assertions"] > 40
+    again = ea(
+        "store", "copy", "--to", "sqlite", "--path", str(tmp_path / "copy.db"), "-w", str(ws)
+    )
+    assert again.code == 2 and "is not empty" in again.err and "--replace" in again.err
+    (ws / "ea.yaml").write_text(f"store: {{backend: sqlite, path: {tmp_path / 'copy.db'}}}\n")
+    copied = ea("impact", "dc-paris", "-w", str(ws), "-f", "json")
+    (ws / "ea.yaml").write_text("store: {backend: sqlite}\n")
+    original = ea("impact", "dc-paris", "-w", str(ws), "-f", "json")
+    assert copied.code == 0 and copied.out == original.out
+
+
+# -- with a server ----------------------------------------------------------------
+
+
+@needs_server
+def test_wrong_credentials_exit_3(workspace: Path, ea, monkeypatch) -> None:
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", "not-the-password")
+    monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
+    _neo4j_workspace(workspace, os.environ["EA_TEST_NEO4J_URI"])
+    result = ea("status")
+    assert result.code == 3
+    assert "refused the credentials" in result.err
+    assert "not-the-password" not in result.err
+
+
+@needs_server
+def test_repositories_under_different_tags_do_not_see_each_other() -> None:
+    a, b = open_test_neo4j(), open_test_neo4j()
+    a.upsert_elements([Element(ElementId("x"), "Server", "X")])
+    b.upsert_elements([Element(ElementId("x"), "Application", "Other X")])
+    assert a.get_elements(["x"])["x"].type == "Server"
+    assert b.get_elements(["x"])["x"].type == "Application"
+    assert sum(b.counts().elements.values()) == 1
+
+
+@needs_server
+def test_an_element_changing_type_changes_label_and_keeps_its_relations() -> None:
+    s = open_test_neo4j()
+    s.upsert_elements(
+        [Element(ElementId("h"), "Server", "H"), Element(ElementId("a"), "Application", "A")]
+    )
+    s.upsert_relations([Relation(ElementId("a"), "runs_on", ElementId("h"))])
+    s.upsert_elements([Element(ElementId("h"), "VirtualMachine", "H")])
+    assert s.counts().elements == {"Application": 1, "VirtualMachine": 1}
+    assert s.find_elements(types=["Server"]) == []
+    assert [e.id for e in s.find_elements(types=["VirtualMachine"])] == ["h"]
+    hops = s.neighbors(["h"], [Step("runs_on", Direction.IN)])
+    assert [h.target for h in hops] == ["a"]
+
+
+@needs_server
+def test_a_source_given_relation_id_is_found_changed_and_deleted() -> None:
+    s = open_test_neo4j()
+    s.upsert_elements([Element(ElementId(i), "Application", i) for i in ("a", "b", "c")])
+    # An id of the default form that names other ends: found by its key, not its form.
+    s.upsert_relations([Relation(ElementId("a"), "flow", ElementId("b"), id="b|serves|c")])
+    s.upsert_relations([Relation(ElementId("a"), "flow", ElementId("c"), id="b|serves|c")])
+    got = s.get_relations(["b|serves|c"], EVERYTHING)
+    assert (got["b|serves|c"].src, got["b|serves|c"].dst) == ("a", "c")
+    assert sum(s.counts().relations.values()) == 1
+    assert s.delete_relations(["b|serves|c"]) == 1
+    assert s.get_relations(["b|serves|c"], EVERYTHING) == {}
+
+
+@needs_server
+def test_copy_to_neo4j_and_back_gives_the_same_answers(tmp_path: Path, ea, monkeypatch) -> None:
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    tag = open_test_neo4j().repo  # type: ignore[attr-defined]  # purged after the test
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    uri = os.environ["EA_TEST_NEO4J_URI"]
+    user = os.environ.get("EA_TEST_NEO4J_USER", "neo4j")
+    to_neo = ea(
+        "store",
+        "copy",
+        "--to",
+        "neo4j",
+        "--uri",
+        uri,
+        "--user",
+        user,
+        "--repository",
+        tag,
+        "-w",
+        str(ws),
+        "-f",
+        "json",
+    )
+    assert to_neo.code == 0, to_neo.err
+    assert json.loads(to_neo.out)["ok"] is True
+    on_sqlite = {
+        c: ea(*c.split(), "-w", str(ws), "-f", "json").out
+        for c in ("impact dc-paris", "decommission app-wms", "history app-webshop")
+    }
+    _neo4j_workspace(ws, uri, f"  user: {user}\n  repository: {tag}\n")
+    for command, expected in on_sqlite.items():
+        result = ea(*command.split(), "-w", str(ws), "-f", "json")
+        assert result.code == 0, result.err
+        assert result.out == expected, command
+    back = ea(
+        "store",
+        "copy",
+        "--to",
+        "sqlite",
+        "--path",
+        str(tmp_path / "back.db"),
+        "-w",
+        str(ws),
+        "-f",
+        "json",
+    )
+    assert back.code == 0, back.err
+    assert json.loads(back.out)["source"] == json.loads(to_neo.out)["source"]
+
+
+@needs_server
+def test_demo_on_neo4j_gives_the_same_answers_as_on_sqlite(tmp_path: Path, ea, monkeypatch) -> None:
+    tag_store = open_test_neo4j("demo")  # the demo's tag, purged after the test
+    monkeypatch.setenv("EA_NEO4J_URI", os.environ["EA_TEST_NEO4J_URI"])
+    monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    assert ea("demo", "-w", str(tmp_path / "sql")).code == 0
+    built = ea("demo", "-w", str(tmp_path / "neo"), "--backend", "neo4j", "--force")
+    assert built.code == 0, built.err
+    assert tag_store.counts().elements  # it went to the server
+    for command in (
+        ["impact", "VCL-PAR-PROD01", "--layer", "business", "--layer", "strategy"],
+        ["impact", "WMS Reflex", "--explain", "Operate warehouses"],
+        ["dependencies", "Webshop", "--layer", "technology", "--layer", "physical"],
+        ["decommission", "WMS Reflex"],
+        ["obsolescence", "--horizon", "12m"],
+        ["flows", "WMS Reflex"],
+    ):
+        a = ea(*command, "-w", str(tmp_path / "sql"), "-f", "json")
+        b = ea(*command, "-w", str(tmp_path / "neo"), "-f", "json")
+        assert a.code == b.code == 0, b.err
+        assert a.out == b.out, command
