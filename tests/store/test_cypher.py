@@ -116,7 +116,7 @@ def test_fixed_statements_take_every_value_as_a_parameter() -> None:
     fixed = [
         v
         for k, v in vars(q).items()
-        if k.isupper() and isinstance(v, str) and " " in v and not k.endswith("_FIELDS")
+        if k.isupper() and isinstance(v, str) and " " in v and not k.endswith("_ROWS")
     ]
     assert len(fixed) > 20
     for text in fixed:
