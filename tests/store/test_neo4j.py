@@ -56,6 +56,22 @@ def test_a_wrong_uri_names_the_line_or_the_variable(workspace: Path) -> None:
         load_workspace(workspace, env={"EA_NEO4J_URI": "localhost"})
 
 
+def test_the_environment_overrides_the_neo4j_settings(workspace: Path) -> None:
+    _neo4j_workspace(workspace, "bolt://localhost:7687", "  user: ea\n  repository: prod\n")
+    ws = load_workspace(
+        workspace,
+        env={
+            "EA_NEO4J_URI": "neo4j://cluster:7687",
+            "EA_NEO4J_DATABASE": "ea",
+            "EA_NEO4J_REPOSITORY": "staging",
+            "EA_NEO4J_PASSWORD": "never-kept",
+        },
+    )
+    assert ws.store.uri == "neo4j://cluster:7687"
+    assert (ws.store.user, ws.store.database, ws.store.repository) == ("ea", "ea", "staging")
+    assert "never-kept" not in repr(ws)
+
+
 def test_a_bad_repository_tag_is_refused(workspace: Path) -> None:
     _neo4j_workspace(workspace, "bolt://localhost:7687", "  repository: 'a b'\n")
     with pytest.raises(WorkspaceError, match=r"ea\.yaml:4: repository tag 'a b' is not valid"):
