@@ -1,4 +1,4 @@
-"""The sync engine on a real SQLite repository: idempotence, policies, guard, atomicity, references."""
+"""The sync engine on a real SQLite repository (and Neo4j, given a test server): idempotence, policies, guard, atomicity, references."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from ea_repo.model import EVERYTHING, Origin, Record, Ref, Status
 from ea_repo.sync import SyncEngine
 
 
-@pytest.fixture
-def repo(workspace: Path):
+@pytest.fixture(params=["sqlite", "neo4j"])
+def repo(request: pytest.FixtureRequest, workspace: Path):
+    """The workspace's repository on SQLite, then on the Neo4j test server (if there is one)."""
+    if request.param == "neo4j":
+        from ea_repo.config import load_workspace
+        from ea_repo.metamodel import load_metamodel
+        from tests.conftest import open_test_neo4j
+
+        yield Repository(open_test_neo4j(), load_metamodel(), load_workspace(workspace))
+        return
     with Repository.open(workspace) as r:
         yield r
 
