@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def _open_backend(name: str, tmp_path: Path) -> GraphStore:
 NEO4J_SKIP = "Neo4j backend: set EA_TEST_NEO4J_URI (and _USER, _PASSWORD) to run against a server"
 
 
-def open_test_neo4j(tag: str | None = None) -> GraphStore:
+def open_test_neo4j(tag: str | None = None, **options: Any) -> GraphStore:
     """A Neo4jStore on the test server under a fresh repository tag; skips without a server.
 
     Neo4j Community has one user database: each test gets its own tag
@@ -42,6 +43,7 @@ def open_test_neo4j(tag: str | None = None) -> GraphStore:
         os.environ.get("EA_TEST_NEO4J_PASSWORD"),
         database=os.environ.get("EA_TEST_NEO4J_DATABASE"),
         repository=tag or f"t{uuid.uuid4().hex[:12]}",
+        **options,
     )
     _OPEN_NEO4J.append(store)
     return store

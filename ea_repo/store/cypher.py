@@ -294,6 +294,10 @@ FINISH_RUN = (
     "MATCH (r:EaRun {repo: $repo, id: $id}) SET r.status = $status, r.stats = $stats, "
     "r.message = $message, r.finished_at = $at"
 )
+FAIL_OPEN_RUNS = (
+    "UNWIND $ids AS i MATCH (r:EaRun {repo: $repo, id: i}) WHERE r.status = 'running' "
+    "SET r.status = 'failed', r.message = $message, r.finished_at = $at"
+)
 RUNS = (
     "MATCH (r:EaRun {repo: $repo}) WHERE $source IS NULL OR r.source = $source "
     "WITH r ORDER BY r.id DESC LIMIT $limit "

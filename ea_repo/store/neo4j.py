@@ -63,6 +63,9 @@ SCHEMA_VERSION = 1
 BATCH = 5000
 PAGE = 10_000
 NO_LIMIT = 2**62
+STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
+STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
+DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
@@ -169,6 +172,7 @@ class Neo4jStore:
         database: str | None = None,
         repository: str = "default",
         metamodel: Metamodel | None = None,
+        stage_rows: int = STAGE_ROWS,
     ) -> None:
         import neo4j
         from neo4j import exceptions as nx
@@ -186,6 +190,15 @@ class Neo4jStore:
         self._tx: Any = None
         self._tx_session: Any = None
         self._depth = 0
+        # Staging (see the module docstring): past ``stage_rows`` rows in one transaction,
+        # writes commit in chunks and what retires or deletes waits for the end.
+        self.stage_rows = stage_rows
+        self._in_tx = False
+        self._staged = False
+        self._tx_rows = 0
+        self._destructive = False
+        self._deferred: list[Callable[[], Any]] = []
+        self._tx_runs: list[int] = []
         self._neo4j = neo4j
         try:
             # Server notifications (e.g. "property not in the database yet" on a fresh
@@ -315,8 +328,19 @@ class Neo4jStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One explicit transaction; re-entrant, the outermost level commits or rolls back."""
-        if self._tx is not None:
+        """Writes that succeed or fail together; re-entrant (inner levels join the outer one).
+
+        One explicit Neo4j transaction, committed at the end or rolled back. A
+        transaction that grows past ``stage_rows`` rows before anything was
+        retired or deleted in it is *staged*: what it wrote so far commits, the
+        rest of its additions and changes commit in chunks (managed
+        transactions, retried), and every retirement, deletion, retraction,
+        digest update and the closing of its runs is kept aside and applied only
+        when the block ends without error. A staged block that fails leaves its
+        additions and changes (which a new run finds unchanged) and retires or
+        deletes nothing; its unfinished runs are marked failed.
+        """
+        if self._in_tx:
             self._depth += 1
             try:
                 yield
@@ -330,22 +354,84 @@ class Neo4jStore:
             except BaseException:
                 session.close()
                 raise
-        self._tx, self._tx_session, self._depth = tx, session, 1
+        self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
+        self._staged, self._tx_rows, self._destructive = False, 0, False
+        self._deferred, self._tx_runs = [], []
         try:
             yield
         except BaseException:
-            self._tx = None
-            with suppress(Exception):  # the original error is what matters
-                tx.rollback()
+            if self._tx is not None:
+                with suppress(Exception):  # the original error is what matters
+                    self._tx.rollback()
+            elif self._staged:
+                self._end_staged_failure()
             raise
         else:
-            self._tx = None
-            with self._errors():
-                tx.commit()
+            if self._tx is not None:
+                with self._errors():
+                    self._tx.commit()
+            else:
+                deferred, self._deferred = self._deferred, []
+                self._in_tx = False  # deferred work runs in transactions of its own
+                for work in deferred:
+                    work()
         finally:
-            self._tx, self._tx_session, self._depth = None, None, 0
-            tx.close()
-            session.close()
+            if self._tx is not None:
+                self._tx.close()
+            if self._tx_session is not None:
+                self._tx_session.close()
+            self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
+            self._staged, self._deferred = False, []
+
+    def _stage(self) -> None:
+        """Commit what the transaction wrote so far; later writes go in chunks."""
+        with self._errors():
+            self._tx.commit()
+        self._tx.close()
+        self._tx_session.close()
+        self._tx, self._tx_session, self._staged = None, None, True
+
+    def _end_staged_failure(self) -> None:
+        """A staged block failed: nothing kept aside is applied; its open runs say so."""
+        self._deferred = []
+        with suppress(Exception), self._session() as session:
+            session.execute_write(
+                lambda tx: self._run(
+                    tx,
+                    q.FAIL_OPEN_RUNS,
+                    ids=self._tx_runs,
+                    message="stopped part-way: the additions and changes written so far "
+                    "are kept, nothing was retired or deleted",
+                    at=utc_now(),
+                )
+            )
+
+    def _bulk(self, work: Callable[[Any, list[_T]], int], rows: list[_T]) -> int:
+        """Write ``rows`` with ``work(tx, chunk)``: in the open transaction, in chunks when the
+        transaction is staged (or becomes so now), else in one managed transaction."""
+        if not rows:
+            return 0
+        if self._tx is not None:
+            if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
+                self._tx_rows += len(rows)
+                return self._write(lambda tx: work(tx, rows))
+            self._stage()
+        if self._staged:
+            return sum(
+                self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
+                for chunk in _batches(rows, STAGE_CHUNK)
+            )
+        return self._write(lambda tx: work(tx, rows))
+
+    def _destroy(self, work: Callable[[Any], int], estimate: int) -> int:
+        """A write that retires, deletes or finishes: kept aside until a staged block succeeds
+        (returning ``estimate``), else written now."""
+        if self._staged and self._in_tx:
+            self._deferred.append(lambda: self._write(work))
+            return estimate
+        if self._tx is not None:
+            self._destructive = True
+        return self._write(work)
 
     def schema_version(self) -> int:
         """The storage schema version of this repository."""
@@ -376,9 +462,9 @@ class Neo4jStore:
             for e in elements
         ]
 
-        def work(tx: Any) -> int:
+        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
             now = utc_now()
-            for batch in _batches(rows):
+            for batch in _batches(chunk):
                 wanted = {row["id"]: row for row in batch}  # the last of duplicate ids wins
                 current = {
                     r[0]: r
@@ -405,9 +491,9 @@ class Neo4jStore:
                     self._run(
                         tx, self.builder.update_elements(old_type, new_type), rows=group, now=now
                     )
-            return len(rows)
+            return len(chunk)
 
-        return self._write(work)
+        return self._bulk(work, rows)
 
     def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
         """Rows of the relations among ``ids``, each looked up in its own type's index.
@@ -451,17 +537,12 @@ class Neo4jStore:
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
         """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
         rows: list[dict[str, Any]] = []
-        keys: list[dict[str, str]] = []  # relations a source gave their own id
-        tricky = False  # one of those ids has the form src|type|dst of a known type
         for r in relations:
             if r.type not in self.builder.rel_types:
                 raise ValidationError(
                     f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
-            if r.id != f"{r.src}|{r.type}|{r.dst}":
-                keys.append({"id": r.id, "type": r.type})
-                tricky = tricky or _default_type(r.id) in self.builder.rel_types
             rows.append(
                 {
                     "id": r.id,
@@ -470,17 +551,20 @@ class Neo4jStore:
                     "dst": r.dst,
                     "attrs": _dumps(r.attrs),
                     "status": r.status.value,
+                    # a source gave the relation its own id: a key node records its type
+                    "keyed": r.id != f"{r.src}|{r.type}|{r.dst}",
                 }
             )
         every = [s.value for s in Status]
 
-        def work(tx: Any) -> int:
+        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
             now = utc_now()
-            if tricky:
+            keys = [{"id": row["id"], "type": row["type"]} for row in chunk if row["keyed"]]
+            if any(_default_type(k["id"]) in self.builder.rel_types for k in keys):
                 self._run(tx, q.FLAG_TRICKY_KEYS)
             for batch in _batches(keys):
                 self._run(tx, q.SET_REL_KEYS, rows=batch)
-            for batch in _batches(rows):
+            for batch in _batches(chunk):
                 wanted = {row["id"]: row for row in batch}
                 current = {r[0]: r for r in self._relation_rows(tx, list(wanted), every)}
                 fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -516,9 +600,9 @@ class Neo4jStore:
                         )
                 for type_name, group in sorted(changed.items()):
                     self._run(tx, self.builder.update_relations(type_name), rows=group, now=now)
-            return len(rows)
+            return len(chunk)
 
-        return self._write(work)
+        return self._bulk(work, rows)
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
@@ -689,7 +773,7 @@ class Neo4jStore:
                 )[0][0]
             return count
 
-        return self._write(work)
+        return self._destroy(work, len(wanted))
 
     def _locate(self, tx: Any, ids: list[str]) -> dict[str, list[str]]:
         """The existing relations among ``ids``, grouped by type."""
@@ -711,7 +795,7 @@ class Neo4jStore:
                 count += self._run(tx, q.DELETE_ELEMENTS, ids=batch)[0][0]
             return count
 
-        return self._write(work) if wanted else 0
+        return self._destroy(work, len(wanted)) if wanted else 0
 
     def delete_relations(self, ids: Iterable[str]) -> int:
         """Delete relations by id."""
@@ -726,7 +810,7 @@ class Neo4jStore:
                 self._run(tx, q.DELETE_REL_KEYS, ids=batch)
             return count
 
-        return self._write(work) if wanted else 0
+        return self._destroy(work, len(wanted)) if wanted else 0
 
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Per-type counts of visible elements and relations."""
@@ -745,6 +829,8 @@ class Neo4jStore:
         """Open a run of ``source``; run ids count up per repository."""
         started = at or utc_now()
         run_id = self._write(lambda tx: self._run(tx, q.START_RUN, source=source, at=started))[0][0]
+        if self._in_tx:
+            self._tx_runs.append(int(run_id))
         return Run(int(run_id), source, started, None, "running")
 
     def finish_run(
@@ -755,18 +841,22 @@ class Neo4jStore:
         message: str | None = None,
         at: str | None = None,
     ) -> None:
-        """Close a run."""
-        self._write(
-            lambda tx: self._run(
+        """Close a run (in a staged transaction: once everything kept aside is applied)."""
+        finished = at or utc_now()
+
+        def work(tx: Any) -> int:
+            self._run(
                 tx,
                 q.FINISH_RUN,
                 id=run_id,
                 status=status,
                 stats=_dumps(stats or {}),
                 message=message,
-                at=at or utc_now(),
+                at=finished,
             )
-        )
+            return 1
+
+        self._destroy(work, 1)
 
     def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
         """Runs, newest first."""
@@ -788,8 +878,8 @@ class Neo4jStore:
         values = values or {}
         rows = [{"id": i, "asserted": _dumps(values.get(i) or {})} for i in _unique(ids)]
 
-        def work(tx: Any) -> None:
-            for batch in _batches(rows):
+        def work(tx: Any, chunk: list[dict[str, str]]) -> int:
+            for batch in _batches(chunk):
                 self._run(
                     tx,
                     q.RECORD_ASSERTIONS,
@@ -799,9 +889,9 @@ class Neo4jStore:
                     run=run_id,
                     at=seen,
                 )
+            return len(chunk)
 
-        if rows:
-            self._write(work)
+        self._bulk(work, rows)
 
     def asserted_values(
         self, source: str, kind: str, ids: Iterable[str]
@@ -826,14 +916,14 @@ class Neo4jStore:
         check_kind(kind)
         wanted, seen = _unique(ids), at or utc_now()
 
-        def work(tx: Any) -> None:
-            for batch in _batches(wanted, 20_000):
+        def work(tx: Any, chunk: list[str]) -> int:
+            for batch in _batches(chunk, 20_000):
                 self._run(
                     tx, q.TOUCH_ASSERTIONS, ids=batch, source=source, kind=kind, run=run_id, at=seen
                 )
+            return len(chunk)
 
-        if wanted:
-            self._write(work)
+        self._bulk(work, wanted)
 
     def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that exist and are not active."""
@@ -852,30 +942,46 @@ class Neo4jStore:
     def update_record_digests(
         self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
     ) -> None:
-        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
+        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests.
+
+        A digest says its record is fully applied: in a staged transaction both
+        wait until it succeeds, then go in chunks.
+        """
         gone = _unique(removed)
         new = [list(row) for row in added]
 
-        def work(tx: Any) -> None:
-            for batch in _batches(gone, 20_000):
-                self._run(tx, q.REMOVE_DIGESTS, digests=batch, source=source)
-            for rows in _batches(new):
-                self._run(tx, q.ADD_DIGESTS, rows=rows, source=source)
+        def remove(tx: Any, chunk: list[str]) -> int:
+            self._run(tx, q.REMOVE_DIGESTS, digests=chunk, source=source)
+            return len(chunk)
 
-        if gone or new:
-            self._write(work)
+        def add(tx: Any, chunk: list[list[str]]) -> int:
+            for rows in _batches(chunk):
+                self._run(tx, q.ADD_DIGESTS, rows=rows, source=source)
+            return len(chunk)
+
+        def apply() -> None:
+            self._bulk(remove, gone)
+            self._bulk(add, new)
+
+        if self._staged and self._in_tx:
+            self._deferred.append(apply)
+        else:
+            if self._tx is not None and gone:
+                self._destructive = True
+            apply()
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (they were deleted)."""
         check_kind(kind)
         wanted = _unique(ids)
 
-        def work(tx: Any) -> None:
+        def work(tx: Any) -> int:
             for batch in _batches(wanted, 20_000):
                 self._run(tx, q.DROP_ASSERTIONS, ids=batch, kind=kind)
+            return len(wanted)
 
         if wanted:
-            self._write(work)
+            self._destroy(work, len(wanted))
 
     def elements_named(
         self, names: Iterable[str], lens: Lens = CURRENT
@@ -898,12 +1004,13 @@ class Neo4jStore:
         check_kind(kind)
         wanted = _unique(ids)
 
-        def work(tx: Any) -> None:
+        def work(tx: Any) -> int:
             for batch in _batches(wanted, 20_000):
                 self._run(tx, q.RETRACT_ASSERTIONS, ids=batch, source=source, kind=kind)
+            return len(wanted)
 
         if wanted:
-            self._write(work)
+            self._destroy(work, len(wanted))
 
     def assertions(self, kind: str, ids: Iterable[str]) -> list[Assertion]:
         """Provenance of the given items, ordered by item and source."""
@@ -932,7 +1039,11 @@ class Neo4jStore:
         return [(_element(row), row[5]) for row in rows]
 
     def log_changes(self, changes: Iterable[Change]) -> None:
-        """Append to the change log (sequence numbers reserved per batch)."""
+        """Append to the change log (sequence numbers reserved per batch).
+
+        In a staged transaction, retirements and deletions are logged when they
+        are applied, at its end.
+        """
         rows = [
             {
                 "run_id": c.run_id,
@@ -946,15 +1057,20 @@ class Neo4jStore:
             for c in changes
         ]
 
-        def work(tx: Any) -> None:
-            for batch in _batches(rows):
+        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
+            for batch in _batches(chunk):
                 base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
                 for offset, row in enumerate(batch, 1):
                     row["seq"] = base + offset
                 self._run(tx, q.LOG_CHANGES, rows=batch)
+            return len(chunk)
 
-        if rows:
-            self._write(work)
+        if self._staged and self._in_tx:
+            later = [r for r in rows if r["op"] in DESTRUCTIVE_OPS]
+            rows = [r for r in rows if r["op"] not in DESTRUCTIVE_OPS]
+            if later:
+                self._deferred.append(lambda: self._bulk(work, later))
+        self._bulk(work, rows)
 
     def changes(
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None

@@ -122,7 +122,7 @@ def test_fixed_statements_take_every_value_as_a_parameter() -> None:
     for text in fixed:
         # The only literals are the backend's own status and kind words.
         literals = set(re.findall(r"'([^']*)'", text))
-        assert literals <= {"active", "running", "element", "{}"}, text
+        assert literals <= {"active", "running", "failed", "element", "{}"}, text
         assert "$repo" in text, text
     assert q.purge("EaChange").startswith("MATCH (n:`EaChange` {repo: $repo}) CALL {")
     with pytest.raises(ValueError):

@@ -263,3 +263,61 @@ def test_demo_on_neo4j_gives_the_same_answers_as_on_sqlite(tmp_path: Path, ea, m
         b = ea(*command, "-w", str(tmp_path / "neo"), "-f", "json")
         assert a.code == b.code == 0, b.err
         assert a.out == b.out, command
+
+
+@needs_server
+def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo import Repository
+    from ea_repo.config import init_workspace
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.model import Origin, Record
+    from ea_repo.sync import SyncEngine
+
+    def servers(keys: range, environment: str = "production") -> list[Record]:
+        return [
+            Record.element(
+                "Server", f"srv{i}", f"SRV{i}", {"environment": environment}, Origin("x.csv", i)
+            )
+            for i in keys
+        ]
+
+    mm = load_metamodel()
+    store = open_test_neo4j(stage_rows=3)  # any run of more than 3 rows is staged
+    engine = SyncEngine(store, mm)
+    engine.run("cmdb", servers(range(10)))
+    assert sum(store.counts().elements.values()) == 10
+    assert [r.status for r in store.runs()] == ["succeeded"]
+
+    # A run that drops srv6..srv9 and changes the others fails while logging its changes.
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "log_changes", boom)
+    with pytest.raises(OSError):
+        engine.run("cmdb", servers(range(6), "test"), force=True)
+    monkeypatch.undo()
+    everything = store.get_elements([f"srv{i}" for i in range(10)], EVERYTHING)
+    assert all(e.status.value == "active" for e in everything.values())  # nothing retired
+    assert {e.attrs["environment"] for e in everything.values()} == {"production", "test"}
+    staged, failed = store.runs()[1], store.runs()[0]
+    assert staged.status == "failed" and "nothing was retired or deleted" in (staged.message or "")
+    assert (failed.status, failed.message) == ("failed", "OSError: disk full")
+    assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
+
+    # Running it again converges to what one successful run gives on SQLite.
+    engine.run("cmdb", servers(range(6), "test"), force=True)
+    init_workspace(tmp_path / "ref")
+    with Repository.open(tmp_path / "ref") as ref:
+        ref_engine = SyncEngine(ref.store, mm)
+        ref_engine.run("cmdb", servers(range(10)))
+        ref_engine.run("cmdb", servers(range(6), "test"), force=True)
+        expected = list(ref.store.iter_elements(EVERYTHING))
+        expected_ids = ref.store.asserted_ids("cmdb", "element")
+        expected_digests = len(ref.store.record_digests("cmdb"))
+    assert list(store.iter_elements(EVERYTHING)) == expected
+    assert store.asserted_ids("cmdb", "element") == expected_ids
+    assert len(store.record_digests("cmdb")) == expected_digests
+    assert store.runs()[0].status == "succeeded"
+    assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"retired"}
