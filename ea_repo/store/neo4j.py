@@ -11,16 +11,25 @@ relationship type. Outside :meth:`Neo4jStore.transaction` each write call is
 one managed transaction (``execute_write``: the driver retries it on transient
 errors and cluster leader changes); reads are auto-commit read transactions
 of READ sessions, which a cluster routes to its readers, retried by the store
-on transient errors (one round trip each instead of two). Inside
-``transaction()`` everything runs in one explicit transaction, committed at
-the end — so a sync run is atomic on Neo4j as on SQLite: a run that fails
-part-way leaves nothing behind (no staging, no cleanup pass), and running it
-again converges. The price is the server's transaction memory: a first import
-of 100 000 elements and 300 000 relations holds about 1.5 M new entities
-(items, provenance, digests, change log) in one transaction; size
-``server.memory.heap.max_size`` (or ``db.memory.transaction.max``) for it. An
-explicit transaction is not retried by the driver: a transient failure fails
-the run, which writes nothing and can simply be run again.
+on transient errors (one round trip each instead of two).
+
+Sync runs: small and large. ``transaction()`` starts as one explicit
+transaction: a run of up to ``stage_rows`` rows (50 000 by default) commits
+or rolls back whole, as on SQLite. A larger run cannot: the server keeps a
+transaction's changes in memory until it commits, and a first import of
+100 000 elements and 300 000 relations (1.6 M entities with provenance, digests
+and change log) was measured to exceed the 2.8 GiB transaction memory of a
+4 GiB heap. Such a run is *staged*: once it passes ``stage_rows`` (and only if
+it has retired or deleted nothing yet — the sync engine writes additions and
+changes first), what it wrote commits, and its further additions, changes,
+provenance and change-log entries commit in chunks of 20 000 rows, each a
+managed transaction the driver retries. Everything that removes or concludes
+— retirements, deletions, retractions, record digests, the log of
+retirements and deletions, the closing of the run — is kept aside and applied
+only when the run has succeeded. A staged run that fails therefore retires
+and deletes nothing; the additions and changes it wrote stay (each with its
+provenance), its run is marked failed, no digest recognises its records, and
+running it again converges to what one successful run gives.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
