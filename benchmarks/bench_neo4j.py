@@ -104,6 +104,62 @@ def load(store: GraphStore, elements: list[Any], relations: list[Any]) -> float:
     return time.perf_counter() - t0
 
 
+def bare_unwind(elements: list[Any], relations: list[Any]) -> float:
+    """Seconds for the baseline: the same rows as bare ``UNWIND ... CREATE`` on the same server.
+
+    Nodes under a throw-away label with no constraint or index, relationships
+    between them found by element id (no lookup index), one transaction;
+    deleted afterwards.
+    """
+    import neo4j
+
+    found = server()
+    assert found is not None
+    uri, user, password, database = found
+    label = f"EaBenchBare{uuid.uuid4().hex[:8]}"
+    driver = neo4j.GraphDatabase.driver(uri, auth=(user, password or ""))
+    try:
+        with driver.session(database=database) as session:
+            t0 = time.perf_counter()
+            tx = session.begin_transaction()
+            ids: dict[str, str] = {}
+            for k in range(0, len(elements), 10_000):
+                rows = [
+                    {"id": e.id, "name": e.name, "attrs": json.dumps(dict(e.attrs))}
+                    for e in elements[k : k + 10_000]
+                ]
+                result = tx.run(
+                    f"UNWIND $rows AS row CREATE (n:{label}) SET n = row "
+                    "RETURN collect([row.id, elementId(n)])",
+                    rows=rows,
+                )
+                ids.update(dict(result.single()[0]))
+            for k in range(0, len(relations), 10_000):
+                rows = [
+                    {
+                        "s": ids[r.src],
+                        "d": ids[r.dst],
+                        "id": r.id,
+                        "attrs": json.dumps(dict(r.attrs)),
+                    }
+                    for r in relations[k : k + 10_000]
+                ]
+                tx.run(
+                    "UNWIND $rows AS row MATCH (s) WHERE elementId(s) = row.s "
+                    "MATCH (d) WHERE elementId(d) = row.d "
+                    "CREATE (s)-[:EA_BENCH_BARE {id: row.id, attrs: row.attrs}]->(d)",
+                    rows=rows,
+                ).consume()
+            tx.commit()
+            seconds = time.perf_counter() - t0
+            session.run(
+                f"MATCH (n:{label}) CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS"
+            ).consume()
+    finally:
+        driver.close()
+    return seconds
+
+
 def impact_times(store: GraphStore, starts: list[str]) -> list[float]:
     mm = load_metamodel()
     analyse(store, mm, starts[:5], max_depth=6)  # warm-up (and, on Neo4j, query plans)
@@ -154,6 +210,14 @@ def bench_store_level(args: argparse.Namespace, tag: str) -> dict[str, Any]:
                     f"impact p50 {f['impact_p50_ms']:.1f} ms, p95 {f['impact_p95_ms']:.1f} ms",
                     flush=True,
                 )
+            bare = bare_unwind(elements, relations)
+            figures["bare_unwind"] = {"load_s": bare, "load_rows_s": rows / bare}
+            print(
+                f"  baseline: bare UNWIND CREATE of the same rows, no index: {bare:.1f} s "
+                f"({rows / bare:,.0f} rows/s); the store takes "
+                f"{figures['neo4j']['load_s'] / bare:.1f}x that",
+                flush=True,
+            )
         finally:
             for store in stores.values():
                 if store.backend == "neo4j":
