@@ -382,8 +382,12 @@ class Neo4jStore:
             else:
                 deferred, self._deferred = self._deferred, []
                 self._in_tx = False  # deferred work runs in transactions of its own
-                for work in deferred:
-                    work()
+                try:
+                    for work in deferred:
+                        work()
+                except BaseException:
+                    self._end_staged_failure()
+                    raise
         finally:
             if self._tx is not None:
                 self._tx.close()
