@@ -101,3 +101,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = init_workspace(tmp_path / "ws")
     monkeypatch.setenv("EA_WORKSPACE", str(root))
     return root
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, at the end, how many Neo4j tests were skipped and why."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if isinstance(r.longrepr, tuple) and NEO4J_SKIP in str(r.longrepr[2])
+    ]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped — {NEO4J_SKIP}")
