@@ -270,6 +270,7 @@ RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN collect(DISTINCT r.id)"
 )
 
+REPOSITORY_EMPTY = "OPTIONAL MATCH (n:Element {repo: $repo}) WITH n LIMIT 1 RETURN n IS NULL"
 META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.tricky_keys"
 INIT_META = (
     "MERGE (m:EaMeta {repo: $repo}) "

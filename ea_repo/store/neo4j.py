@@ -208,6 +208,10 @@ class Neo4jStore:
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
         self._tx_runs: list[int] = []
+        # A transaction that began on an empty repository knows that only what it wrote
+        # itself can exist: a first import skips looking up what it writes (None: unknown).
+        self._began_empty: bool | None = None
+        self._written: dict[str, set[str]] = {"element": set(), "relation": set()}
         self._neo4j = neo4j
         try:
             # Server notifications (e.g. "property not in the database yet" on a fresh
@@ -366,6 +370,7 @@ class Neo4jStore:
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
+        self._began_empty, self._written = None, {"element": set(), "relation": set()}
         try:
             yield
         except BaseException:
@@ -395,6 +400,19 @@ class Neo4jStore:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
+            self._began_empty, self._written = None, {"element": set(), "relation": set()}
+
+    def _may_exist(self, kind: str, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` that may already be stored: all of them, unless this transaction
+        began on an empty repository — then only those it wrote itself."""
+        if not self._in_tx:
+            return list(ids)
+        if self._began_empty is None:
+            self._began_empty = self._read(lambda tx: self._run(tx, q.REPOSITORY_EMPTY))[0][0]
+        if not self._began_empty:
+            return list(ids)
+        written = self._written[kind]
+        return [i for i in ids if i in written]
 
     def _stage(self) -> None:
         """Commit what the transaction wrote so far; later writes go in chunks."""
@@ -479,10 +497,15 @@ class Neo4jStore:
             now = utc_now()
             for batch in _batches(chunk):
                 wanted = {row["id"]: row for row in batch}  # the last of duplicate ids wins
+                maybe = self._may_exist("element", wanted)
                 current = {
                     r[0]: r
-                    for r in self._rows(
-                        tx, q.ELEMENTS_BY_ID, ids=list(wanted), statuses=[s.value for s in Status]
+                    for r in (
+                        self._rows(
+                            tx, q.ELEMENTS_BY_ID, ids=maybe, statuses=[s.value for s in Status]
+                        )
+                        if maybe
+                        else []
                     )
                 }
                 fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -504,6 +527,7 @@ class Neo4jStore:
                     self._run(
                         tx, self.builder.update_elements(old_type, new_type), rows=group, now=now
                     )
+                self._written["element"].update(wanted)
             return len(chunk)
 
         return self._bulk(work, rows)
@@ -579,7 +603,8 @@ class Neo4jStore:
                 self._run(tx, q.SET_REL_KEYS, rows=batch)
             for batch in _batches(chunk):
                 wanted = {row["id"]: row for row in batch}
-                current = {r[0]: r for r in self._relation_rows(tx, list(wanted), every)}
+                maybe = self._may_exist("relation", wanted)
+                current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
                 fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 moved: dict[str, list[str]] = defaultdict(list)
@@ -613,6 +638,7 @@ class Neo4jStore:
                         )
                 for type_name, group in sorted(changed.items()):
                     self._run(tx, self.builder.update_relations(type_name), rows=group, now=now)
+                self._written["relation"].update(wanted)
             return len(chunk)
 
         return self._bulk(work, rows)
