@@ -111,8 +111,8 @@ class CypherBuilder:
             "FOR (a:EaAssertion) REQUIRE (a.repo, a.source, a.kind, a.item_id) IS UNIQUE",
             "CREATE INDEX ea_assertion_item IF NOT EXISTS "
             "FOR (a:EaAssertion) ON (a.repo, a.kind, a.item_id)",
-            "CREATE CONSTRAINT ea_digest_key IF NOT EXISTS "
-            "FOR (g:EaDigest) REQUIRE (g.repo, g.source, g.digest) IS UNIQUE",
+            "CREATE CONSTRAINT ea_digest_bucket IF NOT EXISTS "
+            "FOR (g:EaDigest) REQUIRE (g.repo, g.source, g.bucket) IS UNIQUE",
             "CREATE CONSTRAINT ea_relkey_key IF NOT EXISTS "
             "FOR (k:EaRelKey) REQUIRE (k.repo, k.id) IS UNIQUE",
             "CREATE INDEX ea_change_item IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.item_id)",
@@ -270,7 +270,10 @@ RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN collect(DISTINCT r.id)"
 )
 
-REPOSITORY_EMPTY = "OPTIONAL MATCH (n:Element {repo: $repo}) WITH n LIMIT 1 RETURN n IS NULL"
+REPOSITORY_EMPTY = (
+    "OPTIONAL MATCH (n:Element {repo: $repo}) WITH n LIMIT 1 "
+    "OPTIONAL MATCH (a:EaAssertion {repo: $repo}) WITH n, a LIMIT 1 RETURN n IS NULL AND a IS NULL"
+)
 META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.tricky_keys"
 INIT_META = (
     "MERGE (m:EaMeta {repo: $repo}) "
@@ -310,6 +313,11 @@ RECORD_ASSERTIONS = (
     "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at "
     "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted"
 )
+CREATE_ASSERTIONS = (
+    "UNWIND $rows AS row CREATE (:EaAssertion {repo: $repo, source: $source, kind: $kind, "
+    "item_id: row.id, first_run: $run, first_seen: $at, last_run: $run, last_seen: $at, "
+    "asserted: row.asserted})"
+)
 TOUCH_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) SET a.last_run = $run, a.last_seen = $at"
@@ -341,13 +349,19 @@ STALE_ELEMENTS = (
     "RETURN collect([n.id, n.type, n.name, n.attrs, n.status, seen])"
 )
 
-RECORD_DIGESTS = "MATCH (g:EaDigest {repo: $repo, source: $source}) RETURN collect([g.digest, g.kind, g.item_id])"
-ADD_DIGESTS = (
-    "UNWIND $rows AS row MERGE (g:EaDigest {repo: $repo, source: $source, digest: row[0]}) "
-    "SET g.kind = row[1], g.item_id = row[2]"
+# Record digests are a cache of the sync engine, hundreds of thousands per source: they are
+# kept in buckets (by the digest's first characters), each a JSON object digest -> [kind, id].
+RECORD_DIGESTS = "MATCH (g:EaDigest {repo: $repo, source: $source}) RETURN collect(g.rows)"
+DIGEST_BUCKETS = (
+    "UNWIND $buckets AS b MATCH (g:EaDigest {repo: $repo, source: $source, bucket: b}) "
+    "RETURN collect([g.bucket, g.rows])"
 )
-REMOVE_DIGESTS = (
-    "UNWIND $digests AS x MATCH (g:EaDigest {repo: $repo, source: $source, digest: x}) DELETE g"
+SET_DIGEST_BUCKETS = (
+    "UNWIND $rows AS row MERGE (g:EaDigest {repo: $repo, source: $source, bucket: row[0]}) "
+    "SET g.rows = row[1]"
+)
+DROP_DIGEST_BUCKETS = (
+    "UNWIND $buckets AS b MATCH (g:EaDigest {repo: $repo, source: $source, bucket: b}) DELETE g"
 )
 
 RESERVE_CHANGES = (

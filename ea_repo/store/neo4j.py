@@ -74,6 +74,7 @@ PAGE = 10_000
 NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
+DIGEST_BUCKET = 3  # record digests are kept in buckets by their first 3 characters
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -211,7 +212,7 @@ class Neo4jStore:
         # A transaction that began on an empty repository knows that only what it wrote
         # itself can exist: a first import skips looking up what it writes (None: unknown).
         self._began_empty: bool | None = None
-        self._written: dict[str, set[str]] = {"element": set(), "relation": set()}
+        self._written: defaultdict[Any, set[str]] = defaultdict(set)
         self._neo4j = neo4j
         try:
             # Server notifications (e.g. "property not in the database yet" on a fresh
@@ -370,7 +371,7 @@ class Neo4jStore:
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
-        self._began_empty, self._written = None, {"element": set(), "relation": set()}
+        self._began_empty, self._written = None, defaultdict(set)
         try:
             yield
         except BaseException:
@@ -400,9 +401,9 @@ class Neo4jStore:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
-            self._began_empty, self._written = None, {"element": set(), "relation": set()}
+            self._began_empty, self._written = None, defaultdict(set)
 
-    def _may_exist(self, kind: str, ids: Iterable[str]) -> list[str]:
+    def _may_exist(self, kind: Any, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` that may already be stored: all of them, unless this transaction
         began on an empty repository — then only those it wrote itself."""
         if not self._in_tx:
@@ -918,16 +919,17 @@ class Neo4jStore:
         rows = [{"id": i, "asserted": _dumps(values.get(i) or {})} for i in _unique(ids)]
 
         def work(tx: Any, chunk: list[dict[str, str]]) -> int:
+            key = ("assertion", source, kind)
             for batch in _batches(chunk):
-                self._run(
-                    tx,
-                    q.RECORD_ASSERTIONS,
-                    rows=batch,
-                    source=source,
-                    kind=kind,
-                    run=run_id,
-                    at=seen,
-                )
+                maybe = set(self._may_exist(key, (row["id"] for row in batch)))
+                fresh = [row for row in batch if row["id"] not in maybe]
+                known = [row for row in batch if row["id"] in maybe]
+                params = {"source": source, "kind": kind, "run": run_id, "at": seen}
+                if fresh:
+                    self._run(tx, q.CREATE_ASSERTIONS, rows=fresh, **params)
+                if known:
+                    self._run(tx, q.RECORD_ASSERTIONS, rows=known, **params)
+                self._written[key].update(row["id"] for row in batch)
             return len(chunk)
 
         self._bulk(work, rows)
@@ -976,7 +978,10 @@ class Neo4jStore:
 
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
         """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
-        return {r[0]: (r[1], r[2]) for r in self._query(q.RECORD_DIGESTS, source=source)}
+        found: dict[str, tuple[str, str]] = {}
+        for rows in self._query(q.RECORD_DIGESTS, source=source):
+            found.update((d, (kind, item)) for d, (kind, item) in _DECODE(rows).items())
+        return found
 
     def update_record_digests(
         self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
@@ -986,26 +991,42 @@ class Neo4jStore:
         A digest says its record is fully applied: in a staged transaction both
         wait until it succeeds, then go in chunks.
         """
-        gone = _unique(removed)
-        new = [list(row) for row in added]
+        changes: dict[str, dict[str, list[str] | None]] = defaultdict(dict)
+        for digest in removed:
+            changes[digest[:DIGEST_BUCKET]][digest] = None
+        for digest, kind, item in added:
+            changes[digest[:DIGEST_BUCKET]][digest] = [kind, item]
 
-        def remove(tx: Any, chunk: list[str]) -> int:
-            self._run(tx, q.REMOVE_DIGESTS, digests=chunk, source=source)
-            return len(chunk)
-
-        def add(tx: Any, chunk: list[list[str]]) -> int:
-            for rows in _batches(chunk):
-                self._run(tx, q.ADD_DIGESTS, rows=rows, source=source)
-            return len(chunk)
+        def work(tx: Any, buckets: list[str]) -> int:
+            stored = dict(self._rows(tx, q.DIGEST_BUCKETS, buckets=buckets, source=source))
+            write, drop = [], []
+            for bucket in buckets:
+                rows = _DECODE(stored[bucket]) if bucket in stored else {}
+                for digest, row in changes[bucket].items():
+                    if row is None:
+                        rows.pop(digest, None)
+                    else:
+                        rows[digest] = row
+                if rows:
+                    write.append([bucket, _ENCODE(rows)])
+                elif bucket in stored:
+                    drop.append(bucket)
+            for batch in _batches(write, 1000):
+                self._run(tx, q.SET_DIGEST_BUCKETS, rows=batch, source=source)
+            if drop:
+                self._run(tx, q.DROP_DIGEST_BUCKETS, buckets=drop, source=source)
+            return len(buckets)
 
         def apply() -> None:
-            self._bulk(remove, gone)
-            self._bulk(add, new)
+            for chunk in _batches(sorted(changes), 500):
+                self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
 
+        if not changes:
+            return
         if self._staged and self._in_tx:
             self._deferred.append(apply)
         else:
-            if self._tx is not None and gone:
+            if self._tx is not None and removed:
                 self._destructive = True
             apply()
 
