@@ -263,7 +263,14 @@ class Neo4jStore:
         except nx.ConstraintError as exc:
             raise ConflictError(f"Neo4j refused a write: {exc.message}") from exc
         except nx.Neo4jError as exc:
-            raise StoreError(f"Neo4j error {exc.code}: {exc.message}") from exc
+            memory = "MemoryPoolOutOfMemory" in (exc.code or "")
+            raise StoreError(
+                f"Neo4j error {exc.code}: {exc.message}",
+                hint="the write is too large for the server's transaction memory: raise "
+                "db.memory.transaction.total.max (or the heap)"
+                if memory
+                else None,
+            ) from exc
         except nx.DriverError as exc:
             raise StoreError(f"Neo4j driver error: {exc}") from exc
 
