@@ -110,3 +110,33 @@ def test_neighbors_see_a_retirement_committed_by_another_connection(tmp_path: Pa
         assert reader.neighbors(["s"], step) == []
     reader.close()
     writer.close()
+
+
+def test_a_version_3_file_keeps_its_record_digests_through_migration_4(tmp_path: Path) -> None:
+    from ea_repo.store.sqlite import MIGRATIONS
+
+    path = tmp_path / "r.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    for version, migration in enumerate(MIGRATIONS[:3], start=1):
+        db.executescript(migration)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db.execute(
+        "INSERT INTO element(id, type, name, updated_at) VALUES ('a', 'Server', 'A', 't'), "
+        "('b', 'Server', 'B', 't')"
+    )
+    db.execute(
+        "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen) "
+        "VALUES ('cmdb', 'element', 'a', 1, 1, 't', 't'), ('cmdb', 'element', 'b', 1, 1, 't', 't')"
+    )
+    db.execute("INSERT INTO record_digest VALUES ('cmdb', 'd-a', 'element', 'a')")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.record_digests("cmdb") == {"d-a": ("element", "a")}  # b had none
+    tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master")}
+    assert "record_digest" not in tables
+    store.close()
