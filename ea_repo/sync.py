@@ -44,6 +44,7 @@ from .model import (
     Relation,
     RelationId,
     Status,
+    relation_id,
     utc_now,
 )
 from .runtime import gc_paused
@@ -111,9 +112,9 @@ class SyncResult:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Item:
-    """A validated record, ready to be merged into the repository."""
+    """A validated record, ready to be merged into the repository (not changed once made)."""
 
     id: str
     type: str
@@ -133,6 +134,8 @@ def _split_defaults(
     Defaults are not assertions: a source that says nothing of an attribute
     must not overwrite the value another source gave.
     """
+    if not normalised:
+        return {}, {}
     provided = {k for k, v in given.items() if v is not None and v != ""}
     asserted = {k: v for k, v in normalised.items() if k in provided}
     return asserted, {k: v for k, v in normalised.items() if k not in provided}
@@ -240,10 +243,14 @@ class _Validator:
     def relations(self, records: list[Record], elements: dict[str, _Item]) -> dict[str, _Item]:
         resolver = _Resolver(self.store, self.mm, elements, records)
         items: dict[str, _Item] = {}
+        types = resolver.types
         for rec in records:
             assert rec.src is not None and rec.dst is not None
-            ends = []
+            ends: list[tuple[str, str] | None] = []
             for ref in (rec.src, rec.dst):
+                if ref.by == "id" and ref.value in types:  # the common case, inlined
+                    ends.append((ref.value, types[ref.value]))
+                    continue
                 found, problem = resolver.resolve(ref)
                 if ref.by == "id" and ref.value in self.rejected:
                     problem = None  # the element's own problem is reported already
@@ -254,13 +261,13 @@ class _Validator:
             if src is None or dst is None:
                 continue
             rt, attrs, problems = check_relation(self.mm, rec.type, src[1], dst[1], rec.attrs)
-            for p in problems:
-                self.problems.append(_problem(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}"))
-            if rt is None or problems:
+            if problems:
+                for p in problems:
+                    self.problems.append(_problem(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}"))
                 continue
-            rid = (rec.key or "").strip() or str(
-                Relation(ElementId(src[0]), rt.name, ElementId(dst[0])).id
-            )
+            if rt is None:
+                continue
+            rid = (rec.key or "").strip() or relation_id(src[0], rt.name, dst[0])
             asserted, defaults = _split_defaults(rec.attrs, attrs)
             item = _Item(rid, rt.name, None, asserted, rec.origin, src[0], dst[0], defaults)
             previous = items.get(rid)
@@ -656,9 +663,12 @@ class _Plan:
         diff = self.diffs[kind]
         for item_id, item in items.items():
             old = existing.get(item_id)
-            dropped = set((before.get(item_id) or {}).get("attrs", {})) - set(item.attrs)
-            attrs = {k: v for k, v in (old.attrs.items() if old else ()) if k not in dropped}
-            attrs.update(item.attrs)
+            if old is None:  # the common case of a first import
+                attrs = dict(item.attrs)
+            else:
+                dropped = set((before.get(item_id) or {}).get("attrs", {})) - set(item.attrs)
+                attrs = {k: v for k, v in old.attrs.items() if k not in dropped}
+                attrs.update(item.attrs)
             for key, value in item.defaults.items():
                 attrs.setdefault(key, value)
             new: Element | Relation
