@@ -28,8 +28,28 @@ def test_file_is_created_in_wal_mode_with_the_design_indexes(tmp_path: Path) -> 
         ("relation_dst", "relation"),
         ("element_type", "element"),
     } <= indexes
-    cols = [row[2] for row in db.execute("PRAGMA index_info(relation_src)")]
-    assert cols == ["src", "type"]
+    # (src, type) and (dst, type) lead; the far end follows so that hops are read
+    # from the index alone.
+    assert [row[2] for row in db.execute("PRAGMA index_info(relation_src)")] == [
+        "src",
+        "type",
+        "dst",
+    ]
+    assert [row[2] for row in db.execute("PRAGMA index_info(relation_dst)")] == [
+        "dst",
+        "type",
+        "src",
+    ]
+    plan = " ".join(
+        str(row[3])
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT r.id, r.src, r.type, r.dst FROM relation r "
+            "WHERE r.dst IN (SELECT value FROM json_each(?)) AND +r.type IN "
+            "(SELECT value FROM json_each(?))",
+            ('["a"]', '["runs_on"]'),
+        )
+    )
+    assert "COVERING INDEX relation_dst" in plan
     versions = [row[0] for row in db.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
