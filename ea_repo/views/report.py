@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -186,7 +186,7 @@ def obsolescence_report(
 
     report = obsolescence(repo.store, repo.metamodel, at=at, horizon_days=horizon_days)
     spec = _spec("obsolescence")
-    spec = ViewSpec(**{**spec.__dict__, "options": {**spec.options, "layers": list(layers)}})
+    spec = replace(spec, options={**spec.options, "layers": list(layers)})
     graph = obsolescence_graph(report, spec)
     at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
     risks = Counter(t.risk.value for t in at_risk)
