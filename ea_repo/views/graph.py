@@ -9,6 +9,7 @@ Everything is sorted, so the same repository gives the same graph.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .styles import Look
@@ -243,19 +244,14 @@ def fit(graph: ViewGraph, limit: int, edge_limit: int | None = None) -> ViewGrap
     how = ""
     max_edges = edge_limit or 3 * limit
     if len(graph.nodes) > limit or len(graph.edges) > max_edges:
-        layers = {k: n.layer for k, n in graph.nodes.items()}
-        attempts: list[tuple[str, dict[str, tuple[str | None, str]]]] = [
-            ("by group and type", {k: (n.group, n.type) for k, n in graph.nodes.items()}),
-            (
-                "by group",
-                {
-                    k: (n.group, n.layer if n.group is None else "elements")
-                    for k, n in graph.nodes.items()
-                },
-            ),
-            ("by layer", {k: (None, layers[k]) for k in graph.nodes}),
+        # Each attempt buckets the nodes of the graph the previous one left.
+        attempts: list[tuple[str, Callable[[Node], tuple[str | None, str]]]] = [
+            ("by group and type", lambda n: (n.group, n.type)),
+            ("by group", lambda n: (n.group, n.layer if n.group is None else "elements")),
+            ("by layer", lambda n: (None, n.layer)),
         ]
-        for label, buckets in attempts:
+        for label, bucket in attempts:
+            buckets = {k: bucket(n) for k, n in graph.nodes.items()}
             graph = _collapse(graph, buckets, label.replace(" ", "-"))
             how = label
             if len(graph.nodes) <= limit and len(graph.edges) <= max_edges:
