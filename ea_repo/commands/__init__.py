@@ -1,0 +1,1 @@
+"""Command groups of the ``ea`` CLI, one Typer app per module."""

@@ -1,0 +1,716 @@
+"""Build a :class:`ViewGraph` from a view spec over a repository, or from an analysis result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..analysis.decommission import DecommissionReport
+from ..analysis.flows import FlowEdge, FlowReport
+from ..analysis.impact import ImpactReport, PathStep
+from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
+from ..analysis.traversal import State, Way
+from ..analysis.waves import WavesReport
+from ..errors import ValidationError
+from ..metamodel import LAYERS, Metamodel
+from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..selection import Atom, Method, Selector, parse_selector, select_ids
+from ..store import GraphStore
+from .graph import Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
+from .spec import GroupRule, ViewSpec, check_view
+from .styles import (
+    CRITICALITY_LOOKS,
+    LAYER_LABELS,
+    LAYER_LOOKS,
+    RISK_LABELS,
+    RISK_LOOKS,
+    STATE_LABELS,
+    STATE_LOOKS,
+    Look,
+    element_look,
+    layer_of,
+    recolour,
+)
+
+CROWDED = 12
+"""Members of a secondary cluster (data, shared infrastructure) shown one by one; more are counted."""
+LAYER_ORDER = {layer: i for i, layer in enumerate(LAYERS)}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _node(
+    element: Element, metamodel: Metamodel, labels: Sequence[str] = (), look: Look | None = None
+) -> Node:
+    layer = layer_of(metamodel, element.type)
+    lines = [
+        f"{a}: {_value_text(element.attrs[a])}"
+        for a in labels
+        if element.attrs.get(a) not in (None, "", [])
+    ]
+    return Node(
+        key=element.id,
+        name=element.name,
+        type=element.type,
+        layer=layer,
+        look=look or element_look(layer, element.type),
+        lines=lines,
+        element_id=element.id,
+    )
+
+
+def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[str]) -> str:
+    if attributes:
+        parts = [
+            _value_text(relation.attrs[a])
+            for a in attributes
+            if relation.attrs.get(a) not in (None, "", [])
+        ]
+        return " · ".join(parts)
+    rt = metamodel.relation_types.get(relation.type)
+    return rt.label if rt else relation.type
+
+
+def _layer_legend(graph: ViewGraph) -> list[LegendItem]:
+    layers = sorted({n.layer for n in graph.nodes.values()}, key=lambda x: LAYER_ORDER.get(x, 99))
+    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in layers if x in LAYER_LOOKS]
+
+
+def _layer_groups(graph: ViewGraph) -> None:
+    for node in graph.nodes.values():
+        if node.anchor:
+            continue
+        node.group = f"layer:{node.layer}"
+        if node.group not in graph.groups:
+            look = LAYER_LOOKS.get(node.layer)
+            graph.groups[node.group] = Group(
+                node.group,
+                LAYER_LABELS.get(node.layer, node.layer),
+                Look(_pale(look.fill), look.border) if look else None,
+                (LAYER_ORDER.get(node.layer, 99), ""),
+            )
+
+
+def _pale(colour: str) -> str:
+    """A lighter tint of ``#RRGGBB`` for cluster backgrounds."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * 0.65):02X}" for c in rgb)
+
+
+# -- views over the repository ---------------------------------------------------
+
+
+def _containers(
+    store: GraphStore, ids: Iterable[str], path: Sequence[str], lens: Lens
+) -> dict[str, Counter[str]]:
+    """For each id, the elements reached by following ``path`` (``~type`` backwards), with
+    how many ways each is reached."""
+    reach: dict[str, Counter[str]] = {i: Counter({i: 1}) for i in ids}
+    for step in path:
+        backwards = step.startswith("~")
+        direction = Direction.IN if backwards else Direction.OUT
+        frontier = {x for xs in reach.values() for x in xs}
+        if not frontier:
+            break
+        nxt: dict[str, set[str]] = defaultdict(set)
+        for hop in store.neighbors(list(frontier), [Step(step.lstrip("~"), direction)], lens):
+            nxt[hop.origin].add(hop.target)
+        stepped: dict[str, Counter[str]] = {}
+        for i, xs in reach.items():
+            counts: Counter[str] = Counter()
+            for x, n in xs.items():
+                for t in nxt.get(x, ()):
+                    counts[t] += n
+            stepped[i] = counts
+        reach = stepped
+    return reach
+
+
+def _assign_groups(
+    graph: ViewGraph,
+    rules: Sequence[GroupRule],
+    elements: Mapping[str, Element],
+    store: GraphStore,
+    metamodel: Metamodel,
+    lens: Lens,
+) -> None:
+    pending = {k for k, n in graph.nodes.items() if n.element_id is not None}
+    containers: dict[str, Element] = {}
+    for rule in rules:
+        if not pending:
+            break
+        assigned: dict[str, tuple[str, str, Look | None, tuple[int, str]]] = {}
+        if rule.kind == "layer":
+            for key in pending:
+                layer = graph.nodes[key].layer
+                look = LAYER_LOOKS.get(layer)
+                assigned[key] = (
+                    f"layer:{layer}",
+                    LAYER_LABELS.get(layer, layer),
+                    Look(_pale(look.fill), look.border) if look else None,
+                    (LAYER_ORDER.get(layer, 99), ""),
+                )
+        elif rule.kind == "type":
+            for key in pending:
+                t = graph.nodes[key].type
+                assigned[key] = (f"type:{t}", t, None, (0, t))
+        elif rule.kind == "other":
+            for key in pending:
+                assigned[key] = ("other", str(rule.attribute), None, (99, ""))
+        elif rule.kind == "attribute":
+            assert rule.attribute is not None
+            for key in pending:
+                value = elements[key].attrs.get(rule.attribute)
+                if value not in (None, "", []):
+                    text = _value_text(value)
+                    assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
+        else:
+            reach = _containers(store, pending, rule.path, lens)
+            found = {i: min(c, key=lambda t: (-c[t], t)) for i, c in reach.items() if c}
+            missing = set(found.values()) - set(elements) - set(containers)
+            containers.update(store.get_elements(missing, lens))
+            for key, cid in found.items():
+                holder = elements.get(cid) or containers.get(cid)
+                if holder is None or cid == key:
+                    continue
+                layer = layer_of(metamodel, holder.type)
+                look = LAYER_LOOKS.get(layer)
+                assigned[key] = (
+                    f"in:{cid}",
+                    holder.name,
+                    Look(_pale(look.fill), look.border) if look else None,
+                    (0, holder.name.casefold()),
+                )
+        for key, (gkey, label, look, order) in assigned.items():
+            graph.nodes[key].group = gkey
+            graph.groups.setdefault(gkey, Group(gkey, label, look, order))
+        pending -= set(assigned)
+    # A container that is itself drawn becomes its cluster: its node turns into an
+    # invisible anchor inside, where its other relations still attach.
+    for gkey in list(graph.groups):
+        node = graph.nodes.get(gkey[3:]) if gkey.startswith("in:") else None
+        if node is not None and node.group is None:
+            node.anchor = True
+            node.group = gkey
+            graph.groups[gkey].look = Look(
+                _pale(
+                    node.look.fill,
+                ),
+                node.look.border,
+            )
+
+
+def _named(store: GraphStore, text: str, lens: Lens) -> str | None:
+    """The id of the element ``text`` names exactly (id, or unique name), else None."""
+    if store.get_elements([text], lens):
+        return text
+    named = store.elements_named([text], lens).get(text.casefold(), [])
+    return named[0].id if len(named) == 1 else None
+
+
+def build_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    select: str | Selector | None = None,
+    *,
+    lens: Lens = CURRENT,
+    at: dt.date | None = None,
+) -> ViewGraph:
+    """The graph of ``spec`` over the repository, within the spec's size limit.
+
+    ``select`` replaces the spec's selector (for an analysis view it is the
+    start). Raises ViewSpecError when the spec does not fit the metamodel,
+    SelectorError for a bad selector.
+    """
+    check_view(spec, metamodel)
+    if spec.analysis is not None and isinstance(select, str):
+        named = _named(store, select, lens)
+        if named is not None:
+            select = Atom(Method.ID, named)
+    selector = parse_selector(select) if isinstance(select, str) else (select or spec.select)
+    if spec.analysis is not None:
+        return _analysis_view(store, metamodel, spec, selector, lens, at)
+    if selector is None:
+        raise ValidationError(
+            f"the view {spec.name!r} selects nothing", hint="give it `select:` or pass --select"
+        )
+    ids = select_ids(store, metamodel, selector, lens=lens)
+    elements = store.get_elements(ids, lens) if ids else {}
+    graph = ViewGraph(spec.title, spec.description, engine=spec.engine, direction=spec.direction)
+    overlay = _overlay(store, metamodel, spec, set(elements), lens, at)
+    for element in elements.values():
+        node = _node(element, metamodel, spec.labels)
+        if overlay is not None:
+            status, extra = overlay.get(element.id, ("unknown", None))
+            node.look = recolour(node.look, _overlay_looks(spec)[status])
+            if extra:
+                node.lines.append(extra)
+        graph.add_node(node)
+    types = list(spec.relations) if spec.relations is not None else None
+    if ids and types != []:
+        for rel in store.relations_of(ids, lens, types=types):
+            if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
+                graph.add_edge(
+                    Edge(
+                        rel.src,
+                        rel.dst,
+                        rel.type,
+                        [_edge_label(rel, metamodel, spec.edge_labels)],
+                        style="dashed" if rel.type == "flow" else "solid",
+                        color="#2F6FA0" if rel.type == "flow" else "#555555",
+                    )
+                )
+    _assign_groups(graph, spec.group, elements, store, metamodel, lens)
+    # Containment drawn as a cluster needs no arrow as well.
+    contained = {r.lstrip("~") for rule in spec.group for r in rule.path[-1:]}
+    graph.edges = [
+        e
+        for e in graph.edges
+        if not (
+            e.type in contained
+            and graph.nodes[e.dst].anchor
+            and graph.nodes[e.src].group == graph.nodes[e.dst].group
+        )
+        and not (
+            e.type in contained
+            and graph.nodes[e.src].anchor
+            and graph.nodes[e.dst].group == graph.nodes[e.src].group
+        )
+    ]
+    graph._edge_index = None
+    graph.legend = _layer_legend(graph) if overlay is None else _overlay_legend(spec, overlay)
+    if not elements:
+        graph.notes.append(f"the selector {selector.to_text()!r} selects nothing")
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _overlay_looks(spec: ViewSpec) -> dict[str, Look]:
+    return RISK_LOOKS if spec.color_by == "risk" else CRITICALITY_LOOKS
+
+
+def _overlay_legend(
+    spec: ViewSpec, overlay: Mapping[str, tuple[str, str | None]]
+) -> list[LegendItem]:
+    looks = _overlay_looks(spec)
+    used = {status for status, _ in overlay.values()} | {"unknown"}
+    labels = RISK_LABELS if spec.color_by == "risk" else {k: k for k in looks}
+    return [LegendItem(labels[k], looks[k]) for k in looks if k in used]
+
+
+def _overlay(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    ids: set[str],
+    lens: Lens,
+    at: dt.date | None,
+) -> dict[str, tuple[str, str | None]] | None:
+    """Per element: the status colouring it (risk, criticality) and a line to add, or None."""
+    if spec.color_by == "criticality":
+        return {
+            e.id: (str(e.attrs.get("criticality") or "unknown"), None)
+            for e in store.get_elements(ids, lens).values()
+        }
+    if spec.color_by != "risk":
+        return None
+    from ..analysis.obsolescence import obsolescence
+    from ..config import parse_duration_days
+
+    horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
+    report = obsolescence(store, metamodel, at=at, horizon_days=horizon, scope=ids, lens=lens)
+    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in ids}
+    for tech in report.technologies:
+        result[tech.element.id] = (tech.risk.value, tech.reason)
+    for exp in report.exposed:
+        result[exp.element.id] = (exp.risk.value, f"{exp.risk.value}: {exp.cause.name}")
+    return result
+
+
+# -- views of analysis results ---------------------------------------------------
+
+
+def _analysis_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    selector: Selector | None,
+    lens: Lens,
+    at: dt.date | None,
+) -> ViewGraph:
+    from ..config import parse_duration_days
+
+    def starts() -> list[ElementId]:
+        if selector is None:
+            raise ValidationError(
+                f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
+            )
+        ids = sorted(select_ids(store, metamodel, selector, lens=lens))
+        if not ids:
+            raise ValidationError(f"{selector.to_text()!r} selects nothing")
+        return ids
+
+    kind = spec.analysis
+    if kind in ("impact", "dependencies"):
+        from ..analysis.impact import analyse
+
+        return impact_graph(analyse(store, metamodel, starts(), way=kind, lens=lens), spec)
+    if kind == "obsolescence":
+        from ..analysis.obsolescence import obsolescence
+
+        horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
+        scope: set[str] | None = None
+        if selector is not None:
+            scope = set(select_ids(store, metamodel, selector, lens=lens))
+        assessed = obsolescence(
+            store, metamodel, at=at, horizon_days=horizon, scope=scope, lens=lens
+        )
+        return obsolescence_graph(assessed, spec)
+    if kind == "decommission":
+        from ..analysis.decommission import decommission
+
+        ids = starts()
+        if len(ids) != 1:
+            raise ValidationError("a decommission view is about one element", hint="select one id")
+        return decommission_graph(decommission(store, metamodel, ids[0], lens=lens), spec)
+    if kind == "flows":
+        from ..analysis.flows import data_flows
+
+        ids = starts()
+        depth = int(spec.options.get("depth", 1))
+        return flows_graph(data_flows(store, metamodel, ids[0], depth=depth, lens=lens), spec)
+    from ..analysis.waves import MOVABLE_LAYERS, plan_waves
+
+    size = int(spec.options.get("max_size", 50))
+    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS)
+    return waves_graph(plan, metamodel, spec)
+
+
+def _compressed_edges(
+    graph: ViewGraph, paths: Iterable[Sequence[PathStep]], *, color: str = "#555555"
+) -> None:
+    """Each path drawn from its last shown element to its end: hidden steps become one edge."""
+    for path in paths:
+        shown: str | None = None
+        hidden = 0
+        for step in path:
+            if shown is None and step.origin.id in graph.nodes:
+                shown = step.origin.id
+            if step.target.id in graph.nodes and shown is not None:
+                label = step.label if hidden == 0 else f"{step.label} (+{hidden} hidden)"
+                graph.add_edge(
+                    Edge(
+                        shown,
+                        step.target.id,
+                        step.relation_type if hidden == 0 else "via",
+                        [label],
+                        color=color,
+                    )
+                )
+                shown, hidden = step.target.id, 0
+            elif shown is not None:
+                hidden += 1
+
+
+def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
+    return [LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in states] + _layer_legend(graph)
+
+
+def impact_graph(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    """The start(s) and what depends on them (or what they depend on), clustered by layer."""
+    mm = report.metamodel
+    impact = report.way is Way.IMPACT
+    names = ", ".join(e.name for e in report.starts)
+    graph = ViewGraph(
+        f"{'Impact' if impact else 'Dependencies'} of {names}",
+        f"{len(report.affected)} element(s) {'affected' if impact else 'needed'}, by layer"
+        + (" — red: stops working, orange: degraded" if impact else ""),
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    for start in report.starts:
+        graph.add_node(
+            _node(
+                start,
+                mm,
+                spec.labels,
+                recolour(element_look(layer_of(mm, start.type), start.type), STATE_LOOKS["start"]),
+            )
+        )
+    states = ["start"]
+    for a in report.affected:
+        look = element_look(a.layer, a.element.type)
+        if impact:
+            state = "down" if a.state is State.DOWN else "degraded"
+            look = recolour(look, STATE_LOOKS[state])
+            if state not in states:
+                states.append(state)
+        node = _node(a.element, mm, spec.labels, look)
+        node.lines.append(f"{a.distance} step{'s' if a.distance != 1 else ''} away")
+        graph.add_node(node)
+    _compressed_edges(graph, (a.path for a in report.affected))
+    _layer_groups(graph)
+    graph.legend = _state_legend(graph, states)
+    if report.traversal.truncated:
+        graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def obsolescence_graph(report: ObsolescenceReport, spec: ViewSpec) -> ViewGraph:
+    """Technologies at risk and what depends on them, in the layers the spec lists."""
+    layers = set(spec.options.get("layers", ["application", "business", "strategy"]))
+    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    graph = ViewGraph(
+        f"Obsolescence on {report.at.isoformat()} (horizon {report.horizon_days} days)",
+        f"{len(at_risk)} technologies at risk; {sum(e.layer in layers for e in report.exposed)} "
+        f"element(s) depending on them in {', '.join(sorted(layers, key=lambda x: LAYER_ORDER.get(x, 99)))}",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    exposed = [e for e in report.exposed if e.layer in layers]
+    causes = {e.cause.id for e in exposed}
+    for tech in at_risk:
+        if tech.element.id not in causes and len(at_risk) > spec.limit // 2:
+            continue  # a crowded view keeps the technologies that reach something
+        layer = "technology"
+        node = Node(
+            tech.element.id,
+            tech.element.name,
+            tech.element.type,
+            layer,
+            recolour(element_look(layer, tech.element.type), RISK_LOOKS[tech.risk.value]),
+            [tech.reason],
+            element_id=tech.element.id,
+        )
+        graph.add_node(node)
+    for e in exposed:
+        node = Node(
+            e.element.id,
+            e.element.name,
+            e.element.type,
+            e.layer,
+            recolour(element_look(e.layer, e.element.type), RISK_LOOKS[e.risk.value]),
+            [f"{e.risk.value} through {e.cause.name}"],
+            element_id=e.element.id,
+        )
+        graph.add_node(node)
+    _compressed_edges(graph, (e.path for e in exposed))
+    _layer_groups(graph)
+    used = {t.risk.value for t in at_risk} | {e.risk.value for e in exposed}
+    graph.legend = [
+        LegendItem(RISK_LABELS[r.value], RISK_LOOKS[r.value])
+        for r in sorted(Risk, key=lambda r: -RANK[r])
+        if r.value in used
+    ] + _layer_legend(graph)
+    if not report.technologies:
+        graph.notes.append(
+            "no element carries lifecycle dates: import lifecycle data (ea import eol)"
+        )
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
+    """The switch-off of one element: what breaks, what is freed, what stays, flows and data."""
+    x = report.target
+    mm = report.impact.metamodel
+    graph = ViewGraph(
+        f"Decommissioning {x.name}",
+        f"{len(report.breaks)} break, {len(report.degraded)} degraded, {len(report.freed)} freed, "
+        f"{len(report.stays)} shared stay, {len(report.flows)} flows to re-route, "
+        f"{len(report.data)} data objects",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    roles: list[tuple[str, str, int]] = [
+        ("breaks", "Stops working", 1),
+        ("degraded", "Degraded", 2),
+        ("reroute", "Interfaces to re-route or cut", 3),
+        ("data", "Data to migrate or purge", 4),
+        ("freed", "Freed with it", 5),
+        ("stays", "Shared: stays", 6),
+    ]
+    for key, label, order in roles:
+        graph.groups[f"role:{key}"] = Group(f"role:{key}", label, None, (order, ""))
+
+    used: set[str] = set()
+
+    def add(element: Element, state: str, group: str, lines: Sequence[str] = ()) -> None:
+        used.add(state)
+        layer = layer_of(mm, element.type)
+        node = _node(
+            element,
+            mm,
+            spec.labels,
+            recolour(element_look(layer, element.type), STATE_LOOKS[state]),
+        )
+        node.lines.extend(lines)
+        node.group = f"role:{group}"
+        graph.add_node(node)
+
+    graph.add_node(
+        _node(
+            x,
+            mm,
+            spec.labels,
+            recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
+        )
+    )
+    support = {s.element.id: s for s in report.support}
+    for a in report.breaks:
+        s = support.get(a.element.id)
+        state = "down" if s is None else ("unsupported" if s.unsupported else "partly")
+        add(a.element, state, "breaks")
+    for a in report.degraded:
+        add(a.element, "degraded", "degraded")
+    for f in report.flows:
+        if f.partner.id not in graph.nodes:
+            add(f.partner, "reroute", "reroute")
+    for d in report.data:
+        add(d.data, "data", "data", [d.action])
+    for e in report.freed:
+        add(e, "freed", "freed")
+    for shared in report.stays:
+        add(
+            shared.element,
+            "stays",
+            "stays",
+            [f"also needed by {len(shared.other_dependents)}"],
+        )
+    _compressed_edges(graph, (a.path for a in [*report.breaks, *report.degraded]), color="#B03030")
+    for f in report.flows:
+        src, dst = (x.id, f.partner.id) if f.direction == "out" else (f.partner.id, x.id)
+        attrs = f.relation.attrs
+        label = " · ".join(
+            _value_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
+        )
+        graph.add_edge(Edge(src, dst, "flow", [label], style="dashed", color="#2F6FA0"))
+    for d in report.data:
+        graph.add_edge(Edge(x.id, d.data.id, d.relation.type, [d.relation.type]))
+    for e in report.freed:
+        graph.add_edge(
+            Edge(x.id, e.id, "needs", ["needs (only it)"], style="dotted", color="#777777")
+        )
+    for shared in report.stays:
+        graph.add_edge(
+            Edge(x.id, shared.element.id, "needs", ["needs"], style="dotted", color="#4E8A3E")
+        )
+    states = [
+        "start",
+        "down",
+        "unsupported",
+        "partly",
+        "degraded",
+        "reroute",
+        "data",
+        "freed",
+        "stays",
+    ]
+    graph.legend = [
+        LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in states if s in used or s == "start"
+    ]
+    graph.groups = {
+        k: g for k, g in graph.groups.items() if any(n.group == k for n in graph.nodes.values())
+    }
+    for role in ("role:data", "role:stays", "role:freed"):
+        if role in graph.groups:
+            graph = crowd(graph, role, CROWDED)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
+    """The flows from and to an application, or those carrying a data object."""
+    subject = report.subject
+    edges: list[FlowEdge] = [*report.upstream, *report.downstream]
+    graph = ViewGraph(
+        f"Data flows of {subject.name}",
+        f"{len(report.upstream)} upstream, {len(report.downstream)} downstream; red: personal data",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+
+    def add(element: Element) -> None:
+        if element.id not in graph.nodes:
+            node = Node(
+                element.id,
+                element.name,
+                element.type,
+                "application",
+                element_look("application", element.type),
+                element_id=element.id,
+            )
+            graph.add_node(node)
+
+    start_look = STATE_LOOKS["start"]
+    graph.add_node(
+        Node(
+            subject.id,
+            subject.name,
+            subject.type,
+            "data" if report.holders else "application",
+            recolour(element_look("application", subject.type), start_look),
+            element_id=subject.id,
+        )
+    )
+    for h in report.holders:
+        add(h.system)
+        graph.add_edge(Edge(h.system.id, subject.id, h.relation.type, [h.role]))
+    for f in edges:
+        add(f.sender)
+        add(f.receiver)
+        attrs = f.relation.attrs
+        label = " · ".join(
+            _value_text(attrs[k])
+            for k in spec.edge_labels or ("protocol", "data_objects")
+            if attrs.get(k)
+        )
+        graph.add_edge(
+            Edge(
+                f.sender.id,
+                f.receiver.id,
+                "flow" + (":personal" if f.personal else ""),
+                [label],
+                style="dashed",
+                color="#B03030" if f.personal else "#2F6FA0",
+            )
+        )
+    graph.legend = [LegendItem(STATE_LABELS["start"], start_look)] + _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """Migration waves as clusters, with the dependencies that cross from one wave to another."""
+    graph = ViewGraph(
+        "Migration waves",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    for wave in report.waves:
+        key = f"wave:{wave.number:04d}"
+        graph.groups[key] = Group(
+            key, f"Wave {wave.number} ({len(wave.elements)})", None, (wave.number, "")
+        )
+        for element in wave.elements:
+            node = _node(element, metamodel, spec.labels)
+            node.group = key
+            graph.add_node(node)
+    for c in report.cross:
+        graph.add_edge(
+            Edge(
+                c.dependent.id,
+                c.dependency.id,
+                c.relation.type,
+                [f"needs (wave {c.dependency_wave})"],
+                color="#B03030",
+            )
+        )
+    graph.legend = _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
