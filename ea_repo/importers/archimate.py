@@ -170,6 +170,8 @@ def read_xml(path: str | Path) -> XmlNode:
         line = parser.parser.CurrentLineNumber
         if isinstance(exc, _ExternalForbidden):
             what = f"refers to an external entity ({exc.sysid or exc.pubid})"
+        elif isinstance(exc, EntitiesForbidden) and (exc.sysid or exc.pubid):
+            what = f"declares the external entity {exc.name!r} ({exc.sysid or exc.pubid})"
         elif isinstance(exc, EntitiesForbidden):
             what = f"declares the entity {exc.name!r}"
         else:
@@ -777,7 +779,7 @@ class ArchimateImporter:
                 attrs["_props"] = {**last.attrs.get("_props", {}), **rel.attrs.get("_props", {})}
                 derived.append(
                     _Relationship(
-                        "+".join(r.id for r in chain),
+                        "..".join(r.id for r in chain),
                         rel.archimate_type,
                         rel.type,
                         rel.source,
