@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .commands.export import export_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
@@ -48,6 +49,7 @@ from .commands.views import report_app, view_app  # noqa: E402 - after the share
 
 app.add_typer(view_app, name="view")
 app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -1427,6 +1429,43 @@ def import_eol(
         "eol",
         files or [],
         source=source,
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+    )
+
+
+@import_app.command("archimate")
+def import_archimate(
+    file: Annotated[Path, typer.Argument(help="An ArchiMate 3.x Model Exchange File (XML).")],
+    source: SourceOpt = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your mapping of ArchiMate types (overrides the shipped one entry by entry)."
+        ),
+    ] = None,
+    on_missing: OnMissingOpt = "retire",
+    max_missing: MaxMissingOpt = "20%",
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Import an ArchiMate model exported by Archi or another tool (Open Group exchange format).
+
+    Example: ea import archimate model.xml --source archi --dry-run
+    """
+    _run_import(
+        "archimate",
+        [file],
+        source=source,
+        mapping=mapping,
+        on_missing=on_missing,
+        max_missing=max_missing,
         dry_run=dry_run,
         force=force,
         workspace=workspace,

@@ -1,6 +1,6 @@
 """Sources: the feeds declared in ``ea.yaml`` that ``ea sync`` runs, and ad-hoc imports.
 
-A source names an importer (``cmdb`` or ``flows``), its files, its mapping
+A source names an importer (``cmdb``, ``flows``, ``eol`` or ``archimate``), its files, its mapping
 and its sync policy::
 
     sources:
@@ -41,7 +41,7 @@ from .sync import (
 )
 from .yamlio import LineDict
 
-IMPORTERS = ("cmdb", "flows", "eol")
+IMPORTERS = ("cmdb", "flows", "eol", "archimate")
 _KEYS = {
     "importer",
     "files",
@@ -231,6 +231,14 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
         catalog = load_builtin_catalog().merged(*(load_catalog(f) for f in spec.files))
         facts = software_facts(store.iter_elements(), metamodel)
         return EolImporter(catalog, metamodel, load_aliases(spec.aliases)).read(facts)
+    if spec.importer == "archimate":
+        from .importers.archimate import ArchimateBatch, ArchimateImporter, load_archimate_mapping
+
+        importer = ArchimateImporter(metamodel, load_archimate_mapping(spec.mapping, metamodel))
+        batch = ArchimateBatch()
+        for path in spec.files:
+            batch.extend(importer.read(path))
+        return batch
     from .importers.flows import FlowColumns, FlowsImporter
 
     columns = (
