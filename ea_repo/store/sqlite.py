@@ -36,6 +36,11 @@ from ..model import (
 from .base import Counts, check_kind
 
 BATCH = 5000
+# The page cache, in KiB: pages are allocated as they are used, so a small repository
+# never takes it. Measured on the 100 000-element import: with 64 MiB the random index
+# inserts of a first import spill dirty pages to the WAL again and again (write stage
+# 33 s); with 384 MiB, 25 s on the same loaded machine.
+CACHE_KIB = 384 * 1024
 
 # Forward migrations: index i brings the schema from version i to i + 1.
 MIGRATIONS: tuple[str, ...] = (
@@ -294,10 +299,10 @@ class SQLiteStore:
                 self.path, isolation_level=None, timeout=timeout, check_same_thread=False
             )
             self._db.execute("PRAGMA foreign_keys = ON")
-            # Measured on the 100k/300k benchmark: statement journals in memory and a 64 MiB
+            # Measured on the 100k/300k benchmark: statement journals in memory and a large
             # page cache halve bulk-load time (foreign-key and index lookups stop missing).
             self._db.execute("PRAGMA temp_store = MEMORY")
-            self._db.execute("PRAGMA cache_size = -65536")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
