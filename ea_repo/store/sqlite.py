@@ -161,70 +161,66 @@ def _loads_attrs(text: str) -> dict[str, Any]:
     return {} if text == "{}" else _DECODE(text)
 
 
-class _LazyAttrs(Mapping[str, Any]):
-    """Attributes decoded from JSON on first use.
+class _DeferredAttrs(Mapping[str, Any]):
+    """Attributes decoded on first use (subclasses say where they come from).
 
-    A traversal reads tens of thousands of relations and looks at few of
-    their attributes; decoding them all was a fifth of its time.
+    A traversal reads tens of thousands of relations and looks at the
+    attributes of few of them; decoding them all was a fifth of its time.
     """
 
-    __slots__ = ("_data", "_text")
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+class _LazyAttrs(_DeferredAttrs):
+    """Attributes kept as the JSON text of their row until used."""
+
+    __slots__ = ("_text",)
 
     def __init__(self, text: str) -> None:
+        super().__init__()
         self._text = text
-        self._data: dict[str, Any] | None = None
 
-    def _decoded(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = _DECODE(self._text)
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._decoded()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._decoded())
-
-    def __len__(self) -> int:
-        return len(self._decoded())
-
-    def __repr__(self) -> str:
-        return repr(self._decoded())
+    def _load(self) -> dict[str, Any]:
+        return _loads_attrs(self._text)
 
 
-class _StoredAttrs(Mapping[str, Any]):
-    """A relation's attributes, read from the database on first use.
+class _StoredAttrs(_DeferredAttrs):
+    """A relation's attributes, read from the database on first use: traversals read
+    relations from the indexes alone, without their attributes."""
 
-    Traversals read relations from the indexes alone and look at the
-    attributes of very few of them (flows, accesses).
-    """
-
-    __slots__ = ("_data", "_db", "_id")
+    __slots__ = ("_db", "_id")
 
     def __init__(self, db: sqlite3.Connection, relation_id: str) -> None:
+        super().__init__()
         self._db = db
         self._id = relation_id
-        self._data: dict[str, Any] | None = None
 
-    def _decoded(self) -> dict[str, Any]:
-        if self._data is None:
-            row = self._db.execute(
-                "SELECT attrs FROM relation WHERE id = ?", (self._id,)
-            ).fetchone()
-            self._data = {} if row is None else _loads_attrs(row[0])
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._decoded()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._decoded())
-
-    def __len__(self) -> int:
-        return len(self._decoded())
-
-    def __repr__(self) -> str:
-        return repr(self._decoded())
+    def _load(self) -> dict[str, Any]:
+        row = self._db.execute("SELECT attrs FROM relation WHERE id = ?", (self._id,)).fetchone()
+        return {} if row is None else _loads_attrs(row[0])
 
 
 def _ids(ids: Iterable[str]) -> str:
