@@ -652,6 +652,12 @@ class _Plan:
         self.previous: dict[str, set[str]] = {}
         self.unchanged: dict[str, set[str]] = {"element": set(), "relation": set()}
 
+    def asserted_before(self, kind: str) -> set[str]:
+        """The ids of the items of ``kind`` the source asserted before this run."""
+        if kind not in self.previous:
+            self.previous[kind] = self.store.asserted_ids(self.source, kind)
+        return self.previous[kind]
+
     def merge(self, kind: str, items: dict[str, _Item]) -> None:
         """Compare each item with the repository; plan its upsert and assertion."""
         existing: Mapping[str, Element | Relation]
@@ -659,7 +665,11 @@ class _Plan:
             existing = self.store.get_elements(items, EVERYTHING)
         else:
             existing = self.store.get_relations(items, EVERYTHING)
-        before = self.store.asserted_values(self.source, kind, items)
+        # Only what the source asserted before has values to compare with (none, on
+        # a source's first run).
+        previous = self.asserted_before(kind)
+        known = [i for i in items if i in previous]
+        before = self.store.asserted_values(self.source, kind, known) if known else {}
         diff = self.diffs[kind]
         for item_id, item in items.items():
             old = existing.get(item_id)
@@ -724,8 +734,7 @@ class _Plan:
 
     def missing(self, kind: str, present: set[str], policy: OnMissing) -> None:
         """Plan what happens to what the source asserted before and not now."""
-        previous = self.store.asserted_ids(self.source, kind)
-        self.previous[kind] = previous
+        previous = self.asserted_before(kind)
         gone = previous - present
         if not gone:
             return
