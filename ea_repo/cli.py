@@ -710,6 +710,7 @@ def decommission(
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
+    from .analysis.decommission import FlowToReroute
     from .analysis.decommission import decommission as checklist
 
     with Repository.open(workspace) as repo:
@@ -738,18 +739,8 @@ def decommission(
         ),
         Table(
             f"2. flows to re-route or cut: {len(r.flows)}",
-            ["direction", "partner", "protocol", "middleware", "data objects", "interface"],
-            [
-                [
-                    "sends to" if f.direction == "out" else "receives from",
-                    f.partner.name,
-                    f.relation.attrs.get("protocol"),
-                    f.relation.attrs.get("middleware"),
-                    f.relation.attrs.get("data_objects"),
-                    f.relation.attrs.get("interface_id") or f.relation.id,
-                ]
-                for f in r.flows
-            ],
+            list(FlowToReroute.COLUMNS),
+            [f.row() for f in r.flows],
         ),
         Table(
             f"3. data to migrate or purge: {len(r.data)}",

@@ -245,7 +245,7 @@ def obsolescence_report(
 
 def decommission_report(repo: Repository, target: str) -> str:
     """The switch-off study of one element: the seven-part checklist with its diagram."""
-    from ..analysis.decommission import decommission
+    from ..analysis.decommission import FlowToReroute, decommission
     from .build import decommission_graph
 
     r = decommission(repo.store, repo.metamodel, repo.element(target).id)
@@ -265,18 +265,8 @@ def decommission_report(repo: Repository, target: str) -> str:
         ),
         ReportTable(
             f"2. Interfaces to re-route or cut ({len(r.flows)})",
-            ["direction", "partner", "protocol", "middleware", "data objects", "interface"],
-            [
-                [
-                    "sends to" if f.direction == "out" else "receives from",
-                    f.partner.name,
-                    f.relation.attrs.get("protocol"),
-                    f.relation.attrs.get("middleware"),
-                    f.relation.attrs.get("data_objects"),
-                    f.relation.attrs.get("interface_id") or f.relation.id,
-                ]
-                for f in r.flows
-            ],
+            list(FlowToReroute.COLUMNS),
+            [f.row() for f in r.flows],
         ),
         ReportTable(
             f"3. Data to migrate or purge ({len(r.data)})",
