@@ -8,6 +8,7 @@ build SQL from data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -211,16 +212,15 @@ class _StoredAttrs(_DeferredAttrs):
     """A relation's attributes, read from the database on first use: traversals read
     relations from the indexes alone, without their attributes."""
 
-    __slots__ = ("_db", "_id")
+    __slots__ = ("_id", "_store")
 
-    def __init__(self, db: sqlite3.Connection, relation_id: str) -> None:
+    def __init__(self, store: SQLiteStore, relation_id: str) -> None:
         super().__init__()
-        self._db = db
+        self._store = store
         self._id = relation_id
 
     def _load(self) -> dict[str, Any]:
-        row = self._db.execute("SELECT attrs FROM relation WHERE id = ?", (self._id,)).fetchone()
-        return {} if row is None else _loads_attrs(row[0])
+        return self._store._relation_attrs(self._id)
 
 
 def _ids(ids: Iterable[str]) -> str:
@@ -303,6 +303,7 @@ class SQLiteStore:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._depth = 0
+            self._closed = False
             self._commits = 0  # this connection's writes, for the hidden-elements cache
             # table -> (database version, id -> status of its rows that are not active)
             self._inactive_cache: dict[str, tuple[tuple[int, int], dict[str, Status]]] = {}
@@ -317,7 +318,25 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close the connection."""
+        self._closed = True
         self._db.close()
+
+    def _relation_attrs(self, relation_id: str) -> dict[str, Any]:
+        """One relation's attributes, for relations handed out without them.
+
+        Such a relation may outlive the store (a report built after the
+        repository was closed): the file is then opened again, read-only.
+        """
+        sql = "SELECT attrs FROM relation WHERE id = ?"
+        if not self._closed:
+            row = self._db.execute(sql, (relation_id,)).fetchone()
+        elif self.path == ":memory:":
+            raise StoreError("the in-memory repository is closed: its relations are gone")
+        else:
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                row = db.execute(sql, (relation_id,)).fetchone()
+        return {} if row is None else _loads_attrs(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -544,7 +563,7 @@ class SQLiteStore:
                 _set(rel, "src", row[1])
                 _set(rel, "type", row[2])
                 _set(rel, "dst", row[3])
-                _set(rel, "attrs", _StoredAttrs(db, row[0]))
+                _set(rel, "attrs", _StoredAttrs(self, row[0]))
                 _set(rel, "status", inactive_relations.get(row[0], Status.ACTIVE))
                 _set(rel, "id", row[0])
                 hops.append(_hop(row[start], rel, far, direction))

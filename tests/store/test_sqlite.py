@@ -160,3 +160,14 @@ def test_a_version_3_file_keeps_its_record_digests_through_migration_4(tmp_path:
     tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master")}
     assert "record_digest" not in tables
     store.close()
+
+
+def test_relation_attributes_handed_out_lazily_outlive_the_store(tmp_path: Path) -> None:
+    from ea_repo.model import Direction, Relation, Step
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements([Element(ElementId(i), "Application", i) for i in ("a", "b")])
+    store.upsert_relations([Relation(ElementId("a"), "flow", ElementId("b"), {"protocol": "SFTP"})])
+    (hop,) = store.neighbors(["b"], [Step("flow", Direction.IN)])
+    store.close()  # e.g. a report drawn after the repository was closed
+    assert dict(hop.relation.attrs) == {"protocol": "SFTP"}
