@@ -449,8 +449,13 @@ class SQLiteStore:
                 hint="add both ends before linking them",
             ) from exc
 
+    def _empty(self, table: str) -> bool:
+        return self._db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
+
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
+        if self._empty("element"):
+            return {}  # a first import asks for all it brings: no need to look
         rows = self._db.execute(
             f"SELECT id, type, name, attrs, status FROM element WHERE id {_IN_JSON} "
             f"AND status {_IN_JSON}",
@@ -460,6 +465,8 @@ class SQLiteStore:
 
     def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
         """Relations by id, as the lens shows them."""
+        if self._empty("relation"):
+            return {}
         rows = self._db.execute(
             f"SELECT {_REL_COLUMNS} FROM relation r WHERE r.id {_IN_JSON} AND r.status {_IN_JSON}",
             (_ids(ids), _statuses(lens)),
