@@ -20,6 +20,7 @@ points from the dependent to what it depends on. Then
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -220,7 +221,6 @@ def _stacks(
 
     Both keep the group's order (dependencies first).
     """
-    position = {b: i for i, b in enumerate(group)}
     in_group = set(group)
     roots = [b for b in group if not any(p in in_group for p in condensed.predecessors(b))]
     owners: dict[int, set[int]] = {b: set() for b in group}
@@ -229,9 +229,10 @@ def _stacks(
             if block in in_group:
                 owners[block].add(root)
     foundation = [b for b in group if len(owners[b]) > 1]
-    stacks = []
-    for root in sorted(roots, key=lambda r: members[r][0]):
-        stack = sorted((b for b in group if owners[b] == {root}), key=position.__getitem__)
-        if stack:
-            stacks.append(stack)
+    # One pass over the group (already in its order) deals each block to its only owner.
+    owned: dict[int, list[int]] = defaultdict(list)
+    for b in group:
+        if len(owners[b]) == 1:
+            owned[next(iter(owners[b]))].append(b)
+    stacks = [owned[root] for root in sorted(roots, key=lambda r: members[r][0]) if owned[root]]
     return foundation, stacks
