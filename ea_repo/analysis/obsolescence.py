@@ -29,7 +29,7 @@ from enum import StrEnum
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Element, ElementId, Lens
 from ..store import GraphStore
-from .impact import PathStep, hop_label
+from .impact import PathStep, shortest_steps
 from .traversal import State, traverse
 
 
@@ -183,27 +183,19 @@ def obsolescence(
         result = traverse(store, metamodel, starts, lens=lens)
         reached = [r for r in result.affected(include_degraded=False) if r.state is State.DOWN]
         elements = store.get_elements([r.id for r in reached] + starts, lens)
+        known: dict[ElementId, list[PathStep]] = {}
         for r in reached:
             if r.id in exposed or r.id in risky or r.id not in elements:
                 continue
-            hops = result.path(r.id)
+            path = shortest_steps(result, elements, metamodel, r.id, known)
             et = metamodel.element_types.get(elements[r.id].type)
             exposed[r.id] = Exposure(
                 element=elements[r.id],
                 layer=et.layer if et else "unknown",
                 risk=risk,
-                cause=elements[hops[0].origin],
+                cause=path[0].origin,
                 distance=r.distance,
-                path=[
-                    PathStep(
-                        elements[h.origin],
-                        hop_label(metamodel, h),
-                        h.relation.type,
-                        h.relation.id,
-                        elements[h.target],
-                    )
-                    for h in hops
-                ],
+                path=path,
             )
     order = {layer: i for i, layer in enumerate(LAYERS)}
     exposures = sorted(

@@ -65,21 +65,25 @@ class WavesReport:
 
 
 def _dependency_edges(
-    relations: Iterable[Relation], metamodel: Metamodel, selected: set[str]
+    store: GraphStore, metamodel: Metamodel, selected: set[str], lens: Lens
 ) -> list[tuple[str, str, Relation]]:
-    """(dependent, dependency, relation) for each dependency relation among ``selected``."""
-    edges = []
-    for rel in relations:
-        rt = metamodel.relation_types.get(rel.type)
-        # Data flows couple systems but do not tie them to one place: they cross a
-        # migration (as they cross the network) and are not what must move together.
-        if rt is None or rt.dependent is Dependent.NONE or rt.degrades:
-            continue
-        if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
-            edges.append((rel.src, rel.dst, rel))
-        if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
-            edges.append((rel.dst, rel.src, rel))
-    return [e for e in edges if e[0] in selected or e[1] in selected]
+    """(dependent, dependency, relation) for each dependency of a ``selected`` element.
+
+    One batched expansion from the selection along the dependency steps, in
+    relation id order (a relation that binds both ways: its source's edge first).
+    """
+    # Data flows couple systems but do not tie them to one place: they cross a
+    # migration (as they cross the network) and are not what must move together.
+    types = [
+        rt.name
+        for rt in metamodel.relation_types.values()
+        if rt.dependent is not Dependent.NONE and not rt.degrades
+    ]
+    if not selected or not types:
+        return []
+    hops = store.neighbors(sorted(selected), metamodel.dependency_steps(types), lens)
+    hops.sort(key=lambda h: (h.relation.id, h.origin != h.relation.src, h.direction))
+    return [(h.origin, h.target, h.relation) for h in hops]
 
 
 def plan_waves(
@@ -103,7 +107,7 @@ def plan_waves(
             if (et := metamodel.element_types.get(e.type)) is not None and et.layer in wanted
         }
     selected = set(elements)
-    edges = _dependency_edges(store.relations_of(selected, lens), metamodel, selected)
+    edges = _dependency_edges(store, metamodel, selected, lens)
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(selected))
     inside = [(a, b, r) for a, b, r in edges if a in selected and b in selected and a != b]

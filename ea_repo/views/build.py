@@ -16,6 +16,7 @@ from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, parse_selector, select_ids
 from ..store import GraphStore
 from .graph import Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
@@ -232,6 +233,20 @@ def build_view(
     SelectorError for a bad selector.
     """
     check_view(spec, metamodel)
+    # A view over a large repository allocates hundreds of thousands of small
+    # objects (elements, hops, nodes) that the cyclic collector would scan again and again.
+    with gc_paused():
+        return _build_view(store, metamodel, spec, select, lens, at)
+
+
+def _build_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    select: str | Selector | None,
+    lens: Lens,
+    at: dt.date | None,
+) -> ViewGraph:
     if spec.analysis is not None and isinstance(select, str):
         named = _named(store, select, lens)
         if named is not None:
@@ -397,27 +412,37 @@ def _analysis_view(
 def _compressed_edges(
     graph: ViewGraph, paths: Iterable[Sequence[PathStep]], *, color: str = "#555555"
 ) -> None:
-    """Each path drawn from its last shown element to its end: hidden steps become one edge."""
+    """Each path drawn from its last shown element to its end: hidden steps become one edge.
+
+    Paths share their beginnings (tens of thousands on a large impact): the
+    segments are counted here and each distinct one is added to the graph once.
+    """
+    nodes = graph.nodes
+    segments: dict[tuple[str, str, str], list[str]] = {}
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
     for path in paths:
         shown: str | None = None
         hidden = 0
         for step in path:
-            if shown is None and step.origin.id in graph.nodes:
+            if shown is None and step.origin.id in nodes:
                 shown = step.origin.id
-            if step.target.id in graph.nodes and shown is not None:
-                label = step.label if hidden == 0 else f"{step.label} (+{hidden} hidden)"
-                graph.add_edge(
-                    Edge(
-                        shown,
-                        step.target.id,
-                        step.relation_type if hidden == 0 else "via",
-                        [label],
-                        color=color,
-                    )
-                )
-                shown, hidden = step.target.id, 0
+            target = step.target.id
+            if target in nodes and shown is not None:
+                if hidden == 0:
+                    key, label = (shown, target, step.relation_type), step.label
+                else:
+                    key, label = (shown, target, "via"), f"{step.label} (+{hidden} hidden)"
+                labels = segments.get(key)
+                if labels is None:
+                    segments[key] = [label]
+                elif label and label not in labels:
+                    labels.append(label)
+                counts[key] += 1
+                shown, hidden = target, 0
             elif shown is not None:
                 hidden += 1
+    for (src, dst, kind), labels in segments.items():
+        graph.add_edge(Edge(src, dst, kind, labels, counts[(src, dst, kind)], color=color))
 
 
 def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
