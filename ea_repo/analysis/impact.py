@@ -154,12 +154,15 @@ def analyse(
     element_types: Iterable[str] | None = None,
     include_degraded: bool = True,
     lens: Lens = CURRENT,
+    paths: bool = True,
 ) -> ImpactReport:
     """Everything that depends on ``starts`` (``way="impact"``) or that they depend on.
 
     Results can be narrowed to ``layers`` and ``element_types`` (subtypes
     included); the traversal itself passes through every layer, so that a
     server's impact reaches capabilities through applications and processes.
+    ``paths=False`` leaves each affected element's path empty, for a caller
+    that reads the report's traversal itself (a diagram of every path).
     """
     result = traverse(
         store,
@@ -199,7 +202,7 @@ def analyse(
                 layer=layer,
                 distance=reached.distance,
                 state=reached.state,
-                path=report.path_to(reached.id),
+                path=report.path_to(reached.id) if paths else [],
                 missing=reached.missing,
             )
         )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ..analysis.decommission import DecommissionReport
 from ..analysis.flows import FlowEdge, FlowReport
-from ..analysis.impact import ImpactReport, PathStep
+from ..analysis.impact import ImpactReport, PathStep, hop_label
 from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
-from ..analysis.traversal import State, Way
+from ..analysis.traversal import Reached, State, Way
 from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
@@ -377,7 +377,8 @@ def _analysis_view(
     if kind in ("impact", "dependencies"):
         from ..analysis.impact import analyse
 
-        return impact_graph(analyse(store, metamodel, starts(), way=kind, lens=lens), spec)
+        report = analyse(store, metamodel, starts(), way=kind, lens=lens, paths=False)
+        return impact_graph(report, spec)
     if kind == "obsolescence":
         from ..analysis.obsolescence import obsolescence
 
@@ -445,6 +446,51 @@ def _compressed_edges(
         graph.add_edge(Edge(src, dst, kind, labels, counts[(src, dst, kind)], color=color))
 
 
+def _tree_edges(graph: ViewGraph, report: ImpactReport) -> None:
+    """The edges :func:`_compressed_edges` draws for the paths of ``report.affected``, read
+    from the traversal: every path ends with its element's first hop, the rest is the path
+    to the element before it, so each drawn element has one segment, from the nearest drawn
+    element above it, used by the paths of everything drawn below it."""
+    nodes = graph.nodes
+    reached = cast(dict[str, Reached], report.traversal.reached)
+    mm = report.metamodel
+    affected: list[str] = [a.element.id for a in report.affected if a.element.id in nodes]
+    above: dict[str, str] = {}  # drawn element → nearest drawn element on its path
+    segment: dict[str, tuple[str, str]] = {}  # drawn element → (type, label) of its edge
+    for x in affected:
+        via = reached[x].via
+        if not via:
+            continue
+        hop = via[0]
+        hidden = 0
+        current: str = hop.origin
+        while current not in nodes and reached[current].via:
+            hidden += 1
+            current = reached[current].via[0].origin
+        if current not in nodes:
+            continue
+        label = hop_label(mm, hop)
+        above[x] = current
+        segment[x] = (
+            (hop.relation.type, label) if hidden == 0 else ("via", f"{label} (+{hidden} hidden)")
+        )
+    # A segment is drawn once per path through it: the element's and those below it. Below
+    # first: a degraded element is reached by no one (its hops may come from later levels);
+    # the element before one that is down is one step nearer the start.
+    below: dict[str, int] = dict.fromkeys(affected, 1)
+    for x in sorted(
+        above,
+        key=lambda i: -reached[i].distance if reached[i].state is State.DOWN else -(1 << 30),
+    ):
+        parent = above[x]
+        if parent in below:
+            below[parent] += below[x]
+    for x in affected:
+        if x in above:
+            kind, label = segment[x]
+            graph.add_edge(Edge(above[x], x, kind, [label], below[x]))
+
+
 def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
     return [LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in states] + _layer_legend(graph)
 
@@ -481,7 +527,7 @@ def impact_graph(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
         node = _node(a.element, mm, spec.labels, look)
         node.lines.append(f"{a.distance} step{'s' if a.distance != 1 else ''} away")
         graph.add_node(node)
-    _compressed_edges(graph, (a.path for a in report.affected))
+    _tree_edges(graph, report)
     _layer_groups(graph)
     graph.legend = _state_legend(graph, states)
     if report.traversal.truncated:
