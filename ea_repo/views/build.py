@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, cast
 
 from ..analysis.decommission import DecommissionReport
@@ -100,6 +101,7 @@ def _layer_groups(graph: ViewGraph) -> None:
             )
 
 
+@cache
 def _pale(colour: str) -> str:
     """A lighter tint of ``#RRGGBB`` for cluster backgrounds."""
     rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
@@ -111,26 +113,29 @@ def _pale(colour: str) -> str:
 
 def _containers(
     store: GraphStore, ids: Iterable[str], path: Sequence[str], lens: Lens
-) -> dict[str, Counter[str]]:
+) -> dict[str, dict[str, int]]:
     """For each id, the elements reached by following ``path`` (``~type`` backwards), with
-    how many ways each is reached."""
-    reach: dict[str, Counter[str]] = {i: Counter({i: 1}) for i in ids}
+    how many ways each is reached; ids that reach nothing are left out.
+
+    One batched :meth:`GraphStore.neighbors` call per step, for the whole frontier.
+    """
+    reach: dict[str, dict[str, int]] = {i: {i: 1} for i in ids}
     for step in path:
-        backwards = step.startswith("~")
-        direction = Direction.IN if backwards else Direction.OUT
-        frontier = {x for xs in reach.values() for x in xs}
-        if not frontier:
+        if not reach:
             break
+        direction = Direction.IN if step.startswith("~") else Direction.OUT
+        frontier = sorted({x for xs in reach.values() for x in xs})
         nxt: dict[str, set[str]] = defaultdict(set)
-        for hop in store.neighbors(list(frontier), [Step(step.lstrip("~"), direction)], lens):
+        for hop in store.neighbors(frontier, [Step(step.lstrip("~"), direction)], lens):
             nxt[hop.origin].add(hop.target)
-        stepped: dict[str, Counter[str]] = {}
+        stepped: dict[str, dict[str, int]] = {}
         for i, xs in reach.items():
-            counts: Counter[str] = Counter()
+            counts: dict[str, int] = {}
             for x, n in xs.items():
                 for t in nxt.get(x, ()):
-                    counts[t] += n
-            stepped[i] = counts
+                    counts[t] = counts.get(t, 0) + n
+            if counts:
+                stepped[i] = counts
         reach = stepped
     return reach
 
@@ -271,7 +276,27 @@ def _build_view(
                 node.lines.append(extra)
         graph.add_node(node)
     types = list(spec.relations) if spec.relations is not None else None
-    if ids and types != []:
+    if ids and types and not spec.edge_labels:
+        # Labels are the types': the relations are counted from the relation indexes alone.
+        between: Counter[tuple[str, str, str]] = Counter()
+        steps = [Step(t, Direction.OUT) for t in types]
+        for hop in store.neighbors(sorted(elements), steps, lens):
+            if hop.target in elements and hop.origin != hop.target:
+                between[(hop.origin, hop.target, hop.relation.type)] += 1
+        for (src, dst, kind), n in between.items():
+            rt = metamodel.relation_types.get(kind)
+            graph.add_edge(
+                Edge(
+                    src,
+                    dst,
+                    kind,
+                    [rt.label if rt else kind],
+                    n,
+                    style="dashed" if kind == "flow" else "solid",
+                    color="#2F6FA0" if kind == "flow" else "#555555",
+                )
+            )
+    elif ids and types != []:
         for rel in store.relations_of(ids, lens, types=types):
             if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
                 graph.add_edge(
