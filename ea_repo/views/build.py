@@ -431,7 +431,9 @@ def _analysis_view(
     from ..analysis.waves import MOVABLE_LAYERS, plan_waves
 
     size = int(spec.options.get("max_size", 50))
-    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS)
+    plan = plan_waves(
+        store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens, outside=False
+    )
     return waves_graph(plan, metamodel, spec)
 
 
