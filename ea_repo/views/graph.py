@@ -192,10 +192,10 @@ def _collapse(
         src, dst = where[edge.src], where[edge.dst]
         if src == dst:
             continue
-        key = (src, dst, edge.type)
-        kept = merged.get(key)
+        pair = (src, dst, edge.type)
+        kept = merged.get(pair)
         if kept is None:
-            merged[key] = Edge(
+            merged[pair] = Edge(
                 src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color
             )
             continue
