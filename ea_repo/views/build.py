@@ -784,7 +784,12 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
 
 
 def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
-    """Migration waves as clusters, with the dependencies that cross from one wave to another."""
+    """Migration waves as clusters, with the dependencies that cross from one wave to another.
+
+    Over the spec's limit, each wave is one counted node (see :func:`_waves_summary`).
+    """
+    if sum(len(w.elements) for w in report.waves) > spec.limit:
+        return _waves_summary(report, metamodel, spec)
     graph = ViewGraph(
         "Migration waves",
         f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
@@ -810,5 +815,67 @@ def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> Vi
                 color="#B03030",
             )
         )
+    graph.legend = _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """One node per wave, in order (the last ones together past the limit), its layers
+    counted, and the cross-wave dependencies counted between waves."""
+    total = sum(len(w.elements) for w in report.waves)
+    graph = ViewGraph(
+        "Migration waves",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        engine=spec.engine,
+        direction=spec.direction,
+        elements_total=total,
+    )
+    shown = report.waves if len(report.waves) <= spec.limit else report.waves[: spec.limit - 1]
+    node_of: dict[int, str] = {}
+    for wave in report.waves:
+        node_of[wave.number] = f"wave:{min(wave.number, len(shown) + 1):04d}"
+    rest = report.waves[len(shown) :]
+    parts: list[tuple[str, list[Element]]] = [(f"Wave {w.number}", w.elements) for w in shown]
+    if rest:
+        parts.append(
+            (f"Waves {rest[0].number}–{rest[-1].number}", [e for w in rest for e in w.elements])
+        )
+    for number, (name, members) in enumerate(parts, start=1):
+        layers = Counter(layer_of(metamodel, e.type) for e in members)
+        top = max(sorted(layers), key=layers.__getitem__)
+        graph.add_node(
+            Node(
+                f"wave:{number:04d}",
+                name,
+                "wave",
+                top,
+                element_look(top, ""),
+                [
+                    ", ".join(
+                        f"{n:,} {LAYER_LABELS.get(layer, layer).lower()}"
+                        for layer, n in sorted(
+                            layers.items(), key=lambda kv: LAYER_ORDER.get(kv[0], 99)
+                        )
+                    )
+                ],
+                count=len(members),
+            )
+        )
+    for c in report.cross:
+        src, dst = node_of[c.dependent_wave], node_of[c.dependency_wave]
+        if src != dst:
+            graph.add_edge(Edge(src, dst, "needs", ["needs"], color="#B03030"))
+    graph.notes.append(
+        f"{total:,} elements are more than this view's limit ({spec.limit}): each wave is one "
+        f"node counting its elements by layer"
+        + (f", waves {rest[0].number}–{rest[-1].number} together" if rest else "")
+        + "; select fewer to see each element"
+    )
+    most = spec.edge_limit or 3 * spec.limit
+    if len(graph.edges) > most:  # the heaviest links, not fewer waves
+        dropped = len(graph.edges) - most
+        graph.edges = sorted(graph.edges, key=lambda e: (-e.count, e.src, e.dst))[:most]
+        graph._edge_index = None
+        graph.notes.append(f"{dropped:,} weaker links (fewest dependencies) are left out")
     graph.legend = _layer_legend(graph)
     return fit(graph, spec.limit, spec.edge_limit)

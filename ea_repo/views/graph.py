@@ -243,11 +243,42 @@ def _merge_opposites(graph: ViewGraph) -> None:
     graph._edge_index = None
 
 
+def _largest_groups(
+    graph: ViewGraph, limit: int
+) -> tuple[str, Callable[[Node], tuple[str | None, str]]] | None:
+    """How to keep the largest groups of ``graph`` (one node each) within ``limit`` nodes, the
+    others gathered in one node; None when that cannot help."""
+    sizes: dict[str, int] = defaultdict(int)
+    loose: set[str] = set()
+    for node in graph.nodes.values():
+        if node.group is None:
+            loose.add(node.layer)
+        elif not node.anchor:
+            sizes[node.group] += node.count
+    anchors = sum(1 for n in graph.nodes.values() if n.anchor)
+    room = limit - len(loose) - anchors - 1
+    if room < 1 or len(sizes) <= room:
+        return None
+    ranked = sorted(
+        sizes, key=lambda g: (-sizes[g], graph.groups[g].order if g in graph.groups else (0, ""), g)
+    )
+    kept = set(ranked[:room])
+    others = f"elements in {len(sizes) - room:,} smaller groups"
+
+    def bucket(n: Node) -> tuple[str | None, str]:
+        if n.group is None:
+            return (None, n.layer)
+        return (n.group, "elements") if n.group in kept else (None, others)
+
+    return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
+
+
 def fit(graph: ViewGraph, limit: int, edge_limit: int | None = None) -> ViewGraph:
     """``graph`` within ``limit`` nodes: buckets of elements collapsed into counted nodes.
 
-    First by (group, type), then by group, then by layer; a note says what was
-    collapsed. A graph still too tangled for `dot` is laid out with `sfdp`.
+    First by (group, type), then by group; with more groups than the limit, the
+    largest groups stay and the others are gathered in one node; by layer when
+    there are no groups. A note says what was collapsed. A graph still too tangled for `dot` is laid out with `sfdp`.
     The edges kept are the heaviest, at most three per node.
     """
     graph.elements_total = graph.elements_total or sum(
@@ -263,10 +294,18 @@ def fit(graph: ViewGraph, limit: int, edge_limit: int | None = None) -> ViewGrap
             ("by layer", lambda n: (None, n.layer)),
         ]
         for label, bucket in attempts:
+            if label == "by layer" and len(graph.nodes) > limit:
+                # More groups than the limit: the largest stay, the others share one node
+                # (links over the limit are trimmed below), rather than one node per layer.
+                largest = _largest_groups(graph, limit)
+                if largest is not None:
+                    label, bucket = largest
             buckets = {k: bucket(n) for k, n in graph.nodes.items()}
-            graph = _collapse(graph, buckets, label.replace(" ", "-"))
+            graph = _collapse(graph, buckets, label.split(",")[0].replace(" ", "-"))
             how = label
-            if len(graph.nodes) <= limit and len(graph.edges) <= max_edges:
+            if len(graph.nodes) <= limit and (
+                len(graph.edges) <= max_edges or label.startswith("by largest")
+            ):
                 break
         graph.notes.append(
             f"{graph.elements_total:,} elements and their links are more than this view's limit "
