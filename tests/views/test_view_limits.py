@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ea_repo import Repository
 from ea_repo.analysis.waves import plan_waves
+from ea_repo.views import render_view
 from ea_repo.views.build import build_view, waves_graph
 from ea_repo.views.render import render
 from ea_repo.views.spec import builtin_views
@@ -64,3 +65,25 @@ def test_waves_over_the_limit_are_one_node_each(retail: Path) -> None:
     assert any("each wave is one node" in note for note in summary.notes)
     texts = [t.text or "" for t in ET.fromstring(render(summary, "svg")).iter(f"{SVG}text")]
     assert "Wave 1" in texts
+
+
+def cluster_boxes(svg: bytes) -> list[tuple[float, float]]:
+    """(top, bottom) of each cluster drawn (SVG y grows downwards, graphviz writes y < 0)."""
+    boxes = []
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") == "cluster group":
+            path = next(g.iter(f"{SVG}path")).get("d") or ""
+            ys = [float(p.split(",")[1]) for p in path.replace("M", " ").replace("C", " ").split()]
+            boxes.append((min(ys), max(ys)))
+    return boxes
+
+
+def test_clusters_without_links_are_laid_out_in_rows(retail: Path) -> None:
+    with Repository.open(retail) as repo:
+        boxes = cluster_boxes(render_view(repo, "application-landscape", fmt="svg"))
+    assert len(boxes) == 5  # three clusters a row: two rows
+    lower = [b for b in boxes if any(b[0] > other[1] for other in boxes)]
+    upper = [b for b in boxes if b not in lower]
+    assert len(upper) == 3 and len(lower) == 2
+    # Every cluster of the second row starts below the bottom of every one of the first.
+    assert min(top for top, _ in lower) > max(bottom for _, bottom in upper)
