@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
 from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, parse_selector, select_ids
 from ..store import GraphStore
-from .graph import Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
+from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
 from .spec import GroupRule, ViewSpec, check_view
 from .styles import (
     CRITICALITY_LOOKS,
@@ -82,8 +83,12 @@ def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[s
 
 
 def _layer_legend(graph: ViewGraph) -> list[LegendItem]:
-    layers = sorted({n.layer for n in graph.nodes.values()}, key=lambda x: LAYER_ORDER.get(x, 99))
-    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in layers if x in LAYER_LOOKS]
+    return _legend_of_layers({n.layer for n in graph.nodes.values()})
+
+
+def _legend_of_layers(layers: Iterable[str]) -> list[LegendItem]:
+    ordered = sorted(set(layers), key=lambda x: LAYER_ORDER.get(x, 99))
+    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in ordered if x in LAYER_LOOKS]
 
 
 def _layer_groups(graph: ViewGraph) -> None:
@@ -473,15 +478,19 @@ def _compressed_edges(
         graph.add_edge(Edge(src, dst, kind, labels, counts[(src, dst, kind)], color=color))
 
 
-def _tree_edges(graph: ViewGraph, report: ImpactReport) -> None:
-    """The edges :func:`_compressed_edges` draws for the paths of ``report.affected``, read
-    from the traversal: every path ends with its element's first hop, the rest is the path
-    to the element before it, so each drawn element has one segment, from the nearest drawn
-    element above it, used by the paths of everything drawn below it."""
-    nodes = graph.nodes
+def _tree_segments(
+    drawn: Container[str], report: ImpactReport
+) -> list[tuple[str, str, str, str, int]]:
+    """The edges :func:`_compressed_edges` draws for the paths of ``report.affected`` among
+    the ``drawn`` elements, read from the traversal: (from, to, type, label, paths through it).
+
+    Every path ends with its element's first hop, the rest is the path to the element
+    before it, so each drawn element has one segment, from the nearest drawn element above
+    it, used by the paths of everything drawn below it.
+    """
     reached = cast(dict[str, Reached], report.traversal.reached)
     mm = report.metamodel
-    affected: list[str] = [a.element.id for a in report.affected if a.element.id in nodes]
+    affected: list[str] = [a.element.id for a in report.affected if a.element.id in drawn]
     above: dict[str, str] = {}  # drawn element → nearest drawn element on its path
     segment: dict[str, tuple[str, str]] = {}  # drawn element → (type, label) of its edge
     for x in affected:
@@ -491,10 +500,10 @@ def _tree_edges(graph: ViewGraph, report: ImpactReport) -> None:
         hop = via[0]
         hidden = 0
         current: str = hop.origin
-        while current not in nodes and reached[current].via:
+        while current not in drawn and reached[current].via:
             hidden += 1
             current = reached[current].via[0].origin
-        if current not in nodes:
+        if current not in drawn:
             continue
         label = hop_label(mm, hop)
         above[x] = current
@@ -512,10 +521,7 @@ def _tree_edges(graph: ViewGraph, report: ImpactReport) -> None:
         parent = above[x]
         if parent in below:
             below[parent] += below[x]
-    for x in affected:
-        if x in above:
-            kind, label = segment[x]
-            graph.add_edge(Edge(above[x], x, kind, [label], below[x]))
+    return [(above[x], x, *segment[x], below[x]) for x in affected if x in above]
 
 
 def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
@@ -523,43 +529,147 @@ def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
 
 
 def impact_graph(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
-    """The start(s) and what depends on them (or what they depend on), clustered by layer."""
-    mm = report.metamodel
+    """The start(s) and what depends on them (or what they depend on), clustered by layer.
+
+    Over the spec's limit the elements are counted by layer and type straight
+    away (:func:`_impact_counted`), the graph :func:`fit` would make of them.
+    """
+    if len(report.starts) + len(report.affected) > spec.limit:
+        return _impact_counted(report, spec)
+    return _impact_drawn(report, spec)
+
+
+def _impact_header(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
     impact = report.way is Way.IMPACT
     names = ", ".join(e.name for e in report.starts)
-    graph = ViewGraph(
+    return ViewGraph(
         f"{'Impact' if impact else 'Dependencies'} of {names}",
         f"{len(report.affected)} element(s) {'affected' if impact else 'needed'}, by layer"
         + (" — red: stops working, orange: degraded" if impact else ""),
         engine=spec.engine,
         direction=spec.direction,
     )
+
+
+def _impact_members(
+    report: ImpactReport,
+) -> Iterator[tuple[Element, str, Look, str, int | None]]:
+    """Each element to draw, in drawing order: (element, layer, look, state, distance)."""
+    mm = report.metamodel
+    impact = report.way is Way.IMPACT
     for start in report.starts:
-        graph.add_node(
-            _node(
-                start,
-                mm,
-                spec.labels,
-                recolour(element_look(layer_of(mm, start.type), start.type), STATE_LOOKS["start"]),
-            )
-        )
-    states = ["start"]
+        layer = layer_of(mm, start.type)
+        look = recolour(element_look(layer, start.type), STATE_LOOKS["start"])
+        yield start, layer, look, "start", None
     for a in report.affected:
         look = element_look(a.layer, a.element.type)
+        state = ""
         if impact:
             state = "down" if a.state is State.DOWN else "degraded"
             look = recolour(look, STATE_LOOKS[state])
+        yield a.element, a.layer, look, state, a.distance
+
+
+def _impact_node(
+    element: Element, look: Look, distance: int | None, mm: Metamodel, spec: ViewSpec
+) -> Node:
+    node = _node(element, mm, spec.labels, look)
+    if distance is not None:
+        node.lines.append(f"{distance} step{'s' if distance != 1 else ''} away")
+    return node
+
+
+def _impact_states(report: ImpactReport) -> list[str]:
+    states = ["start"]
+    if report.way is Way.IMPACT:
+        for a in report.affected:
+            state = "down" if a.state is State.DOWN else "degraded"
             if state not in states:
                 states.append(state)
-        node = _node(a.element, mm, spec.labels, look)
-        node.lines.append(f"{a.distance} step{'s' if a.distance != 1 else ''} away")
-        graph.add_node(node)
-    _tree_edges(graph, report)
+    return states
+
+
+def _impact_drawn(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    graph = _impact_header(report, spec)
+    for element, _, look, _, distance in _impact_members(report):
+        graph.add_node(_impact_node(element, look, distance, report.metamodel, spec))
+    for src, dst, kind, label, count in _tree_segments(graph.nodes, report):
+        graph.add_edge(Edge(src, dst, kind, [label], count))
     _layer_groups(graph)
-    graph.legend = _state_legend(graph, states)
+    graph.legend = _state_legend(graph, _impact_states(report))
     if report.traversal.truncated:
         graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
     return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    """What :func:`_impact_drawn` gives over the limit, without drawing each element first.
+
+    The elements are bucketed by layer cluster and type as :func:`fit` does
+    first (a bucket of one keeps its own node, the others are counted, with
+    three names for example), and the traversal's segments merged between
+    buckets; then :func:`fit` goes on from there.
+    """
+    mm = report.metamodel
+    graph = _impact_header(report, spec)
+    buckets: dict[tuple[str, str], list[tuple[Element, Look, int | None]]] = {}
+    for element, layer, look, _, distance in _impact_members(report):
+        group = f"layer:{layer}"
+        buckets.setdefault((group, element.type), []).append((element, look, distance))
+        if group not in graph.groups:
+            pale = LAYER_LOOKS.get(layer)
+            graph.groups[group] = Group(
+                group,
+                LAYER_LABELS.get(layer, layer),
+                Look(_pale(pale.fill), pale.border) if pale else None,
+                (LAYER_ORDER.get(layer, 99), ""),
+            )
+    layers = {group[6:] for group, _ in buckets}
+    graph.legend = [
+        LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in _impact_states(report)
+    ] + _legend_of_layers(layers)
+    if report.traversal.truncated:
+        graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
+    where: dict[str, str] = {}
+    for (group, kind), members in sorted(buckets.items()):
+        if len(members) == 1:
+            element, look, distance = members[0]
+            node = _impact_node(element, look, distance, mm, spec)
+            node.group = group
+        else:
+            first, look, _ = members[0]
+            sample = ", ".join(
+                e.name
+                for e, _, _ in heapq.nsmallest(3, members, key=lambda m: m[0].name.casefold())
+            )
+            node = Node(
+                key=f"{BY_GROUP_AND_TYPE.replace(' ', '-')}:{group}:{kind}",
+                name=f"{len(members):,} × {kind}",
+                type=first.type,
+                layer=group[6:],
+                look=look,
+                lines=[f"e.g. {sample}" + (" …" if len(members) > 3 else "")] if sample else [],
+                group=group,
+                count=len(members),
+            )
+        graph.add_node(node)
+        for element, _, _ in members:
+            where[element.id] = node.key
+    merged: dict[tuple[str, str, str], Edge] = {}
+    for src, dst, kind, label, count in _tree_segments(where, report):
+        pair = (where[src], where[dst], kind)
+        if pair[0] == pair[1]:
+            continue
+        kept = merged.get(pair)
+        if kept is None:
+            merged[pair] = Edge(pair[0], pair[1], kind, [label], count)
+            continue
+        kept.count += count
+        if label and label not in kept.labels:
+            kept.labels.append(label)
+    graph.edges = list(merged.values())
+    graph.elements_total = len(where)
+    return fit(graph, spec.limit, spec.edge_limit, collapsed=True)
 
 
 def obsolescence_graph(report: ObsolescenceReport, spec: ViewSpec) -> ViewGraph:

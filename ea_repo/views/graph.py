@@ -273,26 +273,40 @@ def _largest_groups(
     return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
 
 
-def fit(graph: ViewGraph, limit: int, edge_limit: int | None = None) -> ViewGraph:
+BY_GROUP_AND_TYPE = "by group and type"
+"""The first way :func:`fit` collapses a graph (node keys ``by-group-and-type:GROUP:TYPE``)."""
+
+
+def fit(
+    graph: ViewGraph, limit: int, edge_limit: int | None = None, *, collapsed: bool = False
+) -> ViewGraph:
     """``graph`` within ``limit`` nodes: buckets of elements collapsed into counted nodes.
 
     First by (group, type), then by group; with more groups than the limit, the
     largest groups stay and the others are gathered in one node; by layer when
-    there are no groups. A note says what was collapsed. A graph still too tangled for `dot` is laid out with `sfdp`.
-    The edges kept are the heaviest, at most three per node.
+    there are no groups. A note says what was collapsed. A graph still too
+    tangled for `dot` is laid out with `sfdp`. The edges kept are the heaviest.
+
+    ``collapsed``: ``graph`` is already what the first collapse makes of a
+    graph over the limit (a builder that counts its elements without drawing
+    each one); its ``elements_total`` is set.
     """
     graph.elements_total = graph.elements_total or sum(
         n.count for n in graph.nodes.values() if not n.anchor
     )
     how = ""
     max_edges = edge_limit or 3 * limit
-    if len(graph.nodes) > limit or len(graph.edges) > max_edges:
+    if collapsed or len(graph.nodes) > limit or len(graph.edges) > max_edges:
         # Each attempt buckets the nodes of the graph the previous one left.
         attempts: list[tuple[str, Callable[[Node], tuple[str | None, str]]]] = [
-            ("by group and type", lambda n: (n.group, n.type)),
+            (BY_GROUP_AND_TYPE, lambda n: (n.group, n.type)),
             ("by group", lambda n: (n.group, n.layer if n.group is None else "elements")),
             ("by layer", lambda n: (None, n.layer)),
         ]
+        if collapsed:
+            how = BY_GROUP_AND_TYPE
+            within = len(graph.nodes) <= limit and len(graph.edges) <= max_edges
+            attempts = [] if within else attempts[1:]
         for label, bucket in attempts:
             if label == "by layer" and len(graph.nodes) > limit:
                 # More groups than the limit: the largest stay, the others share one node

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ea_repo import Repository
 from ea_repo.analysis.impact import analyse
-from ea_repo.views.build import _compressed_edges, impact_graph
+from ea_repo.views.build import _compressed_edges, _impact_counted, _impact_drawn, impact_graph
 from ea_repo.views.graph import ViewGraph, fit
+from ea_repo.views.render import to_dot
 from ea_repo.views.spec import builtin_views
 
 
@@ -50,3 +51,25 @@ def test_analysis_without_paths_reaches_the_same_elements(retail: Path) -> None:
     assert all(
         a.path[-1].target.id == a.element.id and len(a.path) == a.distance for a in full.affected
     )
+
+
+def test_impact_over_the_limit_is_counted_as_fit_collapses_it(retail: Path) -> None:
+    base = builtin_views()["impact"]
+    compared = 0
+    with Repository.open(retail) as repo:
+        ids = sorted(e.id for e in repo.store.iter_elements())
+        for start in ids:
+            for way in ("impact", "dependencies"):
+                for layers in (None, ["application", "business"]):
+                    report = analyse(repo.store, repo.metamodel, [start], way=way, layers=layers)
+                    drawn = len(report.starts) + len(report.affected)
+                    for limit, edge_limit in ((2, None), (4, 3), (drawn - 1, None), (6, 40)):
+                        if not 1 <= limit < drawn:
+                            continue
+                        spec = replace(base, limit=limit, edge_limit=edge_limit)
+                        counted = _impact_counted(report, spec)
+                        expected = _impact_drawn(report, spec)
+                        assert to_dot(counted) == to_dot(expected), (start, way, layers, limit)
+                        assert counted.elements_total == drawn
+                        compared += 1
+    assert compared > 100
