@@ -117,22 +117,32 @@ def _pale(colour: str) -> str:
 
 
 def _containers(
-    store: GraphStore, ids: Iterable[str], path: Sequence[str], lens: Lens
+    store: GraphStore,
+    ids: Iterable[str],
+    path: Sequence[str],
+    lens: Lens,
+    known: dict[str, dict[str, set[str]]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """For each id, the elements reached by following ``path`` (``~type`` backwards), with
     how many ways each is reached; ids that reach nothing are left out.
 
-    One batched :meth:`GraphStore.neighbors` call per step, for the whole frontier.
+    One batched :meth:`GraphStore.neighbors` call per step, for the part of the
+    frontier ``known`` (step → element → next elements, shared by the rules of
+    a view) does not hold yet.
     """
+    known = {} if known is None else known
     reach: dict[str, dict[str, int]] = {i: {i: 1} for i in ids}
     for step in path:
         if not reach:
             break
         direction = Direction.IN if step.startswith("~") else Direction.OUT
-        frontier = sorted({x for xs in reach.values() for x in xs})
-        nxt: dict[str, set[str]] = defaultdict(set)
-        for hop in store.neighbors(frontier, [Step(step.lstrip("~"), direction)], lens):
-            nxt[hop.origin].add(hop.target)
+        nxt = known.setdefault(step, {})
+        ask = sorted({x for xs in reach.values() for x in xs if x not in nxt})
+        if ask:
+            for x in ask:
+                nxt[x] = set()
+            for hop in store.neighbors(ask, [Step(step.lstrip("~"), direction)], lens):
+                nxt[hop.origin].add(hop.target)
         stepped: dict[str, dict[str, int]] = {}
         for i, xs in reach.items():
             counts: dict[str, int] = {}
@@ -155,6 +165,7 @@ def _assign_groups(
 ) -> None:
     pending = {k for k, n in graph.nodes.items() if n.element_id is not None}
     containers: dict[str, Element] = {}
+    known: dict[str, dict[str, set[str]]] = {}
     for rule in rules:
         if not pending:
             break
@@ -184,7 +195,7 @@ def _assign_groups(
                     text = _value_text(value)
                     assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
         else:
-            reach = _containers(store, pending, rule.path, lens)
+            reach = _containers(store, pending, rule.path, lens, known)
             found = {i: min(c, key=lambda t: (-c[t], t)) for i, c in reach.items() if c}
             missing = set(found.values()) - set(elements) - set(containers)
             containers.update(store.get_elements(missing, lens))
