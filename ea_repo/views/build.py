@@ -587,6 +587,8 @@ def _impact_node(
     node = _node(element, mm, spec.labels, look)
     if distance is not None:
         node.lines.append(f"{distance} step{'s' if distance != 1 else ''} away")
+    else:
+        node.pinned = True  # a start is what the view is about: never counted in a bucket
     return node
 
 
@@ -626,7 +628,8 @@ def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
     buckets: dict[tuple[str, str], list[tuple[Element, Look, int | None]]] = {}
     for element, layer, look, _, distance in _impact_members(report):
         group = f"layer:{layer}"
-        buckets.setdefault((group, element.type), []).append((element, look, distance))
+        kind = element.type if distance is not None else f"pinned:{element.id}"
+        buckets.setdefault((group, kind), []).append((element, look, distance))
         if group not in graph.groups:
             pale = LAYER_LOOKS.get(layer)
             graph.groups[group] = Group(
@@ -774,14 +777,14 @@ def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
         node.group = f"role:{group}"
         graph.add_node(node)
 
-    graph.add_node(
-        _node(
-            x,
-            mm,
-            spec.labels,
-            recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
-        )
+    start = _node(
+        x,
+        mm,
+        spec.labels,
+        recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
     )
+    start.pinned = True
+    graph.add_node(start)
     support = {s.element.id: s for s in report.support}
     for a in report.breaks:
         s = support.get(a.element.id)
@@ -876,6 +879,7 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
             "data" if report.holders else "application",
             recolour(element_look("application", subject.type), start_look),
             element_id=subject.id,
+            pinned=True,
         )
     )
     for h in report.holders:

@@ -34,6 +34,7 @@ class Node:
     count: int = 1
     element_id: str | None = None
     anchor: bool = False  # an invisible point standing for a container drawn as a cluster
+    pinned: bool = False  # what the view is about (an analysis's start): never counted in a bucket
 
 
 @dataclass
@@ -143,10 +144,13 @@ def _collapse(
 ) -> ViewGraph:
     buckets: dict[tuple[str | None, str], list[Node]] = defaultdict(list)
     for node in graph.nodes.values():
-        # An anchor stands for its cluster; it stays itself.
-        buckets[(node.group, f"anchor:{node.key}") if node.anchor else bucket_of[node.key]].append(
-            node
-        )
+        # An anchor stands for its cluster, a pinned node is the subject: they stay themselves.
+        if node.anchor:
+            buckets[(node.group, f"anchor:{node.key}")].append(node)
+        elif node.pinned:
+            buckets[(node.group, f"pinned:{node.key}")].append(node)
+        else:
+            buckets[bucket_of[node.key]].append(node)
     out = ViewGraph(
         graph.title,
         graph.description,
@@ -253,10 +257,10 @@ def _largest_groups(
     for node in graph.nodes.values():
         if node.group is None:
             loose.add(node.layer)
-        elif not node.anchor:
+        elif not node.anchor and not node.pinned:
             sizes[node.group] += node.count
-    anchors = sum(1 for n in graph.nodes.values() if n.anchor)
-    room = limit - len(loose) - anchors - 1
+    alone = sum(1 for n in graph.nodes.values() if n.anchor or n.pinned)
+    room = limit - len(loose) - alone - 1
     if room < 1 or len(sizes) <= room:
         return None
     ranked = sorted(

@@ -87,3 +87,22 @@ def test_clusters_without_links_are_laid_out_in_rows(retail: Path) -> None:
     assert len(upper) == 3 and len(lower) == 2
     # Every cluster of the second row starts below the bottom of every one of the first.
     assert min(top for top, _ in lower) > max(bottom for _, bottom in upper)
+
+
+def test_the_start_of_an_analysis_view_is_never_counted_in(retail: Path) -> None:
+    views = builtin_views()
+    with Repository.open(retail) as repo:
+        deps = build_view(
+            repo.store, repo.metamodel, replace(views["dependencies"], limit=3), "app-webshop"
+        )
+        flows = build_view(
+            repo.store, repo.metamodel, replace(views["data-flows"], limit=1), "app-webshop"
+        )
+    for graph in (deps, flows):
+        assert any("collapsed" in note for note in graph.notes)
+        start = graph.nodes["app-webshop"]
+        assert start.count == 1 and start.pinned
+        # The buckets are coloured as what they count, not as the element studied.
+        counted = [n for n in graph.nodes.values() if n.count > 1]
+        assert counted and all(n.look != start.look for n in counted)
+        assert sum(n.count for n in graph.nodes.values()) == graph.elements_total
