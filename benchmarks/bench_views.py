@@ -13,6 +13,11 @@ A fifth of the software products get an end of support in the past and a
 fifth one within the horizon, so obsolescence has something to find.
 
     python benchmarks/bench_views.py [--elements N] [--relations M] [--repeat R]
+                                     [--db FILE] [--only VIEW ...]
+
+``--db FILE`` keeps the loaded landscape in FILE and reuses it on the next run
+with the same size and seed (loading takes longer than all the views);
+``--only`` measures just the views named.
 """
 
 from __future__ import annotations
@@ -87,15 +92,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     gc.freeze()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ea-bench-views-") as tmp:
-        store = SQLiteStore(Path(tmp) / "repository.db")
-        with store.transaction():
-            store.upsert_elements(elements)
-            store.upsert_relations(relations)
+        store = _open_store(args, Path(tmp), elements, relations)
+        del elements, relations
         t0 = time.perf_counter()
         count = sum(1 for _ in store.iter_elements())
         baseline = time.perf_counter() - t0
         print(f"loaded; reading all {count:,} elements takes {baseline:.2f} s", flush=True)
         for name, spec in builtin_views().items():
+            if args.only and name not in args.only:
+                continue
             select = starts.get(name)
             runs, build_runs, nodes, engine = [], [], 0, ""
             for _ in range(args.repeat):
@@ -118,12 +123,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
         store.close()
     return {
-        "elements": len(elements),
-        "relations": len(relations),
+        "elements": args.elements,
+        "relations": args.relations,
         "seed": args.seed,
         "baseline_read_all_s": baseline,
         "views": figures,
     }
+
+
+def _open_store(
+    args: argparse.Namespace, tmp: Path, elements: list[Any], relations: list[Any]
+) -> SQLiteStore:
+    """The store holding the landscape: loaded afresh, or the ``--db`` file of an earlier run."""
+    key = f"{args.elements} {args.relations} {args.seed}"
+    path = args.db or tmp / "repository.db"
+    stamp = path.with_name(path.name + ".landscape")
+    if args.db is not None and path.exists():
+        if stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+            print(f"reusing {path}", flush=True)
+            return SQLiteStore(path)
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(path)
+    with store.transaction():
+        store.upsert_elements(elements)
+        store.upsert_relations(relations)
+    if args.db is not None:
+        stamp.write_text(key, encoding="utf-8")
+    return store
 
 
 def summary(fig: dict[str, Any]) -> str:
@@ -151,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--db", type=Path, default=None, help="keep (and reuse) the landscape here")
+    parser.add_argument("--only", nargs="*", default=None, help="measure these views only")
     args = parser.parse_args(argv)
     fig = run(args)
     print(summary(fig))

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from functools import cache
+from typing import Any, cast
 
 from ..analysis.decommission import DecommissionReport
 from ..analysis.flows import FlowEdge, FlowReport
-from ..analysis.impact import ImpactReport, PathStep
+from ..analysis.impact import ImpactReport, PathStep, hop_label
 from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
-from ..analysis.traversal import State, Way
+from ..analysis.traversal import Reached, State, Way
 from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, parse_selector, select_ids
 from ..store import GraphStore
-from .graph import Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
+from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
 from .spec import GroupRule, ViewSpec, check_view
 from .styles import (
     CRITICALITY_LOOKS,
@@ -80,8 +83,12 @@ def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[s
 
 
 def _layer_legend(graph: ViewGraph) -> list[LegendItem]:
-    layers = sorted({n.layer for n in graph.nodes.values()}, key=lambda x: LAYER_ORDER.get(x, 99))
-    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in layers if x in LAYER_LOOKS]
+    return _legend_of_layers({n.layer for n in graph.nodes.values()})
+
+
+def _legend_of_layers(layers: Iterable[str]) -> list[LegendItem]:
+    ordered = sorted(set(layers), key=lambda x: LAYER_ORDER.get(x, 99))
+    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in ordered if x in LAYER_LOOKS]
 
 
 def _layer_groups(graph: ViewGraph) -> None:
@@ -99,6 +106,7 @@ def _layer_groups(graph: ViewGraph) -> None:
             )
 
 
+@cache
 def _pale(colour: str) -> str:
     """A lighter tint of ``#RRGGBB`` for cluster backgrounds."""
     rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
@@ -109,27 +117,40 @@ def _pale(colour: str) -> str:
 
 
 def _containers(
-    store: GraphStore, ids: Iterable[str], path: Sequence[str], lens: Lens
-) -> dict[str, Counter[str]]:
+    store: GraphStore,
+    ids: Iterable[str],
+    path: Sequence[str],
+    lens: Lens,
+    known: dict[str, dict[str, set[str]]] | None = None,
+) -> dict[str, dict[str, int]]:
     """For each id, the elements reached by following ``path`` (``~type`` backwards), with
-    how many ways each is reached."""
-    reach: dict[str, Counter[str]] = {i: Counter({i: 1}) for i in ids}
+    how many ways each is reached; ids that reach nothing are left out.
+
+    One batched :meth:`GraphStore.neighbors` call per step, for the part of the
+    frontier ``known`` (step → element → next elements, shared by the rules of
+    a view) does not hold yet.
+    """
+    known = {} if known is None else known
+    reach: dict[str, dict[str, int]] = {i: {i: 1} for i in ids}
     for step in path:
-        backwards = step.startswith("~")
-        direction = Direction.IN if backwards else Direction.OUT
-        frontier = {x for xs in reach.values() for x in xs}
-        if not frontier:
+        if not reach:
             break
-        nxt: dict[str, set[str]] = defaultdict(set)
-        for hop in store.neighbors(list(frontier), [Step(step.lstrip("~"), direction)], lens):
-            nxt[hop.origin].add(hop.target)
-        stepped: dict[str, Counter[str]] = {}
+        direction = Direction.IN if step.startswith("~") else Direction.OUT
+        nxt = known.setdefault(step, {})
+        ask = sorted({x for xs in reach.values() for x in xs if x not in nxt})
+        if ask:
+            for x in ask:
+                nxt[x] = set()
+            for hop in store.neighbors(ask, [Step(step.lstrip("~"), direction)], lens):
+                nxt[hop.origin].add(hop.target)
+        stepped: dict[str, dict[str, int]] = {}
         for i, xs in reach.items():
-            counts: Counter[str] = Counter()
+            counts: dict[str, int] = {}
             for x, n in xs.items():
                 for t in nxt.get(x, ()):
-                    counts[t] += n
-            stepped[i] = counts
+                    counts[t] = counts.get(t, 0) + n
+            if counts:
+                stepped[i] = counts
         reach = stepped
     return reach
 
@@ -144,6 +165,7 @@ def _assign_groups(
 ) -> None:
     pending = {k for k, n in graph.nodes.items() if n.element_id is not None}
     containers: dict[str, Element] = {}
+    known: dict[str, dict[str, set[str]]] = {}
     for rule in rules:
         if not pending:
             break
@@ -173,7 +195,7 @@ def _assign_groups(
                     text = _value_text(value)
                     assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
         else:
-            reach = _containers(store, pending, rule.path, lens)
+            reach = _containers(store, pending, rule.path, lens, known)
             found = {i: min(c, key=lambda t: (-c[t], t)) for i, c in reach.items() if c}
             missing = set(found.values()) - set(elements) - set(containers)
             containers.update(store.get_elements(missing, lens))
@@ -232,6 +254,20 @@ def build_view(
     SelectorError for a bad selector.
     """
     check_view(spec, metamodel)
+    # A view over a large repository allocates hundreds of thousands of small
+    # objects (elements, hops, nodes) that the cyclic collector would scan again and again.
+    with gc_paused():
+        return _build_view(store, metamodel, spec, select, lens, at)
+
+
+def _build_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    select: str | Selector | None,
+    lens: Lens,
+    at: dt.date | None,
+) -> ViewGraph:
     if spec.analysis is not None and isinstance(select, str):
         named = _named(store, select, lens)
         if named is not None:
@@ -256,7 +292,27 @@ def build_view(
                 node.lines.append(extra)
         graph.add_node(node)
     types = list(spec.relations) if spec.relations is not None else None
-    if ids and types != []:
+    if ids and types and not spec.edge_labels:
+        # Labels are the types': the relations are counted from the relation indexes alone.
+        between: Counter[tuple[str, str, str]] = Counter()
+        steps = [Step(t, Direction.OUT) for t in types]
+        for hop in store.neighbors(sorted(elements), steps, lens):
+            if hop.target in elements and hop.origin != hop.target:
+                between[(hop.origin, hop.target, hop.relation.type)] += 1
+        for (src, dst, kind), n in between.items():
+            rt = metamodel.relation_types.get(kind)
+            graph.add_edge(
+                Edge(
+                    src,
+                    dst,
+                    kind,
+                    [rt.label if rt else kind],
+                    n,
+                    style="dashed" if kind == "flow" else "solid",
+                    color="#2F6FA0" if kind == "flow" else "#555555",
+                )
+            )
+    elif ids and types != []:
         for rel in store.relations_of(ids, lens, types=types):
             if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
                 graph.add_edge(
@@ -362,7 +418,8 @@ def _analysis_view(
     if kind in ("impact", "dependencies"):
         from ..analysis.impact import analyse
 
-        return impact_graph(analyse(store, metamodel, starts(), way=kind, lens=lens), spec)
+        report = analyse(store, metamodel, starts(), way=kind, lens=lens, paths=False)
+        return impact_graph(report, spec)
     if kind == "obsolescence":
         from ..analysis.obsolescence import obsolescence
 
@@ -390,34 +447,92 @@ def _analysis_view(
     from ..analysis.waves import MOVABLE_LAYERS, plan_waves
 
     size = int(spec.options.get("max_size", 50))
-    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS)
+    plan = plan_waves(
+        store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens, outside=False
+    )
     return waves_graph(plan, metamodel, spec)
 
 
 def _compressed_edges(
     graph: ViewGraph, paths: Iterable[Sequence[PathStep]], *, color: str = "#555555"
 ) -> None:
-    """Each path drawn from its last shown element to its end: hidden steps become one edge."""
+    """Each path drawn from its last shown element to its end: hidden steps become one edge.
+
+    Paths share their beginnings (tens of thousands on a large impact): the
+    segments are counted here and each distinct one is added to the graph once.
+    """
+    nodes = graph.nodes
+    segments: dict[tuple[str, str, str], list[str]] = {}
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
     for path in paths:
         shown: str | None = None
         hidden = 0
         for step in path:
-            if shown is None and step.origin.id in graph.nodes:
+            if shown is None and step.origin.id in nodes:
                 shown = step.origin.id
-            if step.target.id in graph.nodes and shown is not None:
-                label = step.label if hidden == 0 else f"{step.label} (+{hidden} hidden)"
-                graph.add_edge(
-                    Edge(
-                        shown,
-                        step.target.id,
-                        step.relation_type if hidden == 0 else "via",
-                        [label],
-                        color=color,
-                    )
-                )
-                shown, hidden = step.target.id, 0
+            target = step.target.id
+            if target in nodes and shown is not None:
+                if hidden == 0:
+                    key, label = (shown, target, step.relation_type), step.label
+                else:
+                    key, label = (shown, target, "via"), f"{step.label} (+{hidden} hidden)"
+                labels = segments.get(key)
+                if labels is None:
+                    segments[key] = [label]
+                elif label and label not in labels:
+                    labels.append(label)
+                counts[key] += 1
+                shown, hidden = target, 0
             elif shown is not None:
                 hidden += 1
+    for (src, dst, kind), labels in segments.items():
+        graph.add_edge(Edge(src, dst, kind, labels, counts[(src, dst, kind)], color=color))
+
+
+def _tree_segments(
+    drawn: Container[str], report: ImpactReport
+) -> list[tuple[str, str, str, str, int]]:
+    """The edges :func:`_compressed_edges` draws for the paths of ``report.affected`` among
+    the ``drawn`` elements, read from the traversal: (from, to, type, label, paths through it).
+
+    Every path ends with its element's first hop, the rest is the path to the element
+    before it, so each drawn element has one segment, from the nearest drawn element above
+    it, used by the paths of everything drawn below it.
+    """
+    reached = cast(dict[str, Reached], report.traversal.reached)
+    mm = report.metamodel
+    affected: list[str] = [a.element.id for a in report.affected if a.element.id in drawn]
+    above: dict[str, str] = {}  # drawn element → nearest drawn element on its path
+    segment: dict[str, tuple[str, str]] = {}  # drawn element → (type, label) of its edge
+    for x in affected:
+        via = reached[x].via
+        if not via:
+            continue
+        hop = via[0]
+        hidden = 0
+        current: str = hop.origin
+        while current not in drawn and reached[current].via:
+            hidden += 1
+            current = reached[current].via[0].origin
+        if current not in drawn:
+            continue
+        label = hop_label(mm, hop)
+        above[x] = current
+        segment[x] = (
+            (hop.relation.type, label) if hidden == 0 else ("via", f"{label} (+{hidden} hidden)")
+        )
+    # A segment is drawn once per path through it: the element's and those below it. Below
+    # first: a degraded element is reached by no one (its hops may come from later levels);
+    # the element before one that is down is one step nearer the start.
+    below: dict[str, int] = dict.fromkeys(affected, 1)
+    for x in sorted(
+        above,
+        key=lambda i: -reached[i].distance if reached[i].state is State.DOWN else -(1 << 30),
+    ):
+        parent = above[x]
+        if parent in below:
+            below[parent] += below[x]
+    return [(above[x], x, *segment[x], below[x]) for x in affected if x in above]
 
 
 def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
@@ -425,43 +540,150 @@ def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
 
 
 def impact_graph(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
-    """The start(s) and what depends on them (or what they depend on), clustered by layer."""
-    mm = report.metamodel
+    """The start(s) and what depends on them (or what they depend on), clustered by layer.
+
+    Over the spec's limit the elements are counted by layer and type straight
+    away (:func:`_impact_counted`), the graph :func:`fit` would make of them.
+    """
+    if len(report.starts) + len(report.affected) > spec.limit:
+        return _impact_counted(report, spec)
+    return _impact_drawn(report, spec)
+
+
+def _impact_header(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
     impact = report.way is Way.IMPACT
     names = ", ".join(e.name for e in report.starts)
-    graph = ViewGraph(
+    return ViewGraph(
         f"{'Impact' if impact else 'Dependencies'} of {names}",
         f"{len(report.affected)} element(s) {'affected' if impact else 'needed'}, by layer"
         + (" — red: stops working, orange: degraded" if impact else ""),
         engine=spec.engine,
         direction=spec.direction,
     )
+
+
+def _impact_members(
+    report: ImpactReport,
+) -> Iterator[tuple[Element, str, Look, str, int | None]]:
+    """Each element to draw, in drawing order: (element, layer, look, state, distance)."""
+    mm = report.metamodel
+    impact = report.way is Way.IMPACT
     for start in report.starts:
-        graph.add_node(
-            _node(
-                start,
-                mm,
-                spec.labels,
-                recolour(element_look(layer_of(mm, start.type), start.type), STATE_LOOKS["start"]),
-            )
-        )
-    states = ["start"]
+        layer = layer_of(mm, start.type)
+        look = recolour(element_look(layer, start.type), STATE_LOOKS["start"])
+        yield start, layer, look, "start", None
     for a in report.affected:
         look = element_look(a.layer, a.element.type)
+        state = ""
         if impact:
             state = "down" if a.state is State.DOWN else "degraded"
             look = recolour(look, STATE_LOOKS[state])
+        yield a.element, a.layer, look, state, a.distance
+
+
+def _impact_node(
+    element: Element, look: Look, distance: int | None, mm: Metamodel, spec: ViewSpec
+) -> Node:
+    node = _node(element, mm, spec.labels, look)
+    if distance is not None:
+        node.lines.append(f"{distance} step{'s' if distance != 1 else ''} away")
+    else:
+        node.pinned = True  # a start is what the view is about: never counted in a bucket
+    return node
+
+
+def _impact_states(report: ImpactReport) -> list[str]:
+    states = ["start"]
+    if report.way is Way.IMPACT:
+        for a in report.affected:
+            state = "down" if a.state is State.DOWN else "degraded"
             if state not in states:
                 states.append(state)
-        node = _node(a.element, mm, spec.labels, look)
-        node.lines.append(f"{a.distance} step{'s' if a.distance != 1 else ''} away")
-        graph.add_node(node)
-    _compressed_edges(graph, (a.path for a in report.affected))
+    return states
+
+
+def _impact_drawn(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    graph = _impact_header(report, spec)
+    for element, _, look, _, distance in _impact_members(report):
+        graph.add_node(_impact_node(element, look, distance, report.metamodel, spec))
+    for src, dst, kind, label, count in _tree_segments(graph.nodes, report):
+        graph.add_edge(Edge(src, dst, kind, [label], count))
     _layer_groups(graph)
-    graph.legend = _state_legend(graph, states)
+    graph.legend = _state_legend(graph, _impact_states(report))
     if report.traversal.truncated:
         graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
     return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    """What :func:`_impact_drawn` gives over the limit, without drawing each element first.
+
+    The elements are bucketed by layer cluster and type as :func:`fit` does
+    first (a bucket of one keeps its own node, the others are counted, with
+    three names for example), and the traversal's segments merged between
+    buckets; then :func:`fit` goes on from there.
+    """
+    mm = report.metamodel
+    graph = _impact_header(report, spec)
+    buckets: dict[tuple[str, str], list[tuple[Element, Look, int | None]]] = {}
+    for element, layer, look, _, distance in _impact_members(report):
+        group = f"layer:{layer}"
+        kind = element.type if distance is not None else f"pinned:{element.id}"
+        buckets.setdefault((group, kind), []).append((element, look, distance))
+        if group not in graph.groups:
+            pale = LAYER_LOOKS.get(layer)
+            graph.groups[group] = Group(
+                group,
+                LAYER_LABELS.get(layer, layer),
+                Look(_pale(pale.fill), pale.border) if pale else None,
+                (LAYER_ORDER.get(layer, 99), ""),
+            )
+    layers = {group[6:] for group, _ in buckets}
+    graph.legend = [
+        LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in _impact_states(report)
+    ] + _legend_of_layers(layers)
+    if report.traversal.truncated:
+        graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
+    where: dict[str, str] = {}
+    for (group, kind), members in sorted(buckets.items()):
+        if len(members) == 1:
+            element, look, distance = members[0]
+            node = _impact_node(element, look, distance, mm, spec)
+            node.group = group
+        else:
+            first, look, _ = members[0]
+            sample = ", ".join(
+                e.name
+                for e, _, _ in heapq.nsmallest(3, members, key=lambda m: m[0].name.casefold())
+            )
+            node = Node(
+                key=f"{BY_GROUP_AND_TYPE.replace(' ', '-')}:{group}:{kind}",
+                name=f"{len(members):,} × {kind}",
+                type=first.type,
+                layer=group[6:],
+                look=look,
+                lines=[f"e.g. {sample}" + (" …" if len(members) > 3 else "")] if sample else [],
+                group=group,
+                count=len(members),
+            )
+        graph.add_node(node)
+        for element, _, _ in members:
+            where[element.id] = node.key
+    merged: dict[tuple[str, str, str], Edge] = {}
+    for src, dst, kind, label, count in _tree_segments(where, report):
+        pair = (where[src], where[dst], kind)
+        if pair[0] == pair[1]:
+            continue
+        kept = merged.get(pair)
+        if kept is None:
+            merged[pair] = Edge(pair[0], pair[1], kind, [label], count)
+            continue
+        kept.count += count
+        if label and label not in kept.labels:
+            kept.labels.append(label)
+    graph.edges = list(merged.values())
+    graph.elements_total = len(where)
+    return fit(graph, spec.limit, spec.edge_limit, collapsed=True)
 
 
 def obsolescence_graph(report: ObsolescenceReport, spec: ViewSpec) -> ViewGraph:
@@ -555,14 +777,14 @@ def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
         node.group = f"role:{group}"
         graph.add_node(node)
 
-    graph.add_node(
-        _node(
-            x,
-            mm,
-            spec.labels,
-            recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
-        )
+    start = _node(
+        x,
+        mm,
+        spec.labels,
+        recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
     )
+    start.pinned = True
+    graph.add_node(start)
     support = {s.element.id: s for s in report.support}
     for a in report.breaks:
         s = support.get(a.element.id)
@@ -657,6 +879,7 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
             "data" if report.holders else "application",
             recolour(element_look("application", subject.type), start_look),
             element_id=subject.id,
+            pinned=True,
         )
     )
     for h in report.holders:
@@ -686,7 +909,12 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
 
 
 def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
-    """Migration waves as clusters, with the dependencies that cross from one wave to another."""
+    """Migration waves as clusters, with the dependencies that cross from one wave to another.
+
+    Over the spec's limit, each wave is one counted node (see :func:`_waves_summary`).
+    """
+    if sum(len(w.elements) for w in report.waves) > spec.limit:
+        return _waves_summary(report, metamodel, spec)
     graph = ViewGraph(
         "Migration waves",
         f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
@@ -712,5 +940,67 @@ def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> Vi
                 color="#B03030",
             )
         )
+    graph.legend = _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """One node per wave, in order (the last ones together past the limit), its layers
+    counted, and the cross-wave dependencies counted between waves."""
+    total = sum(len(w.elements) for w in report.waves)
+    graph = ViewGraph(
+        "Migration waves",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        engine=spec.engine,
+        direction=spec.direction,
+        elements_total=total,
+    )
+    shown = report.waves if len(report.waves) <= spec.limit else report.waves[: spec.limit - 1]
+    node_of: dict[int, str] = {}
+    for wave in report.waves:
+        node_of[wave.number] = f"wave:{min(wave.number, len(shown) + 1):04d}"
+    rest = report.waves[len(shown) :]
+    parts: list[tuple[str, list[Element]]] = [(f"Wave {w.number}", w.elements) for w in shown]
+    if rest:
+        parts.append(
+            (f"Waves {rest[0].number}–{rest[-1].number}", [e for w in rest for e in w.elements])
+        )
+    for number, (name, members) in enumerate(parts, start=1):
+        layers = Counter(layer_of(metamodel, e.type) for e in members)
+        top = max(sorted(layers), key=layers.__getitem__)
+        graph.add_node(
+            Node(
+                f"wave:{number:04d}",
+                name,
+                "wave",
+                top,
+                element_look(top, ""),
+                [
+                    ", ".join(
+                        f"{n:,} {LAYER_LABELS.get(layer, layer).lower()}"
+                        for layer, n in sorted(
+                            layers.items(), key=lambda kv: LAYER_ORDER.get(kv[0], 99)
+                        )
+                    )
+                ],
+                count=len(members),
+            )
+        )
+    for c in report.cross:
+        src, dst = node_of[c.dependent_wave], node_of[c.dependency_wave]
+        if src != dst:
+            graph.add_edge(Edge(src, dst, "needs", ["needs"], color="#B03030"))
+    graph.notes.append(
+        f"{total:,} elements are more than this view's limit ({spec.limit}): each wave is one "
+        f"node counting its elements by layer"
+        + (f", waves {rest[0].number}–{rest[-1].number} together" if rest else "")
+        + "; select fewer to see each element"
+    )
+    most = spec.edge_limit or 3 * spec.limit
+    if len(graph.edges) > most:  # the heaviest links, not fewer waves
+        dropped = len(graph.edges) - most
+        graph.edges = sorted(graph.edges, key=lambda e: (-e.count, e.src, e.dst))[:most]
+        graph._edge_index = None
+        graph.notes.append(f"{dropped:,} weaker links (fewest dependencies) are left out")
     graph.legend = _layer_legend(graph)
     return fit(graph, spec.limit, spec.edge_limit)

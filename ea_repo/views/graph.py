@@ -34,6 +34,7 @@ class Node:
     count: int = 1
     element_id: str | None = None
     anchor: bool = False  # an invisible point standing for a container drawn as a cluster
+    pinned: bool = False  # what the view is about (an analysis's start): never counted in a bucket
 
 
 @dataclass
@@ -143,10 +144,13 @@ def _collapse(
 ) -> ViewGraph:
     buckets: dict[tuple[str | None, str], list[Node]] = defaultdict(list)
     for node in graph.nodes.values():
-        # An anchor stands for its cluster; it stays itself.
-        buckets[(node.group, f"anchor:{node.key}") if node.anchor else bucket_of[node.key]].append(
-            node
-        )
+        # An anchor stands for its cluster, a pinned node is the subject: they stay themselves.
+        if node.anchor:
+            buckets[(node.group, f"anchor:{node.key}")].append(node)
+        elif node.pinned:
+            buckets[(node.group, f"pinned:{node.key}")].append(node)
+        else:
+            buckets[bucket_of[node.key]].append(node)
     out = ViewGraph(
         graph.title,
         graph.description,
@@ -185,13 +189,25 @@ def _collapse(
         )
         for m in members:
             where[m.key] = key
+    # What add_edge does, edge by edge, done in one pass: the first edge between two
+    # buckets keeps its style, the others add their count and their new labels.
+    merged: dict[tuple[str, str, str], Edge] = {}
     for edge in graph.edges:
         src, dst = where[edge.src], where[edge.dst]
         if src == dst:
             continue
-        out.add_edge(
-            Edge(src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color)
-        )
+        pair = (src, dst, edge.type)
+        kept = merged.get(pair)
+        if kept is None:
+            merged[pair] = Edge(
+                src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color
+            )
+            continue
+        kept.count += edge.count
+        for label in edge.labels:
+            if label and label not in kept.labels:
+                kept.labels.append(label)
+    out.edges = list(merged.values())
     out.groups = {
         k: g for k, g in out.groups.items() if any(n.group == k for n in out.nodes.values())
     }
@@ -231,30 +247,83 @@ def _merge_opposites(graph: ViewGraph) -> None:
     graph._edge_index = None
 
 
-def fit(graph: ViewGraph, limit: int, edge_limit: int | None = None) -> ViewGraph:
+def _largest_groups(
+    graph: ViewGraph, limit: int
+) -> tuple[str, Callable[[Node], tuple[str | None, str]]] | None:
+    """How to keep the largest groups of ``graph`` (one node each) within ``limit`` nodes, the
+    others gathered in one node; None when that cannot help."""
+    sizes: dict[str, int] = defaultdict(int)
+    loose: set[str] = set()
+    for node in graph.nodes.values():
+        if node.group is None:
+            loose.add(node.layer)
+        elif not node.anchor and not node.pinned:
+            sizes[node.group] += node.count
+    alone = sum(1 for n in graph.nodes.values() if n.anchor or n.pinned)
+    room = limit - len(loose) - alone - 1
+    if room < 1 or len(sizes) <= room:
+        return None
+    ranked = sorted(
+        sizes, key=lambda g: (-sizes[g], graph.groups[g].order if g in graph.groups else (0, ""), g)
+    )
+    kept = set(ranked[:room])
+    others = f"elements in {len(sizes) - room:,} smaller groups"
+
+    def bucket(n: Node) -> tuple[str | None, str]:
+        if n.group is None:
+            return (None, n.layer)
+        return (n.group, "elements") if n.group in kept else (None, others)
+
+    return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
+
+
+BY_GROUP_AND_TYPE = "by group and type"
+"""The first way :func:`fit` collapses a graph (node keys ``by-group-and-type:GROUP:TYPE``)."""
+
+
+def fit(
+    graph: ViewGraph, limit: int, edge_limit: int | None = None, *, collapsed: bool = False
+) -> ViewGraph:
     """``graph`` within ``limit`` nodes: buckets of elements collapsed into counted nodes.
 
-    First by (group, type), then by group, then by layer; a note says what was
-    collapsed. A graph still too tangled for `dot` is laid out with `sfdp`.
-    The edges kept are the heaviest, at most three per node.
+    First by (group, type), then by group; with more groups than the limit, the
+    largest groups stay and the others are gathered in one node; by layer when
+    there are no groups. A note says what was collapsed. A graph still too
+    tangled for `dot` is laid out with `sfdp`. The edges kept are the heaviest.
+
+    ``collapsed``: ``graph`` is already what the first collapse makes of a
+    graph over the limit (a builder that counts its elements without drawing
+    each one); its ``elements_total`` is set.
     """
     graph.elements_total = graph.elements_total or sum(
         n.count for n in graph.nodes.values() if not n.anchor
     )
     how = ""
     max_edges = edge_limit or 3 * limit
-    if len(graph.nodes) > limit or len(graph.edges) > max_edges:
+    if collapsed or len(graph.nodes) > limit or len(graph.edges) > max_edges:
         # Each attempt buckets the nodes of the graph the previous one left.
         attempts: list[tuple[str, Callable[[Node], tuple[str | None, str]]]] = [
-            ("by group and type", lambda n: (n.group, n.type)),
+            (BY_GROUP_AND_TYPE, lambda n: (n.group, n.type)),
             ("by group", lambda n: (n.group, n.layer if n.group is None else "elements")),
             ("by layer", lambda n: (None, n.layer)),
         ]
+        if collapsed:
+            how = BY_GROUP_AND_TYPE
+            within = len(graph.nodes) <= limit and len(graph.edges) <= max_edges
+            attempts = [] if within else attempts[1:]
         for label, bucket in attempts:
+            if label == "by layer" and len(graph.nodes) > limit:
+                # More groups than the limit: the largest stay, the others share one node
+                # (links over the limit are trimmed below), rather than one node per layer.
+                largest = _largest_groups(graph, limit)
+                if largest is not None:
+                    label, bucket = largest
             buckets = {k: bucket(n) for k, n in graph.nodes.items()}
-            graph = _collapse(graph, buckets, label.replace(" ", "-"))
+            graph = _collapse(graph, buckets, label.split(",")[0].replace(" ", "-"))
             how = label
-            if len(graph.nodes) <= limit and len(graph.edges) <= max_edges:
+            if len(graph.nodes) <= limit and (
+                len(graph.edges) <= max_edges or label.startswith("by largest")
+            ):
                 break
         graph.notes.append(
             f"{graph.elements_total:,} elements and their links are more than this view's limit "

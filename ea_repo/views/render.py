@@ -16,6 +16,7 @@ import re
 import textwrap
 from abc import ABC, abstractmethod
 from enum import StrEnum
+from itertools import pairwise
 
 from markupsafe import Markup
 
@@ -289,9 +290,15 @@ class DotRenderer(Renderer):
             cols = math.ceil(math.sqrt(len(nodes)))
             for i in range(len(nodes) - cols):
                 self.invisible(nodes[i].key, nodes[i + cols].key)
+        # Each row of clusters starts below the bottom of every cluster of the row above
+        # (linking only the cluster straight above lets dot slide rows side by side).
         per_row = math.ceil(math.sqrt(len(blocks)))
-        for j in range(len(blocks) - per_row):
-            self.invisible(blocks[j][-1].key, blocks[j + per_row][0].key)
+        rows = [blocks[i : i + per_row] for i in range(0, len(blocks), per_row)]
+        for upper, lower in pairwise(rows):
+            for above in upper:
+                for below in lower:
+                    for top in below[: math.ceil(math.sqrt(len(below)))]:  # its first row
+                        self.invisible(above[-1].key, top.key)
 
     def invisible(self, src: str, dst: str) -> None:
         self.out.append(f"  {self.node_id(src)} -> {self.node_id(dst)} [style=invis];\n")

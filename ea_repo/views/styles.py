@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from ..metamodel import Metamodel
 
@@ -106,6 +107,7 @@ def layer_of(metamodel: Metamodel, type_name: str) -> str:
     return et.layer if et else "unknown"
 
 
+@cache
 def element_look(layer: str, type_name: str) -> Look:
     """The layer's colours with the shape of the type when it has one."""
     look = LAYER_LOOKS.get(layer, UNKNOWN_LOOK)
@@ -116,6 +118,7 @@ def element_look(layer: str, type_name: str) -> Look:
     return Look(look.fill, look.border, shape, style)
 
 
+@cache
 def recolour(look: Look, by: Look) -> Look:
     """``look``'s shape with ``by``'s colours and style words (dashes, bold)."""
     extra = [w for w in by.style.split(",") if w not in look.style.split(",")]
