@@ -203,12 +203,8 @@ def plan_waves(
             )
         )
     cut = [(a, b, r) for a, b, r in inside if wave_of[a] != wave_of[b]]
-    stored = _stored(store, [r for _, _, r in cut], lens)
     cross = sorted(
-        (
-            CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], stored[r.id])
-            for a, b, r in cut
-        ),
+        (CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], r) for a, b, r in cut),
         key=lambda c: (c.dependent_wave, c.dependency_wave, c.dependent.id, c.dependency.id),
     )
     if not outside:
@@ -216,18 +212,11 @@ def plan_waves(
     outside_ids = {b for a, b, _ in edges if a in selected and b not in selected}
     outside_elements = store.get_elements(outside_ids, lens)
     beyond = [(a, b, r) for a, b, r in edges if a in selected and b in outside_elements]
-    stored = _stored(store, [r for _, _, r in beyond], lens)
     needed = sorted(
-        ((elements[a], outside_elements[b], stored[r.id]) for a, b, r in beyond),
+        ((elements[a], outside_elements[b], r) for a, b, r in beyond),
         key=lambda t: (t[0].id, t[1].id),
     )
     return WavesReport(result_waves, cross, needed)
-
-
-def _stored(store: GraphStore, relations: list[Relation], lens: Lens) -> dict[str, Relation]:
-    """The relations of a report read whole (attributes included), by id: the hops they
-    come from read their attributes from the store on first use, and a report outlives it."""
-    return {**{r.id: r for r in relations}, **store.get_relations([r.id for r in relations], lens)}
 
 
 def _stacks(
