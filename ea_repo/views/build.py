@@ -522,12 +522,17 @@ def _tree_segments(
             (hop.relation.type, label) if hidden == 0 else ("via", f"{label} (+{hidden} hidden)")
         )
     # A segment is drawn once per path through it: the element's and those below it. Below
-    # first: a degraded element is reached by no one (its hops may come from later levels);
-    # the element before one that is down is one step nearer the start.
+    # first: in an impact, a degraded element is reached by no one (its hops may come from
+    # later levels); otherwise the element before another is one step nearer the start.
     below: dict[str, int] = dict.fromkeys(affected, 1)
+    leaves_first = report.traversal.way is Way.IMPACT
     for x in sorted(
         above,
-        key=lambda i: -reached[i].distance if reached[i].state is State.DOWN else -(1 << 30),
+        key=lambda i: (
+            -(1 << 30)
+            if leaves_first and reached[i].state is State.DEGRADED
+            else -reached[i].distance
+        ),
     ):
         parent = above[x]
         if parent in below:
