@@ -27,6 +27,13 @@ demo: setup
 	$(BIN)/ea status --workspace $(DEMO)
 	$(BIN)/ea impact "VCL-PAR-PROD01" --layer business --layer strategy --workspace $(DEMO)
 	$(BIN)/ea obsolescence --horizon 12m --workspace $(DEMO)
+	$(BIN)/ea view render application-landscape -f svg -o $(DEMO)/views/application-landscape.svg --workspace $(DEMO)
+	$(BIN)/ea view render flow-map --select '1+"WMS Reflex"+1 type:Application' -f svg -o $(DEMO)/views/flow-map-wms.svg --workspace $(DEMO)
+	$(BIN)/ea view render infrastructure -f svg -o $(DEMO)/views/infrastructure.svg --workspace $(DEMO)
+	$(BIN)/ea view render capability-map -f png -o $(DEMO)/views/capability-map.png --workspace $(DEMO)
+	$(BIN)/ea impact "VCL-PAR-PROD01" -f svg -o $(DEMO)/views/impact-vcl-par-prod01.svg --workspace $(DEMO)
+	$(BIN)/ea decommission "WMS Reflex" -f png -o $(DEMO)/views/decommission-wms.png --workspace $(DEMO)
+	$(BIN)/ea report decommission "WMS Reflex" -o $(DEMO)/views/wms-decommission-study.html --workspace $(DEMO)
 
 test: setup
 	$(BIN)/ruff check .
@@ -41,6 +48,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_views.py
+	$(BIN)/python benchmarks/bench_archimate.py
 	$(BIN)/python benchmarks/bench_neo4j.py  # skips unless EA_NEO4J_URI is set
 
 clean:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .commands.export import export_app
 from .commands.store import store_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
@@ -45,6 +46,11 @@ import_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(import_app, name="import")
+from .commands.views import report_app, view_app  # noqa: E402 - after the shared options
+
+app.add_typer(view_app, name="view")
+app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
 
 WorkspaceOpt = Annotated[
@@ -60,6 +66,49 @@ FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+
+
+class AnalysisFormat(StrEnum):
+    """Output formats of the analysis commands: data, or a diagram of the result."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MD = "md"
+    SVG = "svg"
+    PNG = "png"
+    PDF = "pdf"
+    DOT = "dot"
+    HTML = "html"
+
+
+AnalysisFormatOpt = Annotated[
+    AnalysisFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="table, json, csv or md; or draw the result: svg, png, pdf, dot, html.",
+    ),
+]
+
+
+def _drawn(fmt: AnalysisFormat, graph: Any, output: Path | None, view: str) -> bool:
+    """Draw ``graph()`` when ``fmt`` is a diagram format; False when it is a data format."""
+    if fmt.value in {f.value for f in Format}:
+        return False
+    from .commands.views import draw
+
+    draw(graph(), fmt.value, output, view)
+    return True
+
+
+def _view_spec(name: str) -> Any:
+    from .views.spec import builtin_views
+
+    return builtin_views()[name]
+
+
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
 ]
@@ -590,11 +639,12 @@ def _run_analysis(
     relation: list[str] | None,
     explain: str | None,
     workspace: Path | None,
-    fmt: Format,
+    fmt: AnalysisFormat,
     output: Path | None,
 ) -> None:
     from .analysis.impact import analyse
     from .metamodel.validate import resolve_relation_type
+    from .views.build import impact_graph
 
     with Repository.open(workspace) as repo:
         starts = repo.resolve(element)
@@ -611,7 +661,8 @@ def _run_analysis(
             relation_types=relation_types,
             layers=layer,
         )
-        emit(_impact_result(report, explain, repo), fmt, output)
+        if not _drawn(fmt, lambda: impact_graph(report, _view_spec(way)), output, way):
+            emit(_impact_result(report, explain, repo), Format(fmt.value), output)
 
 
 def _analysis_command(way: str, doc: str) -> None:
@@ -624,7 +675,7 @@ def _analysis_command(way: str, doc: str) -> None:
         relation: RelOpt = None,
         explain: ExplainOpt = None,
         workspace: WorkspaceOpt = None,
-        fmt: FormatOpt = Format.TABLE,
+        fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
         output: OutputOpt = None,
     ) -> None:
         _run_analysis(way, element, depth, layer, relation, explain, workspace, fmt, output)
@@ -654,17 +705,24 @@ _analysis_command(
 def decommission(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
     workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
     """The checklist for switching X off: what breaks, flows, data, what is freed, who to tell.
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
+    from .analysis.decommission import FlowToReroute
     from .analysis.decommission import decommission as checklist
 
     with Repository.open(workspace) as repo:
         r = checklist(repo.store, repo.metamodel, repo.element(element).id)
+    from .views.build import decommission_graph
+
+    if _drawn(
+        fmt, lambda: decommission_graph(r, _view_spec("decommission")), output, "decommission"
+    ):
+        return
     x = r.target
     tables = [
         Table(
@@ -683,18 +741,8 @@ def decommission(
         ),
         Table(
             f"2. flows to re-route or cut: {len(r.flows)}",
-            ["direction", "partner", "protocol", "middleware", "data objects", "interface"],
-            [
-                [
-                    "sends to" if f.direction == "out" else "receives from",
-                    f.partner.name,
-                    f.relation.attrs.get("protocol"),
-                    f.relation.attrs.get("middleware"),
-                    f.relation.attrs.get("data_objects"),
-                    f.relation.attrs.get("interface_id") or f.relation.id,
-                ]
-                for f in r.flows
-            ],
+            list(FlowToReroute.COLUMNS),
+            [f.row() for f in r.flows],
         ),
         Table(
             f"3. data to migrate or purge: {len(r.data)}",
@@ -803,7 +851,7 @@ def decommission(
     }
     result = Result(tables, data)
     result.notes.append(f"switching off {x.name} ({x.type} {x.id})")
-    emit(result, fmt, output)
+    emit(result, Format(fmt.value), output)
 
 
 @app.command()
@@ -818,7 +866,7 @@ def flows(
         bool, typer.Option("--personal", help="Only flows carrying personal data.")
     ] = False,
     workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
     """Where data circulates from and to an application, or where a data object travels.
@@ -836,6 +884,10 @@ def flows(
             personal_only=personal,
         )
         is_data = repo.metamodel.is_a(report.subject.type, "DataObject")
+    from .views.build import flows_graph
+
+    if _drawn(fmt, lambda: flows_graph(report, _view_spec("data-flows")), output, "data-flows"):
+        return
 
     def rows(edges: Any) -> list[list[Any]]:
         return [
@@ -913,7 +965,7 @@ def flows(
         "holders": [{"id": h.system.id, "role": h.role} for h in report.holders],
         "data": [{"id": h.system.id, "role": h.role} for h in report.data],
     }
-    emit(Result(tables, data), fmt, output)
+    emit(Result(tables, data), Format(fmt.value), output)
 
 
 @app.command()
@@ -929,7 +981,7 @@ def waves(
         typer.Option("--layer", help="Layers that move (default: application, data, technology)."),
     ] = None,
     workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
     """Migration waves: what must move together, in which order, capped in size.
@@ -946,6 +998,12 @@ def waves(
         report = plan_waves(
             repo.store, repo.metamodel, ids, max_size=max_size, layers=layer or MOVABLE_LAYERS
         )
+        mm = repo.metamodel
+    from .views.build import waves_graph
+
+    spec = _view_spec("migration-waves")
+    if _drawn(fmt, lambda: waves_graph(report, mm, spec), output, "migration-waves"):
+        return
     tables = [
         Table(
             f"wave {w.number}: {len(w.elements)} element(s), {w.groups} group(s)"
@@ -1000,7 +1058,7 @@ def waves(
         f"{sum(len(w.elements) for w in report.waves)} element(s) in {len(report.waves)} wave(s); "
         f"{len(report.outside)} dependencies on elements that do not move"
     )
-    emit(result, fmt, output)
+    emit(result, Format(fmt.value), output)
 
 
 class FailOn(StrEnum):
@@ -1030,7 +1088,7 @@ def obsolescence(
         typer.Option("--fail-on", help="Exit 1 if anything is obsolete (or at warning or worse)."),
     ] = None,
     workspace: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.TABLE,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
     """Technology past or near end of support, and the applications, processes and capabilities on it.
@@ -1052,6 +1110,16 @@ def obsolescence(
     layers = _check_layers(layer) or ["application", "business", "strategy"]
     with Repository.open(workspace) as repo:
         report = assess_landscape(repo.store, repo.metamodel, at=day, horizon_days=days)
+    from dataclasses import replace
+
+    from .views.build import obsolescence_graph
+
+    spec = _view_spec("obsolescence")
+    spec = replace(spec, options={**spec.options, "layers": layers})
+    if _drawn(fmt, lambda: obsolescence_graph(report, spec), output, "obsolescence"):
+        if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
+            raise typer.Exit(1)
+        return
     at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
     techs = Table(
         f"technology at risk on {day.isoformat()} (horizon {days} days): {len(at_risk)} of {len(report.technologies)} dated",
@@ -1116,7 +1184,7 @@ def obsolescence(
         result.notes.append(
             "no element carries lifecycle dates yet: import lifecycle data (ea import eol) or set end_of_support"
         )
-    emit(result, fmt, output)
+    emit(result, Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 
@@ -1354,6 +1422,43 @@ def import_eol(
         "eol",
         files or [],
         source=source,
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+    )
+
+
+@import_app.command("archimate")
+def import_archimate(
+    file: Annotated[Path, typer.Argument(help="An ArchiMate 3.x Model Exchange File (XML).")],
+    source: SourceOpt = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your mapping of ArchiMate types (overrides the shipped one entry by entry)."
+        ),
+    ] = None,
+    on_missing: OnMissingOpt = "retire",
+    max_missing: MaxMissingOpt = "20%",
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Import an ArchiMate model exported by Archi or another tool (Open Group exchange format).
+
+    Example: ea import archimate model.xml --source archi --dry-run
+    """
+    _run_import(
+        "archimate",
+        [file],
+        source=source,
+        mapping=mapping,
+        on_missing=on_missing,
+        max_missing=max_missing,
         dry_run=dry_run,
         force=force,
         workspace=workspace,

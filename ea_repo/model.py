@@ -119,7 +119,7 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a record came from, for error messages: a file and a row or line."""
 
@@ -130,7 +130,7 @@ class Origin:
         return self.file if self.row is None else f"{self.file}:{self.row}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """How a record points at an element: by its id (key), or by its display name.
 
@@ -145,7 +145,7 @@ class Ref:
     type: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """What an importer yields: one element or relation as a source asserts it.
 

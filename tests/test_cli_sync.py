@@ -73,6 +73,48 @@ def test_sync_twice_changes_nothing(ea, synced: Path) -> None:
         assert {r.source for r in repo.store.runs()} == {"cmdb"}
 
 
+def _last_seen(root: Path) -> set[int]:
+    with Repository.open(root) as repo:
+        ids = [e.id for e in repo.store.iter_elements(EVERYTHING)]
+        return {a.last_run for a in repo.store.assertions("element", ids)}
+
+
+def test_unchanged_files_are_confirmed_without_being_read_again(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo import sources
+
+    assert ea("sync").code == 0
+    read = sources.read_source
+    calls: list[str] = []
+
+    def counting(spec, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(spec.name)
+        return read(spec, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "read_source", counting)
+    dry = json.loads(ea("sync", "--json", "--dry-run").out)["sources"][0]
+    assert dry["applied"] is False and dry["elements"]["unchanged"] == 8
+    assert _last_seen(synced) == {1}  # a dry run confirms nothing
+    second = json.loads(ea("sync", "--json").out)["sources"][0]
+    assert calls == []  # the same bytes, the same repository: nothing to read
+    assert second["elements"]["unchanged"] == 8 and second["relations"]["unchanged"] == 6
+    assert _last_seen(synced) == {second["run"]}  # every assertion confirmed by the new run
+
+    # Another source changes the repository: the next run reads its files again.
+    assert ea("add", "Application", "--name", "New App").code == 0
+    third = json.loads(ea("sync", "--json").out)["sources"][0]
+    assert calls == ["cmdb"] and third["elements"]["unchanged"] == 8
+    assert json.loads(ea("sync", "--json").out)["sources"][0]["run"] == third["run"] + 1
+    assert calls == ["cmdb"]  # and after that run, the shortcut holds again
+
+    # One byte changed in an export: read again, and the change found.
+    ci = synced / "exports" / "cmdb_ci.csv"
+    ci.write_text(ci.read_text().replace("Order Management", "Order Management 2"))
+    fourth = json.loads(ea("sync", "--json").out)["sources"][0]
+    assert calls == ["cmdb", "cmdb"] and fourth["elements"]["changed"] == 1
+
+
 def test_a_server_removed_from_the_export_is_retired_then_revived(ea, synced: Path) -> None:
     assert ea("sync").code == 0
     ci = synced / "exports" / "cmdb_ci.csv"

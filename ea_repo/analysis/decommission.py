@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, Lens, Relation, Step
@@ -41,6 +42,20 @@ class FlowToReroute:
     relation: Relation
     direction: str  # "out" (X sends) or "in" (X receives)
     partner: Element
+
+    COLUMNS = ("direction", "partner", "protocol", "middleware", "data objects", "interface")
+
+    def row(self) -> list[Any]:
+        """The interface as a checklist row, under :attr:`COLUMNS`."""
+        attrs = self.relation.attrs
+        return [
+            "sends to" if self.direction == "out" else "receives from",
+            self.partner.name,
+            attrs.get("protocol"),
+            attrs.get("middleware"),
+            attrs.get("data_objects"),
+            attrs.get("interface_id") or self.relation.id,
+        ]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..metamodel import LAYERS, Metamodel
@@ -67,6 +67,9 @@ class ImpactReport:
     traversal: Traversal
     elements: dict[str, Element]
     metamodel: Metamodel = field(repr=False)
+    _paths: dict[ElementId, list[PathStep]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def by_layer(self) -> dict[str, list[Affected]]:
         """Affected elements grouped by layer, layers in metamodel order (strategy... physical)."""
@@ -85,6 +88,10 @@ class ImpactReport:
             return []
         return [self._steps(p) for p in self.traversal.paths(target, limit)]
 
+    def path_to(self, target: ElementId) -> list[PathStep]:
+        """The shortest path :meth:`Traversal.path` gives, as steps."""
+        return shortest_steps(self.traversal, self.elements, self.metamodel, target, self._paths)
+
     def _steps(self, hops: Sequence[Hop]) -> list[PathStep]:
         return [
             PathStep(
@@ -96,6 +103,43 @@ class ImpactReport:
             )
             for h in hops
         ]
+
+
+def shortest_steps(
+    traversal: Traversal,
+    elements: Mapping[str, Element],
+    metamodel: Metamodel,
+    target: ElementId,
+    known: dict[ElementId, list[PathStep]],
+) -> list[PathStep]:
+    """``traversal.path(target)`` as steps, built on the path to the element before it.
+
+    ``known`` keeps the paths built so far: a step is made once however many
+    paths go through it (a large impact has tens of thousands sharing their start).
+    """
+    missing: list[Hop] = []
+    current = target
+    while current not in known:
+        via = traversal.reached[current].via
+        if not via:
+            known[current] = []
+            break
+        missing.append(via[0])
+        current = via[0].origin
+    path = known[current]
+    for hop in reversed(missing):
+        path = [
+            *path,
+            PathStep(
+                elements[hop.origin],
+                hop_label(metamodel, hop),
+                hop.relation.type,
+                hop.relation.id,
+                elements[hop.target],
+            ),
+        ]
+        known[hop.target] = path
+    return known[target]
 
 
 def analyse(
@@ -110,12 +154,15 @@ def analyse(
     element_types: Iterable[str] | None = None,
     include_degraded: bool = True,
     lens: Lens = CURRENT,
+    paths: bool = True,
 ) -> ImpactReport:
     """Everything that depends on ``starts`` (``way="impact"``) or that they depend on.
 
     Results can be narrowed to ``layers`` and ``element_types`` (subtypes
     included); the traversal itself passes through every layer, so that a
     server's impact reaches capabilities through applications and processes.
+    ``paths=False`` leaves each affected element's path empty, for a caller
+    that reads the report's traversal itself (a diagram of every path).
     """
     result = traverse(
         store,
@@ -155,7 +202,7 @@ def analyse(
                 layer=layer,
                 distance=reached.distance,
                 state=reached.state,
-                path=report._steps(result.path(reached.id)),
+                path=report.path_to(reached.id) if paths else [],
                 missing=reached.missing,
             )
         )

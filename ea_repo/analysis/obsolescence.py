@@ -29,8 +29,8 @@ from enum import StrEnum
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Element, ElementId, Lens
 from ..store import GraphStore
-from .impact import PathStep, hop_label
-from .traversal import State, traverse
+from .impact import PathStep, shortest_steps
+from .traversal import State, Traversal, traverse
 
 
 class Risk(StrEnum):
@@ -167,6 +167,8 @@ def obsolescence(
     types = [t.name for t in metamodel.element_types.values() if names & set(t.attributes)]
     technologies = []
     for element in store.find_elements(types=types, lens=lens):
+        if names.isdisjoint(element.attrs):
+            continue  # no lifecycle date: most servers, VMs and instances of a large landscape
         tech = assess(element, metamodel, at, horizon_days)
         if tech is not None:
             technologies.append(tech)
@@ -182,28 +184,25 @@ def obsolescence(
             continue
         result = traverse(store, metamodel, starts, lens=lens)
         reached = [r for r in result.affected(include_degraded=False) if r.state is State.DOWN]
-        elements = store.get_elements([r.id for r in reached] + starts, lens)
+        wanted = [r.id for r in reached]
+        if scope is not None:
+            # Only what is reported is needed: the elements in scope and those on their paths.
+            reached = [r for r in reached if r.id in scope]
+            wanted = _on_paths(result, [r.id for r in reached])
+        elements = store.get_elements(wanted + starts, lens)
+        known: dict[ElementId, list[PathStep]] = {}
         for r in reached:
             if r.id in exposed or r.id in risky or r.id not in elements:
                 continue
-            hops = result.path(r.id)
+            path = shortest_steps(result, elements, metamodel, r.id, known)
             et = metamodel.element_types.get(elements[r.id].type)
             exposed[r.id] = Exposure(
                 element=elements[r.id],
                 layer=et.layer if et else "unknown",
                 risk=risk,
-                cause=elements[hops[0].origin],
+                cause=path[0].origin,
                 distance=r.distance,
-                path=[
-                    PathStep(
-                        elements[h.origin],
-                        hop_label(metamodel, h),
-                        h.relation.type,
-                        h.relation.id,
-                        elements[h.target],
-                    )
-                    for h in hops
-                ],
+                path=path,
             )
     order = {layer: i for i, layer in enumerate(LAYERS)}
     exposures = sorted(
@@ -214,3 +213,17 @@ def obsolescence(
         technologies = [t for t in technologies if t.element.id in scope]
         exposures = [e for e in exposures if e.element.id in scope]
     return ObsolescenceReport(at, horizon_days, technologies, exposures)
+
+
+def _on_paths(result: Traversal, targets: list[ElementId]) -> list[ElementId]:
+    """``targets`` and every element on their shortest paths (:meth:`Traversal.path`)."""
+    seen: dict[ElementId, None] = {}
+    for target in targets:
+        current = target
+        while current not in seen:
+            seen[current] = None
+            via = result.reached[current].via
+            if not via:
+                break
+            current = via[0].origin
+    return list(seen)

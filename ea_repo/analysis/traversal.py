@@ -161,11 +161,11 @@ def _traverse(
         if redundancy and impact_rules
         else set()
     )
-    degrading_types = (
-        {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
-        if impact_rules
-        else set()
-    )
+    # Losing a dependency over a degrading relation (a data feed) degrades its dependent
+    # and goes no further. Impact: such a hop makes its target degraded, which spreads no
+    # further. Dependencies, the mirror: such a hop is followed from the start only, and
+    # what is reached through it counts as degraded (its loss would degrade the start).
+    degrading_types = {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
     reached: dict[ElementId, Reached] = {s: Reached(s, 0, State.START) for s in start_ids}
     peers_cache: dict[tuple[ElementId, str], set[ElementId]] = {}
@@ -191,14 +191,20 @@ def _traverse(
                     known.via.append(hop)  # another shortest path
                 continue
             if hop.relation.type in degrading_types:
-                degrading[hop.target].append(hop)
+                if impact_rules or depth == 1:
+                    degrading[hop.target].append(hop)
             elif hop.relation.type in redundant_types:
                 redundant[hop.target].append(hop)
             else:
                 plain[hop.target].append(hop)
         next_frontier: list[ElementId] = []
         for target, via in plain.items():
-            reached[target] = Reached(target, depth, State.DOWN, via)
+            state = State.DOWN
+            if not impact_rules and all(reached[h.origin].state is State.DEGRADED for h in via):
+                state = State.DEGRADED  # a dependency of a feed: its loss degrades the start
+                if target in reached:
+                    continue  # degraded already, at a shorter distance
+            reached[target] = Reached(target, depth, state, via)
             next_frontier.append(target)
         _load_peers(store, redundant, plain, peers_cache, lens)
         for target, via in redundant.items():
@@ -220,6 +226,8 @@ def _traverse(
             if target in plain or target in redundant or target in reached:
                 continue  # down, or degraded already (at a shorter distance)
             reached[target] = Reached(target, depth, State.DEGRADED, via)
+            if not impact_rules:
+                next_frontier.append(target)  # what the feed needs, the start needs softly
         # The store returns hops in no set order: sort each element's hops so that
         # its first (the path shown) is the same on every backend and every run.
         for target in {*plain, *redundant, *degrading}:

@@ -20,6 +20,7 @@ points from the dependent to what it depends on. Then
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -64,21 +65,25 @@ class WavesReport:
 
 
 def _dependency_edges(
-    relations: Iterable[Relation], metamodel: Metamodel, selected: set[str]
+    store: GraphStore, metamodel: Metamodel, selected: set[str], lens: Lens
 ) -> list[tuple[str, str, Relation]]:
-    """(dependent, dependency, relation) for each dependency relation among ``selected``."""
-    edges = []
-    for rel in relations:
-        rt = metamodel.relation_types.get(rel.type)
-        # Data flows couple systems but do not tie them to one place: they cross a
-        # migration (as they cross the network) and are not what must move together.
-        if rt is None or rt.dependent is Dependent.NONE or rt.degrades:
-            continue
-        if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
-            edges.append((rel.src, rel.dst, rel))
-        if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
-            edges.append((rel.dst, rel.src, rel))
-    return [e for e in edges if e[0] in selected or e[1] in selected]
+    """(dependent, dependency, relation) for each dependency of a ``selected`` element.
+
+    One batched expansion from the selection along the dependency steps, in
+    relation id order (a relation that binds both ways: its source's edge first).
+    """
+    # Data flows couple systems but do not tie them to one place: they cross a
+    # migration (as they cross the network) and are not what must move together.
+    types = [
+        rt.name
+        for rt in metamodel.relation_types.values()
+        if rt.dependent is not Dependent.NONE and not rt.degrades
+    ]
+    if not selected or not types:
+        return []
+    hops = store.neighbors(sorted(selected), metamodel.dependency_steps(types), lens)
+    hops.sort(key=lambda h: (h.relation.id, h.origin != h.relation.src, h.direction))
+    return [(h.origin, h.target, h.relation) for h in hops]
 
 
 def plan_waves(
@@ -89,8 +94,13 @@ def plan_waves(
     max_size: int = 50,
     layers: Iterable[str] | None = MOVABLE_LAYERS,
     lens: Lens = CURRENT,
+    outside: bool = True,
 ) -> WavesReport:
-    """Plan migration waves for the elements ``ids`` (narrowed to ``layers``; None keeps all)."""
+    """Plan migration waves for the elements ``ids`` (narrowed to ``layers``; None keeps all).
+
+    ``outside=False`` leaves the report's ``outside`` list empty (what the
+    selection needs elsewhere: a diagram of the waves does not draw it).
+    """
     if max_size < 1:
         raise ValueError("max_size must be at least 1")
     elements = store.get_elements(ids, lens)
@@ -102,7 +112,7 @@ def plan_waves(
             if (et := metamodel.element_types.get(e.type)) is not None and et.layer in wanted
         }
     selected = set(elements)
-    edges = _dependency_edges(store.relations_of(selected, lens), metamodel, selected)
+    edges = _dependency_edges(store, metamodel, selected, lens)
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(selected))
     inside = [(a, b, r) for a, b, r in edges if a in selected and b in selected and a != b]
@@ -192,25 +202,21 @@ def plan_waves(
                 oversized=any(len(members[b]) > max_size for b in blocks),
             )
         )
+    cut = [(a, b, r) for a, b, r in inside if wave_of[a] != wave_of[b]]
     cross = sorted(
-        (
-            CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], r)
-            for a, b, r in inside
-            if wave_of[a] != wave_of[b]
-        ),
+        (CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], r) for a, b, r in cut),
         key=lambda c: (c.dependent_wave, c.dependency_wave, c.dependent.id, c.dependency.id),
     )
+    if not outside:
+        return WavesReport(result_waves, cross)
     outside_ids = {b for a, b, _ in edges if a in selected and b not in selected}
     outside_elements = store.get_elements(outside_ids, lens)
-    outside = sorted(
-        (
-            (elements[a], outside_elements[b], r)
-            for a, b, r in edges
-            if a in selected and b in outside_elements
-        ),
+    beyond = [(a, b, r) for a, b, r in edges if a in selected and b in outside_elements]
+    needed = sorted(
+        ((elements[a], outside_elements[b], r) for a, b, r in beyond),
         key=lambda t: (t[0].id, t[1].id),
     )
-    return WavesReport(result_waves, cross, outside)
+    return WavesReport(result_waves, cross, needed)
 
 
 def _stacks(
@@ -220,7 +226,6 @@ def _stacks(
 
     Both keep the group's order (dependencies first).
     """
-    position = {b: i for i, b in enumerate(group)}
     in_group = set(group)
     roots = [b for b in group if not any(p in in_group for p in condensed.predecessors(b))]
     owners: dict[int, set[int]] = {b: set() for b in group}
@@ -229,9 +234,10 @@ def _stacks(
             if block in in_group:
                 owners[block].add(root)
     foundation = [b for b in group if len(owners[b]) > 1]
-    stacks = []
-    for root in sorted(roots, key=lambda r: members[r][0]):
-        stack = sorted((b for b in group if owners[b] == {root}), key=position.__getitem__)
-        if stack:
-            stacks.append(stack)
+    # One pass over the group (already in its order) deals each block to its only owner.
+    owned: dict[int, list[int]] = defaultdict(list)
+    for b in group:
+        if len(owners[b]) == 1:
+            owned[next(iter(owners[b]))].append(b)
+    stacks = [owned[root] for root in sorted(roots, key=lambda r: members[r][0]) if owned[root]]
     return foundation, stacks

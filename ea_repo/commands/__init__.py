@@ -1,1 +1,1 @@
-"""Command groups of the ``ea`` CLI, each a Typer app joined in :mod:`ea_repo.cli`."""
+"""Command groups of the ``ea`` CLI, one Typer app per module."""

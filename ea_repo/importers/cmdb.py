@@ -100,6 +100,7 @@ class CmdbImporter:
         self.mapping = mapping
         self.metamodel = metamodel
         self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
+        self._hints: dict[str, str | None] = {}  # class value -> element type, per read
 
     def read(
         self,
@@ -459,11 +460,15 @@ class CmdbImporter:
 
     def _type_hint(self, cls: str) -> str | None:
         """The element type a class value maps to, to narrow a reference by name."""
+        if cls in self._hints:  # two per relationship row, among a few dozen classes
+            return self._hints[cls]
         elements = self.mapping.elements
-        if not cls or elements is None:
-            return None
-        found, target = elements.type.classes.lookup(cls)
-        return target.type if found and isinstance(target, ClassTarget) else None
+        hint = None
+        if cls and elements is not None:
+            found, target = elements.type.classes.lookup(cls)
+            hint = target.type if found and isinstance(target, ClassTarget) else None
+        self._hints[cls] = hint
+        return hint
 
     def _add_relation(
         self,

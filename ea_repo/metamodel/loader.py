@@ -31,6 +31,7 @@ _TOP_KEYS = {
     "version",
     "description",
     "common_attributes",
+    "common_relation_attributes",
     "element_types",
     "relationship_types",
     "lifecycle",
@@ -212,6 +213,13 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
 
     common = _parse_attributes(
         data.get("common_attributes"), col, "common_attributes", _line(data, "common_attributes")
+    )
+
+    common_relation = _parse_attributes(
+        data.get("common_relation_attributes"),
+        col,
+        "common_relation_attributes",
+        _line(data, "common_relation_attributes"),
     )
 
     raw_types = data.get("element_types")
@@ -432,9 +440,10 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             description=str(rraw.get("description", "") or ""),
             label=str(rraw.get("label", "") or rname.replace("_", " ")),
             reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),
-            attributes=_parse_attributes(
-                rraw.get("attributes"), col, rname, rraw.line_of("attributes")
-            ),
+            attributes={
+                **common_relation,
+                **_parse_attributes(rraw.get("attributes"), col, rname, rraw.line_of("attributes")),
+            },
         )
 
     # Lifecycle.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ LAYERS = (
     "technology",
     "physical",
     "implementation",
+    "other",  # ArchiMate's composites that belong to no layer (Grouping)
 )
 
 RESERVED_ATTRIBUTES = frozenset({"id", "type", "name", "status", "src", "dst"})
@@ -40,6 +42,7 @@ class AttrType(StrEnum):
     LIST = "list"
     URL = "url"
     EMAIL = "email"
+    MAP = "map"  # text keys to text values: free properties, names by language
 
 
 class Dependent(StrEnum):
@@ -143,6 +146,17 @@ class AttributeSpec:
             if isinstance(value, list | tuple):
                 return [str(v) for v in value]
             raise ValueError(f"expected a list, got {_kind(value)}")
+        if t is AttrType.MAP:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise ValueError(
+                        'expected a mapping, e.g. {"Cost centre": "CC-12"}, got text'
+                    ) from None
+            if isinstance(value, Mapping):
+                return {str(k): _map_value(v) for k, v in value.items()}
+            raise ValueError(f"expected a mapping, got {_kind(value)}")
         if t is AttrType.URL:
             if isinstance(value, str) and _URL.match(value.strip()):
                 return value.strip()
@@ -152,6 +166,16 @@ class AttributeSpec:
                 return value.strip()
             raise ValueError(f"expected an e-mail address, got {value!r}")
         raise AssertionError(f"unhandled attribute type {t}")  # pragma: no cover
+
+
+def _map_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise ValueError(f"map values are text, got {_kind(value)}")
 
 
 def _kind(value: Any) -> str:

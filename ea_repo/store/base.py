@@ -149,11 +149,14 @@ class GraphStore(Protocol):
         ids: Iterable[str],
         at: str | None = None,
         values: Mapping[str, Mapping[str, Any]] | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> None:
         """Record that ``source`` asserted these items in ``run_id`` (first/last seen kept).
 
         ``values`` holds, per id, what the source asserted (name, attributes),
-        so that a later run can tell which attributes it stopped giving.
+        so that a later run can tell which attributes it stopped giving;
+        ``digests``, per id, the digest of the record that asserted it, so that
+        a re-sync recognises the records it has seen (see :meth:`record_digests`).
         """
 
     def asserted_values(
@@ -162,20 +165,22 @@ class GraphStore(Protocol):
         """What ``source`` last asserted about each of ``ids`` that it asserts."""
 
     def touch_assertions(
-        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str] | None,
+        at: str | None = None,
     ) -> None:
-        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``;
+        ``ids=None``: every item of ``kind`` the source asserts."""
 
     def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that exist but are not active."""
 
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
-        """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
-
-    def update_record_digests(
-        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
-    ) -> None:
-        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
+        """Digest → (kind, item id) of the records behind what ``source`` asserts (the
+        digests given to :meth:`record_assertions`)."""
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (after deleting them)."""

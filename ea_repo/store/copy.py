@@ -2,8 +2,8 @@
 
 Runs are copied first, oldest first, so that the target numbers them afresh;
 provenance and the change log are remapped to the new run ids. Then elements,
-relations, provenance (first and last sighting, asserted values), record
-digests and the change log, a batch at a time. The copy ends with a count
+relations, provenance (first and last sighting, asserted values, record
+digests) and the change log, a batch at a time. The copy ends with a count
 check of everything it moved.
 """
 
@@ -114,19 +114,17 @@ def copy_repository(
         done += len(relations)
         tell("relations", done, total)
 
+    digests: dict[tuple[str, str, str], str] = {}  # (source, kind, item) -> record digest
+    for name in sorted({r.source for r in runs}):
+        for digest, (kind, item) in source.record_digests(name).items():
+            digests[(name, kind, item)] = digest
     total, done = len(ids["element"]) + len(ids["relation"]), 0
     tell("provenance", 0, total)
     for kind in KINDS:
         for batch in _batches(ids[kind]):
-            _copy_assertions(source, target, kind, batch, run_map)
+            _copy_assertions(source, target, kind, batch, run_map, digests)
             done += len(batch)
             tell("provenance", done, total)
-
-    sources = sorted({r.source for r in runs})
-    for name in sources:
-        rows = [(d, kind, item) for d, (kind, item) in source.record_digests(name).items()]
-        if rows:
-            target.update_record_digests(name, rows, [])
 
     changes = source.changes()
     tell("changes", 0, len(changes))
@@ -143,7 +141,12 @@ def copy_repository(
 
 
 def _copy_assertions(
-    source: GraphStore, target: GraphStore, kind: str, ids: list[str], run_map: dict[int, int]
+    source: GraphStore,
+    target: GraphStore,
+    kind: str,
+    ids: list[str],
+    run_map: dict[int, int],
+    digests: dict[tuple[str, str, str], str],
 ) -> None:
     """Provenance of ``ids``: first sighting recorded, then the last one touched in."""
     first: dict[tuple[str, int, str], list[str]] = defaultdict(list)
@@ -157,7 +160,13 @@ def _copy_assertions(
         values[name] = source.asserted_values(name, kind, ids)
     for (name, run_id, seen), items in first.items():
         target.record_assertions(
-            run_map.get(run_id, run_id), name, kind, items, at=seen, values=values[name]
+            run_map.get(run_id, run_id),
+            name,
+            kind,
+            items,
+            at=seen,
+            values=values[name],
+            digests={i: digests[(name, kind, i)] for i in items if (name, kind, i) in digests},
         )
     for (name, run_id, seen), items in last.items():
         target.touch_assertions(run_map.get(run_id, run_id), name, kind, items, at=seen)

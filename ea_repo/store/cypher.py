@@ -8,8 +8,8 @@ again here) and are always back-quoted. Every value is a parameter
 The graph: every element is a ``:Element`` node with one more label, its type
 (``:Application``); every relation is a relationship of the type named after
 the metamodel relationship in UPPER_SNAKE case (``runs_on`` → ``:RUNS_ON``).
-Runs, provenance (assertions), record digests and the change log are nodes
-too (``:EaRun``, ``:EaAssertion``, ``:EaDigest``, ``:EaChange``), and one
+Runs, provenance (assertions, with the digest of the record behind each) and
+the change log are nodes too (``:EaRun``, ``:EaAssertion``, ``:EaChange``), and one
 ``:EaMeta`` node per repository holds counters and the schema version. Every
 node and relationship carries ``repo``, the repository tag, so several
 repositories (or test runs) share one database, as Neo4j Community has only one.
@@ -23,9 +23,7 @@ from ..errors import MetamodelError
 from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
 
 ELEMENT = "Element"
-INTERNAL_LABELS = frozenset(
-    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaDigest", "EaChange", "EaRelKey"}
-)
+INTERNAL_LABELS = frozenset({ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey"})
 
 # Reads return one record per query holding every row (``collect([...])``): the driver
 # decodes one big list much faster than many records (measured: 5x on 1 000 elements).
@@ -111,8 +109,6 @@ class CypherBuilder:
             "FOR (a:EaAssertion) REQUIRE (a.repo, a.source, a.kind, a.item_id) IS UNIQUE",
             "CREATE INDEX ea_assertion_item IF NOT EXISTS "
             "FOR (a:EaAssertion) ON (a.repo, a.kind, a.item_id)",
-            "CREATE CONSTRAINT ea_digest_bucket IF NOT EXISTS "
-            "FOR (g:EaDigest) REQUIRE (g.repo, g.source, g.bucket) IS UNIQUE",
             "CREATE CONSTRAINT ea_relkey_key IF NOT EXISTS "
             "FOR (k:EaRelKey) REQUIRE (k.repo, k.id) IS UNIQUE",
             "CREATE INDEX ea_change_item IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.item_id)",
@@ -311,12 +307,16 @@ RUNS = (
 RECORD_ASSERTIONS = (
     "UNWIND $rows AS row MERGE (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at "
-    "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted"
+    "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted, a.digest = row.digest"
 )
 CREATE_ASSERTIONS = (
     "UNWIND $rows AS row CREATE (:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: row.id, first_run: $run, first_seen: $at, last_run: $run, last_seen: $at, "
-    "asserted: row.asserted})"
+    "asserted: row.asserted, digest: row.digest})"
+)
+TOUCH_ALL_ASSERTIONS = (
+    "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) WHERE a.last_run <> $run "
+    "SET a.last_run = $run, a.last_seen = $at"
 )
 TOUCH_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
@@ -349,19 +349,10 @@ STALE_ELEMENTS = (
     "RETURN collect([n.id, n.type, n.name, n.attrs, n.status, seen])"
 )
 
-# Record digests are a cache of the sync engine, hundreds of thousands per source: they are
-# kept in buckets (by the digest's first characters), each a JSON object digest -> [kind, id].
-RECORD_DIGESTS = "MATCH (g:EaDigest {repo: $repo, source: $source}) RETURN collect(g.rows)"
-DIGEST_BUCKETS = (
-    "UNWIND $buckets AS b MATCH (g:EaDigest {repo: $repo, source: $source, bucket: b}) "
-    "RETURN collect([g.bucket, g.rows])"
-)
-SET_DIGEST_BUCKETS = (
-    "UNWIND $rows AS row MERGE (g:EaDigest {repo: $repo, source: $source, bucket: row[0]}) "
-    "SET g.rows = row[1]"
-)
-DROP_DIGEST_BUCKETS = (
-    "UNWIND $buckets AS b MATCH (g:EaDigest {repo: $repo, source: $source, bucket: b}) DELETE g"
+# The digest of the record behind each assertion, for a re-sync to recognise it.
+RECORD_DIGESTS = (
+    "MATCH (a:EaAssertion {repo: $repo, source: $source}) WHERE a.digest IS NOT NULL "
+    "RETURN collect([a.digest, a.kind, a.item_id])"
 )
 
 RESERVE_CHANGES = (

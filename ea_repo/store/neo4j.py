@@ -74,7 +74,6 @@ PAGE = 10_000
 NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
-DIGEST_BUCKET = 3  # record digests are kept in buckets by their first 3 characters
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -461,6 +460,13 @@ class Neo4jStore:
                 for chunk in _batches(rows, STAGE_CHUNK)
             )
         return self._write(lambda tx: work(tx, rows))
+
+    def _later(self, work: Callable[[Any], int]) -> None:
+        """A write over a whole source: kept aside until a staged block succeeds, else now."""
+        if self._staged and self._in_tx:
+            self._deferred.append(lambda: self._write(work))
+        else:
+            self._write(work)
 
     def _destroy(self, work: Callable[[Any], int], estimate: int) -> int:
         """A write that retires, deletes or finishes: kept aside until a staged block succeeds
@@ -918,17 +924,23 @@ class Neo4jStore:
         ids: Iterable[str],
         at: str | None = None,
         values: Mapping[str, Mapping[str, Any]] | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> None:
-        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted."""
+        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted and the
+        digest of the record that asserted it."""
         check_kind(kind)
         seen = at or utc_now()
         values = values or {}
-        rows = [{"id": i, "asserted": _dumps(values.get(i) or {})} for i in _unique(ids)]
+        digests = digests or {}
+        rows = [
+            {"id": i, "asserted": _dumps(values.get(i) or {}), "digest": digests.get(i)}
+            for i in _unique(ids)
+        ]
 
-        def work(tx: Any, chunk: list[dict[str, str]]) -> int:
+        def work(tx: Any, chunk: list[dict[str, str | None]]) -> int:
             key = ("assertion", source, kind)
             for batch in _batches(chunk):
-                maybe = set(self._may_exist(key, (row["id"] for row in batch)))
+                maybe = set(self._may_exist(key, (str(row["id"]) for row in batch)))
                 fresh = [row for row in batch if row["id"] not in maybe]
                 known = [row for row in batch if row["id"] in maybe]
                 params = {"source": source, "kind": kind, "run": run_id, "at": seen}
@@ -936,7 +948,7 @@ class Neo4jStore:
                     self._run(tx, q.CREATE_ASSERTIONS, rows=fresh, **params)
                 if known:
                     self._run(tx, q.RECORD_ASSERTIONS, rows=known, **params)
-                self._written[key].update(row["id"] for row in batch)
+                self._written[key].update(str(row["id"]) for row in batch)
             return len(chunk)
 
         self._bulk(work, rows)
@@ -958,11 +970,26 @@ class Neo4jStore:
         return self._read(work) if wanted else {}
 
     def touch_assertions(
-        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str] | None,
+        at: str | None = None,
     ) -> None:
-        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``;
+        ``ids=None``: every item of ``kind`` it asserts (in a staged transaction, at its end)."""
         check_kind(kind)
-        wanted, seen = _unique(ids), at or utc_now()
+        seen = at or utc_now()
+        if ids is None:
+
+            def every(tx: Any) -> int:
+                self._run(tx, q.TOUCH_ALL_ASSERTIONS, source=source, kind=kind, run=run_id, at=seen)
+                return 0
+
+            self._later(every)
+            return
+        wanted = _unique(ids)
 
         def work(tx: Any, chunk: list[str]) -> int:
             for batch in _batches(chunk, 20_000):
@@ -985,57 +1012,7 @@ class Neo4jStore:
 
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
         """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
-        found: dict[str, tuple[str, str]] = {}
-        for rows in self._query(q.RECORD_DIGESTS, source=source):
-            found.update((d, (kind, item)) for d, (kind, item) in _DECODE(rows).items())
-        return found
-
-    def update_record_digests(
-        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
-    ) -> None:
-        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests.
-
-        A digest says its record is fully applied: in a staged transaction both
-        wait until it succeeds, then go in chunks.
-        """
-        changes: dict[str, dict[str, list[str] | None]] = defaultdict(dict)
-        for digest in removed:
-            changes[digest[:DIGEST_BUCKET]][digest] = None
-        for digest, kind, item in added:
-            changes[digest[:DIGEST_BUCKET]][digest] = [kind, item]
-
-        def work(tx: Any, buckets: list[str]) -> int:
-            stored = dict(self._rows(tx, q.DIGEST_BUCKETS, buckets=buckets, source=source))
-            write, drop = [], []
-            for bucket in buckets:
-                rows = _DECODE(stored[bucket]) if bucket in stored else {}
-                for digest, row in changes[bucket].items():
-                    if row is None:
-                        rows.pop(digest, None)
-                    else:
-                        rows[digest] = row
-                if rows:
-                    write.append([bucket, _ENCODE(rows)])
-                elif bucket in stored:
-                    drop.append(bucket)
-            for batch in _batches(write, 1000):
-                self._run(tx, q.SET_DIGEST_BUCKETS, rows=batch, source=source)
-            if drop:
-                self._run(tx, q.DROP_DIGEST_BUCKETS, buckets=drop, source=source)
-            return len(buckets)
-
-        def apply() -> None:
-            for chunk in _batches(sorted(changes), 500):
-                self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
-
-        if not changes:
-            return
-        if self._staged and self._in_tx:
-            self._deferred.append(apply)
-        else:
-            if self._tx is not None and removed:
-                self._destructive = True
-            apply()
+        return {r[0]: (r[1], r[2]) for r in self._query(q.RECORD_DIGESTS, source=source)}
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (they were deleted)."""

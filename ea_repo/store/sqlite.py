@@ -8,6 +8,7 @@ build SQL from data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +37,11 @@ from ..model import (
 from .base import Counts, check_kind
 
 BATCH = 5000
+# The page cache, in KiB: pages are allocated as they are used, so a small repository
+# never takes it. Measured on the 100 000-element import: with 64 MiB the random index
+# inserts of a first import spill dirty pages to the WAL again and again (write stage
+# 33 s); with 384 MiB, 25 s on the same loaded machine.
+CACHE_KIB = 384 * 1024
 
 # Forward migrations: index i brings the schema from version i to i + 1.
 MIGRATIONS: tuple[str, ...] = (
@@ -116,6 +122,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, digest)
     ) WITHOUT ROWID;
     """,
+    # 4: the record digest moves into the assertion it belongs to (one row written
+    # per item instead of two, measured: a tenth of a first import), and the few
+    # retired rows get partial indexes, so a re-sync finds them without a scan.
+    """
+    ALTER TABLE assertion ADD COLUMN digest TEXT;
+    UPDATE assertion SET digest = (
+        SELECT d.digest FROM record_digest d
+        WHERE d.source = assertion.source AND d.kind = assertion.kind AND d.item_id = assertion.item_id
+    );
+    DROP TABLE record_digest;
+    CREATE INDEX element_inactive ON element(status) WHERE status <> 'active';
+    CREATE INDEX relation_inactive ON relation(status) WHERE status <> 'active';
+    """,
+    # 5: the relation indexes carry the far end, so that a traversal reads its hops
+    # from the index alone (measured: half of a hub closure's time was table lookups).
+    """
+    DROP INDEX relation_src;
+    DROP INDEX relation_dst;
+    CREATE INDEX relation_src ON relation(src, type, dst);
+    CREATE INDEX relation_dst ON relation(dst, type, src);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -135,22 +162,24 @@ def _loads_attrs(text: str) -> dict[str, Any]:
     return {} if text == "{}" else _DECODE(text)
 
 
-class _LazyAttrs(Mapping[str, Any]):
-    """Attributes decoded from JSON on first use.
+class _DeferredAttrs(Mapping[str, Any]):
+    """Attributes decoded on first use (subclasses say where they come from).
 
-    A traversal reads tens of thousands of relations and looks at few of
-    their attributes; decoding them all was a fifth of its time.
+    A traversal reads tens of thousands of relations and looks at the
+    attributes of few of them; decoding them all was a fifth of its time.
     """
 
-    __slots__ = ("_data", "_text")
+    __slots__ = ("_data",)
 
-    def __init__(self, text: str) -> None:
-        self._text = text
+    def __init__(self) -> None:
         self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def _decoded(self) -> dict[str, Any]:
         if self._data is None:
-            self._data = _DECODE(self._text)
+            self._data = self._load()
         return self._data
 
     def __getitem__(self, key: str) -> Any:
@@ -164,6 +193,34 @@ class _LazyAttrs(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return repr(self._decoded())
+
+
+class _LazyAttrs(_DeferredAttrs):
+    """Attributes kept as the JSON text of their row until used."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def _load(self) -> dict[str, Any]:
+        return _loads_attrs(self._text)
+
+
+class _StoredAttrs(_DeferredAttrs):
+    """A relation's attributes, read from the database on first use: traversals read
+    relations from the indexes alone, without their attributes."""
+
+    __slots__ = ("_id", "_store")
+
+    def __init__(self, store: SQLiteStore, relation_id: str) -> None:
+        super().__init__()
+        self._store = store
+        self._id = relation_id
+
+    def _load(self) -> dict[str, Any]:
+        return self._store._relation_attrs(self._id)
 
 
 def _ids(ids: Iterable[str]) -> str:
@@ -238,16 +295,18 @@ class SQLiteStore:
                 self.path, isolation_level=None, timeout=timeout, check_same_thread=False
             )
             self._db.execute("PRAGMA foreign_keys = ON")
-            # Measured on the 100k/300k benchmark: statement journals in memory and a 64 MiB
+            # Measured on the 100k/300k benchmark: statement journals in memory and a large
             # page cache halve bulk-load time (foreign-key and index lookups stop missing).
             self._db.execute("PRAGMA temp_store = MEMORY")
-            self._db.execute("PRAGMA cache_size = -65536")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._depth = 0
+            self._closed = False
             self._commits = 0  # this connection's writes, for the hidden-elements cache
-            self._hidden: dict[frozenset[Status], tuple[tuple[int, int], frozenset[str]]] = {}
+            # table -> (database version, id -> status of its rows that are not active)
+            self._inactive_cache: dict[str, tuple[tuple[int, int], dict[str, Status]]] = {}
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -259,7 +318,25 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close the connection."""
+        self._closed = True
         self._db.close()
+
+    def _relation_attrs(self, relation_id: str) -> dict[str, Any]:
+        """One relation's attributes, for relations handed out without them.
+
+        Such a relation may outlive the store (a report built after the
+        repository was closed): the file is then opened again, read-only.
+        """
+        sql = "SELECT attrs FROM relation WHERE id = ?"
+        if not self._closed:
+            row = self._db.execute(sql, (relation_id,)).fetchone()
+        elif self.path == ":memory:":
+            raise StoreError("the in-memory repository is closed: its relations are gone")
+        else:
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                row = db.execute(sql, (relation_id,)).fetchone()
+        return {} if row is None else _loads_attrs(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -372,8 +449,13 @@ class SQLiteStore:
                 hint="add both ends before linking them",
             ) from exc
 
+    def _empty(self, table: str) -> bool:
+        return self._db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
+
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
+        if self._empty("element"):
+            return {}  # a first import asks for all it brings: no need to look
         rows = self._db.execute(
             f"SELECT id, type, name, attrs, status FROM element WHERE id {_IN_JSON} "
             f"AND status {_IN_JSON}",
@@ -383,6 +465,8 @@ class SQLiteStore:
 
     def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
         """Relations by id, as the lens shows them."""
+        if self._empty("relation"):
+            return {}
         rows = self._db.execute(
             f"SELECT {_REL_COLUMNS} FROM relation r WHERE r.id {_IN_JSON} AND r.status {_IN_JSON}",
             (_ids(ids), _statuses(lens)),
@@ -455,8 +539,11 @@ class SQLiteStore:
         whenever the database changed: measured, this is most of a traversal's
         SQL time.
         """
-        id_json, st = _ids(ids), _statuses(lens)
-        hidden = self._hidden_elements(lens)
+        id_json = _ids(ids)
+        hidden = self._hidden("element", lens)
+        hidden_relations = self._hidden("relation", lens)
+        inactive_relations = self._inactive_rows("relation")
+        db = self._db
         hops: list[Hop] = []
         # (direction, column matched against ids, index of the origin and of the far end in a row)
         for direction, near, start, end in (
@@ -468,38 +555,59 @@ class SQLiteStore:
                 continue
             # With many types, seeking (src, type) pairs costs more than filtering the
             # rows of each src: the unary + keeps SQLite from using the type column.
+            # The columns read are all in the index: no table lookup per hop.
             type_column = "+r.type" if len(types) > 3 else "r.type"
-            rows = self._db.execute(
-                f"SELECT {_REL_COLUMNS} FROM relation r "
-                f"WHERE r.{near} {_IN_JSON} AND {type_column} {_IN_JSON} AND r.status {_IN_JSON}",
-                (id_json, _ids(types), st),
+            rows = db.execute(
+                "SELECT r.id, r.src, r.type, r.dst FROM relation r "
+                f"WHERE r.{near} {_IN_JSON} AND {type_column} {_IN_JSON}",
+                (id_json, _ids(types)),
             )
-            hops.extend(
-                _hop(row[start], _relation(row), row[end], direction)
-                for row in rows
-                if row[end] not in hidden and row[end] not in exclude
-            )
+            for row in rows:
+                far = row[end]
+                if far in hidden or far in exclude or row[0] in hidden_relations:
+                    continue
+                rel = _new(Relation)
+                _set(rel, "src", row[1])
+                _set(rel, "type", row[2])
+                _set(rel, "dst", row[3])
+                _set(rel, "attrs", _StoredAttrs(self, row[0]))
+                _set(rel, "status", inactive_relations.get(row[0], Status.ACTIVE))
+                _set(rel, "id", row[0])
+                hops.append(_hop(row[start], rel, far, direction))
         return hops
 
-    def _hidden_elements(self, lens: Lens) -> frozenset[str]:
-        """Ids of the elements ``lens`` hides, cached until the database changes.
+    def _hidden(self, table: str, lens: Lens) -> frozenset[str]:
+        """Ids of the elements or relations ``lens`` hides."""
+        if Status.ACTIVE not in lens.statuses:  # hides most rows: no cache for that
+            return frozenset(
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT id FROM {table} WHERE status NOT {_IN_JSON}", (_statuses(lens),)
+                )
+            )
+        return frozenset(
+            i for i, status in self._inactive_rows(table).items() if status not in lens.statuses
+        )
 
-        ``PRAGMA data_version`` changes when another connection commits; our
-        own commits are counted.
+    def _inactive_rows(self, table: str) -> dict[str, Status]:
+        """Id → status of the rows of ``table`` that are not active, cached until the
+        database changes.
+
+        Few rows are not active: they are read through the partial index on
+        them. ``PRAGMA data_version`` changes when another connection commits;
+        our own commits are counted.
         """
         version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._commits)
-        cached = self._hidden.get(lens.statuses)
+        cached = self._inactive_cache.get(table)
         if cached is not None and cached[0] == version and self._depth == 0:
             return cached[1]
-        hidden = frozenset(
-            row[0]
-            for row in self._db.execute(
-                f"SELECT id FROM element WHERE status NOT {_IN_JSON}", (_statuses(lens),)
-            )
-        )
+        rows = {
+            row[0]: _STATUS[row[1]]
+            for row in self._db.execute(f"SELECT id, status FROM {table} WHERE status <> 'active'")
+        }
         if self._depth == 0:  # inside a transaction, uncommitted writes may change it
-            self._hidden[lens.statuses] = (version, hidden)
-        return hidden
+            self._inactive_cache[table] = (version, rows)
+        return rows
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
         """Every visible element, ordered by id."""
@@ -614,15 +722,19 @@ class SQLiteStore:
         ids: Iterable[str],
         at: str | None = None,
         values: Mapping[str, Mapping[str, Any]] | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> None:
-        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted (``values``)."""
+        """Stamp items as asserted by ``source`` in ``run_id``, with what it asserted (``values``)
+        and the digest of the record that asserted it (``digests``)."""
         check_kind(kind)
         seen = at or utc_now()
         values = values or {}
+        digests = digests or {}
         self._write(
             "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen, "
-            "asserted) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE SET "
-            "last_run = excluded.last_run, last_seen = excluded.last_seen, asserted = excluded.asserted",
+            "asserted, digest) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE "
+            "SET last_run = excluded.last_run, last_seen = excluded.last_seen, "
+            "asserted = excluded.asserted, digest = excluded.digest",
             (
                 (
                     source,
@@ -633,6 +745,7 @@ class SQLiteStore:
                     seen,
                     seen,
                     _dumps(dict(values.get(item) or {})),
+                    digests.get(item),
                 )
                 for item in ids
             ),
@@ -651,11 +764,28 @@ class SQLiteStore:
         return {row[0]: json.loads(row[1] or "{}") for row in rows}
 
     def touch_assertions(
-        self, run_id: int, source: str, kind: str, ids: Iterable[str], at: str | None = None
+        self,
+        run_id: int,
+        source: str,
+        kind: str,
+        ids: Iterable[str] | None,
+        at: str | None = None,
     ) -> None:
-        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``."""
+        """Mark items ``source`` asserts again, unchanged, as last seen in ``run_id``.
+
+        ``ids=None`` touches every item of ``kind`` the source asserts (after a
+        full run, all it still asserts was confirmed): one statement instead of
+        a list of ids.
+        """
         check_kind(kind)
         with self.transaction():
+            if ids is None:
+                self._db.execute(
+                    "UPDATE assertion SET last_run = ?, last_seen = ? "
+                    "WHERE source = ? AND kind = ? AND last_run <> ?",
+                    (run_id, at or utc_now(), source, kind, run_id),
+                )
+                return
             self._db.execute(
                 "UPDATE assertion SET last_run = ?, last_seen = ? "
                 f"WHERE source = ? AND kind = ? AND item_id {_IN_JSON}",
@@ -664,33 +794,17 @@ class SQLiteStore:
 
     def inactive(self, kind: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are not active (retired); absent ids are not listed."""
-        table = {"element": "element", "relation": "relation"}[check_kind(kind)]
-        rows = self._db.execute(
-            f"SELECT id FROM {table} WHERE id {_IN_JSON} AND status != 'active'", (_ids(ids),)
-        )
-        return {row[0] for row in rows}
+        rows = self._inactive_rows(check_kind(kind))
+        wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
+        return {i for i in rows if i in wanted}
 
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
-        """Digest → (kind, item id) of the records ``source`` asserted in its last full run."""
+        """Digest → (kind, item id) of the records behind what ``source`` asserts."""
         rows = self._db.execute(
-            "SELECT digest, kind, item_id FROM record_digest WHERE source = ?", (source,)
+            "SELECT digest, kind, item_id FROM assertion WHERE source = ? AND digest IS NOT NULL",
+            (source,),
         )
         return {row[0]: (row[1], row[2]) for row in rows}
-
-    def update_record_digests(
-        self, source: str, added: Iterable[tuple[str, str, str]], removed: Iterable[str]
-    ) -> None:
-        """Add ``(digest, kind, item id)`` rows for ``source`` and remove the ``removed`` digests."""
-        with self.transaction():
-            self._db.execute(
-                f"DELETE FROM record_digest WHERE source = ? AND digest {_IN_JSON}",
-                (source, _ids(removed)),
-            )
-            for batch in _batches(added):
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO record_digest(source, digest, kind, item_id) VALUES (?,?,?,?)",
-                    [(source, *row) for row in batch],
-                )
 
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (they were deleted)."""

@@ -88,19 +88,34 @@ def test_dependencies_go_the_other_way(land: GraphStore, mm: Metamodel) -> None:
     )
     assert summary(result) == {"vm2": (1, "down"), "srv3": (2, "down"), "dc1": (3, "down")}
     full = traverse(land, mm, ["cap1"], way="dependencies")
-    assert {
-        "bp1",
-        "app-b",
-        "app-c",
-        "app-a",
-        "vm2",
-        "srv3",
-        "dc1",
-        "cl1",
-        "srv1",
-        "srv2",
-        "dc2",
-    } <= set(full.reached)
+    # The mirror of impact: app-a only feeds app-b (losing it degrades app-b, no
+    # further), so neither app-a nor what it runs on is a dependency of cap1.
+    assert summary(full) == {
+        "bp1": (1, "down"),
+        "app-b": (2, "down"),
+        "app-c": (2, "down"),
+        "vm2": (3, "down"),
+        "srv3": (4, "down"),
+        "dc1": (5, "down"),
+    }
+    for element in full.reached:
+        assert "cap1" in traverse(land, mm, [element]) or element == "cap1"
+
+
+def test_dependencies_through_a_feed_only_degrade(land: GraphStore, mm: Metamodel) -> None:
+    result = traverse(land, mm, ["app-b"], way="dependencies")
+    states = summary(result)
+    # app-b runs on vm2 (down if it goes); app-a feeds it (degraded), and whatever
+    # app-a needs degrades app-b too — but app-a's own feed, app-c, does not count.
+    assert states["vm2"] == (1, "down") and states["dc1"] == (3, "down")
+    assert states["app-a"] == (1, "degraded")
+    assert states["vm1"] == (2, "degraded") and states["cl1"] == (3, "degraded")
+    assert "app-c" not in states
+    # The mirror: losing one of them reaches app-b in the same state. (Not for srv1 and
+    # srv2: each is one of cl1's redundant members, so losing one alone degrades cl1 only;
+    # dependencies list both, as what app-b needs.)
+    for element in ("vm2", "srv3", "dc1", "app-a", "vm1", "cl1"):
+        assert summary(traverse(land, mm, [element]))["app-b"][1] == states[element][1]
 
 
 def test_retired_elements_are_seen_through_a_wider_lens(land: GraphStore, mm: Metamodel) -> None:

@@ -117,6 +117,17 @@ def test_neighbors_follow_steps_in_both_directions(landscape: GraphStore) -> Non
     assert {(h.origin, h.target) for h in up} == {("crm", "vm1"), ("erp", "vm1"), ("crm", "erp")}
 
 
+def test_neighbors_give_whole_relations(landscape: GraphStore) -> None:
+    hops = landscape.neighbors(["erp"], [Step("flow", Direction.IN)])
+    assert [(h.relation.id, h.relation.status, dict(h.relation.attrs)) for h in hops] == [
+        ("crm|flow|erp", Status.ACTIVE, {"protocol": "SFTP"})
+    ]
+    assert hops[0].relation == landscape.get_relations(["crm|flow|erp"])["crm|flow|erp"]
+    landscape.set_status("relation", ["crm|flow|erp"], Status.RETIRED)
+    (hop,) = landscape.neighbors(["erp"], [Step("flow", Direction.IN)], EVERYTHING)
+    assert hop.relation.status is Status.RETIRED
+
+
 def test_neighbors_only_follow_the_given_types(landscape: GraphStore) -> None:
     hops = landscape.neighbors(["vm1"], [Step("hosted_on", Direction.OUT)])
     assert [(h.origin, h.target) for h in hops] == [("vm1", "srv1")]

@@ -28,8 +28,28 @@ def test_file_is_created_in_wal_mode_with_the_design_indexes(tmp_path: Path) -> 
         ("relation_dst", "relation"),
         ("element_type", "element"),
     } <= indexes
-    cols = [row[2] for row in db.execute("PRAGMA index_info(relation_src)")]
-    assert cols == ["src", "type"]
+    # (src, type) and (dst, type) lead; the far end follows so that hops are read
+    # from the index alone.
+    assert [row[2] for row in db.execute("PRAGMA index_info(relation_src)")] == [
+        "src",
+        "type",
+        "dst",
+    ]
+    assert [row[2] for row in db.execute("PRAGMA index_info(relation_dst)")] == [
+        "dst",
+        "type",
+        "src",
+    ]
+    plan = " ".join(
+        str(row[3])
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT r.id, r.src, r.type, r.dst FROM relation r "
+            "WHERE r.dst IN (SELECT value FROM json_each(?)) AND +r.type IN "
+            "(SELECT value FROM json_each(?))",
+            ('["a"]', '["runs_on"]'),
+        )
+    )
+    assert "COVERING INDEX relation_dst" in plan
     versions = [row[0] for row in db.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
@@ -110,3 +130,44 @@ def test_neighbors_see_a_retirement_committed_by_another_connection(tmp_path: Pa
         assert reader.neighbors(["s"], step) == []
     reader.close()
     writer.close()
+
+
+def test_a_version_3_file_keeps_its_record_digests_through_migration_4(tmp_path: Path) -> None:
+    from ea_repo.store.sqlite import MIGRATIONS
+
+    path = tmp_path / "r.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    for version, migration in enumerate(MIGRATIONS[:3], start=1):
+        db.executescript(migration)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db.execute(
+        "INSERT INTO element(id, type, name, updated_at) VALUES ('a', 'Server', 'A', 't'), "
+        "('b', 'Server', 'B', 't')"
+    )
+    db.execute(
+        "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen) "
+        "VALUES ('cmdb', 'element', 'a', 1, 1, 't', 't'), ('cmdb', 'element', 'b', 1, 1, 't', 't')"
+    )
+    db.execute("INSERT INTO record_digest VALUES ('cmdb', 'd-a', 'element', 'a')")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.record_digests("cmdb") == {"d-a": ("element", "a")}  # b had none
+    tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master")}
+    assert "record_digest" not in tables
+    store.close()
+
+
+def test_relation_attributes_handed_out_lazily_outlive_the_store(tmp_path: Path) -> None:
+    from ea_repo.model import Direction, Relation, Step
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements([Element(ElementId(i), "Application", i) for i in ("a", "b")])
+    store.upsert_relations([Relation(ElementId("a"), "flow", ElementId("b"), {"protocol": "SFTP"})])
+    (hop,) = store.neighbors(["b"], [Step("flow", Direction.IN)])
+    store.close()  # e.g. a report drawn after the repository was closed
+    assert dict(hop.relation.attrs) == {"protocol": "SFTP"}

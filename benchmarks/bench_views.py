@@ -1,0 +1,193 @@
+"""Render time of every built-in view on the generated 100k-element / 300k-relation landscape.
+
+Each view is built from the repository (selection, analysis when it has one,
+grouping, collapsing over its limit) and drawn to SVG by Graphviz; the figure
+is the whole, per view, median of ``--repeat`` runs. Target (issue #5): no
+view over 5 s. The baseline in the same run is the time to read every element
+of the repository (``iter_elements``), the floor of any "draw everything" tool.
+
+Analysis views need a start: the impact and dependencies views start at the
+most depended-on element, decommission at the application with the most
+flows, data flows at the same application, migration waves at one datacenter.
+A fifth of the software products get an end of support in the past and a
+fifth one within the horizon, so obsolescence has something to find.
+
+    python benchmarks/bench_views.py [--elements N] [--relations M] [--repeat R]
+                                     [--db FILE] [--only VIEW ...]
+
+``--db FILE`` keeps the loaded landscape in FILE and reuses it on the next run
+with the same size and seed (loading takes longer than all the views);
+``--only`` measures just the views named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ea_repo.metamodel import Dependent, load_metamodel
+from ea_repo.store import SQLiteStore
+from ea_repo.views.build import build_view
+from ea_repo.views.render import render
+from ea_repo.views.spec import builtin_views
+
+HERE = Path(__file__).resolve().parent
+TARGET_S = 5.0
+
+
+def _load_generator() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_store", HERE / "bench_store.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_store"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    generator = _load_generator()
+    mm = load_metamodel()
+    elements, relations = generator.generate(args.elements, args.relations, args.seed)
+    rng = random.Random(args.seed)
+    dated = []
+    for e in elements:
+        if e.type == "SoftwareProduct":
+            roll = rng.random()
+            eos = "2020-06-30" if roll < 0.2 else ("2026-03-31" if roll < 0.4 else "2031-12-31")
+            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
+        dated.append(e)
+    elements = dated
+    dependents: Counter[str] = Counter()
+    flows: Counter[str] = Counter()
+    for rel in relations:
+        rt = mm.relation_types[rel.type]
+        if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
+            dependents[rel.dst] += 1
+        if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
+            dependents[rel.src] += 1
+        if rel.type == "flow":
+            flows[rel.src] += 1
+            flows[rel.dst] += 1
+    hub = dependents.most_common(1)[0][0]
+    busiest_app = flows.most_common(1)[0][0]
+    datacenter = next(e.id for e in elements if e.type == "Datacenter")
+    starts = {
+        "impact": hub,
+        "dependencies": busiest_app,
+        "decommission": busiest_app,
+        "data-flows": busiest_app,
+        "migration-waves": f'+"{datacenter}"',
+    }
+    gc.freeze()
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="ea-bench-views-") as tmp:
+        store = _open_store(args, Path(tmp), elements, relations)
+        del elements, relations
+        t0 = time.perf_counter()
+        count = sum(1 for _ in store.iter_elements())
+        baseline = time.perf_counter() - t0
+        print(f"loaded; reading all {count:,} elements takes {baseline:.2f} s", flush=True)
+        for name, spec in builtin_views().items():
+            if args.only and name not in args.only:
+                continue
+            select = starts.get(name)
+            runs, build_runs, nodes, engine = [], [], 0, ""
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                graph = build_view(store, mm, spec, select)
+                t1 = time.perf_counter()
+                render(graph, "svg")
+                runs.append(time.perf_counter() - t0)
+                build_runs.append(t1 - t0)
+                nodes, engine = len(graph.nodes), graph.engine
+            figures[name] = {
+                "seconds": statistics.median(runs),
+                "build_seconds": statistics.median(build_runs),
+                "nodes": nodes,
+                "edges": len(graph.edges),
+                "elements": graph.elements_total,
+                "engine": engine,
+                "start": select,
+            }
+            print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
+        store.close()
+    return {
+        "elements": args.elements,
+        "relations": args.relations,
+        "seed": args.seed,
+        "baseline_read_all_s": baseline,
+        "views": figures,
+    }
+
+
+def _open_store(
+    args: argparse.Namespace, tmp: Path, elements: list[Any], relations: list[Any]
+) -> SQLiteStore:
+    """The store holding the landscape: loaded afresh, or the ``--db`` file of an earlier run."""
+    key = f"{args.elements} {args.relations} {args.seed}"
+    path = args.db or tmp / "repository.db"
+    stamp = path.with_name(path.name + ".landscape")
+    if args.db is not None and path.exists():
+        if stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+            print(f"reusing {path}", flush=True)
+            return SQLiteStore(path)
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(path)
+    with store.transaction():
+        store.upsert_elements(elements)
+        store.upsert_relations(relations)
+    if args.db is not None:
+        stamp.write_text(key, encoding="utf-8")
+    return store
+
+
+def summary(fig: dict[str, Any]) -> str:
+    """The human-readable figures with PASS/MISS per view."""
+    lines = [
+        f"ea-repo views benchmark: {fig['elements']:,} elements + {fig['relations']:,} relations, seed {fig['seed']}",
+        f"baseline: reading every element {fig['baseline_read_all_s']:.2f} s",
+        "-" * 96,
+        f"{'view':24s} {'total':>7s} {'build':>7s} {'render':>7s} {'x base':>7s} {'elements':>9s} {'nodes':>6s} {'edges':>6s}  engine  target",
+    ]
+    for name, v in fig["views"].items():
+        ok = v["seconds"] <= TARGET_S
+        lines.append(
+            f"{name:24s} {v['seconds']:6.2f}s {v['build_seconds']:6.2f}s "
+            f"{v['seconds'] - v['build_seconds']:6.2f}s {v['seconds'] / fig['baseline_read_all_s']:6.2f}x "
+            f"{v['elements']:9,} {v['nodes']:6d} {v['edges']:6d}  {v['engine']:6s}  <= {TARGET_S:g} s {'PASS' if ok else 'MISS'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, default=100_000)
+    parser.add_argument("--relations", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--db", type=Path, default=None, help="keep (and reuse) the landscape here")
+    parser.add_argument("--only", nargs="*", default=None, help="measure these views only")
+    args = parser.parse_args(argv)
+    fig = run(args)
+    print(summary(fig))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(fig, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""``ea export``: write the repository in other tools' formats."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..output import Format, Result, Table, emit
+
+export_app = typer.Typer(
+    help="Write the repository (or a selection) in another tool's format.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@export_app.command("archimate")
+def export_archimate_command(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The exchange file to write (default: standard output)."
+        ),
+    ] = None,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            "--select", help="Only these elements (a selector), and the relations between them."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Your ArchiMate mapping (the one `ea import archimate` reads)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The model's name (default: the workspace folder's).")
+    ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar="EA_WORKSPACE",
+            help="Workspace folder (default: found from here).",
+        ),
+    ] = None,
+) -> None:
+    """Write an ArchiMate 3.x Model Exchange File that Archi and other tools import.
+
+    Example: ea export archimate --select 'layer:application' -o model.xml
+    """
+    from ..exporters.archimate import export_archimate
+    from ..importers.archimate import load_archimate_mapping
+    from ..repository import Repository
+    from ..selection import select_ids
+
+    with Repository.open(workspace) as repo:
+        table = load_archimate_mapping(mapping, repo.metamodel)
+        ids = select_ids(repo.store, repo.metamodel, select) if select else None
+        model_name = name or (repo.workspace.root.name if repo.workspace else "ea-repo")
+        text, stats = export_archimate(
+            repo.store, repo.metamodel, table, element_ids=ids, name=model_name
+        )
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    result = Result(
+        [
+            Table(
+                f"wrote {output}",
+                ["elements", "relations", "properties", "relations left out"],
+                [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]],
+            )
+        ],
+        {
+            "file": str(output),
+            "elements": stats.elements,
+            "relations": stats.relations,
+            "properties": stats.properties,
+            "left_out": stats.left_out,
+        },
+    )
+    if stats.left_out:
+        result.notes.append(
+            f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"
+        )
+    emit(result, Format.TABLE)

@@ -1,0 +1,232 @@
+"""``ea view`` and ``ea report``: diagrams of the landscape and HTML study reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ValidationError
+from ..output import Format, Result, Table, emit
+from ..repository import Repository
+from ..views.graph import ViewGraph
+from ..views.render import BINARY, DiagramFormat, render
+
+view_app = typer.Typer(
+    help="List, inspect and render views (diagrams).", no_args_is_help=True, rich_markup_mode=None
+)
+report_app = typer.Typer(
+    help="Write a self-contained HTML study report.", no_args_is_help=True, rich_markup_mode=None
+)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="EA_WORKSPACE", help="Workspace folder."),
+]
+DiagramOpt = Annotated[
+    DiagramFormat,
+    typer.Option("--format", "-f", case_sensitive=False, help="svg, png, pdf, dot or html."),
+]
+
+
+def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
+    """Write a rendered view to ``output``, or text formats to stdout."""
+    if output is None:
+        if fmt in BINARY and sys.stdout.isatty():
+            raise ValidationError(
+                f"-f {fmt.value} is binary: give a file", hint=f"-o diagram.{fmt.value}"
+            )
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def draw(graph: ViewGraph, fmt: DiagramFormat | str, output: Path | None, name: str = "") -> None:
+    """Render an analysis graph in ``fmt`` and write it (what the analysis commands' -f svg does)."""
+    fmt = DiagramFormat(fmt)
+    if fmt is DiagramFormat.HTML:
+        from ..views.report import view_page
+
+        data = view_page(graph, name).encode("utf-8")
+    else:
+        data = render(graph, fmt)
+    write_diagram(data, fmt, output)
+
+
+@view_app.command("list")
+def view_list(
+    workspace: WorkspaceOpt = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json, csv or md.")
+    ] = Format.TABLE,
+) -> None:
+    """List the views: built-in ones and the workspace's own (its views/ folder).
+
+    Example: ea view list
+    """
+    from ..views.spec import all_views
+
+    with Repository.open(workspace) as repo:
+        views = all_views(repo.workspace.root if repo.workspace else None)
+    rows = [
+        [v.name, "built-in" if v.builtin else v.origin, v.analysis or "", v.title, v.description]
+        for v in views.values()
+    ]
+    emit(
+        Result(
+            [Table("views", ["name", "from", "analysis", "title", "description"], rows)],
+            [
+                dict(zip(["name", "from", "analysis", "title", "description"], r, strict=True))
+                for r in rows
+            ],
+        ),
+        fmt,
+    )
+
+
+@view_app.command("show")
+def view_show(
+    name: Annotated[str, typer.Argument(help="A view name or a spec file.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Show what a view selects, how it groups and lays out, and its size limit.
+
+    Example: ea view show infrastructure
+    """
+    from ..views.spec import check_view, find_view
+
+    with Repository.open(workspace) as repo:
+        spec = check_view(
+            find_view(name, repo.workspace.root if repo.workspace else None), repo.metamodel
+        )
+    rows = [
+        ["name", spec.name],
+        ["title", spec.title],
+        ["description", spec.description],
+        ["from", "built-in" if spec.builtin else spec.origin],
+        ["select", spec.select.to_text() if spec.select else "(given by --select)"],
+        ["analysis", spec.analysis or ""],
+        ["relations", "all" if spec.relations is None else ", ".join(spec.relations) or "none"],
+        ["group", "; ".join(r.to_text() for r in spec.group)],
+        ["layout", f"{spec.engine} {spec.direction}"],
+        ["colour by", spec.color_by],
+        ["labels", ", ".join(spec.labels)],
+        ["edge labels", ", ".join(spec.edge_labels)],
+        ["limit", f"{spec.limit} elements, {spec.edge_limit or 3 * spec.limit} links"],
+        ["options", ", ".join(f"{k}={v}" for k, v in spec.options.items())],
+    ]
+    emit(Result([Table(f"view {spec.name}", ["field", "value"], rows)]), Format.TABLE)
+
+
+@view_app.command("render")
+def view_render(
+    name: Annotated[str, typer.Argument(metavar="NAME|FILE", help="A view name or a spec file.")],
+    select: Annotated[
+        str | None,
+        typer.Option(
+            "--select", "-s", help="Replace the view's selector (the start of an analysis view)."
+        ),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD).")
+    ] = None,
+    fmt: DiagramOpt = DiagramFormat.SVG,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Render a view as SVG, PNG, PDF, DOT or a self-contained HTML page.
+
+    Example: ea view render infrastructure --select '+"DC Lyon Sud"' -f png -o lyon.png
+    """
+    from ..views import render_view
+
+    day = _date(at)
+    with Repository.open(workspace) as repo:
+        data = render_view(repo, name, select=select, fmt=fmt, at=day)
+    write_diagram(data, fmt, output)
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"--at {text!r} is not a date", hint="write it as YYYY-MM-DD"
+        ) from None
+
+
+OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
+
+
+def _write_html(text: str, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+
+
+@report_app.command("impact")
+def report_impact(
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
+    output: OutputHtml,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """An impact study of X: summary, diagram, dependents by layer with paths, data freshness.
+
+    Example: ea report impact "VCL-PAR-PROD01" -o cluster-impact.html
+    """
+    from ..views.report import impact_report
+
+    with Repository.open(workspace) as repo:
+        text = impact_report(repo, element)
+    _write_html(text, output)
+
+
+@report_app.command("obsolescence")
+def report_obsolescence(
+    output: OutputHtml,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD).")
+    ] = None,
+    horizon: Annotated[
+        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d.")
+    ] = "12m",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """An obsolescence study: technology at risk, what depends on it, data freshness.
+
+    Example: ea report obsolescence --horizon 12m -o obsolescence.html
+    """
+    from ..config import parse_duration_days
+    from ..views.report import obsolescence_report
+
+    days = parse_duration_days(horizon, "--horizon")
+    with Repository.open(workspace) as repo:
+        text = obsolescence_report(repo, at=_date(at), horizon_days=days)
+    _write_html(text, output)
+
+
+@report_app.command("decommission")
+def report_decommission(
+    element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    output: OutputHtml,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A decommission study of X: the switch-off checklist with its diagram and data freshness.
+
+    Example: ea report decommission "WMS Reflex" -o wms-switch-off.html
+    """
+    from ..views.report import decommission_report
+
+    with Repository.open(workspace) as repo:
+        text = decommission_report(repo, element)
+    _write_html(text, output)

@@ -1,0 +1,1 @@
+"""Exporters: the repository written in other tools' formats (ArchiMate exchange files)."""

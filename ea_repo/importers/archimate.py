@@ -1,0 +1,865 @@
+"""The archimate importer: Open Group ArchiMate Model Exchange files (ArchiMate 3.x) into records.
+
+An exchange file (namespace ``http://www.opengroup.org/xsd/archimate/3.0/``,
+what Archi's *Export Model to Open Exchange File* writes) holds elements,
+relationships, property definitions, organizations (the model tree's folders)
+and views. This importer reads the first four; views are diagrams and stay in
+the modelling tool.
+
+* **Elements** become elements of the type the mapping gives
+  (:file:`archimate.yaml` beside this module, overridable entry by entry), keyed
+  by their identifier. Names and documentation may come in several languages
+  (``xml:lang``): one is chosen for display (the mapping's ``language``, else
+  the first given) and every variant is kept in ``names`` / ``descriptions``.
+* **Properties** are named through ``propertyDefinitions``. A property whose
+  name is an attribute of the element's type (compared ignoring case, spaces
+  and punctuation, or renamed by the mapping's ``properties``) fills that
+  attribute when its value fits; the others are kept in the ``properties``
+  map, so nothing is lost and an export writes them back.
+* **Relationships** become relations keyed by their identifier. Access types,
+  influence modifiers and directed associations become attributes. A pair the
+  metamodel's relationship type does not allow (ArchiMate allows more) is kept
+  as the mapping's ``fallback`` type, with its ArchiMate type in
+  ``archimate_type``.
+* **Junctions** are not elements: each chain source → junction(s) → target
+  becomes one direct relation of the type the junction joins.
+* A relationship whose source or target is **another relationship** (an
+  association annotating a flow) cannot be held: relations link elements.
+  It is left out and counted in the run's warnings.
+* **Organizations** give each element and relationship its ``folder``
+  (``Business/Actors``).
+
+Safety: the XML is parsed with :mod:`defusedxml`: a file declaring entities
+(entity expansion, "billion laughs") or referring to external entities is
+refused. Every problem names the file and line; a file with problems writes
+nothing (the sync engine's rule).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import ExternalReferenceForbidden as _ExternalForbidden
+from defusedxml.ElementTree import DefusedXMLParser, ParseError
+
+from ..errors import Problem, SourceError
+from ..metamodel import Metamodel
+from ..metamodel.loader import suggest
+from ..model import Origin, Record, Ref
+from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from .base import ImportBatch
+
+NS = "http://www.opengroup.org/xsd/archimate/3.0/"
+NS_21 = "http://www.opengroup.org/xsd/archimate"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+JUNCTION = "junction"
+"""The mapping value of junction types: they are resolved, not imported."""
+META_PREFIX = "ea-repo:"
+"""Properties an export writes for a re-import: ``ea-repo:id`` and ``ea-repo:type``."""
+META_ID = META_PREFIX + "id"
+META_TYPE = META_PREFIX + "type"
+
+# Attributes the importer fills itself: a property of the same name stays a property.
+OWN_ATTRIBUTES = frozenset(
+    {"description", "properties", "names", "descriptions", "folder", "title", "archimate_type"}
+)
+# Relationship attributes written as XML attributes, not properties.
+ACCESS_MODES = {"Access": None, "Read": "read", "Write": "write", "ReadWrite": "readwrite"}
+
+_FOLD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(name: str) -> str:
+    """``End of Support`` → ``endofsupport``: how property and attribute names compare."""
+    return _FOLD.sub("", name.casefold())
+
+
+# ------------------------------------------------------------------------ XML
+
+
+@dataclass(slots=True)
+class XmlNode:
+    """One XML element: local name, namespace, attributes, line, children and text."""
+
+    tag: str
+    ns: str
+    attrs: dict[str, str]
+    line: int
+    children: list[XmlNode] = field(default_factory=list)
+    text: str = ""
+
+    def all(self, tag: str) -> Iterator[XmlNode]:
+        """The children called ``tag`` in the exchange namespace."""
+        return (c for c in self.children if c.tag == tag and c.ns == NS)
+
+    def first(self, tag: str) -> XmlNode | None:
+        """The first child called ``tag`` in the exchange namespace, or None."""
+        return next(self.all(tag), None)
+
+
+class _TreeBuilder:
+    """Parser target building :class:`XmlNode` trees with the line of each start tag."""
+
+    def __init__(self) -> None:
+        self.stack: list[XmlNode] = []
+        self.root: XmlNode | None = None
+        self.parser: Any = None  # the expat parser, for line numbers
+        self._text: list[str] = []
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+        node = XmlNode(local, ns, attrs, self.parser.CurrentLineNumber)
+        if self.stack:
+            self._flush()
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+
+    def data(self, text: str) -> None:
+        self._text.append(text)
+
+    def _flush(self) -> None:
+        if self._text and self.stack:
+            self.stack[-1].text += "".join(self._text)
+        self._text.clear()
+
+    def end(self, tag: str) -> None:
+        self._flush()
+        self.stack.pop()
+
+    def close(self) -> XmlNode | None:
+        return self.root
+
+
+def read_xml(path: str | Path) -> XmlNode:
+    """Parse an XML file safely into an :class:`XmlNode` tree.
+
+    Raises :class:`~ea_repo.errors.SourceError` naming the file and line for
+    malformed XML, entity declarations (entity expansion) and external
+    entity references.
+    """
+    name = str(path)
+    builder = _TreeBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=False)
+    builder.parser = parser.parser
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                parser.feed(chunk)
+        root = parser.close()
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot read: {exc.strerror}") from exc
+    except ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(":")[0]
+        raise SourceError(
+            f"{name}:{line}: malformed XML: {reason} (column {column + 1})",
+            hint="the file is not well-formed XML; was it truncated or edited by hand?",
+        ) from None
+    except (EntitiesForbidden, _ExternalForbidden, DTDForbidden) as exc:
+        line = parser.parser.CurrentLineNumber
+        if isinstance(exc, _ExternalForbidden):
+            what = f"refers to an external entity ({exc.sysid or exc.pubid})"
+        elif isinstance(exc, EntitiesForbidden) and (exc.sysid or exc.pubid):
+            what = f"declares the external entity {exc.name!r} ({exc.sysid or exc.pubid})"
+        elif isinstance(exc, EntitiesForbidden):
+            what = f"declares the entity {exc.name!r}"
+        else:
+            what = "declares a document type"
+        raise SourceError(
+            f"{name}:{line}: refused: the file {what}; entity expansion and external "
+            "entities are not allowed (they can exhaust memory or read local files)",
+            hint="ArchiMate exchange files need no DTD or entities; export the model again",
+        ) from None
+    except DefusedXmlException as exc:
+        raise SourceError(f"{name}: refused: {exc}") from None
+    if root is None:
+        raise SourceError(f"{name}: empty XML document")
+    return root
+
+
+# -------------------------------------------------------------------- mapping
+
+
+@dataclass(frozen=True)
+class ArchimateMapping:
+    """Which metamodel type each ArchiMate type becomes, and back; see ``archimate.yaml``."""
+
+    elements: Mapping[str, str]
+    relationships: Mapping[str, str]
+    fallback: str | None = None
+    language: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+    export_elements: Mapping[str, str] = field(default_factory=dict)
+    export_relationships: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
+    source: str = "<builtin archimate.yaml>"
+
+    def archimate_element_type(self, type_name: str, metamodel: Metamodel) -> str | None:
+        """The ArchiMate type an element of ``type_name`` is written as, or None."""
+        current: str | None = type_name
+        while current is not None:
+            if current in self.export_elements:
+                return self.export_elements[current]
+            found = next((a for a, t in self.elements.items() if t == current), None)
+            if found is not None:
+                return found
+            et = metamodel.element_types.get(current)
+            current = et.extends if et else None
+        return None
+
+    def archimate_relationship_type(self, type_name: str) -> tuple[str, bool] | None:
+        """``(ArchiMate type, reversed)`` a relation of ``type_name`` is written as, or None."""
+        if type_name in self.export_relationships:
+            return self.export_relationships[type_name]
+        found = next((a for a, t in self.relationships.items() if t == type_name), None)
+        return (found, False) if found is not None else None
+
+
+def _builtin_text() -> str:
+    return resources.files(__package__).joinpath("archimate.yaml").read_text("utf-8")
+
+
+def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> ArchimateMapping:
+    """The shipped mapping, overridden entry by entry by the file at ``path`` if given.
+
+    Raises :class:`~ea_repo.errors.SourceError` listing every problem (a type
+    the metamodel lacks, an unknown key) as ``file:line``.
+    """
+    problems: list[Problem] = []
+    base = _read_mapping_data(parse_yaml(_builtin_text(), "<builtin archimate.yaml>"))
+    layers: list[tuple[str, LineDict]] = [("<builtin archimate.yaml>", base)]
+    if path is not None:
+        try:
+            data = load_yaml(Path(path))
+        except YamlProblem as exc:
+            raise SourceError(str(exc.problem)) from None
+        if not isinstance(data, LineDict):
+            raise SourceError(f"{path}: an ArchiMate mapping must be a YAML mapping")
+        layers.append((str(path), _read_mapping_data(data)))
+    merged: dict[str, Any] = {
+        "elements": {},
+        "relationships": {},
+        "properties": {},
+        "export_elements": {},
+        "export_relationships": {},
+    }
+    where: dict[tuple[str, str], tuple[str, int | None]] = {}
+    keys = {*merged, "fallback", "language"}
+    for file, data in layers:
+        for key, value in data.items():
+            line = data.line_of(key)
+            if key not in keys:
+                problems.append(
+                    Problem(
+                        f"unknown key {key!r}", file, line, suggest(key, keys) or ", ".join(keys)
+                    )
+                )
+                continue
+            if key in ("fallback", "language"):
+                merged[key] = value
+                where[(key, "")] = (file, line)
+                continue
+            if value is None:
+                continue
+            if not isinstance(value, LineDict):
+                problems.append(Problem(f"{key} must be a mapping", file, line))
+                continue
+            for name, target in value.items():
+                merged[key][str(name)] = target
+                where[(key, str(name))] = (file, value.line_of(name))
+    mapping = _build_mapping(merged, where, metamodel, problems, str(path or layers[0][0]))
+    if problems:
+        raise SourceError(
+            f"{path or 'the shipped ArchiMate mapping'}: {len(problems)} problem(s) in the mapping",
+            problems=problems,
+            hint="each entry maps an ArchiMate type to a type of the workspace's metamodel",
+        )
+    return mapping
+
+
+def _read_mapping_data(data: Any) -> LineDict:
+    if not isinstance(data, LineDict):
+        raise SourceError("an ArchiMate mapping must be a YAML mapping")
+    return data
+
+
+def _build_mapping(
+    merged: dict[str, Any],
+    where: dict[tuple[str, str], tuple[str, int | None]],
+    mm: Metamodel,
+    problems: list[Problem],
+    source: str,
+) -> ArchimateMapping:
+    def bad(section: str, name: str, message: str, hint: str | None = None) -> None:
+        file, line = where.get((section, name), (source, None))
+        problems.append(Problem(message, file, line, hint))
+
+    elements: dict[str, str] = {}
+    for name, target in merged["elements"].items():
+        if target is None:
+            continue  # explicitly unmapped: an error if the file uses it
+        target = str(target)
+        if target != JUNCTION and target not in mm.element_types:
+            bad(
+                "elements",
+                name,
+                f"ArchiMate {name} maps to {target!r}, which is no element type of the metamodel",
+                suggest(target, mm.element_types) or f"or `{JUNCTION}` for junction types",
+            )
+            continue
+        elements[name] = target
+    relationships: dict[str, str] = {}
+    for name, target in merged["relationships"].items():
+        if target is None:
+            continue
+        if str(target) not in mm.relation_types:
+            bad(
+                "relationships",
+                name,
+                f"ArchiMate {name} maps to {target!r}, which is no relationship type of the metamodel",
+                suggest(str(target), mm.relation_types),
+            )
+            continue
+        relationships[name] = str(target)
+    fallback = merged.get("fallback")
+    if fallback is not None and str(fallback) not in mm.relation_types:
+        bad("fallback", "", f"fallback {fallback!r} is no relationship type of the metamodel")
+        fallback = None
+    export_elements: dict[str, str] = {}
+    for name, target in merged["export_elements"].items():
+        if name not in mm.element_types:
+            continue  # a type of another metamodel: irrelevant here
+        if not isinstance(target, str) or target not in elements:
+            bad(
+                "export_elements",
+                name,
+                f"{name} is exported as {target!r}, which is not an ArchiMate element type",
+            )
+            continue
+        export_elements[name] = target
+    export_relationships: dict[str, tuple[str, bool]] = {}
+    for name, spec in merged["export_relationships"].items():
+        if name not in mm.relation_types:
+            continue
+        if isinstance(spec, str):
+            spec = {"type": spec}
+        if not isinstance(spec, Mapping) or spec.get("type") not in relationships:
+            bad(
+                "export_relationships",
+                name,
+                f"{name} is exported as {spec!r}: give `{{type: ArchiMateType, reverse: false}}`",
+            )
+            continue
+        export_relationships[name] = (str(spec["type"]), bool(spec.get("reverse", False)))
+    properties = {str(k): str(v) for k, v in merged["properties"].items() if v}
+    language = merged.get("language")
+    return ArchimateMapping(
+        elements=elements,
+        relationships=relationships,
+        fallback=str(fallback) if fallback else None,
+        language=str(language) if language else None,
+        properties=properties,
+        export_elements=export_elements,
+        export_relationships=export_relationships,
+        source=source,
+    )
+
+
+# ------------------------------------------------------------------ importer
+
+
+@dataclass
+class ArchimateBatch(ImportBatch):
+    """The records of one exchange file; ``skipped`` counts what could not be held."""
+
+    model_name: str | None = None
+
+
+@dataclass
+class _Relationship:
+    id: str
+    archimate_type: str
+    type: str
+    source: str
+    target: str
+    attrs: dict[str, Any]
+    meta_type: str | None
+    origin: Origin
+
+
+def _texts(node: XmlNode, tag: str) -> list[tuple[str | None, str]]:
+    return [(c.attrs.get(XML_LANG), c.text.strip()) for c in node.all(tag) if c.text.strip()]
+
+
+class ArchimateImporter:
+    """Turn ArchiMate exchange files into element and relation records.
+
+    ``mapping`` defaults to the shipped one checked against ``metamodel``.
+    """
+
+    def __init__(self, metamodel: Metamodel, mapping: ArchimateMapping | None = None) -> None:
+        self.metamodel = metamodel
+        self.mapping = mapping or load_archimate_mapping(None, metamodel)
+        self._attr_names: dict[tuple[str, str], dict[str, str]] = {}
+        self._renamed: dict[str, str] = {}  # identifier -> key given by an ea-repo:id property
+        self._first_skipped: dict[str, str] = {}
+
+    def read(self, path: str | Path) -> ArchimateBatch:
+        """Read one exchange file into a batch; raises SourceError for unreadable or hostile XML."""
+        root = read_xml(path)
+        return self.transform(root, str(path))
+
+    # ---------------------------------------------------------------- model
+
+    def transform(self, root: XmlNode, file: str) -> ArchimateBatch:
+        """The batch of records for a parsed exchange file (pure: no file, no store)."""
+        batch = ArchimateBatch(source_files=[file])
+        self._renamed, self._first_skipped = {}, {}
+        if root.tag != "model" or root.ns != NS:
+            if root.ns == NS_21:
+                raise SourceError(
+                    f"{file}:{root.line}: an ArchiMate 2.1 exchange file",
+                    hint="only ArchiMate 3.x exchange files are read; export the model again from a 3.x tool",
+                )
+            raise SourceError(
+                f"{file}:{root.line}: not an ArchiMate exchange file: the root is "
+                f"<{root.tag}> in namespace {root.ns or 'none'!r}",
+                hint=f"expected <model xmlns={NS!r}>",
+            )
+        names = _texts(root, "name")
+        batch.model_name = self._pick(names) if names else None
+        definitions = self._property_definitions(root, file, batch)
+        element_nodes = [n for c in root.all("elements") for n in c.all("element")]
+        relation_nodes = [n for c in root.all("relationships") for n in c.all("relationship")]
+        view_ids = {
+            v.attrs.get("identifier", "")
+            for views in root.all("views")
+            for diagrams in views.all("diagrams")
+            for v in diagrams.all("view")
+        }
+        concept_lines: dict[str, int] = {}
+        for node in (*element_nodes, *relation_nodes):
+            ident = node.attrs.get("identifier", "")
+            if ident in concept_lines:
+                batch.problem(
+                    Origin(file, node.line),
+                    f"identifier {ident!r} is used twice (first at line {concept_lines[ident]})",
+                    "identifiers are unique in an exchange file",
+                )
+            concept_lines.setdefault(ident, node.line)
+        folders = self._folders(root, file, batch, set(concept_lines) | view_ids)
+
+        types: dict[str, str] = {}  # element identifier -> metamodel type
+        junctions: dict[str, tuple[str, Origin]] = {}
+        for node in element_nodes:
+            self._element(node, file, definitions, folders, batch, types, junctions)
+        relation_ids = {n.attrs.get("identifier", "") for n in relation_nodes}
+        parsed: list[_Relationship] = []
+        for node in relation_nodes:
+            rel = self._relationship(
+                node, file, definitions, folders, batch, types, junctions, relation_ids
+            )
+            if rel is not None:
+                parsed.append(rel)
+        direct = [r for r in parsed if r.source not in junctions and r.target not in junctions]
+        direct += self._through_junctions(parsed, junctions, batch, file)
+        for rel in direct:
+            self._emit_relation(rel, types, batch, file)
+        batch.summarize()
+        return batch
+
+    def _pick(self, variants: list[tuple[str | None, str]]) -> str:
+        """The variant in the preferred language, else the first."""
+        if self.mapping.language:
+            wanted = self.mapping.language.casefold()
+            for lang, text in variants:
+                if lang and (lang.casefold() == wanted or lang.casefold().split("-")[0] == wanted):
+                    return text
+        return variants[0][1]
+
+    def _texts_attrs(self, node: XmlNode, name_key: str) -> tuple[str | None, dict[str, Any]]:
+        """The display name and the name/documentation attributes of a concept."""
+        attrs: dict[str, Any] = {}
+        names = _texts(node, "name")
+        docs = _texts(node, "documentation")
+        name = self._pick(names) if names else None
+        if name is not None and name_key:
+            attrs[name_key] = name
+        if len(names) > 1:
+            attrs["names"] = {lang or "": text for lang, text in reversed(names)}
+        if docs:
+            attrs["description"] = self._pick(docs)
+        if len(docs) > 1:
+            attrs["descriptions"] = {lang or "": text for lang, text in reversed(docs)}
+        return name, attrs
+
+    # ----------------------------------------------------------- properties
+
+    def _property_definitions(
+        self, root: XmlNode, file: str, batch: ArchimateBatch
+    ) -> dict[str, str]:
+        definitions: dict[str, str] = {}
+        for container in root.all("propertyDefinitions"):
+            for node in container.all("propertyDefinition"):
+                ident = node.attrs.get("identifier")
+                if not ident:
+                    batch.problem(
+                        Origin(file, node.line), "a property definition without identifier"
+                    )
+                    continue
+                # Archi writes properties with an empty name as such: keep them.
+                names = _texts(node, "name")
+                definitions[ident] = self._pick(names) if names else ""
+        return definitions
+
+    def _properties(
+        self,
+        node: XmlNode,
+        file: str,
+        definitions: dict[str, str],
+        batch: ArchimateBatch,
+    ) -> dict[str, str]:
+        """The properties of a concept by name (values in the preferred language)."""
+        found: dict[str, str] = {}
+        for container in node.all("properties"):
+            for prop in container.all("property"):
+                ref = prop.attrs.get("propertyDefinitionRef", "")
+                name = definitions.get(ref)
+                if name is None:
+                    batch.problem(
+                        Origin(file, prop.line),
+                        f"property refers to an undefined property definition {ref!r}",
+                        "declare it under <propertyDefinitions>",
+                    )
+                    continue
+                values = _texts(prop, "value")
+                value = self._pick(values) if values else ""
+                if name in found:
+                    batch.note(file, f"repeat property {name!r}: the first value is kept")
+                    continue
+                found[name] = value
+        return found
+
+    def _apply_properties(
+        self,
+        owner: str,
+        specs: Mapping[str, Any],
+        props: dict[str, str],
+        attrs: dict[str, Any],
+        file: str,
+        batch: ArchimateBatch,
+    ) -> None:
+        """Properties naming an attribute of ``owner`` fill it; the rest go to ``properties``."""
+        by_fold = self._attr_names.get((owner, ""))
+        if by_fold is None:
+            by_fold = {fold(a): a for a in specs if a not in OWN_ATTRIBUTES}
+            for prop, renamed in self.mapping.properties.items():
+                if renamed in specs:
+                    by_fold[fold(prop)] = renamed
+            self._attr_names[(owner, "")] = by_fold
+        free: dict[str, str] = {}
+        for name, value in props.items():
+            attr = by_fold.get(fold(name))
+            if attr is not None and attr not in attrs:
+                try:
+                    coerced = specs[attr].coerce(value) if value != "" else None
+                except ValueError:
+                    batch.note(
+                        file,
+                        f"kept as properties: value not valid for the attribute of the same name ({owner}.{attr})",
+                    )
+                else:
+                    if coerced is not None:
+                        attrs[attr] = coerced
+                    continue
+            free[name] = value
+        if free:
+            attrs["properties"] = free
+
+    # --------------------------------------------------------- organizations
+
+    def _folders(
+        self, root: XmlNode, file: str, batch: ArchimateBatch, known: set[str]
+    ) -> dict[str, str]:
+        folders: dict[str, str] = {}
+
+        def walk(item: XmlNode, path: tuple[str, ...]) -> None:
+            ref = item.attrs.get("identifierRef")
+            children = list(item.all("item"))
+            labels = _texts(item, "label")
+            if ref and not children:
+                if ref not in known:
+                    batch.note(file, f"in organizations refer to unknown identifiers ({ref!r}...)")
+                elif path:
+                    folders.setdefault(ref, "/".join(path))
+                return
+            label = self._pick(labels) if labels else ""
+            for child in children:
+                walk(child, (*path, label.replace("/", "-")) if label else path)
+
+        for container in root.all("organizations"):
+            for item in container.all("item"):
+                walk(item, ())
+        return folders
+
+    # ------------------------------------------------------------- elements
+
+    def _element(
+        self,
+        node: XmlNode,
+        file: str,
+        definitions: dict[str, str],
+        folders: dict[str, str],
+        batch: ArchimateBatch,
+        types: dict[str, str],
+        junctions: dict[str, tuple[str, Origin]],
+    ) -> None:
+        origin = Origin(file, node.line)
+        ident = node.attrs.get("identifier", "")
+        archimate_type = node.attrs.get(XSI_TYPE, "")
+        if not ident or not archimate_type:
+            batch.problem(origin, "an element without identifier or xsi:type")
+            return
+        target = self.mapping.elements.get(archimate_type)
+        if target is None:
+            batch.problem(
+                origin,
+                f"ArchiMate element type {archimate_type!r} (element {ident!r}) has no mapping",
+                f"map it under `elements:` in a mapping file given with --mapping "
+                f"(e.g. `{archimate_type}: SomeElementType`)",
+            )
+            return
+        if target == JUNCTION:
+            junctions[ident] = (archimate_type, origin)
+            return
+        props = self._properties(node, file, definitions, batch)
+        key = props.pop(META_ID, None) or ident
+        meta_type = props.pop(META_TYPE, None)
+        if meta_type is not None and meta_type in self.metamodel.element_types:
+            target = meta_type
+        et = self.metamodel.element_types[target]
+        name, attrs = self._texts_attrs(node, "")
+        if ident in folders:
+            attrs["folder"] = folders[ident]
+        self._apply_properties(target, et.attributes, props, attrs, file, batch)
+        types[ident] = target
+        batch.records.append(Record.element(target, key, name, attrs, origin=origin))
+        if key != ident:
+            self._renamed[ident] = key
+
+    # -------------------------------------------------------- relationships
+
+    def _relationship(
+        self,
+        node: XmlNode,
+        file: str,
+        definitions: dict[str, str],
+        folders: dict[str, str],
+        batch: ArchimateBatch,
+        types: dict[str, str],
+        junctions: dict[str, tuple[str, Origin]],
+        relation_ids: set[str],
+    ) -> _Relationship | None:
+        origin = Origin(file, node.line)
+        ident = node.attrs.get("identifier", "")
+        archimate_type = node.attrs.get(XSI_TYPE, "")
+        source, target = node.attrs.get("source", ""), node.attrs.get("target", "")
+        if not ident or not archimate_type or not source or not target:
+            batch.problem(origin, "a relationship without identifier, xsi:type, source or target")
+            return None
+        rel_type = self.mapping.relationships.get(archimate_type)
+        if rel_type is None:
+            batch.problem(
+                origin,
+                f"ArchiMate relationship type {archimate_type!r} (relationship {ident!r}) has no mapping",
+                f"map it under `relationships:` in a mapping file given with --mapping "
+                f"(e.g. `{archimate_type}: associated_with`)",
+            )
+            return None
+        for end, ref in (("source", source), ("target", target)):
+            if ref not in types and ref not in junctions and ref not in relation_ids:
+                batch.problem(
+                    origin,
+                    f"relationship {ident!r}: its {end} {ref!r} is no element or relationship of the file",
+                    "a dangling reference: the file is incomplete or was edited by hand",
+                )
+                return None
+        if source in relation_ids or target in relation_ids:
+            batch.skip(
+                file,
+                f"{archimate_type} relationships from or to another relationship "
+                "(relations link elements; e.g. the first: "
+                f"{self._first_skipped.setdefault(file, ident)!r})",
+            )
+            return None
+        props = self._properties(node, file, definitions, batch)
+        key = props.pop(META_ID, None) or ident
+        meta_type = props.pop(META_TYPE, None)
+        _, attrs = self._texts_attrs(node, "title")
+        if ident in folders:
+            attrs["folder"] = folders[ident]
+        if archimate_type == "Access":
+            mode = ACCESS_MODES.get(node.attrs.get("accessType", "Access"))
+            if mode is not None:
+                attrs["mode"] = mode
+        elif archimate_type == "Influence" and node.attrs.get("modifier"):
+            attrs["modifier"] = node.attrs["modifier"]
+        elif archimate_type == "Association" and node.attrs.get("isDirected") == "true":
+            attrs["directed"] = True
+        attrs["_props"] = props
+        return _Relationship(
+            key, archimate_type, rel_type, source, target, attrs, meta_type, origin
+        )
+
+    def _through_junctions(
+        self,
+        rels: list[_Relationship],
+        junctions: dict[str, tuple[str, Origin]],
+        batch: ArchimateBatch,
+        file: str,
+    ) -> list[_Relationship]:
+        """One direct relationship per chain element → junction(s) → element."""
+        if not junctions:
+            return []
+        outgoing: dict[str, list[_Relationship]] = defaultdict(list)
+        incoming: dict[str, list[_Relationship]] = defaultdict(list)
+        for rel in rels:
+            if rel.source in junctions:
+                outgoing[rel.source].append(rel)
+            if rel.target in junctions:
+                incoming[rel.target].append(rel)
+        derived: list[_Relationship] = []
+        lost = sum(
+            len(outgoing[j]) + len(incoming[j])
+            for j in junctions
+            if not outgoing[j] or not incoming[j]
+        )
+        if lost:
+            batch.warnings.append(
+                Problem(
+                    f"left out {lost} relationship(s) to or from junctions that join nothing on "
+                    "their other side",
+                    file,
+                )
+            )
+
+        def chains(rel: _Relationship, seen: tuple[str, ...]) -> Iterator[list[_Relationship]]:
+            if rel.target not in junctions:
+                yield [rel]
+                return
+            if rel.target in seen:
+                return
+            for nxt in outgoing[rel.target]:
+                for tail in chains(nxt, (*seen, rel.target)):
+                    yield [rel, *tail]
+
+        mixed: list[str] = []
+        for rel in rels:
+            if rel.source in junctions or rel.target not in junctions:
+                continue
+            for chain in chains(rel, ()):
+                kinds = {r.archimate_type for r in chain}
+                if len(kinds) > 1:
+                    # ArchiMate wants one type per junction; Archi lets models mix them.
+                    mixed.append(f"{' → '.join(r.archimate_type for r in chain)} ({chain[0].id!r})")
+                    continue
+                last = chain[-1]
+                attrs = dict(last.attrs)
+                attrs.update({k: v for k, v in rel.attrs.items() if k != "_props"})
+                attrs["_props"] = {**last.attrs.get("_props", {}), **rel.attrs.get("_props", {})}
+                derived.append(
+                    _Relationship(
+                        "..".join(r.id for r in chain),
+                        rel.archimate_type,
+                        rel.type,
+                        rel.source,
+                        last.target,
+                        attrs,
+                        rel.meta_type,
+                        rel.origin,
+                    )
+                )
+        if mixed:
+            batch.warnings.append(
+                Problem(
+                    f"left out {len(mixed)} chain(s) through junctions joining relationships "
+                    f"of different types, e.g. {mixed[0]}",
+                    file,
+                    hint="a junction joins relationships of one type",
+                )
+            )
+        if derived:
+            batch.warnings.append(
+                Problem(
+                    f"{len(junctions)} junction(s) resolved into {len(derived)} direct relation(s)",
+                    file,
+                )
+            )
+        return derived
+
+    def _emit_relation(
+        self, rel: _Relationship, types: dict[str, str], batch: ArchimateBatch, file: str
+    ) -> None:
+        if rel.source not in types or rel.target not in types:
+            return  # an end was rejected; its own problem is reported
+        mm = self.metamodel
+        src, dst = rel.source, rel.target
+        rel_type = rel.type
+        if rel.meta_type is not None and rel.meta_type in mm.relation_types:
+            rel_type = rel.meta_type
+            spec = self.mapping.export_relationships.get(rel_type)
+            if spec is not None and spec[1]:
+                src, dst = dst, src
+        attrs = dict(rel.attrs)
+        props: dict[str, str] = attrs.pop("_props")
+        rt = mm.relation_types[rel_type]
+        if types[src] not in rt.sources or types[dst] not in rt.targets:
+            fallback = self.mapping.fallback
+            if fallback is None:
+                batch.problem(
+                    rel.origin,
+                    f"{rel.archimate_type} from {types[src]} to {types[dst]} is not allowed by "
+                    f"the metamodel's {rel_type}",
+                    "set `fallback:` in the mapping to keep such relationships as associations",
+                )
+                return
+            batch.note(
+                file,
+                f"kept as {fallback}: {rel.archimate_type} relationships the metamodel "
+                f"does not allow between their ends (type in archimate_type)",
+            )
+            attrs["archimate_type"] = rel.archimate_type
+            rel_type = fallback
+            rt = mm.relation_types[fallback]
+            for extra in ("mode", "modifier", "directed"):
+                if extra in attrs and extra not in rt.attributes:
+                    props[f"{META_PREFIX}{extra}"] = str(attrs.pop(extra)).lower()
+        self._apply_properties(rel_type, rt.attributes, props, attrs, file, batch)
+        ref_src = self._renamed.get(src, src)
+        ref_dst = self._renamed.get(dst, dst)
+        batch.records.append(
+            Record.relation(
+                rel_type, Ref(ref_src), Ref(ref_dst), attrs, key=rel.id, origin=rel.origin
+            )
+        )
+
+
+__all__ = [
+    "NS",
+    "ArchimateBatch",
+    "ArchimateImporter",
+    "ArchimateMapping",
+    "XmlNode",
+    "load_archimate_mapping",
+    "read_xml",
+]

@@ -1,0 +1,53 @@
+"""Views: diagrams of the landscape and of analysis results, and HTML study reports.
+
+>>> # with Repository.open("ws") as repo:
+>>> #     svg = render_view(repo, "application-landscape", fmt="svg")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..repository import Repository
+from .build import build_view
+from .graph import ViewGraph
+from .render import DiagramFormat, render
+from .spec import ViewSpec, all_views, builtin_views, check_view, find_view, load_view
+
+
+def render_view(
+    repo: Repository,
+    view: str | ViewSpec,
+    *,
+    select: str | None = None,
+    fmt: DiagramFormat | str = DiagramFormat.SVG,
+    at: dt.date | None = None,
+) -> bytes:
+    """Render a view (a name, a spec file or a spec) of ``repo`` in ``fmt``.
+
+    Raises ViewSpecError (bad spec), NotFoundError (no such view),
+    SelectorError, RenderError (Graphviz missing or failing).
+    """
+    if isinstance(view, str):
+        view = find_view(view, repo.workspace.root if repo.workspace else None)
+    graph = build_view(repo.store, repo.metamodel, view, select, at=at)
+    if DiagramFormat(fmt) is DiagramFormat.HTML:
+        from .report import view_page
+
+        return view_page(graph, view.name).encode("utf-8")
+    return render(graph, fmt)
+
+
+__all__ = [
+    "DiagramFormat",
+    "ViewGraph",
+    "ViewSpec",
+    "all_views",
+    "build_view",
+    "builtin_views",
+    "check_view",
+    "find_view",
+    "load_view",
+    "render",
+    "render_view",
+]

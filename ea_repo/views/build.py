@@ -1,0 +1,1011 @@
+"""Build a :class:`ViewGraph` from a view spec over a repository, or from an analysis result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from functools import cache
+from typing import Any, cast
+
+from ..analysis.decommission import DecommissionReport
+from ..analysis.flows import FlowEdge, FlowReport
+from ..analysis.impact import ImpactReport, PathStep, hop_label
+from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
+from ..analysis.traversal import Reached, State, Way
+from ..analysis.waves import WavesReport
+from ..errors import ValidationError
+from ..metamodel import LAYERS, Metamodel
+from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..runtime import gc_paused
+from ..selection import Atom, Method, Selector, parse_selector, select_ids
+from ..store import GraphStore
+from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
+from .spec import GroupRule, ViewSpec, check_view
+from .styles import (
+    CRITICALITY_LOOKS,
+    LAYER_LABELS,
+    LAYER_LOOKS,
+    RISK_LABELS,
+    RISK_LOOKS,
+    STATE_LABELS,
+    STATE_LOOKS,
+    Look,
+    element_look,
+    layer_of,
+    recolour,
+)
+
+CROWDED = 12
+"""Members of a secondary cluster (data, shared infrastructure) shown one by one; more are counted."""
+LAYER_ORDER = {layer: i for i, layer in enumerate(LAYERS)}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _node(
+    element: Element, metamodel: Metamodel, labels: Sequence[str] = (), look: Look | None = None
+) -> Node:
+    layer = layer_of(metamodel, element.type)
+    lines = [
+        f"{a}: {_value_text(element.attrs[a])}"
+        for a in labels
+        if element.attrs.get(a) not in (None, "", [])
+    ]
+    return Node(
+        key=element.id,
+        name=element.name,
+        type=element.type,
+        layer=layer,
+        look=look or element_look(layer, element.type),
+        lines=lines,
+        element_id=element.id,
+    )
+
+
+def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[str]) -> str:
+    if attributes:
+        parts = [
+            _value_text(relation.attrs[a])
+            for a in attributes
+            if relation.attrs.get(a) not in (None, "", [])
+        ]
+        return " · ".join(parts)
+    rt = metamodel.relation_types.get(relation.type)
+    return rt.label if rt else relation.type
+
+
+def _layer_legend(graph: ViewGraph) -> list[LegendItem]:
+    return _legend_of_layers({n.layer for n in graph.nodes.values()})
+
+
+def _legend_of_layers(layers: Iterable[str]) -> list[LegendItem]:
+    ordered = sorted(set(layers), key=lambda x: LAYER_ORDER.get(x, 99))
+    return [LegendItem(LAYER_LABELS.get(x, x), LAYER_LOOKS[x]) for x in ordered if x in LAYER_LOOKS]
+
+
+def _layer_groups(graph: ViewGraph) -> None:
+    for node in graph.nodes.values():
+        if node.anchor:
+            continue
+        node.group = f"layer:{node.layer}"
+        if node.group not in graph.groups:
+            look = LAYER_LOOKS.get(node.layer)
+            graph.groups[node.group] = Group(
+                node.group,
+                LAYER_LABELS.get(node.layer, node.layer),
+                Look(_pale(look.fill), look.border) if look else None,
+                (LAYER_ORDER.get(node.layer, 99), ""),
+            )
+
+
+@cache
+def _pale(colour: str) -> str:
+    """A lighter tint of ``#RRGGBB`` for cluster backgrounds."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * 0.65):02X}" for c in rgb)
+
+
+# -- views over the repository ---------------------------------------------------
+
+
+def _containers(
+    store: GraphStore,
+    ids: Iterable[str],
+    path: Sequence[str],
+    lens: Lens,
+    known: dict[str, dict[str, set[str]]] | None = None,
+) -> dict[str, dict[str, int]]:
+    """For each id, the elements reached by following ``path`` (``~type`` backwards), with
+    how many ways each is reached; ids that reach nothing are left out.
+
+    One batched :meth:`GraphStore.neighbors` call per step, for the part of the
+    frontier ``known`` (step → element → next elements, shared by the rules of
+    a view) does not hold yet.
+    """
+    known = {} if known is None else known
+    reach: dict[str, dict[str, int]] = {i: {i: 1} for i in ids}
+    for step in path:
+        if not reach:
+            break
+        direction = Direction.IN if step.startswith("~") else Direction.OUT
+        nxt = known.setdefault(step, {})
+        ask = sorted({x for xs in reach.values() for x in xs if x not in nxt})
+        if ask:
+            for x in ask:
+                nxt[x] = set()
+            for hop in store.neighbors(ask, [Step(step.lstrip("~"), direction)], lens):
+                nxt[hop.origin].add(hop.target)
+        stepped: dict[str, dict[str, int]] = {}
+        for i, xs in reach.items():
+            counts: dict[str, int] = {}
+            for x, n in xs.items():
+                for t in nxt.get(x, ()):
+                    counts[t] = counts.get(t, 0) + n
+            if counts:
+                stepped[i] = counts
+        reach = stepped
+    return reach
+
+
+def _assign_groups(
+    graph: ViewGraph,
+    rules: Sequence[GroupRule],
+    elements: Mapping[str, Element],
+    store: GraphStore,
+    metamodel: Metamodel,
+    lens: Lens,
+) -> None:
+    pending = {k for k, n in graph.nodes.items() if n.element_id is not None}
+    containers: dict[str, Element] = {}
+    known: dict[str, dict[str, set[str]]] = {}
+    for rule in rules:
+        if not pending:
+            break
+        assigned: dict[str, tuple[str, str, Look | None, tuple[int, str]]] = {}
+        if rule.kind == "layer":
+            for key in pending:
+                layer = graph.nodes[key].layer
+                look = LAYER_LOOKS.get(layer)
+                assigned[key] = (
+                    f"layer:{layer}",
+                    LAYER_LABELS.get(layer, layer),
+                    Look(_pale(look.fill), look.border) if look else None,
+                    (LAYER_ORDER.get(layer, 99), ""),
+                )
+        elif rule.kind == "type":
+            for key in pending:
+                t = graph.nodes[key].type
+                assigned[key] = (f"type:{t}", t, None, (0, t))
+        elif rule.kind == "other":
+            for key in pending:
+                assigned[key] = ("other", str(rule.attribute), None, (99, ""))
+        elif rule.kind == "attribute":
+            assert rule.attribute is not None
+            for key in pending:
+                value = elements[key].attrs.get(rule.attribute)
+                if value not in (None, "", []):
+                    text = _value_text(value)
+                    assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
+        else:
+            reach = _containers(store, pending, rule.path, lens, known)
+            found = {i: min(c, key=lambda t: (-c[t], t)) for i, c in reach.items() if c}
+            missing = set(found.values()) - set(elements) - set(containers)
+            containers.update(store.get_elements(missing, lens))
+            for key, cid in found.items():
+                holder = elements.get(cid) or containers.get(cid)
+                if holder is None or cid == key:
+                    continue
+                layer = layer_of(metamodel, holder.type)
+                look = LAYER_LOOKS.get(layer)
+                assigned[key] = (
+                    f"in:{cid}",
+                    holder.name,
+                    Look(_pale(look.fill), look.border) if look else None,
+                    (0, holder.name.casefold()),
+                )
+        for key, (gkey, label, look, order) in assigned.items():
+            graph.nodes[key].group = gkey
+            graph.groups.setdefault(gkey, Group(gkey, label, look, order))
+        pending -= set(assigned)
+    # A container that is itself drawn becomes its cluster: its node turns into an
+    # invisible anchor inside, where its other relations still attach.
+    for gkey in list(graph.groups):
+        node = graph.nodes.get(gkey[3:]) if gkey.startswith("in:") else None
+        if node is not None and node.group is None:
+            node.anchor = True
+            node.group = gkey
+            graph.groups[gkey].look = Look(
+                _pale(
+                    node.look.fill,
+                ),
+                node.look.border,
+            )
+
+
+def _named(store: GraphStore, text: str, lens: Lens) -> str | None:
+    """The id of the element ``text`` names exactly (id, or unique name), else None."""
+    if store.get_elements([text], lens):
+        return text
+    named = store.elements_named([text], lens).get(text.casefold(), [])
+    return named[0].id if len(named) == 1 else None
+
+
+def build_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    select: str | Selector | None = None,
+    *,
+    lens: Lens = CURRENT,
+    at: dt.date | None = None,
+) -> ViewGraph:
+    """The graph of ``spec`` over the repository, within the spec's size limit.
+
+    ``select`` replaces the spec's selector (for an analysis view it is the
+    start). Raises ViewSpecError when the spec does not fit the metamodel,
+    SelectorError for a bad selector.
+    """
+    check_view(spec, metamodel)
+    # A view over a large repository allocates hundreds of thousands of small
+    # objects (elements, hops, nodes) that the cyclic collector would scan again and again.
+    with gc_paused():
+        return _build_view(store, metamodel, spec, select, lens, at)
+
+
+def _build_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    select: str | Selector | None,
+    lens: Lens,
+    at: dt.date | None,
+) -> ViewGraph:
+    if spec.analysis is not None and isinstance(select, str):
+        named = _named(store, select, lens)
+        if named is not None:
+            select = Atom(Method.ID, named)
+    selector = parse_selector(select) if isinstance(select, str) else (select or spec.select)
+    if spec.analysis is not None:
+        return _analysis_view(store, metamodel, spec, selector, lens, at)
+    if selector is None:
+        raise ValidationError(
+            f"the view {spec.name!r} selects nothing", hint="give it `select:` or pass --select"
+        )
+    ids = select_ids(store, metamodel, selector, lens=lens)
+    elements = store.get_elements(ids, lens) if ids else {}
+    graph = ViewGraph(spec.title, spec.description, engine=spec.engine, direction=spec.direction)
+    overlay = _overlay(store, metamodel, spec, set(elements), lens, at)
+    for element in elements.values():
+        node = _node(element, metamodel, spec.labels)
+        if overlay is not None:
+            status, extra = overlay.get(element.id, ("unknown", None))
+            node.look = recolour(node.look, _overlay_looks(spec)[status])
+            if extra:
+                node.lines.append(extra)
+        graph.add_node(node)
+    types = list(spec.relations) if spec.relations is not None else None
+    if ids and types and not spec.edge_labels:
+        # Labels are the types': the relations are counted from the relation indexes alone.
+        between: Counter[tuple[str, str, str]] = Counter()
+        steps = [Step(t, Direction.OUT) for t in types]
+        for hop in store.neighbors(sorted(elements), steps, lens):
+            if hop.target in elements and hop.origin != hop.target:
+                between[(hop.origin, hop.target, hop.relation.type)] += 1
+        for (src, dst, kind), n in between.items():
+            rt = metamodel.relation_types.get(kind)
+            graph.add_edge(
+                Edge(
+                    src,
+                    dst,
+                    kind,
+                    [rt.label if rt else kind],
+                    n,
+                    style="dashed" if kind == "flow" else "solid",
+                    color="#2F6FA0" if kind == "flow" else "#555555",
+                )
+            )
+    elif ids and types != []:
+        for rel in store.relations_of(ids, lens, types=types):
+            if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
+                graph.add_edge(
+                    Edge(
+                        rel.src,
+                        rel.dst,
+                        rel.type,
+                        [_edge_label(rel, metamodel, spec.edge_labels)],
+                        style="dashed" if rel.type == "flow" else "solid",
+                        color="#2F6FA0" if rel.type == "flow" else "#555555",
+                    )
+                )
+    _assign_groups(graph, spec.group, elements, store, metamodel, lens)
+    # Containment drawn as a cluster needs no arrow as well.
+    contained = {r.lstrip("~") for rule in spec.group for r in rule.path[-1:]}
+    graph.edges = [
+        e
+        for e in graph.edges
+        if not (
+            e.type in contained
+            and graph.nodes[e.dst].anchor
+            and graph.nodes[e.src].group == graph.nodes[e.dst].group
+        )
+        and not (
+            e.type in contained
+            and graph.nodes[e.src].anchor
+            and graph.nodes[e.dst].group == graph.nodes[e.src].group
+        )
+    ]
+    graph._edge_index = None
+    graph.legend = _layer_legend(graph) if overlay is None else _overlay_legend(spec, overlay)
+    if not elements:
+        graph.notes.append(f"the selector {selector.to_text()!r} selects nothing")
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _overlay_looks(spec: ViewSpec) -> dict[str, Look]:
+    return RISK_LOOKS if spec.color_by == "risk" else CRITICALITY_LOOKS
+
+
+def _overlay_legend(
+    spec: ViewSpec, overlay: Mapping[str, tuple[str, str | None]]
+) -> list[LegendItem]:
+    looks = _overlay_looks(spec)
+    used = {status for status, _ in overlay.values()} | {"unknown"}
+    labels = RISK_LABELS if spec.color_by == "risk" else {k: k for k in looks}
+    return [LegendItem(labels[k], looks[k]) for k in looks if k in used]
+
+
+def _overlay(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    ids: set[str],
+    lens: Lens,
+    at: dt.date | None,
+) -> dict[str, tuple[str, str | None]] | None:
+    """Per element: the status colouring it (risk, criticality) and a line to add, or None."""
+    if spec.color_by == "criticality":
+        return {
+            e.id: (str(e.attrs.get("criticality") or "unknown"), None)
+            for e in store.get_elements(ids, lens).values()
+        }
+    if spec.color_by != "risk":
+        return None
+    from ..analysis.obsolescence import obsolescence
+    from ..config import parse_duration_days
+
+    horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
+    report = obsolescence(store, metamodel, at=at, horizon_days=horizon, scope=ids, lens=lens)
+    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in ids}
+    for tech in report.technologies:
+        result[tech.element.id] = (tech.risk.value, tech.reason)
+    for exp in report.exposed:
+        result[exp.element.id] = (exp.risk.value, f"{exp.risk.value}: {exp.cause.name}")
+    return result
+
+
+# -- views of analysis results ---------------------------------------------------
+
+
+def _analysis_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    selector: Selector | None,
+    lens: Lens,
+    at: dt.date | None,
+) -> ViewGraph:
+    from ..config import parse_duration_days
+
+    def starts() -> list[ElementId]:
+        if selector is None:
+            raise ValidationError(
+                f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
+            )
+        ids = sorted(select_ids(store, metamodel, selector, lens=lens))
+        if not ids:
+            raise ValidationError(f"{selector.to_text()!r} selects nothing")
+        return ids
+
+    kind = spec.analysis
+    if kind in ("impact", "dependencies"):
+        from ..analysis.impact import analyse
+
+        report = analyse(store, metamodel, starts(), way=kind, lens=lens, paths=False)
+        return impact_graph(report, spec)
+    if kind == "obsolescence":
+        from ..analysis.obsolescence import obsolescence
+
+        horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
+        scope: set[str] | None = None
+        if selector is not None:
+            scope = set(select_ids(store, metamodel, selector, lens=lens))
+        assessed = obsolescence(
+            store, metamodel, at=at, horizon_days=horizon, scope=scope, lens=lens
+        )
+        return obsolescence_graph(assessed, spec)
+    if kind == "decommission":
+        from ..analysis.decommission import decommission
+
+        ids = starts()
+        if len(ids) != 1:
+            raise ValidationError("a decommission view is about one element", hint="select one id")
+        return decommission_graph(decommission(store, metamodel, ids[0], lens=lens), spec)
+    if kind == "flows":
+        from ..analysis.flows import data_flows
+
+        ids = starts()
+        depth = int(spec.options.get("depth", 1))
+        return flows_graph(data_flows(store, metamodel, ids[0], depth=depth, lens=lens), spec)
+    from ..analysis.waves import MOVABLE_LAYERS, plan_waves
+
+    size = int(spec.options.get("max_size", 50))
+    plan = plan_waves(
+        store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens, outside=False
+    )
+    return waves_graph(plan, metamodel, spec)
+
+
+def _compressed_edges(
+    graph: ViewGraph, paths: Iterable[Sequence[PathStep]], *, color: str = "#555555"
+) -> None:
+    """Each path drawn from its last shown element to its end: hidden steps become one edge.
+
+    Paths share their beginnings (tens of thousands on a large impact): the
+    segments are counted here and each distinct one is added to the graph once.
+    """
+    nodes = graph.nodes
+    segments: dict[tuple[str, str, str], list[str]] = {}
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for path in paths:
+        shown: str | None = None
+        hidden = 0
+        for step in path:
+            if shown is None and step.origin.id in nodes:
+                shown = step.origin.id
+            target = step.target.id
+            if target in nodes and shown is not None:
+                if hidden == 0:
+                    key, label = (shown, target, step.relation_type), step.label
+                else:
+                    key, label = (shown, target, "via"), f"{step.label} (+{hidden} hidden)"
+                labels = segments.get(key)
+                if labels is None:
+                    segments[key] = [label]
+                elif label and label not in labels:
+                    labels.append(label)
+                counts[key] += 1
+                shown, hidden = target, 0
+            elif shown is not None:
+                hidden += 1
+    for (src, dst, kind), labels in segments.items():
+        graph.add_edge(Edge(src, dst, kind, labels, counts[(src, dst, kind)], color=color))
+
+
+def _tree_segments(
+    drawn: Container[str], report: ImpactReport
+) -> list[tuple[str, str, str, str, int]]:
+    """The edges :func:`_compressed_edges` draws for the paths of ``report.affected`` among
+    the ``drawn`` elements, read from the traversal: (from, to, type, label, paths through it).
+
+    Every path ends with its element's first hop, the rest is the path to the element
+    before it, so each drawn element has one segment, from the nearest drawn element above
+    it, used by the paths of everything drawn below it.
+    """
+    reached = cast(dict[str, Reached], report.traversal.reached)
+    mm = report.metamodel
+    affected: list[str] = [a.element.id for a in report.affected if a.element.id in drawn]
+    above: dict[str, str] = {}  # drawn element → nearest drawn element on its path
+    segment: dict[str, tuple[str, str]] = {}  # drawn element → (type, label) of its edge
+    for x in affected:
+        via = reached[x].via
+        if not via:
+            continue
+        hop = via[0]
+        hidden = 0
+        current: str = hop.origin
+        while current not in drawn and reached[current].via:
+            hidden += 1
+            current = reached[current].via[0].origin
+        if current not in drawn:
+            continue
+        label = hop_label(mm, hop)
+        above[x] = current
+        segment[x] = (
+            (hop.relation.type, label) if hidden == 0 else ("via", f"{label} (+{hidden} hidden)")
+        )
+    # A segment is drawn once per path through it: the element's and those below it. Below
+    # first: in an impact, a degraded element is reached by no one (its hops may come from
+    # later levels); otherwise the element before another is one step nearer the start.
+    below: dict[str, int] = dict.fromkeys(affected, 1)
+    leaves_first = report.traversal.way is Way.IMPACT
+    for x in sorted(
+        above,
+        key=lambda i: (
+            -(1 << 30)
+            if leaves_first and reached[i].state is State.DEGRADED
+            else -reached[i].distance
+        ),
+    ):
+        parent = above[x]
+        if parent in below:
+            below[parent] += below[x]
+    return [(above[x], x, *segment[x], below[x]) for x in affected if x in above]
+
+
+def _state_legend(graph: ViewGraph, states: Iterable[str]) -> list[LegendItem]:
+    return [LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in states] + _layer_legend(graph)
+
+
+def impact_graph(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    """The start(s) and what depends on them (or what they depend on), clustered by layer.
+
+    Over the spec's limit the elements are counted by layer and type straight
+    away (:func:`_impact_counted`), the graph :func:`fit` would make of them.
+    """
+    if len(report.starts) + len(report.affected) > spec.limit:
+        return _impact_counted(report, spec)
+    return _impact_drawn(report, spec)
+
+
+def _impact_header(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    impact = report.way is Way.IMPACT
+    names = ", ".join(e.name for e in report.starts)
+    return ViewGraph(
+        f"{'Impact' if impact else 'Dependencies'} of {names}",
+        f"{len(report.affected)} element(s) {'affected' if impact else 'needed'}, by layer"
+        + (" — red: stops working, orange: degraded" if impact else ""),
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+
+
+def _impact_members(
+    report: ImpactReport,
+) -> Iterator[tuple[Element, str, Look, str, int | None]]:
+    """Each element to draw, in drawing order: (element, layer, look, state, distance)."""
+    mm = report.metamodel
+    impact = report.way is Way.IMPACT
+    for start in report.starts:
+        layer = layer_of(mm, start.type)
+        look = recolour(element_look(layer, start.type), STATE_LOOKS["start"])
+        yield start, layer, look, "start", None
+    for a in report.affected:
+        look = element_look(a.layer, a.element.type)
+        state = ""
+        if impact:
+            state = "down" if a.state is State.DOWN else "degraded"
+            look = recolour(look, STATE_LOOKS[state])
+        yield a.element, a.layer, look, state, a.distance
+
+
+def _impact_node(
+    element: Element, look: Look, distance: int | None, mm: Metamodel, spec: ViewSpec
+) -> Node:
+    node = _node(element, mm, spec.labels, look)
+    if distance is not None:
+        node.lines.append(f"{distance} step{'s' if distance != 1 else ''} away")
+    else:
+        node.pinned = True  # a start is what the view is about: never counted in a bucket
+    return node
+
+
+def _impact_states(report: ImpactReport) -> list[str]:
+    states = ["start"]
+    if report.way is Way.IMPACT:
+        for a in report.affected:
+            state = "down" if a.state is State.DOWN else "degraded"
+            if state not in states:
+                states.append(state)
+    return states
+
+
+def _impact_drawn(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    graph = _impact_header(report, spec)
+    for element, _, look, _, distance in _impact_members(report):
+        graph.add_node(_impact_node(element, look, distance, report.metamodel, spec))
+    for src, dst, kind, label, count in _tree_segments(graph.nodes, report):
+        graph.add_edge(Edge(src, dst, kind, [label], count))
+    _layer_groups(graph)
+    graph.legend = _state_legend(graph, _impact_states(report))
+    if report.traversal.truncated:
+        graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
+    """What :func:`_impact_drawn` gives over the limit, without drawing each element first.
+
+    The elements are bucketed by layer cluster and type as :func:`fit` does
+    first (a bucket of one keeps its own node, the others are counted, with
+    three names for example), and the traversal's segments merged between
+    buckets; then :func:`fit` goes on from there.
+    """
+    mm = report.metamodel
+    graph = _impact_header(report, spec)
+    buckets: dict[tuple[str, str], list[tuple[Element, Look, int | None]]] = {}
+    for element, layer, look, _, distance in _impact_members(report):
+        group = f"layer:{layer}"
+        kind = element.type if distance is not None else f"pinned:{element.id}"
+        buckets.setdefault((group, kind), []).append((element, look, distance))
+        if group not in graph.groups:
+            pale = LAYER_LOOKS.get(layer)
+            graph.groups[group] = Group(
+                group,
+                LAYER_LABELS.get(layer, layer),
+                Look(_pale(pale.fill), pale.border) if pale else None,
+                (LAYER_ORDER.get(layer, 99), ""),
+            )
+    layers = {group[6:] for group, _ in buckets}
+    graph.legend = [
+        LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in _impact_states(report)
+    ] + _legend_of_layers(layers)
+    if report.traversal.truncated:
+        graph.notes.append(f"stopped at depth {report.traversal.max_depth}")
+    where: dict[str, str] = {}
+    for (group, kind), members in sorted(buckets.items()):
+        if len(members) == 1:
+            element, look, distance = members[0]
+            node = _impact_node(element, look, distance, mm, spec)
+            node.group = group
+        else:
+            first, look, _ = members[0]
+            sample = ", ".join(
+                e.name
+                for e, _, _ in heapq.nsmallest(3, members, key=lambda m: m[0].name.casefold())
+            )
+            node = Node(
+                key=f"{BY_GROUP_AND_TYPE.replace(' ', '-')}:{group}:{kind}",
+                name=f"{len(members):,} × {kind}",
+                type=first.type,
+                layer=group[6:],
+                look=look,
+                lines=[f"e.g. {sample}" + (" …" if len(members) > 3 else "")] if sample else [],
+                group=group,
+                count=len(members),
+            )
+        graph.add_node(node)
+        for element, _, _ in members:
+            where[element.id] = node.key
+    merged: dict[tuple[str, str, str], Edge] = {}
+    for src, dst, kind, label, count in _tree_segments(where, report):
+        pair = (where[src], where[dst], kind)
+        if pair[0] == pair[1]:
+            continue
+        kept = merged.get(pair)
+        if kept is None:
+            merged[pair] = Edge(pair[0], pair[1], kind, [label], count)
+            continue
+        kept.count += count
+        if label and label not in kept.labels:
+            kept.labels.append(label)
+    graph.edges = list(merged.values())
+    graph.elements_total = len(where)
+    return fit(graph, spec.limit, spec.edge_limit, collapsed=True)
+
+
+def obsolescence_graph(report: ObsolescenceReport, spec: ViewSpec) -> ViewGraph:
+    """Technologies at risk and what depends on them, in the layers the spec lists."""
+    layers = set(spec.options.get("layers", ["application", "business", "strategy"]))
+    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    graph = ViewGraph(
+        f"Obsolescence on {report.at.isoformat()} (horizon {report.horizon_days} days)",
+        f"{len(at_risk)} technologies at risk; {sum(e.layer in layers for e in report.exposed)} "
+        f"element(s) depending on them in {', '.join(sorted(layers, key=lambda x: LAYER_ORDER.get(x, 99)))}",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    exposed = [e for e in report.exposed if e.layer in layers]
+    causes = {e.cause.id for e in exposed}
+    for tech in at_risk:
+        if tech.element.id not in causes and len(at_risk) > spec.limit // 2:
+            continue  # a crowded view keeps the technologies that reach something
+        layer = "technology"
+        node = Node(
+            tech.element.id,
+            tech.element.name,
+            tech.element.type,
+            layer,
+            recolour(element_look(layer, tech.element.type), RISK_LOOKS[tech.risk.value]),
+            [tech.reason],
+            element_id=tech.element.id,
+        )
+        graph.add_node(node)
+    for e in exposed:
+        node = Node(
+            e.element.id,
+            e.element.name,
+            e.element.type,
+            e.layer,
+            recolour(element_look(e.layer, e.element.type), RISK_LOOKS[e.risk.value]),
+            [f"{e.risk.value} through {e.cause.name}"],
+            element_id=e.element.id,
+        )
+        graph.add_node(node)
+    _compressed_edges(graph, (e.path for e in exposed))
+    _layer_groups(graph)
+    used = {t.risk.value for t in at_risk} | {e.risk.value for e in exposed}
+    graph.legend = [
+        LegendItem(RISK_LABELS[r.value], RISK_LOOKS[r.value])
+        for r in sorted(Risk, key=lambda r: -RANK[r])
+        if r.value in used
+    ] + _layer_legend(graph)
+    if not report.technologies:
+        graph.notes.append(
+            "no element carries lifecycle dates: import lifecycle data (ea import eol)"
+        )
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
+    """The switch-off of one element: what breaks, what is freed, what stays, flows and data."""
+    x = report.target
+    mm = report.impact.metamodel
+    graph = ViewGraph(
+        f"Decommissioning {x.name}",
+        f"{len(report.breaks)} break, {len(report.degraded)} degraded, {len(report.freed)} freed, "
+        f"{len(report.stays)} shared stay, {len(report.flows)} flows to re-route, "
+        f"{len(report.data)} data objects",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    roles: list[tuple[str, str, int]] = [
+        ("breaks", "Stops working", 1),
+        ("degraded", "Degraded", 2),
+        ("reroute", "Interfaces to re-route or cut", 3),
+        ("data", "Data to migrate or purge", 4),
+        ("freed", "Freed with it", 5),
+        ("stays", "Shared: stays", 6),
+    ]
+    for key, label, order in roles:
+        graph.groups[f"role:{key}"] = Group(f"role:{key}", label, None, (order, ""))
+
+    used: set[str] = set()
+
+    def add(element: Element, state: str, group: str, lines: Sequence[str] = ()) -> None:
+        used.add(state)
+        layer = layer_of(mm, element.type)
+        node = _node(
+            element,
+            mm,
+            spec.labels,
+            recolour(element_look(layer, element.type), STATE_LOOKS[state]),
+        )
+        node.lines.extend(lines)
+        node.group = f"role:{group}"
+        graph.add_node(node)
+
+    start = _node(
+        x,
+        mm,
+        spec.labels,
+        recolour(element_look(layer_of(mm, x.type), x.type), STATE_LOOKS["start"]),
+    )
+    start.pinned = True
+    graph.add_node(start)
+    support = {s.element.id: s for s in report.support}
+    for a in report.breaks:
+        s = support.get(a.element.id)
+        state = "down" if s is None else ("unsupported" if s.unsupported else "partly")
+        add(a.element, state, "breaks")
+    for a in report.degraded:
+        add(a.element, "degraded", "degraded")
+    for f in report.flows:
+        if f.partner.id not in graph.nodes:
+            add(f.partner, "reroute", "reroute")
+    for d in report.data:
+        add(d.data, "data", "data", [d.action])
+    for e in report.freed:
+        add(e, "freed", "freed")
+    for shared in report.stays:
+        add(
+            shared.element,
+            "stays",
+            "stays",
+            [f"also needed by {len(shared.other_dependents)}"],
+        )
+    _compressed_edges(graph, (a.path for a in [*report.breaks, *report.degraded]), color="#B03030")
+    for f in report.flows:
+        src, dst = (x.id, f.partner.id) if f.direction == "out" else (f.partner.id, x.id)
+        attrs = f.relation.attrs
+        label = " · ".join(
+            _value_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
+        )
+        graph.add_edge(Edge(src, dst, "flow", [label], style="dashed", color="#2F6FA0"))
+    for d in report.data:
+        graph.add_edge(Edge(x.id, d.data.id, d.relation.type, [d.relation.type]))
+    for e in report.freed:
+        graph.add_edge(
+            Edge(x.id, e.id, "needs", ["needs (only it)"], style="dotted", color="#777777")
+        )
+    for shared in report.stays:
+        graph.add_edge(
+            Edge(x.id, shared.element.id, "needs", ["needs"], style="dotted", color="#4E8A3E")
+        )
+    states = [
+        "start",
+        "down",
+        "unsupported",
+        "partly",
+        "degraded",
+        "reroute",
+        "data",
+        "freed",
+        "stays",
+    ]
+    graph.legend = [
+        LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in states if s in used or s == "start"
+    ]
+    graph.groups = {
+        k: g for k, g in graph.groups.items() if any(n.group == k for n in graph.nodes.values())
+    }
+    for role in ("role:data", "role:stays", "role:freed"):
+        if role in graph.groups:
+            graph = crowd(graph, role, CROWDED)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
+    """The flows from and to an application, or those carrying a data object."""
+    subject = report.subject
+    edges: list[FlowEdge] = [*report.upstream, *report.downstream]
+    graph = ViewGraph(
+        f"Data flows of {subject.name}",
+        f"{len(report.upstream)} upstream, {len(report.downstream)} downstream; red: personal data",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+
+    def add(element: Element) -> None:
+        if element.id not in graph.nodes:
+            node = Node(
+                element.id,
+                element.name,
+                element.type,
+                "application",
+                element_look("application", element.type),
+                element_id=element.id,
+            )
+            graph.add_node(node)
+
+    start_look = STATE_LOOKS["start"]
+    graph.add_node(
+        Node(
+            subject.id,
+            subject.name,
+            subject.type,
+            "data" if report.holders else "application",
+            recolour(element_look("application", subject.type), start_look),
+            element_id=subject.id,
+            pinned=True,
+        )
+    )
+    for h in report.holders:
+        add(h.system)
+        graph.add_edge(Edge(h.system.id, subject.id, h.relation.type, [h.role]))
+    for f in edges:
+        add(f.sender)
+        add(f.receiver)
+        attrs = f.relation.attrs
+        label = " · ".join(
+            _value_text(attrs[k])
+            for k in spec.edge_labels or ("protocol", "data_objects")
+            if attrs.get(k)
+        )
+        graph.add_edge(
+            Edge(
+                f.sender.id,
+                f.receiver.id,
+                "flow" + (":personal" if f.personal else ""),
+                [label],
+                style="dashed",
+                color="#B03030" if f.personal else "#2F6FA0",
+            )
+        )
+    graph.legend = [LegendItem(STATE_LABELS["start"], start_look)] + _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """Migration waves as clusters, with the dependencies that cross from one wave to another.
+
+    Over the spec's limit, each wave is one counted node (see :func:`_waves_summary`).
+    """
+    if sum(len(w.elements) for w in report.waves) > spec.limit:
+        return _waves_summary(report, metamodel, spec)
+    graph = ViewGraph(
+        "Migration waves",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    for wave in report.waves:
+        key = f"wave:{wave.number:04d}"
+        graph.groups[key] = Group(
+            key, f"Wave {wave.number} ({len(wave.elements)})", None, (wave.number, "")
+        )
+        for element in wave.elements:
+            node = _node(element, metamodel, spec.labels)
+            node.group = key
+            graph.add_node(node)
+    for c in report.cross:
+        graph.add_edge(
+            Edge(
+                c.dependent.id,
+                c.dependency.id,
+                c.relation.type,
+                [f"needs (wave {c.dependency_wave})"],
+                color="#B03030",
+            )
+        )
+    graph.legend = _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """One node per wave, in order (the last ones together past the limit), its layers
+    counted, and the cross-wave dependencies counted between waves."""
+    total = sum(len(w.elements) for w in report.waves)
+    graph = ViewGraph(
+        "Migration waves",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        engine=spec.engine,
+        direction=spec.direction,
+        elements_total=total,
+    )
+    shown = report.waves if len(report.waves) <= spec.limit else report.waves[: spec.limit - 1]
+    node_of: dict[int, str] = {}
+    for wave in report.waves:
+        node_of[wave.number] = f"wave:{min(wave.number, len(shown) + 1):04d}"
+    rest = report.waves[len(shown) :]
+    parts: list[tuple[str, list[Element]]] = [(f"Wave {w.number}", w.elements) for w in shown]
+    if rest:
+        parts.append(
+            (f"Waves {rest[0].number}–{rest[-1].number}", [e for w in rest for e in w.elements])
+        )
+    for number, (name, members) in enumerate(parts, start=1):
+        layers = Counter(layer_of(metamodel, e.type) for e in members)
+        top = max(sorted(layers), key=layers.__getitem__)
+        graph.add_node(
+            Node(
+                f"wave:{number:04d}",
+                name,
+                "wave",
+                top,
+                element_look(top, ""),
+                [
+                    ", ".join(
+                        f"{n:,} {LAYER_LABELS.get(layer, layer).lower()}"
+                        for layer, n in sorted(
+                            layers.items(), key=lambda kv: LAYER_ORDER.get(kv[0], 99)
+                        )
+                    )
+                ],
+                count=len(members),
+            )
+        )
+    for c in report.cross:
+        src, dst = node_of[c.dependent_wave], node_of[c.dependency_wave]
+        if src != dst:
+            graph.add_edge(Edge(src, dst, "needs", ["needs"], color="#B03030"))
+    graph.notes.append(
+        f"{total:,} elements are more than this view's limit ({spec.limit}): each wave is one "
+        f"node counting its elements by layer"
+        + (f", waves {rest[0].number}–{rest[-1].number} together" if rest else "")
+        + "; select fewer to see each element"
+    )
+    most = spec.edge_limit or 3 * spec.limit
+    if len(graph.edges) > most:  # the heaviest links, not fewer waves
+        dropped = len(graph.edges) - most
+        graph.edges = sorted(graph.edges, key=lambda e: (-e.count, e.src, e.dst))[:most]
+        graph._edge_index = None
+        graph.notes.append(f"{dropped:,} weaker links (fewest dependencies) are left out")
+    graph.legend = _layer_legend(graph)
+    return fit(graph, spec.limit, spec.edge_limit)

@@ -1,0 +1,333 @@
+"""Self-contained HTML study reports: impact, obsolescence and decommission.
+
+One file, no external resource (inline CSS, inline SVG), so it can be mailed
+or attached to a study: a summary, the diagram, the tables of the analysis,
+when it was generated, and how fresh each source behind the data is.
+Templates are Jinja2 with autoescape on: names from the repository can hold
+anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .. import __version__
+from ..analysis.impact import path_text
+from ..repository import Repository, StatusReport
+from .graph import ViewGraph
+from .render import html_section
+from .spec import ViewSpec, builtin_views
+
+
+@dataclass
+class ReportTable:
+    """A titled table of a report; ``classes`` maps a column to a CSS class prefix."""
+
+    title: str
+    columns: Sequence[str]
+    rows: list[list[Any]]
+    note: str = ""
+    classes: dict[int, str] = field(default_factory=dict)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("ea_repo.views", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def view_page(graph: ViewGraph, name: str = "") -> str:
+    """One view as a self-contained HTML page."""
+    template = _environment().get_template("view.html.j2")
+    return template.render(
+        title=graph.title,
+        name=name or graph.title,
+        generated=_now(),
+        version=__version__,
+        section=html_section(graph),
+    )
+
+
+def _age(days: float | None) -> str:
+    if days is None:
+        return "never"
+    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
+
+
+def _sources(status: StatusReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": s.source,
+            "last_success": s.last_success.finished_at if s.last_success else "never",
+            "age": _age(s.age_days),
+            "stale": s.age_days is None or s.age_days > status.stale_after_days,
+            "elements": s.elements,
+            "relations": s.relations,
+            "last_run": f"{s.last_run.status} (run {s.last_run.id})" if s.last_run else "",
+        }
+        for s in status.sources
+    ]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def study_html(
+    repo: Repository,
+    *,
+    title: str,
+    subtitle: str,
+    summary: Sequence[tuple[Any, str]],
+    graph: ViewGraph,
+    tables: Sequence[ReportTable],
+    findings: Sequence[str] = (),
+) -> str:
+    """A study report page: summary, the diagram, tables, and the data's freshness."""
+    status = repo.status(limit=0)
+    for table in tables:
+        table.rows = [[_cell(v) for v in row] for row in table.rows]
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=title,
+        subtitle=subtitle,
+        generated=_now(),
+        version=__version__,
+        workspace=str(repo.workspace.root) if repo.workspace else "",
+        summary=[(f"{v:,}" if isinstance(v, int) else v, label) for v, label in summary],
+        findings=findings,
+        diagram=Markup(html_section(graph)),
+        tables=tables,
+        sources=_sources(status),
+        stale_line=(
+            f"{status.stale_total} element(s) not confirmed by any source for more than "
+            f"{status.stale_after_days} days."
+        ),
+    )
+
+
+def _spec(name: str) -> ViewSpec:
+    return builtin_views()[name]
+
+
+def impact_report(repo: Repository, target: str, *, layers: Sequence[str] | None = None) -> str:
+    """The impact study of ``target`` (an id, a name or a selector)."""
+    from ..analysis.impact import analyse
+    from .build import impact_graph
+
+    starts = repo.resolve(target)
+    report = analyse(repo.store, repo.metamodel, starts, layers=layers)
+    graph = impact_graph(report, _spec("impact"))
+    names = ", ".join(e.name for e in report.starts)
+    down = sum(a.state.value == "down" for a in report.affected)
+    by_layer = report.by_layer()
+    tables = [
+        ReportTable(
+            f"{layer.capitalize()} ({len(items)})",
+            ["element", "type", "distance", "state", "why (path)"],
+            [[a.element.name, a.element.type, a.distance, a.state.value, a.via] for a in items],
+            classes={3: "state"},
+        )
+        for layer, items in by_layer.items()
+    ]
+    upper = [a for a in report.affected if a.layer in ("business", "strategy")]
+    findings = [
+        f"If {names} fails, {down} element(s) stop working and "
+        f"{len(report.affected) - down} are degraded."
+    ]
+    if upper:
+        findings.append(
+            "Business processes and capabilities reached: "
+            + ", ".join(sorted({a.element.name for a in upper}, key=str.casefold))
+            + "."
+        )
+    return study_html(
+        repo,
+        title=f"Impact study: {names}",
+        subtitle="what depends on it, transitively, and why",
+        summary=[(len(report.affected), "elements affected"), (down, "stop working")]
+        + [(len(items), f"{layer}") for layer, items in by_layer.items()],
+        graph=graph,
+        tables=tables,
+        findings=findings,
+    )
+
+
+def obsolescence_report(
+    repo: Repository,
+    *,
+    at: dt.date | None = None,
+    horizon_days: int = 365,
+    layers: Sequence[str] = ("application", "business", "strategy"),
+) -> str:
+    """The obsolescence study of the whole repository at ``at``."""
+    from ..analysis.obsolescence import Risk, obsolescence
+    from .build import obsolescence_graph
+
+    report = obsolescence(repo.store, repo.metamodel, at=at, horizon_days=horizon_days)
+    spec = _spec("obsolescence")
+    spec = replace(spec, options={**spec.options, "layers": list(layers)})
+    graph = obsolescence_graph(report, spec)
+    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    risks = Counter(t.risk.value for t in at_risk)
+    shown = [e for e in report.exposed if e.layer in layers]
+    exposed_by_layer = Counter(e.layer for e in shown)
+    tables = [
+        ReportTable(
+            f"Technology at risk ({len(at_risk)} of {len(report.technologies)} with lifecycle dates)",
+            ["status", "technology", "type", "end of support", "end of life", "why"],
+            [
+                [
+                    t.risk.value,
+                    t.element.name,
+                    t.element.type,
+                    t.end_of_support,
+                    t.end_of_life,
+                    t.reason,
+                ]
+                for t in at_risk
+            ],
+            classes={0: "status"},
+        ),
+        ReportTable(
+            f"Depending on it ({len(shown)})",
+            ["status", "element", "layer", "because of", "path"],
+            [
+                [e.risk.value, e.element.name, e.layer, e.cause.name, path_text(e.path)]
+                for e in shown
+            ],
+            classes={0: "status"},
+        ),
+    ]
+    day = report.at.isoformat()
+    findings = [
+        f"On {day}, {risks.get('obsolete', 0)} technologies are past their end of life or support and "
+        f"{risks.get('warning', 0)} reach it within {horizon_days} days."
+    ]
+    if not report.technologies:
+        findings.append(
+            "No element carries lifecycle dates: import lifecycle data (ea import eol)."
+        )
+    return study_html(
+        repo,
+        title="Obsolescence study",
+        subtitle=f"technology support at {day}, horizon {horizon_days} days",
+        summary=[
+            (risks.get("obsolete", 0), "obsolete technologies"),
+            (risks.get("warning", 0), "reaching end of support"),
+        ]
+        + [(n, f"{layer} elements exposed") for layer, n in sorted(exposed_by_layer.items())],
+        graph=graph,
+        tables=tables,
+        findings=findings,
+    )
+
+
+def decommission_report(repo: Repository, target: str) -> str:
+    """The switch-off study of one element: the seven-part checklist with its diagram."""
+    from ..analysis.decommission import FlowToReroute, decommission
+    from .build import decommission_graph
+
+    r = decommission(repo.store, repo.metamodel, repo.element(target).id)
+    graph = decommission_graph(r, _spec("decommission"))
+    x = r.target
+    tables = [
+        ReportTable(
+            f"1. What breaks ({len(r.breaks)})",
+            ["layer", "element", "type", "why (path)"],
+            [[a.layer, a.element.name, a.element.type, a.via] for a in r.breaks],
+        ),
+        ReportTable(
+            f"Degraded ({len(r.degraded)})",
+            ["layer", "element", "why (path)"],
+            [[a.layer, a.element.name, a.via] for a in r.degraded],
+            note="They lose a feed or a redundant peer but keep running.",
+        ),
+        ReportTable(
+            f"2. Interfaces to re-route or cut ({len(r.flows)})",
+            list(FlowToReroute.COLUMNS),
+            [f.row() for f in r.flows],
+        ),
+        ReportTable(
+            f"3. Data to migrate or purge ({len(r.data)})",
+            ["data object", "personal", "system of record", "action"],
+            [[d.data.name, d.personal, d.master, d.action] for d in r.data],
+        ),
+        ReportTable(
+            f"4. Freed with it ({len(r.freed)})",
+            ["element", "type"],
+            [[e.name, e.type] for e in r.freed],
+            note="Nothing else needs them: they can be switched off too.",
+        ),
+        ReportTable(
+            f"5. Shared, stays ({len(r.stays)})",
+            ["element", "type", "still needed by"],
+            [
+                [s.element.name, s.element.type, [o.name for o in s.other_dependents[:8]]]
+                for s in r.stays
+            ],
+        ),
+        ReportTable(
+            f"6. Processes and capabilities ({sum(s.unsupported for s in r.support)} left unsupported)",
+            ["element", "type", "left", "loses", "keeps"],
+            [
+                [
+                    s.element.name,
+                    s.element.type,
+                    "unsupported" if s.unsupported else "partly",
+                    [e.name for e in s.lost],
+                    [e.name for e in s.remaining],
+                ]
+                for s in r.support
+            ],
+            classes={2: "support"},
+        ),
+        ReportTable(
+            f"7. Who to notify ({len(r.notify)})",
+            ["who", "as", "about"],
+            [[c.who, c.role, [e.name for e in c.about[:8]]] for c in r.notify],
+        ),
+    ]
+    unsupported = [s.element.name for s in r.support if s.unsupported]
+    findings = [
+        f"Switching off {x.name} ({x.type}) stops {len(r.breaks)} element(s), "
+        f"frees {len(r.freed)} and leaves {len(r.stays)} shared element(s) in place."
+    ]
+    if unsupported:
+        findings.append("Left without support: " + ", ".join(unsupported) + ".")
+    return study_html(
+        repo,
+        title=f"Decommission study: {x.name}",
+        subtitle="what breaks, what is freed, what stays",
+        summary=[
+            (len(r.breaks), "stop working"),
+            (len(r.flows), "interfaces to re-route"),
+            (len(r.data), "data objects"),
+            (len(r.freed), "freed with it"),
+            (len(r.stays), "shared, stay"),
+            (sum(s.unsupported for s in r.support), "left unsupported"),
+        ],
+        graph=graph,
+        tables=tables,
+        findings=findings,
+    )

@@ -1,0 +1,353 @@
+"""ArchiMate exchange files: import, export and round trip, on files written for the tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from defusedxml.ElementTree import parse as safe_parse
+
+from ea_repo import Repository
+from ea_repo.errors import SourceError
+from ea_repo.importers.archimate import (
+    NS,
+    XSI_TYPE,
+    ArchimateImporter,
+    load_archimate_mapping,
+)
+from ea_repo.metamodel import load_metamodel
+from ea_repo.model import EVERYTHING, Record
+
+DATA = Path(__file__).parent.parent / "data" / "archimate"
+EVERY = DATA / "every_type.xml"
+
+# Every ArchiMate 3.1 element type of every_type.xml and the metamodel type it becomes.
+EXPECTED_ELEMENTS = {
+    "Resource": "Resource", "Capability": "Capability", "ValueStream": "ValueStream",
+    "CourseOfAction": "CourseOfAction", "BusinessActor": "BusinessActor",
+    "BusinessRole": "BusinessRole", "BusinessCollaboration": "BusinessCollaboration",
+    "BusinessInterface": "BusinessInterface", "BusinessProcess": "BusinessProcess",
+    "BusinessFunction": "BusinessFunction", "BusinessInteraction": "BusinessInteraction",
+    "BusinessEvent": "BusinessEvent", "BusinessService": "BusinessService",
+    "BusinessObject": "BusinessObject", "Contract": "Contract", "Representation": "Representation",
+    "Product": "Product", "ApplicationComponent": "Application",
+    "ApplicationCollaboration": "ApplicationCollaboration",
+    "ApplicationInterface": "ApplicationInterface", "ApplicationFunction": "ApplicationFunction",
+    "ApplicationInteraction": "ApplicationInteraction", "ApplicationProcess": "ApplicationProcess",
+    "ApplicationEvent": "ApplicationEvent", "ApplicationService": "ApplicationService",
+    "DataObject": "DataObject", "Node": "Node", "Device": "Device",
+    "SystemSoftware": "SystemSoftware", "TechnologyCollaboration": "TechnologyCollaboration",
+    "TechnologyInterface": "TechnologyInterface", "Path": "Path", "CommunicationNetwork": "Network",
+    "TechnologyFunction": "TechnologyFunction", "TechnologyProcess": "TechnologyProcess",
+    "TechnologyInteraction": "TechnologyInteraction", "TechnologyEvent": "TechnologyEvent",
+    "TechnologyService": "TechnologyService", "Artifact": "Artifact", "Equipment": "Equipment",
+    "Facility": "Facility", "DistributionNetwork": "DistributionNetwork", "Material": "Material",
+    "Stakeholder": "Stakeholder", "Driver": "Driver", "Assessment": "Assessment", "Goal": "Goal",
+    "Outcome": "Outcome", "Principle": "Principle", "Requirement": "Requirement",
+    "Constraint": "Constraint", "Meaning": "Meaning", "Value": "Value",
+    "WorkPackage": "WorkPackage", "Deliverable": "Deliverable",
+    "ImplementationEvent": "ImplementationEvent", "Plateau": "Plateau", "Gap": "Gap",
+    "Grouping": "Grouping", "Location": "Location",
+}  # fmt: skip
+
+EXPECTED_RELATIONS = {
+    ("r-composition", "e-ApplicationComponent", "composed_of", "e-ApplicationInterface"),
+    ("r-aggregation", "e-Grouping", "aggregates", "e-BusinessActor"),
+    ("r-assignment", "e-BusinessActor", "assigned_to", "e-BusinessRole"),
+    ("r-realization", "e-ApplicationService", "realizes", "e-BusinessService"),
+    ("r-serving", "e-ApplicationService", "serves", "e-BusinessProcess"),
+    ("r-access", "e-ApplicationComponent", "accesses", "e-DataObject"),
+    ("r-access-read", "e-BusinessProcess", "accesses", "e-BusinessObject"),
+    ("r-influence", "e-Driver", "influences", "e-Goal"),
+    ("r-triggering", "e-BusinessEvent", "triggers", "e-BusinessProcess"),
+    ("r-flow", "e-ApplicationComponent", "flow", "e-crm"),
+    ("r-specialization", "e-Node", "specializes", "e-Device"),
+    ("r-association", "e-Stakeholder", "associated_with", "e-Goal"),
+    ("r-serving-node", "e-Node", "serves", "e-ApplicationComponent"),
+    ("r-serving-artifact", "e-Artifact", "associated_with", "e-ApplicationProcess"),
+    # through the and-junction, then the or-junction
+    ("r-j1..r-j3..r-j4", "e-BusinessEvent", "triggers", "e-BusinessProcess"),
+    ("r-j2..r-j3..r-j4", "e-ApplicationEvent", "triggers", "e-BusinessProcess"),
+}
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, Record]:
+    batch = ArchimateImporter(load_metamodel()).read(EVERY)
+    assert batch.problems == []
+    return {r.key or "": r for r in batch.records}
+
+
+def test_every_element_type_maps_to_its_metamodel_type(records: dict[str, Record]) -> None:
+    got = {(r.key, r.type) for r in records.values() if r.kind == "element"}
+    expected = {(f"e-{a}", t) for a, t in EXPECTED_ELEMENTS.items()}
+    expected |= {("e-crm", "Application"), ("e-orders", "DataObject")}
+    assert got == expected
+    assert records["e-Grouping"].name == "Grouping one"
+
+
+def test_the_shipped_mapping_covers_every_archimate_type() -> None:
+    mapping = load_archimate_mapping(None, load_metamodel())
+    assert set(EXPECTED_ELEMENTS) | {"AndJunction", "OrJunction"} == set(mapping.elements)
+    assert set(mapping.relationships) == {
+        "Composition", "Aggregation", "Assignment", "Realization", "Serving", "Access",
+        "Influence", "Triggering", "Flow", "Specialization", "Association",
+    }  # fmt: skip
+
+
+def test_every_relationship_type_and_junction_chains(records: dict[str, Record]) -> None:
+    got = {
+        (r.key, r.src.value, r.type, r.dst.value)
+        for r in records.values()
+        if r.kind == "relation" and r.src and r.dst
+    }
+    assert got == EXPECTED_RELATIONS
+
+
+def test_relationship_attributes(records: dict[str, Record]) -> None:
+    assert records["r-access"].attrs == {"mode": "readwrite"}
+    assert records["r-access-read"].attrs == {"mode": "read"}
+    assert records["r-influence"].attrs == {"modifier": "++"}
+    assert records["r-association"].attrs == {"directed": True}
+    assert records["r-serving-artifact"].attrs == {"archimate_type": "Serving"}
+    assert records["r-flow"].attrs == {
+        "title": "orders feed",
+        "description": "Nightly batch.",
+        "protocol": "SFTP",
+        "properties": {"Cost centre": "CC-40"},
+        "folder": "Relations",
+    }
+
+
+def test_properties_languages_and_folders(records: dict[str, Record]) -> None:
+    crm = records["e-crm"]
+    assert crm.name == "Customer relations"
+    assert crm.attrs == {
+        "names": {"en": "Customer relations", "fr": "Relation client"},
+        "description": "Sales & service front office.",
+        "descriptions": {
+            "en": "Sales & service front office.",
+            "fr": "Front office vente & service.",
+        },
+        "folder": "Application/Front office",
+        "criticality": "high",
+        "users": 1200,
+        "go_live_date": "2019-04-01",
+        "properties": {"Cost centre": "CC-12"},
+    }
+    # "Very high" is no criticality of a DataObject (it has none): kept as a property.
+    assert records["e-orders"].attrs == {
+        "personal_data": True,
+        "properties": {"Criticality": "Very high"},
+    }
+    assert records["e-DataObject"].attrs == {"folder": "Application"}
+
+
+def test_a_preferred_language_chooses_the_display_name(tmp_path: Path) -> None:
+    mapping_file = tmp_path / "fr.yaml"
+    mapping_file.write_text("language: fr\n")
+    mm = load_metamodel()
+    batch = ArchimateImporter(mm, load_archimate_mapping(mapping_file, mm)).read(EVERY)
+    crm = next(r for r in batch.records if r.key == "e-crm")
+    assert (crm.name, crm.attrs["description"]) == (
+        "Relation client",
+        "Front office vente & service.",
+    )
+
+
+def test_relationships_to_relationships_are_left_out_and_reported() -> None:
+    batch = ArchimateImporter(load_metamodel()).read(EVERY)
+    assert "r-note" not in {r.key for r in batch.records}
+    assert sum(batch.skipped.values()) == 1
+    assert any(
+        "from or to another relationship" in str(w) and "r-note" in str(w) for w in batch.warnings
+    )
+    assert any("2 junction(s) resolved into 2 direct relation(s)" in str(w) for w in batch.warnings)
+
+
+def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("elements:\n  Node: Computer\nrelationships:\n  Flow: sends\n")
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(bad, load_metamodel())
+    found = {(p.line, p.message.split(",")[0]) for p in err.value.problems}
+    assert found == {
+        (2, "ArchiMate Node maps to 'Computer'"),
+        (4, "ArchiMate Flow maps to 'sends'"),
+    }
+
+
+# ---------------------------------------------------------------- through the CLI
+
+
+def _dump(workspace: Path) -> tuple[set[Any], set[Any]]:
+    with Repository.open(workspace) as repo:
+        elements = {
+            (e.id, e.type, e.name, repr(sorted(e.attrs.items())))
+            for e in repo.store.iter_elements()
+        }
+        relations = {
+            (r.id, r.src, r.type, r.dst, repr(sorted(r.attrs.items())))
+            for r in repo.store.iter_relations()
+        }
+    return elements, relations
+
+
+def _counts(workspace: Path) -> tuple[int, int, int]:
+    with Repository.open(workspace) as repo:
+        elements = sum(1 for _ in repo.store.iter_elements(EVERYTHING))
+        relations = sum(1 for _ in repo.store.iter_relations(EVERYTHING))
+        runs = len(repo.store.runs())
+    return elements, relations, runs
+
+
+def test_round_trip_import_export_import(ea, workspace: Path, tmp_path: Path) -> None:
+    assert ea("import", "archimate", EVERY, "--source", "archi").code == 0
+    exported = tmp_path / "model.xml"
+    result = ea("export", "archimate", "-o", exported)
+    assert result.code == 0, result.err
+    again = tmp_path / "again.xml"
+    assert ea("export", "archimate", "-o", again).code == 0
+    assert exported.read_bytes() == again.read_bytes()  # deterministic
+
+    other = tmp_path / "other"
+    assert ea("init", other).code == 0
+    assert ea("import", "archimate", exported, "--source", "archi", "-w", other).code == 0
+    first, second = _dump(workspace), _dump(other)
+    assert second == first
+    assert len(first[0]) == 62 and len(first[1]) == 16
+    # The same workspace, the same source: the export is recognised as unchanged.
+    result = ea("import", "archimate", exported, "--source", "archi", "-f", "json")
+    assert '"unchanged": 62' in result.out and '"unchanged": 16' in result.out
+
+
+def test_export_is_a_valid_exchange_file(ea, workspace: Path, tmp_path: Path) -> None:
+    assert ea("import", "archimate", EVERY, "--source", "archi").code == 0
+    out = tmp_path / "model.xml"
+    assert ea("export", "archimate", "-o", out).code == 0
+    root = safe_parse(out).getroot()
+    q = lambda tag: f"{{{NS}}}{tag}"  # noqa: E731
+    assert root.tag == q("model")
+    # The schema's sequence: name, elements, relationships, organizations, propertyDefinitions.
+    order = [c.tag for c in root]
+    assert order == [
+        q("name"),
+        q("elements"),
+        q("relationships"),
+        q("organizations"),
+        q("propertyDefinitions"),
+    ]
+    ids = [n.get("identifier") for n in root.iter() if n.get("identifier")]
+    assert len(ids) == len(set(ids))
+    elements = {e.get("identifier"): e for e in root.iter(q("element"))}
+    assert all(e.find(q("name")) is not None for e in elements.values())
+    assert {e.get(XSI_TYPE) for e in elements.values()} == set(EXPECTED_ELEMENTS)
+    relationships = list(root.iter(q("relationship")))
+    known = set(elements) | {r.get("identifier") for r in relationships}
+    assert all(r.get("source") in known and r.get("target") in known for r in relationships)
+    propdefs = {
+        p.get("identifier"): p.findtext(q("name")) for p in root.iter(q("propertyDefinition"))
+    }
+    refs = {p.get("propertyDefinitionRef") for p in root.iter(q("property"))}
+    assert refs == set(propdefs)
+    assert set(propdefs.values()) == {
+        "Cost centre",
+        "criticality",
+        "go_live_date",
+        "personal_data",
+        "protocol",
+        "Criticality",
+        "users",
+    }
+    access = next(r for r in relationships if r.get("identifier") == "r-access")
+    assert access.get("accessType") == "ReadWrite"
+    items = {i.get("identifierRef") for i in root.iter(q("item")) if i.get("identifierRef")}
+    assert items == {"e-crm", "e-DataObject", "r-flow"}
+
+
+def test_repository_native_types_and_ids_survive_the_round_trip(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    assert (
+        ea("add", "Server", "--id", "ci:srv-1", "--name", "SRV1", "--set", "hostname=srv1").code
+        == 0
+    )
+    assert ea("add", "Application", "--id", "app:crm", "--name", "CRM").code == 0
+    assert ea("link", "app:crm", "runs_on", "ci:srv-1").code == 0
+    out = tmp_path / "native.xml"
+    assert ea("export", "archimate", "-o", out).code == 0
+    text = out.read_text()
+    assert 'xsi:type="Node"' in text and 'xsi:type="Serving"' in text
+    other = tmp_path / "other"
+    assert ea("init", other).code == 0
+    assert ea("import", "archimate", out, "--source", "manual", "-w", other).code == 0
+    assert _dump(other) == _dump(workspace)
+
+
+def test_export_a_selection(ea, workspace: Path, tmp_path: Path) -> None:
+    assert ea("import", "archimate", EVERY, "--source", "archi").code == 0
+    out = tmp_path / "app.xml"
+    result = ea("export", "archimate", "--select", "layer:data", "-o", out)
+    assert result.code == 0
+    root = safe_parse(out).getroot()
+    ids = {e.get("identifier") for e in root.iter(f"{{{NS}}}element")}
+    assert ids == {"e-DataObject", "e-orders"}
+    assert ea("export", "archimate", "--select", "type:Gap type:Goal").code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("billion_laughs.xml", "billion_laughs.xml:3: refused: the file declares the entity 'lol'"),
+        ("external_entity.xml", "external_entity.xml:3: refused: the file declares the external entity 'secret' (file:///etc/passwd)"),
+        ("malformed.xml", "malformed.xml:9: malformed XML: mismatched tag"),
+        ("unmapped_type.xml", "unmapped_type.xml:8: ArchiMate element type 'Container' (element 'e-2') has no mapping"),
+        ("dangling.xml", "dangling.xml:14: relationship 'r-gone': its target 'e-missing' is no element or relationship of the file"),
+    ],
+)  # fmt: skip
+def test_bad_files_are_refused_and_nothing_is_written(
+    ea, workspace: Path, tmp_path: Path, name: str, expected: str
+) -> None:
+    path = tmp_path / name
+    shutil.copy(DATA / name, path)
+    before = _counts(workspace)
+    result = ea("import", "archimate", path, "--source", "archi")
+    assert result.code == 2
+    assert expected in result.err
+    assert "Traceback" not in result.err
+    assert "root:x:0" not in result.err + result.out  # the external entity was never read
+    after = _counts(workspace)
+    assert after[:2] == (0, 0) and before[:2] == (0, 0)
+
+
+def test_an_unmapped_type_imports_once_the_user_maps_it(ea, workspace: Path) -> None:
+    result = ea(
+        "import", "archimate", DATA / "unmapped_type.xml", "--source", "archi",
+        "--mapping", DATA / "unmapped_mapping.yaml",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    with Repository.open(workspace) as repo:
+        assert {(e.id, e.type) for e in repo.store.iter_elements()} == {
+            ("e-1", "Node"),
+            ("e-2", "Node"),
+        }
+
+
+def test_an_archimate_source_in_ea_yaml(ea, workspace: Path) -> None:
+    (workspace / "exports").mkdir()
+    shutil.copy(EVERY, workspace / "exports" / "model.xml")
+    config = workspace / "ea.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sources: {}\n",
+            "sources:\n  archi:\n    importer: archimate\n    files: [exports/model.xml]\n",
+        )
+    )
+    result = ea("sync")
+    assert result.code == 0, result.err
+    assert _counts(workspace)[:2] == (62, 16)
+    impact = ea("impact", "e-Node", "-f", "json")
+    assert impact.code == 0
+    assert "e-ApplicationComponent" in impact.out
