@@ -17,19 +17,20 @@ Sync runs: small and large. ``transaction()`` starts as one explicit
 transaction: a run of up to ``stage_rows`` rows (50 000 by default) commits
 or rolls back whole, as on SQLite. A larger run cannot: the server keeps a
 transaction's changes in memory until it commits, and a first import of
-100 000 elements and 300 000 relations (1.6 M entities with provenance, digests
-and change log) was measured to exceed the 2.8 GiB transaction memory of a
+100 000 elements and 300 000 relations (1.2 M entities with provenance and
+change log) was measured to exceed the 2.8 GiB transaction memory of a
 4 GiB heap. Such a run is *staged*: once it passes ``stage_rows`` (and only if
 it has retired or deleted nothing yet — the sync engine writes additions and
 changes first), what it wrote commits, and its further additions, changes,
-provenance and change-log entries commit in chunks of 20 000 rows, each a
-managed transaction the driver retries. Everything that removes or concludes
-— retirements, deletions, retractions, record digests, the log of
-retirements and deletions, the closing of the run — is kept aside and applied
-only when the run has succeeded. A staged run that fails therefore retires
-and deletes nothing; the additions and changes it wrote stay (each with its
-provenance), its run is marked failed, no digest recognises its records, and
-running it again converges to what one successful run gives.
+provenance (with record digests) and change-log entries commit in chunks of
+20 000 rows, each a managed transaction the driver retries. Everything that
+removes or concludes — retirements, deletions, retractions, the confirmation
+of what the run found unchanged, the log of retirements and deletions, the
+closing of the run — is kept aside and applied only when the run has
+succeeded. A staged run that fails therefore retires and deletes nothing; the
+additions and changes it wrote stay, each with its provenance (a new run
+finds them unchanged), its run is marked failed, and running it again
+converges to what one successful run gives.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
@@ -355,8 +356,8 @@ class Neo4jStore:
         retired or deleted in it is *staged*: what it wrote so far commits, the
         rest of its additions and changes commit in chunks (managed
         transactions, retried), and every retirement, deletion, retraction,
-        digest update and the closing of its runs is kept aside and applied only
-        when the block ends without error. A staged block that fails leaves its
+        whole-source confirmation and the closing of its runs is kept aside and
+        applied only when the block ends without error. A staged block that fails leaves its
         additions and changes (which a new run finds unchanged) and retires or
         deletes nothing; its unfinished runs are marked failed.
         """
