@@ -221,7 +221,7 @@ def bench_store_level(args: argparse.Namespace, tag: str) -> dict[str, Any]:
         finally:
             for store in stores.values():
                 if store.backend == "neo4j":
-                    store.purge()  # type: ignore[attr-defined]
+                    store.purge(keep=False)  # type: ignore[attr-defined]
                 store.close()
     return figures
 
@@ -275,7 +275,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures["sync"] = bench_sync(args, tag + "s")
         finally:
             store = open_neo4j(tag + "s")
-            store.purge()  # type: ignore[attr-defined]
+            store.purge(keep=False)  # type: ignore[attr-defined]
             store.close()
     st = figures["store"]
     ratio = st["neo4j"]["impact_p50_ms"] / st["sqlite"]["impact_p50_ms"]

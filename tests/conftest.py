@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 
 from ea_repo.cli import main
 from ea_repo.store import GraphStore, SQLiteStore
+from tests.neo4j_support import NEO4J_SKIP, OPEN_NEO4J, open_test_neo4j
 
 BACKENDS = ["sqlite", "neo4j"]
 
@@ -23,43 +22,14 @@ def _open_backend(name: str, tmp_path: Path) -> GraphStore:
     return open_test_neo4j()
 
 
-NEO4J_SKIP = "Neo4j backend: set EA_TEST_NEO4J_URI (and _USER, _PASSWORD) to run against a server"
-
-
-def open_test_neo4j(tag: str | None = None, **options: Any) -> GraphStore:
-    """A Neo4jStore on the test server under a fresh repository tag; skips without a server.
-
-    Neo4j Community has one user database: each test gets its own tag
-    (``t`` + random hex) and :func:`_purge_neo4j` deletes it afterwards.
-    """
-    uri = os.environ.get("EA_TEST_NEO4J_URI")
-    if not uri:
-        pytest.skip(NEO4J_SKIP)
-    from ea_repo.store.neo4j import Neo4jStore
-
-    store = Neo4jStore(
-        uri,
-        os.environ.get("EA_TEST_NEO4J_USER", "neo4j"),
-        os.environ.get("EA_TEST_NEO4J_PASSWORD"),
-        database=os.environ.get("EA_TEST_NEO4J_DATABASE"),
-        repository=tag or f"t{uuid.uuid4().hex[:12]}",
-        **options,
-    )
-    _OPEN_NEO4J.append(store)
-    return store
-
-
-_OPEN_NEO4J: list[GraphStore] = []
-
-
 @pytest.fixture(autouse=True)
 def _purge_neo4j() -> Iterator[None]:
     """Delete what a test wrote on the Neo4j test server, under its own tag."""
     yield
-    while _OPEN_NEO4J:
-        store = _OPEN_NEO4J.pop()
+    while OPEN_NEO4J:
+        store = OPEN_NEO4J.pop()
         try:
-            store.purge()  # type: ignore[attr-defined]
+            store.purge(keep=False)  # type: ignore[attr-defined]
         finally:
             store.close()
 

@@ -19,7 +19,7 @@ def repo(request: pytest.FixtureRequest, workspace: Path):
     if request.param == "neo4j":
         from ea_repo.config import load_workspace
         from ea_repo.metamodel import load_metamodel
-        from tests.conftest import open_test_neo4j
+        from tests.neo4j_support import open_test_neo4j
 
         yield Repository(open_test_neo4j(), load_metamodel(), load_workspace(workspace))
         return

@@ -1146,12 +1146,16 @@ class Neo4jStore:
 
     # -- whole repository ------------------------------------------------------
 
-    def purge(self) -> int:
-        """Delete everything under this repository tag, in batches of their own transactions."""
+    def purge(self, *, keep: bool = True) -> int:
+        """Delete everything under this repository tag, in batches of their own transactions.
+
+        ``keep``: the repository stays usable, empty; otherwise not a node of it is left.
+        """
         total = 0
         with self._errors(), self._session() as session:
             for label in sorted(q.INTERNAL_LABELS):
                 record = session.run(q.purge(label), repo=self.repo).single()
                 total += record[0] if record else 0
-            session.execute_write(lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION))
+            if keep:
+                session.execute_write(lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION))
         return total

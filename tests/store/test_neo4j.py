@@ -17,7 +17,7 @@ from ea_repo.config import load_workspace
 from ea_repo.errors import WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
-from tests.conftest import NEO4J_SKIP, open_test_neo4j
+from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
 
 needs_server = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
