@@ -408,6 +408,12 @@ class SQLiteStore:
         now = utc_now()
         count = 0
         with self.transaction():
+            if self._empty(table):
+                # A first load: every row is new. The last of duplicate ids wins.
+                fresh_rows = {row[0]: row for row in rows}
+                for batch in _batches(fresh_rows.values()):
+                    self._db.executemany(insert, [(*row, now) for row in batch])
+                return len(fresh_rows)
             for batch in _batches(rows):
                 wanted = {row[0]: row for row in batch}  # the last of duplicate ids wins
                 current = {row[0]: row for row in self._db.execute(select, (_dumps(list(wanted)),))}
