@@ -231,8 +231,9 @@ def _traverse(
         # The store returns hops in no set order: sort each element's hops so that
         # its first (the path shown) is the same on every backend and every run.
         for target in {*plain, *redundant, *degrading}:
-            if target in reached:
-                reached[target].via.sort(key=_hop_key)
+            known = reached.get(target)
+            if known is not None and len(known.via) > 1:  # most are reached by one hop
+                known.via.sort(key=_hop_key)
         frontier = sorted(next_frontier)
     return Traversal(way, start_ids, reached, max_depth, truncated)
 
