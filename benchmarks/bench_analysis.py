@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import random
 import statistics
@@ -39,26 +38,15 @@ from ea_repo.metamodel import Dependent, load_metamodel
 from ea_repo.store import SQLiteStore
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts and benchkit
+import benchkit  # noqa: E402
+
 IMPACT_P50_TARGET_MS = 50.0
 CLOSURE_TARGET_S = 0.5
 
 
-def _load_generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_store", HERE / "bench_store.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_store"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    generator = _load_generator()
+    generator = benchkit.sibling("bench_store")
     mm = load_metamodel()
     elements, relations = generator.generate(args.elements, args.relations, args.seed)
     gc.freeze()
@@ -142,7 +130,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "steps": len(steps),
         "impact_ms": {
             "p50": statistics.median(times),
-            "p95": _percentile(times, 95),
+            "p95": benchkit.percentile(times, 95),
             "max": max(times),
         },
         "impact_reached": {"median": statistics.median(reached), "max": max(reached)},

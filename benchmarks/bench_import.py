@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import platform
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -47,7 +45,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ea_repo.config import init_workspace
@@ -68,40 +65,15 @@ from ea_repo.sources import (
 from ea_repo.sync import SyncEngine, SyncResult
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts and benchkit
+import benchkit  # noqa: E402
+
 FIRST_TARGET_S = 30.0
 RESYNC_TARGET_S = 15.0
 TOUCH_SHARE = 0.01
 
 
-def load_generator() -> ModuleType:
-    """benchmarks/ is not a package: load generate.py by path."""
-    spec = importlib.util.spec_from_file_location("ea_bench_generate", HERE / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generator()
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def calibrate() -> float:
-    """Milliseconds for a fixed pure-Python loop (best of 3), to compare machines."""
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        total = 0
-        for i in range(2_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t0)
-    return best * 1000
+gen = benchkit.sibling("generate")
 
 
 # -- the workspace --------------------------------------------------------------
@@ -177,7 +149,7 @@ def timed_run(call: Callable[[StageClock], SyncResult | None]) -> dict[str, Any]
     figures: dict[str, Any] = {
         "seconds": end - clock.t0,
         "stages": clock.stages(end),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": benchkit.peak_rss_mb(),
     }
     if result is not None:
         figures["summary"] = result.summary()
@@ -273,7 +245,7 @@ def bench_read(ci: Path, rel: Path) -> dict[str, Any]:
         "skipped": sum(batch.skipped.values()),
         "skipped_reasons": dict(batch.skipped.most_common(10)),
         "problems": len(batch.problems),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": benchkit.peak_rss_mb(),
     }
 
 
@@ -371,7 +343,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": calibrate(),
+        "calibration_ms": benchkit.calibrate(),
         "seed": args.seed,
     }
     with tempfile.TemporaryDirectory(prefix="ea-bench-import-") as tmp_name:
@@ -423,7 +395,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _report("(d) re-sync, 1 % touched", figures["resync_touched"], rows)
         size = sum(p.stat().st_size for p in (ws / ".ea").glob("repository.db*"))
         figures["database_mb"] = size / 2**20
-    figures["peak_rss_mb"] = peak_rss_mb()
+    figures["peak_rss_mb"] = benchkit.peak_rss_mb()
     first, again, reread = figures["first_import"], figures["resync"], figures["resync_reread"]
 
     def all_unchanged(run: dict[str, Any]) -> bool:
@@ -443,10 +415,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "resync_unchanged": unchanged,
     }
     return figures
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def summary(fig: dict[str, Any]) -> str:
@@ -478,7 +446,7 @@ def summary(fig: dict[str, Any]) -> str:
             f"{run['seconds']:.1f}",
             "s",
             f"<= {target:g} s" if target else "",
-            _verdict(bool(ok)) if ok is not None else "",
+            benchkit.verdict(bool(ok)) if ok is not None else "",
         )
         if key in ("first_import", "resync", "resync_reread", "resync_touched"):
             line("      rows/s", f"{rows_total / run['seconds']:,.0f}", "rows/s")
@@ -514,7 +482,6 @@ def summary(fig: dict[str, Any]) -> str:
     line("peak RSS", f"{fig['peak_rss_mb']:,.0f}", "MiB")
     line("repository file (SQLite + WAL)", f"{fig['database_mb']:,.0f}", "MiB")
 
-    widths = [max(len(r[i]) for r in table) for i in range(4)]
     expected = fig.get("manifest", {}).get("expected", {})
     head = (
         f"ea-repo import benchmark: {fig['ci_rows']:,} CI rows + {fig['relation_rows']:,} "
@@ -522,17 +489,8 @@ def summary(fig: dict[str, Any]) -> str:
     )
     if expected:
         head += f"; expected {expected['elements']:,} elements, {expected['relations']:,} relations"
-    env = (
-        f"Python {fig['python']}, SQLite {fig['sqlite']}, "
-        f"CPU calibration {fig['calibration_ms']:.0f} ms (pure-Python loop; lower is faster)"
-    )
-    lines = [head, env, "-" * max(len(head), len(env))]
-    for label, value, unit, target, verdict in table:
-        lines.append(
-            f"{label:<{widths[0]}}  {value:>{widths[1]}} {unit:<{widths[2]}}  "
-            f"{target:<{widths[3]}}  {verdict}".rstrip()
-        )
-    return "\n".join(lines)
+    env = benchkit.environment_line(fig["python"], fig["sqlite"], fig["calibration_ms"])
+    return benchkit.aligned(head, env, table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,6 @@ Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -36,7 +35,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ea_repo.analysis.impact import analyse
@@ -44,17 +42,11 @@ from ea_repo.metamodel import load_metamodel
 from ea_repo.store import GraphStore, SQLiteStore
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts and benchkit
+import benchkit  # noqa: E402
+
 LOAD_TARGET_ROWS_S = 20_000
 IMPACT_RATIO_TARGET = 3.0
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"ea_bench_{name}", HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def server() -> tuple[str, str, str | None, str | None] | None:
@@ -177,7 +169,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_store_level(args: argparse.Namespace, tag: str) -> dict[str, Any]:
-    gen = _load("bench_store")
+    gen = benchkit.sibling("bench_store")
     elements, relations = gen.generate(args.elements, args.relations, args.seed)
     rows = len(elements) + len(relations)
     print(f"landscape: {len(elements):,} elements + {len(relations):,} relations", flush=True)
@@ -227,7 +219,7 @@ def bench_store_level(args: argparse.Namespace, tag: str) -> dict[str, Any]:
 
 
 def bench_sync(args: argparse.Namespace, tag: str) -> dict[str, Any]:
-    imp = _load("bench_import")
+    imp = benchkit.sibling("bench_import")
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ea-bench-neo4j-sync-") as tmp_name:
         tmp = Path(tmp_name)

@@ -51,6 +51,9 @@ from ea_repo.model import (
 )
 from ea_repo.store.sqlite import SQLiteStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchkit, beside this script
+import benchkit
+
 # -- landscape generator ------------------------------------------------------
 
 # Share of each element type in the landscape, top layer first. SystemSoftware
@@ -387,13 +390,6 @@ def bench_store_load(
     return time.perf_counter() - t0
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]
-
-
 def bench_neighbors(
     store: SQLiteStore,
     ids: Sequence[str],
@@ -414,8 +410,8 @@ def bench_neighbors(
         times.append((time.perf_counter() - t0) * 1000)
         hops.append(len(result))
     return {
-        "p50_ms": _percentile(times, 50),
-        "p95_ms": _percentile(times, 95),
+        "p50_ms": benchkit.percentile(times, 50),
+        "p95_ms": benchkit.percentile(times, 95),
         "mean_ms": statistics.fmean(times),
         "avg_hops": statistics.fmean(hops),
         "ids": k,
@@ -431,25 +427,9 @@ NEIGHBORS_TARGET_MS = 20.0
 NEIGHBORS_SAMPLE = 500
 
 
-def calibrate() -> float:
-    """Milliseconds for a fixed pure-Python loop (best of 3), to compare machines."""
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        total = 0
-        for i in range(2_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t0)
-    return best * 1000
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Generate the landscape, take every measurement, return the figures."""
-    calibration_ms = calibrate()
+    calibration_ms = benchkit.calibrate()
     t0 = time.perf_counter()
     elements, relations = generate(args.elements, args.relations, args.seed)
     gen_s = time.perf_counter() - t0
@@ -604,7 +584,7 @@ def summary(fig: dict[str, Any]) -> str:
             f"{fig['load_ratio_store_schema']:.2f}",
             "x",
             "<= 3 x",
-            _verdict(load_ok),
+            benchkit.verdict(load_ok),
         ),
         ("  ratio store / bare, plain tables", f"{fig['load_ratio']:.2f}", "x", "", ""),
         (
@@ -626,7 +606,7 @@ def summary(fig: dict[str, Any]) -> str:
             f"{ni['p50_ms']:.1f}",
             "ms",
             f"< {fig['neighbors_target_p50_ms']:g} ms",
-            _verdict(neigh_ok),
+            benchkit.verdict(neigh_ok),
         ),
         ("  p95", f"{ni['p95_ms']:.1f}", "ms", "", ""),
         ("  average hops returned", f"{ni['avg_hops']:,.0f}", "hops", "", ""),
@@ -649,22 +629,12 @@ def summary(fig: dict[str, Any]) -> str:
         ("  p95", f"{no['p95_ms']:.1f}", "ms", "", ""),
         ("  average hops returned", f"{no['avg_hops']:,.0f}", "hops", "", ""),
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     head = (
         f"ea-repo store benchmark: {fig['elements']:,} elements + {fig['relations']:,} relations, "
         f"seed {fig['seed']}, {fig['repeat']} neighbors calls"
     )
-    env = (
-        f"Python {fig['python']}, SQLite {fig['sqlite']}, "
-        f"CPU calibration {fig['calibration_ms']:.0f} ms (pure-Python loop; lower is faster)"
-    )
-    lines = [head, env, "-" * max(len(head), len(env))]
-    for label, value, unit, target, verdict in rows:
-        lines.append(
-            f"{label:<{widths[0]}}  {value:>{widths[1]}} {unit:<{widths[2]}}  "
-            f"{target:<{widths[3]}}  {verdict}".rstrip()
-        )
-    return "\n".join(lines)
+    env = benchkit.environment_line(fig["python"], fig["sqlite"], fig["calibration_ms"])
+    return benchkit.aligned(head, env, rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

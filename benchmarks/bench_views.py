@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import random
 import statistics
@@ -43,20 +42,14 @@ from ea_repo.views.render import render
 from ea_repo.views.spec import builtin_views
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts and benchkit
+import benchkit  # noqa: E402
+
 TARGET_S = 5.0
 
 
-def _load_generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_store", HERE / "bench_store.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_store"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    generator = _load_generator()
+    generator = benchkit.sibling("bench_store")
     mm = load_metamodel()
     elements, relations = generator.generate(args.elements, args.relations, args.seed)
     rng = random.Random(args.seed)

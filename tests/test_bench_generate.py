@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -40,12 +40,11 @@ RELATION_TYPES = {
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    """benchmarks/ is not a package: load bench_store.py by path."""
-    spec = importlib.util.spec_from_file_location("bench_store", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/ is not a package: its scripts load each other through benchkit."""
+    sys.path.insert(0, str(BENCH.parent))
+    import benchkit
+
+    return benchkit.sibling("bench_store")
 
 
 def test_counts_ids_and_references(bench: ModuleType) -> None:

@@ -9,7 +9,6 @@ files, a no-op re-sync, and byte-identical output for a seed.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import sys
 from collections import Counter
@@ -29,13 +28,11 @@ N, SEED = 400, 7
 
 
 def _load(name: str) -> ModuleType:
-    """benchmarks/ is not a package: load a script by path."""
-    spec = importlib.util.spec_from_file_location(f"ea_bench_{name}", BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/ is not a package: its scripts load each other through benchkit."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import benchkit
+
+    return benchkit.sibling(name)
 
 
 @pytest.fixture(scope="module")

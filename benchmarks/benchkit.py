@@ -1,0 +1,80 @@
+"""What every benchmark script shares: loading a sibling script, the CPU calibration,
+percentiles, verdicts, peak memory and the aligned summary table.
+
+The scripts are not a package: each puts this folder on ``sys.path`` and imports
+``benchkit``; a sibling script (the generators) is loaded with :func:`sibling`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+
+
+def sibling(name: str) -> ModuleType:
+    """The benchmark script ``name``.py of this folder, loaded once per process."""
+    key = f"ea_bench_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of 3), to compare machines."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def environment_line(python: str, sqlite: str, calibration_ms: float) -> str:
+    return (
+        f"Python {python}, SQLite {sqlite}, "
+        f"CPU calibration {calibration_ms:.0f} ms (pure-Python loop; lower is faster)"
+    )
+
+
+def aligned(head: str, env: str, rows: Sequence[tuple[str, str, str, str, str]]) -> str:
+    """The summary table: (label, value, unit, target, verdict) rows under a title and the
+    environment line, columns aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [head, env, "-" * max(len(head), len(env))]
+    for label, value, unit, target, result in rows:
+        lines.append(
+            f"{label:<{widths[0]}}  {value:>{widths[1]}} {unit:<{widths[2]}}  "
+            f"{target:<{widths[3]}}  {result}".rstrip()
+        )
+    return "\n".join(lines)
