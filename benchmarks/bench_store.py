@@ -17,7 +17,7 @@ datacenters), then measures, each in a fresh file in a temporary directory:
    in both directions, and along a single step (target: p50 < 20 ms).
 
 Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
-``generate()`` is importable for other benchmarks (load this file by path).
+``generate()`` is importable for other benchmarks: ``benchkit.sibling("bench_store")``.
 """
 
 from __future__ import annotations
