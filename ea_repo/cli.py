@@ -24,7 +24,7 @@ from .commands.store import store_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
-from .output import Format, Result, Table, emit
+from .output import Format, Result, Table, emit, stage_progress
 from .repository import ElementDetail, Repository
 from .sync import SyncResult, changed_fields
 
@@ -1265,16 +1265,6 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
     return result_out
 
 
-def _progress_bar() -> Any:
-    """A rich progress bar on stderr when it is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), transient=True)
-
-
 def _run_import(
     importer: str,
     files: list[Path],
@@ -1303,29 +1293,10 @@ def _run_import(
             on_missing=on_missing,
             max_missing=max_missing,
         )
-        bar = _progress_bar()
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if bar is None:
-                return
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or 1)
-            bar.update(tasks[stage], completed=done)
-
-        with sync_lock(repo.workspace):
-            if bar is not None:
-                with bar:
-                    result = run_source(
-                        spec,
-                        repo.store,
-                        repo.metamodel,
-                        dry_run=dry_run,
-                        force=force,
-                        progress=progress,
-                    )
-            else:
-                result = run_source(spec, repo.store, repo.metamodel, dry_run=dry_run, force=force)
+        with sync_lock(repo.workspace), stage_progress() as progress:
+            result = run_source(
+                spec, repo.store, repo.metamodel, dry_run=dry_run, force=force, progress=progress
+            )
     emit(_sync_result(result, dry_run), fmt, output)
 
 

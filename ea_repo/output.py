@@ -11,7 +11,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -118,3 +119,23 @@ def emit(result: Result, fmt: Format, output: Path | None = None) -> None:
     if fmt is Format.TABLE and sys.stdout.isatty():
         width = Console().width
     sys.stdout.write(render(result, fmt, width=width))
+
+
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(stage, done, total)`` callback drawing one rich bar per stage on
+    stderr while the block runs, when stderr is a terminal (else it does nothing)."""
+    if not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    from rich.progress import Progress
+
+    tasks: dict[str, Any] = {}
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or 1)
+            bar.update(tasks[stage], completed=done)
+
+        yield progress

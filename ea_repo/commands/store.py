@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..config import StoreConfig, load_workspace
 from ..errors import ConflictError, StoreError, WorkspaceError
 from ..metamodel import load_metamodel
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, Table, emit, stage_progress
 from ..repository import open_store
 
 store_app = typer.Typer(
@@ -31,16 +30,6 @@ class Backend(StrEnum):
     NEO4J = "neo4j"
 
 
-def _bar() -> Any:
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), transient=True)
-
-
-@store_app.command("copy")
 def store_copy(
     to: Annotated[Backend, typer.Option("--to", case_sensitive=False, help="sqlite or neo4j.")],
     path: Annotated[
@@ -114,21 +103,8 @@ def store_copy(
                 if purge is None:
                     raise StoreError("cannot empty the target")
                 purge()
-            bar = _bar()
-            tasks: dict[str, Any] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if bar is None:
-                    return
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total or 1)
-                bar.update(tasks[stage], completed=done)
-
-            if bar is not None:
-                with bar:
-                    report = copy_repository(source, target, progress)
-            else:
-                report = copy_repository(source, target)
+            with stage_progress() as progress:
+                report = copy_repository(source, target, progress)
         finally:
             target.close()
     finally:
