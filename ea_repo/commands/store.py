@@ -30,6 +30,7 @@ class Backend(StrEnum):
     NEO4J = "neo4j"
 
 
+@store_app.command("copy")
 def store_copy(
     to: Annotated[Backend, typer.Option("--to", case_sensitive=False, help="sqlite or neo4j.")],
     path: Annotated[
