@@ -457,7 +457,8 @@ class ArchimateImporter:
                     "identifiers are unique in an exchange file",
                 )
             concept_lines.setdefault(ident, node.line)
-        folders = self._folders(root, file, batch, set(concept_lines) | view_ids)
+        concepts = set(concept_lines)
+        folders = self._folders(root, file, batch, concepts | view_ids)
 
         types: dict[str, str] = {}  # element identifier -> metamodel type
         junctions: dict[str, tuple[str, Origin]] = {}
@@ -467,7 +468,7 @@ class ArchimateImporter:
         parsed: list[_Relationship] = []
         for node in relation_nodes:
             rel = self._relationship(
-                node, file, definitions, folders, batch, types, junctions, relation_ids
+                node, file, definitions, folders, batch, concepts, relation_ids
             )
             if rel is not None:
                 parsed.append(rel)
@@ -666,10 +667,11 @@ class ArchimateImporter:
         definitions: dict[str, str],
         folders: dict[str, str],
         batch: ArchimateBatch,
-        types: dict[str, str],
-        junctions: dict[str, tuple[str, Origin]],
+        concepts: set[str],
         relation_ids: set[str],
     ) -> _Relationship | None:
+        """``concepts``: the identifiers of the file's elements and relationships (an end
+        whose element was rejected is no dangling reference: its own problem is reported)."""
         origin = Origin(file, node.line)
         ident = node.attrs.get("identifier", "")
         archimate_type = node.attrs.get(XSI_TYPE, "")
@@ -687,7 +689,7 @@ class ArchimateImporter:
             )
             return None
         for end, ref in (("source", source), ("target", target)):
-            if ref not in types and ref not in junctions and ref not in relation_ids:
+            if ref not in concepts:
                 batch.problem(
                     origin,
                     f"relationship {ident!r}: its {end} {ref!r} is no element or relationship of the file",

@@ -322,6 +322,15 @@ def test_bad_files_are_refused_and_nothing_is_written(
     assert after[:2] == (0, 0) and before[:2] == (0, 0)
 
 
+def test_an_unmapped_element_is_one_problem_not_a_dangling_reference_too(
+    ea, workspace: Path
+) -> None:
+    result = ea("import", "archimate", DATA / "unmapped_type.xml", "--source", "archi")
+    assert result.code == 2
+    assert "1 problem in the input" in result.err
+    assert "no element or relationship of the file" not in result.err
+
+
 def test_an_unmapped_type_imports_once_the_user_maps_it(ea, workspace: Path) -> None:
     result = ea(
         "import", "archimate", DATA / "unmapped_type.xml", "--source", "archi",
@@ -333,6 +342,7 @@ def test_an_unmapped_type_imports_once_the_user_maps_it(ea, workspace: Path) -> 
             ("e-1", "Node"),
             ("e-2", "Node"),
         }
+        assert [(r.src, r.dst) for r in repo.store.iter_relations()] == [("e-1", "e-2")]
 
 
 def test_an_archimate_source_in_ea_yaml(ea, workspace: Path) -> None:
