@@ -47,6 +47,21 @@ REPOSITORY_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
 
 
+def check_neo4j_target(uri: Any, uri_where: str, repository: Any, repository_where: str) -> None:
+    """Raise :class:`WorkspaceError` (saying where the value came from) for a Neo4j URI or
+    repository tag that is not valid; a missing URI is checked when a store is opened."""
+    if uri is not None and not NEO4J_URI.match(str(uri)):
+        raise WorkspaceError(
+            f"{uri_where}: {uri!r} is not a Neo4j URI",
+            hint="use bolt://HOST:7687, neo4j://HOST:7687 (a cluster) or neo4j+s://HOST (Aura)",
+        )
+    if not REPOSITORY_TAG.match(str(repository)):
+        raise WorkspaceError(
+            f"{repository_where}: repository tag {repository!r} is not valid",
+            hint="letters, digits, '-' and '_', starting with a letter",
+        )
+
+
 def parse_duration_days(text: str | int, what: str = "duration") -> int:
     """Days in a duration such as ``180d``, ``6w``, ``12m`` or ``1y`` (a bare number is days).
 
@@ -169,34 +184,29 @@ def load_workspace(
             raw_store,
             hint="remove it and set EA_NEO4J_PASSWORD in the environment",
         )
-    backend = env.get("EA_STORE_BACKEND") or raw_store.get("backend", "sqlite")
+
+    def setting(variable: str, key: str, default: Any = None) -> tuple[Any, str]:
+        """A store setting and where it came from: the environment variable or ea.yaml."""
+        if env.get(variable):
+            return env[variable], variable
+        line = raw_store.line_of(key) or data.line_of("store")
+        return raw_store.get(key, default), f"{path}:{line}" if line else str(path)
+
+    backend, where = setting("EA_STORE_BACKEND", "backend", "sqlite")
     if backend not in BACKENDS:
-        raise fail(
-            f"unknown store backend {backend!r}", "store", raw_store, hint="use sqlite or neo4j"
+        raise WorkspaceError(
+            f"{where}: unknown store backend {backend!r}", hint="use sqlite or neo4j"
         )
-    uri = env.get("EA_NEO4J_URI") or raw_store.get("uri")
-    if uri is not None and not NEO4J_URI.match(str(uri)):
-        where = "EA_NEO4J_URI" if env.get("EA_NEO4J_URI") else None
-        message = f"{uri!r} is not a Neo4j URI"
-        hint = "use bolt://HOST:7687, neo4j://HOST:7687 (a cluster) or neo4j+s://HOST (Aura)"
-        if where:
-            raise WorkspaceError(f"{where}: {message}", hint=hint)
-        raise fail(message, "uri", raw_store, hint=hint)
-    repository = env.get("EA_NEO4J_REPOSITORY") or raw_store.get("repository") or "default"
-    if not REPOSITORY_TAG.match(str(repository)):
-        raise fail(
-            f"repository tag {repository!r} is not valid",
-            "repository" if "repository" in raw_store else "store",
-            raw_store,
-            hint="letters, digits, '-' and '_', starting with a letter",
-        )
+    uri, uri_where = setting("EA_NEO4J_URI", "uri")
+    repository, repository_where = setting("EA_NEO4J_REPOSITORY", "repository", "default")
+    check_neo4j_target(uri, uri_where, repository or "default", repository_where)
     store = StoreConfig(
         backend=backend,
         path=Path(env.get("EA_SQLITE_PATH") or raw_store.get("path") or StoreConfig.path),
         uri=None if uri is None else str(uri),
         user=env.get("EA_NEO4J_USER") or raw_store.get("user"),
         database=env.get("EA_NEO4J_DATABASE") or raw_store.get("database"),
-        repository=str(repository),
+        repository=str(repository or "default"),
     )
     try:
         stale = parse_duration_days(data.get("stale_after", 180), "stale_after")

@@ -102,7 +102,7 @@ def build_demo(
                     f"the repository {DEMO_REPOSITORY!r} on {repo.workspace.store.uri} holds data",
                     hint="pass --force to replace the demo there",
                 )
-            repo.store.purge()  # type: ignore[attr-defined]
+            repo.store.purge()
         outcomes = sync_all(repo.workspace, repo.store, repo.metamodel)
         failed = [o for o in outcomes if o.error is not None]
         if failed:

@@ -69,3 +69,20 @@ def test_mistakes_name_the_file_and_line(tmp_path: Path, text: str, message: str
 )
 def test_durations(text: str | int, days: int) -> None:
     assert parse_duration_days(text) == days
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EA_STORE_BACKEND": "mongo"}, "EA_STORE_BACKEND: unknown store backend 'mongo'"),
+        ({"EA_NEO4J_URI": "http://x"}, "EA_NEO4J_URI: 'http://x' is not a Neo4j URI"),
+        ({"EA_NEO4J_REPOSITORY": "x y"}, "EA_NEO4J_REPOSITORY: repository tag 'x y' is not valid"),
+    ],
+)
+def test_a_bad_environment_variable_is_named(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    root = init_workspace(tmp_path / "ws")
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(root, env=env)
+    assert str(info.value) == message

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
-from ..config import StoreConfig, load_workspace
-from ..errors import ConflictError, StoreError, WorkspaceError
+from ..config import StoreConfig, Workspace, check_neo4j_target, load_workspace
+from ..errors import StoreError, WorkspaceError
 from ..metamodel import load_metamodel
 from ..output import Format, Result, Table, emit, stage_progress
 from ..repository import open_store
@@ -28,6 +29,20 @@ class Backend(StrEnum):
 
     SQLITE = "sqlite"
     NEO4J = "neo4j"
+
+
+def _same_store(a: Workspace, b: Workspace) -> bool:
+    """Whether two store settings lead to the same repository (however they are written)."""
+    if a.store.backend != b.store.backend:
+        return False
+    if a.store.backend == "sqlite":
+        return a.sqlite_path().resolve() == b.sqlite_path().resolve()
+
+    def where(cfg: StoreConfig) -> tuple[str, str, str]:
+        address = urlsplit(cfg.uri or "").netloc.lower()
+        return address, cfg.database or "neo4j", cfg.repository
+
+    return where(a.store) == where(b.store)
 
 
 @store_app.command("copy")
@@ -62,54 +77,39 @@ def store_copy(
 
     Example: ea store copy --to neo4j --uri bolt://localhost:7687
     """
-    from ..store.copy import copy_repository, is_empty
+    from ..sources import sync_lock
+    from ..store.copy import copy_repository
 
     ws = load_workspace(workspace)
     metamodel = load_metamodel(ws.metamodel_path())
     cfg = ws.store
     if to is Backend.SQLITE:
-        target_cfg = replace(cfg, backend="sqlite", path=path or cfg.path)
+        # A path typed on the command line is the user's, relative to where they are.
+        target_cfg = replace(cfg, backend="sqlite", path=path.resolve() if path else cfg.path)
     else:
-        target_cfg = StoreConfig(
+        target_cfg = replace(
+            cfg,
             backend="neo4j",
-            path=cfg.path,
-            uri=uri or cfg.uri or os.environ.get("EA_NEO4J_URI"),
+            uri=uri or cfg.uri,
             user=user or cfg.user,
             database=database or cfg.database,
             repository=repository or cfg.repository,
         )
+        check_neo4j_target(target_cfg.uri, "--uri", target_cfg.repository, "--repository")
     target_ws = replace(ws, store=target_cfg)
-    if target_cfg == cfg or (
-        to is Backend.SQLITE
-        and cfg.backend == "sqlite"
-        and target_ws.sqlite_path() == ws.sqlite_path()
-    ):
+    if _same_store(ws, target_ws):
         raise WorkspaceError(
             "the target is the repository itself",
             hint="copy --to the other backend, or give --path / --repository",
         )
-    if to is Backend.SQLITE and target_ws.sqlite_path().exists() and replace_target:
-        target_ws.sqlite_path().unlink()
-    source = open_store(ws, metamodel)
-    try:
-        target = open_store(target_ws, metamodel)
-        try:
-            if not is_empty(target):
-                if not replace_target:
-                    raise ConflictError(
-                        f"the target {to.value} repository is not empty",
-                        hint="pass --replace to empty it first",
-                    )
-                purge = getattr(target, "purge", None)
-                if purge is None:
-                    raise StoreError("cannot empty the target")
-                purge()
-            with stage_progress() as progress:
-                report = copy_repository(source, target, progress)
-        finally:
-            target.close()
-    finally:
-        source.close()
+    # The copy reads the source in several passes: no sync may write in between.
+    with (
+        sync_lock(ws),
+        contextlib.closing(open_store(ws, metamodel)) as source,
+        contextlib.closing(open_store(target_ws, metamodel)) as target,
+        stage_progress() as progress,
+    ):
+        report = copy_repository(source, target, progress, replace=replace_target)
     rows = [
         [
             what,

@@ -45,6 +45,10 @@ class GraphStore(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
 
+    def purge(self) -> int:
+        """Delete everything the repository holds (items, runs, provenance, change log);
+        it stays usable, empty. Returns how many records went."""
+
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which every write commits together or not at all.
 

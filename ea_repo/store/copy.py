@@ -73,17 +73,24 @@ def census(store: GraphStore) -> dict[str, int]:
 
 
 def copy_repository(
-    source: GraphStore, target: GraphStore, progress: Progress | None = None
+    source: GraphStore,
+    target: GraphStore,
+    progress: Progress | None = None,
+    *,
+    replace: bool = False,
 ) -> CopyReport:
-    """Copy everything in ``source`` into the empty ``target``; returns both sides' counts.
+    """Copy everything in ``source`` into ``target``; returns both sides' counts.
 
-    Raises ConflictError if ``target`` is not empty.
+    Raises ConflictError if ``target`` is not empty, unless ``replace``: then it is
+    emptied first.
     """
     if not is_empty(target):
-        raise ConflictError(
-            f"the target {target.backend} repository is not empty",
-            hint="pass --replace to overwrite it",
-        )
+        if not replace:
+            raise ConflictError(
+                f"the target {target.backend} repository is not empty",
+                hint="pass --replace to empty it first",
+            )
+        target.purge()
     tell = progress or (lambda stage, done, total: None)
 
     runs = list(reversed(source.runs()))
@@ -119,10 +126,11 @@ def copy_repository(
         for digest, (kind, item) in source.record_digests(name).items():
             digests[(name, kind, item)] = digest
     total, done = len(ids["element"]) + len(ids["relation"]), 0
+    copied_assertions = 0
     tell("provenance", 0, total)
     for kind in KINDS:
         for batch in _batches(ids[kind]):
-            _copy_assertions(source, target, kind, batch, run_map, digests)
+            copied_assertions += _copy_assertions(source, target, kind, batch, run_map, digests)
             done += len(batch)
             tell("provenance", done, total)
 
@@ -137,7 +145,17 @@ def copy_repository(
         )
         tell("changes", min((n + 1) * BATCH, len(changes)), len(changes))
 
-    return CopyReport(census(source), census(target))
+    # What was read from the source (it cannot change meanwhile: the caller holds the
+    # sync lock), against what the target now holds.
+    read = {
+        "elements": len(ids["element"]),
+        "relations": len(ids["relation"]),
+        "runs": len(runs),
+        "assertions": copied_assertions,
+        "digests": len(digests),
+        "changes": len(changes),
+    }
+    return CopyReport(read, census(target))
 
 
 def _copy_assertions(
@@ -147,11 +165,13 @@ def _copy_assertions(
     ids: list[str],
     run_map: dict[int, int],
     digests: dict[tuple[str, str, str], str],
-) -> None:
-    """Provenance of ``ids``: first sighting recorded, then the last one touched in."""
+) -> int:
+    """Provenance of ``ids``: first sighting recorded, then the last one touched in.
+    Returns how many assertions were copied."""
     first: dict[tuple[str, int, str], list[str]] = defaultdict(list)
     last: dict[tuple[str, int, str], list[str]] = defaultdict(list)
-    for a in source.assertions(kind, ids):
+    assertions = source.assertions(kind, ids)
+    for a in assertions:
         first[(a.source, a.first_run, a.first_seen)].append(a.item_id)
         if (a.last_run, a.last_seen) != (a.first_run, a.first_seen):
             last[(a.source, a.last_run, a.last_seen)].append(a.item_id)
@@ -170,3 +190,4 @@ def _copy_assertions(
         )
     for (name, run_id, seen), items in last.items():
         target.touch_assertions(run_map.get(run_id, run_id), name, kind, items, at=seen)
+    return len(assertions)

@@ -660,6 +660,15 @@ class SQLiteStore:
             cursor = self._db.execute(f"DELETE FROM relation WHERE id {_IN_JSON}", (_ids(ids),))
         return cursor.rowcount
 
+    def purge(self) -> int:
+        """Delete everything, in one transaction; run ids start again at 1."""
+        total = 0
+        with self.transaction():
+            for table in ("change", "assertion", "relation", "element", "run"):
+                total += self._db.execute(f"DELETE FROM {table}").rowcount
+            self._db.execute("DELETE FROM sqlite_sequence WHERE name IN ('run', 'change')")
+        return total
+
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Per-type counts of visible elements and relations."""
         st = _statuses(lens)

@@ -136,6 +136,35 @@ def test_store_copy_to_another_sqlite_file_keeps_everything(tmp_path: Path, ea) 
     assert copied.code == 0 and copied.out == original.out
 
 
+def test_store_copy_refuses_the_repository_itself_however_it_is_written(
+    tmp_path: Path, ea, monkeypatch
+) -> None:
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    monkeypatch.chdir(tmp_path)
+    for same in ("ws/.ea/repository.db", "ws/.ea/../.ea/repository.db"):
+        result = ea("store", "copy", "--to", "sqlite", "--path", same, "--replace", "-w", ws)
+        assert result.code == 2 and "the target is the repository itself" in result.err
+    assert sum(json.loads(ea("stats", "-w", ws, "-f", "json").out)["elements"].values()) == 40
+    bad = ea("store", "copy", "--to", "neo4j", "--uri", "http://x", "-w", ws)
+    assert bad.code == 2 and "--uri: 'http://x' is not a Neo4j URI" in bad.err
+
+
+def test_store_copy_replace_empties_the_target_first(tmp_path: Path, ea) -> None:
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    other = build(tmp_path / "other")  # a repository already at the target path
+    target = other / ".ea" / "repository.db"
+    result = ea(
+        "store", "copy", "--to", "sqlite", "--path", target, "--replace", "-w", ws, "-f", "json"
+    )
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["ok"] is True and report["target_counts"]["runs"] == report["source"]["runs"]
+
+
 # -- with a server ----------------------------------------------------------------
 
 
