@@ -89,7 +89,12 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
         return "\n\n".join(parts) + "\n"
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width or 120, force_terminal=False, no_color=True, highlight=False
+        file=buffer,
+        width=width or 120,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        markup=False,  # names such as "Paris [old]" are data, not rich markup
     )
     for table in result.tables:
         rich_table = RichTable(title=table.title or None, title_justify="left", show_edge=False)

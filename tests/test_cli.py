@@ -234,3 +234,12 @@ def test_status_and_history_follow_runs(ea, workspace: Path) -> None:
     assert "attrs.environment: 'production' → 'test'" in text
     missing = ea("history", "nope")
     assert missing.code == 2 and "no element 'nope'" in missing.err
+
+
+def test_square_brackets_in_names_are_printed_as_they_are(ea, workspace: Path) -> None:
+    assert ea("add", "Datacenter", "--id", "dc1", "--name", "Paris [old]").code == 0
+    assert ea("add", "Datacenter", "--id", "dc2", "--name", "Lyon [/]").code == 0
+    found = ea("find", "--type", "Datacenter")
+    assert found.code == 0, found.err
+    assert "Paris [old]" in found.out and "Lyon [/]" in found.out
+    assert "Paris [old]" in ea("show", "dc1").out
