@@ -58,6 +58,9 @@ def _neo4j_store_line() -> str:
     return "store: " + json.dumps({k: v for k, v in fields.items() if v}) + "\n"
 
 
+DEMO_MARKER = "demo"  # in the data folder of a workspace `ea demo` built
+
+
 def build_demo(
     root: str | Path, *, force: bool = False, examples: Path = EXAMPLES, backend: str = "sqlite"
 ) -> str:
@@ -80,13 +83,21 @@ def build_demo(
             raise WorkspaceError(
                 f"{root} is already a workspace", hint="pass --force to rebuild the demo there"
             )
-        if not (root / DATA_DIR).is_dir():
-            raise WorkspaceError(f"{root} does not look like a demo workspace; not touching it")
+        if not (root / DATA_DIR / DEMO_MARKER).is_file():
+            raise WorkspaceError(
+                f"{root} is a workspace that `ea demo` did not build; not touching it",
+                hint="choose another folder for the demo (--workspace DIR)",
+            )
         shutil.rmtree(root)
     shutil.copytree(
         examples, root, ignore=shutil.ignore_patterns("*.py", "__pycache__", "README.md")
     )
     (root / DATA_DIR).mkdir(exist_ok=True)
+    # Only a folder carrying this marker is rebuilt by --force: a real workspace never is.
+    (root / DATA_DIR / DEMO_MARKER).write_text(
+        "built by `ea demo`; `ea demo --force` may delete and rebuild this workspace\n",
+        encoding="utf-8",
+    )
     if store_line is not None:
         config = root / CONFIG_FILE
         lines = config.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -218,6 +218,17 @@ def test_demo_feeds_a_workspace_from_the_sample_exports(ea, tmp_path: Path) -> N
     assert ea("demo", "--workspace", root, "--force").code == 0
 
 
+def test_demo_force_never_deletes_a_real_workspace(ea, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    assert ea("init", real).code == 0
+    (real / "notes.txt").write_text("mine")
+    assert ea("add", "Datacenter", "--id", "dc", "-w", real).code == 0
+    result = ea("demo", "--workspace", real, "--force")
+    assert result.code == 2 and "did not build" in result.err
+    assert (real / "notes.txt").read_text() == "mine"
+    assert ea("show", "dc", "-w", real).code == 0
+
+
 def test_status_and_history_follow_runs(ea, workspace: Path) -> None:
     ea("add", "Server", "--id", "s1", "--set", "environment=production")
     ea("add", "Server", "--id", "s1", "--update", "--set", "environment=test")
