@@ -362,3 +362,17 @@ def test_a_reference_by_name_is_checked_again_even_when_unchanged(repo: Reposito
     with pytest.raises(SourceError) as info:
         engine(repo).run("flows", flows)
     assert "2 elements are named 'CRM'" in str(info.value.problems[0])
+
+
+def test_a_reference_by_name_finds_a_non_ascii_name_stored_earlier(repo: Repository) -> None:
+    engine(repo).run(
+        "cmdb",
+        [
+            Record.element("Application", "ed", "Éditique"),
+            Record.element("Application", "crm", "CRM"),
+        ],
+    )
+    flow = Record.relation("flow", Ref("éditique", by="name"), Ref("CRM", by="name"), key="IF-9")
+    engine(repo).run("flows", [flow])
+    assert repo.store.get_relations(["IF-9"])["IF-9"].src == "ed"
+    assert repo.element("ÉDITIQUE").id == "ed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -44,7 +44,7 @@ BATCH = 5000
 CACHE_KIB = 384 * 1024
 
 # Forward migrations: index i brings the schema from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (
+_SQL_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE element (
         id         TEXT PRIMARY KEY,
@@ -144,6 +144,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX relation_dst ON relation(dst, type, src);
     """,
 )
+
+
+def _fold_names(db: sqlite3.Connection) -> None:
+    """Migration 6: names compared ignoring case through Python's casefold (SQLite's NOCASE
+    folds ASCII letters only: "éditique" did not find "Éditique")."""
+    db.execute("ALTER TABLE element ADD COLUMN name_cf TEXT NOT NULL DEFAULT ''")
+    db.executemany(
+        "UPDATE element SET name_cf = ? WHERE id = ?",
+        [(name.casefold(), i) for i, name in db.execute("SELECT id, name FROM element")],
+    )
+    db.execute("DROP INDEX element_name")
+    db.execute("CREATE INDEX element_name ON element(name_cf)")
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (*_SQL_MIGRATIONS, _fold_names)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -370,9 +385,13 @@ class SQLiteStore:
             )
         for version in range(current, SCHEMA_VERSION):
             with self.transaction():
-                for statement in MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                migration = MIGRATIONS[version]
+                if callable(migration):
+                    migration(db)
+                else:
+                    for statement in migration.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
                 db.execute(
                     "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)",
                     (version + 1, utc_now()),
@@ -434,8 +453,11 @@ class SQLiteStore:
         """Insert or replace elements; unchanged rows are not rewritten."""
         return self._upsert(
             "element",
-            ("type", "name", "attrs", "status"),
-            ((e.id, e.type, e.name, _dumps(dict(e.attrs)), e.status.value) for e in elements),
+            ("type", "name", "name_cf", "attrs", "status"),
+            (
+                (e.id, e.type, e.name, e.name.casefold(), _dumps(dict(e.attrs)), e.status.value)
+                for e in elements
+            ),
         )
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
@@ -834,11 +856,11 @@ class SQLiteStore:
     ) -> dict[str, list[Element]]:
         """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
         found: dict[str, list[Element]] = {}
-        wanted = list({n.casefold(): n for n in names}.values())
+        wanted = sorted({n.casefold() for n in names})
         for batch in _batches(wanted, 20_000):
             rows = self._db.execute(
                 "SELECT id, type, name, attrs, status FROM element "
-                f"WHERE name COLLATE NOCASE {_IN_JSON} AND status {_IN_JSON} ORDER BY id",
+                f"WHERE name_cf {_IN_JSON} AND status {_IN_JSON} ORDER BY id",
                 (_dumps(batch), _statuses(lens)),
             )
             for row in rows:

@@ -318,6 +318,15 @@ def test_elements_named_ignores_case(landscape: GraphStore) -> None:
     assert [e.id for e in landscape.elements_named(["Paris 1"])["paris 1"]] == ["dc1"]
 
 
+def test_elements_named_ignores_case_beyond_ascii(store: GraphStore) -> None:
+    store.upsert_elements([E("ed", "Application", "Éditique"), E("st", "Application", "Straße")])
+    assert [e.id for e in store.elements_named(["éditique"])["éditique"]] == ["ed"]
+    assert [e.id for e in store.elements_named(["STRASSE"])["strasse"]] == ["st"]
+    store.upsert_elements([E("ed", "Application", "Édition")])  # a new name is found by it
+    assert store.elements_named(["éditique"]) == {}
+    assert [e.id for e in store.elements_named(["ÉDITION"])["édition"]] == ["ed"]
+
+
 def test_stale_elements_are_those_no_source_confirmed_lately(landscape: GraphStore) -> None:
     old = landscape.start_run("cmdb", at="2025-01-01T00:00:00Z")
     landscape.record_assertions(

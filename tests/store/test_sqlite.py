@@ -171,3 +171,26 @@ def test_relation_attributes_handed_out_lazily_outlive_the_store(tmp_path: Path)
     (hop,) = store.neighbors(["b"], [Step("flow", Direction.IN)])
     store.close()  # e.g. a report drawn after the repository was closed
     assert dict(hop.relation.attrs) == {"protocol": "SFTP"}
+
+
+def test_migration_6_folds_the_names_already_stored(tmp_path: Path) -> None:
+    from ea_repo.store.sqlite import MIGRATIONS
+
+    path = tmp_path / "r.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    for version, migration in enumerate(MIGRATIONS[:5], start=1):
+        assert isinstance(migration, str)
+        db.executescript(migration)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db.execute(
+        "INSERT INTO element(id, type, name, updated_at) VALUES ('ed', 'Application', 'Éditique', 't')"
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert [e.id for e in store.elements_named(["éditique"])["éditique"]] == ["ed"]
+    store.close()
