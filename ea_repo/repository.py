@@ -455,10 +455,11 @@ class Repository:
         for type_name, n in counts.elements.items():
             et = self.metamodel.element_types.get(type_name)
             layers[et.layer if et else "unknown"] += n
-        last: dict[str, str] = {}
-        for run in self.store.runs():
-            if run.status == "succeeded" and run.source not in last:
-                last[run.source] = run.finished_at or run.started_at
+        last = {
+            source: success.finished_at or success.started_at
+            for source, (_, success) in self.store.latest_runs().items()
+            if success is not None
+        }
         return Stats(
             counts=counts,
             retired_elements=sum(everything.elements.values()) - sum(counts.elements.values()),
@@ -472,12 +473,11 @@ class Repository:
         now = now or dt.datetime.now(dt.UTC)
         stale_days = self.workspace.stale_after_days if self.workspace else 180
         declared = list(self.workspace.sources) if self.workspace else []
-        runs = self.store.runs()
-        names = list(dict.fromkeys([*declared, *sorted({r.source for r in runs})]))
+        latest = self.store.latest_runs()
+        names = list(dict.fromkeys([*declared, *sorted(latest)]))
         sources = []
         for name in names:
-            mine = [r for r in runs if r.source == name]
-            success = next((r for r in mine if r.status == "succeeded"), None)
+            last_run, success = latest.get(name, (None, None))
             age = None
             if success is not None:
                 finished = _parse_time(success.finished_at or success.started_at)
@@ -485,16 +485,16 @@ class Repository:
             sources.append(
                 SourceStatus(
                     source=name,
-                    last_run=mine[0] if mine else None,
+                    last_run=last_run,
                     last_success=success,
                     age_days=age,
-                    elements=len(self.store.asserted_ids(name, "element")),
-                    relations=len(self.store.asserted_ids(name, "relation")),
+                    elements=self.store.count_asserted(name, "element"),
+                    relations=self.store.count_asserted(name, "relation"),
                 )
             )
         cutoff = (now - dt.timedelta(days=stale_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        stale = self.store.stale_elements(cutoff)
-        return StatusReport(sources, stale_days, stale[:limit], len(stale))
+        stale = self.store.stale_elements(cutoff, limit=limit)
+        return StatusReport(sources, stale_days, stale, self.store.count_stale(cutoff))
 
     def history(self, item_id: str | None = None, limit: int | None = None) -> list[Change]:
         """The change log of one element or relation (by id, or an element by name), oldest first."""

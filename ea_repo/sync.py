@@ -537,16 +537,15 @@ class SyncEngine:
         confirmed in one statement and the result says so. ``None`` when the
         shortcut does not apply; the caller then reads and runs as usual.
         """
-        last = None
-        for run in self.store.runs():  # newest first
-            if run.status != "succeeded":
-                continue  # failed runs write nothing
-            if run.source == source:
-                last = run
-                break
-            if _changed_anything(run.stats):
-                return None  # e.g. a name our references resolve through may have changed
-        if last is None or last.stats.get("input") != input_digest:
+        found = self.store.runs(source, limit=1, status="succeeded")
+        if not found or found[0].stats.get("input") != input_digest:
+            return None
+        last = found[0]
+        # Failed runs write nothing; a successful one that changed something may have
+        # changed a name our references resolve through.
+        if any(
+            _changed_anything(r.stats) for r in self.store.runs(status="succeeded", after=last.id)
+        ):
             return None
         counts = {
             kind: sum(int(n) for key, n in last.stats.get(kind, {}).items() if key != "missing")

@@ -142,8 +142,19 @@ class GraphStore(Protocol):
     ) -> None:
         """Close a run with its final status (``succeeded`` or ``failed``) and counts."""
 
-    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
-        """Runs, newest first, of one source or all."""
+    def runs(
+        self,
+        source: str | None = None,
+        limit: int | None = None,
+        *,
+        status: str | None = None,
+        after: int | None = None,
+    ) -> list[Run]:
+        """Runs, newest first, of one source or all; only those with ``status``, only those
+        after run ``after``."""
+
+    def latest_runs(self) -> dict[str, tuple[Run, Run | None]]:
+        """Per source: its latest run and its latest successful one."""
 
     def record_assertions(
         self,
@@ -203,11 +214,17 @@ class GraphStore(Protocol):
     def asserted_ids(self, source: str, kind: str) -> set[str]:
         """Ids of the items of ``kind`` that ``source`` currently asserts."""
 
+    def count_asserted(self, source: str, kind: str) -> int:
+        """How many items of ``kind`` ``source`` currently asserts."""
+
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None
     ) -> list[tuple[Element, str | None]]:
         """Elements whose latest confirmation by any source is older than ``before`` (or absent),
         oldest first, each with that confirmation time."""
+
+    def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
+        """How many elements :meth:`stale_elements` would give without a limit."""
 
     def log_changes(self, changes: Iterable[Change]) -> None:
         """Append to the change log."""

@@ -299,7 +299,8 @@ FAIL_OPEN_RUNS = (
     "SET r.status = 'failed', r.message = $message, r.finished_at = $at"
 )
 RUNS = (
-    "MATCH (r:EaRun {repo: $repo}) WHERE $source IS NULL OR r.source = $source "
+    "MATCH (r:EaRun {repo: $repo}) WHERE ($source IS NULL OR r.source = $source) "
+    "AND ($status IS NULL OR r.status = $status) AND ($after IS NULL OR r.id > $after) "
     "WITH r ORDER BY r.id DESC LIMIT $limit "
     "RETURN collect([r.id, r.source, r.started_at, r.finished_at, r.status, r.stats, r.message])"
 )
@@ -325,6 +326,22 @@ TOUCH_ASSERTIONS = (
 ASSERTED_VALUES = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) RETURN collect([a.item_id, a.asserted])"
+)
+LATEST_RUNS = (
+    "MATCH (r:EaRun {repo: $repo}) WITH r.source AS source, max(r.id) AS latest, "
+    "max(CASE WHEN r.status = $succeeded THEN r.id END) AS success "
+    "MATCH (r:EaRun {repo: $repo}) WHERE r.id IN [latest, success] "
+    "WITH r ORDER BY r.id DESC "
+    "RETURN collect([r.id, r.source, r.started_at, r.finished_at, r.status, r.stats, r.message])"
+)
+COUNT_ASSERTED = (
+    "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN [count(a)]"
+)
+COUNT_STALE = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
+    "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
+    "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
+    "RETURN [count(n)]"
 )
 ASSERTED_IDS = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN collect(a.item_id)"

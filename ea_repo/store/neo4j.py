@@ -93,6 +93,10 @@ def _dumps(value: Mapping[str, Any]) -> str:
     return _ENCODE(dict(value)) if value else "{}"
 
 
+def _run(row: Sequence[Any]) -> Run:
+    return Run(row[0], row[1], row[2], row[3], row[4], _attrs(row[5]), row[6])
+
+
 def _attrs(text: str | None) -> dict[str, Any]:
     return {} if not text or text == "{}" else _DECODE(text)
 
@@ -912,10 +916,33 @@ class Neo4jStore:
 
         self._destroy(work, 1)
 
-    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
-        """Runs, newest first."""
-        rows = self._query(q.RUNS, source=source, limit=NO_LIMIT if limit is None else int(limit))
-        return [Run(r[0], r[1], r[2], r[3], r[4], _attrs(r[5]), r[6]) for r in rows]
+    def runs(
+        self,
+        source: str | None = None,
+        limit: int | None = None,
+        *,
+        status: str | None = None,
+        after: int | None = None,
+    ) -> list[Run]:
+        """Runs, newest first, filtered by source, status and ``id > after``."""
+        rows = self._query(
+            q.RUNS,
+            source=source,
+            status=status,
+            after=after,
+            limit=NO_LIMIT if limit is None else int(limit),
+        )
+        return [_run(r) for r in rows]
+
+    def latest_runs(self) -> dict[str, tuple[Run, Run | None]]:
+        """Per source, its latest run and its latest successful one."""
+        latest: dict[str, tuple[Run, Run | None]] = {}
+        for run in map(_run, self._query(q.LATEST_RUNS, succeeded="succeeded")):
+            if run.source not in latest:
+                latest[run.source] = (run, run if run.status == "succeeded" else None)
+            elif run.status == "succeeded" and latest[run.source][1] is None:
+                latest[run.source] = (latest[run.source][0], run)
+        return latest
 
     def record_assertions(
         self,
@@ -1070,6 +1097,14 @@ class Neo4jStore:
         """Items of ``kind`` that ``source`` asserts."""
         check_kind(kind)
         return set(self._query(q.ASSERTED_IDS, source=source, kind=kind))
+
+    def count_asserted(self, source: str, kind: str) -> int:
+        """How many items of ``kind`` ``source`` asserts."""
+        return int(self._query(q.COUNT_ASSERTED, source=source, kind=check_kind(kind))[0])
+
+    def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
+        """How many elements no source has confirmed since ``before`` (or ever)."""
+        return int(self._query(q.COUNT_STALE, statuses=_statuses(lens), before=before)[0])
 
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None

@@ -738,18 +738,44 @@ class SQLiteStore:
                 (status, _dumps(dict(stats or {})), message, at or utc_now(), run_id),
             )
 
-    def runs(self, source: str | None = None, limit: int | None = None) -> list[Run]:
-        """Runs, newest first."""
+    def runs(
+        self,
+        source: str | None = None,
+        limit: int | None = None,
+        *,
+        status: str | None = None,
+        after: int | None = None,
+    ) -> list[Run]:
+        """Runs, newest first, filtered by source, status and ``id > after``."""
+        where, params = [], []
+        for clause, value in (("source = ?", source), ("status = ?", status), ("id > ?", after)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
         sql = "SELECT id, source, started_at, finished_at, status, stats, message FROM run"
-        params: list[Any] = []
-        if source is not None:
-            sql += " WHERE source = ?"
-            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         return [_run(row) for row in self._db.execute(sql, params)]
+
+    def latest_runs(self) -> dict[str, tuple[Run, Run | None]]:
+        """Per source, its latest run and its latest successful one (two index seeks each)."""
+        rows = self._db.execute(
+            "SELECT id, source, started_at, finished_at, status, stats, message FROM run "
+            "WHERE id IN (SELECT MAX(id) FROM run GROUP BY source) "
+            "OR id IN (SELECT MAX(id) FROM run WHERE status = 'succeeded' GROUP BY source) "
+            "ORDER BY id DESC"
+        )
+        latest: dict[str, tuple[Run, Run | None]] = {}
+        for run in map(_run, rows):
+            if run.source not in latest:
+                latest[run.source] = (run, run if run.status == "succeeded" else None)
+            elif run.status == "succeeded" and latest[run.source][1] is None:
+                latest[run.source] = (latest[run.source][0], run)
+        return latest
 
     def record_assertions(
         self,
@@ -893,6 +919,24 @@ class SQLiteStore:
             "SELECT item_id FROM assertion WHERE source = ? AND kind = ?", (source, kind)
         )
         return {row[0] for row in rows}
+
+    def count_asserted(self, source: str, kind: str) -> int:
+        """How many items of ``kind`` ``source`` asserts."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM assertion WHERE source = ? AND kind = ?",
+            (source, check_kind(kind)),
+        ).fetchone()
+        return int(row[0])
+
+    def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
+        """How many elements no source has confirmed since ``before`` (or ever)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT MAX(a.last_seen) AS seen FROM element e "
+            "LEFT JOIN assertion a ON a.kind = 'element' AND a.item_id = e.id "
+            f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ?)",
+            (_statuses(lens), before),
+        ).fetchone()
+        return int(row[0])
 
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None

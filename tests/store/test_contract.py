@@ -327,6 +327,39 @@ def test_elements_named_ignores_case_beyond_ascii(store: GraphStore) -> None:
     assert [e.id for e in store.elements_named(["ÉDITION"])["édition"]] == ["ed"]
 
 
+def test_runs_are_filtered_and_the_latest_found_per_source(store: GraphStore) -> None:
+    ids = {}
+    for name, source, status in [
+        ("a1", "cmdb", "succeeded"),
+        ("b1", "flows", "succeeded"),
+        ("a2", "cmdb", "failed"),
+        ("b2", "flows", "succeeded"),
+    ]:
+        run = store.start_run(source)
+        store.finish_run(run.id, status)
+        ids[name] = run.id
+    assert [r.id for r in store.runs("cmdb", status="succeeded")] == [ids["a1"]]
+    assert [r.id for r in store.runs(after=ids["b1"])] == [ids["b2"], ids["a2"]]
+    assert [r.id for r in store.runs(status="succeeded", after=ids["a1"], limit=1)] == [ids["b2"]]
+    latest = {
+        s: (run.id, None if ok is None else ok.id) for s, (run, ok) in store.latest_runs().items()
+    }
+    assert latest == {"cmdb": (ids["a2"], ids["a1"]), "flows": (ids["b2"], ids["b2"])}
+
+
+def test_assertions_and_stale_elements_are_counted(landscape: GraphStore) -> None:
+    run = landscape.start_run("cmdb", at="2025-01-01T00:00:00Z")
+    landscape.record_assertions(
+        run.id, "cmdb", "element", ["crm", "erp"], at="2025-01-01T00:00:00Z"
+    )
+    assert landscape.count_asserted("cmdb", "element") == 2
+    assert landscape.count_asserted("cmdb", "relation") == 0
+    before = "2025-06-01T00:00:00Z"
+    assert landscape.count_stale(before) == len(landscape.stale_elements(before)) == 5
+    assert len(landscape.stale_elements(before, limit=2)) == 2
+    assert landscape.count_stale("2024-01-01T00:00:00Z") == 3  # never confirmed at all
+
+
 def test_stale_elements_are_those_no_source_confirmed_lately(landscape: GraphStore) -> None:
     old = landscape.start_run("cmdb", at="2025-01-01T00:00:00Z")
     landscape.record_assertions(
