@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NewType
 
+from .errors import Problem
+
 ElementId = NewType("ElementId", str)
 RelationId = NewType("RelationId", str)
 
@@ -128,6 +130,13 @@ class Origin:
 
     def __str__(self) -> str:
         return self.file if self.row is None else f"{self.file}:{self.row}"
+
+
+def problem_at(origin: Origin | None, message: str, hint: str | None = None) -> Problem:
+    """A problem located at ``origin`` (a file and row), or nowhere in particular."""
+    if origin is None:
+        return Problem(message, hint=hint)
+    return Problem(message, origin.file, origin.row, hint)
 
 
 @dataclass(frozen=True, slots=True)

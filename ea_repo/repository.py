@@ -30,7 +30,6 @@ from .errors import (
     ValidationError,
     WorkspaceError,
 )
-from .importers.base import ImportBatch
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import (
     check_element,
@@ -54,7 +53,7 @@ from .model import (
     Status,
 )
 from .store import Counts, GraphStore, SQLiteStore
-from .sync import SyncEngine, SyncResult
+from .sync import SyncEngine
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -252,9 +251,8 @@ class Repository:
         rt = resolve_relation_type(self.metamodel, relation_type)
         src_el, dst_el = self.element(src), self.element(dst)
         src, dst = src_el.id, dst_el.id
-        ends = {src: src_el, dst: dst_el}
         _, normalised, problems = check_relation(
-            self.metamodel, rt.name, ends[src].type, ends[dst].type, attrs or {}
+            self.metamodel, rt.name, src_el.type, dst_el.type, attrs or {}
         )
         raise_if(problems, f"{src} {rt.name} {dst}")
         relation = Relation(
@@ -290,10 +288,6 @@ class Repository:
             sum(c for k, c in diff.counts().items() if k != "missing")
             for diff in (result.elements, result.relations)
         )
-
-    def sync(self, source: str, batch: ImportBatch, **options: Any) -> SyncResult:
-        """Apply one run of ``source`` (see :class:`ea_repo.sync.SyncEngine.run` for the options)."""
-        return SyncEngine(self.store, self.metamodel).run(source, batch, **options)
 
     def _check_unique(self, type_name: str, element_id: str, attrs: Mapping[str, Any]) -> None:
         et = self.metamodel.element_types[type_name]

@@ -44,6 +44,7 @@ from .model import (
     Relation,
     RelationId,
     Status,
+    problem_at,
     relation_id,
     utc_now,
 )
@@ -193,15 +194,6 @@ def record_digest(fingerprint: str, rec: Record) -> str:
     return blake2b(repr(content).encode(), digest_size=12).hexdigest()
 
 
-def _where(origin: Origin | None) -> tuple[str | None, int | None]:
-    return (origin.file, origin.row) if origin else (None, None)
-
-
-def _problem(origin: Origin | None, message: str, hint: str | None = None) -> Problem:
-    file, row = _where(origin)
-    return Problem(message, file, row, hint)
-
-
 class _Validator:
     """Turns records into items, collecting every problem."""
 
@@ -217,18 +209,18 @@ class _Validator:
         for rec in records:
             key = (rec.key or "").strip()
             if not key:
-                self.problems.append(_problem(rec.origin, f"a {rec.type} has no key"))
+                self.problems.append(problem_at(rec.origin, f"a {rec.type} has no key"))
                 continue
             et, attrs, problems = check_element(self.mm, rec.type, rec.attrs)
             for p in problems:
-                self.problems.append(_problem(rec.origin, f"{key!r}: {p}"))
+                self.problems.append(problem_at(rec.origin, f"{key!r}: {p}"))
             if et is None or problems:
                 self.rejected.add(key)
                 continue
             if key in items:
                 first = items[key].origin
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         rec.origin,
                         f"duplicate key {key!r}" + (f" (first at {first})" if first else ""),
                         "each element may appear once per run",
@@ -256,7 +248,7 @@ class _Validator:
                 if ref.by == "id" and ref.value in self.rejected:
                     problem = None  # the element's own problem is reported already
                 if problem:
-                    self.problems.append(_problem(rec.origin, problem))
+                    self.problems.append(problem_at(rec.origin, problem))
                 ends.append(found)
             src, dst = ends
             if src is None or dst is None:
@@ -264,7 +256,9 @@ class _Validator:
             rt, attrs, problems = check_relation(self.mm, rec.type, src[1], dst[1], rec.attrs)
             if problems:
                 for p in problems:
-                    self.problems.append(_problem(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}"))
+                    self.problems.append(
+                        problem_at(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}")
+                    )
                 continue
             if rt is None:
                 continue
@@ -284,7 +278,7 @@ class _Validator:
                 item.attrs,
             ):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         rec.origin,
                         f"relation {rid!r} is given twice with different content"
                         + (f" (first at {previous.origin})" if previous.origin else ""),
@@ -655,7 +649,6 @@ class _Plan:
         self.delete: dict[str, list[str]] = {"element": [], "relation": []}
         self.retract: dict[str, list[str]] = {"element": [], "relation": []}
         self.previous: dict[str, set[str]] = {}
-        self.unchanged: dict[str, set[str]] = {"element": set(), "relation": set()}
 
     def asserted_before(self, kind: str) -> set[str]:
         """The ids of the items of ``kind`` the source asserted before this run."""
@@ -732,8 +725,8 @@ class _Plan:
             )
 
     def confirm(self, unchanged: dict[str, set[str]]) -> None:
-        """Count items the source asserts again unchanged; their provenance is refreshed."""
-        self.unchanged = unchanged
+        """Count items the source asserts again unchanged (their provenance is refreshed with
+        every assertion of the source, at the end of :meth:`apply`)."""
         for kind, ids in unchanged.items():
             self.diffs[kind].unchanged += len(ids)
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import Problem
-from ..model import Origin, Record
+from ..model import Origin, Record, problem_at
 
 
 @dataclass
@@ -36,10 +36,7 @@ class ImportBatch:
 
     def problem(self, origin: Origin | None, message: str, hint: str | None = None) -> None:
         """Note a problem with a row (``origin``) of the source."""
-        if origin is None:
-            self.problems.append(Problem(message, hint=hint))
-        else:
-            self.problems.append(Problem(message, origin.file, origin.row, hint))
+        self.problems.append(problem_at(origin, message, hint))
 
     def skip(self, file: str, reason: str) -> None:
         """Count one row of ``file`` skipped for ``reason``."""
