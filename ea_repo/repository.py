@@ -53,7 +53,7 @@ from .model import (
     Status,
 )
 from .store import Counts, GraphStore, SQLiteStore
-from .sync import SyncEngine
+from .sync import SyncEngine, unique_clashes
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -229,7 +229,9 @@ class Repository:
         merged.update(attrs or {})
         _, normalised, problems = check_element(self.metamodel, et.name, merged)
         raise_if(problems, f"{et.name} {element_id!r}")
-        self._check_unique(et.name, element_id, normalised)
+        clashes = unique_clashes(self.store, self.metamodel, [(element_id, normalised, None)])
+        if clashes:
+            raise ConflictError(clashes[0].message, hint=clashes[0].hint)
         display = name or (existing.name if existing else element_id)
         element = Element(element_id, et.name, display, normalised, Status.ACTIVE)
         if existing is not None and existing == element:
@@ -288,28 +290,6 @@ class Repository:
             sum(c for k, c in diff.counts().items() if k != "missing")
             for diff in (result.elements, result.relations)
         )
-
-    def _check_unique(self, type_name: str, element_id: str, attrs: Mapping[str, Any]) -> None:
-        et = self.metamodel.element_types[type_name]
-        for spec in et.attributes.values():
-            if spec.unique and spec.name in attrs:
-                holders = [
-                    t.name
-                    for t in self.metamodel.element_types.values()
-                    if spec.name in t.attributes
-                ]
-                clash = [
-                    e
-                    for e in self.store.find_elements(
-                        types=holders, attrs={spec.name: attrs[spec.name]}, lens=EVERYTHING, limit=2
-                    )
-                    if e.id != element_id
-                ]
-                if clash:
-                    raise ConflictError(
-                        f"{spec.name}={attrs[spec.name]!r} is already used by {clash[0].id!r}",
-                        hint=f"{spec.name} is unique",
-                    )
 
     # -- reading ---------------------------------------------------------------
 

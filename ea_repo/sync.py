@@ -194,6 +194,56 @@ def record_digest(fingerprint: str, rec: Record) -> str:
     return blake2b(repr(content).encode(), digest_size=12).hexdigest()
 
 
+def unique_clashes(
+    store: GraphStore,
+    metamodel: Metamodel,
+    items: Iterable[tuple[str, Mapping[str, Any], Origin | None]],
+) -> list[Problem]:
+    """Values of ``unique`` attributes that two elements would share, once ``items``
+    (id, attributes, origin) are written; one problem per item involved.
+
+    An attribute is unique across every type that declares it (subtypes included).
+    The repository is read only when the metamodel declares a unique attribute.
+    """
+    unique = sorted(
+        {
+            a.name
+            for et in metamodel.element_types.values()
+            for a in et.attributes.values()
+            if a.unique
+        }
+    )
+    if not unique:
+        return []
+    items = list(items)
+    new_ids = {item_id for item_id, _, _ in items}
+    problems: list[Problem] = []
+    for name in unique:
+        owners: dict[str, list[tuple[str, Origin | None, bool]]] = defaultdict(list)
+        for item_id, attrs, origin in items:
+            if attrs.get(name) not in (None, ""):
+                owners[repr(attrs[name])].append((item_id, origin, True))
+        if not owners:
+            continue
+        holders = [t.name for t in metamodel.element_types.values() if name in t.attributes]
+        for element in store.find_elements(types=holders, lens=EVERYTHING):
+            value = element.attrs.get(name)
+            if element.id not in new_ids and value is not None and repr(value) in owners:
+                owners[repr(value)].append((element.id, None, False))
+        for value, who in owners.items():
+            for item_id, origin, is_new in who:
+                others = [i for i, _, _ in who if i != item_id]
+                if is_new and others:
+                    problems.append(
+                        problem_at(
+                            origin,
+                            f"{name}={value} is already used by {others[0]!r}",
+                            f"{name} is unique",
+                        )
+                    )
+    return problems
+
+
 class _Validator:
     """Turns records into items, collecting every problem."""
 
@@ -465,6 +515,11 @@ class SyncEngine:
         relations = validator.relations([r for r, _ in fresh if r.kind == "relation"], elements)
         tell("validating", len(fresh), len(fresh))
         problems += validator.problems
+        problems += unique_clashes(
+            self.store,
+            self.metamodel,
+            ((i, {**item.defaults, **item.attrs}, item.origin) for i, item in elements.items()),
+        )
         digests: dict[str, dict[str, str]] = {"element": {}, "relation": {}}
         for rec, digest in fresh:
             item_id = validator.item_of.get(id(rec))

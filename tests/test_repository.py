@@ -135,3 +135,35 @@ def test_an_element_can_be_named_where_an_id_is_expected(repo: Repository) -> No
     assert "s1 (Server)" in (info.value.hint or "")  # type: ignore[attr-defined]
     rel = repo.link("Order Management", "runs_on", "s1")
     assert (rel.src, rel.dst) == ("a0f3", "s1")
+
+
+def test_unique_attributes_are_enforced_by_every_sync(tmp_path: Path) -> None:
+    from ea_repo.errors import SourceError
+    from ea_repo.model import Record
+    from ea_repo.sync import SyncEngine
+
+    root = tmp_path / "own"
+    root.mkdir()
+    (root / "mm.yaml").write_text(
+        "element_types:\n"
+        "  Node:\n    layer: technology\n    attributes:\n      serial: {type: string, unique: true}\n"
+    )
+    with Repository.init(root, metamodel="mm.yaml") as own:
+        engine = SyncEngine(own.store, own.metamodel)
+        nodes = [Record.element("Node", f"n{i}", attrs={"serial": f"S-{i}"}) for i in range(3)]
+        engine.run("cmdb", nodes)
+        twice = [*nodes, Record.element("Node", "n3", attrs={"serial": "S-1"})]
+        with pytest.raises(SourceError) as info:
+            engine.run("cmdb", twice)
+        assert [p.message for p in info.value.problems] == ["serial='S-1' is already used by 'n1'"]
+        with pytest.raises(SourceError, match="1 problem"):
+            engine.run(
+                "manual", [Record.element("Node", "n9", attrs={"serial": "S-2"})], partial=True
+            )
+        # Two elements trading their values in one run is no clash.
+        swapped = [
+            Record.element("Node", "n0", attrs={"serial": "S-1"}),
+            Record.element("Node", "n1", attrs={"serial": "S-0"}),
+            nodes[2],
+        ]
+        assert engine.run("cmdb", swapped).elements.counts()["changed"] == 2
