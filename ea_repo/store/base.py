@@ -243,3 +243,14 @@ def check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     return kind
+
+
+def latest_by_source(runs: Iterable[Run]) -> dict[str, tuple[Run, Run | None]]:
+    """From runs newest first: per source, the latest run and the latest successful one."""
+    latest: dict[str, tuple[Run, Run | None]] = {}
+    for run in runs:
+        if run.source not in latest:
+            latest[run.source] = (run, run if run.status == "succeeded" else None)
+        elif run.status == "succeeded" and latest[run.source][1] is None:
+            latest[run.source] = (latest[run.source][0], run)
+    return latest

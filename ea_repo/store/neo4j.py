@@ -67,7 +67,7 @@ from ..model import (
     utc_now,
 )
 from . import cypher as q
-from .base import Counts, check_kind
+from .base import Counts, check_kind, latest_by_source
 
 SCHEMA_VERSION = 1
 BATCH = 5000
@@ -936,13 +936,7 @@ class Neo4jStore:
 
     def latest_runs(self) -> dict[str, tuple[Run, Run | None]]:
         """Per source, its latest run and its latest successful one."""
-        latest: dict[str, tuple[Run, Run | None]] = {}
-        for run in map(_run, self._query(q.LATEST_RUNS, succeeded="succeeded")):
-            if run.source not in latest:
-                latest[run.source] = (run, run if run.status == "succeeded" else None)
-            elif run.status == "succeeded" and latest[run.source][1] is None:
-                latest[run.source] = (latest[run.source][0], run)
-        return latest
+        return latest_by_source(map(_run, self._query(q.LATEST_RUNS, succeeded="succeeded")))
 
     def record_assertions(
         self,

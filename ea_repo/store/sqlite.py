@@ -34,7 +34,7 @@ from ..model import (
     Step,
     utc_now,
 )
-from .base import Counts, check_kind
+from .base import Counts, check_kind, latest_by_source
 
 BATCH = 5000
 # The page cache, in KiB: pages are allocated as they are used, so a small repository
@@ -771,13 +771,7 @@ class SQLiteStore:
             "OR id IN (SELECT MAX(id) FROM run WHERE status = 'succeeded' GROUP BY source) "
             "ORDER BY id DESC"
         )
-        latest: dict[str, tuple[Run, Run | None]] = {}
-        for run in map(_run, rows):
-            if run.source not in latest:
-                latest[run.source] = (run, run if run.status == "succeeded" else None)
-            elif run.status == "succeeded" and latest[run.source][1] is None:
-                latest[run.source] = (latest[run.source][0], run)
-        return latest
+        return latest_by_source(map(_run, rows))
 
     def record_assertions(
         self,
