@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -514,22 +515,28 @@ def load_metamodel(path: str | Path | None = None) -> Metamodel:
     """Load a metamodel file, or the built-in one when ``path`` is None or ``"builtin"``.
 
     Raises :class:`~ea_repo.errors.MetamodelError` listing every problem found,
-    each as ``file:line: problem — hint``.
+    each as ``file:line: problem — hint``. The built-in metamodel is read once
+    per process (its objects are frozen, so sharing it is safe).
 
     >>> mm = load_metamodel()
     >>> mm.element_types["Application"].layer
     'application'
     """
     if path is None or str(path) == BUILTIN:
-        text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
-        filename = "<builtin default.yaml>"
-        try:
-            data = parse_yaml(text, filename)
-        except YamlProblem as exc:  # pragma: no cover - the built-in file is tested
-            raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
-        return parse_metamodel(data, filename)
+        return _builtin_metamodel()
     try:
         data = load_yaml(Path(path))
     except YamlProblem as exc:
         raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
     return parse_metamodel(data, str(path))
+
+
+@lru_cache(maxsize=1)
+def _builtin_metamodel() -> Metamodel:
+    text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+    filename = "<builtin default.yaml>"
+    try:
+        data = parse_yaml(text, filename)
+    except YamlProblem as exc:  # pragma: no cover - the built-in file is tested
+        raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
+    return parse_metamodel(data, filename)
