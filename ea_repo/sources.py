@@ -30,7 +30,6 @@ from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
-from .metamodel.loader import suggest
 from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
@@ -39,7 +38,7 @@ from .sync import (
     SyncResult,
     metamodel_fingerprint,
 )
-from .yamlio import LineDict
+from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
 _KEYS = {
@@ -102,7 +101,7 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
     specs = []
     raw_sources = workspace.sources
     for name, raw in raw_sources.items():
-        where = f"{workspace.config_path}:{_line(raw_sources, name)}"
+        where = f"{workspace.config_path}:{node_line(raw_sources, name)}"
         if not isinstance(raw, dict):
             raise WorkspaceError(
                 f"{where}: source {name!r} must be a mapping",
@@ -110,7 +109,7 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
             )
         for key in raw:
             if key not in _KEYS:
-                line = _line(raw, key)
+                line = node_line(raw, key)
                 raise WorkspaceError(
                     f"{workspace.config_path}:{line}: unknown setting {key!r} in source {name!r}",
                     hint=suggest(key, _KEYS) or f"settings: {', '.join(sorted(_KEYS))}",
@@ -120,10 +119,6 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
         except WorkspaceError as exc:
             raise WorkspaceError(f"{where}: source {name!r}: {exc.message}", hint=exc.hint) from exc
     return specs
-
-
-def _line(node: Any, key: str) -> int | None:
-    return node.line_of(key) if isinstance(node, LineDict) else None
 
 
 def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:

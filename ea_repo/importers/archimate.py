@@ -51,9 +51,8 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from ..errors import Problem, SourceError
 from ..metamodel import Metamodel
-from ..metamodel.loader import suggest
 from ..model import Origin, Record, Ref
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..yamlio import LineDict, load_yaml, parse_yaml, suggest
 from .base import ImportBatch
 
 NS = "http://www.opengroup.org/xsd/archimate/3.0/"
@@ -67,6 +66,7 @@ META_PREFIX = "ea-repo:"
 """Properties an export writes for a re-import: ``ea-repo:id`` and ``ea-repo:type``."""
 META_ID = META_PREFIX + "id"
 META_TYPE = META_PREFIX + "type"
+_BUILTIN = "<builtin archimate.yaml>"
 
 # Attributes the importer fills itself: a property of the same name stays a property.
 OWN_ATTRIBUTES = frozenset(
@@ -202,7 +202,7 @@ class ArchimateMapping:
     properties: Mapping[str, str] = field(default_factory=dict)
     export_elements: Mapping[str, str] = field(default_factory=dict)
     export_relationships: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
-    source: str = "<builtin archimate.yaml>"
+    source: str = _BUILTIN
 
     def archimate_element_type(self, type_name: str, metamodel: Metamodel) -> str | None:
         """The ArchiMate type an element of ``type_name`` is written as, or None."""
@@ -236,16 +236,12 @@ def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> Arc
     the metamodel lacks, an unknown key) as ``file:line``.
     """
     problems: list[Problem] = []
-    base = _read_mapping_data(parse_yaml(_builtin_text(), "<builtin archimate.yaml>"))
-    layers: list[tuple[str, LineDict]] = [("<builtin archimate.yaml>", base)]
+    layers = [
+        (_BUILTIN, _read_mapping_data(parse_yaml(_builtin_text(), _BUILTIN, SourceError), _BUILTIN))
+    ]
     if path is not None:
-        try:
-            data = load_yaml(Path(path))
-        except YamlProblem as exc:
-            raise SourceError(str(exc.problem)) from None
-        if not isinstance(data, LineDict):
-            raise SourceError(f"{path}: an ArchiMate mapping must be a YAML mapping")
-        layers.append((str(path), _read_mapping_data(data)))
+        data = load_yaml(Path(path), SourceError)
+        layers.append((str(path), _read_mapping_data(data, str(path))))
     merged: dict[str, Any] = {
         "elements": {},
         "relationships": {},
@@ -287,9 +283,9 @@ def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> Arc
     return mapping
 
 
-def _read_mapping_data(data: Any) -> LineDict:
+def _read_mapping_data(data: Any, filename: str) -> LineDict:
     if not isinstance(data, LineDict):
-        raise SourceError("an ArchiMate mapping must be a YAML mapping")
+        raise SourceError(f"{filename}: an ArchiMate mapping must be a YAML mapping")
     return data
 
 

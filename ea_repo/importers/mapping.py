@@ -64,7 +64,6 @@ Rules shared by every part:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -72,9 +71,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SourceError
+from ..errors import SourceError
 from ..metamodel import Metamodel
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
 
 TYPE_TOKEN = "@type"
 """In ``key_fallback``: the element type the row maps to, not a column."""
@@ -270,10 +269,10 @@ class RelationMapping:
 
     def expected_columns(self) -> str:
         """The columns this spec needs, for messages: ``parent, type, child``."""
-        parts = [_alternatives(self.parent_id + self.parent)]
+        parts = [alternatives(self.parent_id + self.parent)]
         if self.constant is None:
-            parts.append(_alternatives(self.type_columns))
-        parts.append(_alternatives(self.child_id + self.child))
+            parts.append(alternatives(self.type_columns))
+        parts.append(alternatives(self.child_id + self.child))
         return ", ".join(parts)
 
 
@@ -290,7 +289,8 @@ class CmdbMapping:
     description: str = ""
 
 
-def _alternatives(columns: Iterable[str]) -> str:
+def alternatives(columns: Iterable[str]) -> str:
+    """``'a' or 'b'``: the columns any of which a message asks for; ``(none)`` if none."""
     names = list(dict.fromkeys(columns))
     return " or ".join(repr(c) for c in names) if names else "(none)"
 
@@ -397,20 +397,12 @@ def load_mapping(path: str | Path, metamodel: Metamodel) -> CmdbMapping:
     Raises :class:`~ea_repo.errors.SourceError` listing every problem, each
     as ``file:line: problem — hint``.
     """
-    try:
-        data = load_yaml(Path(path))
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_mapping(data, str(path), metamodel)
+    return parse_mapping(load_yaml(Path(path), SourceError), str(path), metamodel)
 
 
 def mapping_from_text(text: str, filename: str, metamodel: Metamodel) -> CmdbMapping:
     """Parse and check a mapping given as YAML text (a packaged preset)."""
-    try:
-        data = parse_yaml(text, filename)
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_mapping(data, filename, metamodel)
+    return parse_mapping(parse_yaml(text, filename, SourceError), filename, metamodel)
 
 
 def parse_mapping(data: Any, filename: str, metamodel: Metamodel) -> CmdbMapping:
@@ -418,36 +410,12 @@ def parse_mapping(data: Any, filename: str, metamodel: Metamodel) -> CmdbMapping
     return _Parser(filename, metamodel).mapping(data)
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-def _line(node: Any, key: str | None = None) -> int | None:
-    if isinstance(node, LineDict):
-        return node.line_of(key) if key is not None else node.line
-    return None
-
-
-class _Parser:
+class _Parser(Collector):
     """Builds a :class:`CmdbMapping`, collecting every problem before failing."""
 
     def __init__(self, filename: str, metamodel: Metamodel) -> None:
-        self.filename = filename
+        super().__init__(filename)
         self.metamodel = metamodel
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
-        self.problems.append(Problem(message, self.filename, line, hint))
-
-    def unknown_keys(self, node: LineDict, allowed: set[str], where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                self.add(
-                    f"unknown key {key!r} in {where}",
-                    node.line_of(key),
-                    _suggest(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}",
-                )
 
     # ---------------------------------------------------------------- top level
 
@@ -467,19 +435,19 @@ class _Parser:
         prefix = data.get("id_prefix", "")
         if not isinstance(prefix, str):
             self.add(
-                "id_prefix must be text", _line(data, "id_prefix"), 'e.g. `id_prefix: "itop-"`'
+                "id_prefix must be text", node_line(data, "id_prefix"), 'e.g. `id_prefix: "itop-"`'
             )
             prefix = ""
         elements = None
         if data.get("elements") is not None:
-            elements = self.elements(data["elements"], _line(data, "elements"))
+            elements = self.elements(data["elements"], node_line(data, "elements"))
         relations: tuple[RelationMapping, ...] = ()
         raw_rel = data.get("relations")
         if raw_rel is not None:
             specs = raw_rel if isinstance(raw_rel, list) else [raw_rel]
             if not specs:
-                self.add("relations is an empty list", _line(data, "relations"))
-            built = [self.relation(spec, _line(data, "relations"), elements) for spec in specs]
+                self.add("relations is an empty list", node_line(data, "relations"))
+            built = [self.relation(spec, node_line(data, "relations"), elements) for spec in specs]
             relations = tuple(r for r in built if r is not None)
         dayfirst = self.flag(data, "dayfirst")
         decimal_comma = self.flag(data, "decimal_comma")
@@ -561,9 +529,9 @@ class _Parser:
             raw.get("type"), raw.line_of("type") if "type" in raw else raw.line
         )
         targets = type_mapping.targets() if type_mapping else []
-        attributes = self.attributes(raw.get("attributes"), _line(raw, "attributes"), targets)
-        links = self.links(raw.get("links"), _line(raw, "links"))
-        skip_when = self.skip_when(raw.get("skip_when"), _line(raw, "skip_when"))
+        attributes = self.attributes(raw.get("attributes"), node_line(raw, "attributes"), targets)
+        links = self.links(raw.get("links"), node_line(raw, "links"))
+        skip_when = self.skip_when(raw.get("skip_when"), node_line(raw, "skip_when"))
         if type_mapping is None:
             return None
         return ElementMapping(
@@ -586,7 +554,7 @@ class _Parser:
             self.add(
                 f"{where}: unknown element type {name!r}",
                 line,
-                _suggest(name, self.metamodel.element_types)
+                suggest(name, self.metamodel.element_types)
                 or f"element types of {self.metamodel.name}: see `ea metamodel show`",
             )
             return None
@@ -649,13 +617,13 @@ class _Parser:
             constants: dict[str, Any] = {}
             et = self.metamodel.element_types[type_name]
             for attr, value in values.items():
-                at = _line(values, attr) or raw.line_of("set")
+                at = node_line(values, attr) or raw.line_of("set")
                 spec = et.attributes.get(attr)
                 if spec is None:
                     self.add(
                         f"{where}.set: {type_name} has no attribute {attr!r}",
                         at,
-                        _suggest(attr, et.attributes) or f"attributes: {', '.join(et.attributes)}",
+                        suggest(attr, et.attributes) or f"attributes: {', '.join(et.attributes)}",
                     )
                     continue
                 try:
@@ -687,7 +655,7 @@ class _Parser:
                 hint = (
                     "the element name comes from elements.name"
                     if attr == "name"
-                    else _suggest(attr, declared) or f"mapped types: {', '.join(sorted(types))}"
+                    else suggest(attr, declared) or f"mapped types: {', '.join(sorted(types))}"
                 )
                 self.add(f"{where} belongs to none of the mapped element types", at, hint)
                 continue
@@ -737,7 +705,7 @@ class _Parser:
                 self.add(
                     f"{where}: unknown transform {name!r}",
                     spec.line_of("transform"),
-                    _suggest(str(name), TRANSFORMS) or f"transforms: {', '.join(TRANSFORMS)}",
+                    suggest(str(name), TRANSFORMS) or f"transforms: {', '.join(TRANSFORMS)}",
                 )
             else:
                 good.append(name)
@@ -857,7 +825,7 @@ class _Parser:
                 self.add(
                     f"{where}: unknown relationship type {name!r}",
                     at,
-                    _suggest(name, self.metamodel.relation_types)
+                    suggest(name, self.metamodel.relation_types)
                     or f"relationship types: {', '.join(sorted(self.metamodel.relation_types))}",
                 )
                 continue

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotFoundError, ValidationError
-from .loader import suggest
+from ..yamlio import suggest
 from .schema import AttributeSpec, ElementType, Metamodel, RelationType
 
 

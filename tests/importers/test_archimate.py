@@ -179,6 +179,15 @@ def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
     }
 
 
+def test_a_mapping_that_is_not_yaml_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("elements:\n  Node: [Server\n")
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(bad, load_metamodel())
+    assert [(p.file, p.line) for p in err.value.problems] == [(str(bad), 3)]
+    assert str(err.value).startswith(f"{bad}:3: invalid YAML")
+
+
 # ---------------------------------------------------------------- through the CLI
 
 
