@@ -331,15 +331,28 @@ def _build_mapping(
     if fallback is not None and str(fallback) not in mm.relation_types:
         bad("fallback", "", f"fallback {fallback!r} is no relationship type of the metamodel")
         fallback = None
+
+    def unmapped(section: str, export_section: str, name: str, target: Any) -> bool:
+        # A shipped export entry written as a type the user's file unmapped goes with it.
+        return (
+            isinstance(target, str)
+            and target in merged[section]
+            and merged[section][target] is None
+            and where.get((export_section, name), (_BUILTIN,))[0] == _BUILTIN
+        )
+
     export_elements: dict[str, str] = {}
     for name, target in merged["export_elements"].items():
         if name not in mm.element_types:
             continue  # a type of another metamodel: irrelevant here
+        if unmapped("elements", "export_elements", name, target):
+            continue
         if not isinstance(target, str) or target not in elements:
             bad(
                 "export_elements",
                 name,
-                f"{name} is exported as {target!r}, which is not an ArchiMate element type",
+                f"{name} is exported as {target!r}, which is not a mapped ArchiMate element type",
+                suggest(target, elements) if isinstance(target, str) else "give one type name",
             )
             continue
         export_elements[name] = target
@@ -349,14 +362,26 @@ def _build_mapping(
             continue
         if isinstance(spec, str):
             spec = {"type": spec}
-        if not isinstance(spec, Mapping) or spec.get("type") not in relationships:
+        target = spec.get("type") if isinstance(spec, Mapping) else None
+        if unmapped("relationships", "export_relationships", name, target):
+            continue
+        reverse = spec.get("reverse", False) if isinstance(spec, Mapping) else False
+        if not isinstance(target, str) or not isinstance(reverse, bool):
             bad(
                 "export_relationships",
                 name,
                 f"{name} is exported as {spec!r}: give `{{type: ArchiMateType, reverse: false}}`",
             )
             continue
-        export_relationships[name] = (str(spec["type"]), bool(spec.get("reverse", False)))
+        if target not in relationships:
+            bad(
+                "export_relationships",
+                name,
+                f"{name} is exported as {target!r}, which is not a mapped ArchiMate relationship type",
+                suggest(target, relationships),
+            )
+            continue
+        export_relationships[name] = (target, reverse)
     properties = {str(k): str(v) for k, v in merged["properties"].items() if v}
     language = merged.get("language")
     return ArchimateMapping(
