@@ -41,6 +41,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -204,25 +205,35 @@ class ArchimateMapping:
     export_relationships: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
     source: str = _BUILTIN
 
+    @cached_property
+    def _element_back(self) -> dict[str, str]:
+        # The first ArchiMate type mapped to each metamodel type, as the file lists them.
+        back: dict[str, str] = {}
+        for archimate, target in self.elements.items():
+            back.setdefault(target, archimate)
+        return {**back, **self.export_elements}
+
+    @cached_property
+    def _relationship_back(self) -> dict[str, tuple[str, bool]]:
+        back: dict[str, tuple[str, bool]] = {}
+        for archimate, target in self.relationships.items():
+            back.setdefault(target, (archimate, False))
+        return {**back, **self.export_relationships}
+
     def archimate_element_type(self, type_name: str, metamodel: Metamodel) -> str | None:
         """The ArchiMate type an element of ``type_name`` is written as, or None."""
+        back = self._element_back
         current: str | None = type_name
         while current is not None:
-            if current in self.export_elements:
-                return self.export_elements[current]
-            found = next((a for a, t in self.elements.items() if t == current), None)
-            if found is not None:
-                return found
+            if current in back:
+                return back[current]
             et = metamodel.element_types.get(current)
             current = et.extends if et else None
         return None
 
     def archimate_relationship_type(self, type_name: str) -> tuple[str, bool] | None:
         """``(ArchiMate type, reversed)`` a relation of ``type_name`` is written as, or None."""
-        if type_name in self.export_relationships:
-            return self.export_relationships[type_name]
-        found = next((a for a, t in self.relationships.items() if t == type_name), None)
-        return (found, False) if found is not None else None
+        return self._relationship_back.get(type_name)
 
 
 def _builtin_text() -> str:
