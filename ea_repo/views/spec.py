@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EaError, NotFoundError, Problem, SelectorError
-from ..metamodel import IDENTIFIER, Metamodel
+from ..metamodel import IDENTIFIER, LAYERS, Metamodel
 from ..selection import Selector, check_selector, parse_selector
 from ..yamlio import Collector, LineDict, load_yaml, suggest
 
@@ -165,6 +165,58 @@ def _group_rule(raw: Any, line: int | None, problems: Collector) -> GroupRule | 
     return None
 
 
+_OPTIONS = {
+    "obsolescence": {"horizon", "layers"},
+    "flows": {"depth", "horizon"},
+    "waves": {"max_size", "horizon"},
+}
+"""The options each analysis reads; ``horizon`` (for ``color_by: risk``) fits every view."""
+
+
+def _options(raw: LineDict, analysis: str | None, problems: Collector) -> dict[str, Any]:
+    from ..config import parse_duration_days
+
+    allowed = _OPTIONS.get(analysis or "", {"horizon"})
+    what = f"options of the {analysis} analysis" if analysis else "options"
+    problems.unknown_keys(raw, allowed, what)
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = raw.line_of(key)
+        if key not in allowed:
+            continue
+        if key == "horizon":
+            try:
+                days = parse_duration_days(value, "horizon")
+            except EaError as exc:
+                problems.add(f"options.{exc.message}", line, exc.hint)
+                continue
+            if days < 0:
+                problems.add(f"options.horizon {value!r} is negative", line, "e.g. `horizon: 12m`")
+                continue
+        elif key == "layers":
+            layers = [value] if isinstance(value, str) else value
+            if not isinstance(layers, list) or not layers:
+                problems.add(
+                    "options.layers must be a list of layers", line, "e.g. `layers: [application]`"
+                )
+                continue
+            wrong = [layer for layer in layers if layer not in LAYERS]
+            for layer in wrong:
+                problems.add(
+                    f"options.layers names unknown layer {layer!r}",
+                    line,
+                    suggest(str(layer), LAYERS) or f"layers: {', '.join(LAYERS)}",
+                )
+            if wrong:
+                continue
+            value = list(layers)
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.add(f"options.{key} must be a whole number from 1, not {value!r}", line)
+            continue
+        options[key] = value
+    return options
+
+
 def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
     """Build a :class:`ViewSpec` from parsed YAML; raises ViewSpecError listing every problem."""
     problems = Collector(filename)
@@ -214,10 +266,10 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
         else:
             values["analysis"] = data["analysis"]
     if "options" in data:
-        if not isinstance(data["options"], dict):
+        if not isinstance(data["options"], LineDict):
             problems.add("options must be a mapping", data.line_of("options"))
         else:
-            values["options"] = dict(data["options"])
+            values["options"] = _options(data["options"], values.get("analysis"), problems)
     if "relations" in data:
         raw = data["relations"]
         if raw == "*":
