@@ -103,7 +103,6 @@ class ArchimateExporter:
     def __init__(self, metamodel: Metamodel, mapping: ArchimateMapping) -> None:
         self.metamodel = metamodel
         self.mapping = mapping
-        self._back: dict[str, str] = dict(mapping.elements)
 
     def _element_type(self, element: Element) -> str:
         found = self.mapping.archimate_element_type(element.type, self.metamodel)

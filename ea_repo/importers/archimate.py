@@ -414,8 +414,6 @@ def _build_mapping(
 class ArchimateBatch(ImportBatch):
     """The records of one exchange file; ``skipped`` counts what could not be held."""
 
-    model_name: str | None = None
-
 
 @dataclass
 class _Relationship:
@@ -468,8 +466,6 @@ class ArchimateImporter:
                 f"<{root.tag}> in namespace {root.ns or 'none'!r}",
                 hint=f"expected <model xmlns={NS!r}>",
             )
-        names = _texts(root, "name")
-        batch.model_name = self._pick(names) if names else None
         definitions = self._property_definitions(root, file, batch)
         element_nodes = [n for c in root.all("elements") for n in c.all("element")]
         relation_nodes = [n for c in root.all("relationships") for n in c.all("relationship")]

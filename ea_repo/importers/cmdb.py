@@ -339,7 +339,7 @@ class CmdbImporter:
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
         for attr, columns in cols.attributes_of(target.type, self.metamodel):
-            text = cells[columns[0]] if len(columns) == 1 else _first(cells, columns)
+            text = _first(cells, columns)
             if not text:
                 continue
             if attr.plain:

@@ -151,13 +151,6 @@ class EolBatch(ImportBatch):
     matched: list[tuple[SoftwareFact, Match]] = field(default_factory=list)
     unmatched: list[tuple[SoftwareFact, str]] = field(default_factory=list)
 
-    def extend(self, other: ImportBatch) -> None:
-        """Add another batch; matched and unmatched facts add up too."""
-        super().extend(other)
-        if isinstance(other, EolBatch):
-            self.matched.extend(other.matched)
-            self.unmatched.extend(other.unmatched)
-
     def summary(self) -> dict[str, Any]:
         """Counts for people and scripts."""
         products = {m.key for _, m in self.matched}

@@ -185,7 +185,6 @@ class AttributeMapping:
     transforms: tuple[str, ...] = ()
     values: ValueMap | None = None
     divide_by: float | None = None
-    line: int | None = None
 
     @cached_property
     def plain(self) -> bool:
@@ -232,7 +231,6 @@ class LinkMapping:
     id_columns: tuple[str, ...] = ()
     name_columns: tuple[str, ...] = ()
     ignore: frozenset[str] = frozenset()
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,6 @@ class RelationMapping:
     constant: tuple[Target, ...] | None = None
     skip_unmapped: bool = False
     ignore: frozenset[str] = frozenset()
-    line: int | None = None
 
     def expected_columns(self) -> str:
         """The columns this spec needs, for messages: ``parent, type, child``."""
@@ -286,7 +283,6 @@ class CmdbMapping:
     id_prefix: str = ""
     dayfirst: bool = False
     decimal_comma: bool = False
-    description: str = ""
 
 
 def alternatives(columns: Iterable[str]) -> str:
@@ -460,7 +456,6 @@ class _Parser(Collector):
             id_prefix=prefix,
             dayfirst=dayfirst,
             decimal_comma=decimal_comma,
-            description=str(data.get("description", "") or ""),
         )
 
     def failure(self) -> SourceError:
@@ -663,7 +658,7 @@ class _Parser(Collector):
                 node = LineDict({"column": spec})
                 node.line = at
                 columns = self.columns(node, "column", where)
-                result.append(AttributeMapping(attr, columns, line=at))
+                result.append(AttributeMapping(attr, columns))
                 continue
             if not isinstance(spec, LineDict):
                 self.add(
@@ -691,7 +686,7 @@ class _Parser(Collector):
                     )
                 else:
                     divide_by = float(d)
-            result.append(AttributeMapping(attr, columns, transforms, values, divide_by, at))
+            result.append(AttributeMapping(attr, columns, transforms, values, divide_by))
         return tuple(result)
 
     def transforms(self, spec: LineDict, where: str) -> tuple[str, ...]:
@@ -782,7 +777,7 @@ class _Parser(Collector):
                     "the column naming the other element",
                 )
             if targets:
-                result.append(LinkMapping(targets, ids, names, self.ignore(item), item.line))
+                result.append(LinkMapping(targets, ids, names, self.ignore(item)))
         return tuple(result)
 
     def ignore(self, node: LineDict) -> frozenset[str]:
@@ -911,7 +906,6 @@ class _Parser(Collector):
                 types=ValueMap(entries),
                 skip_unmapped=self.flag(raw, "skip_unmapped"),
                 ignore=self.ignore(raw),
-                line=raw.line,
             )
         constant = self.targets(type_raw, type_line, "relations.type")
         if not constant:
@@ -927,7 +921,6 @@ class _Parser(Collector):
             constant=constant,
             skip_unmapped=self.flag(raw, "skip_unmapped"),
             ignore=self.ignore(raw),
-            line=raw.line,
         )
 
 

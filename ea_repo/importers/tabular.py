@@ -100,10 +100,6 @@ class Table:
         more = len(self.columns) - 30
         return shown + (f" and {more} more" if more > 0 else "")
 
-    def origin(self, row: int) -> str:
-        """``file:row``, as messages name a row."""
-        return f"{self.file}:{row}"
-
 
 def read_table(
     path: str | Path,
