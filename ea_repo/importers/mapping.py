@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -578,26 +578,40 @@ class _Parser(Collector):
         if not isinstance(raw, LineDict):
             self.add("elements.type must be an element type or a mapping", line)
             return None
-        self.unknown_keys(raw, _TYPE_KEYS, "elements.type")
-        columns = self.column_key(raw, "elements.type")
+        columns, classes = self.column_map(
+            raw,
+            "elements.type",
+            self.class_target,
+            "must map class values to element types",
+            "e.g. `map: {cmdb_ci_linux_server: Server, Linux Server: Server}`",
+        )
+        return TypeMapping(columns=columns, classes=classes)
+
+    def column_map(
+        self,
+        raw: LineDict,
+        where: str,
+        target: Callable[[Any, int | None, str], Any],
+        what: str,
+        example: str,
+    ) -> tuple[tuple[str, ...], ValueMap]:
+        """``{column: C, map: {value: target}}``: the columns and the map, each target read
+        by ``target(raw, line, where)`` (None when it is wrong); a null target unmaps the value."""
+        self.unknown_keys(raw, _TYPE_KEYS, where)
+        columns = self.column_key(raw, where)
         raw_map = raw.get("map")
-        entries: dict[str, ClassTarget | None] = {}
+        entries: dict[str, Any] = {}
         if not isinstance(raw_map, LineDict) or not raw_map:
-            self.add(
-                "elements.type.map must map class values to element types",
-                raw.line_of("map"),
-                "e.g. `map: {cmdb_ci_linux_server: Server, Linux Server: Server}`",
-            )
+            self.add(f"{where}.map {what}", raw.line_of("map"), example)
         else:
-            for cls, value in raw_map.items():
-                where = f"elements.type.map[{cls!r}]"
-                if value is None:
-                    entries[cls] = None
+            for value, spec in raw_map.items():
+                if spec is None:
+                    entries[value] = None
                     continue
-                target = self.class_target(value, raw_map.line_of(cls), where)
-                if target is not None:
-                    entries[cls] = target
-        return TypeMapping(columns=columns, classes=ValueMap(entries))
+                found = target(spec, raw_map.line_of(value), f"{where}.map[{value!r}]")
+                if found:
+                    entries[value] = found
+        return columns, ValueMap(entries)
 
     def class_target(self, raw: Any, line: int | None, where: str) -> ClassTarget | None:
         if isinstance(raw, LineDict):
@@ -873,43 +887,19 @@ class _Parser(Collector):
                 'e.g. `type: {column: type, map: {"Runs on::Runs": runs_on}}`',
             )
             return None
+        by_type: dict[str, Any] = {}
         if isinstance(type_raw, LineDict) and _TYPE_KEYS & set(type_raw):
-            self.unknown_keys(type_raw, _TYPE_KEYS, "relations.type")
-            columns = self.column_key(type_raw, "relations.type")
-            raw_map = type_raw.get("map")
-            entries: dict[str, tuple[Target, ...] | None] = {}
-            if not isinstance(raw_map, LineDict) or not raw_map:
-                self.add(
-                    "relations.type.map must map relationship values to relationship types",
-                    type_raw.line_of("map"),
-                    'e.g. `map: {"Runs on::Runs": runs_on}`',
-                )
-            else:
-                for value, target in raw_map.items():
-                    if target is None:
-                        entries[value] = None
-                        continue
-                    found = self.targets(
-                        target, raw_map.line_of(value), f"relations.type.map[{value!r}]"
-                    )
-                    if found:
-                        entries[value] = found
-            return RelationMapping(
-                parent,
-                child,
-                parent_id,
-                child_id,
-                parent_class,
-                child_class,
-                refs,
-                type_columns=columns,
-                types=ValueMap(entries),
-                skip_unmapped=self.flag(raw, "skip_unmapped"),
-                ignore=self.ignore(raw),
+            by_type["type_columns"], by_type["types"] = self.column_map(
+                type_raw,
+                "relations.type",
+                self.targets,
+                "must map relationship values to relationship types",
+                'e.g. `map: {"Runs on::Runs": runs_on}`',
             )
-        constant = self.targets(type_raw, type_line, "relations.type")
-        if not constant:
-            return None
+        else:
+            by_type["constant"] = self.targets(type_raw, type_line, "relations.type")
+            if not by_type["constant"]:
+                return None
         return RelationMapping(
             parent,
             child,
@@ -918,9 +908,9 @@ class _Parser(Collector):
             parent_class,
             child_class,
             refs,
-            constant=constant,
             skip_unmapped=self.flag(raw, "skip_unmapped"),
             ignore=self.ignore(raw),
+            **by_type,
         )
 
 
