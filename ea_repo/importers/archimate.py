@@ -440,9 +440,9 @@ class ArchimateImporter:
     def __init__(self, metamodel: Metamodel, mapping: ArchimateMapping | None = None) -> None:
         self.metamodel = metamodel
         self.mapping = mapping or load_archimate_mapping(None, metamodel)
-        self._attr_names: dict[tuple[str, str], dict[str, str]] = {}
+        self._attr_names: dict[str, dict[str, str]] = {}
         self._renamed: dict[str, str] = {}  # identifier -> key given by an ea-repo:id property
-        self._first_skipped: dict[str, str] = {}
+        self._first_skipped: str | None = None  # of the file being read
 
     def read(self, path: str | Path) -> ArchimateBatch:
         """Read one exchange file into a batch; raises SourceError for unreadable or hostile XML."""
@@ -454,7 +454,7 @@ class ArchimateImporter:
     def transform(self, root: XmlNode, file: str) -> ArchimateBatch:
         """The batch of records for a parsed exchange file (pure: no file, no store)."""
         batch = ArchimateBatch(source_files=[file])
-        self._renamed, self._first_skipped = {}, {}
+        self._renamed, self._first_skipped = {}, None
         if root.tag != "model" or root.ns != NS:
             if root.ns == NS_21:
                 raise SourceError(
@@ -508,7 +508,9 @@ class ArchimateImporter:
         return batch
 
     def _pick(self, variants: list[tuple[str | None, str]]) -> str:
-        """The variant in the preferred language, else the first."""
+        """The variant in the preferred language, else the first; ``""`` when there is none."""
+        if not variants:
+            return ""
         if self.mapping.language:
             wanted = self.mapping.language.casefold()
             for lang, text in variants:
@@ -521,7 +523,7 @@ class ArchimateImporter:
         attrs: dict[str, Any] = {}
         names = _texts(node, "name")
         docs = _texts(node, "documentation")
-        name = self._pick(names) if names else None
+        name = self._pick(names) or None
         if name is not None and name_key:
             attrs[name_key] = name
         if len(names) > 1:
@@ -548,7 +550,7 @@ class ArchimateImporter:
                     continue
                 # Archi writes properties with an empty name as such: keep them.
                 names = _texts(node, "name")
-                definitions[ident] = self._pick(names) if names else ""
+                definitions[ident] = self._pick(names)
         return definitions
 
     def _properties(
@@ -572,7 +574,7 @@ class ArchimateImporter:
                     )
                     continue
                 values = _texts(prop, "value")
-                value = self._pick(values) if values else ""
+                value = self._pick(values)
                 if name in found:
                     batch.note(file, f"repeat property {name!r}: the first value is kept")
                     continue
@@ -589,13 +591,13 @@ class ArchimateImporter:
         batch: ArchimateBatch,
     ) -> None:
         """Properties naming an attribute of ``owner`` fill it; the rest go to ``properties``."""
-        by_fold = self._attr_names.get((owner, ""))
+        by_fold = self._attr_names.get(owner)
         if by_fold is None:
             by_fold = {fold(a): a for a in specs if a not in OWN_ATTRIBUTES}
             for prop, renamed in self.mapping.properties.items():
                 if renamed in specs:
                     by_fold[fold(prop)] = renamed
-            self._attr_names[(owner, "")] = by_fold
+            self._attr_names[owner] = by_fold
         free: dict[str, str] = {}
         for name, value in props.items():
             attr = by_fold.get(fold(name))
@@ -632,7 +634,7 @@ class ArchimateImporter:
                 elif path:
                     folders.setdefault(ref, "/".join(path))
                 return
-            label = self._pick(labels) if labels else ""
+            label = self._pick(labels)
             for child in children:
                 walk(child, (*path, label.replace("/", "-")) if label else path)
 
@@ -725,11 +727,13 @@ class ArchimateImporter:
                 )
                 return None
         if source in relation_ids or target in relation_ids:
+            if self._first_skipped is None:
+                self._first_skipped = ident
             batch.skip(
                 file,
                 f"{archimate_type} relationships from or to another relationship "
                 "(relations link elements; e.g. the first: "
-                f"{self._first_skipped.setdefault(file, ident)!r})",
+                f"{self._first_skipped!r})",
             )
             return None
         props = self._properties(node, file, definitions, batch)
