@@ -200,9 +200,17 @@ def load_workspace(
     uri, uri_where = setting("EA_NEO4J_URI", "uri")
     repository, repository_where = setting("EA_NEO4J_REPOSITORY", "repository", "default")
     check_neo4j_target(uri, uri_where, repository or "default", repository_where)
+    raw_path = raw_store.get("path")
+    if raw_path is not None and not isinstance(raw_path, str):
+        raise fail(
+            f"store.path {raw_path!r} is not a file path",
+            "path",
+            raw_store,
+            hint='e.g. `path: .ea/repository.db` (quote it if it looks like a number: "5")',
+        )
     store = StoreConfig(
         backend=backend,
-        path=Path(env.get("EA_SQLITE_PATH") or raw_store.get("path") or StoreConfig.path),
+        path=Path(env.get("EA_SQLITE_PATH") or raw_path or StoreConfig.path),
         uri=None if uri is None else str(uri),
         user=env.get("EA_NEO4J_USER") or raw_store.get("user"),
         database=env.get("EA_NEO4J_DATABASE") or raw_store.get("database"),
@@ -212,6 +220,12 @@ def load_workspace(
         stale = parse_duration_days(data.get("stale_after", 180), "stale_after")
     except WorkspaceError as exc:
         raise fail(exc.message, "stale_after", hint=exc.hint) from exc
+    if stale < 1:
+        raise fail(
+            f"stale_after {data['stale_after']!r} must be at least one day",
+            "stale_after",
+            hint="e.g. `stale_after: 180d`",
+        )
     sources = data.get("sources") or {}
     if not isinstance(sources, dict):
         raise fail("`sources` must be a mapping of source names", "sources")

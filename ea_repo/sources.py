@@ -30,7 +30,6 @@ from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
-from .metamodel.loader import suggest
 from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
@@ -39,7 +38,7 @@ from .sync import (
     SyncResult,
     metamodel_fingerprint,
 )
-from .yamlio import LineDict
+from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
 _KEYS = {
@@ -82,19 +81,35 @@ class SourceSpec:
 
 
 def parse_ratio(value: Any, what: str = "max_missing") -> float:
-    """``20%``, ``0.2`` or ``20`` (percent) as a fraction between 0 and 1."""
+    """``20%``, ``0.2`` or ``20`` as a fraction between 0 and 1.
+
+    A bare number above 1 is a percent (``20`` is 20%); with ``%`` the number is
+    always one (``150%`` is refused, not read as 1.5%).
+
+    >>> parse_ratio("20%"), parse_ratio(0.2), parse_ratio(20)
+    (0.2, 0.2, 0.2)
+    """
     text = str(value).strip()
+    percent = text.endswith("%")
     try:
-        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        number = float(text[:-1] if percent else text)
     except ValueError:
         raise WorkspaceError(
             f"{what} {value!r} is not a ratio", hint="write it as 20% or 0.2"
         ) from None
-    if number > 1:
+    if percent or number > 1:
         number /= 100
     if not 0 <= number <= 1:
         raise WorkspaceError(f"{what} {value!r} is out of range", hint="between 0% and 100%")
     return number
+
+
+class _SettingError(WorkspaceError):
+    """A mistake in one setting of a source; ``key`` names it, so that its line is cited."""
+
+    def __init__(self, key: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.key = key
 
 
 def source_specs(workspace: Workspace) -> list[SourceSpec]:
@@ -102,7 +117,7 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
     specs = []
     raw_sources = workspace.sources
     for name, raw in raw_sources.items():
-        where = f"{workspace.config_path}:{_line(raw_sources, name)}"
+        where = f"{workspace.config_path}:{node_line(raw_sources, name)}"
         if not isinstance(raw, dict):
             raise WorkspaceError(
                 f"{where}: source {name!r} must be a mapping",
@@ -110,7 +125,7 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
             )
         for key in raw:
             if key not in _KEYS:
-                line = _line(raw, key)
+                line = node_line(raw, key)
                 raise WorkspaceError(
                     f"{workspace.config_path}:{line}: unknown setting {key!r} in source {name!r}",
                     hint=suggest(key, _KEYS) or f"settings: {', '.join(sorted(_KEYS))}",
@@ -118,18 +133,21 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
         try:
             specs.append(_spec(name, raw, workspace.root))
         except WorkspaceError as exc:
+            if isinstance(exc, _SettingError):
+                where = f"{workspace.config_path}:{node_line(raw, exc.key)}"
             raise WorkspaceError(f"{where}: source {name!r}: {exc.message}", hint=exc.hint) from exc
     return specs
 
 
-def _line(node: Any, key: str) -> int | None:
-    return node.line_of(key) if isinstance(node, LineDict) else None
-
-
 def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
-    importer = raw.get("importer")
-    if importer not in IMPORTERS:
-        raise WorkspaceError(f"importer {importer!r} is not one of {', '.join(IMPORTERS)}")
+    importer = str(raw.get("importer") or "")
+    columns = raw.get("columns") or {}
+    if not isinstance(columns, Mapping):
+        raise _SettingError(
+            "columns",
+            "columns must be a mapping: each flow field and the catalog's column holding it",
+            hint="e.g. `columns: {source: Emitter, target: Receiver}`",
+        )
     files = raw.get("files", raw.get("file"))
     if isinstance(files, str):
         files = [files]
@@ -146,7 +164,7 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         on_missing=raw.get("on_missing", "retire"),
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
         options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
-        columns=raw.get("columns") or {},
+        columns=columns,
         aliases=root / str(raw["aliases"]) if raw.get("aliases") else None,
     )
 
@@ -167,7 +185,8 @@ def make_spec(
     """A checked :class:`SourceSpec` (used for ``ea.yaml`` sources and ad-hoc imports)."""
     if importer not in IMPORTERS:
         raise WorkspaceError(
-            f"unknown importer {importer!r}", hint=f"importers: {', '.join(IMPORTERS)}"
+            f"unknown importer {importer!r}" if importer else "no importer",
+            hint=f"importers: {', '.join(IMPORTERS)}",
         )
     if importer == "cmdb" and not (preset or mapping):
         raise WorkspaceError(
@@ -175,6 +194,11 @@ def make_spec(
         )
     if preset and mapping:
         raise WorkspaceError("give a preset or a mapping, not both")
+    if importer == "cmdb" and len(files) > 2:
+        raise WorkspaceError(
+            "a cmdb source reads a CI export and a relationship export",
+            hint="list at most two files: the CI export first",
+        )
     try:
         policy = OnMissing(on_missing)
     except ValueError:
@@ -217,11 +241,6 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
         else:
             assert spec.mapping is not None  # make_spec requires one of the two
             mapping = load_mapping(spec.mapping, metamodel)
-        if len(spec.files) > 2:
-            raise SourceError(
-                f"source {spec.name!r}: a cmdb source reads a CI export and a relationship export",
-                hint="list at most two files: the CI export first",
-            )
         return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
     if spec.importer == "eol":
         from .importers.eol import EolImporter, software_facts

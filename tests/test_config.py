@@ -53,6 +53,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "ea.yaml:3: a password must not be written in ea.yaml",
         ),
         ("store: [\n", "ea.yaml:2: invalid YAML"),
+        ("store:\n  path: 5\n", "ea.yaml:2: store.path 5 is not a file path"),
+        ("stale_after: -5\n", "ea.yaml:1: stale_after -5 must be at least one day"),
+        ("\nstale_after: 0d\n", "ea.yaml:2: stale_after '0d' must be at least one day"),
     ],
 )
 def test_mistakes_name_the_file_and_line(tmp_path: Path, text: str, message: str) -> None:

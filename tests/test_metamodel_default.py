@@ -107,6 +107,18 @@ def test_builtin_loads_from_its_path_too() -> None:
     assert set(from_path.element_types) == set(load_metamodel().element_types)
 
 
+def test_builtin_is_read_once_per_process() -> None:
+    # Every command loads it; the objects are frozen, so one copy serves them all.
+    assert load_metamodel() is load_metamodel("builtin")
+
+
+def test_yaml_lines_are_those_of_the_file() -> None:
+    data = parse_yaml("a: 1\n\nb:\n  c: [1, 2]\n  d: {e: 3}\n", "x.yaml")
+    assert (data.line_of("a"), data.line_of("b")) == (1, 3)
+    inner = data["b"]
+    assert (inner.line_of("c"), inner.line_of("d"), inner["d"].line_of("e")) == (4, 5, 5)
+
+
 def test_every_layer_has_a_type(mm: Metamodel) -> None:
     for layer in LAYERS:
         assert mm.types_in_layer(layer), f"no element type in layer {layer}"

@@ -38,6 +38,7 @@ from ..importers.archimate import (
     META_PREFIX,
     META_TYPE,
     NS,
+    OWN_ATTRIBUTES,
     ArchimateMapping,
 )
 from ..metamodel import AttrType, Metamodel
@@ -46,7 +47,6 @@ from ..model import Element, Relation
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
 _NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MODES = {mode: access for access, mode in ACCESS_MODES.items() if mode}
-_SKIP = frozenset({"description", "names", "descriptions", "folder", "properties", "title"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -103,7 +103,6 @@ class ArchimateExporter:
     def __init__(self, metamodel: Metamodel, mapping: ArchimateMapping) -> None:
         self.metamodel = metamodel
         self.mapping = mapping
-        self._back: dict[str, str] = dict(mapping.elements)
 
     def _element_type(self, element: Element) -> str:
         found = self.mapping.archimate_element_type(element.type, self.metamodel)
@@ -245,7 +244,7 @@ class ArchimateExporter:
         )
         props: dict[str, str] = {}
         for key, value in attrs.items():
-            if key in _SKIP or value is None or value == "" or value == []:
+            if key in OWN_ATTRIBUTES or value is None or value == "" or value == []:
                 continue
             spec = specs.get(key)
             if spec is not None and spec.default is not None and value == spec.default:

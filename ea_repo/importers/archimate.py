@@ -41,6 +41,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,8 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from ..errors import Problem, SourceError
 from ..metamodel import Metamodel
-from ..metamodel.loader import suggest
 from ..model import Origin, Record, Ref
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..yamlio import LineDict, load_yaml, parse_yaml, suggest
 from .base import ImportBatch
 
 NS = "http://www.opengroup.org/xsd/archimate/3.0/"
@@ -67,6 +67,7 @@ META_PREFIX = "ea-repo:"
 """Properties an export writes for a re-import: ``ea-repo:id`` and ``ea-repo:type``."""
 META_ID = META_PREFIX + "id"
 META_TYPE = META_PREFIX + "type"
+_BUILTIN = "<builtin archimate.yaml>"
 
 # Attributes the importer fills itself: a property of the same name stays a property.
 OWN_ATTRIBUTES = frozenset(
@@ -202,27 +203,37 @@ class ArchimateMapping:
     properties: Mapping[str, str] = field(default_factory=dict)
     export_elements: Mapping[str, str] = field(default_factory=dict)
     export_relationships: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
-    source: str = "<builtin archimate.yaml>"
+    source: str = _BUILTIN
+
+    @cached_property
+    def _element_back(self) -> dict[str, str]:
+        # The first ArchiMate type mapped to each metamodel type, as the file lists them.
+        back: dict[str, str] = {}
+        for archimate, target in self.elements.items():
+            back.setdefault(target, archimate)
+        return {**back, **self.export_elements}
+
+    @cached_property
+    def _relationship_back(self) -> dict[str, tuple[str, bool]]:
+        back: dict[str, tuple[str, bool]] = {}
+        for archimate, target in self.relationships.items():
+            back.setdefault(target, (archimate, False))
+        return {**back, **self.export_relationships}
 
     def archimate_element_type(self, type_name: str, metamodel: Metamodel) -> str | None:
         """The ArchiMate type an element of ``type_name`` is written as, or None."""
+        back = self._element_back
         current: str | None = type_name
         while current is not None:
-            if current in self.export_elements:
-                return self.export_elements[current]
-            found = next((a for a, t in self.elements.items() if t == current), None)
-            if found is not None:
-                return found
+            if current in back:
+                return back[current]
             et = metamodel.element_types.get(current)
             current = et.extends if et else None
         return None
 
     def archimate_relationship_type(self, type_name: str) -> tuple[str, bool] | None:
         """``(ArchiMate type, reversed)`` a relation of ``type_name`` is written as, or None."""
-        if type_name in self.export_relationships:
-            return self.export_relationships[type_name]
-        found = next((a for a, t in self.relationships.items() if t == type_name), None)
-        return (found, False) if found is not None else None
+        return self._relationship_back.get(type_name)
 
 
 def _builtin_text() -> str:
@@ -236,16 +247,12 @@ def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> Arc
     the metamodel lacks, an unknown key) as ``file:line``.
     """
     problems: list[Problem] = []
-    base = _read_mapping_data(parse_yaml(_builtin_text(), "<builtin archimate.yaml>"))
-    layers: list[tuple[str, LineDict]] = [("<builtin archimate.yaml>", base)]
+    layers = [
+        (_BUILTIN, _read_mapping_data(parse_yaml(_builtin_text(), _BUILTIN, SourceError), _BUILTIN))
+    ]
     if path is not None:
-        try:
-            data = load_yaml(Path(path))
-        except YamlProblem as exc:
-            raise SourceError(str(exc.problem)) from None
-        if not isinstance(data, LineDict):
-            raise SourceError(f"{path}: an ArchiMate mapping must be a YAML mapping")
-        layers.append((str(path), _read_mapping_data(data)))
+        data = load_yaml(Path(path), SourceError)
+        layers.append((str(path), _read_mapping_data(data, str(path))))
     merged: dict[str, Any] = {
         "elements": {},
         "relationships": {},
@@ -287,9 +294,9 @@ def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> Arc
     return mapping
 
 
-def _read_mapping_data(data: Any) -> LineDict:
+def _read_mapping_data(data: Any, filename: str) -> LineDict:
     if not isinstance(data, LineDict):
-        raise SourceError("an ArchiMate mapping must be a YAML mapping")
+        raise SourceError(f"{filename}: an ArchiMate mapping must be a YAML mapping")
     return data
 
 
@@ -335,15 +342,28 @@ def _build_mapping(
     if fallback is not None and str(fallback) not in mm.relation_types:
         bad("fallback", "", f"fallback {fallback!r} is no relationship type of the metamodel")
         fallback = None
+
+    def unmapped(section: str, export_section: str, name: str, target: Any) -> bool:
+        # A shipped export entry written as a type the user's file unmapped goes with it.
+        return (
+            isinstance(target, str)
+            and target in merged[section]
+            and merged[section][target] is None
+            and where.get((export_section, name), (_BUILTIN,))[0] == _BUILTIN
+        )
+
     export_elements: dict[str, str] = {}
     for name, target in merged["export_elements"].items():
         if name not in mm.element_types:
             continue  # a type of another metamodel: irrelevant here
+        if unmapped("elements", "export_elements", name, target):
+            continue
         if not isinstance(target, str) or target not in elements:
             bad(
                 "export_elements",
                 name,
-                f"{name} is exported as {target!r}, which is not an ArchiMate element type",
+                f"{name} is exported as {target!r}, which is not a mapped ArchiMate element type",
+                suggest(target, elements) if isinstance(target, str) else "give one type name",
             )
             continue
         export_elements[name] = target
@@ -353,14 +373,26 @@ def _build_mapping(
             continue
         if isinstance(spec, str):
             spec = {"type": spec}
-        if not isinstance(spec, Mapping) or spec.get("type") not in relationships:
+        target = spec.get("type") if isinstance(spec, Mapping) else None
+        if unmapped("relationships", "export_relationships", name, target):
+            continue
+        reverse = spec.get("reverse", False) if isinstance(spec, Mapping) else False
+        if not isinstance(target, str) or not isinstance(reverse, bool):
             bad(
                 "export_relationships",
                 name,
                 f"{name} is exported as {spec!r}: give `{{type: ArchiMateType, reverse: false}}`",
             )
             continue
-        export_relationships[name] = (str(spec["type"]), bool(spec.get("reverse", False)))
+        if target not in relationships:
+            bad(
+                "export_relationships",
+                name,
+                f"{name} is exported as {target!r}, which is not a mapped ArchiMate relationship type",
+                suggest(target, relationships),
+            )
+            continue
+        export_relationships[name] = (target, reverse)
     properties = {str(k): str(v) for k, v in merged["properties"].items() if v}
     language = merged.get("language")
     return ArchimateMapping(
@@ -381,8 +413,6 @@ def _build_mapping(
 @dataclass
 class ArchimateBatch(ImportBatch):
     """The records of one exchange file; ``skipped`` counts what could not be held."""
-
-    model_name: str | None = None
 
 
 @dataclass
@@ -410,9 +440,9 @@ class ArchimateImporter:
     def __init__(self, metamodel: Metamodel, mapping: ArchimateMapping | None = None) -> None:
         self.metamodel = metamodel
         self.mapping = mapping or load_archimate_mapping(None, metamodel)
-        self._attr_names: dict[tuple[str, str], dict[str, str]] = {}
+        self._attr_names: dict[str, dict[str, str]] = {}
         self._renamed: dict[str, str] = {}  # identifier -> key given by an ea-repo:id property
-        self._first_skipped: dict[str, str] = {}
+        self._first_skipped: str | None = None  # of the file being read
 
     def read(self, path: str | Path) -> ArchimateBatch:
         """Read one exchange file into a batch; raises SourceError for unreadable or hostile XML."""
@@ -424,7 +454,7 @@ class ArchimateImporter:
     def transform(self, root: XmlNode, file: str) -> ArchimateBatch:
         """The batch of records for a parsed exchange file (pure: no file, no store)."""
         batch = ArchimateBatch(source_files=[file])
-        self._renamed, self._first_skipped = {}, {}
+        self._renamed, self._first_skipped = {}, None
         if root.tag != "model" or root.ns != NS:
             if root.ns == NS_21:
                 raise SourceError(
@@ -436,8 +466,6 @@ class ArchimateImporter:
                 f"<{root.tag}> in namespace {root.ns or 'none'!r}",
                 hint=f"expected <model xmlns={NS!r}>",
             )
-        names = _texts(root, "name")
-        batch.model_name = self._pick(names) if names else None
         definitions = self._property_definitions(root, file, batch)
         element_nodes = [n for c in root.all("elements") for n in c.all("element")]
         relation_nodes = [n for c in root.all("relationships") for n in c.all("relationship")]
@@ -480,7 +508,9 @@ class ArchimateImporter:
         return batch
 
     def _pick(self, variants: list[tuple[str | None, str]]) -> str:
-        """The variant in the preferred language, else the first."""
+        """The variant in the preferred language, else the first; ``""`` when there is none."""
+        if not variants:
+            return ""
         if self.mapping.language:
             wanted = self.mapping.language.casefold()
             for lang, text in variants:
@@ -493,7 +523,7 @@ class ArchimateImporter:
         attrs: dict[str, Any] = {}
         names = _texts(node, "name")
         docs = _texts(node, "documentation")
-        name = self._pick(names) if names else None
+        name = self._pick(names) or None
         if name is not None and name_key:
             attrs[name_key] = name
         if len(names) > 1:
@@ -520,7 +550,7 @@ class ArchimateImporter:
                     continue
                 # Archi writes properties with an empty name as such: keep them.
                 names = _texts(node, "name")
-                definitions[ident] = self._pick(names) if names else ""
+                definitions[ident] = self._pick(names)
         return definitions
 
     def _properties(
@@ -544,7 +574,7 @@ class ArchimateImporter:
                     )
                     continue
                 values = _texts(prop, "value")
-                value = self._pick(values) if values else ""
+                value = self._pick(values)
                 if name in found:
                     batch.note(file, f"repeat property {name!r}: the first value is kept")
                     continue
@@ -561,13 +591,13 @@ class ArchimateImporter:
         batch: ArchimateBatch,
     ) -> None:
         """Properties naming an attribute of ``owner`` fill it; the rest go to ``properties``."""
-        by_fold = self._attr_names.get((owner, ""))
+        by_fold = self._attr_names.get(owner)
         if by_fold is None:
             by_fold = {fold(a): a for a in specs if a not in OWN_ATTRIBUTES}
             for prop, renamed in self.mapping.properties.items():
                 if renamed in specs:
                     by_fold[fold(prop)] = renamed
-            self._attr_names[(owner, "")] = by_fold
+            self._attr_names[owner] = by_fold
         free: dict[str, str] = {}
         for name, value in props.items():
             attr = by_fold.get(fold(name))
@@ -604,7 +634,7 @@ class ArchimateImporter:
                 elif path:
                     folders.setdefault(ref, "/".join(path))
                 return
-            label = self._pick(labels) if labels else ""
+            label = self._pick(labels)
             for child in children:
                 walk(child, (*path, label.replace("/", "-")) if label else path)
 
@@ -697,11 +727,13 @@ class ArchimateImporter:
                 )
                 return None
         if source in relation_ids or target in relation_ids:
+            if self._first_skipped is None:
+                self._first_skipped = ident
             batch.skip(
                 file,
                 f"{archimate_type} relationships from or to another relationship "
                 "(relations link elements; e.g. the first: "
-                f"{self._first_skipped.setdefault(file, ident)!r})",
+                f"{self._first_skipped!r})",
             )
             return None
         props = self._properties(node, file, definitions, batch)

@@ -28,7 +28,7 @@ What it decides itself:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from .mapping import (
     LinkMapping,
     RelationMapping,
     Target,
+    alternatives,
     fold,
 )
 from .tabular import Table, bulk, read_table
@@ -261,7 +262,7 @@ class CmdbImporter:
         if not value:
             batch.problem(
                 origin,
-                f"no class: {_names(cols.type)} {'is' if len(cols.type) == 1 else 'are'} empty",
+                f"no class: {alternatives(cols.type)} {'is' if len(cols.type) == 1 else 'are'} empty",
                 "every CI row needs its class, to know its element type",
             )
             return None
@@ -296,7 +297,7 @@ class CmdbImporter:
         if not cols.spec.key_fallback:
             batch.problem(
                 origin,
-                f"empty key: {_names(cols.key)} has no value",
+                f"empty key: {alternatives(cols.key)} has no value",
                 "every CI needs an id; or set elements.key_fallback to build one from other columns",
             )
             return None
@@ -318,11 +319,13 @@ class CmdbImporter:
     def _duplicate_hint(self, cols: _ElementColumns, raw_key: str) -> str:
         spec = cols.spec
         if raw_key or not spec.key_fallback:
-            return f"two rows have the same {_names(cols.key)}; keep one of them in the export"
+            return (
+                f"two rows have the same {alternatives(cols.key)}; keep one of them in the export"
+            )
         made_of = " + ".join(spec.key_fallback)
         return (
             f"the key is made of {made_of} (elements.key_fallback), which does not tell these rows "
-            f"apart: export {_names(spec.key) if spec.key else 'an id column'}, or add a distinguishing "
+            f"apart: export {alternatives(spec.key) if spec.key else 'an id column'}, or add a distinguishing "
             "column to key_fallback"
         )
 
@@ -336,7 +339,7 @@ class CmdbImporter:
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
         for attr, columns in cols.attributes_of(target.type, self.metamodel):
-            text = cells[columns[0]] if len(columns) == 1 else _first(cells, columns)
+            text = _first(cells, columns)
             if not text:
                 continue
             if attr.plain:
@@ -424,7 +427,7 @@ class CmdbImporter:
         raise SourceError(
             f"{table.file}: missing columns of a relationship export: expected {expected} "
             f"(relations in {self.mapping.source})",
-            hint=f"columns found: {_found(table)}",
+            hint=f"columns found: {table.columns_text()}",
         )
 
     def _relation_targets(
@@ -439,7 +442,7 @@ class CmdbImporter:
             return spec.constant
         value = _first(cells, cols["type"])
         if not value:
-            batch.problem(origin, f"no relationship type: {_names(cols['type'])} is empty")
+            batch.problem(origin, f"no relationship type: {alternatives(cols['type'])} is empty")
             return None
         found, targets = spec.types.lookup(value)
         if not found:
@@ -554,21 +557,21 @@ class _ElementColumns:
     @classmethod
     def resolve(cls, table: Table, spec: ElementMapping, mapping_file: str) -> _ElementColumns:
         """Find the mapping's columns in ``table``; a required one missing is a SourceError."""
-        found = f"columns found: {_found(table)}"
+        found = f"columns found: {table.columns_text()}"
         key = tuple(table.present(spec.key))
         fallback = {
             part: tuple(table.present([part])) for part in spec.key_fallback if part != TYPE_TOKEN
         }
         if not key and not any(fallback.values()):
             raise SourceError(
-                f"{table.file}: missing the key column {_names(spec.key or spec.key_fallback)} "
+                f"{table.file}: missing the key column {alternatives(spec.key or spec.key_fallback)} "
                 f"(elements.key in {mapping_file})",
                 hint=f"{found}; add it to the export, or set elements.key_fallback",
             )
         name = tuple(table.present(spec.name))
         if not name:
             raise SourceError(
-                f"{table.file}: missing the name column {_names(spec.name)} "
+                f"{table.file}: missing the name column {alternatives(spec.name)} "
                 f"(elements.name in {mapping_file})",
                 hint=found,
             )
@@ -577,7 +580,7 @@ class _ElementColumns:
             type_cols = tuple(table.present(spec.type.columns))
             if not type_cols:
                 raise SourceError(
-                    f"{table.file}: missing the class column {_names(spec.type.columns)} "
+                    f"{table.file}: missing the class column {alternatives(spec.type.columns)} "
                     f"(elements.type in {mapping_file})",
                     hint=found,
                 )
@@ -630,7 +633,9 @@ class _EndReader:
 
     def missing(self) -> str:
         columns = self.id_columns + self.name_columns
-        return f"no {self.end}: {_names(columns)} {'is' if len(columns) == 1 else 'are'} empty"
+        return (
+            f"no {self.end}: {alternatives(columns)} {'is' if len(columns) == 1 else 'are'} empty"
+        )
 
 
 def _first(cells: dict[str, str], columns: Sequence[str]) -> str:
@@ -642,17 +647,6 @@ def _first(cells: dict[str, str], columns: Sequence[str]) -> str:
         if value:
             return value
     return ""
-
-
-def _names(columns: Iterable[str]) -> str:
-    names = list(dict.fromkeys(columns))
-    return " or ".join(repr(c) for c in names) if names else "(none)"
-
-
-def _found(table: Table) -> str:
-    shown = ", ".join(table.columns[:30])
-    more = len(table.columns) - 30
-    return shown + (f" and {more} more" if more > 0 else "") if table.columns else "none"
 
 
 def _transform_hint(transforms: tuple[str, ...]) -> str | None:

@@ -151,13 +151,6 @@ class EolBatch(ImportBatch):
     matched: list[tuple[SoftwareFact, Match]] = field(default_factory=list)
     unmatched: list[tuple[SoftwareFact, str]] = field(default_factory=list)
 
-    def extend(self, other: ImportBatch) -> None:
-        """Add another batch; matched and unmatched facts add up too."""
-        super().extend(other)
-        if isinstance(other, EolBatch):
-            self.matched.extend(other.matched)
-            self.unmatched.extend(other.unmatched)
-
     def summary(self) -> dict[str, Any]:
         """Counts for people and scripts."""
         products = {m.key for _, m in self.matched}
@@ -231,15 +224,11 @@ class EolImporter:
             )
         for key in sorted(products):
             product, release = products[key]
-            batch.records.append(self.release_record(product, release))
-            undated = lifecycle_attributes(product, release)[1]
+            record, undated = self._release(product, release, declared)
+            batch.records.append(record)
             if undated:
                 batch.warnings.append(
-                    Problem(
-                        f"{product.release_title(release)}: {', '.join(undated)} already passed "
-                        "but endoflife.date gives no date; left unset",
-                        self.catalog.source,
-                    )
+                    _undated(product.release_title(release), undated, self.catalog.source)
                 )
         batch.records.extend(enriched)
         batch.records.extend(links)
@@ -253,6 +242,13 @@ class EolImporter:
 
         Only the attributes the metamodel's ``SoftwareProduct`` declares are set.
         """
+        et = self.metamodel.element_type(PRODUCT_TYPE)
+        return self._release(product, release, set(et.attributes) if et else set())[0]
+
+    def _release(
+        self, product: Product, release: Release, declared: set[str]
+    ) -> tuple[Record, list[str]]:
+        """The record of a release and the phases it ended without a date."""
         attrs, undated = lifecycle_attributes(product, release)
         attrs |= {
             "vendor": self.aliases.vendors.get(product.id),
@@ -263,28 +259,22 @@ class EolImporter:
             attrs["description"] = (
                 f"endoflife.date gives no date for: {', '.join(undated)} (already ended)."
             )
-        declared = self._declared()
-        return Record.element(
+        record = Record.element(
             PRODUCT_TYPE,
             _key(product.id, release.cycle),
             product.release_title(release),
             {k: v for k, v in attrs.items() if k in declared and v is not None},
             Origin(self.catalog.source),
         )
-
-    def _declared(self) -> set[str]:
-        et = self.metamodel.element_type(PRODUCT_TYPE)
-        return set(et.attributes) if et is not None else set()
+        return record, undated
 
     def _enrich(
         self, fact: SoftwareFact, m: Match, declared: set[str], batch: EolBatch, origin: Origin
     ) -> Record:
         """The lifecycle attributes for a SoftwareProduct the repository already holds."""
+        # A subtype of SoftwareProduct inherits every attribute it declares.
         attrs, undated = lifecycle_attributes(m.product, m.release)
         attrs = {k: v for k, v in attrs.items() if k in declared and v is not None}
-        et = self.metamodel.element_type(fact.element_type)
-        if et is not None:
-            attrs = {k: v for k, v in attrs.items() if k in et.attributes}
         changed = sorted(
             k for k, v in attrs.items() if k in fact.current and str(fact.current[k]) != str(v)
         )
@@ -299,11 +289,7 @@ class EolImporter:
             )
         if undated:
             batch.warnings.append(
-                Problem(
-                    f"{', '.join(undated)} of {m.product.release_title(m.release)} "
-                    "already passed but endoflife.date gives no date; left unset",
-                    fact.origin_text,
-                )
+                _undated(m.product.release_title(m.release), undated, fact.origin_text)
             )
         return Record.element(fact.element_type, fact.element_id, None, attrs, origin)
 
@@ -360,6 +346,14 @@ def lifecycle_attributes(product: Product, release: Release) -> tuple[dict[str, 
         elif value is ENDED:
             undated.append(words)
     return attrs, undated
+
+
+def _undated(title: str, undated: list[str], where: str) -> Problem:
+    return Problem(
+        f"{title}: {', '.join(undated)} already passed but endoflife.date gives no date; "
+        "left unset",
+        where,
+    )
 
 
 def _key(product_id: str, cycle: str) -> str:

@@ -537,7 +537,7 @@ class FlowsImporter:
                 if column is None:
                     raise SourceError(
                         f"{table.file}: no column {given!r} (given for {name})",
-                        hint=f"columns found: {_found(table)}",
+                        hint=f"columns found: {table.columns_text(quoted=True)}",
                     )
                 found[name] = column
                 continue
@@ -551,7 +551,7 @@ class FlowsImporter:
             raise SourceError(
                 f"{table.file}: not an interface catalog: no {' and no '.join(missing)} "
                 f"application column (expected {expected})",
-                hint=f"columns found: {_found(table)}; name the columns with FlowColumns "
+                hint=f"columns found: {table.columns_text(quoted=True)}; name the columns with FlowColumns "
                 "(`columns:` in ea.yaml)",
             )
         return found
@@ -564,12 +564,6 @@ class _State:
     keys: dict[str, Origin] = field(default_factory=dict)  # interface key -> its first row
     objects: dict[str, _DataObject] = field(default_factory=dict)
     accesses: dict[tuple[str, str], _Access] = field(default_factory=dict)
-
-
-def _found(table: Table) -> str:
-    shown = ", ".join(repr(c) for c in table.columns[:30])
-    more = len(table.columns) - 30
-    return (shown + (f" and {more} more" if more > 0 else "")) if table.columns else "none"
 
 
 __all__ = [

@@ -64,17 +64,16 @@ Rules shared by every part:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SourceError
+from ..errors import SourceError
 from ..metamodel import Metamodel
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
 
 TYPE_TOKEN = "@type"
 """In ``key_fallback``: the element type the row maps to, not a column."""
@@ -186,7 +185,6 @@ class AttributeMapping:
     transforms: tuple[str, ...] = ()
     values: ValueMap | None = None
     divide_by: float | None = None
-    line: int | None = None
 
     @cached_property
     def plain(self) -> bool:
@@ -233,7 +231,6 @@ class LinkMapping:
     id_columns: tuple[str, ...] = ()
     name_columns: tuple[str, ...] = ()
     ignore: frozenset[str] = frozenset()
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -266,14 +263,13 @@ class RelationMapping:
     constant: tuple[Target, ...] | None = None
     skip_unmapped: bool = False
     ignore: frozenset[str] = frozenset()
-    line: int | None = None
 
     def expected_columns(self) -> str:
         """The columns this spec needs, for messages: ``parent, type, child``."""
-        parts = [_alternatives(self.parent_id + self.parent)]
+        parts = [alternatives(self.parent_id + self.parent)]
         if self.constant is None:
-            parts.append(_alternatives(self.type_columns))
-        parts.append(_alternatives(self.child_id + self.child))
+            parts.append(alternatives(self.type_columns))
+        parts.append(alternatives(self.child_id + self.child))
         return ", ".join(parts)
 
 
@@ -287,10 +283,10 @@ class CmdbMapping:
     id_prefix: str = ""
     dayfirst: bool = False
     decimal_comma: bool = False
-    description: str = ""
 
 
-def _alternatives(columns: Iterable[str]) -> str:
+def alternatives(columns: Iterable[str]) -> str:
+    """``'a' or 'b'``: the columns any of which a message asks for; ``(none)`` if none."""
     names = list(dict.fromkeys(columns))
     return " or ".join(repr(c) for c in names) if names else "(none)"
 
@@ -397,20 +393,12 @@ def load_mapping(path: str | Path, metamodel: Metamodel) -> CmdbMapping:
     Raises :class:`~ea_repo.errors.SourceError` listing every problem, each
     as ``file:line: problem — hint``.
     """
-    try:
-        data = load_yaml(Path(path))
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_mapping(data, str(path), metamodel)
+    return parse_mapping(load_yaml(Path(path), SourceError), str(path), metamodel)
 
 
 def mapping_from_text(text: str, filename: str, metamodel: Metamodel) -> CmdbMapping:
     """Parse and check a mapping given as YAML text (a packaged preset)."""
-    try:
-        data = parse_yaml(text, filename)
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_mapping(data, filename, metamodel)
+    return parse_mapping(parse_yaml(text, filename, SourceError), filename, metamodel)
 
 
 def parse_mapping(data: Any, filename: str, metamodel: Metamodel) -> CmdbMapping:
@@ -418,36 +406,12 @@ def parse_mapping(data: Any, filename: str, metamodel: Metamodel) -> CmdbMapping
     return _Parser(filename, metamodel).mapping(data)
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-def _line(node: Any, key: str | None = None) -> int | None:
-    if isinstance(node, LineDict):
-        return node.line_of(key) if key is not None else node.line
-    return None
-
-
-class _Parser:
+class _Parser(Collector):
     """Builds a :class:`CmdbMapping`, collecting every problem before failing."""
 
     def __init__(self, filename: str, metamodel: Metamodel) -> None:
-        self.filename = filename
+        super().__init__(filename)
         self.metamodel = metamodel
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
-        self.problems.append(Problem(message, self.filename, line, hint))
-
-    def unknown_keys(self, node: LineDict, allowed: set[str], where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                self.add(
-                    f"unknown key {key!r} in {where}",
-                    node.line_of(key),
-                    _suggest(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}",
-                )
 
     # ---------------------------------------------------------------- top level
 
@@ -467,19 +431,19 @@ class _Parser:
         prefix = data.get("id_prefix", "")
         if not isinstance(prefix, str):
             self.add(
-                "id_prefix must be text", _line(data, "id_prefix"), 'e.g. `id_prefix: "itop-"`'
+                "id_prefix must be text", node_line(data, "id_prefix"), 'e.g. `id_prefix: "itop-"`'
             )
             prefix = ""
         elements = None
         if data.get("elements") is not None:
-            elements = self.elements(data["elements"], _line(data, "elements"))
+            elements = self.elements(data["elements"], node_line(data, "elements"))
         relations: tuple[RelationMapping, ...] = ()
         raw_rel = data.get("relations")
         if raw_rel is not None:
             specs = raw_rel if isinstance(raw_rel, list) else [raw_rel]
             if not specs:
-                self.add("relations is an empty list", _line(data, "relations"))
-            built = [self.relation(spec, _line(data, "relations"), elements) for spec in specs]
+                self.add("relations is an empty list", node_line(data, "relations"))
+            built = [self.relation(spec, node_line(data, "relations"), elements) for spec in specs]
             relations = tuple(r for r in built if r is not None)
         dayfirst = self.flag(data, "dayfirst")
         decimal_comma = self.flag(data, "decimal_comma")
@@ -492,7 +456,6 @@ class _Parser:
             id_prefix=prefix,
             dayfirst=dayfirst,
             decimal_comma=decimal_comma,
-            description=str(data.get("description", "") or ""),
         )
 
     def failure(self) -> SourceError:
@@ -561,9 +524,9 @@ class _Parser:
             raw.get("type"), raw.line_of("type") if "type" in raw else raw.line
         )
         targets = type_mapping.targets() if type_mapping else []
-        attributes = self.attributes(raw.get("attributes"), _line(raw, "attributes"), targets)
-        links = self.links(raw.get("links"), _line(raw, "links"))
-        skip_when = self.skip_when(raw.get("skip_when"), _line(raw, "skip_when"))
+        attributes = self.attributes(raw.get("attributes"), node_line(raw, "attributes"), targets)
+        links = self.links(raw.get("links"), node_line(raw, "links"))
+        skip_when = self.skip_when(raw.get("skip_when"), node_line(raw, "skip_when"))
         if type_mapping is None:
             return None
         return ElementMapping(
@@ -586,7 +549,7 @@ class _Parser:
             self.add(
                 f"{where}: unknown element type {name!r}",
                 line,
-                _suggest(name, self.metamodel.element_types)
+                suggest(name, self.metamodel.element_types)
                 or f"element types of {self.metamodel.name}: see `ea metamodel show`",
             )
             return None
@@ -615,26 +578,40 @@ class _Parser:
         if not isinstance(raw, LineDict):
             self.add("elements.type must be an element type or a mapping", line)
             return None
-        self.unknown_keys(raw, _TYPE_KEYS, "elements.type")
-        columns = self.column_key(raw, "elements.type")
+        columns, classes = self.column_map(
+            raw,
+            "elements.type",
+            self.class_target,
+            "must map class values to element types",
+            "e.g. `map: {cmdb_ci_linux_server: Server, Linux Server: Server}`",
+        )
+        return TypeMapping(columns=columns, classes=classes)
+
+    def column_map(
+        self,
+        raw: LineDict,
+        where: str,
+        target: Callable[[Any, int | None, str], Any],
+        what: str,
+        example: str,
+    ) -> tuple[tuple[str, ...], ValueMap]:
+        """``{column: C, map: {value: target}}``: the columns and the map, each target read
+        by ``target(raw, line, where)`` (None when it is wrong); a null target unmaps the value."""
+        self.unknown_keys(raw, _TYPE_KEYS, where)
+        columns = self.column_key(raw, where)
         raw_map = raw.get("map")
-        entries: dict[str, ClassTarget | None] = {}
+        entries: dict[str, Any] = {}
         if not isinstance(raw_map, LineDict) or not raw_map:
-            self.add(
-                "elements.type.map must map class values to element types",
-                raw.line_of("map"),
-                "e.g. `map: {cmdb_ci_linux_server: Server, Linux Server: Server}`",
-            )
+            self.add(f"{where}.map {what}", raw.line_of("map"), example)
         else:
-            for cls, value in raw_map.items():
-                where = f"elements.type.map[{cls!r}]"
-                if value is None:
-                    entries[cls] = None
+            for value, spec in raw_map.items():
+                if spec is None:
+                    entries[value] = None
                     continue
-                target = self.class_target(value, raw_map.line_of(cls), where)
-                if target is not None:
-                    entries[cls] = target
-        return TypeMapping(columns=columns, classes=ValueMap(entries))
+                found = target(spec, raw_map.line_of(value), f"{where}.map[{value!r}]")
+                if found:
+                    entries[value] = found
+        return columns, ValueMap(entries)
 
     def class_target(self, raw: Any, line: int | None, where: str) -> ClassTarget | None:
         if isinstance(raw, LineDict):
@@ -649,13 +626,13 @@ class _Parser:
             constants: dict[str, Any] = {}
             et = self.metamodel.element_types[type_name]
             for attr, value in values.items():
-                at = _line(values, attr) or raw.line_of("set")
+                at = node_line(values, attr) or raw.line_of("set")
                 spec = et.attributes.get(attr)
                 if spec is None:
                     self.add(
                         f"{where}.set: {type_name} has no attribute {attr!r}",
                         at,
-                        _suggest(attr, et.attributes) or f"attributes: {', '.join(et.attributes)}",
+                        suggest(attr, et.attributes) or f"attributes: {', '.join(et.attributes)}",
                     )
                     continue
                 try:
@@ -687,7 +664,7 @@ class _Parser:
                 hint = (
                     "the element name comes from elements.name"
                     if attr == "name"
-                    else _suggest(attr, declared) or f"mapped types: {', '.join(sorted(types))}"
+                    else suggest(attr, declared) or f"mapped types: {', '.join(sorted(types))}"
                 )
                 self.add(f"{where} belongs to none of the mapped element types", at, hint)
                 continue
@@ -695,7 +672,7 @@ class _Parser:
                 node = LineDict({"column": spec})
                 node.line = at
                 columns = self.columns(node, "column", where)
-                result.append(AttributeMapping(attr, columns, line=at))
+                result.append(AttributeMapping(attr, columns))
                 continue
             if not isinstance(spec, LineDict):
                 self.add(
@@ -723,7 +700,7 @@ class _Parser:
                     )
                 else:
                     divide_by = float(d)
-            result.append(AttributeMapping(attr, columns, transforms, values, divide_by, at))
+            result.append(AttributeMapping(attr, columns, transforms, values, divide_by))
         return tuple(result)
 
     def transforms(self, spec: LineDict, where: str) -> tuple[str, ...]:
@@ -737,7 +714,7 @@ class _Parser:
                 self.add(
                     f"{where}: unknown transform {name!r}",
                     spec.line_of("transform"),
-                    _suggest(str(name), TRANSFORMS) or f"transforms: {', '.join(TRANSFORMS)}",
+                    suggest(str(name), TRANSFORMS) or f"transforms: {', '.join(TRANSFORMS)}",
                 )
             else:
                 good.append(name)
@@ -814,7 +791,7 @@ class _Parser:
                     "the column naming the other element",
                 )
             if targets:
-                result.append(LinkMapping(targets, ids, names, self.ignore(item), item.line))
+                result.append(LinkMapping(targets, ids, names, self.ignore(item)))
         return tuple(result)
 
     def ignore(self, node: LineDict) -> frozenset[str]:
@@ -857,7 +834,7 @@ class _Parser:
                 self.add(
                     f"{where}: unknown relationship type {name!r}",
                     at,
-                    _suggest(name, self.metamodel.relation_types)
+                    suggest(name, self.metamodel.relation_types)
                     or f"relationship types: {', '.join(sorted(self.metamodel.relation_types))}",
                 )
                 continue
@@ -910,44 +887,19 @@ class _Parser:
                 'e.g. `type: {column: type, map: {"Runs on::Runs": runs_on}}`',
             )
             return None
+        by_type: dict[str, Any] = {}
         if isinstance(type_raw, LineDict) and _TYPE_KEYS & set(type_raw):
-            self.unknown_keys(type_raw, _TYPE_KEYS, "relations.type")
-            columns = self.column_key(type_raw, "relations.type")
-            raw_map = type_raw.get("map")
-            entries: dict[str, tuple[Target, ...] | None] = {}
-            if not isinstance(raw_map, LineDict) or not raw_map:
-                self.add(
-                    "relations.type.map must map relationship values to relationship types",
-                    type_raw.line_of("map"),
-                    'e.g. `map: {"Runs on::Runs": runs_on}`',
-                )
-            else:
-                for value, target in raw_map.items():
-                    if target is None:
-                        entries[value] = None
-                        continue
-                    found = self.targets(
-                        target, raw_map.line_of(value), f"relations.type.map[{value!r}]"
-                    )
-                    if found:
-                        entries[value] = found
-            return RelationMapping(
-                parent,
-                child,
-                parent_id,
-                child_id,
-                parent_class,
-                child_class,
-                refs,
-                type_columns=columns,
-                types=ValueMap(entries),
-                skip_unmapped=self.flag(raw, "skip_unmapped"),
-                ignore=self.ignore(raw),
-                line=raw.line,
+            by_type["type_columns"], by_type["types"] = self.column_map(
+                type_raw,
+                "relations.type",
+                self.targets,
+                "must map relationship values to relationship types",
+                'e.g. `map: {"Runs on::Runs": runs_on}`',
             )
-        constant = self.targets(type_raw, type_line, "relations.type")
-        if not constant:
-            return None
+        else:
+            by_type["constant"] = self.targets(type_raw, type_line, "relations.type")
+            if not by_type["constant"]:
+                return None
         return RelationMapping(
             parent,
             child,
@@ -956,10 +908,9 @@ class _Parser:
             parent_class,
             child_class,
             refs,
-            constant=constant,
             skip_unmapped=self.flag(raw, "skip_unmapped"),
             ignore=self.ignore(raw),
-            line=raw.line,
+            **by_type,
         )
 
 

@@ -92,9 +92,13 @@ class Table:
                 found.append(col)
         return found
 
-    def origin(self, row: int) -> str:
-        """``file:row``, as messages name a row."""
-        return f"{self.file}:{row}"
+    def columns_text(self, *, quoted: bool = False) -> str:
+        """The columns for a message: the first 30, then how many more; ``none`` if there are none."""
+        if not self.columns:
+            return "none"
+        shown = ", ".join(repr(c) if quoted else c for c in self.columns[:30])
+        more = len(self.columns) - 30
+        return shown + (f" and {more} more" if more > 0 else "")
 
 
 def read_table(

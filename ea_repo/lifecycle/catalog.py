@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 from ..errors import Problem, SourceError
+from ..yamlio import Collector
 
 
 class Ended(Enum):
@@ -261,26 +262,26 @@ def parse_snapshot(data: Any, source: str) -> Catalog:
     products: dict[str, Product] = {}
     meta = data.get("meta") if isinstance(data, dict) else None
     if meta is not None and not isinstance(meta, dict):
-        col.add("meta", "expected an object")
+        col.at("meta", "expected an object")
         meta = None
     raw_products = data.get("products") if isinstance(data, dict) else None
     if not isinstance(raw_products, dict):
-        col.add("products", "expected an object mapping product ids to products")
+        col.at("products", "expected an object mapping product ids to products")
         raw_products = {}
     for pid, raw in raw_products.items():
         where = f"products.{pid}"
         if not _PRODUCT_ID.match(pid):
-            col.add(where, f"{pid!r} is not a product id (letters, digits, '.', '-', '_')")
+            col.at(where, f"{pid!r} is not a product id (letters, digits, '.', '-', '_')")
             continue
         if not isinstance(raw, dict):
-            col.add(where, "expected an object")
+            col.at(where, "expected an object")
             continue
         title = _text(raw.get("title"), f"{where}.title", col) or pid
         category = _text(raw.get("category"), f"{where}.category", col)
         aliases = _strings(raw.get("aliases"), f"{where}.aliases", col)
         raw_releases = raw.get("releases")
         if not isinstance(raw_releases, list):
-            col.add(f"{where}.releases", "expected a list of release cycles")
+            col.at(f"{where}.releases", "expected a list of release cycles")
             continue
         releases = _releases(raw_releases, f"{where}.releases", col, inverted=False)
         products[pid] = Product(pid, title, category, aliases, releases)
@@ -306,7 +307,7 @@ def parse_api(data: Any, product: str, source: str, *, title: str | None = None)
             hint="give the endoflife.date id, e.g. rhel, mssqlserver, oracle-database",
         )
     if not isinstance(data, list):
-        col.add("", "expected a list of release cycles")
+        col.at("", "expected a list of release cycles")
         col.raise_if_any()
     releases = _releases(data, "", col, inverted=True)
     col.raise_if_any()
@@ -322,31 +323,31 @@ def parse_api_v1(data: Any, source: str) -> Catalog:
     for i, raw in enumerate(items):
         where = f"result[{i}]" if isinstance(result, list) else "result"
         if not isinstance(raw, dict):
-            col.add(where, "expected a product object")
+            col.at(where, "expected a product object")
             continue
         pid = raw.get("name")
         if not isinstance(pid, str) or not _PRODUCT_ID.match(pid):
-            col.add(f"{where}.name", "expected the product id")
+            col.at(f"{where}.name", "expected the product id")
             continue
         title = _text(raw.get("label"), f"{where}.label", col) or pid
         category = _text(raw.get("category"), f"{where}.category", col)
         aliases = _strings(raw.get("aliases"), f"{where}.aliases", col)
         raw_releases = raw.get("releases")
         if not isinstance(raw_releases, list):
-            col.add(f"{where}.releases", "expected a list of releases")
+            col.at(f"{where}.releases", "expected a list of releases")
             continue
         releases: list[Release] = []
         seen: set[str] = set()
         for j, rel in enumerate(raw_releases):
             rwhere = f"{where}.releases[{j}]"
             if not isinstance(rel, dict):
-                col.add(rwhere, "expected an object")
+                col.at(rwhere, "expected an object")
                 continue
             cycle = _cycle(rel.get("name"), f"{rwhere}.name", col)
             if cycle is None:
                 continue
             if cycle in seen:
-                col.add(f"{rwhere}.name", f"release {cycle!r} is given twice")
+                col.at(f"{rwhere}.name", f"release {cycle!r} is given twice")
                 continue
             seen.add(cycle)
             latest = rel.get("latest")
@@ -402,16 +403,13 @@ def render_label(label: str | None, cycle: str, codename: str | None = None) -> 
 # ------------------------------------------------------------------ helpers
 
 
-class _Collector:
-    """Collects the problems of one file, each at a JSON path."""
+class _Collector(Collector):
+    """The problems of one JSON file, each at a JSON path (JSON has no lines to give)."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def add(self, where: str, message: str) -> None:
+    def at(self, where: str, message: str) -> None:
+        """Record a problem at the JSON path ``where``; past 50 the rest are dropped."""
         if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(Problem(f"{where}: {message}" if where else message, self.source))
+            self.add(f"{where}: {message}" if where else message, None)
 
     def raise_if_any(self) -> None:
         if not self.problems:
@@ -439,7 +437,7 @@ def _text(value: Any, where: str, col: _Collector) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        col.add(where, f"expected text, got {_kind(value)}")
+        col.at(where, f"expected text, got {_kind(value)}")
         return None
     return str(value).strip() or None
 
@@ -448,21 +446,21 @@ def _strings(value: Any, where: str, col: _Collector) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        col.add(where, "expected a list of names")
+        col.at(where, "expected a list of names")
         return ()
     return tuple(v for v in value if v.strip())
 
 
 def _cycle(value: Any, where: str, col: _Collector) -> str | None:
     if isinstance(value, bool) or value is None:
-        col.add(where, 'every release needs its cycle (e.g. "7", "2019", "12.1")')
+        col.at(where, 'every release needs its cycle (e.g. "7", "2019", "12.1")')
         return None
     if isinstance(value, float):
         # JSON 3.10 reads as 3.1: a cycle must be written as text to survive.
-        col.add(where, f'write the cycle as a string ("{value}"), a number loses digits')
+        col.at(where, f'write the cycle as a string ("{value}"), a number loses digits')
         return None
     if not isinstance(value, str | int) or not str(value).strip():
-        col.add(where, f"expected the release cycle as text, got {_kind(value)}")
+        col.at(where, f"expected the release cycle as text, got {_kind(value)}")
         return None
     return str(value).strip()
 
@@ -474,7 +472,7 @@ def _plain_date(value: Any, where: str, col: _Collector) -> dt.date | None:
         parsed = _iso(value)
         if parsed is not None:
             return parsed
-    col.add(where, f"expected a date as YYYY-MM-DD, got {value!r}")
+    col.at(where, f"expected a date as YYYY-MM-DD, got {value!r}")
     return None
 
 
@@ -489,7 +487,7 @@ def _phase_end(value: Any, where: str, col: _Collector, *, inverted: bool = Fals
         parsed = _iso(value)
         if parsed is not None:
             return parsed
-    col.add(where, f"expected a date (YYYY-MM-DD), true or false, got {value!r}")
+    col.at(where, f"expected a date (YYYY-MM-DD), true or false, got {value!r}")
     return None
 
 
@@ -510,7 +508,7 @@ def _lts(value: Any, where: str, col: _Collector) -> bool | dt.date | None:
         parsed = _iso(value)
         if parsed is not None:
             return parsed
-    col.add(where, f"expected true, false or a date, got {value!r}")
+    col.at(where, f"expected true, false or a date, got {value!r}")
     return None
 
 
@@ -522,13 +520,13 @@ def _releases(
     for i, raw in enumerate(raw_releases):
         rwhere = f"{where}[{i}]"
         if not isinstance(raw, dict):
-            col.add(rwhere, "expected an object")
+            col.at(rwhere, "expected an object")
             continue
         cycle = _cycle(raw.get("cycle"), f"{rwhere}.cycle", col)
         if cycle is None:
             continue
         if cycle in seen:
-            col.add(f"{rwhere}.cycle", f"release {cycle!r} is given twice")
+            col.at(f"{rwhere}.cycle", f"release {cycle!r} is given twice")
             continue
         seen.add(cycle)
         codename = raw.get("codename")
@@ -566,7 +564,7 @@ def _v1_end(rel: Mapping[str, Any], phase: str, where: str, col: _Collector) -> 
         return date
     flag = rel.get(f"is{phase}")
     if flag is not None and not isinstance(flag, bool):
-        col.add(f"{where}.is{phase}", f"expected true or false, got {flag!r}")
+        col.at(f"{where}.is{phase}", f"expected true or false, got {flag!r}")
         return None
     return ENDED if flag else None
 

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SourceError
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..yamlio import LineDict, load_yaml, parse_yaml
 from .catalog import Catalog, Product, Release
 
 BUILTIN_ALIASES = "aliases.yaml"
@@ -154,9 +154,8 @@ def builtin_aliases() -> AliasTable:
 @lru_cache(maxsize=1)
 def _builtin_aliases() -> AliasTable:
     text = resources.files(__package__).joinpath(BUILTIN_ALIASES).read_text("utf-8")
-    return parse_aliases(
-        _parse(text, f"<builtin {BUILTIN_ALIASES}>"), f"<builtin {BUILTIN_ALIASES}>"
-    )
+    source = f"<builtin {BUILTIN_ALIASES}>"
+    return parse_aliases(parse_yaml(text, source, SourceError), source)
 
 
 def load_aliases(path: str | Path | None = None) -> AliasTable:
@@ -168,18 +167,7 @@ def load_aliases(path: str | Path | None = None) -> AliasTable:
     table = builtin_aliases()
     if path is None:
         return table
-    try:
-        data = load_yaml(Path(path))
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from None
-    return table.extended(parse_aliases(data, str(path)))
-
-
-def _parse(text: str, source: str) -> Any:
-    try:
-        return parse_yaml(text, source)
-    except YamlProblem as exc:
-        raise SourceError(str(exc.problem), problems=[exc.problem]) from None
+    return table.extended(parse_aliases(load_yaml(Path(path), SourceError), str(path)))
 
 
 _TOP_KEYS = {"products", "uncovered", "noise", "vendor_words"}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import MetamodelError, Problem
-from ..yamlio import LineDict, YamlProblem, load_yaml, parse_yaml
+from ..errors import MetamodelError
+from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
 from .schema import (
     IDENTIFIER,
     LAYERS,
@@ -51,40 +50,8 @@ _RELATION_KEYS = {
 _ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
 
 
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for a misspelt name, or None."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-class _Collector:
-    """Accumulates problems so that one load reports all of them at once."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
-        self.problems.append(Problem(message, self.filename, line, hint))
-
-    def unknown_keys(self, mapping: LineDict, allowed: set[str], what: str) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.add(
-                    f"unknown key {key!r} in {what}",
-                    mapping.line_of(key),
-                    suggest(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}",
-                )
-
-
-def _line(node: Any, key: str | None = None) -> int | None:
-    if isinstance(node, LineDict):
-        return node.line_of(key) if key is not None else node.line
-    return None
-
-
 def _parse_attribute(
-    name: str, raw: Any, where: LineDict, col: _Collector, owner: str
+    name: str, raw: Any, where: LineDict, col: Collector, owner: str
 ) -> AttributeSpec | None:
     line = where.line_of(name)
     if not IDENTIFIER.match(name):
@@ -165,7 +132,7 @@ def _parse_attribute(
 
 
 def _parse_attributes(
-    raw: Any, col: _Collector, owner: str, line: int | None
+    raw: Any, col: Collector, owner: str, line: int | None
 ) -> dict[str, AttributeSpec]:
     if raw is None:
         return {}
@@ -181,7 +148,7 @@ def _parse_attributes(
 
 
 def _type_list(
-    raw: Any, known: dict[str, Any], col: _Collector, what: str, line: int | None
+    raw: Any, known: dict[str, Any], col: Collector, what: str, line: int | None
 ) -> list[str]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
@@ -205,26 +172,29 @@ def _type_list(
 
 def parse_metamodel(data: Any, filename: str) -> Metamodel:
     """Build a :class:`Metamodel` from parsed YAML, raising one error listing every problem."""
-    col = _Collector(filename)
+    col = Collector(filename)
     if not isinstance(data, LineDict):
         col.add("a metamodel must be a YAML mapping", 1, "start with `name:` and `element_types:`")
         raise _failure(col)
     col.unknown_keys(data, _TOP_KEYS, "the metamodel")
 
     common = _parse_attributes(
-        data.get("common_attributes"), col, "common_attributes", _line(data, "common_attributes")
+        data.get("common_attributes"),
+        col,
+        "common_attributes",
+        node_line(data, "common_attributes"),
     )
 
     common_relation = _parse_attributes(
         data.get("common_relation_attributes"),
         col,
         "common_relation_attributes",
-        _line(data, "common_relation_attributes"),
+        node_line(data, "common_relation_attributes"),
     )
 
     raw_types = data.get("element_types")
     if not isinstance(raw_types, LineDict) or not raw_types:
-        col.add("element_types must be a non-empty mapping", _line(data, "element_types") or 1)
+        col.add("element_types must be a non-empty mapping", node_line(data, "element_types") or 1)
         raw_types = LineDict()
 
     # First pass: names, layers, own attributes.
@@ -359,7 +329,7 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
     if raw_rels is None:
         raw_rels = LineDict()
     if not isinstance(raw_rels, LineDict):
-        col.add("relationship_types must be a mapping", _line(data, "relationship_types"))
+        col.add("relationship_types must be a mapping", node_line(data, "relationship_types"))
         raw_rels = LineDict()
     for rname, rraw in raw_rels.items():
         line = raw_rels.line_of(rname)
@@ -451,7 +421,7 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
     raw_life = data.get("lifecycle")
     if raw_life is not None:
         if not isinstance(raw_life, LineDict):
-            col.add("lifecycle must be a mapping", _line(data, "lifecycle"))
+            col.add("lifecycle must be a mapping", node_line(data, "lifecycle"))
         else:
             col.unknown_keys(raw_life, {"end_of_support", "end_of_life"}, "lifecycle")
             known_dates = {
@@ -502,7 +472,7 @@ def _is_a(types: dict[str, ElementType], name: str, ancestor: str) -> bool:
     return False
 
 
-def _failure(col: _Collector) -> MetamodelError:
+def _failure(col: Collector) -> MetamodelError:
     count = len(col.problems)
     return MetamodelError(
         f"{col.filename}: {count} problem{'s' if count != 1 else ''} in the metamodel",
@@ -514,22 +484,20 @@ def load_metamodel(path: str | Path | None = None) -> Metamodel:
     """Load a metamodel file, or the built-in one when ``path`` is None or ``"builtin"``.
 
     Raises :class:`~ea_repo.errors.MetamodelError` listing every problem found,
-    each as ``file:line: problem — hint``.
+    each as ``file:line: problem — hint``. The built-in metamodel is read once
+    per process (its objects are frozen, so sharing it is safe).
 
     >>> mm = load_metamodel()
     >>> mm.element_types["Application"].layer
     'application'
     """
     if path is None or str(path) == BUILTIN:
-        text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
-        filename = "<builtin default.yaml>"
-        try:
-            data = parse_yaml(text, filename)
-        except YamlProblem as exc:  # pragma: no cover - the built-in file is tested
-            raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
-        return parse_metamodel(data, filename)
-    try:
-        data = load_yaml(Path(path))
-    except YamlProblem as exc:
-        raise MetamodelError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_metamodel(data, str(path))
+        return _builtin_metamodel()
+    return parse_metamodel(load_yaml(Path(path), MetamodelError), str(path))
+
+
+@lru_cache(maxsize=1)
+def _builtin_metamodel() -> Metamodel:
+    text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+    filename = "<builtin default.yaml>"
+    return parse_metamodel(parse_yaml(text, filename, MetamodelError), filename)

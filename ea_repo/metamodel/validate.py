@@ -1,8 +1,8 @@
 """Check elements and relations against the metamodel, in words a user understands.
 
 The checks return lists of messages instead of raising, so that an import can
-report every bad row at once; :func:`check_element_or_raise` is the one-item
-shortcut used by interactive commands.
+report every bad row at once; :func:`raise_if` turns them into one
+:class:`~ea_repo.errors.ValidationError` for interactive commands.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotFoundError, ValidationError
-from .loader import suggest
+from ..yamlio import suggest
 from .schema import AttributeSpec, ElementType, Metamodel, RelationType
 
 

@@ -27,16 +27,15 @@ A view may instead draw the result of an analysis (``analysis: impact``,
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import EaError, NotFoundError, Problem, SelectorError
-from ..metamodel import IDENTIFIER, Metamodel
+from ..metamodel import IDENTIFIER, LAYERS, Metamodel
 from ..selection import Selector, check_selector, parse_selector
-from ..yamlio import LineDict, YamlProblem, load_yaml
+from ..yamlio import Collector, LineDict, load_yaml, suggest
 
 
 class ViewSpecError(EaError):
@@ -125,21 +124,7 @@ class ViewSpec:
         return self.lines.get(key)
 
 
-class _Problems:
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.items: list[Problem] = []
-
-    def add(self, message: str, line: int | None, hint: str | None = None) -> None:
-        self.items.append(Problem(message, self.filename, line, hint))
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-def _names(raw: Any, key: str, where: LineDict, problems: _Problems) -> tuple[str, ...]:
+def _names(raw: Any, key: str, where: LineDict, problems: Collector) -> tuple[str, ...]:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
@@ -148,7 +133,7 @@ def _names(raw: Any, key: str, where: LineDict, problems: _Problems) -> tuple[st
     return tuple(raw)
 
 
-def _group_rule(raw: Any, line: int | None, problems: _Problems) -> GroupRule | None:
+def _group_rule(raw: Any, line: int | None, problems: Collector) -> GroupRule | None:
     if isinstance(raw, str) and raw in ("layer", "type"):
         return GroupRule(raw)
     if isinstance(raw, LineDict) and len(raw) == 1:
@@ -180,9 +165,61 @@ def _group_rule(raw: Any, line: int | None, problems: _Problems) -> GroupRule | 
     return None
 
 
+_OPTIONS = {
+    "obsolescence": {"horizon", "layers"},
+    "flows": {"depth", "horizon"},
+    "waves": {"max_size", "horizon"},
+}
+"""The options each analysis reads; ``horizon`` (for ``color_by: risk``) fits every view."""
+
+
+def _options(raw: LineDict, analysis: str | None, problems: Collector) -> dict[str, Any]:
+    from ..config import parse_duration_days
+
+    allowed = _OPTIONS.get(analysis or "", {"horizon"})
+    what = f"options of the {analysis} analysis" if analysis else "options"
+    problems.unknown_keys(raw, allowed, what)
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = raw.line_of(key)
+        if key not in allowed:
+            continue
+        if key == "horizon":
+            try:
+                days = parse_duration_days(value, "horizon")
+            except EaError as exc:
+                problems.add(f"options.{exc.message}", line, exc.hint)
+                continue
+            if days < 0:
+                problems.add(f"options.horizon {value!r} is negative", line, "e.g. `horizon: 12m`")
+                continue
+        elif key == "layers":
+            layers = [value] if isinstance(value, str) else value
+            if not isinstance(layers, list) or not layers:
+                problems.add(
+                    "options.layers must be a list of layers", line, "e.g. `layers: [application]`"
+                )
+                continue
+            wrong = [layer for layer in layers if layer not in LAYERS]
+            for layer in wrong:
+                problems.add(
+                    f"options.layers names unknown layer {layer!r}",
+                    line,
+                    suggest(str(layer), LAYERS) or f"layers: {', '.join(LAYERS)}",
+                )
+            if wrong:
+                continue
+            value = list(layers)
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.add(f"options.{key} must be a whole number from 1, not {value!r}", line)
+            continue
+        options[key] = value
+    return options
+
+
 def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
     """Build a :class:`ViewSpec` from parsed YAML; raises ViewSpecError listing every problem."""
-    problems = _Problems(filename)
+    problems = Collector(filename)
     if not isinstance(data, LineDict):
         raise ViewSpecError(
             f"{filename}: a view spec is a mapping",
@@ -190,13 +227,7 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
                 Problem("a view spec is a mapping", filename, 1, "start with `name: my-view`")
             ],
         )
-    for key in data:
-        if key not in _KEYS:
-            problems.add(
-                f"unknown key {key!r}",
-                data.line_of(key),
-                _suggest(key, _KEYS) or f"allowed keys: {', '.join(sorted(_KEYS))}",
-            )
+    problems.unknown_keys(data, _KEYS, None)
     values: dict[str, Any] = {}
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -235,10 +266,10 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
         else:
             values["analysis"] = data["analysis"]
     if "options" in data:
-        if not isinstance(data["options"], dict):
+        if not isinstance(data["options"], LineDict):
             problems.add("options must be a mapping", data.line_of("options"))
         else:
-            values["options"] = dict(data["options"])
+            values["options"] = _options(data["options"], values.get("analysis"), problems)
     if "relations" in data:
         raw = data["relations"]
         if raw == "*":
@@ -263,13 +294,7 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
         if not isinstance(raw, LineDict):
             problems.add(f"{section} must be a mapping", data.line_of(section))
             continue
-        for key in raw:
-            if key not in allowed:
-                problems.add(
-                    f"unknown key {key!r} in {section}",
-                    raw.line_of(key),
-                    _suggest(key, allowed) or f"allowed: {', '.join(sorted(allowed))}",
-                )
+        problems.unknown_keys(raw, allowed, section)
         for key, choices in (
             ("engine", ENGINES),
             ("direction", DIRECTIONS),
@@ -280,7 +305,7 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
                     problems.add(
                         f"{section}.{key} {raw[key]!r} is not one of {', '.join(choices)}",
                         raw.line_of(key),
-                        _suggest(str(raw[key]), choices),
+                        suggest(str(raw[key]), choices),
                     )
                 else:
                     values[key] = raw[key]
@@ -308,10 +333,10 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
             )
         else:
             values["edge_limit"] = raw
-    if problems.items:
+    if problems.problems:
         raise ViewSpecError(
-            f"{filename}: {len(problems.items)} problem(s) in the view spec",
-            problems=problems.items,
+            f"{filename}: {len(problems.problems)} problem(s) in the view spec",
+            problems=problems.problems,
         )
     lines = {k: line for k in data if (line := data.line_of(k)) is not None}
     return ViewSpec(**values, origin=filename, builtin=builtin, lines=lines)
@@ -319,17 +344,13 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
 
 def load_view(path: Path, *, builtin: bool = False) -> ViewSpec:
     """Read one view spec file; raises ViewSpecError with ``file:line`` problems."""
-    try:
-        data = load_yaml(path)
-    except YamlProblem as exc:
-        raise ViewSpecError(str(exc.problem), problems=[exc.problem]) from exc
-    return parse_view(data, str(path), builtin=builtin)
+    return parse_view(load_yaml(path, ViewSpecError), str(path), builtin=builtin)
 
 
 def check_view(spec: ViewSpec, metamodel: Metamodel) -> ViewSpec:
     """Check a spec's names against ``metamodel``: types, layers and attributes of the selector,
     relationship types of ``relations`` and of container rules. Raises ViewSpecError."""
-    problems = _Problems(spec.origin)
+    problems = Collector(spec.origin)
     if spec.select is not None:
         try:
             check_selector(spec.select, metamodel)
@@ -341,7 +362,7 @@ def check_view(spec: ViewSpec, metamodel: Metamodel) -> ViewSpec:
             problems.add(
                 f"unknown relationship type {name!r}",
                 spec.line_of("relations"),
-                _suggest(name, known) or "see `ea metamodel show`",
+                suggest(name, known) or "see `ea metamodel show`",
             )
     for rule in spec.group:
         for step in rule.path:
@@ -349,11 +370,11 @@ def check_view(spec: ViewSpec, metamodel: Metamodel) -> ViewSpec:
                 problems.add(
                     f"unknown relationship type {step.lstrip('~')!r} in a container rule",
                     spec.line_of("group"),
-                    _suggest(step.lstrip("~"), known) or "see `ea metamodel show`",
+                    suggest(step.lstrip("~"), known) or "see `ea metamodel show`",
                 )
-    if problems.items:
+    if problems.problems:
         raise ViewSpecError(
-            f"{spec.origin}: the view does not fit the metamodel", problems=problems.items
+            f"{spec.origin}: the view does not fit the metamodel", problems=problems.problems
         )
     return spec
 

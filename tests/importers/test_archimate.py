@@ -179,6 +179,69 @@ def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
     }
 
 
+def test_a_bad_export_entry_is_a_located_problem_not_a_crash(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "export_relationships:\n"
+        "  runs_on: {type: [Node]}\n"
+        "  hosted_on: {type: Servin}\n"
+        "  uses: {type: Serving, reverse: maybe}\n"
+        "export_elements:\n"
+        "  Database: [DataObject]\n"
+    )
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(bad, load_metamodel())
+    found = {(p.file, p.line, p.message.split(" is exported")[0]) for p in err.value.problems}
+    assert found == {
+        (str(bad), 2, "runs_on"),
+        (str(bad), 3, "hosted_on"),
+        (str(bad), 4, "uses"),
+        (str(bad), 6, "Database"),
+    }
+    assert any(p.hint == "did you mean 'Serving'?" for p in err.value.problems)
+
+
+def test_unmapping_a_type_drops_the_shipped_exports_written_as_it(tmp_path: Path) -> None:
+    user = tmp_path / "m.yaml"
+    user.write_text("relationships:\n  Serving: null\nelements:\n  DataObject: null\n")
+    mapping = load_archimate_mapping(user, load_metamodel())
+    assert "Serving" not in mapping.relationships
+    assert "runs_on" not in mapping.export_relationships
+    assert mapping.export_relationships["member_of"] == ("Aggregation", True)
+    assert "Database" not in mapping.export_elements
+    assert mapping.archimate_relationship_type("runs_on") is None
+
+
+def test_an_own_export_entry_to_an_unmapped_type_is_the_users_mistake(tmp_path: Path) -> None:
+    user = tmp_path / "m.yaml"
+    user.write_text(
+        "relationships:\n  Serving: null\nexport_relationships:\n  runs_on: {type: Serving}\n"
+    )
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(user, load_metamodel())
+    assert [(p.file, p.line) for p in err.value.problems] == [(str(user), 4)]
+
+
+def test_the_exported_type_follows_the_mapping_read_backwards() -> None:
+    mm = load_metamodel()
+    mapping = load_archimate_mapping(None, mm)
+    assert mapping.archimate_element_type("Application", mm) == "ApplicationComponent"
+    assert mapping.archimate_element_type("Node", mm) == "Node"
+    assert mapping.archimate_element_type("Server", mm) == "Node"  # through its parent
+    assert mapping.archimate_element_type("NoSuchType", mm) is None
+    assert mapping.archimate_relationship_type("serves") == ("Serving", False)
+    assert mapping.archimate_relationship_type("runs_on") == ("Serving", True)
+
+
+def test_a_mapping_that_is_not_yaml_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("elements:\n  Node: [Server\n")
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(bad, load_metamodel())
+    assert [(p.file, p.line) for p in err.value.problems] == [(str(bad), 3)]
+    assert str(err.value).startswith(f"{bad}:3: invalid YAML")
+
+
 # ---------------------------------------------------------------- through the CLI
 
 

@@ -191,6 +191,31 @@ def test_spec_errors_point_at_file_and_line(tmp_path: Path, retail: Path) -> Non
     assert any(line.startswith(f"{unknown}:3: unknown relationship type 'flows'") for line in lines)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("analysis: waves\noptions: {max_size: 0}\n", "3: options.max_size must be a whole number"),
+        ("analysis: flows\noptions:\n  depth: deep\n", "4: options.depth must be a whole number"),
+        ("analysis: obsolescence\noptions: {layers: [aplication]}\n", "3: options.layers names"),
+        ("analysis: obsolescence\noptions: {horizon: soon}\n", "3: options.horizon 'soon' is not"),
+        ("analysis: impact\noptions: {depth: 2}\n", "3: unknown key 'depth' in options of the"),
+        ("options: [depth]\n", "2: options must be a mapping"),
+    ],
+)
+def test_view_options_are_checked_with_their_line(tmp_path: Path, text: str, expected: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\n" + text, encoding="utf-8")
+    with pytest.raises(ViewSpecError) as exc:
+        load_view(bad)
+    assert str(exc.value.problems[0]).startswith(f"{bad}:{expected}")
+
+
+def test_one_layer_is_a_list_of_one(tmp_path: Path) -> None:
+    spec = tmp_path / "v.yaml"
+    spec.write_text("name: v\nanalysis: obsolescence\noptions: {layers: application}\n")
+    assert load_view(spec).options == {"layers": ["application"]}
+
+
 def test_workspace_view_is_listed_and_rendered_by_name(
     retail: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
