@@ -227,8 +227,7 @@ class Neo4jStore:
             raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
         try:
             with self._errors():
-                self._driver.verify_connectivity()
-                agent = self._driver.get_server_info().agent
+                agent = self._driver.get_server_info().agent  # connects (and authenticates)
             major = server_major(agent)
             if major is None or major < 5:
                 raise StoreError(
@@ -322,20 +321,31 @@ class Neo4jStore:
         return self._read(lambda tx: self._rows(tx, query, **params))
 
     def _setup(self) -> None:
-        with self._errors(), self._session() as session:
+        """Check the schema version; create the indexes and META node only if one is missing.
+
+        Opening an initialised repository only reads (as ``ea show`` or ``ea impact``
+        do): on a cluster it needs no leader, and an account that may only read can
+        open it.
+        """
+        with self._errors(), self._session(read=True) as session:
             present = {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
-            missing = [
-                statement
-                for statement in self.builder.schema_statements()
-                if statement.split()[2] not in present
-            ]
-            for statement in missing:
-                session.run(statement).consume()
-            if missing:
-                session.run("CALL db.awaitIndexes(300)").consume()
-            version = session.execute_write(
-                lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
-            )[0][0]
+            meta = self._run(session, q.META)
+        missing = [
+            statement
+            for statement in self.builder.schema_statements()
+            if statement.split()[2] not in present
+        ]
+        if missing or not meta:
+            with self._errors(), self._session() as session:
+                for statement in missing:
+                    session.run(statement).consume()
+                if missing:
+                    session.run("CALL db.awaitIndexes(300)").consume()
+                if not meta:
+                    meta = session.execute_write(
+                        lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
+                    )
+        version = meta[0][0]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"repository {self.repo!r} on {self.uri} has schema version {version}; "

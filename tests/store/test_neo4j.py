@@ -180,6 +180,45 @@ def test_wrong_credentials_exit_3(workspace: Path, ea, monkeypatch) -> None:
 
 
 @needs_server
+def test_opening_an_initialised_repository_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ea show`` and ``ea impact`` open the store: on a cluster, a write would go to the
+    leader, and an account that may only read could not open the repository at all."""
+    import neo4j
+
+    tag = open_test_neo4j().repo  # type: ignore[attr-defined]  # initialised, purged after
+    writes: list[str] = []
+    real_driver = neo4j.GraphDatabase.driver
+
+    def counting_driver(*args: object, **kwargs: object) -> object:
+        driver = real_driver(*args, **kwargs)  # type: ignore[arg-type]
+        real_session = driver.session
+
+        def session(**options: object) -> object:
+            if options.get("default_access_mode") != neo4j.READ_ACCESS:
+                writes.append("session in write mode")
+            opened = real_session(**options)  # type: ignore[arg-type]
+            real_write = opened.execute_write
+
+            def execute_write(*a: object, **k: object) -> object:
+                writes.append("write transaction")
+                return real_write(*a, **k)  # type: ignore[arg-type]
+
+            opened.execute_write = execute_write  # type: ignore[method-assign]
+            return opened
+
+        driver.session = session  # type: ignore[method-assign]
+        return driver
+
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", counting_driver)
+    again = open_test_neo4j(tag)
+    assert again.schema_version() == 1  # type: ignore[attr-defined]
+    assert again.counts().elements == {}
+    assert writes == []
+
+
+@needs_server
 def test_repositories_under_different_tags_do_not_see_each_other() -> None:
     a, b = open_test_neo4j(), open_test_neo4j()
     a.upsert_elements([Element(ElementId("x"), "Server", "X")])
