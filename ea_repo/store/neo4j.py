@@ -49,7 +49,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from ..errors import ConflictError, StoreError, ValidationError
-from ..metamodel import Metamodel, load_metamodel
+from ..metamodel import Metamodel
 from ..metamodel.schema import IDENTIFIER
 from ..model import (
     CURRENT,
@@ -167,8 +167,9 @@ def server_major(agent: str) -> int | None:
 class Neo4jStore:
     """A repository in a Neo4j 5 database, under one repository tag.
 
-    ``password`` is given by the caller (from ``EA_NEO4J_PASSWORD``); it is
-    never stored, logged nor shown in errors.
+    ``metamodel`` is the workspace's: elements are labelled and relationships
+    typed after it, so there is no default. ``password`` is given by the caller
+    (from ``EA_NEO4J_PASSWORD``); it is never stored, logged nor shown in errors.
     """
 
     backend = "neo4j"
@@ -179,9 +180,9 @@ class Neo4jStore:
         user: str = "neo4j",
         password: str | None = None,
         *,
+        metamodel: Metamodel,
         database: str | None = None,
         repository: str = "default",
-        metamodel: Metamodel | None = None,
         stage_rows: int = STAGE_ROWS,
     ) -> None:
         import neo4j
@@ -196,7 +197,7 @@ class Neo4jStore:
                 hint="use letters, digits, '-' and '_', starting with a letter",
             )
         self.repo = repository
-        self.builder = q.CypherBuilder.for_metamodel(metamodel or load_metamodel())
+        self.builder = q.CypherBuilder.for_metamodel(metamodel)
         self._tx: Any = None
         self._tx_session: Any = None
         self._depth = 0
