@@ -574,7 +574,7 @@ class Neo4jStore:
         for t, group in sorted(by_type.items()):
             for batch in _batches(group, 20_000):
                 rows.extend(
-                    self._rows(tx, self.builder.relations_by_id([t]), ids=batch, statuses=statuses)
+                    self._rows(tx, self.builder.relations_by_id(t), ids=batch, statuses=statuses)
                 )
         found = {r[0] for r in rows}
         # Ids of the default form not found under their type are looked up among the keys
@@ -593,7 +593,7 @@ class Neo4jStore:
                     keyed[rtype].append(rid)
         for t, group in sorted(keyed.items()):
             rows.extend(
-                self._rows(tx, self.builder.relations_by_id([t]), ids=group, statuses=statuses)
+                self._rows(tx, self.builder.relations_by_id(t), ids=group, statuses=statuses)
             )
         return rows
 
