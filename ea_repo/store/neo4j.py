@@ -27,10 +27,11 @@ provenance (with record digests) and change-log entries commit in chunks of
 removes or concludes — retirements, deletions, retractions, the confirmation
 of what the run found unchanged, the log of retirements and deletions, the
 closing of the run — is kept aside and applied only when the run has
-succeeded. A staged run that fails therefore retires and deletes nothing; the
-additions and changes it wrote stay, each with its provenance (a new run
-finds them unchanged), its run is marked failed, and running it again
-converges to what one successful run gives.
+succeeded (so ``set_status`` and the deletions return the number of ids
+given, not yet how many changed). A staged run that fails therefore retires
+and deletes nothing; the additions and changes it wrote stay, each with its
+provenance (a new run finds them unchanged), its run is marked failed, and
+running it again converges to what one successful run gives.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
@@ -481,8 +482,13 @@ class Neo4jStore:
             self._write(work)
 
     def _destroy(self, work: Callable[[Any], int], estimate: int) -> int:
-        """A write that retires, deletes or finishes: kept aside until a staged block succeeds
-        (returning ``estimate``), else written now."""
+        """A write that retires, deletes or finishes: kept aside until a staged block succeeds,
+        else written now; returns what ``work`` returns, or ``estimate`` when kept aside.
+
+        Counting what a kept-aside write will change would take a read now, and still
+        be wrong when earlier kept-aside writes of the block touch the same items; the
+        sync engine, the only writer of staged runs, does not use these counts.
+        """
         if self._staged and self._in_tx:
             self._deferred.append(lambda: self._write(work))
             return estimate
@@ -814,7 +820,12 @@ class Neo4jStore:
             yield _relation(row)
 
     def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
-        """Change the status of elements or relations; returns how many changed."""
+        """Change the status of elements or relations; returns how many changed.
+
+        In a staged transaction the change waits for the end of the block (see the
+        module docstring) and the count is not known yet: it returns the number of
+        distinct ids given, an upper bound.
+        """
         wanted = _unique(ids)
         if not wanted:
             return 0
@@ -848,7 +859,11 @@ class Neo4jStore:
         return groups
 
     def delete_elements(self, ids: Iterable[str]) -> int:
-        """Delete elements with every relationship touching them."""
+        """Delete elements with every relationship touching them; returns how many.
+
+        In a staged transaction: the number of distinct ids given (an upper bound),
+        as the deletion waits for the end of the block.
+        """
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
@@ -863,7 +878,11 @@ class Neo4jStore:
         return self._destroy(work, len(wanted)) if wanted else 0
 
     def delete_relations(self, ids: Iterable[str]) -> int:
-        """Delete relations by id."""
+        """Delete relations by id; returns how many.
+
+        In a staged transaction: the number of distinct ids given (an upper bound),
+        as the deletion waits for the end of the block.
+        """
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
