@@ -69,7 +69,9 @@ def open_neo4j(tag: str) -> GraphStore:
     found = server()
     assert found is not None
     uri, user, password, database = found
-    return Neo4jStore(uri, user, password, database=database, repository=tag)
+    return Neo4jStore(
+        uri, user, password, database=database, repository=tag, metamodel=load_metamodel()
+    )
 
 
 def with_store(config: str, store: dict[str, str]) -> str:

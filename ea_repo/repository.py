@@ -530,8 +530,9 @@ def _parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
-def open_store(workspace: Workspace, metamodel: Metamodel | None = None) -> GraphStore:
-    """The store a workspace is configured for (Neo4j: labels and types from ``metamodel``).
+def open_store(workspace: Workspace, metamodel: Metamodel) -> GraphStore:
+    """The store a workspace is configured for (Neo4j: labels and types from ``metamodel``,
+    the workspace's own, loaded by the caller).
 
     The Neo4j password is read from ``EA_NEO4J_PASSWORD`` here and handed to
     the driver; it is never kept in the configuration.
@@ -553,7 +554,7 @@ def open_store(workspace: Workspace, metamodel: Metamodel | None = None) -> Grap
             os.environ.get("EA_NEO4J_PASSWORD"),
             database=cfg.database,
             repository=cfg.repository,
-            metamodel=metamodel or load_metamodel(workspace.metamodel_path()),
+            metamodel=metamodel,
         )
     raise WorkspaceError(
         f"the {workspace.store.backend} backend is not available",

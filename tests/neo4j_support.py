@@ -13,13 +13,18 @@ from typing import Any
 
 import pytest
 
+from ea_repo.metamodel import Metamodel, load_metamodel
 from ea_repo.store import GraphStore
 
 NEO4J_SKIP = "Neo4j backend: set EA_TEST_NEO4J_URI (and _USER, _PASSWORD) to run against a server"
 
 
-def open_test_neo4j(tag: str | None = None, **options: Any) -> GraphStore:
+def open_test_neo4j(
+    tag: str | None = None, metamodel: Metamodel | None = None, **options: Any
+) -> GraphStore:
     """A Neo4jStore on the test server under a fresh repository tag; skips without a server.
+
+    ``metamodel``: the built-in one unless given.
 
     Neo4j Community has one user database: each test gets its own tag
     (``t`` + random hex) and the ``_purge_neo4j`` fixture of tests/conftest.py deletes it afterwards.
@@ -35,6 +40,7 @@ def open_test_neo4j(tag: str | None = None, **options: Any) -> GraphStore:
         os.environ.get("EA_TEST_NEO4J_PASSWORD"),
         database=os.environ.get("EA_TEST_NEO4J_DATABASE"),
         repository=tag or f"t{uuid.uuid4().hex[:12]}",
+        metamodel=metamodel or load_metamodel(),
         **options,
     )
     OPEN_NEO4J.append(store)

@@ -44,29 +44,27 @@ class CypherBuilder:
     """Generates the backend's queries for one metamodel.
 
     >>> b = CypherBuilder.for_types(["Server"], ["runs_on"])
-    >>> b.rel_type("runs_on")
+    >>> b.rel_types["runs_on"]
     'RUNS_ON'
     """
 
-    def __init__(self, labels: dict[str, str], rel_types: dict[str, str]) -> None:
-        self.labels = labels
-        self.rel_types = rel_types
-        self.rel_names = {v: k for k, v in rel_types.items()}
+    def __init__(self, labels: frozenset[str], rel_types: dict[str, str]) -> None:
+        self.labels = labels  # element types: each is its own label
+        self.rel_types = rel_types  # metamodel relation type → Neo4j relationship type
 
     @classmethod
     def for_types(
         cls, element_types: Iterable[str], relation_types: Iterable[str]
     ) -> CypherBuilder:
         """A builder for these type names; refuses names Cypher cannot carry or that collide."""
-        labels: dict[str, str] = {}
-        for name in sorted(element_types):
+        labels = frozenset(element_types)
+        for name in sorted(labels):
             quote(name)
             if name in INTERNAL_LABELS:
                 raise MetamodelError(
                     f"element type {name!r} is a name the Neo4j backend uses itself",
                     hint="rename the type in the metamodel",
                 )
-            labels[name] = name
         rel_types: dict[str, str] = {}
         seen: dict[str, str] = {}
         for name in sorted(relation_types):
@@ -86,13 +84,15 @@ class CypherBuilder:
         """A builder for the (validated) metamodel's element and relationship types."""
         return cls.for_types(metamodel.element_types, metamodel.relation_types)
 
-    def label(self, element_type: str) -> str:
-        """The label of an element type; KeyError for a type the metamodel lacks."""
-        return self.labels[element_type]
+    def _label(self, element_type: str) -> str:
+        """The quoted label of an element type; KeyError for a type the metamodel lacks."""
+        if element_type not in self.labels:
+            raise KeyError(element_type)
+        return quote(element_type)
 
-    def rel_type(self, relation_type: str) -> str:
-        """The relationship type of a metamodel relation type; KeyError if unknown."""
-        return self.rel_types[relation_type]
+    def _rel_type(self, relation_type: str) -> str:
+        """The quoted relationship type of a relation type; KeyError if the metamodel lacks it."""
+        return quote(self.rel_types[relation_type])
 
     # -- schema ------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ class CypherBuilder:
             "CREATE INDEX ea_change_item IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.item_id)",
             "CREATE INDEX ea_change_run IF NOT EXISTS FOR (c:EaChange) ON (c.repo, c.run_id)",
         ]
-        for rtype in sorted(self.rel_names):
+        for rtype in sorted(self.rel_types.values()):
             statements.append(
                 f"CREATE INDEX ea_rel_{rtype.lower()} IF NOT EXISTS "
                 f"FOR ()-[r:{quote(rtype)}]-() ON (r.repo, r.id)"
@@ -126,17 +126,17 @@ class CypherBuilder:
     def create_elements(self, element_type: str) -> str:
         """Create the elements of one type from ``$rows``."""
         return (
-            f"UNWIND $rows AS row CREATE (n:Element:{quote(self.label(element_type))} "
+            f"UNWIND $rows AS row CREATE (n:Element:{self._label(element_type)} "
             "{repo: $repo, id: row.id, type: row.type, name: row.name, name_cf: row.name_cf, "
             "attrs: row.attrs, status: row.status, updated_at: $now})"
         )
 
-    def update_elements(self, old_type: str | None = None, new_type: str | None = None) -> str:
-        """Update elements in place from ``$rows``; with both types, move them to the new label."""
+    def update_elements(self, old_type: str, new_type: str) -> str:
+        """Update elements of ``old_type`` in place from ``$rows``, moved to the label of
+        ``new_type`` if it differs (the old type may have left the metamodel since)."""
         relabel = ""
-        if old_type is not None and new_type is not None and old_type != new_type:
-            old = quote(self.labels.get(old_type, old_type))
-            relabel = f" REMOVE n:{old} SET n:{quote(self.label(new_type))}"
+        if old_type != new_type:
+            relabel = f" REMOVE n:{quote(old_type)} SET n:{self._label(new_type)}"
         return (
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row.id}) "
             "SET n.type = row.type, n.name = row.name, n.name_cf = row.name_cf, "
@@ -146,7 +146,7 @@ class CypherBuilder:
     def elements_of_types(self, element_types: Sequence[str]) -> str:
         """Elements of these types (by label) shown by ``$statuses``."""
         return " UNION ALL ".join(
-            f"MATCH (n:{quote(self.label(t))}) WHERE n.repo = $repo AND n.status IN $statuses "
+            f"MATCH (n:{self._label(t)}) WHERE n.repo = $repo AND n.status IN $statuses "
             f"RETURN {ELEMENT_ROWS}"
             for t in element_types
         )
@@ -159,7 +159,7 @@ class CypherBuilder:
             "UNWIND $rows AS row "
             "MATCH (s:Element {repo: $repo, id: row.src}) "
             "MATCH (d:Element {repo: $repo, id: row.dst}) "
-            f"CREATE (s)-[r:{quote(self.rel_type(relation_type))} "
+            f"CREATE (s)-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row.id, type: row.type, attrs: row.attrs, status: row.status, "
             "updated_at: $now}]->(d) RETURN count(r)"
         )
@@ -167,25 +167,23 @@ class CypherBuilder:
     def update_relations(self, relation_type: str) -> str:
         """Update attributes and status of relations of one type from ``$rows``."""
         return (
-            f"UNWIND $rows AS row MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row.id}]->() "
             "SET r.attrs = row.attrs, r.status = row.status, r.updated_at = $now"
         )
 
-    def relations_by_id(self, relation_types: Sequence[str]) -> str:
-        """Relations whose id is in ``$ids``, looked up in the index of each type given."""
-        parts = [
+    def relations_by_id(self, relation_type: str) -> str:
+        """Relations of one type whose id is in ``$ids``, looked up in that type's index."""
+        return (
             "UNWIND $ids AS i "
-            f"MATCH (s)-[r:{quote(self.rel_type(t))} {{repo: $repo, id: i}}]->(d) "
+            f"MATCH (s)-[r:{self._rel_type(relation_type)} {{repo: $repo, id: i}}]->(d) "
             f"WHERE r.status IN $statuses RETURN {RELATION_ROWS}"
-            for t in relation_types
-        ]
-        return " UNION ALL ".join(parts)
+        )
 
     def set_relation_status(self, relation_type: str) -> str:
         """Set ``$status`` on relations of one type among ``$ids``; returns how many changed."""
         return (
-            f"UNWIND $ids AS i MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: i}]->() WHERE r.status <> $status "
             "SET r.status = $status, r.updated_at = $now RETURN count(r)"
         )
@@ -193,7 +191,7 @@ class CypherBuilder:
     def delete_relations(self, relation_type: str) -> str:
         """Delete relations of one type among ``$ids``; returns how many."""
         return (
-            f"UNWIND $ids AS i MATCH ()-[r:{quote(self.rel_type(relation_type))} "
+            f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
         )
 
@@ -201,17 +199,16 @@ class CypherBuilder:
         """One traversal level: from ``$ids`` along ``out_types`` out and ``in_types`` in.
 
         Rows: origin id, relation id, type, far end id, attributes, status, and
-        0 when followed out (origin is the source), 1 when followed in.
+        0 when followed out (origin is the source), 1 when followed in. At least one
+        of the two lists is not empty (the store asks for no level without a step).
         """
         branches = []
         if out_types:
-            types = "|".join(quote(self.rel_type(t)) for t in out_types)
+            types = "|".join(self._rel_type(t) for t in out_types)
             branches.append(f"WITH a MATCH (a)-[r:{types}]->(b) RETURN r, b, 0 AS way")
         if in_types:
-            types = "|".join(quote(self.rel_type(t)) for t in in_types)
+            types = "|".join(self._rel_type(t) for t in in_types)
             branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
-        if not branches:
-            raise ValueError("a traversal level needs at least one step")
         return (
             "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
             f"CALL {{ {' UNION ALL '.join(branches)} }} "
@@ -383,9 +380,7 @@ LOG_CHANGES = (
 )
 CHANGE_ROWS = "collect([c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at])"
 CHANGES = (
-    "MATCH (c:EaChange {repo: $repo}) WHERE ($item IS NULL OR c.item_id = $item) "
-    "AND ($run IS NULL OR c.run_id = $run) "
-    f"WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
+    f"MATCH (c:EaChange {{repo: $repo}}) WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
 )
 CHANGES_OF_ITEM = (
     "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE $run IS NULL OR c.run_id = $run "

@@ -27,10 +27,11 @@ provenance (with record digests) and change-log entries commit in chunks of
 removes or concludes — retirements, deletions, retractions, the confirmation
 of what the run found unchanged, the log of retirements and deletions, the
 closing of the run — is kept aside and applied only when the run has
-succeeded. A staged run that fails therefore retires and deletes nothing; the
-additions and changes it wrote stay, each with its provenance (a new run
-finds them unchanged), its run is marked failed, and running it again
-converges to what one successful run gives.
+succeeded (so ``set_status`` and the deletions return the number of ids
+given, not yet how many changed). A staged run that fails therefore retires
+and deletes nothing; the additions and changes it wrote stay, each with its
+provenance (a new run finds them unchanged), its run is marked failed, and
+running it again converges to what one successful run gives.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
@@ -49,7 +50,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from ..errors import ConflictError, StoreError, ValidationError
-from ..metamodel import Metamodel, load_metamodel
+from ..metamodel import Metamodel
 from ..metamodel.schema import IDENTIFIER
 from ..model import (
     CURRENT,
@@ -171,8 +172,9 @@ def server_major(agent: str) -> int | None:
 class Neo4jStore:
     """A repository in a Neo4j 5 database, under one repository tag.
 
-    ``password`` is given by the caller (from ``EA_NEO4J_PASSWORD``); it is
-    never stored, logged nor shown in errors.
+    ``metamodel`` is the workspace's: elements are labelled and relationships
+    typed after it, so there is no default. ``password`` is given by the caller
+    (from ``EA_NEO4J_PASSWORD``); it is never stored, logged nor shown in errors.
     """
 
     backend = "neo4j"
@@ -183,9 +185,9 @@ class Neo4jStore:
         user: str = "neo4j",
         password: str | None = None,
         *,
+        metamodel: Metamodel,
         database: str | None = None,
         repository: str = "default",
-        metamodel: Metamodel | None = None,
         stage_rows: int = STAGE_ROWS,
     ) -> None:
         import neo4j
@@ -200,7 +202,7 @@ class Neo4jStore:
                 hint="use letters, digits, '-' and '_', starting with a letter",
             )
         self.repo = repository
-        self.builder = q.CypherBuilder.for_metamodel(metamodel or load_metamodel())
+        self.builder = q.CypherBuilder.for_metamodel(metamodel)
         self._tx: Any = None
         self._tx_session: Any = None
         self._depth = 0
@@ -231,8 +233,7 @@ class Neo4jStore:
             raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
         try:
             with self._errors():
-                self._driver.verify_connectivity()
-                agent = self._driver.get_server_info().agent
+                agent = self._driver.get_server_info().agent  # connects (and authenticates)
             major = server_major(agent)
             if major is None or major < 5:
                 raise StoreError(
@@ -326,20 +327,31 @@ class Neo4jStore:
         return self._read(lambda tx: self._rows(tx, query, **params))
 
     def _setup(self) -> None:
-        with self._errors(), self._session() as session:
+        """Check the schema version; create the indexes and META node only if one is missing.
+
+        Opening an initialised repository only reads (as ``ea show`` or ``ea impact``
+        do): on a cluster it needs no leader, and an account that may only read can
+        open it.
+        """
+        with self._errors(), self._session(read=True) as session:
             present = {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
-            missing = [
-                statement
-                for statement in self.builder.schema_statements()
-                if statement.split()[2] not in present
-            ]
-            for statement in missing:
-                session.run(statement).consume()
-            if missing:
-                session.run("CALL db.awaitIndexes(300)").consume()
-            version = session.execute_write(
-                lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
-            )[0][0]
+            meta = self._run(session, q.META)
+        missing = [
+            statement
+            for statement in self.builder.schema_statements()
+            if statement.split()[2] not in present
+        ]
+        if missing or not meta:
+            with self._errors(), self._session() as session:
+                for statement in missing:
+                    session.run(statement).consume()
+                if missing:
+                    session.run("CALL db.awaitIndexes(300)").consume()
+                if not meta:
+                    meta = session.execute_write(
+                        lambda tx: self._run(tx, q.INIT_META, version=SCHEMA_VERSION)
+                    )
+        version = meta[0][0]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"repository {self.repo!r} on {self.uri} has schema version {version}; "
@@ -474,8 +486,13 @@ class Neo4jStore:
             self._write(work)
 
     def _destroy(self, work: Callable[[Any], int], estimate: int) -> int:
-        """A write that retires, deletes or finishes: kept aside until a staged block succeeds
-        (returning ``estimate``), else written now."""
+        """A write that retires, deletes or finishes: kept aside until a staged block succeeds,
+        else written now; returns what ``work`` returns, or ``estimate`` when kept aside.
+
+        Counting what a kept-aside write will change would take a read now, and still
+        be wrong when earlier kept-aside writes of the block touch the same items; the
+        sync engine, the only writer of staged runs, does not use these counts.
+        """
         if self._staged and self._in_tx:
             self._deferred.append(lambda: self._write(work))
             return estimate
@@ -567,7 +584,7 @@ class Neo4jStore:
         for t, group in sorted(by_type.items()):
             for batch in _batches(group, 20_000):
                 rows.extend(
-                    self._rows(tx, self.builder.relations_by_id([t]), ids=batch, statuses=statuses)
+                    self._rows(tx, self.builder.relations_by_id(t), ids=batch, statuses=statuses)
                 )
         found = {r[0] for r in rows}
         # Ids of the default form not found under their type are looked up among the keys
@@ -586,7 +603,7 @@ class Neo4jStore:
                     keyed[rtype].append(rid)
         for t, group in sorted(keyed.items()):
             rows.extend(
-                self._rows(tx, self.builder.relations_by_id([t]), ids=group, statuses=statuses)
+                self._rows(tx, self.builder.relations_by_id(t), ids=group, statuses=statuses)
             )
         return rows
 
@@ -807,7 +824,12 @@ class Neo4jStore:
             yield _relation(row)
 
     def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
-        """Change the status of elements or relations; returns how many changed."""
+        """Change the status of elements or relations; returns how many changed.
+
+        In a staged transaction the change waits for the end of the block (see the
+        module docstring) and the count is not known yet: it returns the number of
+        distinct ids given, an upper bound.
+        """
         wanted = _unique(ids)
         if not wanted:
             return 0
@@ -841,7 +863,11 @@ class Neo4jStore:
         return groups
 
     def delete_elements(self, ids: Iterable[str]) -> int:
-        """Delete elements with every relationship touching them."""
+        """Delete elements with every relationship touching them; returns how many.
+
+        In a staged transaction: the number of distinct ids given (an upper bound),
+        as the deletion waits for the end of the block.
+        """
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
@@ -856,7 +882,11 @@ class Neo4jStore:
         return self._destroy(work, len(wanted)) if wanted else 0
 
     def delete_relations(self, ids: Iterable[str]) -> int:
-        """Delete relations by id."""
+        """Delete relations by id; returns how many.
+
+        In a staged transaction: the number of distinct ids given (an upper bound),
+        as the deletion waits for the end of the block.
+        """
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:

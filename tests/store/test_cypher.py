@@ -22,8 +22,8 @@ def test_one_label_per_element_type_and_upper_snake_relationship_types(
 ) -> None:
     mm = load_metamodel()
     assert set(builder.labels) == set(mm.element_types)
-    assert builder.rel_type("runs_on") == "RUNS_ON"
-    assert builder.rel_type("associated_with") == "ASSOCIATED_WITH"
+    assert builder.rel_types["runs_on"] == "RUNS_ON"
+    assert builder.rel_types["associated_with"] == "ASSOCIATED_WITH"
     assert set(builder.rel_types.values()) == {rt.neo4j_type for rt in mm.relation_types.values()}
 
 
@@ -40,6 +40,12 @@ def test_a_type_change_moves_the_element_to_its_new_label(builder: CypherBuilder
     text = builder.update_elements("Server", "VirtualMachine")
     assert text.endswith("REMOVE n:`Server` SET n:`VirtualMachine`")
     assert "REMOVE" not in builder.update_elements("Server", "Server")
+    # An element of a type the metamodel no longer has still moves to a type it has.
+    assert builder.update_elements("Mainframe", "Server").endswith(
+        "REMOVE n:`Mainframe` SET n:`Server`"
+    )
+    with pytest.raises(KeyError):
+        builder.update_elements("Server", "Mainframe")
 
 
 def test_relations_are_created_between_elements_found_by_their_key(
@@ -62,15 +68,19 @@ def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBui
     assert "r.status IN $statuses AND b.status IN $statuses" in text
     only_in = builder.neighbors([], ["serves"])
     assert "->(b)" not in only_in and "UNION" not in only_in
-    with pytest.raises(ValueError):
-        builder.neighbors([], [])
+    only_out = builder.neighbors(["flow"], [])
+    assert "<-[r:" not in only_out and "UNION" not in only_out
 
 
-def test_lookup_by_id_uses_each_types_index(builder: CypherBuilder) -> None:
-    text = builder.relations_by_id(["flow", "serves"])
-    assert text.count(" UNION ALL ") == 1
-    assert "MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d)" in text
-    assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: i}]->(d)" in text
+def test_lookup_by_id_uses_the_types_index(builder: CypherBuilder) -> None:
+    assert builder.relations_by_id("flow") == (
+        "UNWIND $ids AS i MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d) "
+        "WHERE r.status IN $statuses "
+        "RETURN collect([r.id, s.id, r.type, d.id, r.attrs, r.status])"
+    )
+    assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: i}]->(d)" in builder.relations_by_id("serves")
+    with pytest.raises(KeyError):
+        builder.relations_by_id("teleports_to")
 
 
 def test_schema_is_idempotent_with_an_index_per_relationship_type(builder: CypherBuilder) -> None:
@@ -124,6 +134,7 @@ def test_fixed_statements_take_every_value_as_a_parameter() -> None:
         literals = set(re.findall(r"'([^']*)'", text))
         assert literals <= {"active", "running", "failed", "element", "{}"}, text
         assert "$repo" in text, text
+    assert "IS NULL" not in q.CHANGES  # every filter has its own statement
     assert q.purge("EaChange").startswith("MATCH (n:`EaChange` {repo: $repo}) CALL {")
     with pytest.raises(ValueError):
         q.purge("Application")

@@ -180,6 +180,74 @@ def test_wrong_credentials_exit_3(workspace: Path, ea, monkeypatch) -> None:
 
 
 @needs_server
+def test_opening_an_initialised_repository_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ea show`` and ``ea impact`` open the store: on a cluster, a write would go to the
+    leader, and an account that may only read could not open the repository at all."""
+    import neo4j
+
+    tag = open_test_neo4j().repo  # type: ignore[attr-defined]  # initialised, purged after
+    writes: list[str] = []
+    real_driver = neo4j.GraphDatabase.driver
+
+    def counting_driver(*args: object, **kwargs: object) -> object:
+        driver = real_driver(*args, **kwargs)  # type: ignore[arg-type]
+        real_session = driver.session
+
+        def session(**options: object) -> object:
+            if options.get("default_access_mode") != neo4j.READ_ACCESS:
+                writes.append("session in write mode")
+            opened = real_session(**options)  # type: ignore[arg-type]
+            real_write = opened.execute_write
+
+            def execute_write(*a: object, **k: object) -> object:
+                writes.append("write transaction")
+                return real_write(*a, **k)  # type: ignore[arg-type]
+
+            opened.execute_write = execute_write  # type: ignore[method-assign]
+            return opened
+
+        driver.session = session  # type: ignore[method-assign]
+        return driver
+
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", counting_driver)
+    again = open_test_neo4j(tag)
+    assert again.schema_version() == 1  # type: ignore[attr-defined]
+    assert again.counts().elements == {}
+    assert writes == []
+
+
+@needs_server
+def test_a_workspace_with_its_own_metamodel_labels_by_its_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo import Repository
+
+    tag = open_test_neo4j().repo  # type: ignore[attr-defined]  # purged after the test
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    user = os.environ.get("EA_TEST_NEO4J_USER", "neo4j")
+    (tmp_path / "mm.yaml").write_text(
+        "element_types:\n  Robot:\n    layer: physical\n"
+        "  Station:\n    layer: physical\n"
+        "relationship_types:\n  docks_at:\n    from: [Robot]\n    to: [Station]\n    dependent: none\n",
+        encoding="utf-8",
+    )
+    _neo4j_workspace(
+        tmp_path,
+        os.environ["EA_TEST_NEO4J_URI"],
+        f"  user: {user}\n  repository: {tag}\nmetamodel: mm.yaml\n",
+    )
+    with Repository.open(tmp_path) as repo:
+        repo.store.upsert_elements(
+            [Element(ElementId("r2"), "Robot", "R2"), Element(ElementId("dock"), "Station", "D")]
+        )
+        repo.store.upsert_relations([Relation(ElementId("r2"), "docks_at", ElementId("dock"))])
+        assert repo.store.counts().relations == {"docks_at": 1}
+        assert [e.id for e in repo.store.find_elements(types=["Robot"])] == ["r2"]
+
+
+@needs_server
 def test_repositories_under_different_tags_do_not_see_each_other() -> None:
     a, b = open_test_neo4j(), open_test_neo4j()
     a.upsert_elements([Element(ElementId("x"), "Server", "X")])
