@@ -728,11 +728,7 @@ def decommission(
         Table(
             f"1. breaks: {len(r.breaks)} element(s) stop working",
             ["layer", "element", "name", "type", "via"],
-            [
-                [a.layer, a.element.id, a.element.name, a.element.type, a.via]
-                for a in r.impact.affected
-                if a in r.breaks
-            ],
+            [[a.layer, a.element.id, a.element.name, a.element.type, a.via] for a in r.breaks],
         ),
         Table(
             f"   degraded: {len(r.degraded)} lose a feed or redundancy but keep running",
