@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ValidationError
 from ..output import Format, Result, Table, emit
 from ..repository import Repository
-from ..views.graph import ViewGraph
 from ..views.render import BINARY, DiagramFormat, render
+
+if TYPE_CHECKING:
+    from ..views.graph import ViewGraph
 
 view_app = typer.Typer(
     help="List, inspect and render views (diagrams).", no_args_is_help=True, rich_markup_mode=None
