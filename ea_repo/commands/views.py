@@ -52,13 +52,7 @@ def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
 def draw(graph: ViewGraph, fmt: DiagramFormat | str, output: Path | None, name: str = "") -> None:
     """Render an analysis graph in ``fmt`` and write it (what the analysis commands' -f svg does)."""
     fmt = DiagramFormat(fmt)
-    if fmt is DiagramFormat.HTML:
-        from ..views.report import view_page
-
-        data = view_page(graph, name).encode("utf-8")
-    else:
-        data = render(graph, fmt)
-    write_diagram(data, fmt, output)
+    write_diagram(render(graph, fmt, name), fmt, output)
 
 
 @view_app.command("list")

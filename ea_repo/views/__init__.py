@@ -57,17 +57,13 @@ def render_view(
     SelectorError, RenderError (Graphviz missing or failing).
     """
     from .build import build_view
-    from .render import DiagramFormat, render
+    from .render import render
     from .spec import find_view
 
     if isinstance(view, str):
         view = find_view(view, repo.workspace.root if repo.workspace else None)
     graph = build_view(repo.store, repo.metamodel, view, select, at=at)
-    if DiagramFormat(fmt) is DiagramFormat.HTML:
-        from .report import view_page
-
-        return view_page(graph, view.name).encode("utf-8")
-    return render(graph, fmt)
+    return render(graph, fmt, view.name)
 
 
 __all__ = [

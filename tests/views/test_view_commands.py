@@ -1,0 +1,21 @@
+"""The view and report commands over the retail landscape: what they write and how they fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ea_repo import Repository
+from ea_repo.cli import main
+from ea_repo.views.build import build_view
+from ea_repo.views.render import render
+from ea_repo.views.spec import builtin_views
+
+
+def test_an_html_page_is_headed_by_the_view_name(retail: Path, tmp_path: Path) -> None:
+    with Repository.open(retail) as repo:
+        graph = build_view(repo.store, repo.metamodel, builtin_views()["infrastructure"])
+    page = render(graph, "html", "infrastructure").decode()
+    assert "view infrastructure ·" in page
+    out = tmp_path / "deps.html"
+    assert main(["dependencies", "app-oms", "-f", "html", "-o", str(out), "-w", str(retail)]) == 0
+    assert "view dependencies ·" in out.read_text(encoding="utf-8")
