@@ -93,9 +93,14 @@ AnalysisFormatOpt = Annotated[
 ]
 
 
+def _is_data(fmt: AnalysisFormat) -> bool:
+    """Whether ``fmt`` prints the result as data (table, json, csv, md) rather than drawing it."""
+    return fmt.value in {f.value for f in Format}
+
+
 def _drawn(fmt: AnalysisFormat, graph: Any, output: Path | None, view: str) -> bool:
     """Draw ``graph()`` when ``fmt`` is a diagram format; False when it is a data format."""
-    if fmt.value in {f.value for f in Format}:
+    if _is_data(fmt):
         return False
     from .commands.views import draw
 
@@ -652,6 +657,7 @@ def _run_analysis(
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
         _check_layers(layer)
+        # A diagram is drawn from the traversal: each element's path is for the data formats.
         report = analyse(
             repo.store,
             repo.metamodel,
@@ -660,6 +666,7 @@ def _run_analysis(
             max_depth=depth,
             relation_types=relation_types,
             layers=layer,
+            paths=_is_data(fmt),
         )
         if not _drawn(fmt, lambda: impact_graph(report, _view_spec(way)), output, way):
             emit(_impact_result(report, explain, repo), Format(fmt.value), output)
