@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, Table, emit, write_output
 
 export_app = typer.Typer(
     help="Write the repository (or a selection) in another tool's format.",
@@ -47,6 +47,15 @@ def export_archimate_command(
             help="Workspace folder (default: found from here).",
         ),
     ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="How to print the summary of a written file: table, json, csv or md.",
+        ),
+    ] = Format.TABLE,
 ) -> None:
     """Write an ArchiMate 3.x Model Exchange File that Archi and other tools import.
 
@@ -67,7 +76,7 @@ def export_archimate_command(
     if output is None:
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     result = Result(
         [
             Table(
@@ -88,4 +97,4 @@ def export_archimate_command(
         result.notes.append(
             f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"
         )
-    emit(result, Format.TABLE)
+    emit(result, fmt)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ValidationError
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
 
@@ -44,8 +44,7 @@ def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)
+    write_output(output, data)
     print(f"wrote {output}", file=sys.stderr)
 
 
@@ -165,8 +164,7 @@ OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file 
 
 
 def _write_html(text: str, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     print(f"wrote {output}", file=sys.stderr)
 
 

@@ -19,3 +19,17 @@ def test_an_html_page_is_headed_by_the_view_name(retail: Path, tmp_path: Path) -
     out = tmp_path / "deps.html"
     assert main(["dependencies", "app-oms", "-f", "html", "-o", str(out), "-w", str(retail)]) == 0
     assert "view dependencies ·" in out.read_text(encoding="utf-8")
+
+
+def test_a_bad_output_path_is_a_user_error(retail: Path, tmp_path: Path, capsys) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("", encoding="utf-8")
+    for command in (
+        ["view", "render", "infrastructure", "-f", "dot"],
+        ["report", "impact", "srv-esx01"],
+        ["impact", "srv-esx01", "-f", "dot"],
+    ):
+        for output in (tmp_path, in_the_way / "out"):
+            capsys.readouterr()
+            assert main([*command, "-o", str(output), "-w", str(retail)]) == 2
+            assert f"error: cannot write {output}" in capsys.readouterr().err
