@@ -24,6 +24,7 @@ from .commands.store import store_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
+from .model import CURRENT
 from .output import Format, Result, Table, emit, stage_progress
 from .repository import ElementDetail, Repository
 from .sync import SyncResult, changed_fields
@@ -723,7 +724,7 @@ def decommission(
     from .analysis.decommission import decommission as checklist
 
     with Repository.open(workspace) as repo:
-        r = checklist(repo.store, repo.metamodel, repo.element(element).id)
+        r = checklist(repo.store, repo.metamodel, repo.element(element, CURRENT).id)
     from .views.build import decommission_graph
 
     if _drawn(
@@ -882,7 +883,7 @@ def flows(
         report = data_flows(
             repo.store,
             repo.metamodel,
-            repo.element(element).id,
+            repo.element(element, CURRENT).id,
             depth=depth,
             personal_only=personal,
         )

@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
 from ..runtime import gc_paused
-from ..selection import Atom, Method, Selector, parse_selector, select_ids
+from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
 from ..store import GraphStore
 from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
 from .spec import GroupRule, ViewSpec, check_view
@@ -230,14 +230,6 @@ def _assign_groups(
             )
 
 
-def _named(store: GraphStore, text: str, lens: Lens) -> str | None:
-    """The id of the element ``text`` names exactly (id, or unique name), else None."""
-    if store.get_elements([text], lens):
-        return text
-    named = store.elements_named([text], lens).get(text.casefold(), [])
-    return named[0].id if len(named) == 1 else None
-
-
 def build_view(
     store: GraphStore,
     metamodel: Metamodel,
@@ -269,9 +261,10 @@ def _build_view(
     at: dt.date | None,
 ) -> ViewGraph:
     if spec.analysis is not None and isinstance(select, str):
-        named = _named(store, select, lens)
-        if named is not None:
-            select = Atom(Method.ID, named)
+        # The start of an analysis may be a name with spaces, which a selector would split.
+        called = elements_called(store, select, lens)
+        if len(called) == 1:
+            select = Atom(Method.ID, called[0].id)
     selector = parse_selector(select) if isinstance(select, str) else (select or spec.select)
     if spec.analysis is not None:
         return _analysis_view(store, metamodel, spec, selector, lens, at)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..analysis.impact import path_text
+from ..model import CURRENT
 from ..repository import Repository, StatusReport
 from .graph import ViewGraph
 from .render import html_section
@@ -248,7 +249,7 @@ def decommission_report(repo: Repository, target: str) -> str:
     from ..analysis.decommission import FlowToReroute, decommission
     from .build import decommission_graph
 
-    r = decommission(repo.store, repo.metamodel, repo.element(target).id)
+    r = decommission(repo.store, repo.metamodel, repo.element(target, CURRENT).id)
     graph = decommission_graph(r, _spec("decommission"))
     x = r.target
     tables = [
