@@ -25,7 +25,7 @@ from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
-from .output import Format, Result, Table, emit, stage_progress
+from .output import Format, Result, Table, age_text, emit, stage_progress
 from .repository import ElementDetail, Repository
 from .sync import SyncResult, changed_fields
 
@@ -382,14 +382,6 @@ def stats(
     emit(Result([totals, elements, relations, sources], data), fmt, output)
 
 
-def _age(days: float | None) -> str:
-    if days is None:
-        return "never"
-    if days < 1:
-        return f"{days * 24:.0f} h"
-    return f"{days:.0f} d"
-
-
 def _run_counts(stats: Any) -> str:
     parts = []
     for kind in ("elements", "relations"):
@@ -419,7 +411,7 @@ def status(
             [
                 s.source,
                 s.last_success.finished_at if s.last_success else "never",
-                _age(s.age_days),
+                age_text(s.age_days),
                 s.elements,
                 s.relations,
                 f"{s.last_run.status} #{s.last_run.id}" if s.last_run else "",

@@ -53,16 +53,28 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """How a value reads in a table cell, a report or a diagram label.
+
+    None is empty, a boolean yes or no, a list its items joined by commas and
+    a mapping its ``key=value`` pairs, nested values read the same way.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(cell_text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={cell_text(v)}" for k, v in value.items())
     return str(value)
+
+
+def age_text(days: float | None) -> str:
+    """How old something is, from a number of days: ``5 h``, ``12 days``, or ``never``."""
+    if days is None:
+        return "never"
+    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
 
 
 def render(result: Result, fmt: Format, width: int | None = None) -> str:
@@ -78,7 +90,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             if len(result.tables) > 1:
                 writer.writerow([f"# {table.title}"])
             writer.writerow(table.columns)
-            writer.writerows([_cell(v) for v in row] for row in table.rows)
+            writer.writerows([cell_text(v) for v in row] for row in table.rows)
         return buffer.getvalue()
     if fmt is Format.MD:
         parts = []
@@ -87,7 +99,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             lines.append("| " + " | ".join(table.columns) + " |")
             lines.append("|" + "|".join("---" for _ in table.columns) + "|")
             for row in table.rows:
-                lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
+                lines.append("| " + " | ".join(cell_text(v).replace("|", "\\|") for v in row) + " |")
             parts.append("\n".join(lines))
         parts.extend(f"_{note}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"
@@ -105,7 +117,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
         for column in table.columns:
             rich_table.add_column(column, overflow="fold")
         for row in table.rows:
-            rich_table.add_row(*(_cell(v) for v in row))
+            rich_table.add_row(*(cell_text(v) for v in row))
         if not table.rows:
             console.print(f"{table.title}: none" if table.title else "none")
         else:

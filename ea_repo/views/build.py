@@ -7,7 +7,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from ..analysis.decommission import DecommissionReport
 from ..analysis.flows import FlowEdge, FlowReport
@@ -18,6 +18,7 @@ from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..output import cell_text
 from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
 from ..store import GraphStore
@@ -42,20 +43,12 @@ CROWDED = 12
 LAYER_ORDER = {layer: i for i, layer in enumerate(LAYERS)}
 
 
-def _value_text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _node(
     element: Element, metamodel: Metamodel, labels: Sequence[str] = (), look: Look | None = None
 ) -> Node:
     layer = layer_of(metamodel, element.type)
     lines = [
-        f"{a}: {_value_text(element.attrs[a])}"
+        f"{a}: {cell_text(element.attrs[a])}"
         for a in labels
         if element.attrs.get(a) not in (None, "", [])
     ]
@@ -73,7 +66,7 @@ def _node(
 def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[str]) -> str:
     if attributes:
         parts = [
-            _value_text(relation.attrs[a])
+            cell_text(relation.attrs[a])
             for a in attributes
             if relation.attrs.get(a) not in (None, "", [])
         ]
@@ -192,7 +185,7 @@ def _assign_groups(
             for key in pending:
                 value = elements[key].attrs.get(rule.attribute)
                 if value not in (None, "", []):
-                    text = _value_text(value)
+                    text = cell_text(value)
                     assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
         else:
             reach = _containers(store, pending, rule.path, lens, known)
@@ -809,7 +802,7 @@ def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
         src, dst = (x.id, f.partner.id) if f.direction == "out" else (f.partner.id, x.id)
         attrs = f.relation.attrs
         label = " · ".join(
-            _value_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
+            cell_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
         )
         graph.add_edge(Edge(src, dst, "flow", [label], style="dashed", color="#2F6FA0"))
     for d in report.data:
@@ -888,7 +881,7 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
         add(f.receiver)
         attrs = f.relation.attrs
         label = " · ".join(
-            _value_text(attrs[k])
+            cell_text(attrs[k])
             for k in spec.edge_labels or ("protocol", "data_objects")
             if attrs.get(k)
         )

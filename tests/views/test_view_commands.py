@@ -33,3 +33,25 @@ def test_a_bad_output_path_is_a_user_error(retail: Path, tmp_path: Path, capsys)
             capsys.readouterr()
             assert main([*command, "-o", str(output), "-w", str(retail)]) == 2
             assert f"error: cannot write {output}" in capsys.readouterr().err
+
+
+def test_report_cells_read_like_table_cells(retail: Path) -> None:
+    from ea_repo.output import cell_text
+    from ea_repo.views.report import ReportTable, study_html
+
+    value = {"ports": [80, 443], "tls": True, "owner": None}
+    assert cell_text(value) == "ports=80, 443, tls=yes, owner="
+    assert cell_text([["a", False], {"k": "v"}]) == "a, no, k=v"
+    table = ReportTable("nested", ["value", "list"], [[value, [{"k": "v"}, None]]])
+    with Repository.open(retail) as repo:
+        page = study_html(
+            repo,
+            title="t",
+            subtitle="s",
+            summary=[],
+            graph=build_view(repo.store, repo.metamodel, builtin_views()["infrastructure"]),
+            tables=[table],
+        )
+    assert "ports=80, 443, tls=yes, owner=" in page
+    assert "k=v, " in page
+    assert "{&#39;" not in page and "[" not in table.rows[0][0]
