@@ -20,7 +20,16 @@ import typer
 
 from . import __version__
 from .commands.export import export_app
+from .commands.options import (
+    AtOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
+    WorkspaceOpt,
+    parse_date,
+)
 from .commands.store import store_app
+from .commands.views import report_app, view_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
@@ -47,26 +56,10 @@ import_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(import_app, name="import")
-from .commands.views import report_app, view_app  # noqa: E402 - after the shared options
-
 app.add_typer(view_app, name="view")
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="EA_WORKSPACE",
-        help="Workspace folder (default: found from here).",
-    ),
-]
-FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
-]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 
 
 class AnalysisFormat(StrEnum):
@@ -1066,12 +1059,8 @@ class FailOn(StrEnum):
 
 @app.command()
 def obsolescence(
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD; default today).")
-    ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
-    ] = "12m",
+    at: AtOpt = None,
+    horizon: HorizonOpt = "12m",
     layer: Annotated[
         list[str] | None,
         typer.Option(
@@ -1098,10 +1087,7 @@ def obsolescence(
     from .analysis.obsolescence import obsolescence as assess_landscape
     from .config import parse_duration_days
 
-    try:
-        day = dt.date.fromisoformat(at) if at else dt.date.today()
-    except ValueError:
-        raise ValidationError(f"--at {at!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
     layers = _check_layers(layer) or ["application", "business", "strategy"]
     with Repository.open(workspace) as repo:

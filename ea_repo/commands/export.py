@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..output import Format, Result, Table, emit, write_output
+from .options import FormatOpt, WorkspaceOpt
 
 export_app = typer.Typer(
     help="Write the repository (or a selection) in another tool's format.",
@@ -38,24 +39,8 @@ def export_archimate_command(
     name: Annotated[
         str | None, typer.Option(help="The model's name (default: the workspace folder's).")
     ] = None,
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            envvar="EA_WORKSPACE",
-            help="Workspace folder (default: found from here).",
-        ),
-    ] = None,
-    fmt: Annotated[
-        Format,
-        typer.Option(
-            "--format",
-            "-f",
-            case_sensitive=False,
-            help="How to print the summary of a written file: table, json, csv or md.",
-        ),
-    ] = Format.TABLE,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Write an ArchiMate 3.x Model Exchange File that Archi and other tools import.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +12,7 @@ from ..errors import ValidationError
 from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
+from .options import AtOpt, FormatOpt, HorizonOpt, OutputOpt, WorkspaceOpt, parse_date
 
 if TYPE_CHECKING:
     from ..views.graph import ViewGraph
@@ -24,10 +24,6 @@ report_app = typer.Typer(
     help="Write a self-contained HTML study report.", no_args_is_help=True, rich_markup_mode=None
 )
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="EA_WORKSPACE", help="Workspace folder."),
-]
 DiagramOpt = Annotated[
     DiagramFormat,
     typer.Option("--format", "-f", case_sensitive=False, help="svg, png, pdf, dot or html."),
@@ -57,9 +53,7 @@ def draw(graph: ViewGraph, fmt: DiagramFormat | str, output: Path | None, name: 
 @view_app.command("list")
 def view_list(
     workspace: WorkspaceOpt = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json, csv or md.")
-    ] = Format.TABLE,
+    fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """List the views: built-in ones and the workspace's own (its views/ folder).
 
@@ -128,13 +122,9 @@ def view_render(
             "--select", "-s", help="Replace the view's selector (the start of an analysis view)."
         ),
     ] = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD).")
-    ] = None,
+    at: AtOpt = None,
     fmt: DiagramOpt = DiagramFormat.SVG,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file.")
-    ] = None,
+    output: OutputOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Render a view as SVG, PNG, PDF, DOT or a self-contained HTML page.
@@ -143,21 +133,10 @@ def view_render(
     """
     from ..views import render_view
 
-    day = _date(at)
+    day = parse_date(at)
     with Repository.open(workspace) as repo:
         data = render_view(repo, name, select=select, fmt=fmt, at=day)
     write_diagram(data, fmt, output)
-
-
-def _date(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"--at {text!r} is not a date", hint="write it as YYYY-MM-DD"
-        ) from None
 
 
 OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
@@ -188,12 +167,8 @@ def report_impact(
 @report_app.command("obsolescence")
 def report_obsolescence(
     output: OutputHtml,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD).")
-    ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d.")
-    ] = "12m",
+    at: AtOpt = None,
+    horizon: HorizonOpt = "12m",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An obsolescence study: technology at risk, what depends on it, data freshness.
@@ -205,7 +180,7 @@ def report_obsolescence(
 
     days = parse_duration_days(horizon, "--horizon")
     with Repository.open(workspace) as repo:
-        text = obsolescence_report(repo, at=_date(at), horizon_days=days)
+        text = obsolescence_report(repo, at=parse_date(at), horizon_days=days)
     _write_html(text, output)
 
 

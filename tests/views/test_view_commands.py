@@ -55,3 +55,15 @@ def test_report_cells_read_like_table_cells(retail: Path) -> None:
     assert "ports=80, 443, tls=yes, owner=" in page
     assert "k=v, " in page
     assert "{&#39;" not in page and "[" not in table.rows[0][0]
+
+
+def test_at_is_read_alike_by_every_command(retail: Path, tmp_path: Path, capsys) -> None:
+    for command in (
+        ["obsolescence"],
+        ["view", "render", "infrastructure", "-o", str(tmp_path / "v.svg")],
+        ["report", "obsolescence", "-o", str(tmp_path / "r.html")],
+    ):
+        capsys.readouterr()
+        assert main([*command, "--at", "31/12/2026", "-w", str(retail)]) == 2
+        err = capsys.readouterr().err
+        assert err == "error: --at '31/12/2026' is not a date\nhint: write it as YYYY-MM-DD\n"
