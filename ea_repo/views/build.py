@@ -268,7 +268,7 @@ def _build_view(
     ids = select_ids(store, metamodel, selector, lens=lens)
     elements = store.get_elements(ids, lens) if ids else {}
     graph = ViewGraph(spec.title, spec.description, engine=spec.engine, direction=spec.direction)
-    overlay = _overlay(store, metamodel, spec, set(elements), lens, at)
+    overlay = _overlay(store, metamodel, spec, elements, lens, at)
     for element in elements.values():
         node = _node(element, metamodel, spec.labels)
         if overlay is not None:
@@ -352,15 +352,14 @@ def _overlay(
     store: GraphStore,
     metamodel: Metamodel,
     spec: ViewSpec,
-    ids: set[str],
+    elements: Mapping[str, Element],
     lens: Lens,
     at: dt.date | None,
 ) -> dict[str, tuple[str, str | None]] | None:
-    """Per element: the status colouring it (risk, criticality) and a line to add, or None."""
+    """Per element of the view: the status colouring it (risk, criticality) and a line to add, or None."""
     if spec.color_by == "criticality":
         return {
-            e.id: (str(e.attrs.get("criticality") or "unknown"), None)
-            for e in store.get_elements(ids, lens).values()
+            e.id: (str(e.attrs.get("criticality") or "unknown"), None) for e in elements.values()
         }
     if spec.color_by != "risk":
         return None
@@ -368,8 +367,10 @@ def _overlay(
     from ..config import parse_duration_days
 
     horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
-    report = obsolescence(store, metamodel, at=at, horizon_days=horizon, scope=ids, lens=lens)
-    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in ids}
+    report = obsolescence(
+        store, metamodel, at=at, horizon_days=horizon, scope=set(elements), lens=lens
+    )
+    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in elements}
     for tech in report.technologies:
         result[tech.element.id] = (tech.risk.value, tech.reason)
     for exp in report.exposed:

@@ -116,13 +116,13 @@ def _spec(name: str) -> ViewSpec:
     return builtin_views()[name]
 
 
-def impact_report(repo: Repository, target: str, *, layers: Sequence[str] | None = None) -> str:
+def impact_report(repo: Repository, target: str) -> str:
     """The impact study of ``target`` (an id, a name or a selector)."""
     from ..analysis.impact import analyse
     from .build import impact_graph
 
     starts = repo.resolve(target)
-    report = analyse(repo.store, repo.metamodel, starts, layers=layers)
+    report = analyse(repo.store, repo.metamodel, starts)
     graph = impact_graph(report, _spec("impact"))
     names = ", ".join(e.name for e in report.starts)
     down = sum(a.state.value == "down" for a in report.affected)
