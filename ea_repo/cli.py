@@ -27,6 +27,7 @@ from .commands.options import (
     OutputOpt,
     WorkspaceOpt,
     parse_date,
+    workspace_metamodel,
 )
 from .commands.store import store_app
 from .commands.views import report_app, view_app
@@ -1496,14 +1497,7 @@ def demo(
 def _metamodel_for(workspace: Path | None, file: Path | None) -> Metamodel:
     if file is not None:
         return load_metamodel(file)
-    try:
-        from .config import load_workspace
-
-        return load_metamodel(load_workspace(workspace).metamodel_path())
-    except EaError:
-        if workspace is not None:
-            raise
-        return load_metamodel()
+    return workspace_metamodel(workspace)[1]
 
 
 @metamodel_app.command("show")

@@ -1,4 +1,4 @@
-"""Command-line options shared by the ``ea`` commands, and the parsing of their values."""
+"""Command-line options shared by the ``ea`` commands, and the reading of their values."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ValidationError
+from ..config import find_workspace, load_workspace
+from ..errors import ValidationError, WorkspaceError
+from ..metamodel import Metamodel, load_metamodel
 from ..output import Format
 
 WorkspaceOpt = Annotated[
@@ -46,3 +48,20 @@ def parse_date(text: str | None, option: str = "--at") -> dt.date | None:
         raise ValidationError(
             f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
         ) from None
+
+
+def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]:
+    """The root of the workspace (given, or found from here) and its metamodel, without
+    opening its store; outside any workspace, None and the built-in metamodel.
+
+    Raises WorkspaceError for a ``workspace`` given that is none, MetamodelError
+    for a workspace's broken metamodel.
+    """
+    try:
+        root = find_workspace(workspace)
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        return None, load_metamodel()
+    config = load_workspace(root)
+    return config.root, load_metamodel(config.metamodel_path())

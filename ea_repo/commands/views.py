@@ -12,7 +12,15 @@ from ..errors import ValidationError
 from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
-from .options import AtOpt, FormatOpt, HorizonOpt, OutputOpt, WorkspaceOpt, parse_date
+from .options import (
+    AtOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
+    WorkspaceOpt,
+    parse_date,
+    workspace_metamodel,
+)
 
 if TYPE_CHECKING:
     from ..views.graph import ViewGraph
@@ -61,8 +69,8 @@ def view_list(
     """
     from ..views.spec import all_views
 
-    with Repository.open(workspace) as repo:
-        views = all_views(repo.workspace.root if repo.workspace else None)
+    root, _ = workspace_metamodel(workspace)
+    views = all_views(root)
     rows = [
         [v.name, "built-in" if v.builtin else v.origin, v.analysis or "", v.title, v.description]
         for v in views.values()
@@ -90,10 +98,8 @@ def view_show(
     """
     from ..views.spec import check_view, find_view
 
-    with Repository.open(workspace) as repo:
-        spec = check_view(
-            find_view(name, repo.workspace.root if repo.workspace else None), repo.metamodel
-        )
+    root, metamodel = workspace_metamodel(workspace)
+    spec = check_view(find_view(name, root), metamodel)
     rows = [
         ["name", spec.name],
         ["title", spec.title],

@@ -67,3 +67,24 @@ def test_at_is_read_alike_by_every_command(retail: Path, tmp_path: Path, capsys)
         assert main([*command, "--at", "31/12/2026", "-w", str(retail)]) == 2
         err = capsys.readouterr().err
         assert err == "error: --at '31/12/2026' is not a date\nhint: write it as YYYY-MM-DD\n"
+
+
+def test_view_list_and_show_need_no_store(
+    retail: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.delenv("EA_WORKSPACE", raising=False)
+    for command in (["view", "list"], ["view", "show", "infrastructure"]):
+        capsys.readouterr()
+        assert main(command) == 0, capsys.readouterr().err  # the built-in metamodel
+        assert "infrastructure" in capsys.readouterr().out
+    # a workspace whose store is unreachable still lists and shows its views
+    config = retail / "ea.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "  backend: sqlite" in text
+    neo4j = "  backend: neo4j\n  uri: bolt://127.0.0.1:9"
+    config.write_text(text.replace("  backend: sqlite", neo4j), encoding="utf-8")
+    assert main(["view", "show", "infrastructure", "-w", str(retail)]) == 0
+    assert main(["stats", "-w", str(retail)]) == 3  # the store really is unreachable
