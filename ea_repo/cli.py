@@ -20,11 +20,22 @@ import typer
 
 from . import __version__
 from .commands.export import export_app
+from .commands.options import (
+    AtOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
+    WorkspaceOpt,
+    parse_date,
+    workspace_metamodel,
+)
 from .commands.store import store_app
+from .commands.views import report_app, view_app
 from .errors import EaError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
-from .output import Format, Result, Table, emit, stage_progress
+from .model import CURRENT
+from .output import Format, Result, Table, age_text, emit, stage_progress
 from .repository import ElementDetail, Repository
 from .sync import SyncResult, changed_fields
 
@@ -46,26 +57,10 @@ import_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(import_app, name="import")
-from .commands.views import report_app, view_app  # noqa: E402 - after the shared options
-
 app.add_typer(view_app, name="view")
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="EA_WORKSPACE",
-        help="Workspace folder (default: found from here).",
-    ),
-]
-FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
-]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 
 
 class AnalysisFormat(StrEnum):
@@ -93,9 +88,14 @@ AnalysisFormatOpt = Annotated[
 ]
 
 
+def _is_data(fmt: AnalysisFormat) -> bool:
+    """Whether ``fmt`` prints the result as data (table, json, csv, md) rather than drawing it."""
+    return fmt.value in {f.value for f in Format}
+
+
 def _drawn(fmt: AnalysisFormat, graph: Any, output: Path | None, view: str) -> bool:
     """Draw ``graph()`` when ``fmt`` is a diagram format; False when it is a data format."""
-    if fmt.value in {f.value for f in Format}:
+    if _is_data(fmt):
         return False
     from .commands.views import draw
 
@@ -376,14 +376,6 @@ def stats(
     emit(Result([totals, elements, relations, sources], data), fmt, output)
 
 
-def _age(days: float | None) -> str:
-    if days is None:
-        return "never"
-    if days < 1:
-        return f"{days * 24:.0f} h"
-    return f"{days:.0f} d"
-
-
 def _run_counts(stats: Any) -> str:
     parts = []
     for kind in ("elements", "relations"):
@@ -413,7 +405,7 @@ def status(
             [
                 s.source,
                 s.last_success.finished_at if s.last_success else "never",
-                _age(s.age_days),
+                age_text(s.age_days),
                 s.elements,
                 s.relations,
                 f"{s.last_run.status} #{s.last_run.id}" if s.last_run else "",
@@ -652,6 +644,7 @@ def _run_analysis(
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
         _check_layers(layer)
+        # A diagram is drawn from the traversal: each element's path is for the data formats.
         report = analyse(
             repo.store,
             repo.metamodel,
@@ -660,6 +653,7 @@ def _run_analysis(
             max_depth=depth,
             relation_types=relation_types,
             layers=layer,
+            paths=_is_data(fmt),
         )
         if not _drawn(fmt, lambda: impact_graph(report, _view_spec(way)), output, way):
             emit(_impact_result(report, explain, repo), Format(fmt.value), output)
@@ -716,7 +710,7 @@ def decommission(
     from .analysis.decommission import decommission as checklist
 
     with Repository.open(workspace) as repo:
-        r = checklist(repo.store, repo.metamodel, repo.element(element).id)
+        r = checklist(repo.store, repo.metamodel, repo.element(element, CURRENT).id)
     from .views.build import decommission_graph
 
     if _drawn(
@@ -728,11 +722,7 @@ def decommission(
         Table(
             f"1. breaks: {len(r.breaks)} element(s) stop working",
             ["layer", "element", "name", "type", "via"],
-            [
-                [a.layer, a.element.id, a.element.name, a.element.type, a.via]
-                for a in r.impact.affected
-                if a in r.breaks
-            ],
+            [[a.layer, a.element.id, a.element.name, a.element.type, a.via] for a in r.breaks],
         ),
         Table(
             f"   degraded: {len(r.degraded)} lose a feed or redundancy but keep running",
@@ -879,7 +869,7 @@ def flows(
         report = data_flows(
             repo.store,
             repo.metamodel,
-            repo.element(element).id,
+            repo.element(element, CURRENT).id,
             depth=depth,
             personal_only=personal,
         )
@@ -1070,12 +1060,8 @@ class FailOn(StrEnum):
 
 @app.command()
 def obsolescence(
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD; default today).")
-    ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
-    ] = "12m",
+    at: AtOpt = None,
+    horizon: HorizonOpt = "12m",
     layer: Annotated[
         list[str] | None,
         typer.Option(
@@ -1102,10 +1088,7 @@ def obsolescence(
     from .analysis.obsolescence import obsolescence as assess_landscape
     from .config import parse_duration_days
 
-    try:
-        day = dt.date.fromisoformat(at) if at else dt.date.today()
-    except ValueError:
-        raise ValidationError(f"--at {at!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
     layers = _check_layers(layer) or ["application", "business", "strategy"]
     with Repository.open(workspace) as repo:
@@ -1514,14 +1497,7 @@ def demo(
 def _metamodel_for(workspace: Path | None, file: Path | None) -> Metamodel:
     if file is not None:
         return load_metamodel(file)
-    try:
-        from .config import load_workspace
-
-        return load_metamodel(load_workspace(workspace).metamodel_path())
-    except EaError:
-        if workspace is not None:
-            raise
-        return load_metamodel()
+    return workspace_metamodel(workspace)[1]
 
 
 @metamodel_app.command("show")

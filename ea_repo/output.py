@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +22,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table as RichTable
+
+from .errors import EaError
 
 
 class Format(StrEnum):
@@ -49,16 +53,28 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """How a value reads in a table cell, a report or a diagram label.
+
+    None is empty, a boolean yes or no, a list its items joined by commas and
+    a mapping its ``key=value`` pairs, nested values read the same way.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(cell_text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={cell_text(v)}" for k, v in value.items())
     return str(value)
+
+
+def age_text(days: float | None) -> str:
+    """How old something is, from a number of days: ``5 h``, ``12 days``, or ``never``."""
+    if days is None:
+        return "never"
+    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
 
 
 def render(result: Result, fmt: Format, width: int | None = None) -> str:
@@ -74,7 +90,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             if len(result.tables) > 1:
                 writer.writerow([f"# {table.title}"])
             writer.writerow(table.columns)
-            writer.writerows([_cell(v) for v in row] for row in table.rows)
+            writer.writerows([cell_text(v) for v in row] for row in table.rows)
         return buffer.getvalue()
     if fmt is Format.MD:
         parts = []
@@ -83,7 +99,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             lines.append("| " + " | ".join(table.columns) + " |")
             lines.append("|" + "|".join("---" for _ in table.columns) + "|")
             for row in table.rows:
-                lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
+                lines.append("| " + " | ".join(cell_text(v).replace("|", "\\|") for v in row) + " |")
             parts.append("\n".join(lines))
         parts.extend(f"_{note}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"
@@ -101,7 +117,7 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
         for column in table.columns:
             rich_table.add_column(column, overflow="fold")
         for row in table.rows:
-            rich_table.add_row(*(_cell(v) for v in row))
+            rich_table.add_row(*(cell_text(v) for v in row))
         if not table.rows:
             console.print(f"{table.title}: none" if table.title else "none")
         else:
@@ -112,12 +128,49 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
     return buffer.getvalue()
 
 
+class OutputError(EaError):
+    """An output file cannot be written (a missing permission, a folder in the way, a full disk)."""
+
+
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to the file ``path``, creating its folder.
+
+    The data goes to a temporary file in the same folder, renamed over
+    ``path`` once complete: an interrupted write leaves no half-written file.
+    A path that exists but is no regular file (``/dev/stdout``, a pipe) is
+    written directly. Raises OutputError naming the path.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if path.is_dir():
+            raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")
+        target = path.resolve() if path.is_symlink() else path
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as stream:
+                stream.write(raw)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        # os.open honours the umask, so the file gets the permissions a plain write gives it.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(raw)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="check that the folder exists or can be created, and that you may write there",
+        ) from exc
+
+
 def emit(result: Result, fmt: Format, output: Path | None = None) -> None:
     """Print ``result``, or write it to ``output`` (and say so on stderr)."""
     if output is not None:
-        text = render(result, fmt, width=200)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_output(output, render(result, fmt, width=200))
         print(f"wrote {output}", file=sys.stderr)
         return
     width = None

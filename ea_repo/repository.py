@@ -11,7 +11,6 @@ also usable from Python::
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 import unicodedata
@@ -46,6 +45,7 @@ from .model import (
     Direction,
     Element,
     ElementId,
+    Lens,
     Record,
     Relation,
     RelationId,
@@ -59,6 +59,8 @@ MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SELECTOR_MARKS = ':+,="'
+"""Characters that make text a selector rather than an id or a name (see ``resolve``)."""
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -293,58 +295,70 @@ class Repository:
 
     # -- reading ---------------------------------------------------------------
 
-    def _not_found(self, element_id: str) -> NotFoundError:
-        # Candidates share the id's text or its first half; difflib ranks them.
-        near = {
-            e.id: e
-            for probe in (element_id, element_id[: max(3, len(element_id) // 2)])
-            for e in self.store.find_elements(text=probe, lens=EVERYTHING, limit=200)
-        }
-        close = difflib.get_close_matches(element_id, list(near), n=3, cutoff=0.6)
-        if close:
-            hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
-        elif near:
-            hint = "similar: " + ", ".join(sorted(near)[:5])
-        else:
-            hint = "`ea find TEXT` searches ids, names and attributes"
-        return NotFoundError(f"no element {element_id!r}", hint=hint)
+    def _missing(self, text: str, lens: Lens) -> NotFoundError:
+        """The error for ``text`` naming no element ``lens`` shows: retired, or unknown with suggestions."""
+        from .selection import elements_called, suggest_elements
 
-    def element(self, element_id: str) -> Element:
+        hidden = elements_called(self.store, text, EVERYTHING) if lens != EVERYTHING else []
+        if len(hidden) == 1:
+            retired = hidden[0]
+            return NotFoundError(
+                f"{retired.name} ({retired.id}) is retired",
+                hint=f"`ea show {retired.id}` shows it and its history; analyses see current elements only",
+            )
+        if hidden:
+            return NotFoundError(
+                f"the {len(hidden)} elements named {text!r} are retired",
+                hint="`ea find --retired` lists them",
+            )
+        return NotFoundError(
+            f"no element {text!r}",
+            hint=suggest_elements(self.store, text)
+            or "`ea find TEXT` searches ids, names and attributes",
+        )
+
+    def element(self, element_id: str, lens: Lens = EVERYTHING) -> Element:
         """The element with this id — or, failing that, this exact name (ignoring case).
 
-        Retired elements included. CMDB ids are often opaque (``sys_id``), so a
-        unique name is accepted where an id is expected; an ambiguous one is
-        an error listing the ids. Raises NotFoundError with suggestions.
+        Retired elements included, unless ``lens`` hides them (an analysis
+        passes the lens it reads with). CMDB ids are often opaque (``sys_id``),
+        so a unique name is accepted where an id is expected; an ambiguous one
+        is an error listing the ids. Raises NotFoundError with suggestions, or
+        saying the element is retired.
         """
-        found = self.store.get_elements([element_id], EVERYTHING).get(element_id)
-        if found is not None:
-            return found
-        named = self.store.elements_named([element_id], EVERYTHING).get(element_id.casefold(), [])
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise NotFoundError(
-                f"{len(named)} elements are named {element_id!r}",
-                hint="use an id: " + ", ".join(f"{e.id} ({e.type})" for e in named[:10]),
-            )
-        raise self._not_found(element_id)
+        from .selection import ambiguous_hint, elements_called
 
-    def resolve(self, text: str) -> list[ElementId]:
-        """The elements ``text`` designates: an id, a unique name, or a selector.
+        called = elements_called(self.store, element_id, lens)
+        if len(called) == 1:
+            return called[0]
+        if called:
+            raise NotFoundError(
+                f"{len(called)} elements are named {element_id!r}", hint=ambiguous_hint(called)
+            )
+        raise self._missing(element_id, lens)
+
+    def resolve(self, text: str, lens: Lens = CURRENT) -> list[ElementId]:
+        """The elements ``text`` designates, as ``lens`` shows them: an id, a unique name, or a selector.
 
         ``"WMS Reflex"`` (a name with a space) and ``type:Server layer:technology``
         (a selector) both work; a plain word that matches nothing keeps the
-        not-found message with its suggestions. Raises NotFoundError or
-        SelectorError; a selector that selects nothing is an error too.
+        not-found message with its suggestions. Analyses start from what this
+        returns, so the default lens is theirs: a retired element is an error
+        saying so. Raises NotFoundError or SelectorError; a selector that
+        selects nothing is an error too.
         """
-        from .selection import select_ids
+        from .selection import ambiguous_hint, elements_called, select_ids
 
-        try:
-            return [self.element(text).id]
-        except NotFoundError:
-            if not any(mark in text for mark in (":", "+", ",", "=")):
-                raise
-        ids = select_ids(self.store, self.metamodel, text)
+        called = elements_called(self.store, text, lens)
+        if len(called) == 1:
+            return [called[0].id]
+        if not any(mark in text for mark in _SELECTOR_MARKS):
+            if called:
+                raise NotFoundError(
+                    f"{len(called)} elements are named {text!r}", hint=ambiguous_hint(called)
+                )
+            raise self._missing(text, lens)
+        ids = select_ids(self.store, self.metamodel, text, lens=lens)
         if not ids:
             raise SelectorError(
                 f"selector {text!r} selects nothing", hint="check it with `ea find`"

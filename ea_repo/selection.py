@@ -691,6 +691,36 @@ def _ascii_run(text: str, *, glob: bool = False) -> str:
     return max(runs, key=len)
 
 
+def elements_called(store: GraphStore, text: str, lens: Lens = EVERYTHING) -> list[Element]:
+    """The elements ``text`` refers to, as ``lens`` shows them: the element with this id,
+    else every element with this display name (ignoring case).
+
+    One element is the answer; several mean an ambiguous name; none, that nothing
+    visible is called so. An id the lens hides (a retired element) refers to
+    nothing, whatever visible element bears it as a name.
+
+    >>> # elements_called(store, "WMS Reflex", CURRENT)  # [Element(id='app-wms', ...)]
+    """
+    by_id = store.get_elements([text], EVERYTHING).get(text)
+    if by_id is not None:
+        return [by_id] if by_id.status in lens.statuses else []
+    return _named(store, text, lens)
+
+
+def ambiguous_hint(named: Iterable[Element]) -> str:
+    """The hint of an ambiguous name: the ids (and types) to use instead."""
+    return "use an id: " + ", ".join(f"{e.id} ({e.type})" for e in list(named)[:10])
+
+
+def suggest_elements(store: GraphStore, word: str) -> str | None:
+    """A 'did you mean' hint of ids and names near ``word``, retired ones included; None if none is near."""
+    near: dict[str, Element] = {}
+    for probe in dict.fromkeys((word, word[: max(3, len(word) // 2)])):
+        for e in store.find_elements(text=probe, lens=EVERYTHING, limit=200):
+            near[e.id] = e
+    return _did_you_mean(word, [*near, *(e.name for e in near.values())])
+
+
 class _ReferenceSelector(SelectorMethod):
     """Shared by ``id:`` and the bare word: a reference to one element."""
 
@@ -700,11 +730,7 @@ class _ReferenceSelector(SelectorMethod):
 
     def suggestions(self, word: str) -> str | None:
         """'did you mean' ids and names near ``word``, retired ones included."""
-        near: dict[str, Element] = {}
-        for probe in dict.fromkeys((word, word[: max(3, len(word) // 2)])):
-            for e in self.store.find_elements(text=probe, lens=EVERYTHING, limit=200):
-                near[e.id] = e
-        return _did_you_mean(word, [*near, *(e.name for e in near.values())])
+        return suggest_elements(self.store, word)
 
 
 class IdSelector(_ReferenceSelector):
@@ -741,19 +767,14 @@ class ElementSelector(_ReferenceSelector):
     def search(self, atom: Atom) -> set[ElementId]:
         """The element referred to; unknown or ambiguous references are errors."""
         store, lens, value = self.store, self.context.lens, atom.value
-        if value in store.get_elements([value], lens):
-            return {ElementId(value)}
-        if self.hidden(value):
-            return set()
-        named = _named(store, value, lens)
-        if len(named) == 1:
-            return {named[0].id}
-        if named:
+        called = elements_called(store, value, lens)
+        if len(called) == 1:
+            return {called[0].id}
+        if called:
             raise self.context.error(
-                f"{len(named)} elements are named {value!r}",
-                hint="use an id: " + ", ".join(f"{e.id} ({e.type})" for e in named[:10]),
+                f"{len(called)} elements are named {value!r}", hint=ambiguous_hint(called)
             )
-        if _named(store, value, EVERYTHING):
+        if lens != EVERYTHING and elements_called(store, value, EVERYTHING):
             return set()
         hint = self.suggestions(value)
         if _GLOB.search(value):

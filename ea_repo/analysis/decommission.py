@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import NotFoundError
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, Lens, Relation, Step
 from ..store import GraphStore
@@ -118,8 +119,13 @@ class DecommissionReport:
 def decommission(
     store: GraphStore, metamodel: Metamodel, target: str, *, lens: Lens = CURRENT
 ) -> DecommissionReport:
-    """The checklist for switching ``target`` off (see the module docstring for its parts)."""
+    """The checklist for switching ``target`` off (see the module docstring for its parts).
+
+    Raises NotFoundError when ``lens`` does not show ``target`` (unknown, or retired).
+    """
     impact = analyse(store, metamodel, [target], way=Way.IMPACT, lens=lens)
+    if not impact.starts:
+        raise NotFoundError(f"no current element {target!r} to decommission")
     x = impact.starts[0]
     breaks = [a for a in impact.affected if a.state is State.DOWN]
     degraded = [a for a in impact.affected if a.state is State.DEGRADED]

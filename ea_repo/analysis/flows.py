@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import NotFoundError
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, Lens, Relation, Step
 from ..store import GraphStore
@@ -76,8 +77,13 @@ def data_flows(
     personal_only: bool = False,
     lens: Lens = CURRENT,
 ) -> FlowReport:
-    """Where data circulates from and to ``subject`` (an application or a data object)."""
-    element = store.get_elements([subject], lens)[subject]
+    """Where data circulates from and to ``subject`` (an application or a data object).
+
+    Raises NotFoundError when ``lens`` does not show ``subject`` (unknown, or retired).
+    """
+    element = store.get_elements([subject], lens).get(subject)
+    if element is None:
+        raise NotFoundError(f"no current element {subject!r} to follow the data of")
     personal_names = {
         e.name.casefold()
         for e in store.find_elements(

@@ -93,16 +93,17 @@ class ImpactReport:
         return shortest_steps(self.traversal, self.elements, self.metamodel, target, self._paths)
 
     def _steps(self, hops: Sequence[Hop]) -> list[PathStep]:
-        return [
-            PathStep(
-                self.elements[h.origin],
-                hop_label(self.metamodel, h),
-                h.relation.type,
-                h.relation.id,
-                self.elements[h.target],
-            )
-            for h in hops
-        ]
+        return [_step(self.elements, self.metamodel, h) for h in hops]
+
+
+def _step(elements: Mapping[str, Element], metamodel: Metamodel, hop: Hop) -> PathStep:
+    return PathStep(
+        elements[hop.origin],
+        hop_label(metamodel, hop),
+        hop.relation.type,
+        hop.relation.id,
+        elements[hop.target],
+    )
 
 
 def shortest_steps(
@@ -128,16 +129,7 @@ def shortest_steps(
         current = via[0].origin
     path = known[current]
     for hop in reversed(missing):
-        path = [
-            *path,
-            PathStep(
-                elements[hop.origin],
-                hop_label(metamodel, hop),
-                hop.relation.type,
-                hop.relation.id,
-                elements[hop.target],
-            ),
-        ]
+        path = [*path, _step(elements, metamodel, hop)]
         known[hop.target] = path
     return known[target]
 
@@ -151,16 +143,15 @@ def analyse(
     max_depth: int | None = None,
     relation_types: Iterable[str] | None = None,
     layers: Iterable[str] | None = None,
-    element_types: Iterable[str] | None = None,
     include_degraded: bool = True,
     lens: Lens = CURRENT,
     paths: bool = True,
 ) -> ImpactReport:
     """Everything that depends on ``starts`` (``way="impact"``) or that they depend on.
 
-    Results can be narrowed to ``layers`` and ``element_types`` (subtypes
-    included); the traversal itself passes through every layer, so that a
-    server's impact reaches capabilities through applications and processes.
+    Results can be narrowed to ``layers``; the traversal itself passes
+    through every layer, so that a server's impact reaches capabilities
+    through applications and processes.
     ``paths=False`` leaves each affected element's path empty, for a caller
     that reads the report's traversal itself (a diagram of every path).
     """
@@ -175,7 +166,6 @@ def analyse(
     )
     elements = store.get_elements(result.reached, lens)
     wanted_layers = set(layers) if layers is not None else None
-    wanted_types = list(element_types) if element_types is not None else None
     report = ImpactReport(
         Way(way),
         [elements[s] for s in result.starts if s in elements],
@@ -192,10 +182,6 @@ def analyse(
         layer = et.layer if et else "unknown"
         if wanted_layers is not None and layer not in wanted_layers:
             continue
-        if wanted_types is not None and not any(
-            metamodel.is_a(element.type, t) for t in wanted_types
-        ):
-            continue
         report.affected.append(
             Affected(
                 element=element,
@@ -208,19 +194,3 @@ def analyse(
         )
     return report
 
-
-def impact(
-    store: GraphStore, metamodel: Metamodel, starts: Iterable[str], **options: object
-) -> ImpactReport:
-    """Everything that depends on ``starts``, transitively, with distance, state and path.
-
-    See :func:`analyse` for the options.
-    """
-    return analyse(store, metamodel, starts, way=Way.IMPACT, **options)  # type: ignore[arg-type]
-
-
-def dependencies(
-    store: GraphStore, metamodel: Metamodel, starts: Iterable[str], **options: object
-) -> ImpactReport:
-    """Everything ``starts`` depend on, transitively, with distance and path."""
-    return analyse(store, metamodel, starts, way=Way.DEPENDENCIES, **options)  # type: ignore[arg-type]

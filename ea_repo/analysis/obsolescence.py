@@ -30,7 +30,7 @@ from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Element, ElementId, Lens
 from ..store import GraphStore
 from .impact import PathStep, shortest_steps
-from .traversal import State, Traversal, traverse
+from .traversal import Traversal, traverse
 
 
 class Risk(StrEnum):
@@ -183,7 +183,7 @@ def obsolescence(
         if not starts:
             continue
         result = traverse(store, metamodel, starts, lens=lens)
-        reached = [r for r in result.affected(include_degraded=False) if r.state is State.DOWN]
+        reached = result.affected(include_degraded=False)
         wanted = [r.id for r in reached]
         if scope is not None:
             # Only what is reported is needed: the elements in scope and those on their paths.

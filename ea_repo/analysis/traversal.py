@@ -134,7 +134,8 @@ def traverse(
     ``relation_types`` restricts which relationship types are followed; the
     ``lens`` decides what is visible (retired items are not, by default).
     Redundancy rules apply to impact only. Cycles terminate: an element is
-    reached once, at its shortest distance.
+    reached once, at its shortest distance. Starts the lens hides are
+    dropped: they are missing from the result's ``starts``.
 
     >>> # result = traverse(store, mm, ["srv-db01"]); result.path("crm")
     """
@@ -167,6 +168,9 @@ def _traverse(
     # what is reached through it counts as degraded (its loss would degrade the start).
     degrading_types = {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
+    # A start the lens hides (retired) is not there to start from: dropped, as its relations are.
+    shown = store.get_elements(start_ids, lens)
+    start_ids = [s for s in start_ids if s in shown]
     reached: dict[ElementId, Reached] = {s: Reached(s, 0, State.START) for s in start_ids}
     peers_cache: dict[tuple[ElementId, str], set[ElementId]] = {}
     frontier = start_ids

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, Table, emit, write_output
+from .options import FormatOpt, WorkspaceOpt
 
 export_app = typer.Typer(
     help="Write the repository (or a selection) in another tool's format.",
@@ -38,15 +39,8 @@ def export_archimate_command(
     name: Annotated[
         str | None, typer.Option(help="The model's name (default: the workspace folder's).")
     ] = None,
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            envvar="EA_WORKSPACE",
-            help="Workspace folder (default: found from here).",
-        ),
-    ] = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Write an ArchiMate 3.x Model Exchange File that Archi and other tools import.
 
@@ -67,7 +61,7 @@ def export_archimate_command(
     if output is None:
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     result = Result(
         [
             Table(
@@ -88,4 +82,4 @@ def export_archimate_command(
         result.notes.append(
             f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"
         )
-    emit(result, Format.TABLE)
+    emit(result, fmt)

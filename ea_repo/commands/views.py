@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ValidationError
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
-from ..views.graph import ViewGraph
 from ..views.render import BINARY, DiagramFormat, render
+from .options import (
+    AtOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
+    WorkspaceOpt,
+    parse_date,
+    workspace_metamodel,
+)
+
+if TYPE_CHECKING:
+    from ..views.graph import ViewGraph
 
 view_app = typer.Typer(
     help="List, inspect and render views (diagrams).", no_args_is_help=True, rich_markup_mode=None
@@ -22,10 +32,6 @@ report_app = typer.Typer(
     help="Write a self-contained HTML study report.", no_args_is_help=True, rich_markup_mode=None
 )
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="EA_WORKSPACE", help="Workspace folder."),
-]
 DiagramOpt = Annotated[
     DiagramFormat,
     typer.Option("--format", "-f", case_sensitive=False, help="svg, png, pdf, dot or html."),
@@ -42,29 +48,20 @@ def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)
+    write_output(output, data)
     print(f"wrote {output}", file=sys.stderr)
 
 
 def draw(graph: ViewGraph, fmt: DiagramFormat | str, output: Path | None, name: str = "") -> None:
     """Render an analysis graph in ``fmt`` and write it (what the analysis commands' -f svg does)."""
     fmt = DiagramFormat(fmt)
-    if fmt is DiagramFormat.HTML:
-        from ..views.report import view_page
-
-        data = view_page(graph, name).encode("utf-8")
-    else:
-        data = render(graph, fmt)
-    write_diagram(data, fmt, output)
+    write_diagram(render(graph, fmt, name), fmt, output)
 
 
 @view_app.command("list")
 def view_list(
     workspace: WorkspaceOpt = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json, csv or md.")
-    ] = Format.TABLE,
+    fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """List the views: built-in ones and the workspace's own (its views/ folder).
 
@@ -72,8 +69,8 @@ def view_list(
     """
     from ..views.spec import all_views
 
-    with Repository.open(workspace) as repo:
-        views = all_views(repo.workspace.root if repo.workspace else None)
+    root, _ = workspace_metamodel(workspace)
+    views = all_views(root)
     rows = [
         [v.name, "built-in" if v.builtin else v.origin, v.analysis or "", v.title, v.description]
         for v in views.values()
@@ -101,10 +98,8 @@ def view_show(
     """
     from ..views.spec import check_view, find_view
 
-    with Repository.open(workspace) as repo:
-        spec = check_view(
-            find_view(name, repo.workspace.root if repo.workspace else None), repo.metamodel
-        )
+    root, metamodel = workspace_metamodel(workspace)
+    spec = check_view(find_view(name, root), metamodel)
     rows = [
         ["name", spec.name],
         ["title", spec.title],
@@ -133,13 +128,9 @@ def view_render(
             "--select", "-s", help="Replace the view's selector (the start of an analysis view)."
         ),
     ] = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD).")
-    ] = None,
+    at: AtOpt = None,
     fmt: DiagramOpt = DiagramFormat.SVG,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file.")
-    ] = None,
+    output: OutputOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Render a view as SVG, PNG, PDF, DOT or a self-contained HTML page.
@@ -148,29 +139,17 @@ def view_render(
     """
     from ..views import render_view
 
-    day = _date(at)
+    day = parse_date(at)
     with Repository.open(workspace) as repo:
         data = render_view(repo, name, select=select, fmt=fmt, at=day)
     write_diagram(data, fmt, output)
-
-
-def _date(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"--at {text!r} is not a date", hint="write it as YYYY-MM-DD"
-        ) from None
 
 
 OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
 
 
 def _write_html(text: str, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     print(f"wrote {output}", file=sys.stderr)
 
 
@@ -194,12 +173,8 @@ def report_impact(
 @report_app.command("obsolescence")
 def report_obsolescence(
     output: OutputHtml,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Assess at this date (YYYY-MM-DD).")
-    ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d.")
-    ] = "12m",
+    at: AtOpt = None,
+    horizon: HorizonOpt = "12m",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An obsolescence study: technology at risk, what depends on it, data freshness.
@@ -211,7 +186,7 @@ def report_obsolescence(
 
     days = parse_duration_days(horizon, "--horizon")
     with Repository.open(workspace) as repo:
-        text = obsolescence_report(repo, at=_date(at), horizon_days=days)
+        text = obsolescence_report(repo, at=parse_date(at), horizon_days=days)
     _write_html(text, output)
 
 

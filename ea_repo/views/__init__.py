@@ -2,17 +2,45 @@
 
 >>> # with Repository.open("ws") as repo:
 >>> #     svg = render_view(repo, "application-landscape", fmt="svg")
+
+The names below are imported on first use: every ``ea`` command imports this
+package (for the diagram formats), and the view builder pulls in every
+analysis, networkx included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from ..repository import Repository
-from .build import build_view
-from .graph import ViewGraph
-from .render import DiagramFormat, render
-from .spec import ViewSpec, all_views, builtin_views, check_view, find_view, load_view
+if TYPE_CHECKING:
+    from ..repository import Repository
+    from .build import build_view
+    from .graph import ViewGraph
+    from .render import DiagramFormat, render
+    from .spec import ViewSpec, all_views, builtin_views, check_view, find_view, load_view
+
+_LAZY = {
+    "DiagramFormat": "render",
+    "ViewGraph": "graph",
+    "ViewSpec": "spec",
+    "all_views": "spec",
+    "build_view": "build",
+    "builtin_views": "spec",
+    "check_view": "spec",
+    "find_view": "spec",
+    "load_view": "spec",
+    "render": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def render_view(
@@ -20,7 +48,7 @@ def render_view(
     view: str | ViewSpec,
     *,
     select: str | None = None,
-    fmt: DiagramFormat | str = DiagramFormat.SVG,
+    fmt: DiagramFormat | str = "svg",
     at: dt.date | None = None,
 ) -> bytes:
     """Render a view (a name, a spec file or a spec) of ``repo`` in ``fmt``.
@@ -28,14 +56,14 @@ def render_view(
     Raises ViewSpecError (bad spec), NotFoundError (no such view),
     SelectorError, RenderError (Graphviz missing or failing).
     """
+    from .build import build_view
+    from .render import render
+    from .spec import find_view
+
     if isinstance(view, str):
         view = find_view(view, repo.workspace.root if repo.workspace else None)
     graph = build_view(repo.store, repo.metamodel, view, select, at=at)
-    if DiagramFormat(fmt) is DiagramFormat.HTML:
-        from .report import view_page
-
-        return view_page(graph, view.name).encode("utf-8")
-    return render(graph, fmt)
+    return render(graph, fmt, view.name)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from ..analysis.decommission import DecommissionReport
 from ..analysis.flows import FlowEdge, FlowReport
@@ -18,8 +18,9 @@ from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..output import cell_text
 from ..runtime import gc_paused
-from ..selection import Atom, Method, Selector, parse_selector, select_ids
+from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
 from ..store import GraphStore
 from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
 from .spec import GroupRule, ViewSpec, check_view
@@ -42,20 +43,12 @@ CROWDED = 12
 LAYER_ORDER = {layer: i for i, layer in enumerate(LAYERS)}
 
 
-def _value_text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _node(
     element: Element, metamodel: Metamodel, labels: Sequence[str] = (), look: Look | None = None
 ) -> Node:
     layer = layer_of(metamodel, element.type)
     lines = [
-        f"{a}: {_value_text(element.attrs[a])}"
+        f"{a}: {cell_text(element.attrs[a])}"
         for a in labels
         if element.attrs.get(a) not in (None, "", [])
     ]
@@ -73,7 +66,7 @@ def _node(
 def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[str]) -> str:
     if attributes:
         parts = [
-            _value_text(relation.attrs[a])
+            cell_text(relation.attrs[a])
             for a in attributes
             if relation.attrs.get(a) not in (None, "", [])
         ]
@@ -192,7 +185,7 @@ def _assign_groups(
             for key in pending:
                 value = elements[key].attrs.get(rule.attribute)
                 if value not in (None, "", []):
-                    text = _value_text(value)
+                    text = cell_text(value)
                     assigned[key] = (f"attr:{text}", text, None, (0, text.casefold()))
         else:
             reach = _containers(store, pending, rule.path, lens, known)
@@ -230,14 +223,6 @@ def _assign_groups(
             )
 
 
-def _named(store: GraphStore, text: str, lens: Lens) -> str | None:
-    """The id of the element ``text`` names exactly (id, or unique name), else None."""
-    if store.get_elements([text], lens):
-        return text
-    named = store.elements_named([text], lens).get(text.casefold(), [])
-    return named[0].id if len(named) == 1 else None
-
-
 def build_view(
     store: GraphStore,
     metamodel: Metamodel,
@@ -269,9 +254,10 @@ def _build_view(
     at: dt.date | None,
 ) -> ViewGraph:
     if spec.analysis is not None and isinstance(select, str):
-        named = _named(store, select, lens)
-        if named is not None:
-            select = Atom(Method.ID, named)
+        # The start of an analysis may be a name with spaces, which a selector would split.
+        called = elements_called(store, select, lens)
+        if len(called) == 1:
+            select = Atom(Method.ID, called[0].id)
     selector = parse_selector(select) if isinstance(select, str) else (select or spec.select)
     if spec.analysis is not None:
         return _analysis_view(store, metamodel, spec, selector, lens, at)
@@ -282,7 +268,7 @@ def _build_view(
     ids = select_ids(store, metamodel, selector, lens=lens)
     elements = store.get_elements(ids, lens) if ids else {}
     graph = ViewGraph(spec.title, spec.description, engine=spec.engine, direction=spec.direction)
-    overlay = _overlay(store, metamodel, spec, set(elements), lens, at)
+    overlay = _overlay(store, metamodel, spec, elements, lens, at)
     for element in elements.values():
         node = _node(element, metamodel, spec.labels)
         if overlay is not None:
@@ -366,15 +352,14 @@ def _overlay(
     store: GraphStore,
     metamodel: Metamodel,
     spec: ViewSpec,
-    ids: set[str],
+    elements: Mapping[str, Element],
     lens: Lens,
     at: dt.date | None,
 ) -> dict[str, tuple[str, str | None]] | None:
-    """Per element: the status colouring it (risk, criticality) and a line to add, or None."""
+    """Per element of the view: the status colouring it (risk, criticality) and a line to add, or None."""
     if spec.color_by == "criticality":
         return {
-            e.id: (str(e.attrs.get("criticality") or "unknown"), None)
-            for e in store.get_elements(ids, lens).values()
+            e.id: (str(e.attrs.get("criticality") or "unknown"), None) for e in elements.values()
         }
     if spec.color_by != "risk":
         return None
@@ -382,8 +367,10 @@ def _overlay(
     from ..config import parse_duration_days
 
     horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
-    report = obsolescence(store, metamodel, at=at, horizon_days=horizon, scope=ids, lens=lens)
-    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in ids}
+    report = obsolescence(
+        store, metamodel, at=at, horizon_days=horizon, scope=set(elements), lens=lens
+    )
+    result: dict[str, tuple[str, str | None]] = {i: ("ok", None) for i in elements}
     for tech in report.technologies:
         result[tech.element.id] = (tech.risk.value, tech.reason)
     for exp in report.exposed:
@@ -816,7 +803,7 @@ def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
         src, dst = (x.id, f.partner.id) if f.direction == "out" else (f.partner.id, x.id)
         attrs = f.relation.attrs
         label = " · ".join(
-            _value_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
+            cell_text(attrs[k]) for k in ("protocol", "data_objects") if attrs.get(k)
         )
         graph.add_edge(Edge(src, dst, "flow", [label], style="dashed", color="#2F6FA0"))
     for d in report.data:
@@ -895,7 +882,7 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
         add(f.receiver)
         attrs = f.relation.attrs
         label = " · ".join(
-            _value_text(attrs[k])
+            cell_text(attrs[k])
             for k in spec.edge_labels or ("protocol", "data_objects")
             if attrs.get(k)
         )

@@ -404,13 +404,16 @@ def html_section(graph: ViewGraph) -> Markup:
     return Markup(HtmlRenderer(svg).render(graph))
 
 
-def render(graph: ViewGraph, fmt: DiagramFormat | str) -> bytes:
-    """The view in ``fmt``: DOT text, SVG, PNG, PDF, or a self-contained HTML page."""
+def render(graph: ViewGraph, fmt: DiagramFormat | str, name: str = "") -> bytes:
+    """The view in ``fmt``: DOT text, SVG, PNG, PDF, or a self-contained HTML page.
+
+    ``name`` (the view's name) heads the HTML page; the graph's title when empty.
+    """
     fmt = DiagramFormat(fmt)
     if fmt is DiagramFormat.HTML:
         from .report import view_page
 
-        return view_page(graph).encode("utf-8")
+        return view_page(graph, name).encode("utf-8")
     dot = to_dot(graph)
     if fmt is DiagramFormat.DOT:
         return dot.encode("utf-8")

@@ -20,6 +20,8 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..analysis.impact import path_text
+from ..model import CURRENT
+from ..output import age_text, cell_text
 from ..repository import Repository, StatusReport
 from .graph import ViewGraph
 from .render import html_section
@@ -62,18 +64,12 @@ def view_page(graph: ViewGraph, name: str = "") -> str:
     )
 
 
-def _age(days: float | None) -> str:
-    if days is None:
-        return "never"
-    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
-
-
 def _sources(status: StatusReport) -> list[dict[str, Any]]:
     return [
         {
             "source": s.source,
             "last_success": s.last_success.finished_at if s.last_success else "never",
-            "age": _age(s.age_days),
+            "age": age_text(s.age_days),
             "stale": s.age_days is None or s.age_days > status.stale_after_days,
             "elements": s.elements,
             "relations": s.relations,
@@ -81,16 +77,6 @@ def _sources(status: StatusReport) -> list[dict[str, Any]]:
         }
         for s in status.sources
     ]
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
 
 
 def study_html(
@@ -106,7 +92,7 @@ def study_html(
     """A study report page: summary, the diagram, tables, and the data's freshness."""
     status = repo.status(limit=0)
     for table in tables:
-        table.rows = [[_cell(v) for v in row] for row in table.rows]
+        table.rows = [[cell_text(v) for v in row] for row in table.rows]
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=title,
@@ -130,13 +116,13 @@ def _spec(name: str) -> ViewSpec:
     return builtin_views()[name]
 
 
-def impact_report(repo: Repository, target: str, *, layers: Sequence[str] | None = None) -> str:
+def impact_report(repo: Repository, target: str) -> str:
     """The impact study of ``target`` (an id, a name or a selector)."""
     from ..analysis.impact import analyse
     from .build import impact_graph
 
     starts = repo.resolve(target)
-    report = analyse(repo.store, repo.metamodel, starts, layers=layers)
+    report = analyse(repo.store, repo.metamodel, starts)
     graph = impact_graph(report, _spec("impact"))
     names = ", ".join(e.name for e in report.starts)
     down = sum(a.state.value == "down" for a in report.affected)
@@ -248,7 +234,7 @@ def decommission_report(repo: Repository, target: str) -> str:
     from ..analysis.decommission import FlowToReroute, decommission
     from .build import decommission_graph
 
-    r = decommission(repo.store, repo.metamodel, repo.element(target).id)
+    r = decommission(repo.store, repo.metamodel, repo.element(target, CURRENT).id)
     graph = decommission_graph(r, _spec("decommission"))
     x = r.target
     tables = [

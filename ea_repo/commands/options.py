@@ -1,0 +1,67 @@
+"""Command-line options shared by the ``ea`` commands, and the reading of their values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..config import find_workspace, load_workspace
+from ..errors import ValidationError, WorkspaceError
+from ..metamodel import Metamodel, load_metamodel
+from ..output import Format
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="EA_WORKSPACE",
+        help="Workspace folder (default: found from here).",
+    ),
+]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD; default today)."),
+]
+HorizonOpt = Annotated[
+    str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
+]
+
+
+def parse_date(text: str | None, option: str = "--at") -> dt.date | None:
+    """The date ``text`` (YYYY-MM-DD) given to ``option``, None when not given.
+
+    Raises ValidationError naming the option.
+    """
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
+        ) from None
+
+
+def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]:
+    """The root of the workspace (given, or found from here) and its metamodel, without
+    opening its store; outside any workspace, None and the built-in metamodel.
+
+    Raises WorkspaceError for a ``workspace`` given that is none, MetamodelError
+    for a workspace's broken metamodel.
+    """
+    try:
+        root = find_workspace(workspace)
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        return None, load_metamodel()
+    config = load_workspace(root)
+    return config.root, load_metamodel(config.metamodel_path())
