@@ -99,7 +99,9 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             lines.append("| " + " | ".join(table.columns) + " |")
             lines.append("|" + "|".join("---" for _ in table.columns) + "|")
             for row in table.rows:
-                lines.append("| " + " | ".join(cell_text(v).replace("|", "\\|") for v in row) + " |")
+                lines.append(
+                    "| " + " | ".join(cell_text(v).replace("|", "\\|") for v in row) + " |"
+                )
             parts.append("\n".join(lines))
         parts.extend(f"_{note}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"

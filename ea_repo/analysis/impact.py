@@ -193,4 +193,3 @@ def analyse(
             )
         )
     return report
-
