@@ -16,6 +16,7 @@ from ..errors import StoreError, WorkspaceError
 from ..metamodel import load_metamodel
 from ..output import Format, Result, Table, emit, stage_progress
 from ..repository import open_store
+from .options import FormatOpt, WorkspaceOpt
 
 store_app = typer.Typer(
     help="The repository's storage: copy it between SQLite and Neo4j.",
@@ -63,13 +64,8 @@ def store_copy(
     replace_target: Annotated[
         bool, typer.Option("--replace", help="Empty a non-empty target first.")
     ] = False,
-    workspace: Annotated[
-        Path | None,
-        typer.Option("--workspace", "-w", envvar="EA_WORKSPACE", help="Workspace folder."),
-    ] = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
-    ] = Format.TABLE,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Copy the whole repository (elements, relations, provenance, runs, change log) to
     another backend, then check the counts. ea.yaml is not changed: switch `store.backend`
