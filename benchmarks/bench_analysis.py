@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
 import statistics
 import sys
@@ -176,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     fig = run(args)
     print()
     print(summary(fig))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(fig, indent=2))
+    benchkit.save_figures(fig, args.json)
     return 0
 
 

@@ -25,9 +25,9 @@ Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +42,9 @@ from ea_repo.importers.archimate import NS, ArchimateImporter, load_archimate_ma
 from ea_repo.metamodel import load_metamodel
 from ea_repo.repository import Repository
 from ea_repo.sources import make_spec, run_source
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchkit, beside this script
+import benchkit
 
 # Element types and, for each relationship, a pair the default metamodel allows.
 TYPES = [
@@ -202,8 +205,7 @@ def main() -> None:
         ]
         for label, seconds, note in rows:
             print(f"  {label:<28} {seconds:7.2f} s   {note}")
-        if args.json:
-            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        benchkit.save_figures(figures, args.json)
 
 
 if __name__ == "__main__":

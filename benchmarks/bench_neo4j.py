@@ -303,8 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     figures = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    benchkit.save_figures(figures, args.json)
     return 0
 
 

@@ -652,10 +652,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = run(args)
     print()
     print(summary(figures))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"\nfigures written to {args.json}")
+    benchkit.save_figures(figures, args.json)
     return 0
 
 

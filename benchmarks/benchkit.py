@@ -8,12 +8,14 @@ The scripts are not a package: each puts this folder on ``sys.path`` and imports
 from __future__ import annotations
 
 import importlib.util
+import json
 import resource
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -78,3 +80,12 @@ def aligned(head: str, env: str, rows: Sequence[tuple[str, str, str, str, str]])
             f"{target:<{widths[3]}}  {result}".rstrip()
         )
     return "\n".join(lines)
+
+
+def save_figures(figures: dict[str, Any], path: Path | None) -> None:
+    """Write the figures as JSON to ``path`` (its folder created), when one is given."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"\nfigures written to {path}")
