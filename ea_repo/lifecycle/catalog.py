@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -283,7 +283,9 @@ def parse_snapshot(data: Any, source: str) -> Catalog:
         if not isinstance(raw_releases, list):
             col.at(f"{where}.releases", "expected a list of release cycles")
             continue
-        releases = _releases(raw_releases, f"{where}.releases", col, inverted=False)
+        releases = _releases(
+            raw_releases, f"{where}.releases", col, _classic_phases(inverted=False)
+        )
         products[pid] = Product(pid, title, category, aliases, releases)
     col.raise_if_any()
     return Catalog(
@@ -309,7 +311,7 @@ def parse_api(data: Any, product: str, source: str, *, title: str | None = None)
     if not isinstance(data, list):
         col.at("", "expected a list of release cycles")
         col.raise_if_any()
-    releases = _releases(data, "", col, inverted=True)
+    releases = _releases(data, "", col, _classic_phases(inverted=True))
     col.raise_if_any()
     return Catalog({product: Product(product, title or product, None, (), releases)}, source)
 
@@ -336,42 +338,8 @@ def parse_api_v1(data: Any, source: str) -> Catalog:
         if not isinstance(raw_releases, list):
             col.at(f"{where}.releases", "expected a list of releases")
             continue
-        releases: list[Release] = []
-        seen: set[str] = set()
-        for j, rel in enumerate(raw_releases):
-            rwhere = f"{where}.releases[{j}]"
-            if not isinstance(rel, dict):
-                col.at(rwhere, "expected an object")
-                continue
-            cycle = _cycle(rel.get("name"), f"{rwhere}.name", col)
-            if cycle is None:
-                continue
-            if cycle in seen:
-                col.at(f"{rwhere}.name", f"release {cycle!r} is given twice")
-                continue
-            seen.add(cycle)
-            latest = rel.get("latest")
-            releases.append(
-                Release(
-                    cycle=cycle,
-                    label=render_label(
-                        _text(rel.get("label"), f"{rwhere}.label", col),
-                        cycle,
-                        rel.get("codename") if isinstance(rel.get("codename"), str) else None,
-                    ),
-                    release_date=_plain_date(rel.get("releaseDate"), f"{rwhere}.releaseDate", col),
-                    support=_v1_end(rel, "Eoas", rwhere, col),
-                    eol=_v1_end(rel, "Eol", rwhere, col),
-                    extended_support=_v1_end(rel, "Eoes", rwhere, col),
-                    lts=_v1_lts(rel, rwhere, col),
-                    latest=_text(
-                        latest.get("name") if isinstance(latest, dict) else None,
-                        f"{rwhere}.latest.name",
-                        col,
-                    ),
-                )
-            )
-        products[pid] = Product(pid, title, category, aliases, tuple(releases))
+        releases = _releases(raw_releases, f"{where}.releases", col, _v1_phases, "name")
+        products[pid] = Product(pid, title, category, aliases, releases)
     col.raise_if_any()
     return Catalog(products, source)
 
@@ -513,8 +481,14 @@ def _lts(value: Any, where: str, col: _Collector) -> bool | dt.date | None:
 
 
 def _releases(
-    raw_releases: list[Any], where: str, col: _Collector, *, inverted: bool
+    raw_releases: list[Any],
+    where: str,
+    col: _Collector,
+    phases: Callable[[Mapping[str, Any], str, _Collector], dict[str, Any]],
+    cycle_key: str = "cycle",
 ) -> tuple[Release, ...]:
+    """Release cycles of one product: what every format shares (the cycle under
+    ``cycle_key``, once each; label; release date), the phase ends by ``phases``."""
     releases: list[Release] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_releases):
@@ -522,11 +496,11 @@ def _releases(
         if not isinstance(raw, dict):
             col.at(rwhere, "expected an object")
             continue
-        cycle = _cycle(raw.get("cycle"), f"{rwhere}.cycle", col)
+        cycle = _cycle(raw.get(cycle_key), f"{rwhere}.{cycle_key}", col)
         if cycle is None:
             continue
         if cycle in seen:
-            col.at(f"{rwhere}.cycle", f"release {cycle!r} is given twice")
+            col.at(f"{rwhere}.{cycle_key}", f"release {cycle!r} is given twice")
             continue
         seen.add(cycle)
         codename = raw.get("codename")
@@ -539,14 +513,41 @@ def _releases(
                     codename if isinstance(codename, str) else None,
                 ),
                 release_date=_plain_date(raw.get("releaseDate"), f"{rwhere}.releaseDate", col),
-                support=_phase_end(raw.get("support"), f"{rwhere}.support", col, inverted=inverted),
-                eol=_phase_end(raw.get("eol"), f"{rwhere}.eol", col),
-                extended_support=_extended(raw, rwhere, col, inverted=inverted),
-                lts=_lts(raw.get("lts"), f"{rwhere}.lts", col),
-                latest=_text(raw.get("latest"), f"{rwhere}.latest", col),
+                **phases(raw, rwhere, col),
             )
         )
     return tuple(releases)
+
+
+def _classic_phases(
+    *, inverted: bool
+) -> Callable[[Mapping[str, Any], str, _Collector], dict[str, Any]]:
+    """Phase ends in the snapshot and v0 API format (``inverted``: v0's support booleans)."""
+
+    def phases(raw: Mapping[str, Any], where: str, col: _Collector) -> dict[str, Any]:
+        return {
+            "support": _phase_end(raw.get("support"), f"{where}.support", col, inverted=inverted),
+            "eol": _phase_end(raw.get("eol"), f"{where}.eol", col),
+            "extended_support": _extended(raw, where, col, inverted=inverted),
+            "lts": _lts(raw.get("lts"), f"{where}.lts", col),
+            "latest": _text(raw.get("latest"), f"{where}.latest", col),
+        }
+
+    return phases
+
+
+def _v1_phases(raw: Mapping[str, Any], where: str, col: _Collector) -> dict[str, Any]:
+    """Phase ends in the v1 API format."""
+    latest = raw.get("latest")
+    return {
+        "support": _v1_end(raw, "Eoas", where, col),
+        "eol": _v1_end(raw, "Eol", where, col),
+        "extended_support": _v1_end(raw, "Eoes", where, col),
+        "lts": _v1_lts(raw, where, col),
+        "latest": _text(
+            latest.get("name") if isinstance(latest, dict) else None, f"{where}.latest.name", col
+        ),
+    }
 
 
 def _extended(raw: Mapping[str, Any], where: str, col: _Collector, *, inverted: bool) -> PhaseEnd:
