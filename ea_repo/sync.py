@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from hashlib import blake2b
+from itertools import chain
 from typing import Any
 
 from .errors import EaError, Problem, SourceError
@@ -724,6 +725,7 @@ class _Plan:
         known = [i for i in items if i in previous]
         before = self.store.asserted_values(self.source, kind, known) if known else {}
         diff = self.diffs[kind]
+        shapes: dict[tuple[str, ...], dict[str, Any]] = {}
         for item_id, item in items.items():
             old = existing.get(item_id)
             if old is None:  # the common case of a first import
@@ -749,12 +751,21 @@ class _Plan:
                     RelationId(item_id),
                 )
             # What the source asserts, for the next run's merge: only which attributes
-            # it gives matters (their values are in the item itself).
-            self.asserted[kind][item_id] = {"attrs": sorted(item.attrs)} if item.attrs else {}
+            # it gives matters (their values are in the item itself). Items of one type
+            # usually give the same ones: they share one value.
+            shape = tuple(item.attrs)
+            asserted = shapes.get(shape)
+            if asserted is None:
+                asserted = shapes[shape] = {"attrs": sorted(shape)} if shape else {}
+            self.asserted[kind][item_id] = asserted
             if old is None:
+                # An addition logs no snapshot: the values it started with are the item's
+                # current ones, or the `before` of its next change (a bulk first import
+                # would otherwise write every item twice). Its log entry is made in `apply`.
                 diff.added.append(item_id)
-                op = "added"
-            elif old.status is Status.RETIRED:
+                self.upserts[kind].append(new)
+                continue
+            if old.status is Status.RETIRED:
                 diff.revived.append(item_id)
                 op = "revived"
             elif old != new:
@@ -764,19 +775,8 @@ class _Plan:
                 diff.unchanged += 1
                 continue
             self.upserts[kind].append(new)
-            # An addition logs no snapshot: the values it started with are the item's
-            # current ones, or the `before` of its next change (a bulk first import
-            # would otherwise write every item twice).
             self.changes.append(
-                Change(
-                    0,
-                    kind,
-                    item_id,
-                    op,
-                    None if old is None else snapshot(old),
-                    None if old is None else snapshot(new),
-                    self.now,
-                )
+                Change(0, kind, item_id, op, snapshot(old), snapshot(new), self.now)
             )
 
     def confirm(self, unchanged: dict[str, set[str]]) -> None:
@@ -880,6 +880,15 @@ class _Plan:
             store.drop_assertions("relation", [r.id for r in doomed])
             store.drop_assertions("element", self.delete["element"])
         store.log_changes(
-            Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
-            for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
+            chain(
+                (
+                    Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
+                    for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
+                ),
+                (
+                    Change(run_id, kind, item_id, "added", None, None, self.now)
+                    for kind in ("element", "relation")
+                    for item_id in sorted(self.diffs[kind].added)
+                ),
+            )
         )

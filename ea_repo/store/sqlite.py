@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import islice
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,14 @@ BATCH = 5000
 # inserts of a first import spill dirty pages to the WAL again and again (write stage
 # 33 s); with 384 MiB, 25 s on the same loaded machine.
 CACHE_KIB = 384 * 1024
+
+# Page size of a new repository file. Measured on the 100 000-element first import:
+# with 16 KiB pages instead of SQLite's 4 KiB, the commit (the write-ahead log written,
+# then checkpointed into the file) takes a third of the time, and inserts a fifth less.
+PAGE_SIZE = 16_384
+
+# From this many rows, a load into an empty table builds its indexes afterwards.
+BULK_ROWS = 10_000
 
 # Forward migrations: index i brings the schema from version i to i + 1.
 _SQL_MIGRATIONS: tuple[str, ...] = (
@@ -158,7 +166,20 @@ def _fold_names(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX element_name ON element(name_cf)")
 
 
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (*_SQL_MIGRATIONS, _fold_names)
+# 7: two indexes that cost a first import more than they gave. Provenance of an item is
+# looked up through the primary key, once per source (a handful), instead of through an
+# index repeating every (kind, item, source) key; nothing reads the change log by run.
+# Measured: a third of the bookkeeping written by a 100 000-element first import.
+_DROP_ITEM_INDEXES = """
+    DROP INDEX assertion_item;
+    DROP INDEX change_run;
+"""
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    *_SQL_MIGRATIONS,
+    _fold_names,
+    _DROP_ITEM_INDEXES,
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -283,6 +304,13 @@ def _hop(origin: str, rel: Relation, target: str, direction: Direction) -> Hop:
     return hop
 
 
+def _bare_addition(change: Change) -> tuple[int, str, str] | None:
+    """The run, kind and time of an addition logged without snapshots, else None."""
+    if change.op == "added" and change.before is None and change.after is None:
+        return (change.run_id, change.kind, change.at)
+    return None
+
+
 def _run(row: tuple[Any, ...]) -> Run:
     return Run(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
 
@@ -314,6 +342,8 @@ class SQLiteStore:
             # page cache halve bulk-load time (foreign-key and index lookups stop missing).
             self._db.execute("PRAGMA temp_store = MEMORY")
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            # Takes effect when the file is created (a repository made before keeps its pages).
+            self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
@@ -430,8 +460,9 @@ class SQLiteStore:
             if self._empty(table):
                 # A first load: every row is new. The last of duplicate ids wins.
                 fresh_rows = {row[0]: row for row in rows}
-                for batch in _batches(fresh_rows.values()):
-                    self._db.executemany(insert, [(*row, now) for row in batch])
+                with self._indexes_rebuilt(table, len(fresh_rows)):
+                    for batch in _batches(fresh_rows.values()):
+                        self._db.executemany(insert, [(*row, now) for row in batch])
                 return len(fresh_rows)
             for batch in _batches(rows):
                 wanted = {row[0]: row for row in batch}  # the last of duplicate ids wins
@@ -476,6 +507,26 @@ class SQLiteStore:
                 f"a relation names an element that does not exist ({exc})",
                 hint="add both ends before linking them",
             ) from exc
+
+    @contextmanager
+    def _indexes_rebuilt(self, table: str, rows: int) -> Iterator[None]:
+        """Around a bulk load into an empty table: its secondary indexes are dropped, then
+        built again from the loaded rows (one sort instead of a random insert per row;
+        measured, a fifth of the relation load). Inside the caller's transaction, so a
+        failed load leaves them as they were."""
+        if rows < BULK_ROWS:
+            yield
+            return
+        indexes = self._db.execute(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (table,),
+        ).fetchall()
+        for name, _ in indexes:
+            self._db.execute(f'DROP INDEX "{name}"')
+        yield
+        for _, sql in indexes:
+            self._db.execute(sql)
 
     def _empty(self, table: str) -> bool:
         return self._db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
@@ -789,6 +840,17 @@ class SQLiteStore:
         seen = at or utc_now()
         values = values or {}
         digests = digests or {}
+        # Items of one type usually share one value object: each is encoded once.
+        encoded: dict[int, str] = {}
+
+        def text(value: Mapping[str, Any] | None) -> str:
+            if not value:
+                return "{}"
+            found = encoded.get(id(value))
+            if found is None:
+                found = encoded[id(value)] = _dumps(dict(value))
+            return found
+
         self._write(
             "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen, "
             "asserted, digest) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE "
@@ -803,7 +865,7 @@ class SQLiteStore:
                     run_id,
                     seen,
                     seen,
-                    _dumps(dict(values.get(item) or {})),
+                    text(values.get(item)),
                     digests.get(item),
                 )
                 for item in ids
@@ -865,12 +927,28 @@ class SQLiteStore:
         )
         return {row[0]: (row[1], row[2]) for row in rows}
 
+    def _sources(self) -> str:
+        """The sources that assert anything, as a JSON list: provenance is keyed by source
+        first, so an item's assertions are one primary-key lookup per source.
+
+        Read by skipping from one source to the next along the key (a step per source,
+        not per assertion).
+        """
+        rows = self._db.execute(
+            "WITH RECURSIVE s(name) AS ("
+            "SELECT MIN(source) FROM assertion UNION ALL "
+            "SELECT (SELECT MIN(source) FROM assertion WHERE source > s.name) FROM s "
+            "WHERE s.name IS NOT NULL) SELECT name FROM s WHERE name IS NOT NULL"
+        )
+        return _dumps([row[0] for row in rows])
+
     def drop_assertions(self, kind: str, ids: Iterable[str]) -> None:
         """Forget every source's assertions of these items (they were deleted)."""
         check_kind(kind)
         with self.transaction():
             self._db.execute(
-                f"DELETE FROM assertion WHERE kind = ? AND item_id {_IN_JSON}", (kind, _ids(ids))
+                f"DELETE FROM assertion WHERE source {_IN_JSON} AND kind = ? AND item_id {_IN_JSON}",
+                (self._sources(), kind, _ids(ids)),
             )
 
     def elements_named(
@@ -902,9 +980,9 @@ class SQLiteStore:
         """Provenance of the given items."""
         check_kind(kind)
         rows = self._db.execute(
-            "SELECT kind, item_id, source, first_run, last_run, first_seen, last_seen "
-            f"FROM assertion WHERE kind = ? AND item_id {_IN_JSON} ORDER BY item_id, source",
-            (kind, _ids(ids)),
+            "SELECT kind, item_id, source, first_run, last_run, first_seen, last_seen FROM assertion "
+            f"WHERE source {_IN_JSON} AND kind = ? AND item_id {_IN_JSON} ORDER BY item_id, source",
+            (self._sources(), kind, _ids(ids)),
         )
         return [Assertion(*row) for row in rows]
 
@@ -928,9 +1006,9 @@ class SQLiteStore:
         """How many elements no source has confirmed since ``before`` (or ever)."""
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT MAX(a.last_seen) AS seen FROM element e "
-            "LEFT JOIN assertion a ON a.kind = 'element' AND a.item_id = e.id "
+            f"LEFT JOIN assertion a ON a.source {_IN_JSON} AND a.kind = 'element' AND a.item_id = e.id "
             f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ?)",
-            (_statuses(lens), before),
+            (self._sources(), _statuses(lens), before),
         ).fetchone()
         return int(row[0])
 
@@ -940,33 +1018,50 @@ class SQLiteStore:
         """Elements no source has confirmed since ``before`` (or ever), with their last confirmation."""
         sql = (
             "SELECT e.id, e.type, e.name, e.attrs, e.status, MAX(a.last_seen) AS seen FROM element e "
-            "LEFT JOIN assertion a ON a.kind = 'element' AND a.item_id = e.id "
+            f"LEFT JOIN assertion a ON a.source {_IN_JSON} AND a.kind = 'element' AND a.item_id = e.id "
             f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ? "
             "ORDER BY seen, e.id"
         )
-        params: list[Any] = [_statuses(lens), before]
+        params: list[Any] = [self._sources(), _statuses(lens), before]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         return [(_element(row), row[5]) for row in self._db.execute(sql, params)]
 
     def log_changes(self, changes: Iterable[Change]) -> None:
-        """Append to the change log."""
-        self._write(
-            "INSERT INTO change(run_id, kind, item_id, op, before, after, at) VALUES (?,?,?,?,?,?,?)",
-            (
-                (
-                    c.run_id,
-                    c.kind,
-                    c.item_id,
-                    c.op,
-                    None if c.before is None else _dumps(dict(c.before)),
-                    None if c.after is None else _dumps(dict(c.after)),
-                    c.at,
-                )
-                for c in changes
-            ),
-        )
+        """Append to the change log, in the order given.
+
+        A first import logs hundreds of thousands of bare additions (no
+        snapshot): consecutive ones of the same run, kind and time go in one
+        statement reading their ids from a JSON list (measured: less than half
+        the time of a row-by-row insert).
+        """
+        with self.transaction():
+            for group, run in groupby(changes, key=_bare_addition):
+                if group is None:
+                    self._db.executemany(
+                        "INSERT INTO change(run_id, kind, item_id, op, before, after, at) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (
+                            (
+                                c.run_id,
+                                c.kind,
+                                c.item_id,
+                                c.op,
+                                None if c.before is None else _dumps(dict(c.before)),
+                                None if c.after is None else _dumps(dict(c.after)),
+                                c.at,
+                            )
+                            for c in run
+                        ),
+                    )
+                    continue
+                for batch in _batches((c.item_id for c in run), 50_000):
+                    self._db.execute(
+                        "INSERT INTO change(run_id, kind, item_id, op, at) "
+                        "SELECT ?, ?, value, 'added', ? FROM json_each(?)",
+                        (*group, _dumps(batch)),
+                    )
 
     def changes(
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
