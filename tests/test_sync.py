@@ -342,6 +342,33 @@ def test_digests_follow_the_source(repo: Repository) -> None:
     assert len(repo.store.record_digests("cmdb")) == 3
 
 
+def test_a_record_digest_depends_on_content_not_on_objects() -> None:
+    import datetime as dt
+
+    from ea_repo.sync import record_digest
+
+    def server(*parts: str, **attrs: object) -> Record:
+        # the same text built at run time: equal, but not the same string objects
+        return Record.element("Server", "".join(parts), "SRV", attrs)
+
+    shared = "production"
+    a = server("srv", "01", environment=shared, owner=shared, memory_gb=8.0)
+    b = server(
+        "s", "rv01", environment="".join(["prod", "uction"]), owner="production", memory_gb=8.0
+    )
+    assert record_digest("mm", a) == record_digest("mm", b)
+    assert record_digest("mm", a) != record_digest("other-metamodel", a)
+    assert record_digest("mm", a) != record_digest("mm", server("srv01", environment="test"))
+    assert record_digest("mm", server("srv01", memory_gb=8.0)) != record_digest(
+        "mm", server("srv01", memory_gb=8)
+    )
+    # a value marshal cannot write still has a digest, as stable
+    dated = server("srv01", end_of_support=dt.date(2027, 1, 31))
+    assert record_digest("mm", dated) == record_digest(
+        "mm", server("srv01", end_of_support=dt.date(2027, 1, 31))
+    )
+
+
 def test_a_reference_by_name_is_checked_again_even_when_unchanged(repo: Repository) -> None:
     engine(repo).run(
         "cmdb",

@@ -86,6 +86,8 @@ class AttributeSpec:
         """
         t = self.type
         if t in (AttrType.STRING, AttrType.TEXT):
+            if type(value) is str:  # nearly every value an import gives
+                return value
             if isinstance(value, str | int | float) and not isinstance(value, bool):
                 return str(value)
             raise ValueError(f"expected text, got {_kind(value)}")
