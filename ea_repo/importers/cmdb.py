@@ -28,6 +28,7 @@ What it decides itself:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,11 @@ KEY_SEPARATOR = "|"
 _NONE: frozenset[str] = frozenset()
 
 
+@functools.cache
+def _one_type(name: str) -> frozenset[str]:
+    return frozenset((name,))
+
+
 @dataclass
 class _Known:
     """What a read learnt about elements, to resolve relationship ends."""
@@ -76,7 +82,7 @@ class _Known:
     def types_of(self, ref: Ref) -> frozenset[str]:
         """The types ``ref`` may designate among the elements read (empty: unknown)."""
         if ref.type is not None:
-            return frozenset((ref.type,))
+            return _one_type(ref.type)
         if ref.by == "id":
             return self.types_by_key.get(ref.value, _NONE)
         return self.types_by_name.get(ref.value.casefold(), _NONE)
@@ -338,8 +344,8 @@ class CmdbImporter:
         batch: ImportBatch,
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
-        for attr, columns in cols.attributes_of(target.type, self.metamodel):
-            text = _first(cells, columns)
+        for attr, column, columns in cols.attributes_of(target.type, self.metamodel):
+            text = cells[column] if column else _first(cells, columns)
             if not text:
                 continue
             if attr.plain:
@@ -541,16 +547,23 @@ class _ElementColumns:
     skip_when: list[tuple[str, frozenset[str]]]
     attributes: list[tuple[AttributeMapping, tuple[str, ...]]]
     links: list[tuple[LinkMapping, tuple[str, ...], tuple[str, ...]]]
-    by_type: dict[str, list[tuple[AttributeMapping, tuple[str, ...]]]] = field(default_factory=dict)
+    by_type: dict[str, list[tuple[AttributeMapping, str, tuple[str, ...]]]] = field(
+        default_factory=dict
+    )
 
     def attributes_of(
         self, type_name: str, metamodel: Metamodel
-    ) -> list[tuple[AttributeMapping, tuple[str, ...]]]:
-        """The attributes to read for an element of ``type_name``: those it declares."""
+    ) -> list[tuple[AttributeMapping, str, tuple[str, ...]]]:
+        """The attributes to read for an element of ``type_name``: those it declares, each
+        with its column when it has one, else "" and its columns (the first non-empty wins)."""
         found = self.by_type.get(type_name)
         if found is None:
             declared = metamodel.element_types[type_name].attributes
-            found = [(a, c) for a, c in self.attributes if a.attribute in declared]
+            found = [
+                (a, c[0] if len(c) == 1 else "", c)
+                for a, c in self.attributes
+                if a.attribute in declared
+            ]
             self.by_type[type_name] = found
         return found
 

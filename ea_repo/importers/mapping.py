@@ -294,6 +294,13 @@ def alternatives(columns: Iterable[str]) -> str:
 # ------------------------------------------------------------------ transforms
 
 
+_NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
+_DOT_GROUPS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def parse_number(text: str, decimal_comma: bool = False) -> int | float:
     """A number as exports write it: ``3,665``, ``1 234,5``, ``1.234,5``, ``16384``.
 
@@ -303,7 +310,9 @@ def parse_number(text: str, decimal_comma: bool = False) -> int | float:
     decimal point (French ``3,5``); ``decimal_comma`` makes every comma
     decimal and every dot a thousands separator. Raises ``ValueError``.
     """
-    s = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if text.isascii() and text.isdigit():  # most numbers in an export
+        return int(text)
+    s = _NUMBER_SPACES.sub("", text)
     if decimal_comma:
         s = s.replace(".", "").replace(",", ".")
     elif "," in s and "." in s:
@@ -312,12 +321,12 @@ def parse_number(text: str, decimal_comma: bool = False) -> int | float:
         else:
             s = s.replace(",", "")
     elif "," in s:
-        s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s) else s.replace(",", ".")
-    elif s.count(".") > 1 and re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+", s):
+        s = s.replace(",", "") if _COMMA_GROUPS.fullmatch(s) else s.replace(",", ".")
+    elif s.count(".") > 1 and _DOT_GROUPS.fullmatch(s):
         s = s.replace(".", "")
-    if re.fullmatch(r"[+-]?\d+", s):
+    if _INTEGER.fullmatch(s):
         return int(s)
-    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?", s):
+    if _DECIMAL.fullmatch(s):
         return float(s)
     raise ValueError(f"cannot read {text!r} as a number")
 
