@@ -194,6 +194,14 @@ def _dumps(value: Any) -> str:
     return _ENCODE(value) if value else ("{}" if isinstance(value, dict) else _ENCODE(value))
 
 
+# Status → its stored text, without the enum's `value` property (a Python call per row).
+_TEXT = {s: s.value for s in Status}
+
+
+def _attrs_text(attrs: Mapping[str, Any]) -> str:
+    return _ENCODE(attrs if type(attrs) is dict else dict(attrs)) if attrs else "{}"
+
+
 def _loads_attrs(text: str) -> dict[str, Any]:
     return {} if text == "{}" else _DECODE(text)
 
@@ -486,7 +494,7 @@ class SQLiteStore:
             "element",
             ("type", "name", "name_cf", "attrs", "status"),
             (
-                (e.id, e.type, e.name, e.name.casefold(), _dumps(dict(e.attrs)), e.status.value)
+                (e.id, e.type, e.name, e.name.casefold(), _attrs_text(e.attrs), _TEXT[e.status])
                 for e in elements
             ),
         )
@@ -498,7 +506,7 @@ class SQLiteStore:
                 "relation",
                 ("src", "type", "dst", "attrs", "status"),
                 (
-                    (r.id, r.src, r.type, r.dst, _dumps(dict(r.attrs)), r.status.value)
+                    (r.id, r.src, r.type, r.dst, _attrs_text(r.attrs), _TEXT[r.status])
                     for r in relations
                 ),
             )
@@ -851,26 +859,28 @@ class SQLiteStore:
                 found = encoded[id(value)] = _dumps(dict(value))
             return found
 
-        self._write(
-            "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen, "
-            "asserted, digest) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(source, kind, item_id) DO UPDATE "
-            "SET last_run = excluded.last_run, last_seen = excluded.last_seen, "
-            "asserted = excluded.asserted, digest = excluded.digest",
-            (
-                (
-                    source,
-                    kind,
-                    item,
-                    run_id,
-                    run_id,
-                    seen,
-                    seen,
-                    text(values.get(item)),
-                    digests.get(item),
+        # Staged first: the rows bind three values each instead of nine, and one statement
+        # stamps them all (measured: a third less time for a 400 000-item first import).
+        with self.transaction():
+            db = self._db
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_assertion "
+                "(item_id TEXT NOT NULL, asserted TEXT NOT NULL, digest TEXT)"
+            )
+            for batch in _batches(ids, 50_000):
+                db.executemany(
+                    "INSERT INTO temp.staged_assertion VALUES (?,?,?)",
+                    [(item, text(values.get(item)), digests.get(item)) for item in batch],
                 )
-                for item in ids
-            ),
-        )
+                db.execute(
+                    "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, "
+                    "last_seen, asserted, digest) SELECT ?, ?, item_id, ?, ?, ?, ?, asserted, digest "
+                    "FROM temp.staged_assertion WHERE true ON CONFLICT(source, kind, item_id) DO UPDATE "
+                    "SET last_run = excluded.last_run, last_seen = excluded.last_seen, "
+                    "asserted = excluded.asserted, digest = excluded.digest",
+                    (source, kind, run_id, run_id, seen, seen),
+                )
+                db.execute("DELETE FROM temp.staged_assertion")
 
     def asserted_values(
         self, source: str, kind: str, ids: Iterable[str]
