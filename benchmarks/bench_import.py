@@ -54,6 +54,7 @@ from ea_repo.importers.presets import load_preset
 from ea_repo.importers.tabular import read_table
 from ea_repo.metamodel import load_metamodel
 from ea_repo.repository import Repository
+from ea_repo.runtime import gc_paused
 from ea_repo.sources import (
     input_digest,
     read_source,
@@ -200,7 +201,7 @@ def resync_reread(ws: Path, source: str) -> dict[str, Any]:
         with Repository.open(ws) as repo:
             assert repo.workspace is not None
             spec = next(s for s in source_specs(repo.workspace) if s.name == source)
-            with sync_lock(repo.workspace):
+            with sync_lock(repo.workspace), gc_paused():  # as run_source reads and applies
                 batch = read_source(spec, repo.metamodel, repo.store)
                 return SyncEngine(repo.store, repo.metamodel).run(
                     spec.name,

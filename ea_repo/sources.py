@@ -30,6 +30,7 @@ from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
+from .runtime import gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
@@ -313,17 +314,20 @@ def run_source(
     confirmed = engine.confirm_unchanged(spec.name, digest, dry_run=dry_run)
     if confirmed is not None:
         return confirmed
-    batch = read_source(spec, metamodel, store)
-    return engine.run(
-        spec.name,
-        batch,
-        on_missing=spec.on_missing,
-        max_missing=spec.max_missing,
-        dry_run=dry_run,
-        force=force,
-        progress=progress,
-        input_digest=digest,
-    )
+    # One pause of the collector for the whole run: re-enabled between reading and
+    # applying, it would scan every record read, in vain (measured: a second of 400 000).
+    with gc_paused():
+        batch = read_source(spec, metamodel, store)
+        return engine.run(
+            spec.name,
+            batch,
+            on_missing=spec.on_missing,
+            max_missing=spec.max_missing,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+            input_digest=digest,
+        )
 
 
 @dataclass

@@ -37,6 +37,7 @@ from typing import Any
 from ..errors import SourceError
 from ..metamodel import Metamodel
 from ..model import Origin, Record, Ref
+from ..runtime import gc_paused
 from .base import ImportBatch
 from .mapping import (
     TYPE_TOKEN,
@@ -50,7 +51,7 @@ from .mapping import (
     alternatives,
     fold,
 )
-from .tabular import Table, bulk, read_table
+from .tabular import Table, read_table
 
 KEY_SEPARATOR = "|"
 """Joins the parts of a composite key: ``web01|Server|SN123``."""
@@ -155,7 +156,7 @@ class CmdbImporter:
         batch = ImportBatch()
         known = _Known()
         seen: set[tuple[str, str, str, str, str]] = set()
-        with bulk():
+        with gc_paused():
             if ci_table is not None and self.mapping.elements is not None:
                 self._elements(self.mapping.elements, ci_table, batch, known, seen)
             if rel_table is not None:

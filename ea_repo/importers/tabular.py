@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SourceError
+from ..runtime import gc_paused
 
 DELIMITERS = (",", ";", "\t", "|")
 """The delimiters recognised in CSV files, in order of preference on a tie."""
@@ -132,7 +131,7 @@ def read_table(
     except OSError as exc:
         raise SourceError(f"{name}: cannot read: {exc.strerror}") from exc
 
-    with bulk():
+    with gc_paused():
         return _read(name, p, data, sheet, encoding, delimiter)
 
 
@@ -158,23 +157,6 @@ def _read(
     if kind == "json":
         return _read_json(name, text, used)
     return _read_csv(name, text, used, delimiter)
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects.
-
-    Reading an export allocates millions of cells, dicts and records and
-    frees none of them until the end, so every collection scans them all
-    in vain: a third of an import of 100 000 CIs went there.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # ----------------------------------------------------------------------- format
