@@ -194,3 +194,125 @@ def test_migration_6_folds_the_names_already_stored(tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert [e.id for e in store.elements_named(["éditique"])["éditique"]] == ["ed"]
     store.close()
+
+
+def _indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    return db.execute(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
+def test_a_new_file_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "new.db").close()
+    assert sqlite3.connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == 16384
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size = 4096")
+    old.execute("CREATE TABLE t (x)")
+    old.commit()
+    old.close()
+    store = SQLiteStore(tmp_path / "old.db")
+    assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    store.upsert_elements([Element(ElementId("a"), "Application", "A")])
+    assert list(store.get_elements(["a"])) == ["a"]
+    store.close()
+
+
+def test_a_bulk_first_load_rebuilds_every_index_it_set_aside(tmp_path: Path) -> None:
+    from ea_repo.model import Direction, Relation, Step
+    from ea_repo.store.sqlite import BULK_ROWS
+
+    store = SQLiteStore(tmp_path / "r.db")
+    before = _indexes(store._db)
+    n = BULK_ROWS + 10
+    store.upsert_elements(
+        [Element(ElementId(f"s{i:05}"), "Server", f"Serveur Été {i}") for i in range(n)]
+        + [Element(ElementId("dc"), "Datacenter", "DC")]
+    )
+    store.upsert_relations(
+        [Relation(ElementId(f"s{i:05}"), "located_in", ElementId("dc")) for i in range(n)]
+    )
+    assert _indexes(store._db) == before
+    assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # the rebuilt indexes answer: the far end from relation_dst, names from element_name
+    assert len(store.neighbors(["dc"], [Step("located_in", Direction.IN)])) == n
+    assert [e.id for e in store.elements_named(["serveur été 7"])["serveur été 7"]] == ["s00007"]
+    store.close()
+
+
+def test_a_failed_bulk_load_leaves_the_table_and_its_indexes_as_they_were(tmp_path: Path) -> None:
+    from ea_repo.errors import ConflictError
+    from ea_repo.model import Relation, RelationId
+    from ea_repo.store.sqlite import BULK_ROWS
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements([Element(ElementId(f"s{i}"), "Server", f"S{i}") for i in range(3)])
+    before = _indexes(store._db)
+    relations = [
+        Relation(ElementId(f"s{i % 3}"), "connected_to", ElementId("s1"), id=RelationId(f"r{i}"))
+        for i in range(BULK_ROWS)
+    ]
+    relations.append(Relation(ElementId("s0"), "connected_to", ElementId("nowhere")))
+    with pytest.raises(ConflictError):
+        store.upsert_relations(relations)
+    assert _indexes(store._db) == before
+    assert store.counts().relations == {}
+    store.close()
+
+
+def test_bare_additions_and_other_changes_are_logged_in_the_order_given(tmp_path: Path) -> None:
+    from ea_repo.model import Change
+
+    store = SQLiteStore(tmp_path / "r.db")
+    log = [
+        Change(1, "element", "a", "added", None, None, "t1"),
+        Change(1, "element", "b", "added", None, None, "t1"),
+        Change(1, "element", "c", "changed", {"name": "C"}, {"name": "Cé"}, "t1"),
+        Change(1, "relation", "a|x|b", "added", None, None, "t1"),
+        Change(2, "relation", "a|y|b", "added", None, None, "t2"),
+        Change(2, "element", "d", "added", {"odd": True}, None, "t2"),  # a snapshot: its own row
+    ]
+    store.log_changes(iter(log))
+    assert store.changes() == log
+    assert store.changes(item_id="c") == [log[2]]
+    store.close()
+
+
+def test_migration_7_drops_the_item_indexes_and_provenance_still_answers(tmp_path: Path) -> None:
+    from ea_repo.store.sqlite import MIGRATIONS
+
+    path = tmp_path / "r.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    for version, migration in enumerate(MIGRATIONS[:6], start=1):
+        if callable(migration):
+            migration(db)
+        else:
+            db.executescript(migration)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db.execute(
+        "INSERT INTO element(id, type, name, name_cf, updated_at) VALUES "
+        "('a', 'Server', 'A', 'a', 't'), ('b', 'Server', 'B', 'b', 't')"
+    )
+    db.execute(
+        "INSERT INTO assertion(source, kind, item_id, first_run, last_run, first_seen, last_seen) "
+        "VALUES ('cmdb', 'element', 'a', 1, 1, '2026-01-01', '2026-01-01'), "
+        "('itop', 'element', 'a', 2, 2, '2026-03-01', '2026-03-01'), "
+        "('itop', 'element', 'b', 2, 2, '2026-03-01', '2026-03-01')"
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    names = {name for name, _ in _indexes(store._db)}
+    assert "assertion_item" not in names and "change_run" not in names
+    assert [(a.item_id, a.source) for a in store.assertions("element", ["a", "b"])] == [
+        ("a", "cmdb"),
+        ("a", "itop"),
+        ("b", "itop"),
+    ]
+    assert store.count_stale("2026-02-01") == 0  # a's last confirmation is itop's, in March
+    assert store.count_stale("2026-04-01") == 2
+    store.drop_assertions("element", ["a"])
+    assert [a.source for a in store.assertions("element", ["a", "b"])] == ["itop"]
+    store.close()
