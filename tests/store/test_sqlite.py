@@ -132,17 +132,26 @@ def test_neighbors_see_a_retirement_committed_by_another_connection(tmp_path: Pa
     writer.close()
 
 
-def test_a_version_3_file_keeps_its_record_digests_through_migration_4(tmp_path: Path) -> None:
+def _file_at_version(path: Path, version: int) -> sqlite3.Connection:
+    """A repository file as ea-repo left it at schema ``version`` (open, to fill in)."""
     from ea_repo.store.sqlite import MIGRATIONS
 
-    path = tmp_path / "r.db"
     db = sqlite3.connect(path)
     db.execute(
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    for version, migration in enumerate(MIGRATIONS[:3], start=1):
-        db.executescript(migration)
-        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    for number, migration in enumerate(MIGRATIONS[:version], start=1):
+        if callable(migration):
+            migration(db)
+        else:
+            db.executescript(migration)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (number,))
+    return db
+
+
+def test_a_version_3_file_keeps_its_record_digests_through_migration_4(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    db = _file_at_version(path, 3)
     db.execute(
         "INSERT INTO element(id, type, name, updated_at) VALUES ('a', 'Server', 'A', 't'), "
         "('b', 'Server', 'B', 't')"
@@ -174,17 +183,8 @@ def test_relation_attributes_handed_out_lazily_outlive_the_store(tmp_path: Path)
 
 
 def test_migration_6_folds_the_names_already_stored(tmp_path: Path) -> None:
-    from ea_repo.store.sqlite import MIGRATIONS
-
     path = tmp_path / "r.db"
-    db = sqlite3.connect(path)
-    db.execute(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    for version, migration in enumerate(MIGRATIONS[:5], start=1):
-        assert isinstance(migration, str)
-        db.executescript(migration)
-        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db = _file_at_version(path, 5)
     db.execute(
         "INSERT INTO element(id, type, name, updated_at) VALUES ('ed', 'Application', 'Éditique', 't')"
     )
@@ -278,19 +278,8 @@ def test_bare_additions_and_other_changes_are_logged_in_the_order_given(tmp_path
 
 
 def test_migration_7_drops_the_item_indexes_and_provenance_still_answers(tmp_path: Path) -> None:
-    from ea_repo.store.sqlite import MIGRATIONS
-
     path = tmp_path / "r.db"
-    db = sqlite3.connect(path)
-    db.execute(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    for version, migration in enumerate(MIGRATIONS[:6], start=1):
-        if callable(migration):
-            migration(db)
-        else:
-            db.executescript(migration)
-        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    db = _file_at_version(path, 6)
     db.execute(
         "INSERT INTO element(id, type, name, name_cf, updated_at) VALUES "
         "('a', 'Server', 'A', 'a', 't'), ('b', 'Server', 'B', 'b', 't')"
