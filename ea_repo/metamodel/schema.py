@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
@@ -54,6 +55,13 @@ class Dependent(StrEnum):
     NONE = "none"
 
 
+_CANONICAL: dict[AttrType, type] = {
+    AttrType.STRING: str,
+    AttrType.TEXT: str,
+    AttrType.INT: int,
+    AttrType.FLOAT: float,
+    AttrType.BOOL: bool,
+}
 _TRUE = {"true", "yes", "y", "1", "on", "oui", "vrai"}
 _FALSE = {"false", "no", "n", "0", "off", "non", "faux"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -77,6 +85,12 @@ class AttributeSpec:
     unique: bool = False
     values: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def canonical(self) -> builtins.type | None:
+        """The Python type a value of this attribute already has in its canonical form
+        (it passes through :meth:`coerce` unchanged), when one type is enough to tell."""
+        return _CANONICAL.get(self.type)
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` in this attribute's canonical form, or raise ``ValueError``.

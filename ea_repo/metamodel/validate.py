@@ -59,6 +59,9 @@ def check_attributes(
             continue
         if value is None or value == "":
             continue
+        if type(value) is spec.canonical:  # nearly every value an import gives
+            result[key] = value
+            continue
         try:
             result[key] = spec.coerce(value)
         except ValueError as exc:
