@@ -139,8 +139,9 @@ def _split_defaults(
     """
     if not normalised:
         return {}, {}
-    if normalised.keys() == given.keys():  # every attribute given, none defaulted
-        return normalised, {}
+    values = given.values()
+    if normalised.keys() == given.keys() and "" not in values and None not in values:
+        return normalised, {}  # every attribute given, none defaulted: the common case
     provided = {k for k, v in given.items() if v is not None and v != ""}
     asserted = {k: v for k, v in normalised.items() if k in provided}
     return asserted, {k: v for k, v in normalised.items() if k not in provided}
