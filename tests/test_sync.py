@@ -259,7 +259,7 @@ def test_defaults_do_not_overwrite_what_another_source_gave(repo: Repository) ->
     assert repo.element("order").attrs["personal_data"] is False  # a new element gets the default
     # an empty cell is no assertion either, even when it is the only attribute the row has
     engine(repo).run(
-        "flows", [Record.element("DataObject", "customer", "Customer", {"personal_data": ""})]
+        "sheet", [Record.element("DataObject", "customer", "Customer", {"personal_data": ""})]
     )
     assert repo.element("customer").attrs["personal_data"] is True
 
