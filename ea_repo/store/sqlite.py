@@ -520,8 +520,8 @@ class SQLiteStore:
     def _indexes_rebuilt(self, table: str, rows: int) -> Iterator[None]:
         """Around a bulk load into an empty table: its secondary indexes are dropped, then
         built again from the loaded rows (one sort instead of a random insert per row;
-        measured, a fifth of the relation load). Inside the caller's transaction, so a
-        failed load leaves them as they were."""
+        measured: loading 100 000 elements and 300 000 relations takes a fifth less time).
+        Inside the caller's transaction, so a failed load leaves them as they were."""
         if rows < BULK_ROWS:
             yield
             return
