@@ -76,6 +76,7 @@ PAGE = 10_000
 NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
+NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -96,6 +97,17 @@ def _dumps(value: Mapping[str, Any]) -> str:
 
 def _run(row: Sequence[Any]) -> Run:
     return Run(row[0], row[1], row[2], row[3], row[4], _attrs(row[5]), row[6])
+
+
+def _stored(attrs: Mapping[str, Any]) -> str | None:
+    """Attributes as stored: JSON text, or None (no property) when there are none."""
+    return _ENCODE(dict(attrs)) if attrs else None
+
+
+def _plain(text: str | None) -> str | None:
+    """Stored attributes as :func:`_stored` gives them (repositories written before
+    empty attributes were left out hold ``'{}'``)."""
+    return None if text == "{}" else text
 
 
 def _attrs(text: str | None) -> dict[str, Any]:
@@ -219,6 +231,9 @@ class Neo4jStore:
         # itself can exist: a first import skips looking up what it writes (None: unknown).
         self._began_empty: bool | None = None
         self._written: defaultdict[Any, set[str]] = defaultdict(set)
+        # Element id → node id (elementId) of the elements the transaction block wrote or
+        # looked up: relations find their ends by it (see _node_ids_of).
+        self._node_ids: dict[str, str] = {}
         self._neo4j = neo4j
         try:
             # Server notifications (e.g. "property not in the database yet" on a fresh
@@ -395,6 +410,7 @@ class Neo4jStore:
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
         self._began_empty, self._written = None, defaultdict(set)
+        self._node_ids = {}
         try:
             yield
         except BaseException:
@@ -425,6 +441,7 @@ class Neo4jStore:
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
             self._began_empty, self._written = None, defaultdict(set)
+            self._node_ids = {}
 
     def _may_exist(self, kind: Any, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` that may already be stored: all of them, unless this transaction
@@ -517,56 +534,68 @@ class Neo4jStore:
 
     def upsert_elements(self, elements: Iterable[Element]) -> int:
         """Insert new elements, update changed ones (relabelled if their type changed)."""
+        # [id, name, name_cf, attrs (None: none), status, type]: the first five are the
+        # statements' rows as they are (lists: less to encode than maps).
         rows = [
-            {
-                "id": e.id,
-                "type": self._label_of(e),
-                "name": e.name,
-                "name_cf": e.name.casefold(),
-                "attrs": _dumps(e.attrs),
-                "status": e.status.value,
-            }
+            [e.id, e.name, e.name.casefold(), _stored(e.attrs), e.status.value, self._label_of(e)]
             for e in elements
         ]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
+        def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
-            for batch in _batches(chunk):
-                wanted = {row["id"]: row for row in batch}  # the last of duplicate ids wins
-                maybe = self._may_exist("element", wanted)
-                current = {
-                    r[0]: r
-                    for r in (
-                        self._rows(
-                            tx, q.ELEMENTS_BY_ID, ids=maybe, statuses=[s.value for s in Status]
-                        )
-                        if maybe
-                        else []
-                    )
-                }
-                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                changed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-                for i, row in wanted.items():
-                    old = current.get(i)
-                    if old is None:
-                        fresh[row["type"]].append(row)
-                    elif [old[1], old[2], old[3], old[4]] != [
-                        row["type"],
-                        row["name"],
-                        row["attrs"],
-                        row["status"],
-                    ]:
-                        changed[(old[1], row["type"])].append(row)
-                for type_name, group in sorted(fresh.items()):
-                    self._run(tx, self.builder.create_elements(type_name), rows=group, now=now)
-                for (old_type, new_type), group in sorted(changed.items()):
-                    self._run(
-                        tx, self.builder.update_elements(old_type, new_type), rows=group, now=now
-                    )
-                self._written["element"].update(wanted)
+            wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
+            every = [s.value for s in Status]
+            current: dict[str, list[Any]] = {}
+            for ids in _batches(self._may_exist("element", wanted)):
+                for r in self._rows(tx, q.ELEMENTS_BY_ID, ids=ids, statuses=every):
+                    current[r[0]] = r
+            fresh: dict[str, list[list[Any]]] = defaultdict(list)
+            changed: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
+            for i, row in wanted.items():
+                old = current.get(i)
+                if old is None:
+                    fresh[row[5]].append(row[:5])
+                elif [old[1], old[2], _plain(old[3]), old[4]] != [row[5], row[1], row[3], row[4]]:
+                    changed[(old[1], row[5])].append(row[:5])
+            for type_name, group in sorted(fresh.items()):
+                query = self.builder.create_elements(type_name)
+                for batch in _batches(group):
+                    self._remember(self._rows(tx, query, rows=batch, type=type_name, now=now))
+            for (old_type, new_type), group in sorted(changed.items()):
+                query = self.builder.update_elements(old_type, new_type)
+                for batch in _batches(group):
+                    self._run(tx, query, rows=batch, type=new_type, now=now)
+            self._written["element"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        try:
+            return self._bulk(work, rows)
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
+
+    def _remember(self, pairs: Iterable[Sequence[str]]) -> None:
+        """Keep the node ids of elements (see :meth:`_node_ids_of`), up to ``NODE_ID_CACHE``."""
+        if len(self._node_ids) < NODE_ID_CACHE:
+            self._node_ids.update(pairs)  # type: ignore[arg-type]
+
+    def _node_ids_of(self, tx: Any, ids: Collection[str]) -> dict[str, str]:
+        """The node ids (``elementId``) of the elements ``ids``, those that exist.
+
+        Kept for the rest of the transaction block (written or looked up in it):
+        a first import links the elements it has just created without looking
+        them up again. A cached node id is only a shortcut: the statement that
+        uses it checks that the node is still that element.
+        """
+        known = self._node_ids
+        missing = [i for i in ids if i not in known]
+        for batch in _batches(missing, 20_000):
+            self._remember(self._rows(tx, q.NODE_IDS, ids=batch))
+        found = {i: known[i] for i in ids if i in known}
+        if len(found) < len(ids):  # more than the cache holds: looked up again, uncached
+            for batch in _batches([i for i in ids if i not in found], 20_000):
+                found.update(self._rows(tx, q.NODE_IDS, ids=batch))
+        return found
 
     def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
         """Rows of the relations among ``ids``, each looked up in its own type's index.
@@ -609,75 +638,90 @@ class Neo4jStore:
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
         """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
-        rows: list[dict[str, Any]] = []
+        # [id, src, type, dst, attrs (None: none), status]
+        rows: list[list[Any]] = []
         for r in relations:
             if r.type not in self.builder.rel_types:
                 raise ValidationError(
                     f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
-            rows.append(
-                {
-                    "id": r.id,
-                    "src": r.src,
-                    "type": r.type,
-                    "dst": r.dst,
-                    "attrs": _dumps(r.attrs),
-                    "status": r.status.value,
-                    # a source gave the relation its own id: a key node records its type
-                    "keyed": r.id != f"{r.src}|{r.type}|{r.dst}",
-                }
-            )
+            rows.append([r.id, r.src, r.type, r.dst, _stored(r.attrs), r.status.value])
         every = [s.value for s in Status]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
+        def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
-            keys = [{"id": row["id"], "type": row["type"]} for row in chunk if row["keyed"]]
-            if any(_default_type(k["id"]) in self.builder.rel_types for k in keys):
+            wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
+            # a source gave the relation its own id: a key node records its type
+            keys = {i: row[2] for i, row in wanted.items() if i != f"{row[1]}|{row[2]}|{row[3]}"}
+            if any(_default_type(k) in self.builder.rel_types for k in keys):
                 self._run(tx, q.FLAG_TRICKY_KEYS)
-            for batch in _batches(keys):
-                self._run(tx, q.SET_REL_KEYS, rows=batch)
-            for batch in _batches(chunk):
-                wanted = {row["id"]: row for row in batch}
-                maybe = self._may_exist("relation", wanted)
-                current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
-                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                moved: dict[str, list[str]] = defaultdict(list)
-                for i, row in wanted.items():
-                    old = current.get(i)
-                    if old is None:
-                        fresh[row["type"]].append(row)
-                    elif [old[1], old[2], old[3]] != [row["src"], row["type"], row["dst"]]:
-                        moved[old[2]].append(i)  # other ends or type: replaced
-                        fresh[row["type"]].append(row)
-                    elif [old[4], old[5]] != [row["attrs"], row["status"]]:
-                        changed[row["type"]].append(row)
-                for type_name, ids in sorted(moved.items()):
-                    self._run(tx, self.builder.delete_relations(type_name), ids=ids)
-                for type_name, group in sorted(fresh.items()):
+            known_keys = set(self._may_exist("relkey", keys))
+            for statement, pairs in (
+                (q.SET_REL_KEYS, [[k, t] for k, t in keys.items() if k in known_keys]),
+                (q.CREATE_REL_KEYS, [[k, t] for k, t in keys.items() if k not in known_keys]),
+            ):
+                for batch in _batches(pairs):
+                    self._run(tx, statement, rows=batch)
+            self._written["relkey"].update(keys)
+            maybe = self._may_exist("relation", wanted)
+            current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
+            fresh: dict[str, list[list[Any]]] = defaultdict(list)
+            changed: dict[str, list[list[Any]]] = defaultdict(list)
+            moved: dict[str, list[str]] = defaultdict(list)
+            for i, row in wanted.items():
+                old = current.get(i)
+                if old is None:
+                    fresh[row[2]].append(row)
+                elif [old[1], old[2], old[3]] != [row[1], row[2], row[3]]:
+                    moved[old[2]].append(i)  # other ends or type: replaced
+                    fresh[row[2]].append(row)
+                elif [_plain(old[4]), old[5]] != [row[4], row[5]]:
+                    changed[row[2]].append([i, row[4], row[5]])
+            ends = {x for group in fresh.values() for row in group for x in (row[1], row[3])}
+            nodes = self._node_ids_of(tx, ends)
+            if len(nodes) < len(ends):
+                self._missing_ends(sorted(ends - nodes.keys()))
+            for type_name, ids in sorted(moved.items()):
+                self._run(tx, self.builder.delete_relations(type_name), ids=ids)
+            for type_name, group in sorted(fresh.items()):
+                query = self.builder.create_relations(type_name)
+                for batch in _batches(group):
                     made = self._run(
-                        tx, self.builder.create_relations(type_name), rows=group, now=now
+                        tx,
+                        query,
+                        rows=[
+                            [nodes[row[1]], row[1], nodes[row[3]], row[3], row[0], row[4], row[5]]
+                            for row in batch
+                        ],
+                        type=type_name,
+                        now=now,
                     )[0][0]
-                    if made != len(group):
-                        ends = {x for row in group for x in (row["src"], row["dst"])}
-                        present = {
-                            r[0]
-                            for r in self._rows(
-                                tx, q.ELEMENTS_BY_ID, ids=list(ends), statuses=every
-                            )
-                        }
-                        missing = sorted(ends - present)
-                        raise ConflictError(
-                            f"a relation names an element that does not exist ({', '.join(missing[:5])})",
-                            hint="add both ends before linking them",
-                        )
-                for type_name, group in sorted(changed.items()):
-                    self._run(tx, self.builder.update_relations(type_name), rows=group, now=now)
-                self._written["relation"].update(wanted)
+                    if made != len(batch):  # an end was deleted since it was looked up
+                        self._node_ids.clear()
+                        ends = {x for row in batch for x in (row[1], row[3])}
+                        found = self._rows(tx, q.NODE_IDS, ids=list(ends))
+                        self._missing_ends(sorted(ends - {pair[0] for pair in found}))
+            for type_name, group in sorted(changed.items()):
+                query = self.builder.update_relations(type_name)
+                for batch in _batches(group):
+                    self._run(tx, query, rows=batch, now=now)
+            self._written["relation"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        try:
+            return self._bulk(work, rows)
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
+
+    @staticmethod
+    def _missing_ends(missing: list[str]) -> None:
+        raise ConflictError(
+            "a relation names an element that does not exist"
+            + (f" ({', '.join(missing[:5])})" if missing else ""),
+            hint="add both ends before linking them",
+        )
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
@@ -872,6 +916,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> int:
             count = 0
+            self._node_ids.clear()  # node ids of deleted nodes may be reused
             for batch in _batches(wanted, 10_000):
                 doomed = self._rows(tx, q.RELATION_IDS_OF_ELEMENTS, ids=batch)
                 for keys in _batches(doomed, 20_000):
