@@ -338,6 +338,25 @@ class Neo4jStore:
             rows.extend(record[0])
         return rows
 
+    def _pipelined(
+        self, tx: Any, statements: Iterable[tuple[str, dict[str, Any], _T]]
+    ) -> Iterator[tuple[_T, list[list[Any]]]]:
+        """Run ``(query, parameters, tag)`` statements in order; yield each tag with its records.
+
+        Each statement is sent before the records of the one before are read, and
+        ``statements`` (lazy) builds the next one while the server runs the last:
+        the client's work overlaps the server's instead of adding to it. One result
+        at most is left unread, so neither side can wait on the other's full buffer.
+        """
+        pending: tuple[_T, Any] | None = None
+        for query, params, tag in statements:
+            result = tx.run(query, repo=self.repo, **params)
+            if pending is not None:
+                yield pending[0], [list(r.values()) for r in pending[1]]
+            pending = (tag, result)
+        if pending is not None:
+            yield pending[0], [list(r.values()) for r in pending[1]]
+
     def _query(self, query: str, **params: Any) -> list[Any]:
         return self._read(lambda tx: self._rows(tx, query, **params))
 
@@ -557,10 +576,13 @@ class Neo4jStore:
                     fresh[row[5]].append(row[:5])
                 elif [old[1], old[2], _plain(old[3]), old[4]] != [row[5], row[1], row[3], row[4]]:
                     changed[(old[1], row[5])].append(row[:5])
-            for type_name, group in sorted(fresh.items()):
-                query = self.builder.create_elements(type_name)
-                for batch in _batches(group):
-                    self._remember(self._rows(tx, query, rows=batch, type=type_name, now=now))
+            creates = (
+                (self.builder.create_elements(t), {"rows": batch, "type": t, "now": now}, None)
+                for t, group in sorted(fresh.items())
+                for batch in _batches(group)
+            )
+            for _, records in self._pipelined(tx, creates):
+                self._remember(records[0][0])
             for (old_type, new_type), group in sorted(changed.items()):
                 query = self.builder.update_elements(old_type, new_type)
                 for batch in _batches(group):
@@ -684,24 +706,28 @@ class Neo4jStore:
                 self._missing_ends(sorted(ends - nodes.keys()))
             for type_name, ids in sorted(moved.items()):
                 self._run(tx, self.builder.delete_relations(type_name), ids=ids)
-            for type_name, group in sorted(fresh.items()):
-                query = self.builder.create_relations(type_name)
-                for batch in _batches(group):
-                    made = self._run(
-                        tx,
-                        query,
-                        rows=[
+            creates = (
+                (
+                    self.builder.create_relations(t),
+                    {
+                        "rows": [
                             [nodes[row[1]], row[1], nodes[row[3]], row[3], row[0], row[4], row[5]]
                             for row in batch
                         ],
-                        type=type_name,
-                        now=now,
-                    )[0][0]
-                    if made != len(batch):  # an end was deleted since it was looked up
-                        self._node_ids.clear()
-                        ends = {x for row in batch for x in (row[1], row[3])}
-                        found = self._rows(tx, q.NODE_IDS, ids=list(ends))
-                        self._missing_ends(sorted(ends - {pair[0] for pair in found}))
+                        "type": t,
+                        "now": now,
+                    },
+                    batch,
+                )
+                for t, group in sorted(fresh.items())
+                for batch in _batches(group)
+            )
+            for batch, records in self._pipelined(tx, creates):
+                if records[0][0] != len(batch):  # an end was deleted since it was looked up
+                    self._node_ids.clear()
+                    ends = {x for row in batch for x in (row[1], row[3])}
+                    found = self._rows(tx, q.NODE_IDS, ids=list(ends))
+                    self._missing_ends(sorted(ends - {pair[0] for pair in found}))
             for type_name, group in sorted(changed.items()):
                 query = self.builder.update_relations(type_name)
                 for batch in _batches(group):
