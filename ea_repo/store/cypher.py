@@ -210,11 +210,16 @@ class CypherBuilder:
             "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
         )
 
-    def neighbors(self, out_types: Sequence[str], in_types: Sequence[str]) -> str:
+    def neighbors(
+        self, out_types: Sequence[str], in_types: Sequence[str], one_status: bool = False
+    ) -> str:
         """One traversal level: from ``$ids`` along ``out_types`` out and ``in_types`` in.
 
-        Rows: origin id, relation id, type, far end id, attributes, status, and
-        0 when followed out (origin is the source), 1 when followed in. At least one
+        Rows: origin id, relation id, Neo4j relationship type (``type(r)``, read from
+        the relationship itself where the ``type`` property is one more read),
+        far end id, attributes, 0 when followed out (origin is the source) or 1
+        when followed in, then the status. ``one_status``: the lens shows one
+        status, ``$status``; every row has it, so rows leave it out. At least one
         of the two lists is not empty (the store asks for no level without a step).
         """
         branches = []
@@ -224,11 +229,16 @@ class CypherBuilder:
         if in_types:
             types = "|".join(self._rel_type(t) for t in in_types)
             branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
+        shown, status = (
+            ("r.status = $status AND b.status = $status", "")
+            if one_status
+            else ("r.status IN $statuses AND b.status IN $statuses", ", r.status")
+        )
         return (
             "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
             f"CALL {{ {' UNION ALL '.join(branches)} }} "
-            "WITH a, r, b, way WHERE r.status IN $statuses AND b.status IN $statuses "
-            "RETURN collect([a.id, r.id, r.type, b.id, r.attrs, r.status, way])"
+            f"WITH a, r, b, way WHERE {shown} "
+            f"RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
         )
 
 

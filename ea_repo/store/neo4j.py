@@ -216,6 +216,8 @@ class Neo4jStore:
             )
         self.repo = repository
         self.builder = q.CypherBuilder.for_metamodel(metamodel)
+        # Neo4j relationship type → metamodel relation type (one to one, see the builder)
+        self._rel_names = {v: k for k, v in self.builder.rel_types.items()}
         self._tx: Any = None
         self._tx_session: Any = None
         self._depth = 0
@@ -327,9 +329,7 @@ class Neo4jStore:
             if self._tx is not None:
                 return work(self._tx)
             for attempt in range(READ_ATTEMPTS):
-                session = self._readers.pop(threading.get_ident(), None) or self._session(
-                    read=True
-                )
+                session = self._readers.pop(threading.get_ident(), None) or self._session(read=True)
                 try:
                     result = work(session)
                 except BaseException as exc:
@@ -868,16 +868,22 @@ class Neo4jStore:
         wanted = _unique(ids)
         if not wanted or not (out_types or in_types):
             return []
-        query = self.builder.neighbors(out_types, in_types)
         st = _statuses(lens)
-        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st))
+        if not st:
+            return []
+        query = self.builder.neighbors(out_types, in_types, one_status=len(st) == 1)
+        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st, status=st[0]))
+        names = self._rel_names
+        only = _STATUS[st[0]]
         hops: list[Hop] = []
-        for origin, rid, rtype, far, attrs, status, way in rows:
+        for row in rows:
+            far = row[3]
             if far in exclude:
                 continue
+            origin = row[0]
             rel = _new(Relation)
             hop = _new(Hop)
-            if way == 0:
+            if row[5] == 0:
                 _set(rel, "src", origin)
                 _set(rel, "dst", far)
                 _set(hop, "direction", Direction.OUT)
@@ -885,10 +891,10 @@ class Neo4jStore:
                 _set(rel, "src", far)
                 _set(rel, "dst", origin)
                 _set(hop, "direction", Direction.IN)
-            _set(rel, "type", rtype)
-            _set(rel, "attrs", _attrs(attrs))
-            _set(rel, "status", _STATUS[status])
-            _set(rel, "id", rid)
+            _set(rel, "type", names[row[2]])
+            _set(rel, "attrs", _attrs(row[4]))
+            _set(rel, "status", only if len(row) == 6 else _STATUS[row[6]])
+            _set(rel, "id", row[1])
             _set(hop, "origin", origin)
             _set(hop, "relation", rel)
             _set(hop, "target", far)

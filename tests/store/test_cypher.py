@@ -67,6 +67,10 @@ def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBui
     assert "MATCH (a)-[r:`RUNS_ON`|`FLOW`]->(b) RETURN r, b, 0 AS way" in text
     assert "MATCH (a)<-[r:`SERVES`]-(b) RETURN r, b, 1 AS way" in text
     assert "r.status IN $statuses AND b.status IN $statuses" in text
+    assert text.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way, r.status])")
+    one = builder.neighbors(["runs_on"], [], one_status=True)
+    assert "r.status = $status AND b.status = $status" in one
+    assert one.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way])")
     only_in = builder.neighbors([], ["serves"])
     assert "->(b)" not in only_in and "UNION" not in only_in
     only_out = builder.neighbors(["flow"], [])
