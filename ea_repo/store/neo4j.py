@@ -102,7 +102,9 @@ def _run(row: Sequence[Any]) -> Run:
 
 def _stored(attrs: Mapping[str, Any]) -> str | None:
     """Attributes as stored: JSON text, or None (no property) when there are none."""
-    return _ENCODE(dict(attrs)) if attrs else None
+    if not attrs:
+        return None
+    return _ENCODE(attrs if type(attrs) is dict else dict(attrs))
 
 
 def _plain(text: str | None) -> str | None:
@@ -574,12 +576,13 @@ class Neo4jStore:
 
     def upsert_elements(self, elements: Iterable[Element]) -> int:
         """Insert new elements, update changed ones (relabelled if their type changed)."""
-        # [id, name, name_cf, attrs (None: none), status, type]: the first five are the
-        # statements' rows as they are (lists: less to encode than maps).
-        rows = [
-            [e.id, e.name, e.name.casefold(), _stored(e.attrs), e.status.value, self._label_of(e)]
-            for e in elements
-        ]
+        # [id, name, attrs, status, type]; a statement's row is [id, name, name_cf, attrs as
+        # stored, status] (lists: less to encode than maps), built batch by batch while the
+        # server runs the batch before (see _pipelined).
+        rows = [[e.id, e.name, e.attrs, e.status._value_, self._label_of(e)] for e in elements]
+
+        def stored(batch: list[list[Any]]) -> list[list[Any]]:
+            return [[r[0], r[1], r[1].casefold(), _stored(r[2]), r[3]] for r in batch]
 
         def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
@@ -594,11 +597,20 @@ class Neo4jStore:
             for i, row in wanted.items():
                 old = current.get(i)
                 if old is None:
-                    fresh[row[5]].append(row[:5])
-                elif [old[1], old[2], _plain(old[3]), old[4]] != [row[5], row[1], row[3], row[4]]:
-                    changed[(old[1], row[5])].append(row[:5])
+                    fresh[row[4]].append(row)
+                elif [old[1], old[2], _plain(old[3]), old[4]] != [
+                    row[4],
+                    row[1],
+                    _stored(row[2]),
+                    row[3],
+                ]:
+                    changed[(old[1], row[4])].append(row)
             creates = (
-                (self.builder.create_elements(t), {"rows": batch, "type": t, "now": now}, None)
+                (
+                    self.builder.create_elements(t),
+                    {"rows": stored(batch), "type": t, "now": now},
+                    None,
+                )
                 for t, group in sorted(fresh.items())
                 for batch in _batches(group)
             )
@@ -607,7 +619,7 @@ class Neo4jStore:
             for (old_type, new_type), group in sorted(changed.items()):
                 query = self.builder.update_elements(old_type, new_type)
                 for batch in _batches(group):
-                    self._run(tx, query, rows=batch, type=new_type, now=now)
+                    self._run(tx, query, rows=stored(batch), type=new_type, now=now)
             self._written["element"].update(wanted)
             return len(chunk)
 
@@ -681,15 +693,17 @@ class Neo4jStore:
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
         """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
-        # [id, src, type, dst, attrs (None: none), status]
+        # [id, src, type, dst, attrs, status]; attributes are encoded batch by batch while
+        # the server runs the batch before (see _pipelined)
         rows: list[list[Any]] = []
+        known = self.builder.rel_types
         for r in relations:
-            if r.type not in self.builder.rel_types:
+            if r.type not in known:
                 raise ValidationError(
                     f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
-            rows.append([r.id, r.src, r.type, r.dst, _stored(r.attrs), r.status.value])
+            rows.append([r.id, r.src, r.type, r.dst, r.attrs, r.status._value_])
         every = [s.value for s in Status]
 
         def work(tx: Any, chunk: list[list[Any]]) -> int:
@@ -719,8 +733,8 @@ class Neo4jStore:
                 elif [old[1], old[2], old[3]] != [row[1], row[2], row[3]]:
                     moved[old[2]].append(i)  # other ends or type: replaced
                     fresh[row[2]].append(row)
-                elif [_plain(old[4]), old[5]] != [row[4], row[5]]:
-                    changed[row[2]].append([i, row[4], row[5]])
+                elif [_plain(old[4]), old[5]] != [_stored(row[4]), row[5]]:
+                    changed[row[2]].append([i, _stored(row[4]), row[5]])
             ends = {x for group in fresh.values() for row in group for x in (row[1], row[3])}
             nodes = self._node_ids_of(tx, ends)
             if len(nodes) < len(ends):
@@ -732,7 +746,15 @@ class Neo4jStore:
                     self.builder.create_relations(t),
                     {
                         "rows": [
-                            [nodes[row[1]], row[1], nodes[row[3]], row[3], row[0], row[4], row[5]]
+                            [
+                                nodes[row[1]],
+                                row[1],
+                                nodes[row[3]],
+                                row[3],
+                                row[0],
+                                _stored(row[4]),
+                                row[5],
+                            ]
                             for row in batch
                         ],
                         "type": t,
