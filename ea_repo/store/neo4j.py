@@ -4,14 +4,19 @@ Elements are ``:Element`` nodes with their type as a second label, relations
 are relationships typed after the metamodel (see :mod:`.cypher`, which
 generates every statement). Attributes are kept as one JSON string property
 (``attrs``), as in SQLite: values keep their exact types (lists, booleans) and
-the metamodel can grow attributes without a migration.
+the metamodel can grow attributes without a migration; no attributes, no
+property (one less to write; ``'{}'``, as written before, reads the same).
 
-Transactions. Writes are ``UNWIND $rows`` batches grouped by label or
-relationship type. Outside :meth:`Neo4jStore.transaction` each write call is
-one managed transaction (``execute_write``: the driver retries it on transient
-errors and cluster leader changes); reads are auto-commit read transactions
-of READ sessions, which a cluster routes to its readers, retried by the store
-on transient errors (one round trip each instead of two).
+Transactions. Writes are ``UNWIND $rows`` batches of lists, grouped by label or
+relationship type, pipelined (each statement is sent before the records of
+the one before are read, the next batch built meanwhile). New relations find
+their ends by node id (``elementId``), kept from the elements' creation or
+looked up once per transaction block, and checked to be those elements.
+Outside :meth:`Neo4jStore.transaction` each write call is one managed
+transaction (``execute_write``: the driver retries it on transient errors and
+cluster leader changes); reads are auto-commit read transactions of a READ
+session kept per thread, which a cluster routes to its readers, retried by
+the store on transient errors (one round trip each instead of two).
 
 Sync runs: small and large. ``transaction()`` starts as one explicit
 transaction: a run of up to ``stage_rows`` rows (50 000 by default) commits

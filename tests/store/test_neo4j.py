@@ -470,3 +470,23 @@ def test_a_relation_to_an_element_deleted_since_the_block_wrote_it_is_refused() 
             ).consume()
         s.upsert_relations([Relation(ElementId("gone"), "located_in", ElementId("kept"))])
     assert s.relations_of(["kept"], EVERYTHING) == []
+
+
+@needs_server
+def test_a_failed_read_leaves_the_next_reads_working_in_every_thread() -> None:
+    import threading
+
+    from ea_repo.errors import StoreError
+
+    s = open_test_neo4j()
+    s.upsert_elements([Element(ElementId("a"), "Application", "A")])
+    assert set(s.get_elements(["a"])) == {"a"}
+    with pytest.raises(StoreError, match="Neo4j error"):
+        s._query("RETURN no_such_function($repo)")  # type: ignore[attr-defined]
+    assert set(s.get_elements(["a"])) == {"a"}  # the failed read's session was dropped
+    seen: list[set[str]] = []
+    thread = threading.Thread(target=lambda: seen.append(set(s.get_elements(["a"]))))
+    thread.start()
+    thread.join()
+    assert seen == [{"a"}]
+    assert set(s.get_elements(["a"])) == {"a"}
