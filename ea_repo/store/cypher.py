@@ -124,11 +124,18 @@ class CypherBuilder:
     # -- elements ----------------------------------------------------------------
 
     def create_elements(self, element_type: str) -> str:
-        """Create the elements of one type from ``$rows``."""
+        """Create the elements of one type from ``$rows``; returns ``[id, elementId]`` pairs.
+
+        A row is ``[id, name, name_cf, attrs, status]`` (lists encode and decode
+        faster than maps). ``attrs`` is null for no attributes: the property is
+        then absent, one less to write. The node ids let the relations created
+        next find their ends without an index lookup (see :meth:`create_relations`).
+        """
         return (
             f"UNWIND $rows AS row CREATE (n:Element:{self._label(element_type)} "
-            "{repo: $repo, id: row.id, type: row.type, name: row.name, name_cf: row.name_cf, "
-            "attrs: row.attrs, status: row.status, updated_at: $now})"
+            "{repo: $repo, id: row[0], type: $type, name: row[1], name_cf: row[2], "
+            "attrs: row[3], status: row[4], updated_at: $now}) "
+            "RETURN collect([row[0], elementId(n)])"
         )
 
     def update_elements(self, old_type: str, new_type: str) -> str:
@@ -138,9 +145,9 @@ class CypherBuilder:
         if old_type != new_type:
             relabel = f" REMOVE n:{quote(old_type)} SET n:{self._label(new_type)}"
         return (
-            "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row.id}) "
-            "SET n.type = row.type, n.name = row.name, n.name_cf = row.name_cf, "
-            f"n.attrs = row.attrs, n.status = row.status, n.updated_at = $now{relabel}"
+            "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
+            "SET n.type = $type, n.name = row[1], n.name_cf = row[2], "
+            f"n.attrs = row[3], n.status = row[4], n.updated_at = $now{relabel}"
         )
 
     def elements_of_types(self, element_types: Sequence[str]) -> str:
@@ -154,22 +161,30 @@ class CypherBuilder:
     # -- relations ---------------------------------------------------------------
 
     def create_relations(self, relation_type: str) -> str:
-        """Create relations of one type from ``$rows``; returns how many found both ends."""
+        """Create relations of one type from ``$rows``; returns how many found both ends.
+
+        A row is ``[src node id, src, dst node id, dst, id, attrs, status]``: the ends
+        are found by their node ids (``elementId``), a direct seek where the key
+        index would take a locking seek per end, and checked to be still the
+        elements named (label, repository and id), so that a node id a concurrent
+        deletion freed for reuse cannot link anything else. ``attrs`` null: none.
+        """
         return (
             "UNWIND $rows AS row "
-            "MATCH (s:Element {repo: $repo, id: row.src}) "
-            "MATCH (d:Element {repo: $repo, id: row.dst}) "
+            "MATCH (s:Element) WHERE elementId(s) = row[0] AND s.repo = $repo AND s.id = row[1] "
+            "MATCH (d:Element) WHERE elementId(d) = row[2] AND d.repo = $repo AND d.id = row[3] "
             f"CREATE (s)-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: row.id, type: row.type, attrs: row.attrs, status: row.status, "
+            "{repo: $repo, id: row[4], type: $type, attrs: row[5], status: row[6], "
             "updated_at: $now}]->(d) RETURN count(r)"
         )
 
     def update_relations(self, relation_type: str) -> str:
-        """Update attributes and status of relations of one type from ``$rows``."""
+        """Update attributes and status of relations of one type from ``$rows``
+        (``[id, attrs, status]``)."""
         return (
             f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: row.id}]->() "
-            "SET r.attrs = row.attrs, r.status = row.status, r.updated_at = $now"
+            "{repo: $repo, id: row[0]}]->() "
+            "SET r.attrs = row[1], r.status = row[2], r.updated_at = $now"
         )
 
     def relations_by_id(self, relation_type: str) -> str:
@@ -195,11 +210,16 @@ class CypherBuilder:
             "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
         )
 
-    def neighbors(self, out_types: Sequence[str], in_types: Sequence[str]) -> str:
+    def neighbors(
+        self, out_types: Sequence[str], in_types: Sequence[str], one_status: bool = False
+    ) -> str:
         """One traversal level: from ``$ids`` along ``out_types`` out and ``in_types`` in.
 
-        Rows: origin id, relation id, type, far end id, attributes, status, and
-        0 when followed out (origin is the source), 1 when followed in. At least one
+        Rows: origin id, relation id, Neo4j relationship type (``type(r)``, read from
+        the relationship itself where the ``type`` property is one more read),
+        far end id, attributes, 0 when followed out (origin is the source) or 1
+        when followed in, then the status. ``one_status``: the lens shows one
+        status, ``$status``; every row has it, so rows leave it out. At least one
         of the two lists is not empty (the store asks for no level without a step).
         """
         branches = []
@@ -209,11 +229,16 @@ class CypherBuilder:
         if in_types:
             types = "|".join(self._rel_type(t) for t in in_types)
             branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
+        shown, status = (
+            ("r.status = $status AND b.status = $status", "")
+            if one_status
+            else ("r.status IN $statuses AND b.status IN $statuses", ", r.status")
+        )
         return (
             "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
             f"CALL {{ {' UNION ALL '.join(branches)} }} "
-            "WITH a, r, b, way WHERE r.status IN $statuses AND b.status IN $statuses "
-            "RETURN collect([a.id, r.id, r.type, b.id, r.attrs, r.status, way])"
+            f"WITH a, r, b, way WHERE {shown} "
+            f"RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
         )
 
 
@@ -230,6 +255,10 @@ ELEMENTS_PAGE = (
 ELEMENTS_NAMED = (
     "UNWIND $names AS nm MATCH (n:Element {repo: $repo, name_cf: nm}) "
     f"WHERE n.status IN $statuses WITH n ORDER BY n.id RETURN {ELEMENT_ROWS}"
+)
+# The node ids (``elementId``) of elements, for relations to find their ends by.
+NODE_IDS = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) RETURN collect([i, elementId(n)])"
 )
 INACTIVE_ELEMENTS = "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' RETURN collect(n.id)"
 SET_ELEMENT_STATUS = (
@@ -265,7 +294,9 @@ RELATION_IDS_OF_ELEMENTS = (
 
 REPOSITORY_EMPTY = (
     "OPTIONAL MATCH (n:Element {repo: $repo}) WITH n LIMIT 1 "
-    "OPTIONAL MATCH (a:EaAssertion {repo: $repo}) WITH n, a LIMIT 1 RETURN n IS NULL AND a IS NULL"
+    "OPTIONAL MATCH (a:EaAssertion {repo: $repo}) WITH n, a LIMIT 1 "
+    "OPTIONAL MATCH (k:EaRelKey {repo: $repo}) WITH n, a, k LIMIT 1 "
+    "RETURN n IS NULL AND a IS NULL AND k IS NULL"
 )
 META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.tricky_keys"
 INIT_META = (
@@ -278,8 +309,9 @@ INIT_META = (
 REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) RETURN collect([k.id, k.type])"
 FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
 SET_REL_KEYS = (
-    "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row.id}) SET k.type = row.type"
+    "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row[0]}) SET k.type = row[1]"
 )
+CREATE_REL_KEYS = "UNWIND $rows AS row CREATE (:EaRelKey {repo: $repo, id: row[0], type: row[1]})"
 DELETE_REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) DELETE k"
 
 START_RUN = (

@@ -4,14 +4,19 @@ Elements are ``:Element`` nodes with their type as a second label, relations
 are relationships typed after the metamodel (see :mod:`.cypher`, which
 generates every statement). Attributes are kept as one JSON string property
 (``attrs``), as in SQLite: values keep their exact types (lists, booleans) and
-the metamodel can grow attributes without a migration.
+the metamodel can grow attributes without a migration; no attributes, no
+property (one less to write; ``'{}'``, as written before, reads the same).
 
-Transactions. Writes are ``UNWIND $rows`` batches grouped by label or
-relationship type. Outside :meth:`Neo4jStore.transaction` each write call is
-one managed transaction (``execute_write``: the driver retries it on transient
-errors and cluster leader changes); reads are auto-commit read transactions
-of READ sessions, which a cluster routes to its readers, retried by the store
-on transient errors (one round trip each instead of two).
+Transactions. Writes are ``UNWIND $rows`` batches of lists, grouped by label or
+relationship type, pipelined (each statement is sent before the records of
+the one before are read, the next batch built meanwhile). New relations find
+their ends by node id (``elementId``), kept from the elements' creation or
+looked up once per transaction block, and checked to be those elements.
+Outside :meth:`Neo4jStore.transaction` each write call is one managed
+transaction (``execute_write``: the driver retries it on transient errors and
+cluster leader changes); reads are auto-commit read transactions of a READ
+session kept per thread, which a cluster routes to its readers, retried by
+the store on transient errors (one round trip each instead of two).
 
 Sync runs: small and large. ``transaction()`` starts as one explicit
 transaction: a run of up to ``stage_rows`` rows (50 000 by default) commits
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -76,6 +82,7 @@ PAGE = 10_000
 NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
+NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -96,6 +103,19 @@ def _dumps(value: Mapping[str, Any]) -> str:
 
 def _run(row: Sequence[Any]) -> Run:
     return Run(row[0], row[1], row[2], row[3], row[4], _attrs(row[5]), row[6])
+
+
+def _stored(attrs: Mapping[str, Any]) -> str | None:
+    """Attributes as stored: JSON text, or None (no property) when there are none."""
+    if not attrs:
+        return None
+    return _ENCODE(attrs if type(attrs) is dict else dict(attrs))
+
+
+def _plain(text: str | None) -> str | None:
+    """Stored attributes as :func:`_stored` gives them (repositories written before
+    empty attributes were left out hold ``'{}'``)."""
+    return None if text == "{}" else text
 
 
 def _attrs(text: str | None) -> dict[str, Any]:
@@ -203,6 +223,8 @@ class Neo4jStore:
             )
         self.repo = repository
         self.builder = q.CypherBuilder.for_metamodel(metamodel)
+        # Neo4j relationship type → metamodel relation type (one to one, see the builder)
+        self._rel_names = {v: k for k, v in self.builder.rel_types.items()}
         self._tx: Any = None
         self._tx_session: Any = None
         self._depth = 0
@@ -219,6 +241,11 @@ class Neo4jStore:
         # itself can exist: a first import skips looking up what it writes (None: unknown).
         self._began_empty: bool | None = None
         self._written: defaultdict[Any, set[str]] = defaultdict(set)
+        # Element id → node id (elementId) of the elements the transaction block wrote or
+        # looked up: relations find their ends by it (see _node_ids_of).
+        self._node_ids: dict[str, str] = {}
+        # The READ session of each thread, kept between reads outside transactions.
+        self._readers: dict[int, Any] = {}
         self._neo4j = neo4j
         try:
             # Server notifications (e.g. "property not in the database yet" on a fresh
@@ -300,20 +327,32 @@ class Neo4jStore:
         Outside a transaction each query is an auto-commit read transaction of a
         READ session (a cluster routes it to a reader), retried here on transient
         errors: one round trip instead of a managed transaction's two, which is
-        most of a traversal level's time.
+        most of a traversal level's time. The session is kept for the next read
+        of the same thread (a traversal makes one per level): opening one per
+        read cost a fifth of a small level's time. A read that fails drops it.
         """
         nx = self._nx
         with self._errors():
             if self._tx is not None:
                 return work(self._tx)
             for attempt in range(READ_ATTEMPTS):
+                session = self._readers.pop(threading.get_ident(), None) or self._session(read=True)
                 try:
-                    with self._session(read=True) as session:
-                        return work(session)
-                except (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError):
-                    if attempt + 1 == READ_ATTEMPTS:
+                    result = work(session)
+                except BaseException as exc:
+                    with suppress(Exception):
+                        session.close()
+                    if (
+                        not isinstance(
+                            exc, (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError)
+                        )
+                        or attempt + 1 == READ_ATTEMPTS
+                    ):
                         raise
                     time.sleep(0.2 * 2**attempt)
+                else:
+                    self._readers[threading.get_ident()] = session
+                    return result
             raise AssertionError("unreachable")
 
     def _rows(self, tx: Any, query: str, **params: Any) -> list[Any]:
@@ -322,6 +361,25 @@ class Neo4jStore:
         for record in tx.run(query, repo=self.repo, **params):
             rows.extend(record[0])
         return rows
+
+    def _pipelined(
+        self, tx: Any, statements: Iterable[tuple[str, dict[str, Any], _T]]
+    ) -> Iterator[tuple[_T, list[list[Any]]]]:
+        """Run ``(query, parameters, tag)`` statements in order; yield each tag with its records.
+
+        Each statement is sent before the records of the one before are read, and
+        ``statements`` (lazy) builds the next one while the server runs the last:
+        the client's work overlaps the server's instead of adding to it. One result
+        at most is left unread, so neither side can wait on the other's full buffer.
+        """
+        pending: tuple[_T, Any] | None = None
+        for query, params, tag in statements:
+            result = tx.run(query, repo=self.repo, **params)
+            if pending is not None:
+                yield pending[0], [list(r.values()) for r in pending[1]]
+            pending = (tag, result)
+        if pending is not None:
+            yield pending[0], [list(r.values()) for r in pending[1]]
 
     def _query(self, query: str, **params: Any) -> list[Any]:
         return self._read(lambda tx: self._rows(tx, query, **params))
@@ -361,6 +419,10 @@ class Neo4jStore:
 
     def close(self) -> None:
         """Close the driver (and its connection pool)."""
+        readers, self._readers = self._readers, {}
+        for session in readers.values():
+            with suppress(Exception):
+                session.close()
         self._driver.close()
 
     @contextmanager
@@ -395,6 +457,7 @@ class Neo4jStore:
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
         self._began_empty, self._written = None, defaultdict(set)
+        self._node_ids = {}
         try:
             yield
         except BaseException:
@@ -425,6 +488,7 @@ class Neo4jStore:
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
             self._began_empty, self._written = None, defaultdict(set)
+            self._node_ids = {}
 
     def _may_exist(self, kind: Any, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` that may already be stored: all of them, unless this transaction
@@ -517,56 +581,81 @@ class Neo4jStore:
 
     def upsert_elements(self, elements: Iterable[Element]) -> int:
         """Insert new elements, update changed ones (relabelled if their type changed)."""
-        rows = [
-            {
-                "id": e.id,
-                "type": self._label_of(e),
-                "name": e.name,
-                "name_cf": e.name.casefold(),
-                "attrs": _dumps(e.attrs),
-                "status": e.status.value,
-            }
-            for e in elements
-        ]
+        # [id, name, attrs, status, type]; a statement's row is [id, name, name_cf, attrs as
+        # stored, status] (lists: less to encode than maps), built batch by batch while the
+        # server runs the batch before (see _pipelined).
+        rows = [[e.id, e.name, e.attrs, e.status._value_, self._label_of(e)] for e in elements]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
+        def stored(batch: list[list[Any]]) -> list[list[Any]]:
+            return [[r[0], r[1], r[1].casefold(), _stored(r[2]), r[3]] for r in batch]
+
+        def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
-            for batch in _batches(chunk):
-                wanted = {row["id"]: row for row in batch}  # the last of duplicate ids wins
-                maybe = self._may_exist("element", wanted)
-                current = {
-                    r[0]: r
-                    for r in (
-                        self._rows(
-                            tx, q.ELEMENTS_BY_ID, ids=maybe, statuses=[s.value for s in Status]
-                        )
-                        if maybe
-                        else []
-                    )
-                }
-                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                changed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-                for i, row in wanted.items():
-                    old = current.get(i)
-                    if old is None:
-                        fresh[row["type"]].append(row)
-                    elif [old[1], old[2], old[3], old[4]] != [
-                        row["type"],
-                        row["name"],
-                        row["attrs"],
-                        row["status"],
-                    ]:
-                        changed[(old[1], row["type"])].append(row)
-                for type_name, group in sorted(fresh.items()):
-                    self._run(tx, self.builder.create_elements(type_name), rows=group, now=now)
-                for (old_type, new_type), group in sorted(changed.items()):
-                    self._run(
-                        tx, self.builder.update_elements(old_type, new_type), rows=group, now=now
-                    )
-                self._written["element"].update(wanted)
+            wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
+            every = [s.value for s in Status]
+            current: dict[str, list[Any]] = {}
+            for ids in _batches(self._may_exist("element", wanted)):
+                for r in self._rows(tx, q.ELEMENTS_BY_ID, ids=ids, statuses=every):
+                    current[r[0]] = r
+            fresh: dict[str, list[list[Any]]] = defaultdict(list)
+            changed: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
+            for i, row in wanted.items():
+                old = current.get(i)
+                if old is None:
+                    fresh[row[4]].append(row)
+                elif [old[1], old[2], _plain(old[3]), old[4]] != [
+                    row[4],
+                    row[1],
+                    _stored(row[2]),
+                    row[3],
+                ]:
+                    changed[(old[1], row[4])].append(row)
+            creates = (
+                (
+                    self.builder.create_elements(t),
+                    {"rows": stored(batch), "type": t, "now": now},
+                    None,
+                )
+                for t, group in sorted(fresh.items())
+                for batch in _batches(group)
+            )
+            for _, records in self._pipelined(tx, creates):
+                self._remember(records[0][0])
+            for (old_type, new_type), group in sorted(changed.items()):
+                query = self.builder.update_elements(old_type, new_type)
+                for batch in _batches(group):
+                    self._run(tx, query, rows=stored(batch), type=new_type, now=now)
+            self._written["element"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        try:
+            return self._bulk(work, rows)
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
+
+    def _remember(self, pairs: Iterable[Sequence[str]]) -> None:
+        """Keep the node ids of elements (see :meth:`_node_ids_of`), up to ``NODE_ID_CACHE``."""
+        if len(self._node_ids) < NODE_ID_CACHE:
+            self._node_ids.update(pairs)  # type: ignore[arg-type]
+
+    def _node_ids_of(self, tx: Any, ids: Collection[str]) -> dict[str, str]:
+        """The node ids (``elementId``) of the elements ``ids``, those that exist.
+
+        Kept for the rest of the transaction block (written or looked up in it):
+        a first import links the elements it has just created without looking
+        them up again. A cached node id is only a shortcut: the statement that
+        uses it checks that the node is still that element.
+        """
+        known = self._node_ids
+        missing = [i for i in ids if i not in known]
+        for batch in _batches(missing, 20_000):
+            self._remember(self._rows(tx, q.NODE_IDS, ids=batch))
+        found = {i: known[i] for i in ids if i in known}
+        if len(found) < len(ids):  # more than the cache holds: looked up again, uncached
+            for batch in _batches([i for i in ids if i not in found], 20_000):
+                found.update(self._rows(tx, q.NODE_IDS, ids=batch))
+        return found
 
     def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
         """Rows of the relations among ``ids``, each looked up in its own type's index.
@@ -609,75 +698,104 @@ class Neo4jStore:
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
         """Insert or replace relations; a missing end raises ConflictError (nothing written)."""
-        rows: list[dict[str, Any]] = []
+        # [id, src, type, dst, attrs, status]; attributes are encoded batch by batch while
+        # the server runs the batch before (see _pipelined)
+        rows: list[list[Any]] = []
+        known = self.builder.rel_types
         for r in relations:
-            if r.type not in self.builder.rel_types:
+            if r.type not in known:
                 raise ValidationError(
                     f"relation {r.id!r}: type {r.type!r} is not in the metamodel",
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
-            rows.append(
-                {
-                    "id": r.id,
-                    "src": r.src,
-                    "type": r.type,
-                    "dst": r.dst,
-                    "attrs": _dumps(r.attrs),
-                    "status": r.status.value,
-                    # a source gave the relation its own id: a key node records its type
-                    "keyed": r.id != f"{r.src}|{r.type}|{r.dst}",
-                }
-            )
+            rows.append([r.id, r.src, r.type, r.dst, r.attrs, r.status._value_])
         every = [s.value for s in Status]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
+        def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
-            keys = [{"id": row["id"], "type": row["type"]} for row in chunk if row["keyed"]]
-            if any(_default_type(k["id"]) in self.builder.rel_types for k in keys):
+            wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
+            # a source gave the relation its own id: a key node records its type
+            keys = {i: row[2] for i, row in wanted.items() if i != f"{row[1]}|{row[2]}|{row[3]}"}
+            if any(_default_type(k) in self.builder.rel_types for k in keys):
                 self._run(tx, q.FLAG_TRICKY_KEYS)
-            for batch in _batches(keys):
-                self._run(tx, q.SET_REL_KEYS, rows=batch)
-            for batch in _batches(chunk):
-                wanted = {row["id"]: row for row in batch}
-                maybe = self._may_exist("relation", wanted)
-                current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
-                fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                moved: dict[str, list[str]] = defaultdict(list)
-                for i, row in wanted.items():
-                    old = current.get(i)
-                    if old is None:
-                        fresh[row["type"]].append(row)
-                    elif [old[1], old[2], old[3]] != [row["src"], row["type"], row["dst"]]:
-                        moved[old[2]].append(i)  # other ends or type: replaced
-                        fresh[row["type"]].append(row)
-                    elif [old[4], old[5]] != [row["attrs"], row["status"]]:
-                        changed[row["type"]].append(row)
-                for type_name, ids in sorted(moved.items()):
-                    self._run(tx, self.builder.delete_relations(type_name), ids=ids)
-                for type_name, group in sorted(fresh.items()):
-                    made = self._run(
-                        tx, self.builder.create_relations(type_name), rows=group, now=now
-                    )[0][0]
-                    if made != len(group):
-                        ends = {x for row in group for x in (row["src"], row["dst"])}
-                        present = {
-                            r[0]
-                            for r in self._rows(
-                                tx, q.ELEMENTS_BY_ID, ids=list(ends), statuses=every
-                            )
-                        }
-                        missing = sorted(ends - present)
-                        raise ConflictError(
-                            f"a relation names an element that does not exist ({', '.join(missing[:5])})",
-                            hint="add both ends before linking them",
-                        )
-                for type_name, group in sorted(changed.items()):
-                    self._run(tx, self.builder.update_relations(type_name), rows=group, now=now)
-                self._written["relation"].update(wanted)
+            known_keys = set(self._may_exist("relkey", keys))
+            for statement, pairs in (
+                (q.SET_REL_KEYS, [[k, t] for k, t in keys.items() if k in known_keys]),
+                (q.CREATE_REL_KEYS, [[k, t] for k, t in keys.items() if k not in known_keys]),
+            ):
+                for batch in _batches(pairs):
+                    self._run(tx, statement, rows=batch)
+            self._written["relkey"].update(keys)
+            maybe = self._may_exist("relation", wanted)
+            current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
+            fresh: dict[str, list[list[Any]]] = defaultdict(list)
+            changed: dict[str, list[list[Any]]] = defaultdict(list)
+            moved: dict[str, list[str]] = defaultdict(list)
+            for i, row in wanted.items():
+                old = current.get(i)
+                if old is None:
+                    fresh[row[2]].append(row)
+                elif [old[1], old[2], old[3]] != [row[1], row[2], row[3]]:
+                    moved[old[2]].append(i)  # other ends or type: replaced
+                    fresh[row[2]].append(row)
+                elif [_plain(old[4]), old[5]] != [_stored(row[4]), row[5]]:
+                    changed[row[2]].append([i, _stored(row[4]), row[5]])
+            ends = {x for group in fresh.values() for row in group for x in (row[1], row[3])}
+            nodes = self._node_ids_of(tx, ends)
+            if len(nodes) < len(ends):
+                self._missing_ends(sorted(ends - nodes.keys()))
+            for type_name, ids in sorted(moved.items()):
+                self._run(tx, self.builder.delete_relations(type_name), ids=ids)
+            creates = (
+                (
+                    self.builder.create_relations(t),
+                    {
+                        "rows": [
+                            [
+                                nodes[row[1]],
+                                row[1],
+                                nodes[row[3]],
+                                row[3],
+                                row[0],
+                                _stored(row[4]),
+                                row[5],
+                            ]
+                            for row in batch
+                        ],
+                        "type": t,
+                        "now": now,
+                    },
+                    batch,
+                )
+                for t, group in sorted(fresh.items())
+                for batch in _batches(group)
+            )
+            for batch, records in self._pipelined(tx, creates):
+                if records[0][0] != len(batch):  # an end was deleted since it was looked up
+                    self._node_ids.clear()
+                    ends = {x for row in batch for x in (row[1], row[3])}
+                    found = self._rows(tx, q.NODE_IDS, ids=list(ends))
+                    self._missing_ends(sorted(ends - {pair[0] for pair in found}))
+            for type_name, group in sorted(changed.items()):
+                query = self.builder.update_relations(type_name)
+                for batch in _batches(group):
+                    self._run(tx, query, rows=batch, now=now)
+            self._written["relation"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        try:
+            return self._bulk(work, rows)
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
+
+    @staticmethod
+    def _missing_ends(missing: list[str]) -> None:
+        raise ConflictError(
+            "a relation names an element that does not exist"
+            + (f" ({', '.join(missing[:5])})" if missing else ""),
+            hint="add both ends before linking them",
+        )
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
@@ -777,16 +895,22 @@ class Neo4jStore:
         wanted = _unique(ids)
         if not wanted or not (out_types or in_types):
             return []
-        query = self.builder.neighbors(out_types, in_types)
         st = _statuses(lens)
-        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st))
+        if not st:
+            return []
+        query = self.builder.neighbors(out_types, in_types, one_status=len(st) == 1)
+        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st, status=st[0]))
+        names = self._rel_names
+        only = _STATUS[st[0]]
         hops: list[Hop] = []
-        for origin, rid, rtype, far, attrs, status, way in rows:
+        for row in rows:
+            far = row[3]
             if far in exclude:
                 continue
+            origin = row[0]
             rel = _new(Relation)
             hop = _new(Hop)
-            if way == 0:
+            if row[5] == 0:
                 _set(rel, "src", origin)
                 _set(rel, "dst", far)
                 _set(hop, "direction", Direction.OUT)
@@ -794,10 +918,10 @@ class Neo4jStore:
                 _set(rel, "src", far)
                 _set(rel, "dst", origin)
                 _set(hop, "direction", Direction.IN)
-            _set(rel, "type", rtype)
-            _set(rel, "attrs", _attrs(attrs))
-            _set(rel, "status", _STATUS[status])
-            _set(rel, "id", rid)
+            _set(rel, "type", names[row[2]])
+            _set(rel, "attrs", _attrs(row[4]))
+            _set(rel, "status", only if len(row) == 6 else _STATUS[row[6]])
+            _set(rel, "id", row[1])
             _set(hop, "origin", origin)
             _set(hop, "relation", rel)
             _set(hop, "target", far)
@@ -872,6 +996,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> int:
             count = 0
+            self._node_ids.clear()  # node ids of deleted nodes may be reused
             for batch in _batches(wanted, 10_000):
                 doomed = self._rows(tx, q.RELATION_IDS_OF_ELEMENTS, ids=batch)
                 for keys in _batches(doomed, 20_000):

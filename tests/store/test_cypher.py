@@ -32,7 +32,8 @@ def test_elements_are_created_with_both_labels_and_values_as_parameters(
 ) -> None:
     text = builder.create_elements("Application")
     assert text.startswith("UNWIND $rows AS row CREATE (n:Element:`Application` {repo: $repo, ")
-    assert "id: row.id" in text and "attrs: row.attrs" in text and "updated_at: $now" in text
+    assert "id: row[0]" in text and "attrs: row[3]" in text and "updated_at: $now" in text
+    assert text.endswith("RETURN collect([row[0], elementId(n)])")  # node ids for the relations
     assert "'" not in text and '"' not in text  # no literal value anywhere
 
 
@@ -48,15 +49,15 @@ def test_a_type_change_moves_the_element_to_its_new_label(builder: CypherBuilder
         builder.update_elements("Server", "Mainframe")
 
 
-def test_relations_are_created_between_elements_found_by_their_key(
+def test_relations_are_created_between_nodes_found_by_node_id_and_checked_by_key(
     builder: CypherBuilder,
 ) -> None:
     assert builder.create_relations("hosted_on") == (
         "UNWIND $rows AS row "
-        "MATCH (s:Element {repo: $repo, id: row.src}) "
-        "MATCH (d:Element {repo: $repo, id: row.dst}) "
-        "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row.id, type: row.type, attrs: row.attrs, "
-        "status: row.status, updated_at: $now}]->(d) RETURN count(r)"
+        "MATCH (s:Element) WHERE elementId(s) = row[0] AND s.repo = $repo AND s.id = row[1] "
+        "MATCH (d:Element) WHERE elementId(d) = row[2] AND d.repo = $repo AND d.id = row[3] "
+        "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row[4], type: $type, attrs: row[5], "
+        "status: row[6], updated_at: $now}]->(d) RETURN count(r)"
     )
 
 
@@ -66,6 +67,10 @@ def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBui
     assert "MATCH (a)-[r:`RUNS_ON`|`FLOW`]->(b) RETURN r, b, 0 AS way" in text
     assert "MATCH (a)<-[r:`SERVES`]-(b) RETURN r, b, 1 AS way" in text
     assert "r.status IN $statuses AND b.status IN $statuses" in text
+    assert text.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way, r.status])")
+    one = builder.neighbors(["runs_on"], [], one_status=True)
+    assert "r.status = $status AND b.status = $status" in one
+    assert one.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way])")
     only_in = builder.neighbors([], ["serves"])
     assert "->(b)" not in only_in and "UNION" not in only_in
     only_out = builder.neighbors(["flow"], [])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo.config import load_workspace
-from ea_repo.errors import WorkspaceError
+from ea_repo.errors import ConflictError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
@@ -418,3 +418,75 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     assert len(store.record_digests("cmdb")) == expected_digests
     assert store.runs()[0].status == "succeeded"
     assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"retired"}
+
+
+@needs_server
+def test_no_attributes_are_no_property_and_older_empty_ones_read_unchanged() -> None:
+    s = open_test_neo4j()
+    tag = s.repo  # type: ignore[attr-defined]
+    s.upsert_elements([Element(ElementId(i), "Application", i.upper()) for i in ("a", "b")])
+    s.upsert_relations([Relation(ElementId("a"), "flow", ElementId("b"), {"protocol": "sftp"})])
+    s.upsert_relations([Relation(ElementId("b"), "flow", ElementId("a"))])
+    with s._driver.session() as session:  # type: ignore[attr-defined]
+        stored = session.run(
+            "MATCH (n:Element {repo: $repo}) OPTIONAL MATCH (n)-[r]->() "
+            "RETURN n.id, n.attrs, r.attrs ORDER BY n.id",
+            repo=tag,
+        ).values()
+        assert stored == [["a", None, '{"protocol":"sftp"}'], ["b", None, None]]
+        # A repository written before empty attributes were left out holds '{}'.
+        session.run(
+            "MATCH (n:Element {repo: $repo}) SET n.attrs = '{}', n.updated_at = 'then' "
+            "WITH n MATCH (n {id: 'b'})-[r]->() SET r.attrs = '{}', r.updated_at = 'then'",
+            repo=tag,
+        ).consume()
+    assert s.get_elements(["a"])["a"].attrs == {}
+    assert s.get_relations(["b|flow|a"])["b|flow|a"].attrs == {}
+    # Written again unchanged: nothing is updated.
+    s.upsert_elements([Element(ElementId(i), "Application", i.upper()) for i in ("a", "b")])
+    s.upsert_relations([Relation(ElementId("b"), "flow", ElementId("a"))])
+    with s._driver.session() as session:  # type: ignore[attr-defined]
+        stamps = session.run(
+            "MATCH (n:Element {repo: $repo}) OPTIONAL MATCH (n)-[r]->() "
+            "RETURN collect(DISTINCT n.updated_at), collect(DISTINCT r.updated_at)",
+            repo=tag,
+        ).single()
+    assert stamps is not None and stamps[0] == ["then"]
+    assert "then" in stamps[1]
+
+
+@needs_server
+def test_a_relation_to_an_element_deleted_since_the_block_wrote_it_is_refused() -> None:
+    s, other = open_test_neo4j(), open_test_neo4j()
+    tag = s.repo  # type: ignore[attr-defined]
+    # The block keeps the node id of each element it creates and links by it; another
+    # writer deletes one of them (and a new node may take its id): the link is refused.
+    with pytest.raises(ConflictError, match=r"does not exist \(gone\)"), s.transaction():
+        s.upsert_elements([Element(ElementId(i), "Server", i) for i in ("gone", "kept")])
+        s._stage()  # type: ignore[attr-defined]  # committed, as a staged run's chunks are
+        with other._driver.session() as session:  # type: ignore[attr-defined]
+            session.run(
+                "MATCH (n:Element {repo: $repo, id: 'gone'}) DETACH DELETE n", repo=tag
+            ).consume()
+        s.upsert_relations([Relation(ElementId("gone"), "located_in", ElementId("kept"))])
+    assert s.relations_of(["kept"], EVERYTHING) == []
+
+
+@needs_server
+def test_a_failed_read_leaves_the_next_reads_working_in_every_thread() -> None:
+    import threading
+
+    from ea_repo.errors import StoreError
+
+    s = open_test_neo4j()
+    s.upsert_elements([Element(ElementId("a"), "Application", "A")])
+    assert set(s.get_elements(["a"])) == {"a"}
+    with pytest.raises(StoreError, match="Neo4j error"):
+        s._query("RETURN no_such_function($repo)")  # type: ignore[attr-defined]
+    assert set(s.get_elements(["a"])) == {"a"}  # the failed read's session was dropped
+    seen: list[set[str]] = []
+    thread = threading.Thread(target=lambda: seen.append(set(s.get_elements(["a"]))))
+    thread.start()
+    thread.join()
+    assert seen == [{"a"}]
+    assert set(s.get_elements(["a"])) == {"a"}
