@@ -526,7 +526,7 @@ class SQLiteStore:
             yield
             return
         indexes = self._db.execute(
-            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? "
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
             "AND sql IS NOT NULL ORDER BY name",
             (table,),
         ).fetchall()

@@ -198,7 +198,7 @@ def test_migration_6_folds_the_names_already_stored(tmp_path: Path) -> None:
 
 def _indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
     return db.execute(
-        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
     ).fetchall()
 
 
