@@ -17,7 +17,7 @@ from ..analysis.traversal import Reached, State, Way
 from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
-from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..model import CURRENT, EVERYTHING, Direction, Element, ElementId, Lens, Relation, Step
 from ..output import cell_text
 from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
@@ -398,6 +398,14 @@ def _analysis_view(
             )
         ids = sorted(select_ids(store, metamodel, selector, lens=lens))
         if not ids:
+            hidden = sorted(select_ids(store, metamodel, selector, lens=EVERYTHING))
+            if hidden:  # what it names is there, but retired: say so, as `ea impact` does
+                named = ", ".join(hidden[:3]) + (" ..." if len(hidden) > 3 else "")
+                raise ValidationError(
+                    f"{selector.to_text()!r} selects only retired elements ({named})",
+                    hint=f"`ea show {hidden[0]}` shows it and its history; "
+                    "analyses see current elements only",
+                )
             raise ValidationError(f"{selector.to_text()!r} selects nothing")
         return ids
 

@@ -289,3 +289,18 @@ def test_analysis_view_without_a_start_is_a_clear_error(
 ) -> None:
     assert main(["view", "render", "impact", "-f", "svg", "-w", str(retail)]) == 2
     assert "needs a start" in capsys.readouterr().err
+
+
+def test_an_analysis_view_of_a_retired_element_says_it_is_retired(
+    retail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ea_repo.model import Status
+
+    with Repository.open(retail) as repo:
+        repo.store.set_status("element", ["srv-web01"], Status.RETIRED)
+    args = ["view", "render", "impact", "--select", "srv-web01", "-f", "dot", "-w", str(retail)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "selects only retired elements (srv-web01)" in err and "ea show srv-web01" in err
+    assert main([*args[:4], "no-such-thing", *args[5:]]) == 2
+    assert "no element with id or name" in capsys.readouterr().err  # unknown, not retired
