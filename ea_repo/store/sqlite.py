@@ -325,6 +325,13 @@ def _run(row: tuple[Any, ...]) -> Run:
 
 _REL_COLUMNS = "r.id, r.src, r.type, r.dst, r.attrs, r.status"
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
+# Elements ``lens`` shows that no source confirmed since a time (or ever), with their last
+# confirmation; parameters: the sources (see ``_sources``), the statuses, the time.
+_STALE = (
+    "SELECT e.id, e.type, e.name, e.attrs, e.status, MAX(a.last_seen) AS seen FROM element e "
+    f"LEFT JOIN assertion a ON a.source {_IN_JSON} AND a.kind = 'element' AND a.item_id = e.id "
+    f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ?"
+)
 
 
 class SQLiteStore:
@@ -439,14 +446,6 @@ class SQLiteStore:
         """The highest migration applied."""
         row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
-
-    def _write(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        count = 0
-        with self.transaction():
-            for batch in _batches(rows):
-                self._db.executemany(sql, batch)
-                count += len(batch)
-        return count
 
     # -- elements and relations ---------------------------------------------
 
@@ -796,7 +795,7 @@ class SQLiteStore:
         with self.transaction():
             self._db.execute(
                 "UPDATE run SET status = ?, stats = ?, message = ?, finished_at = ? WHERE id = ?",
-                (status, _dumps(dict(stats or {})), message, at or utc_now(), run_id),
+                (status, _attrs_text(stats or {}), message, at or utc_now(), run_id),
             )
 
     def runs(
@@ -856,7 +855,7 @@ class SQLiteStore:
                 return "{}"
             found = encoded.get(id(value))
             if found is None:
-                found = encoded[id(value)] = _dumps(dict(value))
+                found = encoded[id(value)] = _attrs_text(value)
             return found
 
         # Staged first: the rows bind three values each instead of nine, and one statement
@@ -1015,10 +1014,7 @@ class SQLiteStore:
     def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
         """How many elements no source has confirmed since ``before`` (or ever)."""
         row = self._db.execute(
-            "SELECT COUNT(*) FROM (SELECT MAX(a.last_seen) AS seen FROM element e "
-            f"LEFT JOIN assertion a ON a.source {_IN_JSON} AND a.kind = 'element' AND a.item_id = e.id "
-            f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ?)",
-            (self._sources(), _statuses(lens), before),
+            f"SELECT COUNT(*) FROM ({_STALE})", (self._sources(), _statuses(lens), before)
         ).fetchone()
         return int(row[0])
 
@@ -1026,12 +1022,7 @@ class SQLiteStore:
         self, before: str, lens: Lens = CURRENT, limit: int | None = None
     ) -> list[tuple[Element, str | None]]:
         """Elements no source has confirmed since ``before`` (or ever), with their last confirmation."""
-        sql = (
-            "SELECT e.id, e.type, e.name, e.attrs, e.status, MAX(a.last_seen) AS seen FROM element e "
-            f"LEFT JOIN assertion a ON a.source {_IN_JSON} AND a.kind = 'element' AND a.item_id = e.id "
-            f"WHERE e.status {_IN_JSON} GROUP BY e.id HAVING seen IS NULL OR seen < ? "
-            "ORDER BY seen, e.id"
-        )
+        sql = f"{_STALE} ORDER BY seen, e.id"
         params: list[Any] = [self._sources(), _statuses(lens), before]
         if limit is not None:
             sql += " LIMIT ?"
@@ -1058,8 +1049,8 @@ class SQLiteStore:
                                 c.kind,
                                 c.item_id,
                                 c.op,
-                                None if c.before is None else _dumps(dict(c.before)),
-                                None if c.after is None else _dumps(dict(c.after)),
+                                None if c.before is None else _attrs_text(c.before),
+                                None if c.after is None else _attrs_text(c.after),
                                 c.at,
                             )
                             for c in run
