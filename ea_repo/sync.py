@@ -322,7 +322,7 @@ class _Validator:
                 checked = bare.get(signature)
                 if checked is None:
                     checked = bare[signature] = check_relation(self.mm, *signature, {})
-                rt, attrs, problems = checked[0], dict(checked[1]), checked[2]
+                rt, attrs, problems = checked  # read only: _split_defaults makes new dicts
             if problems:
                 for p in problems:
                     self.problems.append(
