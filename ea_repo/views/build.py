@@ -669,19 +669,9 @@ def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
         graph.add_node(node)
         for element, _, _ in members:
             where[element.id] = node.key
-    merged: dict[tuple[str, str, str], Edge] = {}
     for src, dst, kind, label, count in _tree_segments(where, report):
-        pair = (where[src], where[dst], kind)
-        if pair[0] == pair[1]:
-            continue
-        kept = merged.get(pair)
-        if kept is None:
-            merged[pair] = Edge(pair[0], pair[1], kind, [label], count)
-            continue
-        kept.count += count
-        if label and label not in kept.labels:
-            kept.labels.append(label)
-    graph.edges = list(merged.values())
+        if where[src] != where[dst]:
+            graph.add_edge(Edge(where[src], where[dst], kind, [label], count))
     graph.elements_total = len(where)
     return fit(graph, spec.limit, spec.edge_limit, collapsed=True)
 

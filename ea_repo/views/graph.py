@@ -189,25 +189,12 @@ def _collapse(
         )
         for m in members:
             where[m.key] = key
-    # What add_edge does, edge by edge, done in one pass: the first edge between two
-    # buckets keeps its style, the others add their count and their new labels.
-    merged: dict[tuple[str, str, str], Edge] = {}
     for edge in graph.edges:
         src, dst = where[edge.src], where[edge.dst]
-        if src == dst:
-            continue
-        pair = (src, dst, edge.type)
-        kept = merged.get(pair)
-        if kept is None:
-            merged[pair] = Edge(
-                src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color
+        if src != dst:
+            out.add_edge(
+                Edge(src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color)
             )
-            continue
-        kept.count += edge.count
-        for label in edge.labels:
-            if label and label not in kept.labels:
-                kept.labels.append(label)
-    out.edges = list(merged.values())
     out.groups = {
         k: g for k, g in out.groups.items() if any(n.group == k for n in out.nodes.values())
     }
