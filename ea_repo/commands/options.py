@@ -50,6 +50,19 @@ def parse_date(text: str | None, option: str = "--at") -> dt.date | None:
         ) from None
 
 
+def workspace_root(workspace: Path | None) -> Path | None:
+    """The root of the workspace (given, or found from here); None outside any workspace.
+
+    Raises WorkspaceError for a ``workspace`` given that is none.
+    """
+    try:
+        return find_workspace(workspace)
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        return None
+
+
 def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]:
     """The root of the workspace (given, or found from here) and its metamodel, without
     opening its store; outside any workspace, None and the built-in metamodel.
@@ -57,11 +70,8 @@ def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]
     Raises WorkspaceError for a ``workspace`` given that is none, MetamodelError
     for a workspace's broken metamodel.
     """
-    try:
-        root = find_workspace(workspace)
-    except WorkspaceError:
-        if workspace is not None:
-            raise
+    root = workspace_root(workspace)
+    if root is None:
         return None, load_metamodel()
     config = load_workspace(root)
     return config.root, load_metamodel(config.metamodel_path())

@@ -20,6 +20,7 @@ from .options import (
     WorkspaceOpt,
     parse_date,
     workspace_metamodel,
+    workspace_root,
 )
 
 if TYPE_CHECKING:
@@ -69,8 +70,7 @@ def view_list(
     """
     from ..views.spec import all_views
 
-    root, _ = workspace_metamodel(workspace)
-    views = all_views(root)
+    views = all_views(workspace_root(workspace))
     rows = [
         [v.name, "built-in" if v.builtin else v.origin, v.analysis or "", v.title, v.description]
         for v in views.values()

@@ -88,3 +88,12 @@ def test_view_list_and_show_need_no_store(
     config.write_text(text.replace("  backend: sqlite", neo4j), encoding="utf-8")
     assert main(["view", "show", "infrastructure", "-w", str(retail)]) == 0
     assert main(["stats", "-w", str(retail)]) == 3  # the store really is unreachable
+
+
+def test_view_list_reads_no_metamodel(tmp_path: Path, capsys) -> None:
+    # Listing views needs the workspace's views/ folder only: a metamodel being edited
+    # (here, broken) does not stop it.
+    (tmp_path / "ea.yaml").write_text("metamodel: metamodel.yaml\n", encoding="utf-8")
+    (tmp_path / "metamodel.yaml").write_text("element_types: [\n", encoding="utf-8")
+    assert main(["view", "list", "-f", "csv", "-w", str(tmp_path)]) == 0
+    assert "application-landscape" in capsys.readouterr().out
