@@ -86,17 +86,22 @@ def _legend_of_layers(layers: Iterable[str]) -> list[LegendItem]:
 
 def _layer_groups(graph: ViewGraph) -> None:
     for node in graph.nodes.values():
-        if node.anchor:
-            continue
-        node.group = f"layer:{node.layer}"
-        if node.group not in graph.groups:
-            look = LAYER_LOOKS.get(node.layer)
-            graph.groups[node.group] = Group(
-                node.group,
-                LAYER_LABELS.get(node.layer, node.layer),
-                Look(_pale(look.fill), look.border) if look else None,
-                (LAYER_ORDER.get(node.layer, 99), ""),
-            )
+        if not node.anchor:
+            node.group = _layer_group(graph, node.layer)
+
+
+def _layer_group(graph: ViewGraph, layer: str) -> str:
+    """The key of ``layer``'s cluster in ``graph``, added on first use."""
+    key = f"layer:{layer}"
+    if key not in graph.groups:
+        look = LAYER_LOOKS.get(layer)
+        graph.groups[key] = Group(
+            key,
+            LAYER_LABELS.get(layer, layer),
+            Look(_pale(look.fill), look.border) if look else None,
+            (LAYER_ORDER.get(layer, 99), ""),
+        )
+    return key
 
 
 @cache
@@ -627,17 +632,9 @@ def _impact_counted(report: ImpactReport, spec: ViewSpec) -> ViewGraph:
     graph = _impact_header(report, spec)
     buckets: dict[tuple[str, str], list[tuple[Element, Look, int | None]]] = {}
     for element, layer, look, _, distance in _impact_members(report):
-        group = f"layer:{layer}"
+        group = _layer_group(graph, layer)
         kind = element.type if distance is not None else f"pinned:{element.id}"
         buckets.setdefault((group, kind), []).append((element, look, distance))
-        if group not in graph.groups:
-            pale = LAYER_LOOKS.get(layer)
-            graph.groups[group] = Group(
-                group,
-                LAYER_LABELS.get(layer, layer),
-                Look(_pale(pale.fill), pale.border) if pale else None,
-                (LAYER_ORDER.get(layer, 99), ""),
-            )
     layers = {group[6:] for group, _ in buckets}
     graph.legend = [
         LegendItem(STATE_LABELS[s], STATE_LOOKS[s]) for s in _impact_states(report)
