@@ -75,6 +75,20 @@ def _edge_label(relation: Relation, metamodel: Metamodel, attributes: Sequence[s
     return rt.label if rt else relation.type
 
 
+def _relation_edge(src: str, dst: str, kind: str, label: str, count: int = 1) -> Edge:
+    """The edge of a view over the repository: flows dashed and blue, the rest solid grey."""
+    flow = kind == "flow"
+    return Edge(
+        src,
+        dst,
+        kind,
+        [label],
+        count,
+        style="dashed" if flow else "solid",
+        color="#2F6FA0" if flow else "#555555",
+    )
+
+
 def _layer_legend(graph: ViewGraph) -> list[LegendItem]:
     return _legend_of_layers({n.layer for n in graph.nodes.values()})
 
@@ -292,30 +306,12 @@ def _build_view(
                 between[(hop.origin, hop.target, hop.relation.type)] += 1
         for (src, dst, kind), n in between.items():
             rt = metamodel.relation_types.get(kind)
-            graph.add_edge(
-                Edge(
-                    src,
-                    dst,
-                    kind,
-                    [rt.label if rt else kind],
-                    n,
-                    style="dashed" if kind == "flow" else "solid",
-                    color="#2F6FA0" if kind == "flow" else "#555555",
-                )
-            )
+            graph.add_edge(_relation_edge(src, dst, kind, rt.label if rt else kind, n))
     elif ids and types != []:
         for rel in store.relations_of(ids, lens, types=types):
             if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
-                graph.add_edge(
-                    Edge(
-                        rel.src,
-                        rel.dst,
-                        rel.type,
-                        [_edge_label(rel, metamodel, spec.edge_labels)],
-                        style="dashed" if rel.type == "flow" else "solid",
-                        color="#2F6FA0" if rel.type == "flow" else "#555555",
-                    )
-                )
+                label = _edge_label(rel, metamodel, spec.edge_labels)
+                graph.add_edge(_relation_edge(rel.src, rel.dst, rel.type, label))
     _assign_groups(graph, spec.group, elements, store, metamodel, lens)
     # Containment drawn as a cluster needs no arrow as well.
     contained = {r.lstrip("~") for rule in spec.group for r in rule.path[-1:]}
