@@ -55,6 +55,7 @@ from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import Any, TypeVar
 
+from ..config import NEO4J_URI, REPOSITORY_TAG
 from ..errors import ConflictError, StoreError, ValidationError
 from ..metamodel import Metamodel
 from ..metamodel.schema import IDENTIFIER
@@ -85,7 +86,6 @@ STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
-URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _DECODE = json.JSONDecoder().decode
@@ -173,9 +173,9 @@ def _atoms(value: Any) -> Iterator[str]:
 
 
 def check_uri(uri: str) -> str:
-    """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...)."""
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    if scheme not in URI_SCHEMES:
+    """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...),
+    by the pattern the workspace settings are checked with."""
+    if not NEO4J_URI.match(uri):
         raise StoreError(
             f"{uri!r} is not a Neo4j URI",
             hint="use bolt://HOST:7687, neo4j://HOST:7687 (cluster) or neo4j+s://ID.databases.neo4j.io (Aura)",
@@ -216,7 +216,7 @@ class Neo4jStore:
         self._nx = nx
         self.uri = check_uri(uri)
         self.database = database or None
-        if not repository or not IDENTIFIER.match(repository.replace("-", "_")):
+        if not REPOSITORY_TAG.match(repository):
             raise StoreError(
                 f"repository tag {repository!r} is not valid",
                 hint="use letters, digits, '-' and '_', starting with a letter",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo.config import load_workspace
-from ea_repo.errors import ConflictError, WorkspaceError
+from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
@@ -43,6 +43,12 @@ def test_the_three_uri_kinds_are_accepted(workspace: Path, uri: str) -> None:
     ws = load_workspace(workspace, env={})
     assert (ws.store.backend, ws.store.uri, ws.store.repository) == ("neo4j", uri, "default")
     assert check_uri(uri) == uri
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:7474", "localhost", "bolt://", "bolt://a b"])
+def test_the_store_refuses_the_uris_the_workspace_refuses(uri: str) -> None:
+    with pytest.raises(StoreError, match="is not a Neo4j URI"):
+        check_uri(uri)
 
 
 def test_a_wrong_uri_names_the_line_or_the_variable(workspace: Path) -> None:
