@@ -105,7 +105,16 @@ def store_copy(
         contextlib.closing(open_store(target_ws, metamodel)) as target,
         stage_progress() as progress,
     ):
-        report = copy_repository(source, target, progress, replace=replace_target)
+        report = copy_repository(
+            source,
+            target,
+            progress,
+            replace=replace_target,
+            # Neo4j labels and types what it holds after the metamodel
+            types=(metamodel.element_types, metamodel.relation_types)
+            if to is Backend.NEO4J
+            else None,
+        )
     rows = [
         [
             what,

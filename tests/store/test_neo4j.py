@@ -345,6 +345,38 @@ def test_copy_to_neo4j_and_back_gives_the_same_answers(tmp_path: Path, ea, monke
 
 
 @needs_server
+def test_copy_to_neo4j_refuses_types_the_metamodel_lacks_before_writing(
+    tmp_path: Path, ea, monkeypatch
+) -> None:
+    from ea_repo.repository import Repository
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    with Repository.open(ws) as repo:  # a type since dropped from the metamodel
+        repo.store.upsert_elements([Element(ElementId("old"), "Mainframe", "Old")])
+    target = open_test_neo4j()
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    result = ea(
+        "store",
+        "copy",
+        "--to",
+        "neo4j",
+        "--uri",
+        os.environ["EA_TEST_NEO4J_URI"],
+        "--user",
+        os.environ.get("EA_TEST_NEO4J_USER", "neo4j"),
+        "--repository",
+        target.repo,  # type: ignore[attr-defined]
+        "-w",
+        str(ws),
+    )
+    assert result.code != 0
+    assert "elements of types the metamodel lacks: Mainframe" in result.err
+    assert "Traceback" not in result.err
+    assert not target.counts(EVERYTHING).elements and not target.runs()
+
+
+@needs_server
 def test_demo_on_neo4j_gives_the_same_answers_as_on_sqlite(tmp_path: Path, ea, monkeypatch) -> None:
     tag_store = open_test_neo4j("demo")  # the demo's tag, purged after the test
     monkeypatch.setenv("EA_NEO4J_URI", os.environ["EA_TEST_NEO4J_URI"])
