@@ -527,20 +527,28 @@ class Neo4jStore:
 
     def _bulk(self, work: Callable[[Any, list[_T]], int], rows: list[_T]) -> int:
         """Write ``rows`` with ``work(tx, chunk)``: in the open transaction, in chunks when the
-        transaction is staged (or becomes so now), else in one managed transaction."""
+        transaction is staged (or becomes so now), else in one managed transaction.
+
+        Node ids kept (see :meth:`_node_ids_of`) last for a transaction block, or
+        for this one write outside any.
+        """
         if not rows:
             return 0
-        if self._tx is not None:
-            if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
-                self._tx_rows += len(rows)
-                return self._write(lambda tx: work(tx, rows))
-            self._stage()
-        if self._staged:
-            return sum(
-                self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
-                for chunk in _batches(rows, STAGE_CHUNK)
-            )
-        return self._write(lambda tx: work(tx, rows))
+        try:
+            if self._tx is not None:
+                if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
+                    self._tx_rows += len(rows)
+                    return self._write(lambda tx: work(tx, rows))
+                self._stage()
+            if self._staged:
+                return sum(
+                    self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
+                    for chunk in _batches(rows, STAGE_CHUNK)
+                )
+            return self._write(lambda tx: work(tx, rows))
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
 
     def _later(self, work: Callable[[Any], int]) -> None:
         """A write over a whole source: kept aside until a staged block succeeds, else now."""
@@ -628,11 +636,7 @@ class Neo4jStore:
             self._written["element"].update(wanted)
             return len(chunk)
 
-        try:
-            return self._bulk(work, rows)
-        finally:
-            if not self._in_tx:
-                self._node_ids.clear()
+        return self._bulk(work, rows)
 
     def _remember(self, pairs: Iterable[Sequence[str]]) -> None:
         """Keep the node ids of elements (see :meth:`_node_ids_of`), up to ``NODE_ID_CACHE``."""
@@ -783,11 +787,7 @@ class Neo4jStore:
             self._written["relation"].update(wanted)
             return len(chunk)
 
-        try:
-            return self._bulk(work, rows)
-        finally:
-            if not self._in_tx:
-                self._node_ids.clear()
+        return self._bulk(work, rows)
 
     @staticmethod
     def _missing_ends(missing: list[str]) -> None:
