@@ -157,6 +157,18 @@ def test_store_copy_refuses_the_repository_itself_however_it_is_written(
     assert bad.code == 2 and "--uri: 'http://x' is not a Neo4j URI" in bad.err
 
 
+def test_store_copy_refuses_options_of_the_other_backend(tmp_path: Path, ea) -> None:
+    from tests.landscape import build
+
+    ws = str(build(tmp_path / "ws"))
+    to_sqlite = ea("store", "copy", "--to", "sqlite", "--uri", "bolt://x:7687", "-w", ws)
+    assert to_sqlite.code == 2
+    assert "--uri: not an option of a copy --to sqlite" in to_sqlite.err
+    to_neo = ea("store", "copy", "--to", "neo4j", "--path", str(tmp_path / "x.db"), "-w", ws)
+    assert to_neo.code == 2 and "--path: not an option of a copy --to neo4j" in to_neo.err
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_store_copy_replace_empties_the_target_first(tmp_path: Path, ea) -> None:
     from tests.landscape import build
 
