@@ -76,6 +76,18 @@ def store_copy(
     from ..sources import sync_lock
     from ..store.copy import copy_repository
 
+    # An option of the other backend would otherwise be ignored without a word.
+    other = (
+        {"--uri": uri, "--user": user, "--database": database, "--repository": repository}
+        if to is Backend.SQLITE
+        else {"--path": path}
+    )
+    ignored = [option for option, value in other.items() if value is not None]
+    if ignored:
+        raise WorkspaceError(
+            f"{', '.join(ignored)}: not an option of a copy --to {to.value}",
+            hint="--path is for --to sqlite; --uri, --user, --database, --repository for --to neo4j",
+        )
     ws = load_workspace(workspace)
     metamodel = load_metamodel(ws.metamodel_path())
     cfg = ws.store
@@ -105,7 +117,16 @@ def store_copy(
         contextlib.closing(open_store(target_ws, metamodel)) as target,
         stage_progress() as progress,
     ):
-        report = copy_repository(source, target, progress, replace=replace_target)
+        report = copy_repository(
+            source,
+            target,
+            progress,
+            replace=replace_target,
+            # Neo4j labels and types what it holds after the metamodel
+            types=(metamodel.element_types, metamodel.relation_types)
+            if to is Backend.NEO4J
+            else None,
+        )
     rows = [
         [
             what,

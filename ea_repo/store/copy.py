@@ -10,12 +10,12 @@ check of everything it moved.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypeVar
 
-from ..errors import ConflictError
+from ..errors import ConflictError, ValidationError
 from ..model import EVERYTHING, Change
 from .base import KINDS, GraphStore
 
@@ -78,12 +78,19 @@ def copy_repository(
     progress: Progress | None = None,
     *,
     replace: bool = False,
+    types: tuple[Collection[str], Collection[str]] | None = None,
 ) -> CopyReport:
     """Copy everything in ``source`` into ``target``; returns both sides' counts.
 
     Raises ConflictError if ``target`` is not empty, unless ``replace``: then it is
-    emptied first.
+    emptied first. ``types``: the element and relation types ``target`` can hold
+    (Neo4j labels and types them after the metamodel); a source holding others
+    raises ValidationError before anything is written.
     """
+    counts = source.counts(EVERYTHING)
+    if types is not None:
+        _check_types(counts.elements, types[0], "element")
+        _check_types(counts.relations, types[1], "relation")
     if not is_empty(target):
         if not replace:
             raise ConflictError(
@@ -103,7 +110,6 @@ def copy_repository(
         run_map[run.id] = new.id
         tell("runs", n, len(runs))
 
-    counts = source.counts(EVERYTHING)
     ids: dict[str, list[str]] = {"element": [], "relation": []}
     total = sum(counts.elements.values())
     tell("elements", 0, total)
@@ -156,6 +162,16 @@ def copy_repository(
         "changes": len(changes),
     }
     return CopyReport(read, census(target))
+
+
+def _check_types(held: Iterable[str], known: Collection[str], kind: str) -> None:
+    unknown = sorted(t for t in held if t not in known)
+    if unknown:
+        raise ValidationError(
+            f"the repository holds {kind}s of types the metamodel lacks: {', '.join(unknown)}",
+            hint=f"add these {kind} types to the metamodel, or delete or change those {kind}s, "
+            "before copying",
+        )
 
 
 def _copy_assertions(

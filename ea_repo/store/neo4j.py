@@ -55,6 +55,7 @@ from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import Any, TypeVar
 
+from ..config import NEO4J_URI, REPOSITORY_TAG
 from ..errors import ConflictError, StoreError, ValidationError
 from ..metamodel import Metamodel
 from ..metamodel.schema import IDENTIFIER
@@ -85,7 +86,6 @@ STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
-URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _DECODE = json.JSONDecoder().decode
@@ -173,9 +173,9 @@ def _atoms(value: Any) -> Iterator[str]:
 
 
 def check_uri(uri: str) -> str:
-    """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...)."""
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    if scheme not in URI_SCHEMES:
+    """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...),
+    by the pattern the workspace settings are checked with."""
+    if not NEO4J_URI.match(uri):
         raise StoreError(
             f"{uri!r} is not a Neo4j URI",
             hint="use bolt://HOST:7687, neo4j://HOST:7687 (cluster) or neo4j+s://ID.databases.neo4j.io (Aura)",
@@ -216,7 +216,7 @@ class Neo4jStore:
         self._nx = nx
         self.uri = check_uri(uri)
         self.database = database or None
-        if not repository or not IDENTIFIER.match(repository.replace("-", "_")):
+        if not REPOSITORY_TAG.match(repository):
             raise StoreError(
                 f"repository tag {repository!r} is not valid",
                 hint="use letters, digits, '-' and '_', starting with a letter",
@@ -527,20 +527,28 @@ class Neo4jStore:
 
     def _bulk(self, work: Callable[[Any, list[_T]], int], rows: list[_T]) -> int:
         """Write ``rows`` with ``work(tx, chunk)``: in the open transaction, in chunks when the
-        transaction is staged (or becomes so now), else in one managed transaction."""
+        transaction is staged (or becomes so now), else in one managed transaction.
+
+        Node ids kept (see :meth:`_node_ids_of`) last for a transaction block, or
+        for this one write outside any.
+        """
         if not rows:
             return 0
-        if self._tx is not None:
-            if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
-                self._tx_rows += len(rows)
-                return self._write(lambda tx: work(tx, rows))
-            self._stage()
-        if self._staged:
-            return sum(
-                self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
-                for chunk in _batches(rows, STAGE_CHUNK)
-            )
-        return self._write(lambda tx: work(tx, rows))
+        try:
+            if self._tx is not None:
+                if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
+                    self._tx_rows += len(rows)
+                    return self._write(lambda tx: work(tx, rows))
+                self._stage()
+            if self._staged:
+                return sum(
+                    self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
+                    for chunk in _batches(rows, STAGE_CHUNK)
+                )
+            return self._write(lambda tx: work(tx, rows))
+        finally:
+            if not self._in_tx:
+                self._node_ids.clear()
 
     def _later(self, work: Callable[[Any], int]) -> None:
         """A write over a whole source: kept aside until a staged block succeeds, else now."""
@@ -628,11 +636,7 @@ class Neo4jStore:
             self._written["element"].update(wanted)
             return len(chunk)
 
-        try:
-            return self._bulk(work, rows)
-        finally:
-            if not self._in_tx:
-                self._node_ids.clear()
+        return self._bulk(work, rows)
 
     def _remember(self, pairs: Iterable[Sequence[str]]) -> None:
         """Keep the node ids of elements (see :meth:`_node_ids_of`), up to ``NODE_ID_CACHE``."""
@@ -783,11 +787,7 @@ class Neo4jStore:
             self._written["relation"].update(wanted)
             return len(chunk)
 
-        try:
-            return self._bulk(work, rows)
-        finally:
-            if not self._in_tx:
-                self._node_ids.clear()
+        return self._bulk(work, rows)
 
     @staticmethod
     def _missing_ends(missing: list[str]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo.config import load_workspace
-from ea_repo.errors import ConflictError, WorkspaceError
+from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
@@ -43,6 +43,12 @@ def test_the_three_uri_kinds_are_accepted(workspace: Path, uri: str) -> None:
     ws = load_workspace(workspace, env={})
     assert (ws.store.backend, ws.store.uri, ws.store.repository) == ("neo4j", uri, "default")
     assert check_uri(uri) == uri
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:7474", "localhost", "bolt://", "bolt://a b"])
+def test_the_store_refuses_the_uris_the_workspace_refuses(uri: str) -> None:
+    with pytest.raises(StoreError, match="is not a Neo4j URI"):
+        check_uri(uri)
 
 
 def test_a_wrong_uri_names_the_line_or_the_variable(workspace: Path) -> None:
@@ -149,6 +155,18 @@ def test_store_copy_refuses_the_repository_itself_however_it_is_written(
     assert sum(json.loads(ea("stats", "-w", ws, "-f", "json").out)["elements"].values()) == 40
     bad = ea("store", "copy", "--to", "neo4j", "--uri", "http://x", "-w", ws)
     assert bad.code == 2 and "--uri: 'http://x' is not a Neo4j URI" in bad.err
+
+
+def test_store_copy_refuses_options_of_the_other_backend(tmp_path: Path, ea) -> None:
+    from tests.landscape import build
+
+    ws = str(build(tmp_path / "ws"))
+    to_sqlite = ea("store", "copy", "--to", "sqlite", "--uri", "bolt://x:7687", "-w", ws)
+    assert to_sqlite.code == 2
+    assert "--uri: not an option of a copy --to sqlite" in to_sqlite.err
+    to_neo = ea("store", "copy", "--to", "neo4j", "--path", str(tmp_path / "x.db"), "-w", ws)
+    assert to_neo.code == 2 and "--path: not an option of a copy --to neo4j" in to_neo.err
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_store_copy_replace_empties_the_target_first(tmp_path: Path, ea) -> None:
@@ -336,6 +354,38 @@ def test_copy_to_neo4j_and_back_gives_the_same_answers(tmp_path: Path, ea, monke
     )
     assert back.code == 0, back.err
     assert json.loads(back.out)["source"] == json.loads(to_neo.out)["source"]
+
+
+@needs_server
+def test_copy_to_neo4j_refuses_types_the_metamodel_lacks_before_writing(
+    tmp_path: Path, ea, monkeypatch
+) -> None:
+    from ea_repo.repository import Repository
+    from tests.landscape import build
+
+    ws = build(tmp_path / "ws")
+    with Repository.open(ws) as repo:  # a type since dropped from the metamodel
+        repo.store.upsert_elements([Element(ElementId("old"), "Mainframe", "Old")])
+    target = open_test_neo4j()
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    result = ea(
+        "store",
+        "copy",
+        "--to",
+        "neo4j",
+        "--uri",
+        os.environ["EA_TEST_NEO4J_URI"],
+        "--user",
+        os.environ.get("EA_TEST_NEO4J_USER", "neo4j"),
+        "--repository",
+        target.repo,  # type: ignore[attr-defined]
+        "-w",
+        str(ws),
+    )
+    assert result.code != 0
+    assert "elements of types the metamodel lacks: Mainframe" in result.err
+    assert "Traceback" not in result.err
+    assert not target.counts(EVERYTHING).elements and not target.runs()
 
 
 @needs_server
