@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from itertools import islice
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..model import (
     CURRENT,
@@ -254,3 +255,13 @@ def latest_by_source(runs: Iterable[Run]) -> dict[str, tuple[Run, Run | None]]:
         elif run.status == "succeeded" and latest[run.source][1] is None:
             latest[run.source] = (latest[run.source][0], run)
     return latest
+
+
+_T = TypeVar("_T")
+
+
+def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read lazily."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch

@@ -10,17 +10,15 @@ check of everything it moved.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from ..errors import ConflictError, ValidationError
 from ..model import EVERYTHING, Change
-from .base import KINDS, GraphStore
+from .base import KINDS, GraphStore, batches
 
 BATCH = 10_000
-_T = TypeVar("_T")
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``."""
@@ -37,12 +35,6 @@ class CopyReport:
     def ok(self) -> bool:
         """Whether every count matches."""
         return self.source == self.target
-
-
-def _batches(items: Iterable[_T], size: int = BATCH) -> Iterator[list[_T]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def is_empty(store: GraphStore) -> bool:
@@ -65,7 +57,7 @@ def census(store: GraphStore) -> dict[str, int]:
         "assertions": sum(
             len(store.assertions(kind, batch))
             for kind, ids in (("element", element_ids), ("relation", relation_ids))
-            for batch in _batches(ids)
+            for batch in batches(ids, BATCH)
         ),
         "digests": sum(len(store.record_digests(s)) for s in sources),
         "changes": len(store.changes()),
@@ -114,14 +106,14 @@ def copy_repository(
     total = sum(counts.elements.values())
     tell("elements", 0, total)
     done = 0
-    for elements in _batches(source.iter_elements(EVERYTHING)):
+    for elements in batches(source.iter_elements(EVERYTHING), BATCH):
         target.upsert_elements(elements)
         ids["element"].extend(e.id for e in elements)
         done += len(elements)
         tell("elements", done, total)
     total, done = sum(counts.relations.values()), 0
     tell("relations", 0, total)
-    for relations in _batches(source.iter_relations(EVERYTHING)):
+    for relations in batches(source.iter_relations(EVERYTHING), BATCH):
         target.upsert_relations(relations)
         ids["relation"].extend(r.id for r in relations)
         done += len(relations)
@@ -135,14 +127,14 @@ def copy_repository(
     copied_assertions = 0
     tell("provenance", 0, total)
     for kind in KINDS:
-        for batch in _batches(ids[kind]):
+        for batch in batches(ids[kind], BATCH):
             copied_assertions += _copy_assertions(source, target, kind, batch, run_map, digests)
             done += len(batch)
             tell("provenance", done, total)
 
     changes = source.changes()
     tell("changes", 0, len(changes))
-    for n, chunk in enumerate(_batches(changes)):
+    for n, chunk in enumerate(batches(changes, BATCH)):
         target.log_changes(
             Change(
                 run_map.get(c.run_id, c.run_id), c.kind, c.item_id, c.op, c.before, c.after, c.at

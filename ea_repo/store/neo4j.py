@@ -52,7 +52,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from itertools import islice
 from typing import Any, TypeVar
 
 from ..config import NEO4J_URI, REPOSITORY_TAG
@@ -75,7 +74,7 @@ from ..model import (
     utc_now,
 )
 from . import cypher as q
-from .base import Counts, check_kind, latest_by_source
+from .base import Counts, batches, check_kind, latest_by_source
 
 SCHEMA_VERSION = 1
 BATCH = 5000
@@ -128,12 +127,6 @@ def _statuses(lens: Lens) -> list[str]:
 
 def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-
-
-def _batches(items: Iterable[_T], size: int = BATCH) -> Iterator[list[_T]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def _element(row: Sequence[Any]) -> Element:
@@ -543,7 +536,7 @@ class Neo4jStore:
             if self._staged:
                 return sum(
                     self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
-                    for chunk in _batches(rows, STAGE_CHUNK)
+                    for chunk in batches(rows, STAGE_CHUNK)
                 )
             return self._write(lambda tx: work(tx, rows))
         finally:
@@ -602,7 +595,7 @@ class Neo4jStore:
             wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
             every = [s.value for s in Status]
             current: dict[str, list[Any]] = {}
-            for ids in _batches(self._may_exist("element", wanted)):
+            for ids in batches(self._may_exist("element", wanted), BATCH):
                 for r in self._rows(tx, q.ELEMENTS_BY_ID, ids=ids, statuses=every):
                     current[r[0]] = r
             fresh: dict[str, list[list[Any]]] = defaultdict(list)
@@ -625,13 +618,13 @@ class Neo4jStore:
                     None,
                 )
                 for t, group in sorted(fresh.items())
-                for batch in _batches(group)
+                for batch in batches(group, BATCH)
             )
             for _, records in self._pipelined(tx, creates):
                 self._remember(records[0][0])
             for (old_type, new_type), group in sorted(changed.items()):
                 query = self.builder.update_elements(old_type, new_type)
-                for batch in _batches(group):
+                for batch in batches(group, BATCH):
                     self._run(tx, query, rows=stored(batch), type=new_type, now=now)
             self._written["element"].update(wanted)
             return len(chunk)
@@ -653,11 +646,11 @@ class Neo4jStore:
         """
         known = self._node_ids
         missing = [i for i in ids if i not in known]
-        for batch in _batches(missing, 20_000):
+        for batch in batches(missing, 20_000):
             self._remember(self._rows(tx, q.NODE_IDS, ids=batch))
         found = {i: known[i] for i in ids if i in known}
         if len(found) < len(ids):  # more than the cache holds: looked up again, uncached
-            for batch in _batches([i for i in ids if i not in found], 20_000):
+            for batch in batches([i for i in ids if i not in found], 20_000):
                 found.update(self._rows(tx, q.NODE_IDS, ids=batch))
         return found
 
@@ -675,7 +668,7 @@ class Neo4jStore:
                 by_type[t].append(i)
         rows: list[list[Any]] = []
         for t, group in sorted(by_type.items()):
-            for batch in _batches(group, 20_000):
+            for batch in batches(group, 20_000):
                 rows.extend(
                     self._rows(tx, self.builder.relations_by_id(t), ids=batch, statuses=statuses)
                 )
@@ -690,7 +683,7 @@ class Neo4jStore:
             ]
         )
         keyed: dict[str, list[str]] = defaultdict(list)
-        for batch in _batches(look, 20_000):
+        for batch in batches(look, 20_000):
             for rid, rtype in self._rows(tx, q.REL_KEYS, ids=batch):
                 if rtype in self.builder.rel_types:
                     keyed[rtype].append(rid)
@@ -727,7 +720,7 @@ class Neo4jStore:
                 (q.SET_REL_KEYS, [[k, t] for k, t in keys.items() if k in known_keys]),
                 (q.CREATE_REL_KEYS, [[k, t] for k, t in keys.items() if k not in known_keys]),
             ):
-                for batch in _batches(pairs):
+                for batch in batches(pairs, BATCH):
                     self._run(tx, statement, rows=batch)
             self._written["relkey"].update(keys)
             maybe = self._may_exist("relation", wanted)
@@ -772,7 +765,7 @@ class Neo4jStore:
                     batch,
                 )
                 for t, group in sorted(fresh.items())
-                for batch in _batches(group)
+                for batch in batches(group, BATCH)
             )
             for batch, records in self._pipelined(tx, creates):
                 if records[0][0] != len(batch):  # an end was deleted since it was looked up
@@ -782,7 +775,7 @@ class Neo4jStore:
                     self._missing_ends(sorted(ends - {pair[0] for pair in found}))
             for type_name, group in sorted(changed.items()):
                 query = self.builder.update_relations(type_name)
-                for batch in _batches(group):
+                for batch in batches(group, BATCH):
                     self._run(tx, query, rows=batch, now=now)
             self._written["relation"].update(wanted)
             return len(chunk)
@@ -803,7 +796,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> dict[str, Element]:
             found: dict[str, Element] = {}
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.ELEMENTS_BY_ID, ids=batch, statuses=st):
                     found[row[0]] = _element(row)
             return found
@@ -873,7 +866,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> list[Relation]:
             found: dict[str, Relation] = {}
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.RELATIONS_OF, ids=batch, types=type_list, statuses=st):
                     found[row[0]] = _relation(row)
             return [found[k] for k in sorted(found)]
@@ -962,7 +955,7 @@ class Neo4jStore:
             now = utc_now()
             count = 0
             if check_kind(kind) == "element":
-                for batch in _batches(wanted, 20_000):
+                for batch in batches(wanted, 20_000):
                     count += self._run(
                         tx, q.SET_ELEMENT_STATUS, ids=batch, status=status.value, now=now
                     )[0][0]
@@ -997,9 +990,9 @@ class Neo4jStore:
         def work(tx: Any) -> int:
             count = 0
             self._node_ids.clear()  # node ids of deleted nodes may be reused
-            for batch in _batches(wanted, 10_000):
+            for batch in batches(wanted, 10_000):
                 doomed = self._rows(tx, q.RELATION_IDS_OF_ELEMENTS, ids=batch)
-                for keys in _batches(doomed, 20_000):
+                for keys in batches(doomed, 20_000):
                     self._run(tx, q.DELETE_REL_KEYS, ids=keys)
                 count += self._run(tx, q.DELETE_ELEMENTS, ids=batch)[0][0]
             return count
@@ -1019,7 +1012,7 @@ class Neo4jStore:
                 self._run(tx, self.builder.delete_relations(t), ids=group)[0][0]
                 for t, group in self._locate(tx, wanted).items()
             )
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 self._run(tx, q.DELETE_REL_KEYS, ids=batch)
             return count
 
@@ -1116,7 +1109,7 @@ class Neo4jStore:
 
         def work(tx: Any, chunk: list[dict[str, str | None]]) -> int:
             key = ("assertion", source, kind)
-            for batch in _batches(chunk):
+            for batch in batches(chunk, BATCH):
                 maybe = set(self._may_exist(key, (str(row["id"]) for row in batch)))
                 fresh = [row for row in batch if row["id"] not in maybe]
                 known = [row for row in batch if row["id"] in maybe]
@@ -1139,7 +1132,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> dict[str, dict[str, Any]]:
             found: dict[str, dict[str, Any]] = {}
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.ASSERTED_VALUES, ids=batch, source=source, kind=kind):
                     found[row[0]] = _attrs(row[1])
             return found
@@ -1169,7 +1162,7 @@ class Neo4jStore:
         wanted = _unique(ids)
 
         def work(tx: Any, chunk: list[str]) -> int:
-            for batch in _batches(chunk, 20_000):
+            for batch in batches(chunk, 20_000):
                 self._run(
                     tx, q.TOUCH_ASSERTIONS, ids=batch, source=source, kind=kind, run=run_id, at=seen
                 )
@@ -1197,7 +1190,7 @@ class Neo4jStore:
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 self._run(tx, q.DROP_ASSERTIONS, ids=batch, kind=kind)
             return len(wanted)
 
@@ -1213,7 +1206,7 @@ class Neo4jStore:
 
         def work(tx: Any) -> dict[str, list[Element]]:
             found: dict[str, list[Element]] = {}
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.ELEMENTS_NAMED, names=batch, statuses=st):
                     found.setdefault(row[2].casefold(), []).append(_element(row))
             return found
@@ -1226,7 +1219,7 @@ class Neo4jStore:
         wanted = _unique(ids)
 
         def work(tx: Any) -> int:
-            for batch in _batches(wanted, 20_000):
+            for batch in batches(wanted, 20_000):
                 self._run(tx, q.RETRACT_ASSERTIONS, ids=batch, source=source, kind=kind)
             return len(wanted)
 
@@ -1287,7 +1280,7 @@ class Neo4jStore:
         ]
 
         def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
-            for batch in _batches(chunk):
+            for batch in batches(chunk, BATCH):
                 base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
                 for offset, row in enumerate(batch, 1):
                     row["seq"] = base + offset

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import groupby, islice
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..model import (
     Step,
     utc_now,
 )
-from .base import Counts, check_kind, latest_by_source
+from .base import Counts, batches, check_kind, latest_by_source
 
 BATCH = 5000
 # The page cache, in KiB: pages are allocated as they are used, so a small repository
@@ -275,12 +275,6 @@ def _statuses(lens: Lens) -> str:
     return _dumps(sorted(s.value for s in lens.statuses))
 
 
-def _batches(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
-
-
 def _element(row: sqlite3.Row | tuple[Any, ...]) -> Element:
     return Element(ElementId(row[0]), row[1], row[2], _loads_attrs(row[3]), _STATUS[row[4]])
 
@@ -468,10 +462,10 @@ class SQLiteStore:
                 # A first load: every row is new. The last of duplicate ids wins.
                 fresh_rows = {row[0]: row for row in rows}
                 with self._indexes_rebuilt(table, len(fresh_rows)):
-                    for batch in _batches(fresh_rows.values()):
+                    for batch in batches(fresh_rows.values(), BATCH):
                         self._db.executemany(insert, [(*row, now) for row in batch])
                 return len(fresh_rows)
-            for batch in _batches(rows):
+            for batch in batches(rows, BATCH):
                 wanted = {row[0]: row for row in batch}  # the last of duplicate ids wins
                 current = {row[0]: row for row in self._db.execute(select, (_dumps(list(wanted)),))}
                 fresh = [(*row, now) for i, row in wanted.items() if i not in current]
@@ -866,7 +860,7 @@ class SQLiteStore:
                 "CREATE TEMP TABLE IF NOT EXISTS staged_assertion "
                 "(item_id TEXT NOT NULL, asserted TEXT NOT NULL, digest TEXT)"
             )
-            for batch in _batches(ids, 50_000):
+            for batch in batches(ids, 50_000):
                 db.executemany(
                     "INSERT INTO temp.staged_assertion VALUES (?,?,?)",
                     [(item, text(values.get(item)), digests.get(item)) for item in batch],
@@ -966,7 +960,7 @@ class SQLiteStore:
         """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
         found: dict[str, list[Element]] = {}
         wanted = sorted({n.casefold() for n in names})
-        for batch in _batches(wanted, 20_000):
+        for batch in batches(wanted, 20_000):
             rows = self._db.execute(
                 "SELECT id, type, name, attrs, status FROM element "
                 f"WHERE name_cf {_IN_JSON} AND status {_IN_JSON} ORDER BY id",
@@ -1057,7 +1051,7 @@ class SQLiteStore:
                         ),
                     )
                     continue
-                for batch in _batches((c.item_id for c in run), 50_000):
+                for batch in batches((c.item_id for c in run), 50_000):
                     self._db.execute(
                         "INSERT INTO change(run_id, kind, item_id, op, at) "
                         "SELECT ?, ?, value, 'added', ? FROM json_each(?)",
