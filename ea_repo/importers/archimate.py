@@ -766,26 +766,10 @@ class ArchimateImporter:
         if not junctions:
             return []
         outgoing: dict[str, list[_Relationship]] = defaultdict(list)
-        incoming: dict[str, list[_Relationship]] = defaultdict(list)
         for rel in rels:
             if rel.source in junctions:
                 outgoing[rel.source].append(rel)
-            if rel.target in junctions:
-                incoming[rel.target].append(rel)
         derived: list[_Relationship] = []
-        lost = sum(
-            len(outgoing[j]) + len(incoming[j])
-            for j in junctions
-            if not outgoing[j] or not incoming[j]
-        )
-        if lost:
-            batch.warnings.append(
-                Problem(
-                    f"left out {lost} relationship(s) to or from junctions that join nothing on "
-                    "their other side",
-                    file,
-                )
-            )
 
         def chains(rel: _Relationship, seen: tuple[str, ...]) -> Iterator[list[_Relationship]]:
             if rel.target not in junctions:
@@ -798,10 +782,13 @@ class ArchimateImporter:
                     yield [rel, *tail]
 
         mixed: list[str] = []
+        # Identities of the relationships some chain from an element to an element goes through.
+        joined: set[int] = set()
         for rel in rels:
             if rel.source in junctions or rel.target not in junctions:
                 continue
             for chain in chains(rel, ()):
+                joined.update(id(r) for r in chain)
                 kinds = {r.archimate_type for r in chain}
                 if len(kinds) > 1:
                     # ArchiMate wants one type per junction; Archi lets models mix them.
@@ -823,6 +810,20 @@ class ArchimateImporter:
                         rel.origin,
                     )
                 )
+        # A dead end or a loop among junctions, whatever its length, joins nothing.
+        lost = sum(
+            1
+            for r in rels
+            if (r.source in junctions or r.target in junctions) and id(r) not in joined
+        )
+        if lost:
+            batch.warnings.append(
+                Problem(
+                    f"left out {lost} relationship(s) to or from junctions that join nothing on "
+                    "their other side",
+                    file,
+                )
+            )
         if mixed:
             batch.warnings.append(
                 Problem(

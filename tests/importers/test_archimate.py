@@ -167,6 +167,43 @@ def test_relationships_to_relationships_are_left_out_and_reported() -> None:
     assert any("2 junction(s) resolved into 2 direct relation(s)" in str(w) for w in batch.warnings)
 
 
+_HEAD = (
+    f'<?xml version="1.0"?>\n<model xmlns="{NS}" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" identifier="m">\n'
+)
+
+
+def test_junction_chains_that_lead_nowhere_are_reported(tmp_path: Path) -> None:
+    # a → j1 → j2 with nothing after j2, and b → j3 → j4 → j3 (a loop): no chain reaches
+    # an element, so the five relationships are left out, and said to be.
+    elements = [("a", "Node"), ("b", "Node"), ("j1", "AndJunction"), ("j2", "AndJunction")]
+    elements += [("j3", "OrJunction"), ("j4", "OrJunction")]
+    relationships = [("r1", "a", "j1"), ("r2", "j1", "j2"), ("r3", "b", "j3")]
+    relationships += [("r4", "j3", "j4"), ("r5", "j4", "j3")]
+    model = tmp_path / "dead_ends.xml"
+    model.write_text(
+        _HEAD
+        + "<elements>\n"
+        + "".join(
+            f'<element identifier="{i}" xsi:type="{t}"><name>{i}</name></element>\n'
+            for i, t in elements
+        )
+        + "</elements>\n<relationships>\n"
+        + "".join(
+            f'<relationship identifier="{i}" xsi:type="Triggering" source="{s}" target="{t}"/>\n'
+            for i, s, t in relationships
+        )
+        + "</relationships>\n</model>\n"
+    )
+    batch = ArchimateImporter(load_metamodel()).read(model)
+    assert batch.problems == []
+    assert {r.key for r in batch.records} == {"a", "b"}
+    assert [str(w) for w in batch.warnings if "junction" in str(w)] == [
+        f"{model}: left out 5 relationship(s) to or from junctions that join nothing on "
+        "their other side"
+    ]
+
+
 def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("elements:\n  Node: Computer\nrelationships:\n  Flow: sends\n")
