@@ -53,7 +53,7 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from ..errors import Problem, SourceError
 from ..metamodel import Metamodel
 from ..model import Origin, Record, Ref
-from ..yamlio import LineDict, load_yaml, parse_yaml, suggest
+from ..yamlio import Collector, LineDict, load_yaml, parse_yaml, suggest
 from .base import ImportBatch
 
 NS = "http://www.opengroup.org/xsd/archimate/3.0/"
@@ -263,15 +263,13 @@ def load_archimate_mapping(path: str | Path | None, metamodel: Metamodel) -> Arc
     where: dict[tuple[str, str], tuple[str, int | None]] = {}
     keys = {*merged, "fallback", "language"}
     for file, data in layers:
+        found = Collector(file)
+        found.unknown_keys(data, keys, None)
+        problems += found.problems
         for key, value in data.items():
-            line = data.line_of(key)
             if key not in keys:
-                problems.append(
-                    Problem(
-                        f"unknown key {key!r}", file, line, suggest(key, keys) or ", ".join(keys)
-                    )
-                )
                 continue
+            line = data.line_of(key)
             if key in ("fallback", "language"):
                 merged[key] = value
                 where[(key, "")] = (file, line)

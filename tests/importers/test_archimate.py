@@ -216,6 +216,23 @@ def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
     }
 
 
+def test_an_unknown_key_in_a_mapping_is_located_with_the_keys_allowed(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("language: fr\nelemnts:\n  Node: Node\nviews: {}\n")
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(bad, load_metamodel())
+    assert [(p.file, p.line, p.message, p.hint) for p in err.value.problems] == [
+        (str(bad), 2, "unknown key 'elemnts'", "did you mean 'elements'?"),
+        (
+            str(bad),
+            4,
+            "unknown key 'views'",
+            "allowed keys: elements, export_elements, export_relationships, fallback, "
+            "language, properties, relationships",
+        ),
+    ]
+
+
 def test_a_bad_export_entry_is_a_located_problem_not_a_crash(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
