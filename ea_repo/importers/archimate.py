@@ -425,6 +425,24 @@ class _Relationship:
     origin: Origin
 
 
+@dataclass
+class _Document:
+    """One exchange file being read: its batch, and what the passes over it learn."""
+
+    file: str
+    batch: ArchimateBatch
+    definitions: dict[str, str] = field(default_factory=dict)  # property definition -> name
+    folders: dict[str, str] = field(default_factory=dict)  # identifier -> folder path
+    types: dict[str, str] = field(default_factory=dict)  # element identifier -> metamodel type
+    junctions: dict[str, tuple[str, Origin]] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)  # identifier -> key by ea-repo:id
+    first_skipped: str | None = None  # the first relationship to a relationship, for messages
+
+    def origin(self, node: XmlNode) -> Origin:
+        """Where ``node`` is, for a problem."""
+        return Origin(self.file, node.line)
+
+
 def _texts(node: XmlNode, tag: str) -> list[tuple[str | None, str]]:
     return [(c.attrs.get(XML_LANG), c.text.strip()) for c in node.all(tag) if c.text.strip()]
 
@@ -439,8 +457,6 @@ class ArchimateImporter:
         self.metamodel = metamodel
         self.mapping = mapping or load_archimate_mapping(None, metamodel)
         self._attr_names: dict[str, dict[str, str]] = {}
-        self._renamed: dict[str, str] = {}  # identifier -> key given by an ea-repo:id property
-        self._first_skipped: str | None = None  # of the file being read
 
     def read(self, path: str | Path) -> ArchimateBatch:
         """Read one exchange file into a batch; raises SourceError for unreadable or hostile XML."""
@@ -452,7 +468,7 @@ class ArchimateImporter:
     def transform(self, root: XmlNode, file: str) -> ArchimateBatch:
         """The batch of records for a parsed exchange file (pure: no file, no store)."""
         batch = ArchimateBatch(source_files=[file])
-        self._renamed, self._first_skipped = {}, None
+        doc = _Document(file, batch)
         if root.tag != "model" or root.ns != NS:
             if root.ns == NS_21:
                 raise SourceError(
@@ -464,7 +480,7 @@ class ArchimateImporter:
                 f"<{root.tag}> in namespace {root.ns or 'none'!r}",
                 hint=f"expected <model xmlns={NS!r}>",
             )
-        definitions = self._property_definitions(root, file, batch)
+        doc.definitions = self._property_definitions(root, doc)
         element_nodes = [n for c in root.all("elements") for n in c.all("element")]
         relation_nodes = [n for c in root.all("relationships") for n in c.all("relationship")]
         view_ids = {
@@ -478,30 +494,26 @@ class ArchimateImporter:
             ident = node.attrs.get("identifier", "")
             if ident in concept_lines:
                 batch.problem(
-                    Origin(file, node.line),
+                    doc.origin(node),
                     f"identifier {ident!r} is used twice (first at line {concept_lines[ident]})",
                     "identifiers are unique in an exchange file",
                 )
             concept_lines.setdefault(ident, node.line)
         concepts = set(concept_lines)
-        folders = self._folders(root, file, batch, concepts | view_ids)
-
-        types: dict[str, str] = {}  # element identifier -> metamodel type
-        junctions: dict[str, tuple[str, Origin]] = {}
+        doc.folders = self._folders(root, doc, concepts | view_ids)
         for node in element_nodes:
-            self._element(node, file, definitions, folders, batch, types, junctions)
+            self._element(node, doc)
         relation_ids = {n.attrs.get("identifier", "") for n in relation_nodes}
         parsed: list[_Relationship] = []
         for node in relation_nodes:
-            rel = self._relationship(
-                node, file, definitions, folders, batch, concepts, relation_ids
-            )
+            rel = self._relationship(node, doc, concepts, relation_ids)
             if rel is not None:
                 parsed.append(rel)
+        junctions = doc.junctions
         direct = [r for r in parsed if r.source not in junctions and r.target not in junctions]
-        direct += self._through_junctions(parsed, junctions, batch, file)
+        direct += self._through_junctions(parsed, doc)
         for rel in direct:
-            self._emit_relation(rel, types, batch, file)
+            self._emit_relation(rel, doc)
         batch.summarize()
         return batch
 
@@ -534,39 +546,29 @@ class ArchimateImporter:
 
     # ----------------------------------------------------------- properties
 
-    def _property_definitions(
-        self, root: XmlNode, file: str, batch: ArchimateBatch
-    ) -> dict[str, str]:
+    def _property_definitions(self, root: XmlNode, doc: _Document) -> dict[str, str]:
         definitions: dict[str, str] = {}
         for container in root.all("propertyDefinitions"):
             for node in container.all("propertyDefinition"):
                 ident = node.attrs.get("identifier")
                 if not ident:
-                    batch.problem(
-                        Origin(file, node.line), "a property definition without identifier"
-                    )
+                    doc.batch.problem(doc.origin(node), "a property definition without identifier")
                     continue
                 # Archi writes properties with an empty name as such: keep them.
                 names = _texts(node, "name")
                 definitions[ident] = self._pick(names)
         return definitions
 
-    def _properties(
-        self,
-        node: XmlNode,
-        file: str,
-        definitions: dict[str, str],
-        batch: ArchimateBatch,
-    ) -> dict[str, str]:
+    def _properties(self, node: XmlNode, doc: _Document) -> dict[str, str]:
         """The properties of a concept by name (values in the preferred language)."""
         found: dict[str, str] = {}
         for container in node.all("properties"):
             for prop in container.all("property"):
                 ref = prop.attrs.get("propertyDefinitionRef", "")
-                name = definitions.get(ref)
+                name = doc.definitions.get(ref)
                 if name is None:
-                    batch.problem(
-                        Origin(file, prop.line),
+                    doc.batch.problem(
+                        doc.origin(prop),
                         f"property refers to an undefined property definition {ref!r}",
                         "declare it under <propertyDefinitions>",
                     )
@@ -574,7 +576,7 @@ class ArchimateImporter:
                 values = _texts(prop, "value")
                 value = self._pick(values)
                 if name in found:
-                    batch.note(file, f"repeat property {name!r}: the first value is kept")
+                    doc.batch.note(doc.file, f"repeat property {name!r}: the first value is kept")
                     continue
                 found[name] = value
         return found
@@ -585,8 +587,7 @@ class ArchimateImporter:
         specs: Mapping[str, Any],
         props: dict[str, str],
         attrs: dict[str, Any],
-        file: str,
-        batch: ArchimateBatch,
+        doc: _Document,
     ) -> None:
         """Properties naming an attribute of ``owner`` fill it; the rest go to ``properties``."""
         by_fold = self._attr_names.get(owner)
@@ -603,8 +604,8 @@ class ArchimateImporter:
                 try:
                     coerced = specs[attr].coerce(value) if value != "" else None
                 except ValueError:
-                    batch.note(
-                        file,
+                    doc.batch.note(
+                        doc.file,
                         f"kept as properties: value not valid for the attribute of the same name ({owner}.{attr})",
                     )
                 else:
@@ -617,9 +618,7 @@ class ArchimateImporter:
 
     # --------------------------------------------------------- organizations
 
-    def _folders(
-        self, root: XmlNode, file: str, batch: ArchimateBatch, known: set[str]
-    ) -> dict[str, str]:
+    def _folders(self, root: XmlNode, doc: _Document, known: set[str]) -> dict[str, str]:
         folders: dict[str, str] = {}
 
         def walk(item: XmlNode, path: tuple[str, ...]) -> None:
@@ -628,7 +627,9 @@ class ArchimateImporter:
             labels = _texts(item, "label")
             if ref and not children:
                 if ref not in known:
-                    batch.note(file, f"in organizations refer to unknown identifiers ({ref!r}...)")
+                    doc.batch.note(
+                        doc.file, f"in organizations refer to unknown identifiers ({ref!r}...)"
+                    )
                 elif path:
                     folders.setdefault(ref, "/".join(path))
                 return
@@ -643,17 +644,8 @@ class ArchimateImporter:
 
     # ------------------------------------------------------------- elements
 
-    def _element(
-        self,
-        node: XmlNode,
-        file: str,
-        definitions: dict[str, str],
-        folders: dict[str, str],
-        batch: ArchimateBatch,
-        types: dict[str, str],
-        junctions: dict[str, tuple[str, Origin]],
-    ) -> None:
-        origin = Origin(file, node.line)
+    def _element(self, node: XmlNode, doc: _Document) -> None:
+        batch, origin = doc.batch, doc.origin(node)
         ident = node.attrs.get("identifier", "")
         archimate_type = node.attrs.get(XSI_TYPE, "")
         if not ident or not archimate_type:
@@ -669,38 +661,35 @@ class ArchimateImporter:
             )
             return
         if target == JUNCTION:
-            junctions[ident] = (archimate_type, origin)
+            doc.junctions[ident] = (archimate_type, origin)
             return
-        props = self._properties(node, file, definitions, batch)
+        props = self._properties(node, doc)
         key = props.pop(META_ID, None) or ident
         meta_type = props.pop(META_TYPE, None)
         if meta_type is not None and meta_type in self.metamodel.element_types:
             target = meta_type
         et = self.metamodel.element_types[target]
         name, attrs = self._texts_attrs(node, "")
-        if ident in folders:
-            attrs["folder"] = folders[ident]
-        self._apply_properties(target, et.attributes, props, attrs, file, batch)
-        types[ident] = target
+        if ident in doc.folders:
+            attrs["folder"] = doc.folders[ident]
+        self._apply_properties(target, et.attributes, props, attrs, doc)
+        doc.types[ident] = target
         batch.records.append(Record.element(target, key, name, attrs, origin=origin))
         if key != ident:
-            self._renamed[ident] = key
+            doc.renamed[ident] = key
 
     # -------------------------------------------------------- relationships
 
     def _relationship(
         self,
         node: XmlNode,
-        file: str,
-        definitions: dict[str, str],
-        folders: dict[str, str],
-        batch: ArchimateBatch,
+        doc: _Document,
         concepts: set[str],
         relation_ids: set[str],
     ) -> _Relationship | None:
         """``concepts``: the identifiers of the file's elements and relationships (an end
         whose element was rejected is no dangling reference: its own problem is reported)."""
-        origin = Origin(file, node.line)
+        batch, origin = doc.batch, doc.origin(node)
         ident = node.attrs.get("identifier", "")
         archimate_type = node.attrs.get(XSI_TYPE, "")
         source, target = node.attrs.get("source", ""), node.attrs.get("target", "")
@@ -725,21 +714,21 @@ class ArchimateImporter:
                 )
                 return None
         if source in relation_ids or target in relation_ids:
-            if self._first_skipped is None:
-                self._first_skipped = ident
+            if doc.first_skipped is None:
+                doc.first_skipped = ident
             batch.skip(
-                file,
+                doc.file,
                 f"{archimate_type} relationships from or to another relationship "
                 "(relations link elements; e.g. the first: "
-                f"{self._first_skipped!r})",
+                f"{doc.first_skipped!r})",
             )
             return None
-        props = self._properties(node, file, definitions, batch)
+        props = self._properties(node, doc)
         key = props.pop(META_ID, None) or ident
         meta_type = props.pop(META_TYPE, None)
         _, attrs = self._texts_attrs(node, "title")
-        if ident in folders:
-            attrs["folder"] = folders[ident]
+        if ident in doc.folders:
+            attrs["folder"] = doc.folders[ident]
         if archimate_type == "Access":
             mode = ACCESS_MODES.get(node.attrs.get("accessType", "Access"))
             if mode is not None:
@@ -753,14 +742,9 @@ class ArchimateImporter:
             key, archimate_type, rel_type, source, target, attrs, meta_type, origin
         )
 
-    def _through_junctions(
-        self,
-        rels: list[_Relationship],
-        junctions: dict[str, tuple[str, Origin]],
-        batch: ArchimateBatch,
-        file: str,
-    ) -> list[_Relationship]:
+    def _through_junctions(self, rels: list[_Relationship], doc: _Document) -> list[_Relationship]:
         """One direct relationship per chain element → junction(s) → element."""
+        junctions, batch, file = doc.junctions, doc.batch, doc.file
         if not junctions:
             return []
         outgoing: dict[str, list[_Relationship]] = defaultdict(list)
@@ -840,9 +824,8 @@ class ArchimateImporter:
             )
         return derived
 
-    def _emit_relation(
-        self, rel: _Relationship, types: dict[str, str], batch: ArchimateBatch, file: str
-    ) -> None:
+    def _emit_relation(self, rel: _Relationship, doc: _Document) -> None:
+        types, batch = doc.types, doc.batch
         if rel.source not in types or rel.target not in types:
             return  # an end was rejected; its own problem is reported
         mm = self.metamodel
@@ -867,7 +850,7 @@ class ArchimateImporter:
                 )
                 return
             batch.note(
-                file,
+                doc.file,
                 f"kept as {fallback}: {rel.archimate_type} relationships the metamodel "
                 f"does not allow between their ends (type in archimate_type)",
             )
@@ -877,9 +860,9 @@ class ArchimateImporter:
             for extra in ("mode", "modifier", "directed"):
                 if extra in attrs and extra not in rt.attributes:
                     props[f"{META_PREFIX}{extra}"] = str(attrs.pop(extra)).lower()
-        self._apply_properties(rel_type, rt.attributes, props, attrs, file, batch)
-        ref_src = self._renamed.get(src, src)
-        ref_dst = self._renamed.get(dst, dst)
+        self._apply_properties(rel_type, rt.attributes, props, attrs, doc)
+        ref_src = doc.renamed.get(src, src)
+        ref_dst = doc.renamed.get(dst, dst)
         batch.records.append(
             Record.relation(
                 rel_type, Ref(ref_src), Ref(ref_dst), attrs, key=rel.id, origin=rel.origin
