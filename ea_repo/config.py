@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkspaceError
-from .yamlio import LineDict, YamlProblem, load_yaml
+from .yamlio import LineDict, load_yaml
 
 CONFIG_FILE = "ea.yaml"
 DATA_DIR = ".ea"
@@ -153,10 +153,7 @@ def load_workspace(
     env = os.environ if env is None else env
     root = find_workspace(start)
     path = root / CONFIG_FILE
-    try:
-        data = load_yaml(path)
-    except YamlProblem as exc:
-        raise WorkspaceError(str(exc.problem), problems=[exc.problem]) from exc
+    data = load_yaml(path, WorkspaceError)
     if data is None:
         data = LineDict()
     if not isinstance(data, LineDict):

@@ -102,23 +102,13 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-class YamlProblem(Exception):
-    """Raised by :func:`load_yaml`; carries a located :class:`Problem`."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
-def _fail(problem: Problem, error: type[EaError] | None) -> Exception:
-    if error is None:
-        return YamlProblem(problem)
+def _fail(problem: Problem, error: type[EaError]) -> EaError:
     return error(str(problem), problems=[problem])
 
 
-def parse_yaml(text: str, filename: str, error: type[EaError] | None = None) -> Any:
-    """Parse YAML text; a syntax error is raised as ``error`` (an :class:`EaError` class)
-    holding one located problem, or as a :class:`YamlProblem` when ``error`` is None."""
+def parse_yaml(text: str, filename: str, error: type[EaError]) -> Any:
+    """Parse YAML text; a syntax error is raised as ``error`` (an :class:`EaError` class:
+    the caller's kind of mistake) holding one located problem."""
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -132,7 +122,7 @@ def parse_yaml(text: str, filename: str, error: type[EaError] | None = None) -> 
         raise _fail(Problem(f"invalid YAML: {exc}", filename), error) from exc
 
 
-def load_yaml(path: Path, error: type[EaError] | None = None) -> Any:
+def load_yaml(path: Path, error: type[EaError]) -> Any:
     """Read and parse a YAML file (UTF-8); mistakes are raised as in :func:`parse_yaml`."""
     try:
         text = path.read_text(encoding="utf-8")

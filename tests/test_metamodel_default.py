@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ea_repo.errors import MetamodelError
 from ea_repo.metamodel import (
     IDENTIFIER,
     LAYERS,
@@ -113,7 +114,7 @@ def test_builtin_is_read_once_per_process() -> None:
 
 
 def test_yaml_lines_are_those_of_the_file() -> None:
-    data = parse_yaml("a: 1\n\nb:\n  c: [1, 2]\n  d: {e: 3}\n", "x.yaml")
+    data = parse_yaml("a: 1\n\nb:\n  c: [1, 2]\n  d: {e: 3}\n", "x.yaml", MetamodelError)
     assert (data.line_of("a"), data.line_of("b")) == (1, 3)
     inner = data["b"]
     assert (inner.line_of("c"), inner.line_of("d"), inner["d"].line_of("e")) == (4, 5, 5)
@@ -299,7 +300,7 @@ def test_everything_is_documented(mm: Metamodel) -> None:
         assert rt.description, f"relationship type {rt.name} has no description"
     # Labels are written in the file, not left to the loader's fallbacks.
     text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
-    raw = parse_yaml(text, "default.yaml")["relationship_types"]
+    raw = parse_yaml(text, "default.yaml", MetamodelError)["relationship_types"]
     for name, spec in raw.items():
         assert spec.get("label"), f"{name} has no label"
         assert spec.get("reverse_label"), f"{name} has no reverse_label"

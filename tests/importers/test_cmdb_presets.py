@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ea_repo.errors import SourceError
+from ea_repo.errors import MetamodelError, SourceError
 from ea_repo.importers.mapping import ClassTarget
 from ea_repo.importers.presets import PRESETS, load_preset, preset_text
 from ea_repo.metamodel import Metamodel, load_metamodel, parse_metamodel
@@ -140,6 +140,7 @@ def test_a_metamodel_without_the_preset_types(mm: Metamodel) -> None:
             "name: tiny\nversion: '1'\nelement_types:\n  Application: {layer: application}\n"
             "relationship_types:\n  depends_on: {from: '*', to: '*', dependent: source}\n",
             "tiny.yaml",
+            MetamodelError,
         ),
         "tiny.yaml",
     )
