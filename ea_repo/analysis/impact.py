@@ -164,7 +164,7 @@ def analyse(
         relation_types=relation_types,
         lens=lens,
     )
-    elements = store.get_elements(result.reached, lens)
+    elements = result.elements(store, lens=lens)
     wanted_layers = set(layers) if layers is not None else None
     report = ImpactReport(
         Way(way),

@@ -189,7 +189,7 @@ def obsolescence(
             # Only what is reported is needed: the elements in scope and those on their paths.
             reached = [r for r in reached if r.id in scope]
             wanted = _on_paths(result, [r.id for r in reached])
-        elements = store.get_elements(wanted + starts, lens)
+        elements = result.elements(store, wanted + starts, lens)
         known: dict[ElementId, list[PathStep]] = {}
         for r in reached:
             if r.id in exposed or r.id in risky or r.id not in elements:

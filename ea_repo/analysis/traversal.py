@@ -1,9 +1,9 @@
 """The traversal engine every analysis shares.
 
 Level-synchronous breadth-first expansion through
-:meth:`GraphStore.neighbors` — one store query per level, whatever the
-backend — following each relationship type in the direction its metamodel
-``dependent`` declares. For every element reached it keeps the distance and
+:meth:`GraphStore.expand` — one store query per level, or one for several
+levels where a query costs a round trip (Neo4j) — following each relationship
+type in the direction its metamodel ``dependent`` declares. For every element reached it keeps the distance and
 every hop that reached it at that distance, so any answer can show *why*: the
 shortest paths from the starts.
 
@@ -18,12 +18,12 @@ receiver misses a feed but keeps running, and impact stops there.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..metamodel import Metamodel
-from ..model import CURRENT, Direction, ElementId, Hop, Lens, Step
+from ..model import CURRENT, Direction, Element, ElementId, Hop, Lens, Step
 from ..runtime import gc_paused
 from ..store import GraphStore
 
@@ -63,6 +63,8 @@ class Traversal:
     reached: dict[ElementId, Reached]
     max_depth: int | None
     truncated: bool = False  # the depth limit stopped expansion with a frontier left
+    # Elements read on the way (the starts, and what the store gave with its hops)
+    known: dict[str, Element] = field(default_factory=dict, repr=False)
 
     def __contains__(self, element_id: object) -> bool:
         return element_id in self.reached
@@ -74,6 +76,17 @@ class Traversal:
             (r for r in self.reached.values() if r.state in wanted),
             key=lambda r: (r.distance, r.id),
         )
+
+    def elements(
+        self, store: GraphStore, ids: Iterable[ElementId] | None = None, lens: Lens = CURRENT
+    ) -> dict[str, Element]:
+        """The elements reached (or ``ids`` of them), as ``lens`` shows them: those read on
+        the way, the others from the store."""
+        wanted = list(self.reached if ids is None else ids)
+        known = self.known
+        missing = [i for i in wanted if i not in known]
+        found = store.get_elements(missing, lens) if missing else {}
+        return {i: known[i] if i in known else found[i] for i in wanted if i in known or i in found}
 
     def path(self, target: str) -> list[Hop]:
         """One shortest path from a start to ``target`` (the first in id order); [] for a start."""
@@ -167,24 +180,34 @@ def _traverse(
     # further. Dependencies, the mirror: such a hop is followed from the start only, and
     # what is reached through it counts as degraded (its loss would degrade the start).
     degrading_types = {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
+    # What a hop of a degrading type reaches is not expanded by impact: a store answering
+    # several levels at once need not go beyond it. Dependencies follow such hops from
+    # the start and on, so nothing stops a look ahead there.
+    levels = _Levels(store, steps, lens, degrading_types if impact_rules else frozenset())
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
     # A start the lens hides (retired) is not there to start from: dropped, as its relations are.
     shown = store.get_elements(start_ids, lens)
     start_ids = [s for s in start_ids if s in shown]
+    read = dict(shown)
     reached: dict[ElementId, Reached] = {s: Reached(s, 0, State.START) for s in start_ids}
     peers_cache: dict[tuple[ElementId, str], set[ElementId]] = {}
     frontier = start_ids
     depth = 0
     truncated = False
     while frontier:
-        if max_depth is not None and depth >= max_depth:
-            truncated = bool(store.neighbors(frontier, steps, lens))
-            break
-        depth += 1
         # Elements reached at an earlier level (down) cannot be reached again at a
         # shorter distance: the store drops those hops before building them.
         settled = {i for i, r in reached.items() if r.state is not State.DEGRADED}
-        hops = store.neighbors(frontier, steps, lens, exclude=settled)
+        if max_depth is not None and depth >= max_depth:
+            # Stopped with something left beyond: an element not reached yet, or one
+            # only degraded so far (a hop back into what is down changes nothing).
+            beyond = levels.hops(frontier, settled, 1)
+            truncated = any(hop.target not in settled for hop in beyond)
+            break
+        depth += 1
+        # The levels still wanted: this one, those up to the limit, and the look past it.
+        wanted = None if max_depth is None else max_depth - depth + 2
+        hops = levels.hops(frontier, settled, wanted)
         plain: dict[ElementId, list[Hop]] = defaultdict(list)
         redundant: dict[ElementId, list[Hop]] = defaultdict(list)
         degrading: dict[ElementId, list[Hop]] = defaultdict(list)
@@ -239,7 +262,64 @@ def _traverse(
             if known is not None and len(known.via) > 1:  # most are reached by one hop
                 known.via.sort(key=_hop_key)
         frontier = sorted(next_frontier)
-    return Traversal(way, start_ids, reached, max_depth, truncated)
+    if levels.elements:  # the store's answers reach further than the traversal went
+        read.update((i, e) for i, e in levels.elements.items() if i in reached)
+    return Traversal(way, start_ids, reached, max_depth, truncated, read)
+
+
+class _Levels:
+    """The hops of each level of one traversal, keeping what the store answered ahead of it.
+
+    A store may answer several levels in one query (:meth:`GraphStore.expand`):
+    the hops of elements beyond the frontier wait here until the traversal gets
+    to them, and are asked again only for elements it did not expand.
+    """
+
+    def __init__(
+        self, store: GraphStore, steps: tuple[Step, ...], lens: Lens, stop: Collection[str]
+    ) -> None:
+        self.store = store
+        self.steps = steps
+        self.lens = lens
+        self.stop = stop
+        self.ahead: dict[ElementId, list[Hop]] = {}
+        self.elements: dict[str, Element] = {}  # those the store gave with its hops
+
+    def hops(
+        self, frontier: list[ElementId], exclude: Collection[str], levels: int | None
+    ) -> list[Hop]:
+        """Every hop from ``frontier`` (those into ``exclude`` may be left out)."""
+        ahead = self.ahead
+        hops: list[Hop] = []
+        missing = frontier
+        if ahead:
+            missing = []
+            for origin in frontier:
+                known = ahead.pop(origin, None)
+                if known is None:
+                    missing.append(origin)
+                else:
+                    hops.extend(known)
+        if not missing:
+            return hops
+        got = self.store.expand(
+            missing, self.steps, self.lens, exclude=exclude, levels=levels, stop=self.stop
+        )
+        self.elements.update(got.elements)
+        if len(got.origins) == len(missing):  # one level: nothing to keep
+            hops.extend(got.hops)
+            return hops
+        asked = set(missing)
+        # An element kept from an earlier answer keeps its hops: they are all there already.
+        fresh = {ElementId(o) for o in got.origins if o not in asked and o not in ahead}
+        for origin in fresh:
+            ahead[origin] = []
+        for hop in got.hops:
+            if hop.origin in asked:
+                hops.append(hop)
+            elif hop.origin in fresh:
+                ahead[hop.origin].append(hop)
+        return hops
 
 
 def _back(direction: Direction) -> Direction:

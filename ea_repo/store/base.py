@@ -12,7 +12,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from ..model import (
     CURRENT,
@@ -26,6 +27,18 @@ from ..model import (
     Status,
     Step,
 )
+
+
+class Expansion(NamedTuple):
+    """What :meth:`GraphStore.expand` answers: every hop of each element in ``origins``.
+
+    ``elements``: the elements its hops reach, as the lens shows them, when the
+    backend read them with the hops (some or none: a caller asks for the rest).
+    """
+
+    hops: list[Hop]
+    origins: frozenset[str]
+    elements: Mapping[str, Element] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,26 @@ class GraphStore(Protocol):
         relation and the element reached are both visible through the lens,
         and the element reached is not in ``exclude`` (what a traversal has
         reached already). Order is unspecified.
+        """
+
+    def expand(
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        *,
+        exclude: Collection[str] = (),
+        levels: int | None = 1,
+        stop: Collection[str] = (),
+    ) -> Expansion:
+        """The hops of ``ids`` as :meth:`neighbors` gives them, and perhaps of what lies beyond.
+
+        A backend whose queries cost a round trip may answer up to ``levels``
+        levels at once (None: as many as it likes): with the hops of ``ids``,
+        the hops of the elements they reach (except through relations of a type
+        in ``stop``), and so on. ``origins`` names every element whose hops are
+        all in the answer: each of ``ids``, and whatever the backend expanded
+        beyond them. Hops into ``exclude`` are left out at every level.
         """
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:

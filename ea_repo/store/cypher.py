@@ -222,6 +222,56 @@ class CypherBuilder:
         status, ``$status``; every row has it, so rows leave it out. At least one
         of the two lists is not empty (the store asks for no level without a step).
         """
+        return (
+            "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
+            f"{self._hops_of_a(out_types, in_types, one_status)} "
+            f"RETURN {self._hop_rows(one_status)}"
+        )
+
+    def expand(
+        self, out_types: Sequence[str], in_types: Sequence[str], levels: int, one_status: bool
+    ) -> str:
+        """``levels`` traversal levels in one query, each from the elements the last reached.
+
+        One record: the hop rows of each level (as :meth:`neighbors` gives them,
+        followed by the element reached: its type, name, attributes and, unless
+        ``one_status``, status), then the ids of the elements each level expanded. Level 1 expands
+        ``$ids``; level k the elements level k-1 reached, except through a
+        relationship type in ``$stop`` — when there are at most ``$cap`` of them:
+        past that, it and every level after it expand nothing (the caller asks
+        again, a level at a time). An element reached again at a later level is
+        expanded again: removing it would cost a list search per element.
+        """
+        if not 1 <= levels <= 64:
+            raise ValueError(f"levels must be between 1 and 64, not {levels}")
+        hops = self._hops_of_a(out_types, in_types, one_status)
+        rows = self._hop_rows(one_status, far_ends=True)
+        parts = ["UNWIND $ids AS i MATCH (a0:Element {repo: $repo, id: i}) WITH collect(a0) AS f0"]
+        for k in range(1, levels + 1):
+            guard = "" if k == 1 else f" WITH f{k - 1} WHERE size(f{k - 1}) <= $cap"
+            reached = (
+                f", collect(DISTINCT CASE WHEN type(r) IN $stop THEN null ELSE b END) AS f{k}"
+                if k < levels
+                else ""
+            )
+            parts.append(
+                f"CALL {{ WITH f{k - 1}{guard} UNWIND f{k - 1} AS a {hops} "
+                f"RETURN {rows} AS h{k}{reached} }}"
+            )
+        # A level whose frontier was over the cap expanded nothing: it names no element.
+        expanded = [
+            f"[n IN f{k} | n.id]"
+            if k == 0
+            else f"CASE WHEN size(f{k}) <= $cap THEN [n IN f{k} | n.id] ELSE [] END"
+            for k in range(levels)
+        ]
+        hop_lists = [f"h{k}" for k in range(1, levels + 1)]
+        return " ".join(parts) + f" RETURN [{', '.join(hop_lists)}], [{', '.join(expanded)}]"
+
+    def _hops_of_a(
+        self, out_types: Sequence[str], in_types: Sequence[str], one_status: bool
+    ) -> str:
+        """The clauses that give ``a, r, b, way`` for every visible hop from node ``a``."""
         branches = []
         if out_types:
             types = "|".join(self._rel_type(t) for t in out_types)
@@ -229,17 +279,21 @@ class CypherBuilder:
         if in_types:
             types = "|".join(self._rel_type(t) for t in in_types)
             branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
-        shown, status = (
-            ("r.status = $status AND b.status = $status", "")
+        shown = (
+            "r.status = $status AND b.status = $status"
             if one_status
-            else ("r.status IN $statuses AND b.status IN $statuses", ", r.status")
+            else "r.status IN $statuses AND b.status IN $statuses"
         )
-        return (
-            "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i}) "
-            f"CALL {{ {' UNION ALL '.join(branches)} }} "
-            f"WITH a, r, b, way WHERE {shown} "
-            f"RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
-        )
+        return f"CALL {{ {' UNION ALL '.join(branches)} }} WITH a, r, b, way WHERE {shown}"
+
+    @staticmethod
+    def _hop_rows(one_status: bool, far_ends: bool = False) -> str:
+        """Hop rows; with ``far_ends``, the type, name and attributes of the element reached
+        follow (and its status, unless ``one_status``)."""
+        status = "" if one_status else ", r.status"
+        if far_ends:
+            status += ", b.type, b.name, b.attrs" + ("" if one_status else ", b.status")
+        return f"collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
 
 
 # -- statements that name no label or relationship type of the metamodel --------

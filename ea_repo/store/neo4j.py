@@ -74,7 +74,7 @@ from ..model import (
     utc_now,
 )
 from . import cypher as q
-from .base import Counts, batches, check_kind, latest_by_source
+from .base import Counts, Expansion, batches, check_kind, latest_by_source
 
 SCHEMA_VERSION = 1
 BATCH = 5000
@@ -85,6 +85,10 @@ STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 READ_ATTEMPTS = 3
+# Traversal levels one query answers at most (GraphStore.expand), and the largest
+# level it expands beyond the first: round trips are most of a small traversal's time.
+LOOKAHEAD = 8
+LOOKAHEAD_CAP = 2_000
 
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _DECODE = json.JSONDecoder().decode
@@ -881,25 +885,91 @@ class Neo4jStore:
         exclude: Collection[str] = (),
     ) -> list[Hop]:
         """One level of expansion: one query for every step, both directions at once."""
-        out_types = sorted({s.relation_type for s in steps if s.direction is Direction.OUT})
-        in_types = sorted({s.relation_type for s in steps if s.direction is Direction.IN})
-        out_types = [t for t in out_types if t in self.builder.rel_types]
-        in_types = [t for t in in_types if t in self.builder.rel_types]
-        wanted = _unique(ids)
-        if not wanted or not (out_types or in_types):
-            return []
-        st = _statuses(lens)
-        if not st:
+        out_types, in_types = self._step_types(steps)
+        wanted, st = _unique(ids), _statuses(lens)
+        if not wanted or not (out_types or in_types) or not st:
             return []
         query = self.builder.neighbors(out_types, in_types, one_status=len(st) == 1)
         rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st, status=st[0]))
+        return self._hops(rows, exclude, st)
+
+    def expand(
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        *,
+        exclude: Collection[str] = (),
+        levels: int | None = 1,
+        stop: Collection[str] = (),
+    ) -> Expansion:
+        """Up to ``levels`` levels (at most ``LOOKAHEAD``) in one query: a round trip each saved.
+
+        A level past ``LOOKAHEAD_CAP`` elements is left to the caller: a level that
+        large costs more in the server than its round trip, and the elements it
+        reaches may never be wanted. An element the query expanded twice (reached
+        again at a later level) counts once, its hops from the first time.
+        """
+        wanted, st = _unique(ids), _statuses(lens)
+        depth = LOOKAHEAD if levels is None else max(1, min(levels, LOOKAHEAD))
+        out_types, in_types = self._step_types(steps)
+        if depth == 1 or not wanted or not (out_types or in_types) or not st:
+            return Expansion(self.neighbors(wanted, steps, lens, exclude), frozenset(wanted))
+        query = self.builder.expand(out_types, in_types, depth, one_status=len(st) == 1)
+        stops = [self.builder.rel_types[t] for t in stop if t in self.builder.rel_types]
+
+        params = {"ids": wanted, "statuses": st, "status": st[0], "stop": stops}
+        [[hop_levels, expanded]] = self._read(
+            lambda tx: self._run(tx, query, cap=LOOKAHEAD_CAP, **params)
+        )
+        origins: set[str] = set(wanted)
+        hops: list[Hop] = []
+        elements: dict[str, Element] = {}
+        for level, (rows, level_ids) in enumerate(zip(hop_levels, expanded, strict=True)):
+            if level:
+                # Rows of an element an earlier level expanded already are left out.
+                new = set(level_ids) - origins
+                rows = [row for row in rows if row[0] in new]
+                origins |= new
+            hops += self._hops(rows, exclude, st, elements)
+        return Expansion(hops, frozenset(origins), elements)
+
+    def _step_types(self, steps: Sequence[Step]) -> tuple[list[str], list[str]]:
+        """The relation types of ``steps`` followed out, and those followed in (stored ones only)."""
+        known = self.builder.rel_types
+        out_types = sorted({s.relation_type for s in steps if s.direction is Direction.OUT})
+        in_types = sorted({s.relation_type for s in steps if s.direction is Direction.IN})
+        return [t for t in out_types if t in known], [t for t in in_types if t in known]
+
+    def _hops(
+        self,
+        rows: list[Any],
+        exclude: Collection[str],
+        statuses: list[str],
+        far_ends: dict[str, Element] | None = None,
+    ) -> list[Hop]:
+        """Hops from the rows of :meth:`CypherBuilder.neighbors`, but those into ``exclude``.
+
+        ``far_ends``: the rows end with the element reached (:meth:`CypherBuilder.expand`);
+        each is added there.
+        """
         names = self._rel_names
-        only = _STATUS[st[0]]
+        only = _STATUS[statuses[0]]
+        one_status = len(statuses) == 1
+        at = 6 if one_status else 7  # where the element reached begins in a row
         hops: list[Hop] = []
         for row in rows:
             far = row[3]
             if far in exclude:
                 continue
+            if far_ends is not None and far not in far_ends:
+                far_ends[far] = Element(
+                    ElementId(far),
+                    row[at],
+                    row[at + 1],
+                    _attrs(row[at + 2]),
+                    only if one_status else _STATUS[row[at + 3]],
+                )
             origin = row[0]
             rel = _new(Relation)
             hop = _new(Hop)
@@ -913,7 +983,7 @@ class Neo4jStore:
                 _set(hop, "direction", Direction.IN)
             _set(rel, "type", names[row[2]])
             _set(rel, "attrs", _attrs(row[4]))
-            _set(rel, "status", only if len(row) == 6 else _STATUS[row[6]])
+            _set(rel, "status", only if one_status else _STATUS[row[6]])
             _set(rel, "id", row[1])
             _set(hop, "origin", origin)
             _set(hop, "relation", rel)

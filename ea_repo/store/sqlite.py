@@ -34,7 +34,7 @@ from ..model import (
     Step,
     utc_now,
 )
-from .base import Counts, batches, check_kind, latest_by_source
+from .base import Counts, Expansion, batches, check_kind, latest_by_source
 
 BATCH = 5000
 # The page cache, in KiB: pages are allocated as they are used, so a small repository
@@ -655,6 +655,20 @@ class SQLiteStore:
                 _set(rel, "id", row[0])
                 hops.append(_hop(row[start], rel, far, direction))
         return hops
+
+    def expand(
+        self,
+        ids: Iterable[str],
+        steps: Sequence[Step],
+        lens: Lens = CURRENT,
+        *,
+        exclude: Collection[str] = (),
+        levels: int | None = 1,
+        stop: Collection[str] = (),
+    ) -> Expansion:
+        """One level, whatever ``levels`` says: a query here costs no round trip to save."""
+        wanted = list(ids)
+        return Expansion(self.neighbors(wanted, steps, lens, exclude), frozenset(wanted))
 
     def _hidden(self, table: str, lens: Lens) -> frozenset[str]:
         """Ids of the elements or relations ``lens`` hides."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ea_repo.analysis import State, traverse
 from ea_repo.metamodel import Metamodel
-from ea_repo.model import EVERYTHING
+from ea_repo.model import EVERYTHING, Element, ElementId, Relation
 from ea_repo.store import GraphStore
 
 
@@ -70,6 +70,20 @@ def test_depth_limit(land: GraphStore, mm: Metamodel) -> None:
     assert summary(result) == {"vm2": (1, "down"), "app-b": (2, "down"), "app-c": (2, "down")}
     assert result.truncated
     assert not traverse(land, mm, ["srv3"], max_depth=10).truncated
+
+
+def test_the_depth_limit_counts_only_what_lies_beyond(store: GraphStore, mm: Metamodel) -> None:
+    store.upsert_elements(Element(ElementId(i), "Application", i.upper()) for i in "abc")
+    store.upsert_relations(
+        [
+            Relation(ElementId("a"), "uses", ElementId("b")),
+            Relation(ElementId("b"), "uses", ElementId("a")),
+        ]
+    )
+    # Past b lies only a, the start: nothing was left out.
+    assert not traverse(store, mm, ["a"], max_depth=1).truncated
+    store.upsert_relations([Relation(ElementId("c"), "uses", ElementId("b"))])
+    assert traverse(store, mm, ["a"], max_depth=1).truncated
 
 
 def test_relation_type_filter(land: GraphStore, mm: Metamodel) -> None:

@@ -155,6 +155,50 @@ def test_neighbors_on_many_ids(store: GraphStore) -> None:
     assert {h.target for h in hops} == {"hub"}
 
 
+def _hop_keys(hops) -> set[tuple[str, str, str, Direction]]:
+    return {(h.origin, h.relation.id, h.target, h.direction) for h in hops}
+
+
+# Impact: what stops when a node or a datacenter does (a flow only degrades its receiver).
+IMPACT = [
+    Step("hosted_on", Direction.IN),
+    Step("runs_on", Direction.IN),
+    Step("located_in", Direction.IN),
+    Step("flow", Direction.OUT),
+]
+
+
+@pytest.mark.parametrize("levels", [1, 2, 5, None])
+def test_expand_gives_every_hop_of_each_origin_it_names(
+    landscape: GraphStore, levels: int | None
+) -> None:
+    got = landscape.expand(["dc1"], IMPACT, levels=levels, stop=["flow"])
+    assert "dc1" in got.origins
+    assert got.origins <= {"dc1", "srv1", "vm1", "crm", "erp"}
+    # Each origin's hops are all there, and nothing else: as neighbors() gives them.
+    assert _hop_keys(got.hops) == _hop_keys(landscape.neighbors(sorted(got.origins), IMPACT))
+    # Elements given with the hops are those the lens shows.
+    assert got.elements.keys() <= {h.target for h in got.hops}
+    for element_id, element in got.elements.items():
+        assert element == landscape.get_elements([element_id])[element_id]
+
+
+def test_expand_leaves_out_hops_into_exclude_and_what_the_lens_hides(
+    landscape: GraphStore,
+) -> None:
+    landscape.set_status("element", ["crm"], Status.RETIRED)
+    got = landscape.expand(["srv1", "vm1"], IMPACT, levels=4, exclude={"erp"})
+    assert {"srv1", "vm1"} <= got.origins
+    assert not {h.target for h in got.hops} & {"erp", "crm"}
+    wide = landscape.expand(["vm1"], IMPACT, EVERYTHING, levels=3)
+    assert ("vm1", "crm|runs_on|vm1", "crm", Direction.IN) in _hop_keys(wide.hops)
+    assert wide.elements.get("crm", landscape.get_elements(["crm"], EVERYTHING)["crm"]).status is (
+        Status.RETIRED
+    )
+    assert landscape.expand([], IMPACT, levels=3).hops == []
+    assert landscape.expand(["vm1"], [], levels=3).hops == []
+
+
 def test_parallel_relations_need_their_own_ids(store: GraphStore) -> None:
     store.upsert_elements([E("a"), E("b")])
     store.upsert_relations(

@@ -77,6 +77,34 @@ def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBui
     assert "<-[r:" not in only_out and "UNION" not in only_out
 
 
+def test_several_levels_are_one_query_each_from_the_last(builder: CypherBuilder) -> None:
+    text = builder.expand(["runs_on"], ["serves"], 3, one_status=True)
+    assert text.startswith(
+        "UNWIND $ids AS i MATCH (a0:Element {repo: $repo, id: i}) WITH collect(a0) AS f0 "
+    )
+    assert text.count("MATCH (a)-[r:`RUNS_ON`]->(b)") == 3
+    assert text.count("MATCH (a)<-[r:`SERVES`]-(b)") == 3
+    # Level 1 expands the ids; level k what level k-1 reached, unless past the cap.
+    assert "CALL { WITH f0 UNWIND f0 AS a " in text
+    assert "CALL { WITH f1 WITH f1 WHERE size(f1) <= $cap UNWIND f1 AS a " in text
+    assert "CALL { WITH f2 WITH f2 WHERE size(f2) <= $cap UNWIND f2 AS a " in text
+    # What a `stop` relation reaches is no frontier; the last level reaches no further.
+    assert text.count("collect(DISTINCT CASE WHEN type(r) IN $stop THEN null ELSE b END)") == 2
+    assert "AS f3" not in text
+    assert (
+        "collect([a.id, r.id, type(r), b.id, r.attrs, way, b.type, b.name, b.attrs]) AS h1" in text
+    )
+    assert text.endswith(
+        "RETURN [h1, h2, h3], [[n IN f0 | n.id], "
+        "CASE WHEN size(f1) <= $cap THEN [n IN f1 | n.id] ELSE [] END, "
+        "CASE WHEN size(f2) <= $cap THEN [n IN f2 | n.id] ELSE [] END]"
+    )
+    every = builder.expand(["runs_on"], [], 2, one_status=False)
+    assert "way, r.status, b.type, b.name, b.attrs, b.status]) AS h2" in every
+    with pytest.raises(ValueError, match="levels"):
+        builder.expand(["runs_on"], [], 0, one_status=True)
+
+
 def test_lookup_by_id_uses_the_types_index(builder: CypherBuilder) -> None:
     assert builder.relations_by_id("flow") == (
         "UNWIND $ids AS i MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d) "

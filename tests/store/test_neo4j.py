@@ -540,3 +540,58 @@ def test_a_failed_read_leaves_the_next_reads_working_in_every_thread() -> None:
     thread.join()
     assert seen == [{"a"}]
     assert set(s.get_elements(["a"])) == {"a"}
+
+
+@needs_server
+def test_expand_answers_several_levels_in_one_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ea_repo.store import neo4j as backend
+
+    store = open_test_neo4j()
+    #  dc1 ← srv1 ← vm1 ← crm, erp (located_in, hosted_on, runs_on); crm → erp (flow)
+    store.upsert_elements(
+        [
+            Element(ElementId(i), t, i.upper())
+            for i, t in [
+                ("dc1", "Datacenter"),
+                ("srv1", "Server"),
+                ("vm1", "VirtualMachine"),
+                ("crm", "Application"),
+                ("erp", "Application"),
+            ]
+        ]
+    )
+    store.upsert_relations(
+        Relation(ElementId(s), t, ElementId(d))
+        for s, t, d in [
+            ("srv1", "located_in", "dc1"),
+            ("vm1", "hosted_on", "srv1"),
+            ("crm", "runs_on", "vm1"),
+            ("erp", "runs_on", "vm1"),
+            ("crm", "flow", "erp"),
+        ]
+    )
+    down = [
+        Step("located_in", Direction.IN),
+        Step("hosted_on", Direction.IN),
+        Step("runs_on", Direction.IN),
+        Step("flow", Direction.OUT),
+    ]
+    queries: list[str] = []
+    real_run = store._run  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        store, "_run", lambda tx, query, **p: queries.append(query) or real_run(tx, query, **p)
+    )
+    got = store.expand(["dc1"], down, levels=3)
+    assert len(queries) == 1
+    assert got.origins == {"dc1", "srv1", "vm1"}  # the third level reaches crm and erp
+    assert {h.target for h in got.hops} == {"srv1", "vm1", "crm", "erp"}
+    assert got.elements["crm"] == Element(ElementId("crm"), "Application", "CRM")
+    # What only a `stop` relation reaches is not expanded; what else reaches it is.
+    flows = [Step("flow", Direction.OUT), Step("runs_on", Direction.OUT)]
+    assert store.expand(["crm"], flows, levels=3, stop=["flow"]).origins == {"crm", "vm1"}
+    assert store.expand(["crm"], flows, levels=3).origins == {"crm", "vm1", "erp"}
+    # A level wider than the cap expands nothing, nor does any after it.
+    monkeypatch.setattr(backend, "LOOKAHEAD_CAP", 1)
+    assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1"}
+    monkeypatch.setattr(backend, "LOOKAHEAD_CAP", 2)
+    assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1", "crm", "erp"}
