@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from ..errors import NotFoundError
 from ..metamodel import Metamodel
-from ..model import CURRENT, Direction, Element, Lens, Relation, Step
+from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
 from ..store import GraphStore
+from .traversal import Levels
 
 FLOW = "flow"
 HOLDING = ("stores", "accesses")
@@ -95,16 +96,19 @@ def data_flows(
         return _data_object(store, report, personal_names, personal_only, lens)
     known: dict[str, Element] = {element.id: element}
     for direction, bucket in ((Direction.OUT, report.downstream), (Direction.IN, report.upstream)):
-        frontier = [element.id]
+        frontier = [ElementId(element.id)]
         seen_relations: set[str] = set()
         seen = {element.id}
+        levels = Levels(store, (Step(FLOW, direction),), lens)
         for level in range(1, depth + 1):
             hops = [
                 h
-                for h in store.neighbors(frontier, [Step(FLOW, direction)], lens)
+                for h in levels.hops(frontier, (), depth - level + 1)
                 if h.relation.id not in seen_relations
             ]
-            known.update(store.get_elements({h.target for h in hops} - set(known), lens))
+            targets = {h.target for h in hops} - set(known)
+            known.update((t, levels.elements[t]) for t in targets if t in levels.elements)
+            known.update(store.get_elements(targets - set(known), lens))
             frontier = []
             for hop in sorted(hops, key=lambda h: (h.origin, h.target, h.relation.id)):
                 seen_relations.add(hop.relation.id)

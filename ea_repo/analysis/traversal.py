@@ -183,7 +183,7 @@ def _traverse(
     # What a hop of a degrading type reaches is not expanded by impact: a store answering
     # several levels at once need not go beyond it. Dependencies follow such hops from
     # the start and on, so nothing stops a look ahead there.
-    levels = _Levels(store, steps, lens, degrading_types if impact_rules else frozenset())
+    levels = Levels(store, steps, lens, degrading_types if impact_rules else frozenset())
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
     # A start the lens hides (retired) is not there to start from: dropped, as its relations are.
     shown = store.get_elements(start_ids, lens)
@@ -267,7 +267,7 @@ def _traverse(
     return Traversal(way, start_ids, reached, max_depth, truncated, read)
 
 
-class _Levels:
+class Levels:
     """The hops of each level of one traversal, keeping what the store answered ahead of it.
 
     A store may answer several levels in one query (:meth:`GraphStore.expand`):
@@ -276,7 +276,11 @@ class _Levels:
     """
 
     def __init__(
-        self, store: GraphStore, steps: tuple[Step, ...], lens: Lens, stop: Collection[str]
+        self,
+        store: GraphStore,
+        steps: tuple[Step, ...],
+        lens: Lens,
+        stop: Collection[str] = frozenset(),
     ) -> None:
         self.store = store
         self.steps = steps

@@ -206,3 +206,22 @@ def test_an_element_expanded_by_two_answers_keeps_its_hops_once(tmp_path: Path) 
     assert _answer(result, ahead, CURRENT) == _answer(traverse(store, MM, ["s"]), store, CURRENT)
     assert [(h.origin, h.target) for h in result.reached[ElementId("y")].via] == [("x", "y")]
     store.close()
+
+
+def test_data_flows_read_the_same_through_a_store_looking_ahead(retail: Path) -> None:
+    from ea_repo import Repository
+    from ea_repo.analysis.flows import data_flows
+
+    def edges(report: Any) -> list[tuple[str, str, str, int, bool]]:
+        return [
+            (f.sender.id, f.receiver.id, f.relation.id, f.distance, f.personal)
+            for f in [*report.downstream, *report.upstream]
+        ]
+
+    with Repository.open(retail) as repo:
+        plain = data_flows(repo.store, repo.metamodel, "app-webshop", depth=3)
+        ahead = LookingAhead(repo.store, 4, 10)  # type: ignore[arg-type]
+        got = data_flows(ahead, repo.metamodel, "app-webshop", depth=3)  # type: ignore[arg-type]
+    assert edges(got) == edges(plain)
+    assert {f.distance for f in plain.downstream} == {1, 2, 3}
+    assert ahead.calls == 2  # one answer each way
