@@ -51,6 +51,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -522,9 +523,15 @@ class Neo4jStore:
                 )
             )
 
-    def _bulk(self, work: Callable[[Any, list[_T]], int], rows: list[_T]) -> int:
+    def _bulk(
+        self, work: Callable[[Any, list[_T]], int], rows: list[_T], keyed: bool = False
+    ) -> int:
         """Write ``rows`` with ``work(tx, chunk)``: in the open transaction, in chunks when the
         transaction is staged (or becomes so now), else in one managed transaction.
+
+        ``keyed``: each row begins with the id of what it writes, and no row reads what
+        a row of another id writes: when the ids are all different,
+        a staged write overlaps each chunk's commit with the next chunk (:meth:`_chunked`).
 
         Node ids kept (see :meth:`_node_ids_of`) last for a transaction block, or
         for this one write outside any.
@@ -538,6 +545,8 @@ class Neo4jStore:
                     return self._write(lambda tx: work(tx, rows))
                 self._stage()
             if self._staged:
+                if keyed and len({row[0] for row in rows}) == len(rows):  # type: ignore[index]
+                    return self._chunked(work, rows)
                 return sum(
                     self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
                     for chunk in batches(rows, STAGE_CHUNK)
@@ -546,6 +555,65 @@ class Neo4jStore:
         finally:
             if not self._in_tx:
                 self._node_ids.clear()
+
+    def _chunked(self, work: Callable[[Any, list[_T]], int], rows: list[_T]) -> int:
+        """Write ``rows`` in transactions of ``STAGE_CHUNK`` rows, each committing while the
+        next one is written.
+
+        A commit is most of a chunk's time in the server (the changes are applied
+        to the store and its indexes then) and the client has nothing to do
+        meanwhile: the next chunk is written in a second transaction instead. At
+        most two are open; a chunk's commit is waited for before the next one's
+        begins, and a chunk does not see what the one before it wrote: the caller
+        (:meth:`_bulk`) sends only rows of different ids. The next chunk may wait for locks the committing one holds, never
+        the other way round. A chunk whose work meets a transient error (a lock
+        taken by another writer) is written again, as a managed transaction
+        would be; a commit that fails ends the write with its error.
+        """
+        done = 0
+        committing: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ea-neo4j-commit") as pool:
+            try:
+                for chunk in batches(rows, STAGE_CHUNK):
+                    tx, session, written = self._written_chunk(work, chunk)
+                    done += written
+                    if committing is not None:
+                        committing.result()
+                    committing = pool.submit(self._commit, tx, session)
+                if committing is not None:
+                    committing.result()
+            except BaseException:
+                if committing is not None:
+                    with suppress(BaseException):  # the first error is the one to tell
+                        committing.result()
+                raise
+        return done
+
+    def _written_chunk(
+        self, work: Callable[[Any, list[_T]], int], chunk: list[_T]
+    ) -> tuple[Any, Any, int]:
+        """``work(tx, chunk)`` in a new transaction left open: (transaction, its session, result)."""
+        nx = self._nx
+        for attempt in range(READ_ATTEMPTS):
+            with self._errors():
+                session = self._session()
+                try:
+                    tx = session.begin_transaction()
+                    return tx, session, work(tx, chunk)
+                except BaseException as exc:
+                    with suppress(Exception):
+                        session.close()  # rolls the transaction back
+                    if not isinstance(exc, nx.TransientError) or attempt + 1 == READ_ATTEMPTS:
+                        raise
+            time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _commit(self, tx: Any, session: Any) -> None:
+        try:
+            with self._errors():
+                tx.commit()
+        finally:
+            session.close()
 
     def _later(self, work: Callable[[Any], int]) -> None:
         """A write over a whole source: kept aside until a staged block succeeds, else now."""
@@ -633,7 +701,7 @@ class Neo4jStore:
             self._written["element"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        return self._bulk(work, rows, keyed=True)
 
     def _remember(self, pairs: Iterable[Sequence[str]]) -> None:
         """Keep the node ids of elements (see :meth:`_node_ids_of`), up to ``NODE_ID_CACHE``."""
@@ -784,7 +852,7 @@ class Neo4jStore:
             self._written["relation"].update(wanted)
             return len(chunk)
 
-        return self._bulk(work, rows)
+        return self._bulk(work, rows, keyed=True)
 
     @staticmethod
     def _missing_ends(missing: list[str]) -> None:

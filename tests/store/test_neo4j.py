@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -595,3 +596,50 @@ def test_expand_answers_several_levels_in_one_query(monkeypatch: pytest.MonkeyPa
     assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1"}
     monkeypatch.setattr(backend, "LOOKAHEAD_CAP", 2)
     assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1", "crm", "erp"}
+
+
+@needs_server
+def test_a_staged_write_commits_each_chunk_while_writing_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.store import neo4j as backend
+
+    monkeypatch.setattr(backend, "STAGE_CHUNK", 7)
+    store = open_test_neo4j(stage_rows=10)
+    commits: list[str] = []
+    real_commit = store._commit  # type: ignore[attr-defined]
+
+    def commit(tx: object, session: object) -> None:
+        commits.append(threading.current_thread().name)
+        real_commit(tx, session)
+
+    monkeypatch.setattr(store, "_commit", commit)
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(50)]
+    links = [
+        Relation(ElementId(f"app{i}"), "flow", ElementId(f"app{(i * 7 + 3) % 50}"))
+        for i in range(50)
+    ] + [Relation(ElementId(f"app{i}"), "uses", ElementId(f"app{(i + 1) % 50}")) for i in range(50)]
+    with store.transaction():
+        store.upsert_elements(apps)
+        store.upsert_relations(links)
+    assert store.counts().elements == {"Application": 50}
+    assert store.counts().relations == {"flow": 50, "uses": 50}
+    # The block is staged at its first write (50 rows > 10): 8 chunks of elements, 15 of relations.
+    assert len(commits) == 23 and all(name.startswith("ea-neo4j-commit") for name in commits)
+    # Ids met twice in one write: chunk after chunk, each seeing the last (the last wins).
+    commits.clear()
+    renamed = [Element(ElementId(f"app{i % 20}"), "Application", f"NEW{i}") for i in range(40)]
+    with store.transaction():
+        store.upsert_elements(renamed)
+    assert commits == []
+    assert store.get_elements(["app3"])["app3"].name == "NEW23"
+    assert store.counts().elements == {"Application": 50}
+    # A chunk that fails ends the write with its error; the chunks before it are kept.
+    monkeypatch.setattr(backend, "STAGE_CHUNK", 5)
+    broken = [
+        Relation(ElementId(f"app{i}"), "serves", ElementId("ghost" if i == 12 else "app0"))
+        for i in range(1, 20)
+    ]
+    with pytest.raises(ConflictError, match="ghost"), store.transaction():
+        store.upsert_relations(broken)
+    assert store.counts().relations.get("serves") == 10
