@@ -14,7 +14,7 @@ from ..errors import NotFoundError
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
 from ..store import GraphStore
-from .traversal import Levels
+from .traversal import Levels, read_elements
 
 FLOW = "flow"
 HOLDING = ("stores", "accesses")
@@ -106,9 +106,8 @@ def data_flows(
                 for h in levels.hops(frontier, (), depth - level + 1)
                 if h.relation.id not in seen_relations
             ]
-            targets = {h.target for h in hops} - set(known)
-            known.update((t, levels.elements[t]) for t in targets if t in levels.elements)
-            known.update(store.get_elements(targets - set(known), lens))
+            targets = {h.target for h in hops} - known.keys()
+            known.update(read_elements(store, levels.elements, targets, lens))
             frontier = []
             for hop in sorted(hops, key=lambda h: (h.origin, h.target, h.relation.id)):
                 seen_relations.add(hop.relation.id)

@@ -18,7 +18,7 @@ receiver misses a feed but keeps running, and impact stops there.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -82,11 +82,7 @@ class Traversal:
     ) -> dict[str, Element]:
         """The elements reached (or ``ids`` of them), as ``lens`` shows them: those read on
         the way, the others from the store."""
-        wanted = list(self.reached if ids is None else ids)
-        known = self.known
-        missing = [i for i in wanted if i not in known]
-        found = store.get_elements(missing, lens) if missing else {}
-        return {i: known[i] if i in known else found[i] for i in wanted if i in known or i in found}
+        return read_elements(store, self.known, self.reached if ids is None else ids, lens)
 
     def path(self, target: str) -> list[Hop]:
         """One shortest path from a start to ``target`` (the first in id order); [] for a start."""
@@ -265,6 +261,17 @@ def _traverse(
     if levels.elements:  # the store's answers reach further than the traversal went
         read.update((i, e) for i, e in levels.elements.items() if i in reached)
     return Traversal(way, start_ids, reached, max_depth, truncated, read)
+
+
+def read_elements(
+    store: GraphStore, known: Mapping[str, Element], ids: Iterable[str], lens: Lens
+) -> dict[str, Element]:
+    """The elements ``ids`` as ``lens`` shows them, in that order: those in ``known`` (read
+    with hops), the others from the store (those it does not show are left out)."""
+    wanted = list(ids)
+    missing = [i for i in wanted if i not in known]
+    found = store.get_elements(missing, lens) if missing else {}
+    return {i: known[i] if i in known else found[i] for i in wanted if i in known or i in found}
 
 
 class Levels:
