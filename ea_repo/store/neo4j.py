@@ -85,7 +85,7 @@ STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
-READ_ATTEMPTS = 3
+ATTEMPTS = 3  # tries of a read, or of a staged chunk, failing on a transient error
 # Traversal levels one query answers at most (GraphStore.expand), and the largest
 # level it expands beyond the first: round trips are most of a small traversal's time.
 LOOKAHEAD = 8
@@ -329,29 +329,42 @@ class Neo4jStore:
         of the same thread (a traversal makes one per level): opening one per
         read cost a fifth of a small level's time. A read that fails drops it.
         """
-        nx = self._nx
         with self._errors():
             if self._tx is not None:
                 return work(self._tx)
-            for attempt in range(READ_ATTEMPTS):
-                session = self._readers.pop(threading.get_ident(), None) or self._session(read=True)
-                try:
-                    result = work(session)
-                except BaseException as exc:
-                    with suppress(Exception):
-                        session.close()
-                    if (
-                        not isinstance(
-                            exc, (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError)
-                        )
-                        or attempt + 1 == READ_ATTEMPTS
-                    ):
-                        raise
-                    time.sleep(0.2 * 2**attempt)
-                else:
-                    self._readers[threading.get_ident()] = session
-                    return result
-            raise AssertionError("unreachable")
+            nx = self._nx
+            return self._retried(
+                self._kept_reader(work),
+                (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError),
+            )
+
+    def _kept_reader(self, work: Callable[[Any], _T]) -> Callable[[], _T]:
+        """``work`` on this thread's kept READ session (one opened if none); dropped on failure."""
+
+        def attempt() -> _T:
+            key = threading.get_ident()
+            session = self._readers.pop(key, None) or self._session(read=True)
+            try:
+                result = work(session)
+            except BaseException:
+                with suppress(Exception):
+                    session.close()
+                raise
+            self._readers[key] = session
+            return result
+
+        return attempt
+
+    @staticmethod
+    def _retried(attempt: Callable[[], _T], transient: tuple[type[BaseException], ...]) -> _T:
+        """``attempt()``, tried again (up to ``ATTEMPTS`` times, waiting longer each time)
+        while it fails with one of the ``transient`` errors."""
+        for n in range(ATTEMPTS - 1):
+            try:
+                return attempt()
+            except transient:
+                time.sleep(0.2 * 2**n)
+        return attempt()
 
     def _rows(self, tx: Any, query: str, **params: Any) -> list[Any]:
         """The rows of a query returning ``collect(...)``: one list per record, concatenated."""
@@ -593,20 +606,19 @@ class Neo4jStore:
         self, work: Callable[[Any, list[_T]], int], chunk: list[_T]
     ) -> tuple[Any, Any, int]:
         """``work(tx, chunk)`` in a new transaction left open: (transaction, its session, result)."""
-        nx = self._nx
-        for attempt in range(READ_ATTEMPTS):
-            with self._errors():
-                session = self._session()
-                try:
-                    tx = session.begin_transaction()
-                    return tx, session, work(tx, chunk)
-                except BaseException as exc:
-                    with suppress(Exception):
-                        session.close()  # rolls the transaction back
-                    if not isinstance(exc, nx.TransientError) or attempt + 1 == READ_ATTEMPTS:
-                        raise
-            time.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+
+        def attempt() -> tuple[Any, Any, int]:
+            session = self._session()
+            try:
+                tx = session.begin_transaction()
+                return tx, session, work(tx, chunk)
+            except BaseException:
+                with suppress(Exception):
+                    session.close()  # rolls the transaction back
+                raise
+
+        with self._errors():
+            return self._retried(attempt, (self._nx.TransientError,))
 
     def _commit(self, tx: Any, session: Any) -> None:
         try:
