@@ -1043,13 +1043,8 @@ class Neo4jStore:
             if far in exclude:
                 continue
             if far_ends is not None and far not in far_ends:
-                far_ends[far] = Element(
-                    ElementId(far),
-                    row[at],
-                    row[at + 1],
-                    _attrs(row[at + 2]),
-                    only if one_status else _STATUS[row[at + 3]],
-                )
+                status = statuses[0] if one_status else row[at + 3]
+                far_ends[far] = _element((far, row[at], row[at + 1], row[at + 2], status))
             origin = row[0]
             rel = _new(Relation)
             hop = _new(Hop)
