@@ -54,8 +54,10 @@ def test_relations_are_created_between_nodes_found_by_node_id_and_checked_by_key
 ) -> None:
     assert builder.create_relations("hosted_on") == (
         "UNWIND $rows AS row "
-        "MATCH (s:Element) WHERE elementId(s) = row[0] AND s.repo = $repo AND s.id = row[1] "
-        "MATCH (d:Element) WHERE elementId(d) = row[2] AND d.repo = $repo AND d.id = row[3] "
+        "MATCH (s) WHERE elementId(s) = row[0] AND 'Element' IN labels(s) "
+        "AND s.repo = $repo AND s.id = row[1] "
+        "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
+        "AND d.repo = $repo AND d.id = row[3] "
         "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row[4], type: $type, attrs: row[5], "
         "status: row[6], updated_at: $now}]->(d) RETURN count(r)"
     )

@@ -643,3 +643,40 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     with pytest.raises(ConflictError, match="ghost"), store.transaction():
         store.upsert_relations(broken)
     assert store.counts().relations.get("serves") == 10
+
+
+def _operators(plan: object) -> list[str]:
+    """The operator names of a driver plan (``ResultSummary.plan``), depth first."""
+    assert isinstance(plan, dict)
+    found = [str(plan["operatorType"]).split("@")[0]]
+    for child in plan.get("children", []):
+        found += _operators(child)
+    return found
+
+
+@needs_server
+def test_relations_find_their_ends_by_node_id_whatever_the_statistics() -> None:
+    # The planner may prefer the key index to a node id when a label allows it, and
+    # did so when its statistics said the database was empty (a first import): a
+    # load ten times slower. The statement leaves it no index, whatever the counts.
+    store = open_test_neo4j()
+    tag = store.repo  # type: ignore[attr-defined]
+
+    def seeks() -> list[list[str]]:
+        plans = []
+        with store._driver.session() as session:  # type: ignore[attr-defined]
+            for rtype in ("runs_on", "flow"):
+                text = store.builder.create_relations(rtype)  # type: ignore[attr-defined]
+                summary = session.run(
+                    "EXPLAIN " + text, rows=[], repo=tag, type=rtype, now="now"
+                ).consume()
+                plans.append(
+                    [op for op in _operators(summary.plan) if "Seek" in op or "Scan" in op]
+                )
+        return plans
+
+    assert seeks() == [["NodeByElementIdSeek"] * 2] * 2
+    store.upsert_elements(
+        [Element(ElementId(f"app{i}"), "Application", f"A{i}") for i in range(300)]
+    )
+    assert seeks() == [["NodeByElementIdSeek"] * 2] * 2
