@@ -182,7 +182,7 @@ def _traverse(
     levels = Levels(store, steps, lens, degrading_types if impact_rules else frozenset())
     start_ids = list(dict.fromkeys(ElementId(s) for s in starts))
     # A start the lens hides (retired) is not there to start from: dropped, as its relations are.
-    shown = store.get_elements(start_ids, lens)
+    shown = levels.start(start_ids, None if max_depth is None else max_depth + 1)
     start_ids = [s for s in start_ids if s in shown]
     read = dict(shown)
     reached: dict[ElementId, Reached] = {s: Reached(s, 0, State.START) for s in start_ids}
@@ -295,6 +295,27 @@ class Levels:
         self.stop = stop
         self.ahead: dict[ElementId, list[Hop]] = {}
         self.elements: dict[str, Element] = {}  # those the store gave with its hops
+
+    def start(self, ids: list[ElementId], levels: int | None) -> dict[str, Element]:
+        """Ask for the first ``levels`` levels from ``ids``; return those of ``ids`` the lens shows.
+
+        The hops wait here for the traversal's first level, as any answered ahead.
+        A store that reads the elements asked for with their hops tells which are
+        shown in the same answer (on Neo4j a round trip less per traversal); the
+        others are read. A hidden element's hops are asked for and never used: a
+        start is rarely hidden, and asking first would cost that round trip.
+        """
+        if ids:
+            got = self.store.expand(
+                ids, self.steps, self.lens, exclude=ids, levels=levels, stop=self.stop
+            )
+            self.elements.update(got.elements)
+            ahead = self.ahead
+            for origin in got.origins:
+                ahead[ElementId(origin)] = []
+            for hop in got.hops:
+                ahead[hop.origin].append(hop)
+        return read_elements(self.store, self.elements, ids, self.lens)
 
     def hops(
         self, frontier: list[ElementId], exclude: Collection[str], levels: int | None

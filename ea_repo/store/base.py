@@ -32,8 +32,9 @@ from ..model import (
 class Expansion(NamedTuple):
     """What :meth:`GraphStore.expand` answers: every hop of each element in ``origins``.
 
-    ``elements``: the elements its hops reach, as the lens shows them, when the
-    backend read them with the hops (some or none: a caller asks for the rest).
+    ``elements``: elements asked for or reached by its hops, as the lens shows them,
+    when the backend read them with the hops (some or none: a caller asks for the
+    rest; an element left out may be hidden or simply not read).
     """
 
     hops: list[Hop]
@@ -141,6 +142,8 @@ class GraphStore(Protocol):
         in ``stop``), and so on. ``origins`` names every element whose hops are
         all in the answer: each of ``ids``, and whatever the backend expanded
         beyond them. Hops into ``exclude`` are left out at every level.
+        ``elements`` may hold, as the lens shows them, elements of ``ids`` and
+        elements the hops reach, where the backend read them with the hops.
         """
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:

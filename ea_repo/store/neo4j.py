@@ -988,7 +988,8 @@ class Neo4jStore:
         A level past ``LOOKAHEAD_CAP`` elements is left to the caller: a level that
         large costs more in the server than its round trip, and the elements it
         reaches may never be wanted. An element the query expanded twice (reached
-        again at a later level) counts once, its hops from the first time.
+        again at a later level) counts once, its hops from the first time. The
+        elements of ``ids`` the lens shows come with the answer.
         """
         wanted, st = _unique(ids), _statuses(lens)
         depth = LOOKAHEAD if levels is None else max(1, min(levels, LOOKAHEAD))
@@ -999,12 +1000,12 @@ class Neo4jStore:
         stops = [self.builder.rel_types[t] for t in stop if t in self.builder.rel_types]
 
         params = {"ids": wanted, "statuses": st, "status": st[0], "stop": stops}
-        [[hop_levels, expanded]] = self._read(
+        [[hop_levels, expanded, asked]] = self._read(
             lambda tx: self._run(tx, query, cap=LOOKAHEAD_CAP, **params)
         )
         origins: set[str] = set(wanted)
         hops: list[Hop] = []
-        elements: dict[str, Element] = {}
+        elements = {row[0]: _element(row) for row in asked}
         for level, (rows, level_ids) in enumerate(zip(hop_levels, expanded, strict=True)):
             if level:
                 # Rows of an element an earlier level expanded already are left out.

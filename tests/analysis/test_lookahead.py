@@ -35,7 +35,8 @@ TYPES = [
 class LookingAhead:
     """A SQLite store whose ``expand`` answers up to ``depth`` levels, as the Neo4j store's does:
     every level expanded from what the last reached (but through ``stop``), each element
-    once, none past a level wider than ``cap``. Counts its calls."""
+    once, none past a level wider than ``cap``, with the elements asked for and reached
+    that the lens shows. Counts its calls."""
 
     def __init__(self, store: SQLiteStore, depth: int, cap: int) -> None:
         self.store = store
@@ -58,6 +59,7 @@ class LookingAhead:
     ) -> Expansion:
         self.calls += 1
         frontier = list(dict.fromkeys(ids))
+        asked = set(frontier)
         origins: set[str] = set()
         hops = []
         for level in range(self.depth if levels is None else min(levels, self.depth)):
@@ -68,7 +70,7 @@ class LookingAhead:
             hops += [h for h in got if h.target not in exclude]
             reached = {h.target for h in got if h.relation.type not in stop}
             frontier = sorted(reached - origins)
-        elements = self.store.get_elements({h.target for h in hops}, lens)
+        elements = self.store.get_elements(asked | {h.target for h in hops}, lens)
         return Expansion(hops, frozenset(origins), elements)
 
 

@@ -177,8 +177,8 @@ def test_expand_gives_every_hop_of_each_origin_it_names(
     assert got.origins <= {"dc1", "srv1", "vm1", "crm", "erp"}
     # Each origin's hops are all there, and nothing else: as neighbors() gives them.
     assert _hop_keys(got.hops) == _hop_keys(landscape.neighbors(sorted(got.origins), IMPACT))
-    # Elements given with the hops are those the lens shows.
-    assert got.elements.keys() <= {h.target for h in got.hops}
+    # Elements given with the hops are those asked for or reached, as the lens shows them.
+    assert got.elements.keys() <= {"dc1"} | {h.target for h in got.hops}
     for element_id, element in got.elements.items():
         assert element == landscape.get_elements([element_id])[element_id]
 
@@ -187,9 +187,10 @@ def test_expand_leaves_out_hops_into_exclude_and_what_the_lens_hides(
     landscape: GraphStore,
 ) -> None:
     landscape.set_status("element", ["crm"], Status.RETIRED)
-    got = landscape.expand(["srv1", "vm1"], IMPACT, levels=4, exclude={"erp"})
+    got = landscape.expand(["srv1", "vm1", "crm"], IMPACT, levels=4, exclude={"erp"})
     assert {"srv1", "vm1"} <= got.origins
     assert not {h.target for h in got.hops} & {"erp", "crm"}
+    assert "crm" not in got.elements  # asked for, but hidden
     wide = landscape.expand(["vm1"], IMPACT, EVERYTHING, levels=3)
     assert ("vm1", "crm|runs_on|vm1", "crm", Direction.IN) in _hop_keys(wide.hops)
     assert wide.elements.get("crm", landscape.get_elements(["crm"], EVERYTHING)["crm"]).status is (
