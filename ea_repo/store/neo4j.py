@@ -308,8 +308,15 @@ class Neo4jStore:
         mode = self._neo4j.READ_ACCESS if read else self._neo4j.WRITE_ACCESS
         return self._driver.session(database=self.database, default_access_mode=mode)
 
+    def _send(self, tx: Any, query: str, params: dict[str, Any]) -> Any:
+        """``tx.run`` with the parameters every statement may name: the repository tag,
+        and the metamodel names of the relationship types (``RELATION_TYPE``)."""
+        if "$type_names" in query:
+            params["type_names"] = self._rel_names
+        return tx.run(query, repo=self.repo, **params)
+
     def _run(self, tx: Any, query: str, **params: Any) -> list[list[Any]]:
-        return [list(r.values()) for r in tx.run(query, repo=self.repo, **params)]
+        return [list(r.values()) for r in self._send(tx, query, params)]
 
     def _write(self, work: Callable[[Any], _T]) -> _T:
         """Run ``work(tx)`` in the open transaction, or in its own managed write transaction."""
@@ -369,7 +376,7 @@ class Neo4jStore:
     def _rows(self, tx: Any, query: str, **params: Any) -> list[Any]:
         """The rows of a query returning ``collect(...)``: one list per record, concatenated."""
         rows: list[Any] = []
-        for record in tx.run(query, repo=self.repo, **params):
+        for record in self._send(tx, query, params):
             rows.extend(record[0])
         return rows
 
@@ -385,7 +392,7 @@ class Neo4jStore:
         """
         pending: tuple[_T, Any] | None = None
         for query, params, tag in statements:
-            result = tx.run(query, repo=self.repo, **params)
+            result = self._send(tx, query, params)
             if pending is not None:
                 yield pending[0], [list(r.values()) for r in pending[1]]
             pending = (tag, result)

@@ -680,3 +680,31 @@ def test_relations_find_their_ends_by_node_id_whatever_the_statistics() -> None:
         [Element(ElementId(f"app{i}"), "Application", f"A{i}") for i in range(300)]
     )
     assert seeks() == [["NodeByElementIdSeek"] * 2] * 2
+
+
+@needs_server
+def test_relations_keep_no_type_name_and_older_ones_read_alike() -> None:
+    s = open_test_neo4j()
+    tag = s.repo  # type: ignore[attr-defined]
+    s.upsert_elements([Element(ElementId(i), "Application", i.upper()) for i in ("a", "b", "c")])
+    s.upsert_relations(
+        [
+            Relation(ElementId("a"), "flow", ElementId("b")),
+            Relation(ElementId("b"), "uses", ElementId("c")),
+        ]
+    )
+    with s._driver.session() as session:  # type: ignore[attr-defined]
+        keys = session.run(
+            "MATCH (:Element {repo: $repo})-[r]->() RETURN collect(DISTINCT keys(r))", repo=tag
+        ).single()
+        assert keys is not None and [sorted(k) for k in keys[0]] == [["id", "repo", "status"]]
+        # A relation written before kept its type's name (and a time stamp): read alike.
+        session.run(
+            "MATCH (:Element {repo: $repo, id: 'b'})-[r]->() SET r.type = 'uses', r.updated_at = 'then'",
+            repo=tag,
+        ).consume()
+    assert s.counts().relations == {"flow": 1, "uses": 1}
+    assert {r.type for r in s.relations_of(["b"], EVERYTHING)} == {"flow", "uses"}
+    assert [r.id for r in s.relations_of(["b"], EVERYTHING, types=["uses"])] == ["b|uses|c"]
+    assert [r.type for r in s.iter_relations()] == ["flow", "uses"]
+    assert s.get_relations(["a|flow|b"])["a|flow|b"].type == "flow"
