@@ -296,9 +296,16 @@ def bench_sync(args: argparse.Namespace, tag: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     tag = f"bench{uuid.uuid4().hex[:8]}"
     probe = open_neo4j(tag)
-    figures: dict[str, Any] = {"server": getattr(probe, "server_agent", "?"), "tag": tag}
+    figures: dict[str, Any] = {
+        "server": getattr(probe, "server_agent", "?"),
+        "tag": tag,
+        "calibration_ms": benchkit.calibrate(),
+    }
     probe.close()
-    print(f"server: {figures['server']}", flush=True)
+    print(
+        f"server: {figures['server']}; CPU calibration {figures['calibration_ms']:.0f} ms",
+        flush=True,
+    )
     print("(1)+(2) store load and impact", flush=True)
     figures["store"] = bench_store_level(args, tag)
     if not args.skip_sync:
