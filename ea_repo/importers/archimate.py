@@ -619,12 +619,21 @@ class ArchimateImporter:
     # --------------------------------------------------------- organizations
 
     def _folders(self, root: XmlNode, doc: _Document, known: set[str]) -> dict[str, str]:
-        folders: dict[str, str] = {}
+        """The folder path of each element, from the organizations' nested items.
 
-        def walk(item: XmlNode, path: tuple[str, ...]) -> None:
+        Walked with a stack of its own in document order (an element in two
+        folders keeps the first): folders nested thousands deep are read, not a
+        recursion error.
+        """
+        folders: dict[str, str] = {}
+        top: tuple[str, ...] = ()
+        stack = [
+            (item, top) for container in root.all("organizations") for item in container.all("item")
+        ][::-1]
+        while stack:
+            item, path = stack.pop()
             ref = item.attrs.get("identifierRef")
             children = list(item.all("item"))
-            labels = _texts(item, "label")
             if ref and not children:
                 if ref not in known:
                     doc.batch.note(
@@ -632,14 +641,10 @@ class ArchimateImporter:
                     )
                 elif path:
                     folders.setdefault(ref, "/".join(path))
-                return
-            label = self._pick(labels)
-            for child in children:
-                walk(child, (*path, label.replace("/", "-")) if label else path)
-
-        for container in root.all("organizations"):
-            for item in container.all("item"):
-                walk(item, ())
+                continue
+            label = self._pick(_texts(item, "label"))
+            inner = (*path, label.replace("/", "-")) if label else path
+            stack.extend((child, inner) for child in reversed(children))
         return folders
 
     # ------------------------------------------------------------- elements
@@ -753,15 +758,18 @@ class ArchimateImporter:
                 outgoing[rel.source].append(rel)
         derived: list[_Relationship] = []
 
-        def chains(rel: _Relationship, seen: tuple[str, ...]) -> Iterator[list[_Relationship]]:
-            if rel.target not in junctions:
-                yield [rel]
-                return
-            if rel.target in seen:
-                return
-            for nxt in outgoing[rel.target]:
-                for tail in chains(nxt, (*seen, rel.target)):
-                    yield [rel, *tail]
+        def chains(first: _Relationship) -> Iterator[list[_Relationship]]:
+            """Every chain from ``first`` through junctions to an element, depth first, with
+            a stack of its own (chains thousands of junctions long are followed too)."""
+            stack: list[tuple[list[_Relationship], frozenset[str]]] = [([first], frozenset())]
+            while stack:
+                chain, seen = stack.pop()
+                end = chain[-1].target
+                if end not in junctions:
+                    yield chain
+                elif end not in seen:  # a loop of junctions leads nowhere
+                    passed = seen | {end}
+                    stack.extend(([*chain, nxt], passed) for nxt in reversed(outgoing[end]))
 
         mixed: list[str] = []
         # Identities of the relationships some chain from an element to an element goes through.
@@ -769,7 +777,7 @@ class ArchimateImporter:
         for rel in rels:
             if rel.source in junctions or rel.target not in junctions:
                 continue
-            for chain in chains(rel, ()):
+            for chain in chains(rel):
                 joined.update(id(r) for r in chain)
                 kinds = {r.archimate_type for r in chain}
                 if len(kinds) > 1:

@@ -204,6 +204,45 @@ def test_junction_chains_that_lead_nowhere_are_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_folders_and_junction_chains_thousands_deep_are_read(tmp_path: Path) -> None:
+    # Deeper than Python's recursion limit: both are walked with stacks of their own.
+    deep = 3000
+    junctions = "".join(
+        f'<element identifier="j{i}" xsi:type="AndJunction"><name>j</name></element>'
+        for i in range(deep)
+    )
+    links = "".join(
+        f'<relationship identifier="r{i + 1}" xsi:type="Serving" source="j{i}" target="j{i + 1}"/>'
+        for i in range(deep - 1)
+    )
+    folders = "".join(f"<item><label>F{i}</label>" for i in range(deep))
+    model = tmp_path / "deep.xml"
+    model.write_text(
+        _HEAD
+        + '<elements><element identifier="a" xsi:type="Node"><name>A</name></element>'
+        + '<element identifier="b" xsi:type="Node"><name>B</name></element>'
+        + junctions
+        + "</elements><relationships>"
+        + '<relationship identifier="r0" xsi:type="Serving" source="a" target="j0"/>'
+        + links
+        + f'<relationship identifier="rz" xsi:type="Serving" source="j{deep - 1}" target="b"/>'
+        + "</relationships><organizations>"
+        + folders
+        + '<item identifierRef="a"/>'
+        + "</item>" * deep
+        + "</organizations></model>\n"
+    )
+    batch = ArchimateImporter(load_metamodel()).read(model)
+    assert batch.problems == []
+    records = {r.key: r for r in batch.records}
+    assert records["a"].attrs["folder"] == "/".join(f"F{i}" for i in range(deep))
+    [chained] = [r for r in batch.records if r.kind == "relation"]  # a → 3000 junctions → b
+    assert chained.key is not None and chained.key.startswith("r0..r1..r2..")
+    assert chained.key.endswith(f"..r{deep - 1}..rz")
+    assert chained.src is not None and chained.dst is not None
+    assert (chained.src.value, chained.dst.value) == ("a", "b")
+
+
 def test_a_bad_mapping_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("elements:\n  Node: Computer\nrelationships:\n  Flow: sends\n")
