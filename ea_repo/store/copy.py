@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, EaError, ValidationError
 from ..model import EVERYTHING, Change
-from .base import KINDS, GraphStore, batches
+from .base import KINDS, Counts, GraphStore, batches
 
 BATCH = 10_000
 
@@ -77,7 +77,9 @@ def copy_repository(
     Raises ConflictError if ``target`` is not empty, unless ``replace``: then it is
     emptied first. ``types``: the element and relation types ``target`` can hold
     (Neo4j labels and types them after the metamodel); a source holding others
-    raises ValidationError before anything is written.
+    raises ValidationError before anything is written. An error once writing has
+    begun (a server gone, a full disk) leaves part of the copy in ``target``: its
+    hint says so, and how to start again.
     """
     counts = source.counts(EVERYTHING)
     if types is not None:
@@ -90,8 +92,24 @@ def copy_repository(
                 hint="pass --replace to empty it first",
             )
         target.purge()
-    tell = progress or (lambda stage, done, total: None)
+    try:
+        read = _copy_everything(
+            source, target, counts, progress or (lambda stage, done, total: None)
+        )
+    except EaError as exc:
+        gone = "the target holds part of the copy: run the copy again with --replace"
+        exc.hint = f"{exc.hint}; {gone}" if exc.hint else gone
+        raise
+    # What was read from the source (it cannot change meanwhile: the caller holds the
+    # sync lock), against what the target now holds.
+    return CopyReport(read, census(target))
 
+
+def _copy_everything(
+    source: GraphStore, target: GraphStore, counts: Counts, tell: Progress
+) -> dict[str, int]:
+    """Runs, elements, relations, provenance and changes of ``source`` written to ``target``;
+    returns how many of each were read (``counts``: the source's, for the progress)."""
     runs = list(reversed(source.runs()))
     run_map: dict[int, int] = {}
     tell("runs", 0, len(runs))
@@ -143,9 +161,7 @@ def copy_repository(
         )
         tell("changes", min((n + 1) * BATCH, len(changes)), len(changes))
 
-    # What was read from the source (it cannot change meanwhile: the caller holds the
-    # sync lock), against what the target now holds.
-    read = {
+    return {
         "elements": len(ids["element"]),
         "relations": len(ids["relation"]),
         "runs": len(runs),
@@ -153,7 +169,6 @@ def copy_repository(
         "digests": len(digests),
         "changes": len(changes),
     }
-    return CopyReport(read, census(target))
 
 
 def _check_types(held: Iterable[str], known: Collection[str], kind: str) -> None:
