@@ -150,10 +150,15 @@ def _relation(row: Sequence[Any]) -> Relation:
     return rel
 
 
-def _default_type(rel_id: str) -> str | None:
-    """The type named by an id of the default form ``src|type|dst``, if it has that form."""
+def _default_types(rel_id: str, known: Collection[str]) -> list[str]:
+    """The ``known`` types an id of the default form ``src|type|dst`` may name.
+
+    Element ids may hold ``|`` themselves (ServiceNow keys such as
+    ``name|class|serial``): every inner part that names a type is one the id
+    may be of (``a|x|uses|b|y`` is of ``uses``; ``a|uses|x|flow|b`` of either).
+    """
     parts = rel_id.split("|")
-    return parts[1] if len(parts) == 3 else None
+    return [t for t in dict.fromkeys(parts[1:-1]) if t in known]
 
 
 def _atoms(value: Any) -> Iterator[str]:
@@ -748,14 +753,15 @@ class Neo4jStore:
     def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
         """Rows of the relations among ``ids``, each looked up in its own type's index.
 
-        An id of the default form ``src|type|dst`` names its type. A relation
-        given its own id by a source has a ``:EaRelKey`` node saying its type;
-        ids not found under the type their form names are looked up there.
+        An id of the default form ``src|type|dst`` names its type (or, when
+        element ids hold ``|`` too, the few it may be of: each is looked in). A
+        relation given its own id by a source has a ``:EaRelKey`` node saying its
+        type; ids not found under the types their form names are looked up there.
         """
+        known = self.builder.rel_types
         by_type: dict[str, list[str]] = defaultdict(list)
         for i in ids:
-            t = _default_type(i)
-            if t in self.builder.rel_types:
+            for t in _default_types(i, known):
                 by_type[t].append(i)
         rows: list[list[Any]] = []
         for t, group in sorted(by_type.items()):
@@ -769,9 +775,7 @@ class Neo4jStore:
         look = (
             [i for i in ids if i not in found]
             if self._run(tx, q.META)[0][1]
-            else [
-                i for i in ids if i not in found and _default_type(i) not in self.builder.rel_types
-            ]
+            else [i for i in ids if i not in found and not _default_types(i, known)]
         )
         keyed: dict[str, list[str]] = defaultdict(list)
         for batch in batches(look, 20_000):
@@ -804,7 +808,7 @@ class Neo4jStore:
             wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
             # a source gave the relation its own id: a key node records its type
             keys = {i: row[2] for i, row in wanted.items() if i != f"{row[1]}|{row[2]}|{row[3]}"}
-            if any(_default_type(k) in self.builder.rel_types for k in keys):
+            if any(_default_types(k, self.builder.rel_types) for k in keys):
                 self._run(tx, q.FLAG_TRICKY_KEYS)
             known_keys = set(self._may_exist("relkey", keys))
             for statement, pairs in (

@@ -200,6 +200,24 @@ def test_expand_leaves_out_hops_into_exclude_and_what_the_lens_hides(
     assert landscape.expand(["vm1"], [], levels=3).hops == []
 
 
+def test_relations_between_ids_holding_bars_are_found_changed_and_removed(
+    store: GraphStore,
+) -> None:
+    # ServiceNow keys such as name|class|serial make relation ids of more than three
+    # parts, and an element id may even hold a relation type's name.
+    store.upsert_elements([E("a|Server|1"), E("b|uses|2"), E("c")])
+    store.upsert_relations([R("a|Server|1", "runs_on", "b|uses|2"), R("b|uses|2", "flow", "c")])
+    ids = ["a|Server|1|runs_on|b|uses|2", "b|uses|2|flow|c"]
+    assert sorted(store.get_relations(ids)) == ids
+    store.upsert_relations([R("a|Server|1", "runs_on", "b|uses|2", port=22)])  # changed
+    assert store.counts().relations == {"runs_on": 1, "flow": 1}
+    assert store.get_relations(ids[:1])[ids[0]].attrs == {"port": 22}
+    assert store.set_status("relation", ids[1:], Status.RETIRED) == 1
+    assert list(store.get_relations(ids)) == ids[:1]
+    assert store.delete_relations(ids) == 2
+    assert store.counts(EVERYTHING).relations == {}
+
+
 def test_parallel_relations_need_their_own_ids(store: GraphStore) -> None:
     store.upsert_elements([E("a"), E("b")])
     store.upsert_relations(
