@@ -11,10 +11,8 @@ the metamodel relationship in UPPER_SNAKE case (``runs_on`` → ``:RUNS_ON``).
 Runs, provenance (assertions, with the digest of the record behind each) and
 the change log are nodes too (``:EaRun``, ``:EaAssertion``, ``:EaChange``), and one
 ``:EaMeta`` node per repository holds counters and the schema version. Every
-node carries ``repo``, the repository tag, so several repositories (or test
-runs) share one database, as Neo4j Community has only one; a relationship joins
-two nodes of one repository, and carries the tag only with an id a source gave
-(see ``RELATION_ID``), for its type's index.
+node and relationship carries ``repo``, the repository tag, so several
+repositories (or test runs) share one database, as Neo4j Community has only one.
 """
 
 from __future__ import annotations

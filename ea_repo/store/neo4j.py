@@ -38,10 +38,9 @@ and deletes nothing; the additions and changes it wrote stay, each with its
 provenance (a new run finds them unchanged), its run is marked failed, and
 running it again converges to what one successful run gives.
 
-Isolation. Every node carries ``repo``, the repository tag (``store.repository``
-in ``ea.yaml``, default ``default``), and every relationship joins two nodes of
-one repository: Neo4j Community has a single user database, and the tests
-isolate themselves by tag.
+Isolation. Every node and relationship carries ``repo``, the repository tag
+(``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
+a single user database, and the tests isolate themselves by tag.
 """
 
 from __future__ import annotations
