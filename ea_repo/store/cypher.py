@@ -34,13 +34,8 @@ ELEMENT_ROWS = f"collect({ELEMENT_ROW})"
 # Relations hold no copy of it (one property less on each, a tenth less time to write
 # them); those written before kept theirs.
 RELATION_TYPE = "coalesce(r.type, $type_names[type(r)])"
-# The id of relation ``r`` from ``s`` to ``d``. A relation whose id is of the default form
-# ``src|type|dst`` (ends without ``|`` of their own) holds no copy of it, nor the
-# repository tag: fewer properties, and no entry in its type's index on (repo, id),
-# which keeps only the ids sources gave. Those written before hold theirs.
-RELATION_ID = f"coalesce(r.id, s.id + '|' + {RELATION_TYPE} + '|' + d.id)"
 # Relation rows: id, src, type, dst, attrs, status.
-RELATION_ROWS = f"collect([{RELATION_ID}, s.id, {RELATION_TYPE}, d.id, r.attrs, r.status])"
+RELATION_ROWS = f"collect([r.id, s.id, {RELATION_TYPE}, d.id, r.attrs, r.status])"
 
 
 def quote(name: str) -> str:
@@ -178,10 +173,9 @@ class CypherBuilder:
         index would take a locking seek per end, and checked to be still the
         elements named (label, repository and id), so that a node id a concurrent
         deletion freed for reuse cannot link anything else. ``attrs`` null: none.
-        ``id`` null: the id is of the default form, and neither it nor the
-        repository tag is kept (see ``RELATION_ID``). A relation keeps neither its
-        type's name (its relationship type says it, see ``RELATION_TYPE``) nor a
-        time stamp (the change log has its history).
+        A relation keeps neither its type's name (its relationship type says it,
+        see ``RELATION_TYPE``) nor a time stamp (the change log has its history):
+        one property record per relation instead of two.
 
         The patterns carry no label on purpose: with ``(s:Element)`` the planner
         may take the key index instead of the node id, and does whenever its
@@ -198,53 +192,39 @@ class CypherBuilder:
             "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
             "AND d.repo = $repo AND d.id = row[3] "
             f"CREATE (s)-[r:{self._rel_type(relation_type)} "
-            "{repo: CASE WHEN row[4] IS NULL THEN null ELSE $repo END, id: row[4], "
-            "attrs: row[5], status: row[6]}]->(d) RETURN count(r)"
-        )
-
-    def _by_id(self, relation_type: str, var: str, key: str) -> str:
-        """``CALL`` giving ``s, r, d`` for the relation of one type whose id is ``key``
-        (an expression of the imported variable ``var``).
-
-        An id kept on the relation is found in the type's index; an id of the
-        default form ``src|type|dst`` that is not kept, between its two ends.
-        """
-        rtype = self._rel_type(relation_type)
-        return (
-            f"CALL {{ WITH {var} MATCH (s)-[r:{rtype} {{repo: $repo, id: {key}}}]->(d) "
-            f"RETURN s, r, d UNION WITH {var} WITH split({key}, '|') AS p WHERE size(p) = 3 "
-            f"MATCH (s:Element {{repo: $repo, id: p[0]}})-[r:{rtype}]->(d:Element "
-            "{repo: $repo, id: p[2]}) WHERE r.id IS NULL AND p[1] = $type_names[type(r)] "
-            "RETURN s, r, d }"
+            "{repo: $repo, id: row[4], attrs: row[5], status: row[6]}]->(d) RETURN count(r)"
         )
 
     def update_relations(self, relation_type: str) -> str:
         """Update attributes and status of relations of one type from ``$rows``
         (``[id, attrs, status]``)."""
         return (
-            f"UNWIND $rows AS row {self._by_id(relation_type, 'row', 'row[0]')} "
+            f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
+            "{repo: $repo, id: row[0]}]->() "
             "SET r.attrs = row[1], r.status = row[2]"
         )
 
     def relations_by_id(self, relation_type: str) -> str:
-        """Relations of one type whose id is in ``$ids`` (see :meth:`_by_id`)."""
+        """Relations of one type whose id is in ``$ids``, looked up in that type's index."""
         return (
-            f"UNWIND $ids AS i {self._by_id(relation_type, 'i', 'i')} "
-            f"WITH s, r, d WHERE r.status IN $statuses RETURN {RELATION_ROWS}"
+            "UNWIND $ids AS i "
+            f"MATCH (s)-[r:{self._rel_type(relation_type)} {{repo: $repo, id: i}}]->(d) "
+            f"WHERE r.status IN $statuses RETURN {RELATION_ROWS}"
         )
 
     def set_relation_status(self, relation_type: str) -> str:
         """Set ``$status`` on relations of one type among ``$ids``; returns how many changed."""
         return (
-            f"UNWIND $ids AS i {self._by_id(relation_type, 'i', 'i')} "
-            "WITH r WHERE r.status <> $status SET r.status = $status RETURN count(r)"
+            f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
+            "{repo: $repo, id: i}]->() WHERE r.status <> $status "
+            "SET r.status = $status RETURN count(r)"
         )
 
     def delete_relations(self, relation_type: str) -> str:
         """Delete relations of one type among ``$ids``; returns how many."""
         return (
-            f"UNWIND $ids AS i {self._by_id(relation_type, 'i', 'i')} "
-            "WITH r DELETE r RETURN count(*)"
+            f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
+            "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
         )
 
     def neighbors(
@@ -367,7 +347,7 @@ DELETE_ELEMENTS = (
 RELATIONS_ALL = (
     "MATCH (s:Element {repo: $repo})-[r]->(d:Element) WHERE r.status IN $statuses "
     "AND s.status IN $statuses AND d.status IN $statuses "
-    f"WITH s, r, d ORDER BY {RELATION_ID} RETURN {RELATION_ROWS}"
+    f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 RELATIONS_OF = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() "
@@ -375,7 +355,7 @@ RELATIONS_OF = (
     "AND r.status IN $statuses "
     "WITH r, startNode(r) AS s, endNode(r) AS d "
     "WHERE s.status IN $statuses AND d.status IN $statuses "
-    f"WITH s, r, d ORDER BY {RELATION_ID} RETURN {RELATION_ROWS}"
+    f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 COUNT_ELEMENTS = (
     "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
@@ -386,7 +366,6 @@ COUNT_RELATIONS = (
     "AND s.status IN $statuses AND d.status IN $statuses "
     f"RETURN {RELATION_TYPE} AS t, count(*) ORDER BY t"
 )
-# The ids kept on the relations touching elements (those a source gave, see RELATION_ID).
 RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN collect(DISTINCT r.id)"
 )

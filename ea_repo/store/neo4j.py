@@ -808,8 +808,6 @@ class Neo4jStore:
             wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
             # a source gave the relation its own id: a key node records its type
             keys = {i: row[2] for i, row in wanted.items() if i != f"{row[1]}|{row[2]}|{row[3]}"}
-            # the default form, its ends free of bars: the id is not kept (see RELATION_ID)
-            plain = {i for i in wanted if i not in keys and i.count("|") == 2}
             if any(_default_types(k, self.builder.rel_types) for k in keys):
                 self._run(tx, q.FLAG_TRICKY_KEYS)
             known_keys = set(self._may_exist("relkey", keys))
@@ -850,7 +848,7 @@ class Neo4jStore:
                                 row[1],
                                 nodes[row[3]],
                                 row[3],
-                                None if row[0] in plain else row[0],
+                                row[0],
                                 _stored(row[4]),
                                 row[5],
                             ]
@@ -1073,7 +1071,7 @@ class Neo4jStore:
             _set(rel, "type", names[row[2]])
             _set(rel, "attrs", _attrs(row[4]))
             _set(rel, "status", only if one_status else _STATUS[row[6]])
-            _set(rel, "id", row[1] or f"{rel.src}|{rel.type}|{rel.dst}")  # see RELATION_ID
+            _set(rel, "id", row[1])
             _set(hop, "origin", origin)
             _set(hop, "relation", rel)
             _set(hop, "target", far)

@@ -58,8 +58,8 @@ def test_relations_are_created_between_nodes_found_by_node_id_and_checked_by_key
         "AND s.repo = $repo AND s.id = row[1] "
         "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
         "AND d.repo = $repo AND d.id = row[3] "
-        "CREATE (s)-[r:`HOSTED_ON` {repo: CASE WHEN row[4] IS NULL THEN null ELSE $repo END, "
-        "id: row[4], attrs: row[5], status: row[6]}]->(d) RETURN count(r)"
+        "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row[4], attrs: row[5], status: row[6]}]->(d) "
+        "RETURN count(r)"
     )
 
 
@@ -109,29 +109,13 @@ def test_several_levels_are_one_query_each_from_the_last(builder: CypherBuilder)
         builder.expand(["runs_on"], [], 0, one_status=True)
 
 
-def test_lookup_by_id_in_the_types_index_or_between_the_ends_the_id_names(
-    builder: CypherBuilder,
-) -> None:
+def test_lookup_by_id_uses_the_types_index(builder: CypherBuilder) -> None:
     assert builder.relations_by_id("flow") == (
-        "UNWIND $ids AS i "
-        # an id the relation keeps: the type's index
-        "CALL { WITH i MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d) RETURN s, r, d UNION "
-        # src|type|dst, not kept: between its ends
-        "WITH i WITH split(i, '|') AS p WHERE size(p) = 3 "
-        "MATCH (s:Element {repo: $repo, id: p[0]})-[r:`FLOW`]->(d:Element {repo: $repo, id: p[2]}) "
-        "WHERE r.id IS NULL AND p[1] = $type_names[type(r)] RETURN s, r, d } "
-        "WITH s, r, d WHERE r.status IN $statuses "
-        "RETURN collect([coalesce(r.id, s.id + '|' + coalesce(r.type, $type_names[type(r)]) + '|' "
-        "+ d.id), s.id, coalesce(r.type, $type_names[type(r)]), d.id, r.attrs, r.status])"
+        "UNWIND $ids AS i MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d) "
+        "WHERE r.status IN $statuses "
+        "RETURN collect([r.id, s.id, coalesce(r.type, $type_names[type(r)]), d.id, r.attrs, r.status])"
     )
-    for statement in (
-        builder.relations_by_id("serves"),
-        builder.update_relations("serves"),
-        builder.set_relation_status("serves"),
-        builder.delete_relations("serves"),
-    ):
-        assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: " in statement
-        assert "-[r:`SERVES`]->(d:Element {repo: $repo, id: p[2]}) WHERE r.id IS NULL" in statement
+    assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: i}]->(d)" in builder.relations_by_id("serves")
     with pytest.raises(KeyError):
         builder.relations_by_id("teleports_to")
 
@@ -182,14 +166,13 @@ def test_fixed_statements_take_every_value_as_a_parameter() -> None:
         if k.isupper()
         and isinstance(v, str)
         and " " in v
-        and not k.endswith(("_ROW", "_ROWS", "_TYPE", "_ID"))
+        and not k.endswith(("_ROW", "_ROWS", "_TYPE"))
     ]
     assert len(fixed) > 20
     for text in fixed:
-        # The only literals are the backend's own status and kind words, and the bar
-        # of default relation ids.
+        # The only literals are the backend's own status and kind words.
         literals = set(re.findall(r"'([^']*)'", text))
-        assert literals <= {"active", "running", "failed", "element", "{}", "|"}, text
+        assert literals <= {"active", "running", "failed", "element", "{}"}, text
         assert "$repo" in text, text
     assert "IS NULL" not in q.CHANGES  # every filter has its own statement
     assert q.purge("EaChange").startswith("MATCH (n:`EaChange` {repo: $repo}) CALL {")
