@@ -306,15 +306,10 @@ class Levels:
         start is rarely hidden, and asking first would cost that round trip.
         """
         if ids:
-            got = self.store.expand(
-                ids, self.steps, self.lens, exclude=ids, levels=levels, stop=self.stop
-            )
-            self.elements.update(got.elements)
-            ahead = self.ahead
-            for origin in got.origins:
-                ahead[ElementId(origin)] = []
-            for hop in got.hops:
-                ahead[hop.origin].append(hop)
+            own = self._ask(ids, ids, levels)
+            self.ahead.update((i, []) for i in ids)
+            for hop in own:
+                self.ahead[hop.origin].append(hop)
         return read_elements(self.store, self.elements, ids, self.lens)
 
     def hops(
@@ -332,20 +327,25 @@ class Levels:
                     missing.append(origin)
                 else:
                     hops.extend(known)
-        if not missing:
-            return hops
+        if missing:
+            hops.extend(self._ask(missing, exclude, levels))
+        return hops
+
+    def _ask(self, ids: list[ElementId], exclude: Collection[str], levels: int | None) -> list[Hop]:
+        """The hops of ``ids``, from the store; those of elements it answered beyond them
+        are kept for later, and the elements it gave with them."""
         got = self.store.expand(
-            missing, self.steps, self.lens, exclude=exclude, levels=levels, stop=self.stop
+            ids, self.steps, self.lens, exclude=exclude, levels=levels, stop=self.stop
         )
         self.elements.update(got.elements)
-        if len(got.origins) == len(missing):  # one level: nothing to keep
-            hops.extend(got.hops)
-            return hops
-        asked = set(missing)
+        if len(got.origins) == len(ids):  # one level: nothing to keep
+            return got.hops
+        asked, ahead = set(ids), self.ahead
         # An element kept from an earlier answer keeps its hops: they are all there already.
         fresh = {ElementId(o) for o in got.origins if o not in asked and o not in ahead}
         for origin in fresh:
             ahead[origin] = []
+        hops: list[Hop] = []
         for hop in got.hops:
             if hop.origin in asked:
                 hops.append(hop)
