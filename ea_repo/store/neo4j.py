@@ -590,8 +590,9 @@ class Neo4jStore:
         meanwhile: the next chunk is written in a second transaction instead. At
         most two are open; a chunk's commit is waited for before the next one's
         begins, and a chunk does not see what the one before it wrote: the caller
-        (:meth:`_bulk`) sends only rows of different ids. The next chunk may wait for locks the committing one holds, never
-        the other way round. A chunk whose work meets a transient error (a lock
+        (:meth:`_bulk`) sends only rows of different ids. The next chunk may wait
+        for locks the committing one holds, never the other way round. A chunk
+        whose work meets a transient error (a lock
         taken by another writer) is written again, as a managed transaction
         would be; a commit that fails ends the write with its error.
         """
