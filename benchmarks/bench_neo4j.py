@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ea_repo.analysis.impact import analyse
+from ea_repo.errors import EaError
 from ea_repo.metamodel import load_metamodel
 from ea_repo.store import GraphStore, SQLiteStore
 
@@ -347,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set EA_NEO4J_URI and EA_NEO4J_PASSWORD, or EA_TEST_NEO4J_URI and _PASSWORD)"
         )
         return 0
-    figures = run(args)
+    try:
+        figures = run(args)
+    except EaError as exc:  # the server unreachable, wrong credentials...: said, not a traceback
+        print(f"bench_neo4j: stopped — {exc}" + (f" ({exc.hint})" if exc.hint else ""))
+        return 0
     benchkit.save_figures(figures, args.json)
     return 0
 

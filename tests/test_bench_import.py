@@ -255,3 +255,23 @@ def test_touched_exports_resync_as_a_small_change(exports: Path, tmp_path: Path)
         assert moved["changed"] == 0
     finally:
         store.close()
+
+
+def test_the_neo4j_benchmark_says_an_unreachable_server_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: a real refused connection
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name in ("EA_NEO4J_URI", "EA_NEO4J_USER", "EA_NEO4J_PASSWORD", "EA_NEO4J_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EA_TEST_NEO4J_URI", f"bolt://127.0.0.1:{port}")
+    monkeypatch.setenv("EA_TEST_NEO4J_USER", "neo4j")
+    monkeypatch.setenv("EA_TEST_NEO4J_PASSWORD", "not-shown")
+    bench = _load("bench_neo4j")
+    assert bench.main(["--elements", "50", "--skip-sync"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("bench_neo4j: stopped — cannot reach the Neo4j server")
+    assert "not-shown" not in out and "Traceback" not in out
