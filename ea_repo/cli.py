@@ -593,6 +593,7 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
             }
             for a in report.affected
         ],
+        "not_followed": report.not_followed,
     }
     result = Result(tables, data)
     counts = {layer: len(items) for layer, items in report.by_layer().items()}
@@ -603,6 +604,14 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
     if report.traversal.truncated:
         result.notes.append(
             f"stopped at depth {report.traversal.max_depth}; more lies beyond (raise --depth)"
+        )
+    if report.not_followed:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in report.not_followed.items())
+        result.notes.append(
+            f"not followed: {sum(report.not_followed.values())} relation(s) touching what was "
+            f"reached ({kinds}) came from ArchiMate but the metamodel keeps them only as "
+            "associations (archimate_type); allow their ends in its relationship types, "
+            "then import again, to have them followed"
         )
     if explain is not None:
         target = repo.element(explain)
@@ -1229,6 +1238,7 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
         {
             **result.summary(),
             "dry_run": dry_run,
+            "notes": result.warnings,
             "details": {
                 kind: {
                     "added": diff.added,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from defusedxml.ElementTree import parse as safe_parse
 
 from ea_repo import Repository
@@ -526,8 +528,9 @@ CAPABILITIES = DATA / "capability_flows.xml"
 
 
 def test_a_valid_archimate_model_keeps_every_relationship_type(ea, workspace: Path) -> None:
-    result = ea("import", "archimate", CAPABILITIES, "--source", "archi")
+    result = ea("import", "archimate", CAPABILITIES, "--source", "archi", "-f", "json")
     assert result.code == 0, result.err
+    assert json.loads(result.out)["notes"] == []  # nothing demoted
     with Repository.open(workspace) as repo:
         got = {(r.id, r.src, r.type, r.dst) for r in repo.store.iter_relations()}
         assert not any("archimate_type" in r.attrs for r in repo.store.iter_relations())
@@ -568,6 +571,7 @@ def test_impact_follows_interaction_access_and_capability_flows(ea, workspace: P
         ("id-bi-clearing", "realizes", "id-cap-payments"),
         ("id-cap-payments", "flow", "id-cap-liquidity"),
     ]
+    assert data["not_followed"] == {}
 
 
 def test_impact_follows_a_resource_assigned_to_a_capability(ea, workspace: Path) -> None:
@@ -613,3 +617,50 @@ def test_a_relationship_may_map_to_types_tried_in_order(tmp_path: Path) -> None:
     # Capabilities may serve each other too: the first type that allows the pair wins.
     types = {r.key: r.type for r in batch.records if r.kind == "relation"}
     assert types["id-flow-payments-liquidity"] == "serves"
+
+
+def _narrow_metamodel(path: Path) -> None:
+    """The built-in metamodel as a workspace copied it before the ArchiMate 3.2 pairs:
+    flows between applications only, access from applications and processes, no allocated_to."""
+    text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    rels = data["relationship_types"]
+    rels["flow"]["from"] = rels["flow"]["to"] = ["Application", "ApplicationComponent"]
+    rels["accesses"]["from"] = ["Application", "ApplicationComponent", "BusinessProcess"]
+    del rels["allocated_to"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_narrower_metamodel_counts_its_demotions_and_impact_says_what_it_missed(
+    ea, tmp_path: Path
+) -> None:
+    ws = tmp_path / "narrow"
+    ws.mkdir()
+    _narrow_metamodel(ws / "metamodel.yaml")
+    assert ea("init", ws, "--metamodel", "metamodel.yaml").code == 0
+    result = ea("import", "archimate", CAPABILITIES, "--source", "archi", "-w", ws, "-f", "json")
+    assert result.code == 0, result.err
+    # One note per ArchiMate type with its count (the shipped Assignment list lost allocated_to).
+    assert json.loads(result.out)["notes"] == [
+        f"{CAPABILITIES}: {n} kept as associated_with: {kind} relationships between ends the "
+        f"metamodel's {refused} does not allow (ArchiMate type in archimate_type)"
+        for n, kind, refused in (
+            ("1 row", "Access", "accesses"),
+            ("1 row", "Assignment", "assigned_to"),
+            ("2 rows", "Flow", "flow"),
+        )
+    ]
+
+    impact = ea("impact", "id-bo-payment-order", "-w", ws, "-f", "json")
+    assert impact.code == 0, impact.err
+    data = json.loads(impact.out)
+    assert data["affected"] == []
+    assert data["not_followed"] == {"Access": 1}
+    table = ea("impact", "id-cap-payments", "-w", ws)
+    # Payments: its two demoted neighbours (the flow out, the resource in); liquidity is not reached.
+    assert (
+        "not followed: 2 relation(s) touching what was reached (1 Assignment, 1 Flow) came from "
+        "ArchiMate but the metamodel keeps them only as associations (archimate_type)"
+    ) in " ".join(table.out.split())
+    dependencies = json.loads(ea("dependencies", "id-cap-liquidity", "-w", ws, "-f", "json").out)
+    assert dependencies["not_followed"] == {"Flow": 2}
