@@ -16,11 +16,14 @@ the modelling tool.
   and punctuation, or renamed by the mapping's ``properties``) fills that
   attribute when its value fits; the others are kept in the ``properties``
   map, so nothing is lost and an export writes them back.
-* **Relationships** become relations keyed by their identifier. Access types,
-  influence modifiers and directed associations become attributes. A pair the
-  metamodel's relationship type does not allow (ArchiMate allows more) is kept
-  as the mapping's ``fallback`` type, with its ArchiMate type in
-  ``archimate_type``.
+* **Relationships** become relations keyed by their identifier, of the first
+  type the mapping lists for their ArchiMate type whose ends allow the pair
+  (``Assignment: [allocated_to, assigned_to]``). Access types, influence
+  modifiers and directed associations become attributes. A pair none of them
+  allows (the built-in metamodel allows every pair of the ArchiMate 3.2
+  tables; a workspace's own may not) is kept as the mapping's ``fallback``
+  type, with its ArchiMate type in ``archimate_type``, and counted in the
+  notes by ArchiMate type.
 * **Junctions** are not elements: each chain source → junction(s) → target
   becomes one direct relation of the type the junction joins.
 * A relationship whose source or target is **another relationship** (an
