@@ -32,7 +32,7 @@ from .commands.options import (
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, ValidationError
-from .metamodel import Metamodel, load_metamodel
+from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
 from .output import Format, Result, Table, age_text, emit, stage_progress
@@ -593,6 +593,7 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
             }
             for a in report.affected
         ],
+        "not_followed": report.not_followed,
     }
     result = Result(tables, data)
     counts = {layer: len(items) for layer, items in report.by_layer().items()}
@@ -603,6 +604,14 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
     if report.traversal.truncated:
         result.notes.append(
             f"stopped at depth {report.traversal.max_depth}; more lies beyond (raise --depth)"
+        )
+    if report.not_followed:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in report.not_followed.items())
+        result.notes.append(
+            f"not followed: {sum(report.not_followed.values())} relation(s) touching what was "
+            f"reached ({kinds}) came from ArchiMate but the metamodel keeps them only as "
+            "associations (archimate_type); allow their ends in its relationship types, "
+            "then import again, to have them followed"
         )
     if explain is not None:
         target = repo.element(explain)
@@ -1229,6 +1238,7 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
         {
             **result.summary(),
             "dry_run": dry_run,
+            "notes": result.warnings,
             "details": {
                 kind: {
                     "added": diff.added,
@@ -1530,6 +1540,13 @@ def _attribute_rows(attributes: Any) -> list[list[Any]]:
 _ATTRIBUTE_COLUMNS = ["attribute", "type", "required", "default", "unique", "values", "description"]
 
 
+def _impact_kind(rt: RelationType) -> str | None:
+    """What a relationship type leaves its dependent in: down, degraded, or None (not followed)."""
+    if rt.dependent is Dependent.NONE:
+        return None
+    return "degraded" if rt.degrades else "down"
+
+
 def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
     if type_name is None:
         types = Table(
@@ -1542,9 +1559,9 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
         )
         rels = Table(
             "relationship types",
-            ["type", "dependent", "redundant", "label", "description"],
+            ["type", "dependent", "redundant", "impact", "label", "description"],
             [
-                [r.name, r.dependent.value, r.redundant, r.label, r.description]
+                [r.name, r.dependent.value, r.redundant, _impact_kind(r), r.label, r.description]
                 for r in sorted(mm.relation_types.values(), key=lambda r: r.name)
             ],
         )
@@ -1558,6 +1575,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 r.name: {
                     "dependent": r.dependent.value,
                     "redundant": r.redundant,
+                    "impact": _impact_kind(r),
                     "from": sorted(r.sources),
                     "to": sorted(r.targets),
                 }
@@ -1574,6 +1592,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 ["description", rt.description],
                 ["dependent", rt.dependent.value],
                 ["redundant", rt.redundant],
+                ["impact", _impact_kind(rt)],
                 ["label", f"{rt.label} / {rt.reverse_label}"],
                 ["from", sorted(rt.sources)],
                 ["to", sorted(rt.targets)],
@@ -1586,6 +1605,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 "name": rt.name,
                 "dependent": rt.dependent.value,
                 "redundant": rt.redundant,
+                "impact": _impact_kind(rt),
                 "from": sorted(rt.sources),
                 "to": sorted(rt.targets),
                 "attributes": [

@@ -158,6 +158,11 @@ def test_metamodel_show_lists_and_details(ea) -> None:
     assert detail["name"] == "Server" and "runs_on" in detail["incoming"]
     rel = json.loads(ea("metamodel", "show", "flow", "-f", "json").out)
     assert rel["dependent"] == "target"
+    # What impact leaves the dependent in: a degrading type says so, one never followed says nothing.
+    assert rel["impact"] == "degraded"
+    assert listing["relationship_types"]["runs_on"]["impact"] == "down"
+    assert listing["relationship_types"]["assigned_to"]["impact"] is None
+    assert "│ degraded │ is allocated to" in ea("metamodel", "show").out
 
 
 def test_metamodel_validate_reports_file_and_line(ea, tmp_path: Path) -> None:

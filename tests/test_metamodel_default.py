@@ -77,6 +77,7 @@ RELATION_TYPES = {
     "stores": (Dependent.TARGET, False),
     "triggers": (Dependent.TARGET, False),
     "assigned_to": (Dependent.NONE, False),
+    "allocated_to": (Dependent.TARGET, False),
     "responsible_for": (Dependent.NONE, False),
     "depends_on": (Dependent.SOURCE, False),
     "connected_to": (Dependent.SOURCE, False),
@@ -169,6 +170,49 @@ def test_impact_and_dependency_steps(mm: Metamodel) -> None:
     # Each step read backwards: the two traversals are exact mirrors.
     flip = {Direction.IN: Direction.OUT, Direction.OUT: Direction.IN}
     assert {Step(s.relation_type, flip[s.direction]) for s in impact} == dependencies
+
+
+# Pairs the ArchiMate 3.2 relationship tables (appendix B) allow, as metamodel types: among
+# them, each kind an earlier metamodel refused and real models use.
+ARCHIMATE_32_PAIRS = [
+    ("flow", "Capability", "Capability"),
+    ("flow", "ValueStream", "ValueStream"),
+    ("flow", "WorkPackage", "WorkPackage"),
+    ("flow", "SystemSoftware", "Grouping"),
+    ("flow", "Network", "TechnologyCollaboration"),
+    ("flow", "Equipment", "Path"),
+    ("flow", "Device", "TechnologyCollaboration"),
+    ("accesses", "BusinessInteraction", "BusinessObject"),
+    ("accesses", "BusinessEvent", "Contract"),
+    ("accesses", "ApplicationInteraction", "DataObject"),
+    ("accesses", "Network", "Material"),
+    ("accesses", "WorkPackage", "Deliverable"),
+    ("allocated_to", "Resource", "Capability"),
+    ("allocated_to", "Resource", "ValueStream"),
+    ("assigned_to", "BusinessActor", "Stakeholder"),
+    ("assigned_to", "Facility", "Node"),
+    ("assigned_to", "Node", "Material"),
+    ("assigned_to", "DistributionNetwork", "BusinessEvent"),
+    ("triggers", "BusinessProcess", "Product"),
+    ("triggers", "Capability", "Capability"),
+    ("serves", "Resource", "CourseOfAction"),
+    ("serves", "Location", "BusinessProcess"),
+]
+
+
+@pytest.mark.parametrize(("relation", "source", "target"), ARCHIMATE_32_PAIRS)
+def test_archimate_32_pairs_are_allowed(
+    mm: Metamodel, relation: str, source: str, target: str
+) -> None:
+    rt = mm.relation_types[relation]
+    assert source in rt.sources and target in rt.targets
+
+
+def test_capability_flows_and_resources_degrade(mm: Metamodel) -> None:
+    # A capability missing a feed or a resource works on, worse: impact stops there.
+    assert mm.relation_types["flow"].degrades
+    assert mm.relation_types["allocated_to"].degrades
+    assert not mm.relation_types["accesses"].degrades
 
 
 def test_relations_without_a_dependent_are_never_followed(mm: Metamodel) -> None:

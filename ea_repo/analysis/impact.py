@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..metamodel import LAYERS, Metamodel
-from ..model import CURRENT, Direction, Element, ElementId, Hop, Lens
+from ..model import CURRENT, Direction, Element, ElementId, Hop, Lens, Step
 from ..store import GraphStore
 from .traversal import State, Traversal, Way, traverse
 
@@ -67,6 +68,10 @@ class ImpactReport:
     traversal: Traversal
     elements: dict[str, Element]
     metamodel: Metamodel = field(repr=False)
+    # Relations touching what was reached that came from ArchiMate as a relationship the
+    # metamodel does not allow between their ends (kept as an association, `archimate_type`
+    # set): not followed, whatever their meaning. By ArchiMate type.
+    not_followed: dict[str, int] = field(default_factory=dict)
     _paths: dict[ElementId, list[PathStep]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -154,6 +159,8 @@ def analyse(
     through applications and processes.
     ``paths=False`` leaves each affected element's path empty, for a caller
     that reads the report's traversal itself (a diagram of every path).
+    The report's ``not_followed`` counts the demoted ArchiMate relationships
+    touching what was reached (:func:`demoted_relations`).
     """
     result = traverse(
         store,
@@ -174,6 +181,14 @@ def analyse(
         elements,
         metamodel,
     )
+    steps = (
+        metamodel.impact_steps(relation_types)
+        if report.way is Way.IMPACT
+        else metamodel.dependency_steps(relation_types)
+    )
+    report.not_followed = demoted_relations(
+        store, metamodel, result.reached, {s.relation_type for s in steps}, lens
+    )
     for reached in result.affected(include_degraded=include_degraded):
         element = elements.get(reached.id)
         if element is None:
@@ -193,3 +208,36 @@ def analyse(
             )
         )
     return report
+
+
+def demoted_relations(
+    store: GraphStore,
+    metamodel: Metamodel,
+    ids: Iterable[str],
+    followed: Collection[str],
+    lens: Lens = CURRENT,
+) -> dict[str, int]:
+    """How many relations touching ``ids``, of a type not in ``followed``, are ArchiMate
+    relationships kept as something else (``archimate_type`` set, usually
+    ``associated_with``) because the metamodel does not allow them between their ends;
+    by ArchiMate type, in name order.
+
+    These are the dependencies an impact or dependency analysis may be missing: the
+    model says Flow or Access, the repository could only keep an association.
+    """
+    # One level of expansion along every type not followed, both ways: the indexed path
+    # the traversal itself takes (a relation with both ends reached comes twice).
+    steps = [
+        Step(name, direction)
+        for name in sorted(metamodel.relation_types)
+        if name not in followed
+        for direction in (Direction.OUT, Direction.IN)
+    ]
+    if not steps:
+        return {}
+    demoted = {
+        hop.relation.id: str(hop.relation.attrs["archimate_type"])
+        for hop in store.neighbors(ids, steps, lens)
+        if hop.relation.attrs.get("archimate_type")
+    }
+    return dict(sorted(Counter(demoted.values()).items()))

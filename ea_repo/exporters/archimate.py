@@ -282,7 +282,8 @@ class ArchimateExporter:
             xtype, reverse = found
             if reverse:
                 src, dst = dst, src
-            if self.mapping.relationships.get(xtype) != r.type:
+            # A type the ArchiMate type is read back as needs no hint; the others do.
+            if r.type not in self.mapping.relationships.get(xtype, ()):
                 meta_type = r.type
         extra: dict[str, str] = {}
         if isinstance(attrs.get("properties"), Mapping):

@@ -16,11 +16,14 @@ the modelling tool.
   and punctuation, or renamed by the mapping's ``properties``) fills that
   attribute when its value fits; the others are kept in the ``properties``
   map, so nothing is lost and an export writes them back.
-* **Relationships** become relations keyed by their identifier. Access types,
-  influence modifiers and directed associations become attributes. A pair the
-  metamodel's relationship type does not allow (ArchiMate allows more) is kept
-  as the mapping's ``fallback`` type, with its ArchiMate type in
-  ``archimate_type``.
+* **Relationships** become relations keyed by their identifier, of the first
+  type the mapping lists for their ArchiMate type whose ends allow the pair
+  (``Assignment: [allocated_to, assigned_to]``). Access types, influence
+  modifiers and directed associations become attributes. A pair none of them
+  allows (the built-in metamodel allows every pair of the ArchiMate 3.2
+  tables; a workspace's own may not) is kept as the mapping's ``fallback``
+  type, with its ArchiMate type in ``archimate_type``, and counted in the
+  notes by ArchiMate type.
 * **Junctions** are not elements: each chain source → junction(s) → target
   becomes one direct relation of the type the junction joins.
 * A relationship whose source or target is **another relationship** (an
@@ -194,10 +197,14 @@ def read_xml(path: str | Path) -> XmlNode:
 
 @dataclass(frozen=True)
 class ArchimateMapping:
-    """Which metamodel type each ArchiMate type becomes, and back; see ``archimate.yaml``."""
+    """Which metamodel type each ArchiMate type becomes, and back; see ``archimate.yaml``.
+
+    ``relationships`` gives each ArchiMate relationship type the metamodel
+    types it may become, tried in order: the first whose ends allow the pair.
+    """
 
     elements: Mapping[str, str]
-    relationships: Mapping[str, str]
+    relationships: Mapping[str, tuple[str, ...]]
     fallback: str | None = None
     language: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
@@ -216,8 +223,9 @@ class ArchimateMapping:
     @cached_property
     def _relationship_back(self) -> dict[str, tuple[str, bool]]:
         back: dict[str, tuple[str, bool]] = {}
-        for archimate, target in self.relationships.items():
-            back.setdefault(target, (archimate, False))
+        for archimate, targets in self.relationships.items():
+            for target in targets:
+                back.setdefault(target, (archimate, False))
         return {**back, **self.export_relationships}
 
     def archimate_element_type(self, type_name: str, metamodel: Metamodel) -> str | None:
@@ -323,19 +331,27 @@ def _build_mapping(
             )
             continue
         elements[name] = target
-    relationships: dict[str, str] = {}
+    relationships: dict[str, tuple[str, ...]] = {}
     for name, target in merged["relationships"].items():
         if target is None:
             continue
-        if str(target) not in mm.relation_types:
+        targets = tuple(str(t) for t in target) if isinstance(target, list) else (str(target),)
+        if len(targets) > 1 and where.get(("relationships", name), (_BUILTIN,))[0] == _BUILTIN:
+            # A workspace metamodel made before a type of the shipped list existed keeps the others.
+            targets = tuple(t for t in targets if t in mm.relation_types) or targets
+        unknown = [t for t in targets if t not in mm.relation_types]
+        for t in unknown:
             bad(
                 "relationships",
                 name,
-                f"ArchiMate {name} maps to {target!r}, which is no relationship type of the metamodel",
-                suggest(str(target), mm.relation_types),
+                f"ArchiMate {name} maps to {t!r}, which is no relationship type of the metamodel",
+                suggest(t, mm.relation_types),
             )
+        if not targets:
+            bad("relationships", name, f"ArchiMate {name} maps to an empty list")
+        if unknown or not targets:
             continue
-        relationships[name] = str(target)
+        relationships[name] = targets
     fallback = merged.get("fallback")
     if fallback is not None and str(fallback) not in mm.relation_types:
         bad("fallback", "", f"fallback {fallback!r} is no relationship type of the metamodel")
@@ -417,7 +433,7 @@ class ArchimateBatch(ImportBatch):
 class _Relationship:
     id: str
     archimate_type: str
-    type: str
+    types: tuple[str, ...]  # the metamodel types it may become, in the mapping's order
     source: str
     target: str
     attrs: dict[str, Any]
@@ -701,8 +717,8 @@ class ArchimateImporter:
         if not ident or not archimate_type or not source or not target:
             batch.problem(origin, "a relationship without identifier, xsi:type, source or target")
             return None
-        rel_type = self.mapping.relationships.get(archimate_type)
-        if rel_type is None:
+        rel_types = self.mapping.relationships.get(archimate_type)
+        if rel_types is None:
             batch.problem(
                 origin,
                 f"ArchiMate relationship type {archimate_type!r} (relationship {ident!r}) has no mapping",
@@ -744,7 +760,7 @@ class ArchimateImporter:
             attrs["directed"] = True
         attrs["_props"] = props
         return _Relationship(
-            key, archimate_type, rel_type, source, target, attrs, meta_type, origin
+            key, archimate_type, rel_types, source, target, attrs, meta_type, origin
         )
 
     def _through_junctions(self, rels: list[_Relationship], doc: _Document) -> list[_Relationship]:
@@ -792,7 +808,7 @@ class ArchimateImporter:
                     _Relationship(
                         "..".join(r.id for r in chain),
                         rel.archimate_type,
-                        rel.type,
+                        rel.types,
                         rel.source,
                         last.target,
                         attrs,
@@ -838,36 +854,44 @@ class ArchimateImporter:
             return  # an end was rejected; its own problem is reported
         mm = self.metamodel
         src, dst = rel.source, rel.target
-        rel_type = rel.type
+        candidates = rel.types
         if rel.meta_type is not None and rel.meta_type in mm.relation_types:
-            rel_type = rel.meta_type
-            spec = self.mapping.export_relationships.get(rel_type)
+            candidates = (rel.meta_type,)
+            spec = self.mapping.export_relationships.get(rel.meta_type)
             if spec is not None and spec[1]:
                 src, dst = dst, src
         attrs = dict(rel.attrs)
         props: dict[str, str] = attrs.pop("_props")
-        rt = mm.relation_types[rel_type]
-        if types[src] not in rt.sources or types[dst] not in rt.targets:
+        allowed = (
+            t
+            for t in candidates
+            if types[src] in mm.relation_types[t].sources
+            and types[dst] in mm.relation_types[t].targets
+        )
+        rel_type = next(allowed, None)
+        if rel_type is None:
+            refused = " or ".join(candidates)
             fallback = self.mapping.fallback
             if fallback is None:
                 batch.problem(
                     rel.origin,
                     f"{rel.archimate_type} from {types[src]} to {types[dst]} is not allowed by "
-                    f"the metamodel's {rel_type}",
+                    f"the metamodel's {refused}",
                     "set `fallback:` in the mapping to keep such relationships as associations",
                 )
                 return
+            # Counted by ArchiMate type: what the user's metamodel demotes, and impact no longer follows.
             batch.note(
                 doc.file,
-                f"kept as {fallback}: {rel.archimate_type} relationships the metamodel "
-                f"does not allow between their ends (type in archimate_type)",
+                f"kept as {fallback}: {rel.archimate_type} relationships between ends the "
+                f"metamodel's {refused} does not allow (ArchiMate type in archimate_type)",
             )
             attrs["archimate_type"] = rel.archimate_type
             rel_type = fallback
-            rt = mm.relation_types[fallback]
             for extra in ("mode", "modifier", "directed"):
-                if extra in attrs and extra not in rt.attributes:
+                if extra in attrs and extra not in mm.relation_types[fallback].attributes:
                     props[f"{META_PREFIX}{extra}"] = str(attrs.pop(extra)).lower()
+        rt = mm.relation_types[rel_type]
         self._apply_properties(rel_type, rt.attributes, props, attrs, doc)
         ref_src = doc.renamed.get(src, src)
         ref_dst = doc.renamed.get(dst, dst)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from defusedxml.ElementTree import parse as safe_parse
 
 from ea_repo import Repository
@@ -517,3 +520,147 @@ def test_an_archimate_source_in_ea_yaml(ea, workspace: Path) -> None:
     impact = ea("impact", "e-Node", "-f", "json")
     assert impact.code == 0
     assert "e-ApplicationComponent" in impact.out
+
+
+# ------------------------------------------- ArchiMate 3.2 relationships and their impact
+
+CAPABILITIES = DATA / "capability_flows.xml"
+
+
+def test_a_valid_archimate_model_keeps_every_relationship_type(ea, workspace: Path) -> None:
+    result = ea("import", "archimate", CAPABILITIES, "--source", "archi", "-f", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["notes"] == []  # nothing demoted
+    with Repository.open(workspace) as repo:
+        got = {(r.id, r.src, r.type, r.dst) for r in repo.store.iter_relations()}
+        assert not any("archimate_type" in r.attrs for r in repo.store.iter_relations())
+    assert got == {
+        ("id-flow-payments-liquidity", "id-cap-payments", "flow", "id-cap-liquidity"),
+        ("id-flow-liquidity-reporting", "id-cap-liquidity", "flow", "id-cap-reporting"),
+        ("id-access-clearing-order", "id-bi-clearing", "accesses", "id-bo-payment-order"),
+        ("id-realizes-clearing-payments", "id-bi-clearing", "realizes", "id-cap-payments"),
+        ("id-assign-operations-payments", "id-res-operations", "allocated_to", "id-cap-payments"),
+        ("id-assign-agent-clearing", "id-role-clearing-agent", "assigned_to", "id-bi-clearing"),
+    }
+
+
+def _impact(ea: Any, element: str) -> dict[str, Any]:
+    result = ea("impact", element, "-f", "json")
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def _reached(data: dict[str, Any]) -> set[tuple[str, str, int]]:
+    return {(a["id"], a["state"], a["distance"]) for a in data["affected"]}
+
+
+def test_impact_follows_interaction_access_and_capability_flows(ea, workspace: Path) -> None:
+    assert ea("import", "archimate", CAPABILITIES, "--source", "archi").code == 0
+    data = _impact(ea, "id-bo-payment-order")
+    # The interaction cannot work without the order it reads, nor the capability it realises;
+    # the capability fed by that one is degraded, and impact stops there (reporting is not reached).
+    assert _reached(data) == {
+        ("id-bi-clearing", "down", 1),
+        ("id-cap-payments", "down", 2),
+        ("id-cap-liquidity", "degraded", 3),
+    }
+    liquidity = next(a for a in data["affected"] if a["id"] == "id-cap-liquidity")
+    assert [(s["from"], s["relation"], s["to"]) for s in liquidity["path"]] == [
+        ("id-bo-payment-order", "accesses", "id-bi-clearing"),
+        ("id-bi-clearing", "realizes", "id-cap-payments"),
+        ("id-cap-payments", "flow", "id-cap-liquidity"),
+    ]
+    assert data["not_followed"] == {}
+
+
+def test_impact_follows_a_resource_assigned_to_a_capability(ea, workspace: Path) -> None:
+    assert ea("import", "archimate", CAPABILITIES, "--source", "archi").code == 0
+    data = _impact(ea, "id-res-operations")
+    assert _reached(data) == {("id-cap-payments", "degraded", 1)}
+    (payments,) = data["affected"]
+    assert [(s["from"], s["relation"], s["label"], s["to"]) for s in payments["path"]] == [
+        ("id-res-operations", "allocated_to", "is allocated to", "id-cap-payments")
+    ]
+    # A role performing the interaction is responsibility, not a dependency.
+    assert _reached(_impact(ea, "id-role-clearing-agent")) == set()
+
+
+def test_capability_flows_and_allocations_survive_the_round_trip(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    assert ea("import", "archimate", CAPABILITIES, "--source", "archi").code == 0
+    out = tmp_path / "capabilities.xml"
+    assert ea("export", "archimate", "-o", out).code == 0
+    text = out.read_text()
+    assert 'source="id-res-operations" target="id-cap-payments" xsi:type="Assignment"' in text
+    assert "ea-repo:type" not in text  # every type is read back as it was written
+    other = tmp_path / "other"
+    assert ea("init", other).code == 0
+    assert ea("import", "archimate", out, "--source", "archi", "-w", other).code == 0
+    assert _dump(other) == _dump(workspace)
+
+
+def test_a_relationship_may_map_to_types_tried_in_order(tmp_path: Path) -> None:
+    user = tmp_path / "m.yaml"
+    user.write_text("relationships:\n  Flow: [serves, flow]\n  Access: [accesses, gone]\n")
+    with pytest.raises(SourceError) as err:
+        load_archimate_mapping(user, load_metamodel())
+    assert [(p.file, p.line, p.message) for p in err.value.problems] == [
+        (str(user), 3, "ArchiMate Access maps to 'gone', which is no relationship type of the metamodel")
+    ]
+    user.write_text("relationships:\n  Flow: [serves, flow]\n")
+    mapping = load_archimate_mapping(user, load_metamodel())
+    assert mapping.relationships["Flow"] == ("serves", "flow")
+    assert mapping.relationships["Assignment"] == ("allocated_to", "assigned_to")
+    batch = ArchimateImporter(load_metamodel(), mapping).read(CAPABILITIES)
+    # Capabilities may serve each other too: the first type that allows the pair wins.
+    types = {r.key: r.type for r in batch.records if r.kind == "relation"}
+    assert types["id-flow-payments-liquidity"] == "serves"
+
+
+def _narrow_metamodel(path: Path) -> None:
+    """The built-in metamodel as a workspace copied it before the ArchiMate 3.2 pairs:
+    flows between applications only, access from applications and processes, no allocated_to."""
+    text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    rels = data["relationship_types"]
+    rels["flow"]["from"] = rels["flow"]["to"] = ["Application", "ApplicationComponent"]
+    rels["accesses"]["from"] = ["Application", "ApplicationComponent", "BusinessProcess"]
+    del rels["allocated_to"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_narrower_metamodel_counts_its_demotions_and_impact_says_what_it_missed(
+    ea, tmp_path: Path
+) -> None:
+    ws = tmp_path / "narrow"
+    ws.mkdir()
+    _narrow_metamodel(ws / "metamodel.yaml")
+    assert ea("init", ws, "--metamodel", "metamodel.yaml").code == 0
+    result = ea("import", "archimate", CAPABILITIES, "--source", "archi", "-w", ws, "-f", "json")
+    assert result.code == 0, result.err
+    # One note per ArchiMate type with its count (the shipped Assignment list lost allocated_to).
+    assert json.loads(result.out)["notes"] == [
+        f"{CAPABILITIES}: {n} kept as associated_with: {kind} relationships between ends the "
+        f"metamodel's {refused} does not allow (ArchiMate type in archimate_type)"
+        for n, kind, refused in (
+            ("1 row", "Access", "accesses"),
+            ("1 row", "Assignment", "assigned_to"),
+            ("2 rows", "Flow", "flow"),
+        )
+    ]
+
+    impact = ea("impact", "id-bo-payment-order", "-w", ws, "-f", "json")
+    assert impact.code == 0, impact.err
+    data = json.loads(impact.out)
+    assert data["affected"] == []
+    assert data["not_followed"] == {"Access": 1}
+    table = ea("impact", "id-cap-payments", "-w", ws)
+    # Payments: its two demoted neighbours (the flow out, the resource in); liquidity is not reached.
+    assert (
+        "not followed: 2 relation(s) touching what was reached (1 Assignment, 1 Flow) came from "
+        "ArchiMate but the metamodel keeps them only as associations (archimate_type)"
+    ) in " ".join(table.out.split())
+    dependencies = json.loads(ea("dependencies", "id-cap-liquidity", "-w", ws, "-f", "json").out)
+    assert dependencies["not_followed"] == {"Flow": 2}

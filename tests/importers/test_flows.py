@@ -344,8 +344,11 @@ def test_helpers() -> None:
 def test_a_metamodel_without_flows_is_refused(mm: Metamodel) -> None:
     with pytest.raises(SourceError, match="no element type 'Appli'"):
         FlowsImporter(mm, endpoint_type="Appli")
-    with pytest.raises(SourceError, match="accesses does not lead from Datacenter"):
-        FlowsImporter(mm, endpoint_type="Datacenter")
+    # Capabilities exchange flows (ArchiMate 3.2) but access no data object.
+    with pytest.raises(SourceError, match="accesses does not lead from Capability"):
+        FlowsImporter(mm, endpoint_type="Capability")
+    with pytest.raises(SourceError, match="flow does not link Requirement elements"):
+        FlowsImporter(mm, endpoint_type="Requirement")
 
 
 # ------------------------------------------------------------ through the sync
