@@ -161,7 +161,7 @@ def test_metamodel_show_lists_and_details(ea) -> None:
     # What impact leaves the dependent in: a degrading type says so, one never followed says nothing.
     assert rel["impact"] == "degraded"
     assert listing["relationship_types"]["runs_on"]["impact"] == "down"
-    assert listing["relationship_types"]["assigned_to"]["impact"] is None
+    assert listing["relationship_types"]["associated_with"]["impact"] is None
     assert "│ degraded │ is allocated to" in ea("metamodel", "show").out
 
 

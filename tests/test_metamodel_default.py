@@ -76,7 +76,7 @@ RELATION_TYPES = {
     "accesses": (Dependent.SOURCE, False),
     "stores": (Dependent.TARGET, False),
     "triggers": (Dependent.TARGET, False),
-    "assigned_to": (Dependent.NONE, False),
+    "assigned_to": (Dependent.TARGET, True),
     "allocated_to": (Dependent.TARGET, False),
     "responsible_for": (Dependent.NONE, False),
     "depends_on": (Dependent.SOURCE, False),

@@ -582,8 +582,20 @@ def test_impact_follows_a_resource_assigned_to_a_capability(ea, workspace: Path)
     assert [(s["from"], s["relation"], s["label"], s["to"]) for s in payments["path"]] == [
         ("id-res-operations", "allocated_to", "is allocated to", "id-cap-payments")
     ]
-    # A role performing the interaction is responsibility, not a dependency.
-    assert _reached(_impact(ea, "id-role-clearing-agent")) == set()
+
+def test_impact_follows_an_assignment_to_the_behaviour_performed(ea, workspace: Path) -> None:
+    assert ea("import", "archimate", CAPABILITIES, "--source", "archi").code == 0
+    # The interaction's only performer gone, it is not performed: down, and what it realises too.
+    data = _impact(ea, "id-role-clearing-agent")
+    assert _reached(data) == {
+        ("id-bi-clearing", "down", 1),
+        ("id-cap-payments", "down", 2),
+        ("id-cap-liquidity", "degraded", 3),
+    }
+    clearing = next(a for a in data["affected"] if a["id"] == "id-bi-clearing")
+    assert [(s["from"], s["relation"], s["to"]) for s in clearing["path"]] == [
+        ("id-role-clearing-agent", "assigned_to", "id-bi-clearing")
+    ]
 
 
 def test_capability_flows_and_allocations_survive_the_round_trip(
