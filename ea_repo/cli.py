@@ -1553,6 +1553,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 ["description", rt.description],
                 ["dependent", rt.dependent.value],
                 ["redundant", rt.redundant],
+                ["hosting", rt.hosting],
                 ["label", f"{rt.label} / {rt.reverse_label}"],
                 ["from", sorted(rt.sources)],
                 ["to", sorted(rt.targets)],
@@ -1565,6 +1566,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 "name": rt.name,
                 "dependent": rt.dependent.value,
                 "redundant": rt.redundant,
+                "hosting": rt.hosting,
                 "from": sorted(rt.sources),
                 "to": sorted(rt.targets),
                 "attributes": [

@@ -211,3 +211,30 @@ def test_waves_study_shows_the_moves_and_the_touched_apart(
     cut_over = page[page.index("cut-over (7 links with what stays)") :]
     assert "Reporting" in cut_over and "receives data from" in cut_over and "INT-1" in cut_over
     assert "<script" not in page.lower()
+
+
+def test_over_its_limit_the_diagram_counts_what_stays_in_one_node(two_sites: Path) -> None:
+    from dataclasses import replace
+
+    from ea_repo.views.build import waves_graph
+    from ea_repo.views.spec import builtin_views
+
+    with Repository.open(two_sites) as repo:
+        ids = select_ids(repo.store, repo.metamodel, "in:dc-lyo")
+        report = plan_waves(repo.store, repo.metamodel, ids, max_size=3)
+        mm = repo.metamodel
+    spec = replace(builtin_views()["migration-waves"], limit=4)
+    summary = waves_graph(report, mm, spec)
+    assert len(summary.nodes) <= 4
+    touched = summary.nodes["touched"]
+    assert (touched.name, touched.count) == ("Stays, touched", 4)
+    assert summary.elements_total == 12 + 4
+    touches = {e.dst for e in summary.edges if e.type == "touches"}
+    assert touches and all(e.src == "touched" for e in summary.edges if e.type == "touches")
+    assert any("what stays but is touched is one node" in n for n in summary.notes)
+
+
+def test_metamodel_show_tells_which_relationships_place_an_element(ea, two_sites: Path) -> None:
+    member = json.loads(ea("metamodel", "show", "member_of", "-w", two_sites, "-f", "json").out)
+    uses = json.loads(ea("metamodel", "show", "uses", "-w", two_sites, "-f", "json").out)
+    assert (member["hosting"], uses["hosting"]) == (True, False)
