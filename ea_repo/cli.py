@@ -1027,6 +1027,16 @@ def waves(
         f"{sum(len(w.elements) for w in report.waves)} element(s) move in "
         f"{len(report.waves)} wave(s); {len(report.touched)} that stay are touched"
     )
+    from .selection import Atom, Method, parse_selector
+
+    for atom in parse_selector(selector).atoms():
+        if atom.dependents and atom.method in (Method.ELEMENT, Method.ID):
+            place = Atom(Method.ELEMENT, atom.value).to_text()
+            result.notes.append(
+                f"+{place} moves everything that depends on {place}, users and flow "
+                f"receivers elsewhere included; to move what is hosted in it: in:{place}"
+            )
+            break
     emit(result, Format(fmt.value), output)
 
 

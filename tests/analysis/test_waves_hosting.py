@@ -238,3 +238,11 @@ def test_metamodel_show_tells_which_relationships_place_an_element(ea, two_sites
     member = json.loads(ea("metamodel", "show", "member_of", "-w", two_sites, "-f", "json").out)
     uses = json.loads(ea("metamodel", "show", "uses", "-w", two_sites, "-f", "json").out)
     assert (member["hosting"], uses["hosting"]) == (True, False)
+
+
+def test_waves_of_plus_a_place_say_what_in_would_move(ea, two_sites: Path) -> None:
+    plus = ea("waves", '+"DC Lyon"', "-w", two_sites)
+    assert plus.code == 0, plus.err
+    assert 'to move what is hosted in it: in:"DC Lyon"' in " ".join(plus.out.split())
+    assert "Reporting" in plus.out  # +X moves what uses the database, as it always did
+    assert "hosted in it" not in ea("waves", "in:dc-lyo", "-w", two_sites).out
