@@ -34,6 +34,7 @@ demo: setup
 	$(BIN)/ea impact "VCL-PAR-PROD01" -f svg -o $(DEMO)/views/impact-vcl-par-prod01.svg --workspace $(DEMO)
 	$(BIN)/ea decommission "WMS Reflex" -f png -o $(DEMO)/views/decommission-wms.png --workspace $(DEMO)
 	$(BIN)/ea report decommission "WMS Reflex" -o $(DEMO)/views/wms-decommission-study.html --workspace $(DEMO)
+	$(BIN)/ea report waves 'in:"DC Lyon Sud"' --max-size 40 -o $(DEMO)/views/lyon-waves-study.html --workspace $(DEMO)
 
 test: setup
 	$(BIN)/ruff check .

@@ -970,7 +970,10 @@ def flows(
 @app.command()
 def waves(
     selector: Annotated[
-        str, typer.Argument(help="What to move, e.g. '+\"DC Lyon Sud\"' (the DC and all it hosts).")
+        str,
+        typer.Argument(
+            help="What to move, e.g. 'in:\"DC Lyon Sud\"' (the DC and what is hosted in it)."
+        ),
     ],
     max_size: Annotated[
         int, typer.Option("--max-size", help="At most this many elements per wave.")
@@ -983,11 +986,12 @@ def waves(
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
-    """Migration waves: what must move together, in which order, capped in size.
+    """Migration waves: what must move together, in which order, capped in size, and
+    each wave's cut-over (what stays but depends on it, or it on them).
 
-    Example: ea waves '+"DC Lyon Sud"' --max-size 40
+    Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
-    from .analysis.waves import MOVABLE_LAYERS, plan_waves
+    from .analysis.waves import MOVABLE_LAYERS, CrossDependency, Touch, plan_waves
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
@@ -1003,60 +1007,45 @@ def waves(
     spec = _view_spec("migration-waves")
     if _drawn(fmt, lambda: waves_graph(report, mm, spec), output, "migration-waves"):
         return
-    tables = [
-        Table(
-            f"wave {w.number}: {len(w.elements)} element(s), {w.groups} group(s)"
-            + (" — a dependency cycle larger than the cap" if w.oversized else ""),
-            ["element", "name", "type"],
-            [[e.id, e.name, e.type] for e in w.elements],
+    tables = []
+    for w in report.waves:
+        tables.append(
+            Table(
+                f"wave {w.number}: {len(w.elements)} element(s) move, {w.groups} group(s)"
+                + (" — a dependency cycle larger than the cap" if w.oversized else ""),
+                ["element", "name", "type"],
+                [[e.id, e.name, e.type] for e in w.elements],
+            )
         )
-        for w in report.waves
-    ]
+        tables.append(
+            Table(
+                f"wave {w.number} cut-over: {len(w.touched)} link(s) with what stays",
+                list(Touch.COLUMNS),
+                [t.row() for t in w.touched],
+            )
+        )
     tables.append(
         Table(
             f"cross-wave dependencies: {len(report.cross)}",
-            ["wave", "element", "needs", "in wave", "relation"],
-            [
-                [
-                    c.dependent_wave,
-                    c.dependent.name,
-                    c.dependency.name,
-                    c.dependency_wave,
-                    c.relation.type,
-                ]
-                for c in report.cross
-            ],
+            list(CrossDependency.COLUMNS),
+            [c.row() for c in report.cross],
         )
     )
-    data = {
-        "waves": [
-            {
-                "wave": w.number,
-                "elements": [e.id for e in w.elements],
-                "groups": w.groups,
-                "oversized": w.oversized,
-            }
-            for w in report.waves
-        ],
-        "cross": [
-            {
-                "dependent": c.dependent.id,
-                "wave": c.dependent_wave,
-                "dependency": c.dependency.id,
-                "dependency_wave": c.dependency_wave,
-                "relation": c.relation.type,
-            }
-            for c in report.cross
-        ],
-        "outside": [
-            {"element": a.id, "depends_on": b.id, "relation": r.type} for a, b, r in report.outside
-        ],
-    }
-    result = Result(tables, data)
+    result = Result(tables, report.to_data())
     result.notes.append(
-        f"{sum(len(w.elements) for w in report.waves)} element(s) in {len(report.waves)} wave(s); "
-        f"{len(report.outside)} dependencies on elements that do not move"
+        f"{sum(len(w.elements) for w in report.waves)} element(s) move in "
+        f"{len(report.waves)} wave(s); {len(report.touched)} that stay are touched"
     )
+    from .selection import Atom, Method, parse_selector
+
+    for atom in parse_selector(selector).atoms():
+        if atom.dependents and atom.method in (Method.ELEMENT, Method.ID):
+            place = Atom(Method.ELEMENT, atom.value).to_text()
+            result.notes.append(
+                f"+{place} moves everything that depends on {place}, users and flow "
+                f"receivers elsewhere included; to move what is hosted in it: in:{place}"
+            )
+            break
     emit(result, Format(fmt.value), output)
 
 
@@ -1593,6 +1582,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 ["dependent", rt.dependent.value],
                 ["redundant", rt.redundant],
                 ["impact", _impact_kind(rt)],
+                ["hosting", rt.hosting],
                 ["label", f"{rt.label} / {rt.reverse_label}"],
                 ["from", sorted(rt.sources)],
                 ["to", sorted(rt.targets)],
@@ -1606,6 +1596,7 @@ def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
                 "dependent": rt.dependent.value,
                 "redundant": rt.redundant,
                 "impact": _impact_kind(rt),
+                "hosting": rt.hosting,
                 "from": sorted(rt.sources),
                 "to": sorted(rt.targets),
                 "attributes": [

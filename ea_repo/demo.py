@@ -33,6 +33,7 @@ Try next (from that folder, or with --workspace {root}):
   ea impact "WMS Reflex" --explain "Operate warehouses"
   ea dependencies "Webshop" --layer technology --layer physical
   ea obsolescence --horizon 12m               technology past or near end of support
+  ea waves 'in:"DC Lyon Sud"' --max-size 40   empty the closing datacenter: waves, and each cut-over
   ea history "WMS Reflex"                     how an element changed, run by run
 """
 

@@ -11,14 +11,18 @@ Grammar (``,`` binds looser than a space)::
     intersection := term ( SPACE term )*                       intersection: both
     term         := [ [DEPTH] "+" ] atom [ "+" [DEPTH] ]       graph operators
     atom         := "type:" VALUE | "layer:" VALUE | "name:" VALUE
-                  | "id:" VALUE | "attr." KEY "=" VALUE | VALUE
+                  | "id:" VALUE | "in:" VALUE | "attr." KEY "=" VALUE | VALUE
     VALUE        := WORD | '"' text with \\" and \\\\ escapes '"'
 
 So ``type:Server layer:technology,type:Application`` is (Server ∩ technology)
 ∪ Application. ``+X`` is X and everything that depends on it (what an outage
 of X would reach), ``X+`` X and everything it depends on, ``2+X`` and ``X+3``
-stop after that many levels, ``+X+`` goes both ways. A bare VALUE is an
-element id or, failing that, a unique display name (ignoring case). A WORD
+stop after that many levels, ``+X+`` goes both ways. ``in:X`` is X and what
+stands on it wholly through the metamodel's hosting relationships (a
+datacenter's servers, their VMs, the software on them): where ``+X`` also
+reaches what merely uses X or receives its data, ``in:X`` is what is *in* X.
+A bare VALUE, and the value of ``in:``, is an element id or, failing that, a
+unique display name (ignoring case). A WORD
 stops at a space, a comma, a quote or a ``+``: quote a value that contains
 one. A leading ``DIGITS+`` is read as a depth when an atom follows it.
 
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from .analysis.hosting import hosted_in
 from .analysis.traversal import Way, traverse
 from .errors import InternalError, SelectorError
 from .metamodel import IDENTIFIER, LAYERS, AttrType, Metamodel
@@ -54,10 +59,11 @@ class Method(StrEnum):
     ATTR = "attr"
     NAME = "name"
     ID = "id"
+    IN = "in"
     ELEMENT = "element"
 
 
-_PREFIXED = (Method.TYPE, Method.LAYER, Method.NAME, Method.ID)
+_PREFIXED = (Method.TYPE, Method.LAYER, Method.NAME, Method.ID, Method.IN)
 """Methods written ``METHOD:VALUE``; ``attr`` has its own form, ``element`` none."""
 
 _EXAMPLES = {
@@ -65,6 +71,7 @@ _EXAMPLES = {
     Method.LAYER: "layer:technology",
     Method.NAME: "name:*crm*",
     Method.ID: "id:app-crm",
+    Method.IN: 'in:"DC Lyon Sud"',
     Method.ATTR: "attr.environment=production",
 }
 
@@ -408,7 +415,7 @@ class _Parser:
         found = next((m for m in _PREFIXED if m.value == name.lower()), None)
         if found is None:
             close = _did_you_mean(name, [*(m.value for m in _PREFIXED), "attr"])
-            methods = "methods: type:, layer:, name:, id:, attr.KEY=VALUE"
+            methods = "methods: type:, layer:, name:, id:, in:, attr.KEY=VALUE"
             raise self.error(
                 f"unknown selector method {name!r} at column {start + 1}",
                 hint=(f"{close} " if close else "") + f"{methods}; quote an id that contains ':'",
@@ -785,6 +792,29 @@ class ElementSelector(_ReferenceSelector):
         )
 
 
+class InSelector(ElementSelector):
+    """``in:"DC Lyon Sud"``: the element referred to and what is hosted in it (see
+    :func:`~ea_repo.analysis.hosting.hosted_in`): what stands on it wholly through the
+    relationship types the metamodel marks ``hosting: true``."""
+
+    method = Method.IN
+
+    def check(self, atom: Atom) -> None:
+        """The metamodel must mark at least one relationship type as hosting."""
+        if not self.context.metamodel.hosting_types:
+            raise self.context.error(
+                f"in:{_quote(atom.value)} needs hosting relationships, and the metamodel "
+                "marks none",
+                hint="mark the types that place an element (runs_on, located_in...) "
+                "with `hosting: true`",
+            )
+
+    def search(self, atom: Atom) -> set[ElementId]:
+        """The element and what stands wholly on it; unknown or ambiguous references are errors."""
+        places = super().search(atom)
+        return hosted_in(self.store, self.context.metamodel, places, lens=self.context.lens)
+
+
 METHODS: Mapping[Method, type[SelectorMethod]] = {
     cls.method: cls
     for cls in (
@@ -793,6 +823,7 @@ METHODS: Mapping[Method, type[SelectorMethod]] = {
         AttrSelector,
         NameSelector,
         IdSelector,
+        InSelector,
         ElementSelector,
     )
 }

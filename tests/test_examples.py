@@ -245,3 +245,33 @@ def test_the_readme_counts_are_those_of_the_files(sample: Sample) -> None:
     )
     rows = dict(re.findall(r"^\| (\w+) \| (\d+)\b", text, re.MULTILINE))
     assert {k: int(v) for k, v in rows.items()} == dict(elements) | dict(relations)
+
+
+def test_lyon_waves_move_what_runs_in_lyon_and_touch_its_partners(sample: Sample) -> None:
+    # The README's datacenter example: what is hosted in DC Lyon Sud moves, and only
+    # that; what uses it or exchanges data with it stays and is listed as touched.
+    from ea_repo.analysis.waves import plan_waves
+    from ea_repo.selection import select_ids
+
+    hosted = select_ids(sample.store, sample.mm, 'in:"DC Lyon Sud"')
+    report = plan_waves(sample.store, sample.mm, hosted, max_size=40)
+    moving = {e.name for w in report.waves for e in w.elements if e.type == "Application"}
+    assert moving == {
+        "Axway MFT",
+        "BusinessObjects BI",
+        "EDI Generix",
+        "HR Access Payroll",
+        "Kelio Time & Attendance",
+        "Logistics Invoicing (AS/400)",
+        "Store Back-Office",
+        "Voice Picking",
+    }
+    # +X is what depends on X: flow partners in Paris and SaaS come with it.
+    dependents = select_ids(sample.store, sample.mm, '+"DC Lyon Sud"')
+    assert {sample.app("TMS").id, sample.app("Webshop").id} <= dependents
+    touched = {e.name for e in report.touched}
+    # Active Directory and Veeam have servers in both sites: they stay, and lose their Lyon ones.
+    assert {"Active Directory", "Veeam Backup", "WMS Reflex", "TMS", "Workday HCM"} <= touched
+    assert not touched & moving
+    ad = [t for w in report.waves for t in w.touched if t.element.name == "Active Directory"]
+    assert ("runs on", "adlyo01", True) in {(t.link, t.moving.name, t.depends) for t in ad}

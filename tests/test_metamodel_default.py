@@ -158,6 +158,19 @@ def test_dependent_directions_the_analyses_rely_on(mm: Metamodel) -> None:
     assert rels["member_of"].redundant is True
 
 
+def test_hosting_places_software_on_nodes_and_nodes_in_sites(mm: Metamodel) -> None:
+    # What `in:X` follows: a cluster stands on its members, data on its store. Using a
+    # service, receiving a flow or being an instance of a catalog release places nothing.
+    assert mm.hosting_types == ("hosted_on", "located_in", "member_of", "runs_on", "stores")
+    assert set(mm.impact_steps(mm.hosting_types)) == {
+        Step("hosted_on", Direction.IN),
+        Step("located_in", Direction.IN),
+        Step("member_of", Direction.OUT),
+        Step("runs_on", Direction.IN),
+        Step("stores", Direction.OUT),
+    }
+
+
 def test_impact_and_dependency_steps(mm: Metamodel) -> None:
     impact = set(mm.impact_steps())
     dependencies = set(mm.dependency_steps())

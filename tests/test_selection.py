@@ -191,6 +191,41 @@ ATOMS = [
     ('"ci:0042"', {"ci:0042"}),
     ('"sales team"', {"ci:0042"}),
     ("île-de-france", {"loc-idf"}),  # non-ASCII case is ignored too
+    # in: what stands wholly on the place through the hosting relationships; using
+    # Oracle in Paris, receiving the CRM's flow does not put Order Management there
+    (
+        'in:"Paris DC1"',
+        {
+            "dc-paris",
+            "srv-db01",
+            "srv-app01",
+            "ups-1",
+            "vm-crm",
+            "ora-19",
+            "bk-sw",
+            "app-crm",
+            "app-crmrep",
+        },
+    ),
+    ("in:dc-lyon", {"dc-lyon", "srv-test", "app-om"}),
+    (
+        "in:loc-idf",
+        {"loc-idf"}
+        | {
+            "dc-paris",
+            "srv-db01",
+            "srv-app01",
+            "ups-1",
+            "vm-crm",
+            "ora-19",
+            "bk-sw",
+            "app-crm",
+            "app-crmrep",
+        },
+    ),
+    ("in:dc-lyon type:Application", {"app-om"}),
+    ("in:srv-db01", {"srv-db01", "ora-19"}),
+    ("in:vm-old", set()),
     # retired elements resolve to nothing rather than an error
     ("vm-old", set()),
     ("id:vm-old", set()),
@@ -227,6 +262,7 @@ def test_every_method_has_its_class() -> None:
         "AttrSelector",
         "NameSelector",
         "IdSelector",
+        "InSelector",
         "ElementSelector",
     }
 
@@ -409,6 +445,8 @@ PARSES = [
     ('"a\\nb"', Atom(Method.ELEMENT, "a\\nb")),
     ("a\\b", Atom(Method.ELEMENT, "a\\b")),
     ('id:"x y"+', Atom(Method.ID, "x y", dependencies=True)),
+    ('in:"DC Lyon"', Atom(Method.IN, "DC Lyon")),
+    ("2+In:dc-lyon", Atom(Method.IN, "dc-lyon", dependents=True, dependents_depth=2)),
 ]
 
 
@@ -437,6 +475,7 @@ ROUND_TRIPS = [
     ('"12+5"+', '"12+5"+'),
     ("12+5", "12+5"),
     ("2+", "2+"),
+    ('IN:"Paris DC1"', 'in:"Paris DC1"'),
 ]
 
 
@@ -573,13 +612,13 @@ SYNTAX_ERRORS = [
     (
         "typo:Server",
         "selector \"typo:Server\": unknown selector method 'typo' at column 1",
-        "did you mean 'type'? methods: type:, layer:, name:, id:, attr.KEY=VALUE; "
+        "did you mean 'type'? methods: type:, layer:, name:, id:, in:, attr.KEY=VALUE; "
         "quote an id that contains ':'",
     ),
     (
         "ci:0042",
         "selector \"ci:0042\": unknown selector method 'ci' at column 1",
-        "methods: type:, layer:, name:, id:, attr.KEY=VALUE; quote an id that contains ':'",
+        "methods: type:, layer:, name:, id:, in:, attr.KEY=VALUE; quote an id that contains ':'",
     ),
 ]
 
@@ -718,6 +757,7 @@ def test_check_selector_uses_the_metamodel_only(mm: Metamodel) -> None:
     )
     same = parse_selector("name:x")
     assert check_selector(same, mm) is same
+    assert check_selector("in:dc-nowhere", mm) == Atom(Method.IN, "dc-nowhere")
     with pytest.raises(SelectorError) as info:
         check_selector("layer:tech", mm)
     assert info.value.message == "selector \"layer:tech\": unknown layer 'tech'"

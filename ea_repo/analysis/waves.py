@@ -16,6 +16,16 @@ points from the dependent to what it depends on. Then
    hypervisors, directories) is the group's *foundation* and moves first. The
    dependencies cut by the split are the cross-wave dependencies to plan
    around.
+
+Each wave's cut-over then lists what it *touches*: every relation carrying a
+dependency, data flows included, between an element of the wave and one that
+stays - what stays and depends on the wave (an application using a database
+that moves, the receiver of its data, a process it serves: re-point, test,
+warn) and what the wave depends on that stays (a directory, the sender of a
+feed: keep it reachable from where the wave goes).
+
+Select what moves with ``in:X`` (what is hosted in X) rather than ``+X``
+(everything that depends on X, flows and users included).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -43,15 +54,69 @@ class CrossDependency:
     dependency_wave: int
     relation: Relation
 
+    COLUMNS = ("wave", "element", "needs", "in wave", "relation")
+
+    def row(self) -> list[Any]:
+        """The dependency as a table row, under :attr:`COLUMNS`."""
+        return [
+            self.dependent_wave,
+            self.dependent.name,
+            self.dependency.name,
+            self.dependency_wave,
+            self.relation.type,
+        ]
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A relation between ``moving`` (in a wave) and ``element``, which stays.
+
+    ``depends``: the element that stays depends on the moving one - it needs it
+    (re-point, test, warn); otherwise the moving one needs it (keep it reachable
+    from where the wave goes, re-point a feed it sends).
+    A relation whose ends depend on each other gives one of each.
+    """
+
+    element: Element
+    relation: Relation
+    moving: Element
+    depends: bool
+    link: str  # the relation read from the element that stays: "receives data from", "uses"
+
+    COLUMNS = ("stays", "type", "link", "moving", "interface", "dependency")
+
+    def row(self) -> list[Any]:
+        """The touch as a cut-over row, under :attr:`COLUMNS`."""
+        return [
+            self.element.name,
+            self.element.type,
+            self.link,
+            self.moving.name,
+            self.relation.attrs.get("interface_id"),
+            "needs it" if self.depends else "needed by it",
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        """The touch as JSON-ready data, elements by id."""
+        return {
+            "element": self.element.id,
+            "relation": self.relation.id,
+            "type": self.relation.type,
+            "link": self.link,
+            "moving": self.moving.id,
+            "depends": self.depends,
+        }
+
 
 @dataclass
 class Wave:
-    """One migration wave."""
+    """One migration wave: what moves, and its cut-over (what stays but is touched)."""
 
     number: int
     elements: list[Element]
     groups: int  # how many independent groups it packs
     oversized: bool = False  # one block (a dependency cycle) larger than the cap
+    touched: list[Touch] = field(default_factory=list)
 
 
 @dataclass
@@ -60,28 +125,65 @@ class WavesReport:
 
     waves: list[Wave]
     cross: list[CrossDependency]
-    outside: list[tuple[Element, Element, Relation]] = field(default_factory=list)
-    # (selected element, what it depends on outside the selection, relation)
+
+    @property
+    def touched(self) -> list[Element]:
+        """The elements that stay but are touched by some wave, ordered by id, each once."""
+        found = {t.element.id: t.element for w in self.waves for t in w.touched}
+        return [found[i] for i in sorted(found)]
+
+    def to_data(self) -> dict[str, Any]:
+        """The plan as JSON-ready data: waves with their elements and cut-over, cross-wave
+        dependencies, and the ids of everything touched."""
+        return {
+            "waves": [
+                {
+                    "wave": w.number,
+                    "elements": [e.id for e in w.elements],
+                    "groups": w.groups,
+                    "oversized": w.oversized,
+                    "touched": [t.to_data() for t in w.touched],
+                }
+                for w in self.waves
+            ],
+            "cross": [
+                {
+                    "dependent": c.dependent.id,
+                    "wave": c.dependent_wave,
+                    "dependency": c.dependency.id,
+                    "dependency_wave": c.dependency_wave,
+                    "relation": c.relation.type,
+                }
+                for c in self.cross
+            ],
+            "touched": [e.id for e in self.touched],
+        }
 
 
-def _dependency_edges(
-    store: GraphStore, metamodel: Metamodel, selected: set[str], lens: Lens
+def _edges(
+    store: GraphStore,
+    metamodel: Metamodel,
+    selected: set[str],
+    lens: Lens,
+    *,
+    flows: bool,
+    dependents: bool = False,
 ) -> list[tuple[str, str, Relation]]:
-    """(dependent, dependency, relation) for each dependency of a ``selected`` element.
+    """(selected element, neighbour, relation) for each dependency of a ``selected`` element
+    (``dependents``: for each element depending on one), data flows only if ``flows``.
 
-    One batched expansion from the selection along the dependency steps, in
-    relation id order (a relation that binds both ways: its source's edge first).
+    One batched expansion from the selection, in relation id order (a relation
+    that binds both ways: its source's edge first).
     """
-    # Data flows couple systems but do not tie them to one place: they cross a
-    # migration (as they cross the network) and are not what must move together.
     types = [
         rt.name
         for rt in metamodel.relation_types.values()
-        if rt.dependent is not Dependent.NONE and not rt.degrades
+        if rt.dependent is not Dependent.NONE and (flows or not rt.degrades)
     ]
     if not selected or not types:
         return []
-    hops = store.neighbors(sorted(selected), metamodel.dependency_steps(types), lens)
+    steps = (metamodel.impact_steps if dependents else metamodel.dependency_steps)(types)
+    hops = store.neighbors(sorted(selected), steps, lens)
     hops.sort(key=lambda h: (h.relation.id, h.origin != h.relation.src, h.direction))
     return [(h.origin, h.target, h.relation) for h in hops]
 
@@ -94,16 +196,18 @@ def plan_waves(
     max_size: int = 50,
     layers: Iterable[str] | None = MOVABLE_LAYERS,
     lens: Lens = CURRENT,
-    outside: bool = True,
 ) -> WavesReport:
     """Plan migration waves for the elements ``ids`` (narrowed to ``layers``; None keeps all).
 
-    ``outside=False`` leaves the report's ``outside`` list empty (what the
-    selection needs elsewhere: a diagram of the waves does not draw it).
+    Each wave lists what it touches: the relations carrying a dependency
+    between its elements and elements that do not move (see :class:`Touch`).
+
+    >>> # plan_waves(store, mm, select_ids(store, mm, 'in:"DC Lyon Sud"'), max_size=40)
     """
     if max_size < 1:
         raise ValueError("max_size must be at least 1")
-    elements = store.get_elements(ids, lens)
+    chosen = set(ids)
+    elements = store.get_elements(chosen, lens)
     if layers is not None:
         wanted = set(layers)
         elements = {
@@ -112,7 +216,9 @@ def plan_waves(
             if (et := metamodel.element_types.get(e.type)) is not None and et.layer in wanted
         }
     selected = set(elements)
-    edges = _dependency_edges(store, metamodel, selected, lens)
+    # Data flows couple systems but do not tie them to one place: they cross a
+    # migration (as they cross the network) and are not what must move together.
+    edges = _edges(store, metamodel, selected, lens, flows=False)
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(selected))
     inside = [(a, b, r) for a, b, r in edges if a in selected and b in selected and a != b]
@@ -207,16 +313,53 @@ def plan_waves(
         (CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], r) for a, b, r in cut),
         key=lambda c: (c.dependent_wave, c.dependency_wave, c.dependent.id, c.dependency.id),
     )
-    if not outside:
-        return WavesReport(result_waves, cross)
-    outside_ids = {b for a, b, _ in edges if a in selected and b not in selected}
-    outside_elements = store.get_elements(outside_ids, lens)
-    beyond = [(a, b, r) for a, b, r in edges if a in selected and b in outside_elements]
-    needed = sorted(
-        ((elements[a], outside_elements[b], r) for a, b, r in beyond),
-        key=lambda t: (t[0].id, t[1].id),
+    _touch(store, metamodel, chosen, elements, lens, result_waves, wave_of)
+    return WavesReport(result_waves, cross)
+
+
+def _touch(
+    store: GraphStore,
+    metamodel: Metamodel,
+    chosen: set[str],
+    elements: dict[str, Element],
+    lens: Lens,
+    waves: list[Wave],
+    wave_of: dict[str, int],
+) -> None:
+    """Fill each wave's ``touched``: its relations with what stays, flows included.
+
+    What was chosen but does not move (the datacenter itself, outside the
+    layers that move) is not touched: it is what the move empties. What the
+    wave depends on is listed when it is a data flow's sender or when it is
+    placed somewhere (stands on something through a hosting relationship): a
+    catalog release or a logical data object is reachable from anywhere.
+    Ordered by what stays (its id), then relation and moving element.
+    """
+    moving = set(elements)
+    found = [
+        (a, b, r, depends)
+        for depends in (True, False)
+        for a, b, r in _edges(store, metamodel, moving, lens, flows=True, dependents=depends)
+        if b not in chosen
+    ]
+    staying = store.get_elements({b for _, b, _, _ in found}, lens)
+    needed = sorted({b for _, b, _, depends in found if not depends and b in staying})
+    hosting = metamodel.hosting_types
+    placed = (
+        {h.origin for h in store.neighbors(needed, metamodel.dependency_steps(hosting), lens)}
+        if hosting and needed
+        else set(needed)
     )
-    return WavesReport(result_waves, cross, needed)
+    seen: set[tuple[str, str, bool]] = set()
+    for a, b, r, depends in sorted(found, key=lambda t: (t[1], t[2].id, t[0], not t[3])):
+        if b not in staying or (r.id, b, depends) in seen:
+            continue
+        rt = metamodel.relation_types.get(r.type)
+        if not (depends or b in placed or (rt is not None and rt.degrades)):
+            continue
+        seen.add((r.id, b, depends))
+        link = (rt.label if r.src == b else rt.reverse_label) if rt else r.type
+        waves[wave_of[a] - 1].touched.append(Touch(staying[b], r, elements[a], depends, link))
 
 
 def _stacks(

@@ -205,3 +205,25 @@ def report_decommission(
     with Repository.open(workspace) as repo:
         text = decommission_report(repo, element)
     _write_html(text, output)
+
+
+@report_app.command("waves")
+def report_waves(
+    selector: Annotated[str, typer.Argument(help="What to move, e.g. 'in:\"DC Lyon Sud\"'.")],
+    output: OutputHtml,
+    max_size: Annotated[
+        int, typer.Option("--max-size", help="At most this many elements per wave.")
+    ] = 50,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A migration study: each wave, what it moves and its cut-over, with the diagram.
+
+    Example: ea report waves 'in:"DC Lyon Sud"' --max-size 40 -o lyon-waves.html
+    """
+    from ..views.report import waves_report
+
+    if max_size < 1:
+        raise ValidationError("--max-size must be at least 1")
+    with Repository.open(workspace) as repo:
+        text = waves_report(repo, selector, max_size=max_size)
+    _write_html(text, output)

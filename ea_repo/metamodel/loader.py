@@ -42,6 +42,7 @@ _RELATION_KEYS = {
     "dependent",
     "redundant",
     "impact",
+    "hosting",
     "description",
     "label",
     "reverse_label",
@@ -400,6 +401,23 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 rraw.line_of("impact"),
                 "use down (the dependent fails with its dependency) or degraded (it loses something, keeps running)",
             )
+        hosting = rraw.get("hosting", False)
+        if not isinstance(hosting, bool):
+            col.add(f"hosting of {rname!r} must be true or false", rraw.line_of("hosting"))
+            hosting = False
+        if hosting and dependent not in (Dependent.SOURCE, Dependent.TARGET):
+            col.add(
+                f"{rname!r} is hosting but its dependent is {dependent.value}",
+                rraw.line_of("hosting"),
+                "the dependent end is the one hosted (source: App runs_on Node); "
+                "use source or target",
+            )
+        if hosting and impact == "degraded":
+            col.add(
+                f"{rname!r} is hosting but its impact is degraded",
+                rraw.line_of("hosting"),
+                "what is hosted stops with its host; a data flow is not hosting",
+            )
         relation_types[rname] = RelationType(
             name=rname,
             sources=with_subtypes(sources),
@@ -407,6 +425,7 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             dependent=dependent,
             redundant=redundant,
             degrades=impact == "degraded",
+            hosting=hosting,
             description=str(rraw.get("description", "") or ""),
             label=str(rraw.get("label", "") or rname.replace("_", " ")),
             reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),

@@ -222,6 +222,7 @@ class RelationType:
     dependent: Dependent
     redundant: bool = False
     degrades: bool = False  # impact: degraded — the dependent loses something but keeps running
+    hosting: bool = False  # the dependent end stands on the other: it is where the dependent is
     description: str = ""
     label: str = ""
     reverse_label: str = ""
@@ -293,6 +294,12 @@ class Metamodel:
     def dependency_steps(self, relation_types: Iterable[str] | None = None) -> tuple[Step, ...]:
         """The steps that lead from a dependent to what it depends on."""
         return self._steps(relation_types, reverse=True)
+
+    @property
+    def hosting_types(self) -> tuple[str, ...]:
+        """The relationship types marked ``hosting: true``, by name: their dependent end
+        stands on the other (runs on it, is hosted on it, located in it)."""
+        return tuple(sorted(n for n, rt in self.relation_types.items() if rt.hosting))
 
     def _steps(self, names: Iterable[str] | None, *, reverse: bool) -> tuple[Step, ...]:
         wanted = set(names) if names is not None else None

@@ -443,9 +443,7 @@ def _analysis_view(
     from ..analysis.waves import MOVABLE_LAYERS, plan_waves
 
     size = int(spec.options.get("max_size", 50))
-    plan = plan_waves(
-        store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens, outside=False
-    )
+    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens)
     return waves_graph(plan, metamodel, spec)
 
 
@@ -891,16 +889,22 @@ def flows_graph(report: FlowReport, spec: ViewSpec) -> ViewGraph:
     return fit(graph, spec.limit, spec.edge_limit)
 
 
+_TOUCHED = "touched"  # the group (and the summary node) of what stays but is touched
+
+
 def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
-    """Migration waves as clusters, with the dependencies that cross from one wave to another.
+    """Migration waves as clusters, with the dependencies that cross from one wave to another,
+    and apart, what stays but is touched, linked to the elements of the waves it touches.
 
     Over the spec's limit, each wave is one counted node (see :func:`_waves_summary`).
     """
-    if sum(len(w.elements) for w in report.waves) > spec.limit:
+    touched = report.touched
+    if sum(len(w.elements) for w in report.waves) + len(touched) > spec.limit:
         return _waves_summary(report, metamodel, spec)
     graph = ViewGraph(
         "Migration waves",
-        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies, "
+        f"{len(touched)} element(s) that stay touched",
         engine=spec.engine,
         direction=spec.direction,
     )
@@ -913,6 +917,15 @@ def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> Vi
             node = _node(element, metamodel, spec.labels)
             node.group = key
             graph.add_node(node)
+    if touched:
+        graph.groups[_TOUCHED] = Group(
+            _TOUCHED, f"Stays, touched ({len(touched)})", None, (len(report.waves) + 1, "")
+        )
+    for element in touched:
+        look = element_look(layer_of(metamodel, element.type), element.type)
+        node = _node(element, metamodel, spec.labels, recolour(look, STATE_LOOKS["touched"]))
+        node.group = _TOUCHED
+        graph.add_node(node)
     for c in report.cross:
         graph.add_edge(
             Edge(
@@ -923,41 +936,68 @@ def waves_graph(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> Vi
                 color="#B03030",
             )
         )
+    for wave in report.waves:
+        for t in wave.touched:
+            graph.add_edge(
+                Edge(
+                    t.element.id,
+                    t.moving.id,
+                    t.relation.type,
+                    [t.link],
+                    style="dashed",
+                    color="#A68B00",
+                )
+            )
     graph.legend = _layer_legend(graph)
+    if touched:
+        graph.legend.append(LegendItem(STATE_LABELS["touched"], STATE_LOOKS["touched"]))
     return fit(graph, spec.limit, spec.edge_limit)
 
 
 def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
     """One node per wave, in order (the last ones together past the limit), its layers
-    counted, and the cross-wave dependencies counted between waves."""
-    total = sum(len(w.elements) for w in report.waves)
+    counted, the cross-wave dependencies counted between waves, and one node counting
+    what stays but is touched, linked to the waves that touch it."""
+    touched = report.touched
+    total = sum(len(w.elements) for w in report.waves) + len(touched)
     graph = ViewGraph(
         "Migration waves",
-        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies",
+        f"{len(report.waves)} wave(s), {len(report.cross)} cross-wave dependencies, "
+        f"{len(touched)} element(s) that stay touched",
         engine=spec.engine,
         direction=spec.direction,
         elements_total=total,
     )
-    shown = report.waves if len(report.waves) <= spec.limit else report.waves[: spec.limit - 1]
+    room = spec.limit - (1 if touched else 0)
+    shown = report.waves if len(report.waves) <= room else report.waves[: room - 1]
     node_of: dict[int, str] = {}
     for wave in report.waves:
         node_of[wave.number] = f"wave:{min(wave.number, len(shown) + 1):04d}"
     rest = report.waves[len(shown) :]
-    parts: list[tuple[str, list[Element]]] = [(f"Wave {w.number}", w.elements) for w in shown]
+    parts: list[tuple[str, str, list[Element]]] = [
+        (f"wave:{n:04d}", f"Wave {w.number}", w.elements) for n, w in enumerate(shown, start=1)
+    ]
     if rest:
         parts.append(
-            (f"Waves {rest[0].number}–{rest[-1].number}", [e for w in rest for e in w.elements])
+            (
+                f"wave:{len(shown) + 1:04d}",
+                f"Waves {rest[0].number}–{rest[-1].number}",
+                [e for w in rest for e in w.elements],
+            )
         )
-    for number, (name, members) in enumerate(parts, start=1):
+    if touched:
+        parts.append((_TOUCHED, "Stays, touched", touched))
+    for key, name, members in parts:
         layers = Counter(layer_of(metamodel, e.type) for e in members)
         top = max(sorted(layers), key=layers.__getitem__)
+        look = element_look(top, "")
         graph.add_node(
             Node(
-                f"wave:{number:04d}",
+                key,
                 name,
-                "wave",
+                "wave" if key != _TOUCHED else _TOUCHED,
                 top,
-                element_look(top, ""),
+                look if key != _TOUCHED else recolour(look, STATE_LOOKS["touched"]),
                 [
                     ", ".join(
                         f"{n:,} {LAYER_LABELS.get(layer, layer).lower()}"
@@ -973,10 +1013,16 @@ def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) ->
         src, dst = node_of[c.dependent_wave], node_of[c.dependency_wave]
         if src != dst:
             graph.add_edge(Edge(src, dst, "needs", ["needs"], color="#B03030"))
+    for wave in report.waves:
+        for _ in wave.touched:
+            graph.add_edge(
+                Edge(_TOUCHED, node_of[wave.number], "touches", [], style="dashed", color="#A68B00")
+            )
     graph.notes.append(
         f"{total:,} elements are more than this view's limit ({spec.limit}): each wave is one "
         f"node counting its elements by layer"
         + (f", waves {rest[0].number}–{rest[-1].number} together" if rest else "")
+        + ("; what stays but is touched is one node" if touched else "")
         + "; select fewer to see each element"
     )
     most = spec.edge_limit or 3 * spec.limit
@@ -986,4 +1032,6 @@ def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) ->
         graph._edge_index = None
         graph.notes.append(f"{dropped:,} weaker links (fewest dependencies) are left out")
     graph.legend = _layer_legend(graph)
+    if touched:
+        graph.legend.append(LegendItem(STATE_LABELS["touched"], STATE_LOOKS["touched"]))
     return fit(graph, spec.limit, spec.edge_limit)

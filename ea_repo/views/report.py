@@ -1,4 +1,4 @@
-"""Self-contained HTML study reports: impact, obsolescence and decommission.
+"""Self-contained HTML study reports: impact, obsolescence, decommission and migration waves.
 
 One file, no external resource (inline CSS, inline SVG), so it can be mailed
 or attached to a study: a summary, the diagram, the tables of the analysis,
@@ -316,4 +316,61 @@ def decommission_report(repo: Repository, target: str) -> str:
         graph=graph,
         tables=tables,
         findings=findings,
+    )
+
+
+def waves_report(repo: Repository, target: str, *, max_size: int = 50) -> str:
+    """The migration study of ``target`` (a selector, e.g. ``in:"DC Lyon Sud"``): each wave,
+    what it moves and its cut-over - what stays but is touched - with the diagram."""
+    from ..analysis.waves import MOVABLE_LAYERS, CrossDependency, Touch, plan_waves
+    from .build import waves_graph
+
+    report = plan_waves(
+        repo.store, repo.metamodel, repo.resolve(target), max_size=max_size, layers=MOVABLE_LAYERS
+    )
+    graph = waves_graph(report, repo.metamodel, _spec("migration-waves"))
+    tables: list[ReportTable] = []
+    for w in report.waves:
+        tables.append(
+            ReportTable(
+                f"Wave {w.number}: moves ({len(w.elements)})",
+                ["element", "type"],
+                [[e.name, e.type] for e in w.elements],
+                note=f"{w.groups} group(s) that must move together"
+                + (" — a dependency cycle larger than the cap" if w.oversized else ""),
+            )
+        )
+        tables.append(
+            ReportTable(
+                f"Wave {w.number}: cut-over ({len(w.touched)} links with what stays)",
+                list(Touch.COLUMNS),
+                [t.row() for t in w.touched],
+                note="What stays but needs the wave: re-point, test, warn; "
+                "what the wave needs: keep it reachable from where the wave goes.",
+            )
+        )
+    tables.append(
+        ReportTable(
+            f"Cross-wave dependencies ({len(report.cross)})",
+            list(CrossDependency.COLUMNS),
+            [c.row() for c in report.cross],
+        )
+    )
+    moving = sum(len(w.elements) for w in report.waves)
+    return study_html(
+        repo,
+        title=f"Migration waves: {target}",
+        subtitle="what moves together, in which order, and what stays but is touched",
+        summary=[
+            (moving, "elements move"),
+            (len(report.waves), "waves"),
+            (len(report.touched), "stay, touched"),
+            (len(report.cross), "cross-wave dependencies"),
+        ],
+        graph=graph,
+        tables=tables,
+        findings=[
+            f"{moving} element(s) move in {len(report.waves)} wave(s) of at most {max_size}; "
+            f"{len(report.touched)} element(s) that stay depend on them or are needed by them."
+        ],
     )

@@ -87,6 +87,7 @@ STATE_LOOKS: dict[str, Look] = {
     "data": Look("#D6E9FF", "#4A78B0", "note", "filled"),
     "unsupported": Look("#F4A6A6", "#B03030", "box", "rounded,filled,bold"),
     "partly": Look("#FFD8A0", "#C77A12", "box", "rounded,filled"),
+    "touched": Look("#FFF3B0", "#A68B00", "box", "filled,dashed"),
 }
 STATE_LABELS = {
     "start": "the element studied",
@@ -98,6 +99,7 @@ STATE_LABELS = {
     "data": "data to migrate or purge",
     "unsupported": "left without support",
     "partly": "loses part of its support",
+    "touched": "stays, linked to what moves: re-point, test, warn",
 }
 
 

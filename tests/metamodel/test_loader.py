@@ -50,6 +50,7 @@ relationship_types:
     to: Node
     dependent: target
     redundant: true
+    hosting: true
 lifecycle:
   end_of_support: [go_live]
 """
@@ -82,6 +83,7 @@ def test_a_good_file_loads_with_inheritance_and_steps(tmp_path: Path) -> None:
     assert runs_on.dependent is Dependent.SOURCE
     assert (runs_on.label, runs_on.reverse_label) == ("runs on", "hosts")
     assert mm.relation_types["member_of"].redundant
+    assert mm.hosting_types == ("member_of",) and not runs_on.hosting
     assert mm.relation_types["member_of"].neo4j_type == "MEMBER_OF"
     assert mm.impact_steps() == (
         Step("flow", Direction.OUT),
@@ -167,6 +169,22 @@ def test_a_good_file_loads_with_inheritance_and_steps(tmp_path: Path) -> None:
             "element_types:\n  App:\n    layer: application\n"
             "relationship_types:\n  flow:\n    from: App\n    to: App\n    dependent: target\n    impact: sideways\n",
             "mm.yaml:9: impact of 'flow' is 'sideways' — use down",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  r:\n    from: App\n    to: App\n    dependent: source\n    hosting: yes please\n",
+            "mm.yaml:9: hosting of 'r' must be true or false",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  r:\n    from: App\n    to: App\n    dependent: none\n    hosting: true\n",
+            "mm.yaml:9: 'r' is hosting but its dependent is none — the dependent end is the one hosted",
+        ),
+        (
+            "element_types:\n  App:\n    layer: application\n"
+            "relationship_types:\n  flow:\n    from: App\n    to: App\n    dependent: target\n"
+            "    impact: degraded\n    hosting: true\n",
+            "mm.yaml:10: 'flow' is hosting but its impact is degraded",
         ),
     ],
 )
