@@ -1,0 +1,108 @@
+"""Broken input files through `ea import` and `ea sync`, as a user meets them: a clear
+error naming the file and line, exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ea_repo import Repository
+from ea_repo.model import EVERYTHING
+
+CMDB = Path(__file__).parent / "data" / "cmdb"
+FLOWS = Path(__file__).parent / "data" / "flows"
+WEB02 = "c0000000000000000000000000000002"
+
+
+def attributes(root: Path) -> dict[str, dict[str, object]]:
+    with Repository.open(root) as repo:
+        return {e.id: dict(e.attrs) for e in repo.store.iter_elements(EVERYTHING)}
+
+
+def imported(ea, workspace: Path) -> dict[str, dict[str, object]]:
+    """The multi-line export imported once; what the repository then holds."""
+    done = ea("import", "cmdb", CMDB / "servicenow_multiline_cells.csv", "--preset", "servicenow")
+    assert done.code == 0, done.err
+    return attributes(workspace)
+
+
+def test_a_short_row_wipes_nothing(ea, workspace: Path) -> None:
+    before = imported(ea, workspace)
+    assert before[WEB02]["description"] == "Second front\nserver"
+    short = CMDB / "broken_short_row.csv"
+    result = ea("import", "cmdb", short, "--preset", "servicenow")
+    assert result.code == 2
+    assert f"{short}:5 (record 3): row has 6 cells but the header has 8 columns" in result.err
+    assert "short_rows: pad" in result.err
+    assert attributes(workspace) == before
+
+
+def test_a_truncated_export_is_refused(ea, workspace: Path) -> None:
+    before = imported(ea, workspace)
+    cut = CMDB / "broken_truncated.csv"
+    result = ea("import", "cmdb", cut, "--preset", "servicenow")
+    assert result.code == 2
+    assert f"error: {cut}:7 (record 4): the file ends inside a quoted cell" in result.err
+    assert "truncated" in result.err and "Traceback" not in result.err
+    assert attributes(workspace) == before
+
+
+def test_short_rows_pad_in_a_source_of_ea_yaml(ea, workspace: Path) -> None:
+    imported(ea, workspace)
+    exports = workspace / "exports"
+    exports.mkdir()
+    shutil.copy(CMDB / "broken_short_row.csv", exports / "cmdb_ci.csv")
+    config = workspace / "ea.yaml"
+    source = (
+        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+        "    files: [exports/cmdb_ci.csv]\n    short_rows: {}\n"
+    )
+    base = config.read_text()
+    config.write_text(base.replace("sources: {}\n", source.format("sometimes")))
+    wrong = ea("sync")
+    assert wrong.code == 2
+    assert (
+        "ea.yaml:" in wrong.err and "short_rows 'sometimes' is not one of error, pad" in wrong.err
+    )
+    config.write_text(base.replace("sources: {}\n", source.format("pad")))
+    padded = ea("sync")
+    assert padded.code == 0, padded.err
+    assert "description" not in attributes(workspace)[WEB02]  # the source says so explicitly
+
+
+def test_a_short_row_in_an_interface_catalog(ea, workspace: Path) -> None:
+    catalog = FLOWS / "broken_short_row.csv"
+    result = ea("import", "flows", catalog, "--dry-run")
+    assert result.code == 2
+    assert f"{catalog}:3: row has 4 cells but the header has 6 columns" in result.err
+
+
+def test_utf16_without_bom_imports(ea, workspace: Path) -> None:
+    result = ea("import", "cmdb", CMDB / "servicenow_utf16le_no_bom.csv", "--preset", "servicenow")
+    assert result.code == 0, result.err
+    web01 = attributes(workspace)["c0000000000000000000000000000001"]
+    assert web01["description"] == "Serveur frontal Réseau"
+
+
+def test_json_nested_100000_deep(ea, workspace: Path, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"records": ' + "[" * 100_000 + "]" * 100_000 + "}", "utf-8")
+    for command in (["cmdb", deep, "--preset", "servicenow"], ["eol", deep]):
+        result = ea("import", *command)
+        assert result.code == 2, result.err
+        assert f"error: {deep}: JSON nested too deeply to be read" in result.err
+        assert "internal error" not in result.err
+    assert attributes(workspace) == {}
+
+
+def test_a_nul_character_in_a_cell(ea, workspace: Path, tmp_path: Path) -> None:
+    text = (CMDB / "servicenow_multiline_cells.csv").read_bytes().decode()
+    # 100 rows first, so that the NUL is past the first 4 KB (where it would make a binary file)
+    filler = "".join(f"d{i:031},srv{i},cmdb_ci_linux_server,Installed,,,,\r\n" for i in range(100))
+    text = text.replace("\r\nc", "\r\n" + filler + "c", 1)
+    nul = tmp_path / "cmdb_ci.csv"
+    nul.write_bytes(text.replace("Oracle host", "Oracle\x00host").encode())
+    result = ea("import", "cmdb", nul, "--preset", "servicenow")
+    assert result.code == 2
+    assert f"{nul}:107 (record 104): column 'short_description' holds a NUL character" in result.err
+    assert attributes(workspace) == {}
