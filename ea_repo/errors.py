@@ -61,7 +61,12 @@ class Problem:
 
 
 class EaError(Exception):
-    """Base class of every error a user can cause and fix."""
+    """Base class of every error a user can cause and fix.
+
+    ``problems`` are what is wrong, one by one (every row of an input at
+    fault); ``notes`` what else a refused run had to say (rows skipped on
+    purpose...), which explains it too.
+    """
 
     exit_code = 2
 
@@ -72,9 +77,14 @@ class EaError(Exception):
         self.message = message
         self.hint = hint
         self.problems = list(problems or [])
+        self.notes: list[str] = []
 
     def __str__(self) -> str:
         return self.message
+
+    def all_problems(self) -> list[Problem]:
+        """Every problem of this error; the error itself, as one, when it lists none."""
+        return self.problems or [Problem(self.message, hint=self.hint)]
 
 
 class MetamodelError(EaError):

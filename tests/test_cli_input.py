@@ -3,6 +3,8 @@ error naming the file and line, exit 2, and nothing written."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -106,3 +108,105 @@ def test_a_nul_character_in_a_cell(ea, workspace: Path, tmp_path: Path) -> None:
     assert result.code == 2
     assert f"{nul}:107 (record 104): column 'short_description' holds a NUL character" in result.err
     assert attributes(workspace) == {}
+
+
+# ------------------------------------------------------- every problem readable
+
+
+def many_problems(folder: Path, count: int = 150) -> Path:
+    """A ServiceNow export whose first row's description spans three lines, then
+    ``count`` servers whose cpu_count is 'many', and a row of a class the preset skips."""
+    rows = [
+        "sys_id,name,sys_class_name,cpu_count,short_description",
+        'e0,web00,cmdb_ci_linux_server,4,"Front\nweb\nserver"',
+        *(f"e{i},web{i:02},cmdb_ci_linux_server,many,x" for i in range(1, count + 1)),
+        "ip1,10.0.0.1,cmdb_ci_ip_address,,",
+    ]
+    path = folder / "cmdb_ci.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def test_a_failed_import_writes_every_problem(ea, workspace: Path, tmp_path: Path) -> None:
+    export = many_problems(tmp_path)
+    out, every = tmp_path / "out.json", tmp_path / "problems.csv"
+    result = ea(
+        "import", "cmdb", export, "--preset", "servicenow", "-f", "json", "-o", out,
+        "--problems", every,
+    )  # fmt: skip
+    assert result.code == 2
+    assert "... and 100 more (--problems FILE writes them all)" in result.err
+    assert f"wrote 150 problems to {every}" in result.err
+    summary = json.loads(out.read_text())  # written although the import failed
+    assert (summary["status"], summary["problem_count"]) == ("failed", 150)
+    assert len(summary["problems"]) == 150
+    # web01, record 3, starts on line 5: the description of web00 spans lines 2 to 4
+    assert summary["problems"][0] == {
+        "file": str(export),
+        "line": 5,
+        "record": 3,
+        "column": "cpu_count",
+        "message": "column 'cpu_count': cannot read 'many' as a number (attribute cpu_count)",
+        "hint": "numbers may use thousands separators (3,665 or 1 234,5); "
+        "set decimal_comma for French exports",
+    }
+    assert summary["notes"] == [f"{export}: skipped 1 row: unmapped class 'cmdb_ci_ip_address'"]
+    with every.open(newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 150
+    assert [(r["source"], r["line"], r["record"], r["column"]) for r in table[:2]] == [
+        ("cmdb", "5", "3", "cpu_count"),
+        ("cmdb", "6", "4", "cpu_count"),
+    ]
+    assert f"{export}:5 (record 3): column 'cpu_count'" in result.err
+    assert attributes(workspace) == {}
+
+
+def test_a_successful_import_has_its_notes_in_json_and_an_empty_problems_file(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    every = tmp_path / "problems.json"
+    every.write_text('[{"message": "from an earlier run"}]')
+    result = ea(
+        "import", "cmdb", CMDB / "servicenow_cmdb_ci_list.csv", "--preset", "servicenow",
+        "-f", "json", "--problems", every,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["status"] == "ok"
+    assert any("unmapped class 'IP Address'" in note for note in summary["notes"])
+    assert json.loads(every.read_text()) == []
+    wrong = ea("import", "flows", FLOWS / "interfaces_en.csv", "--problems", tmp_path / "p.txt")
+    assert wrong.code == 2 and "must end in .csv or .json" in wrong.err
+
+
+def test_sync_json_and_problems_file_carry_every_problem(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    exports = workspace / "exports"
+    exports.mkdir()
+    many_problems(exports)
+    config = workspace / "ea.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sources: {}\n",
+            "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+            "    files: [exports/cmdb_ci.csv]\n",
+        )
+    )
+    every = tmp_path / "problems.json"
+    result = ea("sync", "--json", "--problems", every)
+    assert result.code == 1
+    source = json.loads(result.out)["sources"][0]
+    assert (source["status"], source["problem_count"], len(source["problems"])) == (
+        "failed",
+        150,
+        150,
+    )
+    assert source["problems"][-1]["line"] == 154 and source["problems"][-1]["record"] == 152
+    assert source["notes"] == [
+        f"{exports / 'cmdb_ci.csv'}: skipped 1 row: unmapped class 'cmdb_ci_ip_address'"
+    ]
+    written = json.loads(every.read_text())
+    assert len(written) == 150 and {p["source"] for p in written} == {"cmdb"}
+    assert written == [{"source": "cmdb", **p} for p in source["problems"]]

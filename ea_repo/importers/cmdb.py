@@ -369,6 +369,7 @@ class CmdbImporter:
                     origin,
                     f"column {column!r}: {exc} (attribute {attr.attribute})",
                     _transform_hint(attr.transforms),
+                    column,
                 )
                 continue
             if value is not None and value != "" and value != []:

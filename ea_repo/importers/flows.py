@@ -506,6 +506,7 @@ class FlowsImporter:
                 f"unknown criticality {value!r} in column {cols['criticality']!r}"
                 + (" (a bare number: is 1 the most or the least critical?)" if ambiguous else ""),
                 "use critical, high, medium or low (or P1..P4, critique/haute/moyenne/basse)",
+                cols["criticality"],
             )
         return found
 
@@ -523,6 +524,7 @@ class FlowsImporter:
             origin,
             f"column {cols['personal_data']!r}: {value!r} is not yes or no",
             "yes/no, true/false, oui/non, x or empty",
+            cols["personal_data"],
         )
         return None
 
