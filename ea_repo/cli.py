@@ -1284,8 +1284,7 @@ def _run_import(
 ) -> None:
     from .sources import SourceOutcome, make_spec, run_source, sync_lock
 
-    if problems is not None:
-        check_problems_path(problems)
+    check_problems_path(problems)
     try:
         with Repository.open(workspace) as repo:
             assert repo.workspace is not None
@@ -1495,8 +1494,7 @@ def sync(
 
     from .sources import sync_all
 
-    if problems is not None:
-        check_problems_path(problems)
+    check_problems_path(problems)
     try:
         with Repository.open(workspace) as repo:
             assert repo.workspace is not None

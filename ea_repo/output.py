@@ -173,9 +173,9 @@ PROBLEM_COLUMNS = ("source", "file", "line", "record", "column", "message", "hin
 """The fields of a problems file (``--problems``), in the order of its CSV columns."""
 
 
-def check_problems_path(path: Path) -> None:
+def check_problems_path(path: Path | None) -> None:
     """Refuse, before any work, a problems file whose format its extension does not say."""
-    if path.suffix.lower() not in (".csv", ".json"):
+    if path is not None and path.suffix.lower() not in (".csv", ".json"):
         raise OutputError(
             f"--problems {path}: the file must end in .csv or .json (its format)",
             hint="e.g. --problems problems.csv",

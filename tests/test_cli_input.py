@@ -210,3 +210,12 @@ def test_sync_json_and_problems_file_carry_every_problem(
     written = json.loads(every.read_text())
     assert len(written) == 150 and {p["source"] for p in written} == {"cmdb"}
     assert written == [{"source": "cmdb", **p} for p in source["problems"]]
+
+
+def test_an_archimate_import_has_its_notes_in_json(ea, workspace: Path) -> None:
+    model = Path(__file__).parent / "data" / "archimate" / "every_type.xml"
+    result = ea("import", "archimate", model, "--dry-run", "-f", "json")
+    assert result.code == 0, result.err
+    notes = json.loads(result.out)["notes"]
+    assert f"{model}: 2 junction(s) resolved into 2 direct relation(s)" in notes
+    assert any("kept as associated_with" in note for note in notes)
