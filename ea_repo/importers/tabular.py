@@ -338,7 +338,10 @@ def _read_csv(
             records.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise _unreadable(name, text, start, numbers.get(start), delimiter, exc) from exc
+        number = len(records) + 1  # the record the reader gave up on
+        raise _unreadable(
+            name, text, start, number if number != start else None, delimiter, exc
+        ) from exc
     if records:
         last = records[-1][0]
         offset = _last_line_offset(text) if last == reader.line_num else _line_offset(text, last)

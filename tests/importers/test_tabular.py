@@ -435,10 +435,12 @@ def test_a_large_cell_reads_and_an_oversized_one_is_named(
     table = read_table(path)
     assert [len(r["desc"]) for _, r in table.rows] == [len(big), 1]
     monkeypatch.setattr(tabular, "MAX_CELL", 1024 * 1024)
+    path.write_text(f'name,desc\nweb00,"two\nlines"\nweb01,"{big}"\nweb02,y\n', "utf-8")
     with pytest.raises(SourceError) as err:
         read_table(path)
     assert str(err.value).startswith(
-        f"{path}:2: a cell of the row starting here holds more than 1 MiB, the most a cell may hold"
+        f"{path}:4 (record 3): a cell of the row starting here holds more than 1 MiB, "
+        "the most a cell may hold"
     )
 
 
