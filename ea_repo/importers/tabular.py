@@ -244,8 +244,8 @@ def _decode(name: str, data: bytes, encoding: str | None) -> tuple[str, str]:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise SourceError(
             f"{name}: a binary file, not a text export: it holds NUL bytes (the first at line {line})",
-            hint="export the list as CSV, XLSX or JSON; a text file in UTF-32 or another "
-            "multi-byte encoding: save it again as UTF-8",
+            hint="export the list as CSV, XLSX or JSON; if it is text in UTF-16 or UTF-32 "
+            "without BOM, save it again as UTF-8, or give its encoding (e.g. `encoding: utf-16-le`)",
         )
     try:
         return data.decode("utf-8"), "utf-8"
@@ -274,16 +274,17 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     a BOM; None when it is not that.
 
     Delimiters, digits, line ends and Latin letters are below U+0100, so in
-    UTF-16 one byte of nearly every pair is zero: the second in little-endian,
-    the first in big-endian. A binary file has zeros on both sides, or does
-    not decode.
+    UTF-16 one byte of each of their pairs is zero: the second in little-endian,
+    the first in big-endian. Text of another script still has its delimiters
+    and line ends (a tenth of its pairs at least); a binary file has zeros on
+    both sides, or does not decode to lines of text.
     """
     sample = data[:4096]
     pairs = len(sample) // 2
     low, high = sample[0 : pairs * 2 : 2].count(0), sample[1 : pairs * 2 : 2].count(0)
-    if high >= pairs * 0.3 and low <= high * 0.05:
+    if high >= pairs * 0.1 and low <= high * 0.05:
         encoding = "utf-16-le"
-    elif low >= pairs * 0.3 and high <= low * 0.05:
+    elif low >= pairs * 0.1 and high <= low * 0.05:
         encoding = "utf-16-be"
     else:
         return None
@@ -291,7 +292,8 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
         text = data.decode(encoding)
     except UnicodeDecodeError:
         return None
-    return (text, encoding) if "\0" not in text else None
+    head = text[:2048]
+    return (text, encoding) if "\0" not in text and ("\n" in head or "\r" in head) else None
 
 
 def _strict(name: str, data: bytes, encoding: str, what: str) -> str:

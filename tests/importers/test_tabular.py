@@ -408,12 +408,19 @@ def test_utf16_without_bom_is_read() -> None:
     assert table.rows[0][1]["short_description"] == "Serveur frontal Réseau"
 
 
-def test_utf16_big_endian_without_bom_is_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le"])
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [(("name", "class"), ("web01", "Serveur Réseau")), (("имя", "класс"), ("сервер", "Линукс"))],
+)
+def test_utf16_without_bom_either_order_any_script(
+    tmp_path: Path, encoding: str, header: tuple[str, str], row: tuple[str, str]
+) -> None:
     path = tmp_path / "x.csv"
-    path.write_bytes("name;class\r\nweb01;Serveur Réseau\r\n".encode("utf-16-be"))
+    path.write_bytes(f"{';'.join(header)}\r\n{';'.join(row)}\r\n".encode(encoding))
     table = read_table(path)
-    assert table.encoding == "utf-16-be"
-    assert table.rows == [(2, {"name": "web01", "class": "Serveur Réseau"})]
+    assert table.encoding == encoding
+    assert table.rows == [(2, dict(zip(header, row, strict=True)))]
 
 
 def test_a_binary_file_says_where_its_first_nul_byte_is(tmp_path: Path) -> None:
