@@ -31,11 +31,20 @@ from .commands.options import (
 )
 from .commands.store import store_app
 from .commands.views import report_app, view_app
-from .errors import EaError, ValidationError
+from .errors import EaError, SourceError, ValidationError
 from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
-from .output import Format, Result, Table, age_text, emit, stage_progress
+from .output import (
+    Format,
+    Result,
+    Table,
+    age_text,
+    check_problems_path,
+    emit,
+    stage_progress,
+    write_problems,
+)
 from .repository import ElementDetail, Repository
 from .sync import SyncResult, changed_fields
 
@@ -1190,10 +1199,19 @@ OnMissingOpt = Annotated[
 MaxMissingOpt = Annotated[
     str, typer.Option("--max-missing", help="Refuse runs removing more than this (e.g. 20%).")
 ]
+ProblemsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--problems",
+        help="Write every problem to this file, .csv or .json (an empty list when none).",
+    ),
+]
 DETAIL_LIMIT = 20
 
 
 def _sync_result(result: SyncResult, dry_run: bool) -> Result:
+    from .sources import SourceOutcome
+
     verb = "would be" if dry_run else "were"
     counts = Table(
         f"{result.source}: {'dry run, nothing written' if dry_run else f'run {result.run_id} applied'}",
@@ -1225,9 +1243,8 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
             ),
         ],
         {
-            **result.summary(),
+            **SourceOutcome(result.source, result=result).summary(),
             "dry_run": dry_run,
-            "notes": result.warnings,
             "details": {
                 kind: {
                     "added": diff.added,
@@ -1261,25 +1278,49 @@ def _run_import(
     force: bool = False,
     fmt: Format,
     output: Path | None,
+    problems: Path | None = None,
 ) -> None:
-    from .sources import make_spec, run_source, sync_lock
+    from .sources import SourceOutcome, make_spec, run_source, sync_lock
 
-    with Repository.open(workspace) as repo:
-        assert repo.workspace is not None
-        spec = make_spec(
-            source or importer,
-            importer,
-            files,
-            preset=preset,
-            mapping=mapping,
-            on_missing=on_missing,
-            max_missing=max_missing,
-        )
-        with sync_lock(repo.workspace), stage_progress() as progress:
-            result = run_source(
-                spec, repo.store, repo.metamodel, dry_run=dry_run, force=force, progress=progress
+    check_problems_path(problems)
+    try:
+        with Repository.open(workspace) as repo:
+            assert repo.workspace is not None
+            spec = make_spec(
+                source or importer,
+                importer,
+                files,
+                preset=preset,
+                mapping=mapping,
+                on_missing=on_missing,
+                max_missing=max_missing,
             )
+            with sync_lock(repo.workspace), stage_progress() as progress:
+                result = run_source(
+                    spec,
+                    repo.store,
+                    repo.metamodel,
+                    dry_run=dry_run,
+                    force=force,
+                    progress=progress,
+                )
+    except EaError as exc:
+        # A scheduler reads what failed from the JSON (or the problems file) as well.
+        _write_problems(problems, [(source or importer, exc)])
+        if fmt is Format.JSON:
+            emit(Result(data=SourceOutcome(source or importer, error=exc).summary()), fmt, output)
+        raise
+    _write_problems(problems, [])
     emit(_sync_result(result, dry_run), fmt, output)
+
+
+def _write_problems(path: Path | None, failures: Sequence[tuple[str | None, EaError]]) -> None:
+    """Write every problem of ``failures`` (source name, error) to ``path``, if one was given."""
+    if path is None:
+        return
+    rows = [(name, problem) for name, exc in failures for problem in exc.all_problems()]
+    write_problems(path, rows)
+    print(f"wrote {len(rows)} problem{'s' if len(rows) != 1 else ''} to {path}", file=sys.stderr)
 
 
 @import_app.command("cmdb")
@@ -1299,6 +1340,7 @@ def import_cmdb(
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    problems: ProblemsOpt = None,
 ) -> None:
     """Import a CMDB export (CSV, XLSX or JSON) and its relationship export.
 
@@ -1317,6 +1359,7 @@ def import_cmdb(
         workspace=workspace,
         fmt=fmt,
         output=output,
+        problems=problems,
     )
 
 
@@ -1333,6 +1376,7 @@ def import_flows(
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    problems: ProblemsOpt = None,
 ) -> None:
     """Import an interface catalog: flows between applications and the data they carry.
 
@@ -1349,6 +1393,7 @@ def import_flows(
         workspace=workspace,
         fmt=fmt,
         output=output,
+        problems=problems,
     )
 
 
@@ -1366,6 +1411,7 @@ def import_eol(
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    problems: ProblemsOpt = None,
 ) -> None:
     """Match the software the repository holds to lifecycle dates; unmatched products are listed.
 
@@ -1380,6 +1426,7 @@ def import_eol(
         workspace=workspace,
         fmt=fmt,
         output=output,
+        problems=problems,
     )
 
 
@@ -1400,6 +1447,7 @@ def import_archimate(
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    problems: ProblemsOpt = None,
 ) -> None:
     """Import an ArchiMate model exported by Archi or another tool (Open Group exchange format).
 
@@ -1417,6 +1465,7 @@ def import_archimate(
         workspace=workspace,
         fmt=fmt,
         output=output,
+        problems=problems,
     )
 
 
@@ -1430,6 +1479,7 @@ def sync(
     json_summary: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary (for schedulers).")
     ] = False,
+    problems: ProblemsOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Run every source declared in ea.yaml (what cron or a systemd timer calls).
@@ -1442,11 +1492,17 @@ def sync(
 
     from .sources import sync_all
 
-    with Repository.open(workspace) as repo:
-        assert repo.workspace is not None
-        outcomes = sync_all(
-            repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
-        )
+    check_problems_path(problems)
+    try:
+        with Repository.open(workspace) as repo:
+            assert repo.workspace is not None
+            outcomes = sync_all(
+                repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
+            )
+    except EaError as exc:
+        _write_problems(problems, [(None, exc)])
+        raise
+    _write_problems(problems, [(o.name, o.error) for o in outcomes if o.error is not None])
     failed = [o for o in outcomes if not o.ok]
     if json_summary:
         typer.echo(
@@ -1708,7 +1764,8 @@ def _print_error(exc: EaError) -> None:
     shown = [p for p in exc.problems if str(p) != exc.message]
     lines.extend(f"  {p}" for p in shown[:PROBLEM_LIMIT])
     if len(shown) > PROBLEM_LIMIT:
-        lines.append(f"  ... and {len(shown) - PROBLEM_LIMIT} more")
+        every = " (--problems FILE writes them all)" if isinstance(exc, SourceError) else ""
+        lines.append(f"  ... and {len(shown) - PROBLEM_LIMIT} more{every}")
     if exc.hint:
         lines.append(f"hint: {exc.hint}")
     print("\n".join(lines), file=sys.stderr)

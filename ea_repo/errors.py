@@ -11,27 +11,62 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def location(file: str, line: int | None = None, record: int | None = None) -> str:
+    """Where something is in an input file: ``file``, ``file:line``, or, when the
+    record number differs from the line (a quoted cell spans lines before it),
+    ``file:line (record N)``.
+
+    >>> location("cmdb.csv", 120, 97)
+    'cmdb.csv:120 (record 97)'
+    """
+    if line is None:
+        return file
+    return f"{file}:{line}" if record is None else f"{file}:{line} (record {record})"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input, located as precisely as we can."""
+    """One thing wrong with an input, located as precisely as we can.
+
+    ``line`` is the line of the file where the row starts (for JSON, the
+    index of the item); ``record`` is the row's number as a spreadsheet
+    counts it, given only where it differs from the line; ``column`` names
+    the column or field at fault, when one is.
+    """
 
     message: str
     file: str | None = None
     line: int | None = None
     hint: str | None = None
+    record: int | None = None
+    column: str | None = None
 
     def __str__(self) -> str:
-        where = ""
-        if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        where = "" if self.file is None else location(self.file, self.line, self.record) + ": "
         text = f"{where}{self.message}"
         if self.hint:
             text += f" — {self.hint}"
         return text
 
+    def to_data(self) -> dict[str, str | int | None]:
+        """The problem as JSON-ready fields (every key present, None when unknown)."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "record": self.record,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
 
 class EaError(Exception):
-    """Base class of every error a user can cause and fix."""
+    """Base class of every error a user can cause and fix.
+
+    ``problems`` are what is wrong, one by one (every row of an input at
+    fault); ``notes`` what else a refused run had to say (rows skipped on
+    purpose...), which explains it too.
+    """
 
     exit_code = 2
 
@@ -42,9 +77,14 @@ class EaError(Exception):
         self.message = message
         self.hint = hint
         self.problems = list(problems or [])
+        self.notes: list[str] = []
 
     def __str__(self) -> str:
         return self.message
+
+    def all_problems(self) -> list[Problem]:
+        """Every problem of this error; the error itself, as one, when it lists none."""
+        return self.problems or [Problem(self.message, hint=self.hint)]
 
 
 class MetamodelError(EaError):

@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, NewType
 
-from .errors import Problem
+from .errors import Problem, location
 
 ElementId = NewType("ElementId", str)
 RelationId = NewType("RelationId", str)
@@ -132,17 +132,20 @@ class Origin(NamedTuple):
     """
 
     file: str
-    row: int | None = None
+    row: int | None = None  # the line where the row starts (JSON: the item's index)
+    record: int | None = None  # the row's record number, where it differs from the line
 
     def __str__(self) -> str:
-        return self.file if self.row is None else f"{self.file}:{self.row}"
+        return location(self.file, self.row, self.record)
 
 
-def problem_at(origin: Origin | None, message: str, hint: str | None = None) -> Problem:
+def problem_at(
+    origin: Origin | None, message: str, hint: str | None = None, column: str | None = None
+) -> Problem:
     """A problem located at ``origin`` (a file and row), or nowhere in particular."""
     if origin is None:
-        return Problem(message, hint=hint)
-    return Problem(message, origin.file, origin.row, hint)
+        return Problem(message, hint=hint, column=column)
+    return Problem(message, origin.file, origin.row, hint, origin.record, column)
 
 
 class Ref(NamedTuple):

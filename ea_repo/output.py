@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .errors import EaError
+from .errors import EaError, Problem
 
 
 class Format(StrEnum):
@@ -167,6 +167,37 @@ def write_output(path: Path, data: str | bytes) -> None:
             f"cannot write {path}: {exc.strerror or exc}",
             hint="check that the folder exists or can be created, and that you may write there",
         ) from exc
+
+
+PROBLEM_COLUMNS = ("source", "file", "line", "record", "column", "message", "hint")
+"""The fields of a problems file (``--problems``), in the order of its CSV columns."""
+
+
+def check_problems_path(path: Path | None) -> None:
+    """Refuse, before any work, a problems file whose format its extension does not say."""
+    if path is not None and path.suffix.lower() not in (".csv", ".json"):
+        raise OutputError(
+            f"--problems {path}: the file must end in .csv or .json (its format)",
+            hint="e.g. --problems problems.csv",
+        )
+
+
+def write_problems(path: Path, problems: Sequence[tuple[str | None, Problem]]) -> None:
+    """Write every one of ``problems`` (each with the source it belongs to) to ``path``:
+    a JSON list of objects or a CSV table by its extension, fields :data:`PROBLEM_COLUMNS`
+    (empty when unknown). No problem writes an empty list, not nothing: a file left
+    from an earlier run would say what is no longer true."""
+    check_problems_path(path)
+    rows = [{"source": source, **problem.to_data()} for source, problem in problems]
+    if path.suffix.lower() == ".json":
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, PROBLEM_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    write_output(path, text)
 
 
 def emit(result: Result, fmt: Format, output: Path | None = None) -> None:

@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
+from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
 from .runtime import gc_paused
 from .sync import (
@@ -42,6 +43,7 @@ from .sync import (
 from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
+_READ_OPTIONS = ("sheet", "encoding", "delimiter", "short_rows")  # how tabular files are read
 _KEYS = {
     "importer",
     "files",
@@ -53,6 +55,7 @@ _KEYS = {
     "sheet",
     "encoding",
     "delimiter",
+    "short_rows",
     "columns",
     "aliases",
 }
@@ -75,7 +78,7 @@ class SourceSpec:
     mapping: Path | None = None
     on_missing: OnMissing = OnMissing.RETIRE
     max_missing: float = DEFAULT_MAX_MISSING
-    options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter
+    options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter...
     # flows: the catalog's own column names; eol: the workspace's product-name aliases
     columns: Mapping[str, str] = field(default_factory=dict)
     aliases: Path | None = None
@@ -164,7 +167,7 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         mapping=root / str(raw["mapping"]) if raw.get("mapping") else None,
         on_missing=raw.get("on_missing", "retire"),
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
-        options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
+        options={k: str(raw[k]) for k in _READ_OPTIONS if raw.get(k)},
         columns=columns,
         aliases=root / str(raw["aliases"]) if raw.get("aliases") else None,
     )
@@ -199,6 +202,14 @@ def make_spec(
         raise WorkspaceError(
             "a cmdb source reads a CI export and a relationship export",
             hint="list at most two files: the CI export first",
+        )
+    short_rows = (options or {}).get("short_rows")
+    if short_rows is not None and short_rows not in SHORT_ROWS:
+        raise _SettingError(
+            "short_rows",
+            f"short_rows {short_rows!r} is not one of {', '.join(SHORT_ROWS)}",
+            hint="pad: the export leaves trailing empty cells out; error (the default): "
+            "a row shorter than the header is a problem",
         )
     try:
         policy = OnMissing(on_missing)
@@ -318,16 +329,20 @@ def run_source(
     # applying, it would scan every record read, in vain (measured: a second of 400 000).
     with gc_paused():
         batch = read_source(spec, metamodel, store)
-        return engine.run(
-            spec.name,
-            batch,
-            on_missing=spec.on_missing,
-            max_missing=spec.max_missing,
-            dry_run=dry_run,
-            force=force,
-            progress=progress,
-            input_digest=digest,
-        )
+        try:
+            return engine.run(
+                spec.name,
+                batch,
+                on_missing=spec.on_missing,
+                max_missing=spec.max_missing,
+                dry_run=dry_run,
+                force=force,
+                progress=progress,
+                input_digest=digest,
+            )
+        except EaError as exc:
+            exc.notes = [str(w) for w in batch.warnings]  # what was skipped explains a refusal too
+            raise
 
 
 @dataclass
@@ -343,17 +358,19 @@ class SourceOutcome:
         return self.error is None
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready summary for schedulers."""
+        """JSON-ready summary for schedulers: counts, or the error with every problem; the
+        run's notes (rows skipped and why...) either way."""
         if self.result is not None:
-            return {"status": "ok", **self.result.summary()}
+            return {"status": "ok", **self.result.summary(), "notes": list(self.result.warnings)}
         assert self.error is not None
         return {
             "source": self.name,
             "status": "failed",
             "error": self.error.message,
             "hint": self.error.hint,
-            "problems": [str(p) for p in self.error.problems[:100]],
+            "problems": [p.to_data() for p in self.error.problems],
             "problem_count": len(self.error.problems),
+            "notes": list(self.error.notes),
         }
 
 

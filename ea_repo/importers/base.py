@@ -34,9 +34,15 @@ class ImportBatch:
     _skipped_by_file: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
     _notes: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
 
-    def problem(self, origin: Origin | None, message: str, hint: str | None = None) -> None:
-        """Note a problem with a row (``origin``) of the source."""
-        self.problems.append(problem_at(origin, message, hint))
+    def problem(
+        self,
+        origin: Origin | None,
+        message: str,
+        hint: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        """Note a problem with a row (``origin``) of the source, in ``column`` if one is at fault."""
+        self.problems.append(problem_at(origin, message, hint, column))
 
     def skip(self, file: str, reason: str) -> None:
         """Count one row of ``file`` skipped for ``reason``."""

@@ -118,6 +118,7 @@ class CmdbImporter:
         sheet: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
+        short_rows: str | None = None,
     ) -> ImportBatch:
         """Read a CI export and/or a relationship export into one batch.
 
@@ -125,7 +126,8 @@ class CmdbImporter:
         read as the relationship export (a relationship-only import). Reading
         both files in one call lets relationships to CIs skipped on purpose
         be skipped too, and lets the importer choose among listed
-        relationship types by the ends' types.
+        relationship types by the ends' types. ``short_rows`` (default: the
+        mapping's) says what a CSV row shorter than its header is.
 
         Raises :class:`~ea_repo.errors.SourceError` when a file cannot be read
         as a table or lacks a required column; row problems go to
@@ -138,7 +140,12 @@ class CmdbImporter:
                 "nothing to import", hint="give a CI export, a relationship export or both"
             )
         self._check_sections(ci_file, rel_file)
-        options: dict[str, Any] = {"sheet": sheet, "encoding": encoding, "delimiter": delimiter}
+        options: dict[str, Any] = {
+            "sheet": sheet,
+            "encoding": encoding,
+            "delimiter": delimiter,
+            "short_rows": short_rows or self.mapping.short_rows,
+        }
         ci_table = read_table(ci_file, **options) if ci_file is not None else None
         rel_table = read_table(rel_file, **options) if rel_file is not None else None
         return self.transform(ci_table, rel_table)
@@ -194,7 +201,7 @@ class CmdbImporter:
         first_row: dict[str, int] = {}
         pending_links: list[tuple[Origin, str, LinkMapping, Ref]] = []
         for number, cells in table.rows:
-            origin = Origin(table.file, number)
+            origin = table.origin(number)
             name = _first(cells, cols.name)
             raw_key = _first(cells, cols.key)
             reason = self._skip_reason(cells, cols.skip_when)
@@ -362,6 +369,7 @@ class CmdbImporter:
                     origin,
                     f"column {column!r}: {exc} (attribute {attr.attribute})",
                     _transform_hint(attr.transforms),
+                    column,
                 )
                 continue
             if value is not None and value != "" and value != []:
@@ -395,7 +403,7 @@ class CmdbImporter:
             for end in ("parent", "child")
         ]
         for number, cells in table.rows:
-            origin = Origin(table.file, number)
+            origin = table.origin(number)
             targets = self._relation_targets(spec, cols, cells, origin, batch)
             if targets is None:
                 continue

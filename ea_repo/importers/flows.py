@@ -324,6 +324,7 @@ class FlowsImporter:
         sheet: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
+        short_rows: str = "error",
     ) -> FlowBatch:
         """Read one catalog (or one split over several files) into a batch.
 
@@ -331,10 +332,13 @@ class FlowsImporter:
         interface ids must be unique across them. Raises
         :class:`~ea_repo.errors.SourceError` when a file cannot be read as a
         table or lacks the source or target column; row problems go to
-        ``batch.problems``.
+        ``batch.problems``. ``short_rows`` says what a CSV row shorter than its
+        header is (see :data:`~.tabular.SHORT_ROWS`).
         """
         tables = [
-            read_table(p, sheet=sheet, encoding=encoding, delimiter=delimiter)
+            read_table(
+                p, sheet=sheet, encoding=encoding, delimiter=delimiter, short_rows=short_rows
+            )
             for p in (path, *more)
         ]
         return self.transform(tables)
@@ -371,7 +375,7 @@ class FlowsImporter:
         batch.source_files.append(table.file)
         batch.problems.extend(table.problems)
         for number, cells in table.rows:
-            origin = Origin(table.file, number)
+            origin = table.origin(number)
             row = {name: cells.get(col, "").strip() if col else "" for name, col in cols.items()}
             if self._skipped(row, cols, batch, table.file):
                 continue
@@ -502,6 +506,7 @@ class FlowsImporter:
                 f"unknown criticality {value!r} in column {cols['criticality']!r}"
                 + (" (a bare number: is 1 the most or the least critical?)" if ambiguous else ""),
                 "use critical, high, medium or low (or P1..P4, critique/haute/moyenne/basse)",
+                cols["criticality"],
             )
         return found
 
@@ -519,6 +524,7 @@ class FlowsImporter:
             origin,
             f"column {cols['personal_data']!r}: {value!r} is not yes or no",
             "yes/no, true/false, oui/non, x or empty",
+            cols["personal_data"],
         )
         return None
 

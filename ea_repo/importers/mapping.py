@@ -7,6 +7,7 @@ shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
     id_prefix: ""                 # put before every id taken from the source ("itop-")
     dayfirst: false               # 03/04/2024 is 3 April when true (date transform)
     decimal_comma: false          # "1,5" is 1.5 and "1.234" is 1234 when true (number)
+    short_rows: error             # pad: the CSV export leaves trailing empty cells out
     elements:
       key: sys_id                 # column(s) holding the element id
       key_fallback: [name, "@type", serial_number]   # when the key cell is empty or absent
@@ -74,6 +75,7 @@ from typing import Any
 from ..errors import SourceError
 from ..metamodel import Metamodel
 from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
+from .tabular import SHORT_ROWS
 
 TYPE_TOKEN = "@type"
 """In ``key_fallback``: the element type the row maps to, not a column."""
@@ -86,7 +88,15 @@ TRANSFORMS = ("number", "date", "bool", "list", "lower", "upper", "strip")
 
 REFS = ("name", "id")
 
-_TOP_KEYS = {"description", "id_prefix", "dayfirst", "decimal_comma", "elements", "relations"}
+_TOP_KEYS = {
+    "description",
+    "id_prefix",
+    "dayfirst",
+    "decimal_comma",
+    "short_rows",
+    "elements",
+    "relations",
+}
 _ELEMENT_KEYS = {
     "key",
     "key_fallback",
@@ -283,6 +293,7 @@ class CmdbMapping:
     id_prefix: str = ""
     dayfirst: bool = False
     decimal_comma: bool = False
+    short_rows: str = "error"  # what a CSV row shorter than the header is (tabular.SHORT_ROWS)
 
 
 def alternatives(columns: Iterable[str]) -> str:
@@ -456,6 +467,14 @@ class _Parser(Collector):
             relations = tuple(r for r in built if r is not None)
         dayfirst = self.flag(data, "dayfirst")
         decimal_comma = self.flag(data, "decimal_comma")
+        short_rows = data.get("short_rows") or "error"
+        if short_rows not in SHORT_ROWS:
+            self.add(
+                f"short_rows must be one of {', '.join(SHORT_ROWS)}",
+                node_line(data, "short_rows"),
+                "pad only for a format that leaves trailing empty cells out: "
+                "a row cut short would blank the attributes it lost",
+            )
         if self.problems:
             raise self.failure()
         return CmdbMapping(
@@ -465,6 +484,7 @@ class _Parser(Collector):
             id_prefix=prefix,
             dayfirst=dayfirst,
             decimal_comma=decimal_comma,
+            short_rows=short_rows,
         )
 
     def failure(self) -> SourceError:

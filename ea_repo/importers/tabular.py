@@ -4,8 +4,13 @@ Exports come from spreadsheets, CMDB list views and REST calls, written on
 machines we know nothing about. This module guesses as little as it must (the
 encoding, the delimiter) and refuses rather than mangles: a file it cannot
 decode raises :class:`~ea_repo.errors.SourceError` naming the file, never a
-garbled import. Rows are numbered as a person sees them in a spreadsheet
-(the header is row 1), so that every message points at the right line.
+garbled import. A CSV row is numbered by the line of the file where it
+starts, so that every message points at what an editor shows; where a quoted
+cell spanning lines (or a blank line) makes the spreadsheet's row number
+differ, the table keeps that record number too. A CSV row shorter than the
+header is a problem, not a row with empty cells (unless ``short_rows="pad"``),
+and a file that ends inside a quoted cell is refused as truncated: either
+would otherwise blank attributes the source still holds.
 
 >>> table = read_table("servers.csv")                   # doctest: +SKIP
 >>> table.columns, table.rows[0]                        # doctest: +SKIP
@@ -19,17 +24,31 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SourceError
+from ..model import Origin
 from ..runtime import gc_paused
 
 DELIMITERS = (",", ";", "\t", "|")
 """The delimiters recognised in CSV files, in order of preference on a tie."""
+
+SHORT_ROWS = ("error", "pad")
+"""What a CSV row with fewer cells than the header is: a problem (``error``, the
+default: a cut row would blank attributes), or a row whose missing trailing
+cells are empty (``pad``, for a format that leaves trailing empty cells out)."""
+
+MAX_CELL = 16 * 1024 * 1024
+"""The most characters a CSV cell may hold (the ``csv`` module stops at 128 KiB).
+
+Long descriptions and work notes fit; a larger cell is reported as such, or
+as an unclosed quote when that is what made it."""
 
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
@@ -51,11 +70,13 @@ def normalize_header(name: str) -> str:
 class Table:
     """A table read from an export: its columns and its rows as text.
 
-    ``rows`` holds ``(row_number, cells)`` pairs; ``row_number`` is what a user
-    sees in a spreadsheet (header = row 1) or, for JSON, the 1-based index of
-    the object. Every cell of every column is present (``""`` when empty).
-    ``problems`` are rows that could not be read (too many cells, not an
-    object); they are not in ``rows``.
+    ``rows`` holds ``(row_number, cells)`` pairs; ``row_number`` is, for CSV,
+    the line of the file where the row starts, for XLSX the sheet's row number
+    (header = row 1), for JSON the 1-based index of the object. ``records``
+    maps a CSV row number to its record number (as a spreadsheet numbers the
+    row) where the two differ. Every cell of every column is present (``""``
+    when empty). ``problems`` are rows that could not be read (too many or too
+    few cells, not an object, a NUL character); they are not in ``rows``.
     """
 
     file: str
@@ -64,6 +85,11 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    records: Mapping[int, int] = field(default_factory=dict)
+
+    def origin(self, row: int) -> Origin:
+        """Where the row numbered ``row`` comes from, its record number with it when it differs."""
+        return Origin(self.file, row, self.records.get(row))
 
     def column(self, names: str | Iterable[str]) -> str | None:
         """The first of ``names`` that is a column of this table, else None.
@@ -106,20 +132,29 @@ def read_table(
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    short_rows: str = "error",
 ) -> Table:
     """Read a CSV, XLSX or JSON export.
 
     The format follows the extension (``.csv``/``.tsv``/``.txt``, ``.xlsx``/
     ``.xlsm``, ``.json``), else the content. CSV: the encoding is UTF-8 (with
-    or without BOM), UTF-16 with BOM, else Windows-1252; the delimiter is the
-    one of ``,`` ``;`` tab ``|`` most frequent on the header line, quotes
-    respected. XLSX: the first sheet unless ``sheet``. JSON: a list of
-    objects, or an object holding one under ``records`` or ``result``
-    (ServiceNow exports and REST answers).
+    or without BOM), UTF-16 with BOM or, recognised by its zero bytes, without
+    one, else Windows-1252; the delimiter is the one of ``,`` ``;`` tab ``|``
+    most frequent on the header line, quotes respected; ``short_rows`` says
+    what a row with fewer cells than the header is (see :data:`SHORT_ROWS`).
+    XLSX: the first sheet unless ``sheet``. JSON: a list of objects, or an
+    object holding one under ``records`` or ``result`` (ServiceNow exports and
+    REST answers).
 
     Raises :class:`~ea_repo.errors.SourceError` when the file cannot be read
-    as a table at all; rows that cannot be read are in ``Table.problems``.
+    as a table at all (truncated inside a quoted cell, nested too deep, not
+    text); rows that cannot be read are in ``Table.problems``.
     """
+    if short_rows not in SHORT_ROWS:
+        raise SourceError(
+            f"short_rows {short_rows!r} is not one of {', '.join(SHORT_ROWS)}",
+            hint="pad: the format leaves trailing empty cells out; error: a short row is a problem",
+        )
     p = Path(path)
     name = str(path)
     try:
@@ -132,7 +167,7 @@ def read_table(
         raise SourceError(f"{name}: cannot read: {exc.strerror}") from exc
 
     with gc_paused():
-        return _read(name, p, data, sheet, encoding, delimiter)
+        return _read(name, p, data, sheet, encoding, delimiter, short_rows)
 
 
 def _read(
@@ -142,6 +177,7 @@ def _read(
     sheet: str | None,
     encoding: str | None,
     delimiter: str | None,
+    short_rows: str,
 ) -> Table:
     kind = _kind_of(p, data)
     if kind == "xls":
@@ -156,7 +192,7 @@ def _read(
     text, used = _decode(name, data, encoding)
     if kind == "json":
         return _read_json(name, text, used)
-    return _read_csv(name, text, used, delimiter)
+    return _read_csv(name, text, used, delimiter, short_rows)
 
 
 # ----------------------------------------------------------------------- format
@@ -202,9 +238,14 @@ def _decode(name: str, data: bytes, encoding: str | None) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(name, data, "utf-16", "UTF-16 (it starts with a UTF-16 BOM)"), "utf-16"
     if b"\x00" in data[:4096]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise SourceError(
-            f"{name}: a binary file, not a text export",
-            hint="export the list as CSV, XLSX or JSON",
+            f"{name}: a binary file, not a text export: it holds NUL bytes (the first at line {line})",
+            hint="export the list as CSV, XLSX or JSON; if it is text in UTF-16 or UTF-32 "
+            "without BOM, save it again as UTF-8, or give its encoding (e.g. `encoding: utf-16-le`)",
         )
     try:
         return data.decode("utf-8"), "utf-8"
@@ -228,6 +269,33 @@ def _decode(name: str, data: bytes, encoding: str | None) -> tuple[str, str]:
         ) from exc
 
 
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """The text and encoding (``utf-16-le`` or ``-be``) of UTF-16 ``data`` written without
+    a BOM; None when it is not that.
+
+    Delimiters, digits, line ends and Latin letters are below U+0100, so in
+    UTF-16 one byte of each of their pairs is zero: the second in little-endian,
+    the first in big-endian. Text of another script still has its delimiters
+    and line ends (a tenth of its pairs at least); a binary file has zeros on
+    both sides, or does not decode to lines of text.
+    """
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    low, high = sample[0 : pairs * 2 : 2].count(0), sample[1 : pairs * 2 : 2].count(0)
+    if high >= pairs * 0.1 and low <= high * 0.05:
+        encoding = "utf-16-le"
+    elif low >= pairs * 0.1 and high <= low * 0.05:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    head = text[:2048]
+    return (text, encoding) if "\0" not in text and ("\n" in head or "\r" in head) else None
+
+
 def _strict(name: str, data: bytes, encoding: str, what: str) -> str:
     try:
         return data.decode(encoding)
@@ -246,7 +314,9 @@ def _where(data: bytes, offset: int) -> str:
 # -------------------------------------------------------------------------- CSV
 
 
-def _read_csv(name: str, text: str, encoding: str, delimiter: str | None) -> Table:
+def _read_csv(
+    name: str, text: str, encoding: str, delimiter: str | None, short_rows: str = "error"
+) -> Table:
     if delimiter is None:
         delimiter = detect_delimiter(text)
     elif delimiter.lower() in ("tab", "\\t"):
@@ -256,16 +326,111 @@ def _read_csv(name: str, text: str, encoding: str, delimiter: str | None) -> Tab
             f"{name}: the delimiter must be one character, got {delimiter!r}",
             hint="e.g. ',' ';' 'tab' '|'",
         )
+    csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # A record is one spreadsheet row even when a quoted cell spans lines: rows are
+    # numbered by the line they start on, and the record number kept where it differs.
+    records: list[tuple[int, list[str]]] = []
+    numbers: dict[int, int] = {}
+    start = 1
     try:
-        # A record is one spreadsheet row even when a quoted cell spans lines.
-        records = list(enumerate(reader, start=1))
+        for number, cells in enumerate(reader, start=1):
+            if start != number:
+                numbers[start] = number
+            records.append((start, cells))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise SourceError(
-            f"{name}:{reader.line_num}: unreadable CSV: {exc}",
-            hint="a quote is probably not closed",
+        number = len(records) + 1  # the record the reader gave up on
+        raise _unreadable(
+            name, text, start, number if number != start else None, delimiter, exc
         ) from exc
-    return _build(name, records, encoding=encoding, delimiter=delimiter, kind="CSV")
+    if records:
+        last = records[-1][0]
+        offset = _last_line_offset(text) if last == reader.line_num else _line_offset(text, last)
+        if _ends_in_quotes(text, offset, delimiter):
+            raise _truncated(name, last, numbers.get(last))
+    return _build(
+        name,
+        records,
+        encoding=encoding,
+        delimiter=delimiter,
+        kind="CSV",
+        numbers=numbers,
+        short_rows=short_rows,
+        nul="\0" in text,
+    )
+
+
+def _truncated(name: str, line: int, record: int | None) -> SourceError:
+    problem = Problem(
+        "the file ends inside a quoted cell opened in the row starting here: the export is "
+        "truncated (or that quote is never closed); nothing was read",
+        name,
+        line,
+        "export it again; if the file is whole, close the quote",
+        record,
+    )
+    return SourceError(str(problem), problems=[problem])
+
+
+def _unreadable(
+    name: str, text: str, line: int, record: int | None, delimiter: str, exc: csv.Error
+) -> SourceError:
+    """The error for a CSV the csv module gives up on at the row starting at ``line``."""
+    if str(exc).startswith("field larger than field limit"):
+        if _ends_in_quotes(text, _line_offset(text, line), delimiter):
+            return _truncated(name, line, record)
+        problem = Problem(
+            f"a cell of the row starting here holds more than {MAX_CELL // (1024 * 1024)} MiB, "
+            "the most a cell may hold; nothing was read",
+            name,
+            line,
+            "no attribute is that large: leave that column out of the export, or cut the cell",
+            record,
+        )
+    else:
+        problem = Problem(
+            f"unreadable CSV: {exc}", name, line, "a quote is probably not closed", record
+        )
+    return SourceError(str(problem), problems=[problem])
+
+
+def _line_offset(text: str, line: int) -> int:
+    """The offset in ``text`` of the start of line ``line`` (1-based), lines ending as
+    the csv module reads them (``\n``, ``\r\n`` or ``\r``)."""
+    return sum(map(len, islice(io.StringIO(text, newline=""), line - 1)))
+
+
+def _last_line_offset(text: str) -> int:
+    """The offset of the start of the last line of ``text`` (a final line end ends it)."""
+    end = len(text)
+    if text.endswith("\r\n"):
+        end -= 2
+    elif text.endswith(("\n", "\r")):
+        end -= 1
+    return max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+
+
+def _ends_in_quotes(text: str, start: int, delimiter: str) -> bool:
+    """Whether CSV ``text``, read from ``start`` (the start of a row), ends inside a quoted cell.
+
+    Quotes are read as the csv module reads them: one opens a quoted cell only
+    at the start of a cell, ``""`` inside is a quote, and after the closing
+    quote the cell goes on unquoted. Only quotes are visited, not every character.
+    """
+    i = text.find('"', start)
+    while i >= 0:
+        if i == start or text[i - 1] in (delimiter, "\n", "\r"):
+            while True:  # inside a quoted cell: find the quote that closes it
+                i = text.find('"', i + 1)
+                if i < 0:
+                    return True
+                if text.startswith('"', i + 1):
+                    i += 1  # a doubled quote stands for one
+                    continue
+                break
+        i = text.find('"', i + 1)
+    return False
 
 
 def detect_delimiter(text: str) -> str:
@@ -376,14 +541,35 @@ def scalar_text(value: Any) -> str:
 # ------------------------------------------------------------------------- JSON
 
 
-def _read_json(name: str, text: str, encoding: str) -> Table:
+def parse_json(text: str, name: str, *, hint: str) -> Any:
+    """The data of the JSON ``text`` read from the file ``name``.
+
+    Raises :class:`~ea_repo.errors.SourceError` naming the line and column of
+    a syntax error (with ``hint``), or saying the data nests deeper than can
+    be read (Python's parser recurses once per level).
+    """
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError(
-            f"{name}:{exc.lineno}: invalid JSON: {exc.msg}",
-            hint="the export may be truncated",
-        ) from exc
+            f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
+            problems=[Problem(f"invalid JSON: {exc.msg} (column {exc.colno})", name, exc.lineno)],
+            hint=hint,
+        ) from None
+    except RecursionError:
+        raise _too_deep(name) from None
+
+
+def _too_deep(name: str) -> SourceError:
+    return SourceError(
+        f"{name}: JSON nested too deeply to be read: lists or objects inside one another "
+        f"more than about {sys.getrecursionlimit()} levels down",
+        hint="an export of rows is a list of objects a level or two deep; is this the right file?",
+    )
+
+
+def _read_json(name: str, text: str, encoding: str) -> Table:
+    data = parse_json(text, name, hint="the export may be truncated")
     items = data
     if isinstance(data, dict):
         for key in ("records", "result"):
@@ -403,21 +589,27 @@ def _read_json(name: str, text: str, encoding: str) -> Table:
         )
     columns: dict[str, None] = {}
     flat: list[tuple[int, dict[str, str] | None]] = []
-    for index, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            flat.append((index, None))
-            continue
-        cells = _flatten(item)
-        columns.update(dict.fromkeys(cells))
-        flat.append((index, cells))
+    try:
+        for index, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                flat.append((index, None))
+                continue
+            cells = _flatten(item)
+            columns.update(dict.fromkeys(cells))
+            flat.append((index, cells))
+    except RecursionError:  # lists in lists in a cell, just below the parser's limit
+        raise _too_deep(name) from None
     names = list(columns)
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []
+    nul = "\\u0000" in text
     for index, found in flat:
         if found is None:
             problems.append(
                 Problem(f"item {index} is not an object", name, index, "each item must be {...}")
             )
+        elif nul and (problem := _nul_problem(found, name, index, None)) is not None:
+            problems.append(problem)
         elif any(v for v in found.values()):
             rows.append((index, {c: found.get(c, "") for c in names}))
     return Table(name, names, rows, problems, encoding=encoding)
@@ -463,8 +655,18 @@ def _build(
     kind: str,
     encoding: str | None = None,
     delimiter: str | None = None,
+    numbers: Mapping[int, int] | None = None,
+    short_rows: str = "pad",
+    nul: bool = False,
 ) -> Table:
-    """Turn raw records (header first) into a :class:`Table`."""
+    """Turn raw records (header first) into a :class:`Table`.
+
+    ``numbers`` maps a row number to its record number where they differ;
+    ``short_rows`` says whether a row with fewer cells than the named columns
+    is a problem (``error``) or padded (``pad``: a sheet leaves out empty
+    cells); ``nul`` says the text holds NUL characters, which rows to refuse.
+    """
+    numbers = numbers or {}
     header_at = next(
         (i for i, (_, cells) in enumerate(records) if any(_clean(c) for c in cells)), None
     )
@@ -484,6 +686,7 @@ def _build(
         columns.append(column)
         slots.append((index, column))
     width = len(header_cells)
+    needed = slots[-1][0] + 1 if slots and short_rows == "error" else 0
     # the usual case, named columns first and side by side, takes the fast path
     leading = len(slots) if all(i == n for n, (i, _) in enumerate(slots)) else -1
     rows: list[tuple[int, dict[str, str]]] = []
@@ -499,16 +702,56 @@ def _build(
                     name,
                     number,
                     f"a value probably contains the delimiter{sep} without quotes",
+                    numbers.get(number),
+                )
+            )
+            continue
+        if len(cells) < needed:
+            problems.append(
+                Problem(
+                    f"row has {len(cells)} cells but the header has {needed} columns; row ignored",
+                    name,
+                    number,
+                    "the row is cut or lacks cells; if the export leaves trailing empty cells "
+                    "out, say so with `short_rows: pad` (in the mapping or the source)",
+                    numbers.get(number),
                 )
             )
             continue
         if len(cells) >= leading >= 0:
-            rows.append((number, dict(zip(columns, map(str.strip, cells), strict=False))))
+            row = dict(zip(columns, map(str.strip, cells), strict=False))
         else:
-            rows.append(
-                (number, {col: (cells[i].strip() if i < len(cells) else "") for i, col in slots})
-            )
-    return Table(name, columns, rows, problems, encoding=encoding, delimiter=delimiter)
+            row = {col: (cells[i].strip() if i < len(cells) else "") for i, col in slots}
+        if nul and (problem := _nul_problem(row, name, number, numbers.get(number))) is not None:
+            problems.append(problem)
+            continue
+        rows.append((number, row))
+    return Table(
+        name, columns, rows, problems, encoding=encoding, delimiter=delimiter, records=numbers
+    )
+
+
+def _nul_problem(
+    cells: Mapping[str, str], name: str, number: int, record: int | None
+) -> Problem | None:
+    """The problem of a row with a NUL character in a cell, if it has one.
+
+    Such a row is refused, not cleaned: NUL is no character of any text a
+    CMDB holds; it comes from a damaged file or binary data pasted in, and
+    dropping it silently would store a value the source does not hold.
+    """
+    column = next((c for c, v in cells.items() if "\0" in v), None)
+    if column is None:
+        return None
+    return Problem(
+        f"column {column!r} holds a NUL character (\\0); row ignored",
+        name,
+        number,
+        "NUL is not text: the export is damaged or holds binary data; fix that cell "
+        "in the source, or export again",
+        record,
+        column,
+    )
 
 
 def _clean(header: str) -> str:

@@ -40,7 +40,6 @@ datetime.date(2024, 6, 30)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +49,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from ..errors import Problem, SourceError
+from ..errors import SourceError
+from ..importers.tabular import parse_json
 from ..yamlio import Collector
 
 
@@ -230,14 +230,7 @@ def load_catalog(path: str | Path, *, product: str | None = None) -> Catalog:
 
 def parse_catalog_text(text: str, source: str, *, product: str | None = None) -> Catalog:
     """Parse JSON ``text`` (any of the formats) read from ``source``."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
-            problems=[Problem(f"invalid JSON: {exc.msg} (column {exc.colno})", source, exc.lineno)],
-            hint="the file is truncated or not JSON; download it again",
-        ) from None
+    data = parse_json(text, source, hint="the file is truncated or not JSON; download it again")
     if isinstance(data, dict) and "products" in data:
         return parse_snapshot(data, source)
     if isinstance(data, dict) and "result" in data:

@@ -541,3 +541,34 @@ def test_batches_add_up(mm: Metamodel) -> None:
     assert batch.skipped["install_status is '7'"] == 1
     assert batch.skipped["install_status is 'Retired'"] == 1
     assert len(batch.warnings) == 4
+
+
+def test_a_short_row_is_a_problem_unless_the_mapping_pads(mm: Metamodel) -> None:
+    ci = DATA / "broken_short_row.csv"
+    batch = importer(mm, "servicenow").read(ci)
+    assert [(p.line, p.record) for p in batch.problems] == [(5, 3)]
+    assert "row has 6 cells but the header has 8 columns" in batch.problems[0].message
+    assert {r.name for r in batch.records} == {"web01", "db01"}
+    padding = mapping_from_text(
+        "short_rows: pad\nelements: {key: sys_id, name: name, type: Server, "
+        "attributes: {location: location, description: short_description}}\n",
+        "pad.yaml",
+        mm,
+    )
+    padded = CmdbImporter(padding, mm).read(ci)
+    assert padded.problems == []
+    web02 = next(r for r in padded.records if r.name == "web02")
+    assert web02.attrs == {"location": "Saint-Denis - DC Paris Nord"}
+    # the reading option given to read() wins over the mapping's
+    assert CmdbImporter(padding, mm).read(ci, short_rows="error").problems != []
+
+
+def test_rows_after_multi_line_cells_are_named_by_line_and_record(mm: Metamodel) -> None:
+    ci = DATA / "servicenow_multiline_cells.csv"
+    batch = importer(mm, "servicenow").read(ci)
+    assert batch.problems == []
+    assert [(r.name, str(r.origin)) for r in batch.records] == [
+        ("web01", f"{ci}:2"),
+        ("web02", f"{ci}:5 (record 3)"),
+        ("db01", f"{ci}:7 (record 4)"),
+    ]

@@ -294,3 +294,13 @@ def test_attribute_convert() -> None:
     assert shout.convert("crm   fr") == "CRM FR"
     with pytest.raises(ValueError, match="cannot read 'lots' as a number"):
         ram.convert("lots")
+
+
+def test_short_rows_is_error_or_pad(mm: Metamodel) -> None:
+    text = "short_rows: {short}\nelements: {{key: id, name: name, type: Server}}\n"
+    assert mapping_from_text(text.format(short="pad"), "m.yaml", mm).short_rows == "pad"
+    assert mapping_from_text(text.format(short="error"), "m.yaml", mm).short_rows == "error"
+    assert problems_of(text.format(short="skip"), mm) == [
+        "m.yaml:1: short_rows must be one of error, pad — pad only for a format that leaves "
+        "trailing empty cells out: a row cut short would blank the attributes it lost"
+    ]

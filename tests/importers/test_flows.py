@@ -106,7 +106,7 @@ def test_french_excel_catalog_cp1252_semicolon(mm: Metamodel) -> None:
              ("description", "Niveaux de stock"), ("format", "CSV"),
              ("frequency", "Toutes les heures"), ("interface_id", "IF-003"),
              ("personal_data", False), ("protocol", "SFTP")),
-            4,
+            5,
         ),
         (
             # No id: the key is made of the slugged ends, protocol and sorted objects.
@@ -115,14 +115,14 @@ def test_french_excel_catalog_cp1252_semicolon(mm: Metamodel) -> None:
             (("criticality", "low"), ("data_objects", ("Écriture comptable", "Relevé bancaire")),
              ("description", "Flux historique sans identifiant"), ("format", "CSV"),
              ("frequency", "Quotidien"), ("protocol", "SFTP")),
-            5,
+            6,
         ),
         (
             "IF-007", "Gestion des commandes", "Fidélité",
             (("criticality", "high"), ("data_objects", ("Commande client", "Compte fidélité")),
              ("format", "Avro"), ("frequency", "Temps réel"), ("interface_id", "IF-007"),
              ("middleware", "Kafka"), ("personal_data", True), ("protocol", "Kafka")),
-            8,
+            9,
         ),
         (
             "IF-008", "Entrepôt WMS", "Comptabilité",
@@ -130,18 +130,19 @@ def test_french_excel_catalog_cp1252_semicolon(mm: Metamodel) -> None:
              ("description", "Valorisation du stock"), ("frequency", "Quotidien"),
              ("interface_id", "IF-008"), ("middleware", "Talend ETL"),
              ("personal_data", False), ("protocol", "JDBC")),
-            9,
+            10,
         ),
     }  # fmt: skip
+    # Rows are numbered by the line they start on: IF-002's cell spans lines 3 and 4.
     # Each object once, named as first written, first row as origin; personal when
     # any row carrying it says so.
     assert data_objects(batch) == {
         ("data:commande-client", "Commande client", (("personal_data", True),), 2),
         ("data:ligne-de-commande", "Ligne de commande", (("personal_data", True),), 3),
-        ("data:stock", "Stock", (), 4),
-        ("data:ecriture-comptable", "Écriture comptable", (), 5),
-        ("data:releve-bancaire", "Relevé bancaire", (), 5),
-        ("data:compte-fidelite", "Compte fidélité", (("personal_data", True),), 8),
+        ("data:stock", "Stock", (), 5),
+        ("data:ecriture-comptable", "Écriture comptable", (), 6),
+        ("data:releve-bancaire", "Relevé bancaire", (), 6),
+        ("data:compte-fidelite", "Compte fidélité", (("personal_data", True),), 9),
     }
     # The sender reads, the receiver writes; both at once is readwrite.
     assert accesses(batch) == {
@@ -429,14 +430,12 @@ def test_sync_refuses_an_unknown_application_naming_the_rows(mm: Metamodel, tmp_
             SyncEngine(store, mm).run("flows", FlowsImporter(mm).read(FR))
         assert str(err.value) == "flows: 5 problems in the input; nothing was written"
         # Each record naming the unknown application, at the row that gave it: the flow
-        # of row 5 and its two accesses, the flow of row 9 and its access to "Stock".
+        # of record 5 and its two accesses, the flow of record 9 and its access to "Stock";
+        # each at the line where its row starts, a quoted cell having spanned two lines.
         assert (
             sorted(texts(err.value.problems))
-            == [
-                f"{FR}:5: no Application element named 'Comptabilité'",
-            ]
-            * 3
-            + [f"{FR}:9: no Application element named 'Comptabilité'"] * 2
+            == [f"{FR}:10 (record 9): no Application element named 'Comptabilité'"] * 2
+            + [f"{FR}:6 (record 5): no Application element named 'Comptabilité'"] * 3
         )
         assert not [e for e in store.iter_elements(EVERYTHING) if e.type == "DataObject"]
     finally:

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from ea_repo.errors import SourceError
+from ea_repo.importers import tabular
 from ea_repo.importers.tabular import detect_delimiter, normalize_header, read_table
 
 DATA = Path(__file__).parent.parent / "data" / "cmdb"
@@ -119,10 +120,15 @@ def test_quoted_multiline_cells_count_as_one_row(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text('name,short_description\nweb01,"line one\nline two"\n\nweb02,x\n', "utf-8")
     table = read_table(path)
+    # numbered by the line each row starts on; web02 is record 4 (as a spreadsheet
+    # shows it) on line 5
     assert table.rows == [
         (2, {"name": "web01", "short_description": "line one\nline two"}),
-        (4, {"name": "web02", "short_description": "x"}),
+        (5, {"name": "web02", "short_description": "x"}),
     ]
+    assert table.records == {4: 3, 5: 4}  # line 4, the blank record 3, is no row
+    assert str(table.origin(5)) == f"{path}:5 (record 4)"
+    assert str(table.origin(2)) == f"{path}:2"
 
 
 @pytest.mark.parametrize(
@@ -316,5 +322,153 @@ def test_json_that_is_not_a_table(tmp_path: Path) -> None:
     )
     bad = tmp_path / "bad.json"
     bad.write_text('{"records": [\n{"name": "a"},\n', "utf-8")
-    with pytest.raises(SourceError, match=r"bad\.json:3: invalid JSON"):
+    with pytest.raises(SourceError, match=r"bad\.json:3:1: invalid JSON"):
         read_table(bad)
+
+
+# ------------------------------------------------- rows cut short, truncated files
+
+
+def test_a_short_row_is_a_problem_naming_its_line_and_record() -> None:
+    path = DATA / "broken_short_row.csv"
+    table = read_table(path)
+    # web02's row stops after its location: read with the missing cells empty, it would
+    # blank its criticality and description. It starts on line 5, the third record.
+    assert [(n, r["name"]) for n, r in table.rows] == [(2, "web01"), (6, "db01")]
+    assert [str(p) for p in table.problems] == [
+        f"{path}:5 (record 3): row has 6 cells but the header has 8 columns; row ignored — "
+        "the row is cut or lacks cells; if the export leaves trailing empty cells out, "
+        "say so with `short_rows: pad` (in the mapping or the source)"
+    ]
+    assert (table.problems[0].line, table.problems[0].record) == (5, 3)
+
+
+def test_short_rows_pad_reads_missing_trailing_cells_as_empty() -> None:
+    table = read_table(DATA / "broken_short_row.csv", short_rows="pad")
+    assert table.problems == []
+    web02 = dict(table.rows)[5]
+    assert (web02["location"], web02["busines_criticality"], web02["short_description"]) == (
+        "Saint-Denis - DC Paris Nord",
+        "",
+        "",
+    )
+    with pytest.raises(SourceError, match="short_rows 'maybe' is not one of error, pad"):
+        read_table(DATA / "broken_short_row.csv", short_rows="maybe")
+
+
+def test_trailing_unnamed_columns_may_be_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("name,class,,\nweb01,Linux Server\n", "utf-8")
+    assert read_table(path).rows == [(2, {"name": "web01", "class": "Linux Server"})]
+
+
+def test_a_file_cut_inside_a_quoted_cell_is_refused_as_truncated() -> None:
+    path = DATA / "broken_truncated.csv"
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    # db01's row starts on line 7 (record 4); its location was cut to 'Saint-Denis - DC Paris No'
+    assert str(err.value) == (
+        f"{path}:7 (record 4): the file ends inside a quoted cell opened in the row starting "
+        "here: the export is truncated (or that quote is never closed); nothing was read — "
+        "export it again; if the file is whole, close the quote"
+    )
+    assert [(p.file, p.line, p.record) for p in err.value.problems] == [(str(path), 7, 4)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'name,desc\nweb01,"a ""quoted"" word"\nweb02,"last\nline"',  # doubled quotes close
+        'name,desc\nweb01,x\nweb02,"done" and more',  # text after a closing quote
+        'name,desc\nweb01,x\nweb02,5" disk',  # a quote inside an unquoted cell is a character
+        'name,desc\r\nweb01,x\r\nweb02,"y"\r\n',
+        'name,desc\rweb01,x\rweb02,"y"',  # old Mac line ends
+    ],
+)
+def test_whole_files_are_not_taken_for_truncated(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    assert [r["name"] for _, r in read_table(path).rows] == ["web01", "web02"]
+
+
+def test_a_quote_never_closed_names_the_row_where_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('name,desc\nweb01,"oops\nweb02,x\nweb03,y\n', "utf-8")
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value).startswith(f"{path}:2: the file ends inside a quoted cell")
+
+
+# ------------------------------------------------------------- cells and encodings
+
+
+def test_utf16_without_bom_is_read() -> None:
+    table = read_table(DATA / "servicenow_utf16le_no_bom.csv")
+    assert (table.encoding, table.delimiter) == ("utf-16-le", "\t")
+    assert table.rows[0][1]["short_description"] == "Serveur frontal Réseau"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le"])
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [(("name", "class"), ("web01", "Serveur Réseau")), (("имя", "класс"), ("сервер", "Линукс"))],
+)
+def test_utf16_without_bom_either_order_any_script(
+    tmp_path: Path, encoding: str, header: tuple[str, str], row: tuple[str, str]
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(f"{';'.join(header)}\r\n{';'.join(row)}\r\n".encode(encoding))
+    table = read_table(path)
+    assert table.encoding == encoding
+    assert table.rows == [(2, dict(zip(header, row, strict=True)))]
+
+
+def test_a_binary_file_says_where_its_first_nul_byte_is(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"name,class\nweb01,a\x00\x07\x00\x00\x01\x02\xff\n")
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: a binary file, not a text export: it holds NUL bytes (the first at line 2)"
+    )
+
+
+def test_a_large_cell_reads_and_an_oversized_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.csv"
+    big = "x" * (10 * 1024 * 1024)  # 10 MB: the csv module alone stops at 128 KiB
+    path.write_text(f'name,desc\nweb01,"{big}"\nweb02,y\n', "utf-8")
+    table = read_table(path)
+    assert [len(r["desc"]) for _, r in table.rows] == [len(big), 1]
+    monkeypatch.setattr(tabular, "MAX_CELL", 1024 * 1024)
+    path.write_text(f'name,desc\nweb00,"two\nlines"\nweb01,"{big}"\nweb02,y\n', "utf-8")
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value).startswith(
+        f"{path}:4 (record 3): a cell of the row starting here holds more than 1 MiB, "
+        "the most a cell may hold"
+    )
+
+
+def test_nul_characters_in_cells_refuse_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    filler = "".join(f"srv{i:04},ok\n" for i in range(600))  # past the first 4 KB
+    path.write_text(f"name,desc\n{filler}web01,a\x00b\nweb02,fine\n", "utf-8")
+    table = read_table(path)
+    assert [r["name"] for _, r in table.rows][-1] == "web02"
+    assert [(p.line, p.column, p.message) for p in table.problems] == [
+        (602, "desc", "column 'desc' holds a NUL character (\\0); row ignored")
+    ]
+    json_path = tmp_path / "x.json"
+    json_path.write_text('[{"name": "web01", "desc": "a\\u0000b"}, {"name": "web02"}]', "utf-8")
+    table = read_table(json_path)
+    assert [r["name"] for _, r in table.rows] == ["web02"]
+    assert [(p.line, p.column) for p in table.problems] == [(1, "desc")]
+
+
+def test_json_nested_too_deep_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    with pytest.raises(SourceError, match=r"deep\.json: JSON nested too deeply to be read"):
+        read_table(path)

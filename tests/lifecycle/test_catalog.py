@@ -274,3 +274,11 @@ def test_undecodable_file(tmp_path: Path) -> None:
     path.write_bytes(b'[{"cycle": "7", "eol": "2024-06-30", "label": "caf\xe9"}]')
     with pytest.raises(SourceError, match="not UTF-8"):
         load_catalog(path)
+
+
+def test_json_nested_too_deep_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "rhel.json"
+    path.write_text('{"products": ' + "[" * 100_000 + "]" * 100_000 + "}", "utf-8")
+    with pytest.raises(SourceError) as err:
+        load_catalog(path)
+    assert str(err.value).startswith(f"{path}: JSON nested too deeply to be read")
