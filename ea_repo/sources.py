@@ -10,6 +10,7 @@ and its sync policy::
         files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]
         on_missing: retire          # retire | delete | keep
         max_missing: 20%
+        on_duplicate: merge         # cmdb: rows sharing a key but differing (default: the mapping's)
 
 ``ea sync`` runs every source under one lock, so that two scheduled syncs
 never overlap; each source is applied atomically, one after the other.
@@ -53,6 +54,7 @@ _KEYS = {
     "sheet",
     "encoding",
     "delimiter",
+    "on_duplicate",
     "columns",
     "aliases",
 }
@@ -75,7 +77,8 @@ class SourceSpec:
     mapping: Path | None = None
     on_missing: OnMissing = OnMissing.RETIRE
     max_missing: float = DEFAULT_MAX_MISSING
-    options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter
+    # sheet, encoding, delimiter; on_duplicate (cmdb)
+    options: Mapping[str, str] = field(default_factory=dict)
     # flows: the catalog's own column names; eol: the workspace's product-name aliases
     columns: Mapping[str, str] = field(default_factory=dict)
     aliases: Path | None = None
@@ -164,7 +167,9 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         mapping=root / str(raw["mapping"]) if raw.get("mapping") else None,
         on_missing=raw.get("on_missing", "retire"),
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
-        options={k: str(raw[k]) for k in ("sheet", "encoding", "delimiter") if raw.get(k)},
+        options={
+            k: str(raw[k]) for k in ("sheet", "encoding", "delimiter", "on_duplicate") if raw.get(k)
+        },
         columns=columns,
         aliases=root / str(raw["aliases"]) if raw.get("aliases") else None,
     )
@@ -200,6 +205,12 @@ def make_spec(
             "a cmdb source reads a CI export and a relationship export",
             hint="list at most two files: the CI export first",
         )
+    if options and "on_duplicate" in options:
+        from .importers.mapping import check_on_duplicate
+
+        if importer != "cmdb":
+            raise WorkspaceError("on_duplicate applies to cmdb sources only")
+        check_on_duplicate(options["on_duplicate"])
     try:
         policy = OnMissing(on_missing)
     except ValueError:
@@ -242,7 +253,10 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
         else:
             assert spec.mapping is not None  # make_spec requires one of the two
             mapping = load_mapping(spec.mapping, metamodel)
-        return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
+        on_duplicate = options.pop("on_duplicate", None)
+        return CmdbImporter(mapping, metamodel, on_duplicate=on_duplicate).read(
+            *spec.files, **options
+        )
     if spec.importer == "eol":
         from .importers.eol import EolImporter, software_facts
         from .lifecycle.catalog import load_builtin_catalog, load_catalog
