@@ -10,7 +10,9 @@ repository, and writes.
 What it decides itself:
 
 * the element id: the key column, else the ``key_fallback`` composite
-  (``web01|Server|SN123``); a key seen twice is a problem naming both rows;
+  (``web01|Server|SN123``); rows of one key that give the same element are
+  kept once, rows of one key that differ follow ``on_duplicate`` (a problem
+  naming both rows, the first or last row, or a merge by majority);
 * which rows are skipped (``skip_when``, classes mapped to ``null``, unmapped
   classes or relationship types with ``skip_unmapped``, relationships whose
   end is a CI skipped in the same read, repeated relationship rows): skipped

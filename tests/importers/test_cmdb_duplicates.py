@@ -259,3 +259,29 @@ def test_on_duplicate_settings_are_checked(mm: Metamodel, tmp_path: Path) -> Non
     assert spec.options == {"on_duplicate": "merge"}
     assert load_preset("itop", mm).elements.on_duplicate == "error"  # type: ignore[union-attr]
     assert load_preset("servicenow", mm).elements.on_duplicate == "merge"  # type: ignore[union-attr]
+
+
+def test_merge_takes_the_class_most_rows_give_and_only_their_values(
+    mm: Metamodel, tmp_path: Path
+) -> None:
+    export = tmp_path / "cmdb_ci.csv"
+    export.write_text(
+        "sys_id,name,sys_class_name,ip_address,os\n"
+        "a1,web01,cmdb_ci_vmware_instance,10.0.0.9,Linux\n"
+        "a1,web01,cmdb_ci_linux_server,10.0.0.1,\n"
+        "a1,web-01,cmdb_ci_linux_server,10.0.0.1,Red Hat\n",
+        encoding="utf-8",
+    )
+    batch = read(mm, export, None)
+    assert batch.problems == []
+    # two rows say Server, one VirtualMachine: a Server, with the Servers' values only
+    # (web01 and web-01 once each: the name that sorts first)
+    assert elements(batch) == {
+        "a1": ("Server", "web-01", (("ip_address", "10.0.0.1"), ("os", "Red Hat"))),
+    }
+    assert [str(w) for w in batch.warnings][-2:] == [
+        f"{export}: 1 row with a class other than the one most rows of the same key give, "
+        "which is kept (on_duplicate: merge)",
+        f"{export}: 1 row with a name other than the one most rows of the same key give, "
+        "which is kept (on_duplicate: merge)",
+    ]
