@@ -204,6 +204,7 @@ class CmdbImporter:
         prefix = self.mapping.id_prefix
         rows: dict[str, _Row] = {}  # the first row of each key, in file order
         shared: dict[str, list[_Row]] = {}  # every row of each key more than one row gives
+        contents: dict[str, set[str]] = {}  # the distinct contents among them
         for number, cells in table.rows:
             origin = Origin(table.file, number)
             name = _first(cells, cols.name)
@@ -232,7 +233,9 @@ class CmdbImporter:
             if first is row:
                 continue
             group = shared.setdefault(key, [first])
-            if any(row.same(other) for other in group):
+            seen = contents.setdefault(key, {first.content()})
+            content = row.content()
+            if content in seen:
                 batch.note(table.file, _REPEATED)
             elif self.on_duplicate == "error":
                 batch.problem(
@@ -243,6 +246,7 @@ class CmdbImporter:
                 )
             else:
                 batch.note(table.file, _DIFFERING[self.on_duplicate])
+            seen.add(content)
             group.append(row)  # copies too: they count in a merge, and may be the last row
         kept = [
             self._keep(shared[key], cols, batch, table.file) if key in shared else row
@@ -613,10 +617,11 @@ class _Row(NamedTuple):
     record: Record
     links: tuple[tuple[LinkMapping, Ref], ...]
 
-    def same(self, other: _Row) -> bool:
-        """Whether both rows give the same element and links (their row numbers aside)."""
-        a, b = self.record, other.record
-        return (a.type, a.name, a.attrs, self.links) == (b.type, b.name, b.attrs, other.links)
+    def content(self) -> str:
+        """What the row gives, row number aside: equal for rows giving the same element and
+        links (text, since attribute values may be lists)."""
+        r = self.record
+        return repr((r.type, r.name, sorted(r.attrs.items()), self.links))
 
     def differences(self, other: _Row) -> list[str]:
         """What differs between two rows of one key: class, name, attributes, links."""
