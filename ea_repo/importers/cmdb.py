@@ -202,9 +202,7 @@ class CmdbImporter:
         batch.source_files.append(table.file)
         batch.problems.extend(table.problems)
         prefix = self.mapping.id_prefix
-        rows: dict[str, _Row] = {}  # the first row of each key, in file order
-        shared: dict[str, list[_Row]] = {}  # every row of each key more than one row gives
-        contents: dict[str, set[str]] = {}  # the distinct contents among them
+        rows = _RowsByKey()
         for number, cells in table.rows:
             origin = Origin(table.file, number)
             name = _first(cells, cols.name)
@@ -229,34 +227,30 @@ class CmdbImporter:
                 Record.element(target.type, key, name, attrs, origin=origin),
                 self._links(cells, cols.links, prefix),
             )
-            first = rows.setdefault(key, row)
-            if first is row:
+            earlier = rows.add(key, row)
+            if earlier is None:
                 continue
-            group = shared.setdefault(key, [first])
-            seen = contents.setdefault(key, {first.content()})
-            content = row.content()
-            if content in seen:
+            first, repeated = earlier
+            if repeated:
                 batch.note(table.file, _REPEATED)
             elif self.on_duplicate == "error":
                 batch.problem(
                     origin,
-                    f"duplicate key {key!r} at rows {_row_of(group[0])} and {number}, "
-                    f"which differ in {', '.join(group[0].differences(row))}",
+                    f"duplicate key {key!r} at rows {_row_of(first)} and {number}, "
+                    f"which differ in {', '.join(first.differences(row))}",
                     self._duplicate_hint(cols, raw_key),
                 )
             else:
                 batch.note(table.file, _DIFFERING[self.on_duplicate])
-            seen.add(content)
-            group.append(row)  # copies too: they count in a merge, and may be the last row
         kept = [
-            self._keep(shared[key], cols, batch, table.file) if key in shared else row
-            for key, row in rows.items()
+            self._keep(group, cols, batch, table.file) if len(group) > 1 else group[0]
+            for group in rows.groups()
         ]
-        # after every row: the other ends' types are known, whatever the row order
         for row in kept:
             record = row.record
             batch.records.append(record)
             known.add(record.key or "", record.name or "", record.type)
+        # after every row: the other ends' types are known, whatever the row order
         for row in kept:
             for link, dst in row.links:
                 self._add_relation(
@@ -292,7 +286,7 @@ class CmdbImporter:
         self, group: list[_Row], cols: _ElementColumns, batch: ImportBatch, file: str
     ) -> _Row:
         """The one row a key keeps, as ``on_duplicate`` says (a merged row for ``merge``)."""
-        if len(group) == 1 or self.on_duplicate in ("error", "first"):
+        if self.on_duplicate in ("error", "first"):
             return group[0]
         if self.on_duplicate == "last":
             return group[-1]
@@ -631,6 +625,34 @@ class _Row(NamedTuple):
         found += sorted(k for k in {*a.attrs, *b.attrs} if a.attrs.get(k) != b.attrs.get(k))
         found += ["links"] if self.links != other.links else []
         return found
+
+
+class _RowsByKey:
+    """The rows of a CI export by key, keys and rows in file order; a row that gives
+    what an earlier row of its key gave is a repeat (found by content, in a set)."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, _Row] = {}
+        self._shared: dict[str, list[_Row]] = {}  # every row of a key more than one row gives
+        self._contents: dict[str, set[str]] = {}
+
+    def add(self, key: str, row: _Row) -> tuple[_Row, bool] | None:
+        """Add ``row``; None if it is the first of its key, else the key's first row and
+        whether ``row`` repeats an earlier one. Every row is kept: a repeat counts in a
+        merge and may be the last row."""
+        first = self._first.setdefault(key, row)
+        if first is row:
+            return None
+        self._shared.setdefault(key, [first]).append(row)
+        seen = self._contents.setdefault(key, {first.content()})
+        content = row.content()
+        repeated = content in seen
+        seen.add(content)
+        return first, repeated
+
+    def groups(self) -> list[list[_Row]]:
+        """The rows of each key, keys in the order they first came."""
+        return [self._shared.get(key) or [row] for key, row in self._first.items()]
 
 
 def _row_of(row: _Row) -> int | None:
