@@ -209,8 +209,11 @@ def make_spec(
         from .importers.mapping import check_on_duplicate
 
         if importer != "cmdb":
-            raise WorkspaceError("on_duplicate applies to cmdb sources only")
-        check_on_duplicate(options["on_duplicate"])
+            raise _SettingError("on_duplicate", "on_duplicate applies to cmdb sources only")
+        try:
+            check_on_duplicate(options["on_duplicate"])
+        except SourceError as exc:
+            raise _SettingError("on_duplicate", exc.message, hint=exc.hint) from None
     try:
         policy = OnMissing(on_missing)
     except ValueError:

@@ -232,7 +232,7 @@ def test_on_duplicate_from_the_command_line_and_the_source(
 def test_on_duplicate_settings_are_checked(mm: Metamodel, tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="on_duplicate applies to cmdb sources only"):
         make_spec("flows", "flows", ["a.csv"], options={"on_duplicate": "merge"})
-    with pytest.raises(SourceError, match="on_duplicate 'keep' is not one of"):
+    with pytest.raises(WorkspaceError, match="on_duplicate 'keep' is not one of"):
         make_spec("cmdb", "cmdb", ["a.csv"], preset="servicenow", options={"on_duplicate": "keep"})
     with pytest.raises(SourceError) as err:
         mapping_from_text(
@@ -257,6 +257,15 @@ def test_on_duplicate_settings_are_checked(mm: Metamodel, tmp_path: Path) -> Non
     )
     (spec,) = source_specs(load_workspace(root, env={}))
     assert spec.options == {"on_duplicate": "merge"}
+    config.write_text(config.read_text().replace("on_duplicate: merge", "on_duplicate: keep"))
+    with pytest.raises(WorkspaceError) as wrong:
+        source_specs(load_workspace(root, env={}))
+    lines = config.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "on_duplicate:" in text)
+    assert str(wrong.value) == (
+        f"{config}:{line}: source 'cmdb': on_duplicate 'keep' is not one of error, first, last, "
+        "merge"
+    )
     assert load_preset("itop", mm).elements.on_duplicate == "error"  # type: ignore[union-attr]
     assert load_preset("servicenow", mm).elements.on_duplicate == "merge"  # type: ignore[union-attr]
 
