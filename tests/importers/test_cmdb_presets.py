@@ -198,6 +198,9 @@ def test_servicenow_maps_the_standard_class_model(mm: Metamodel) -> None:
         ("cmdb_ci_hyper_v_instance", "Hyper-V Virtual Machine Instance"): (
             "VirtualMachine", {"hypervisor": "Hyper-V"}),
         ("cmdb_ci_vpn", "Virtual Private Network"): ("Network", {"network_kind": "vpn"}),
+        ("cmdb_ci_google_datacenter", "GCP Datacenter"): (
+            "Datacenter", {"hosting_model": "cloud", "provider": "Google Cloud"}),
+        ("cmdb_ci_availability_zone", "Availability Zone"): ("Datacenter", {"hosting_model": "cloud"}),
     }  # fmt: skip
     for names, (type_name, constants) in expected.items():
         for cls in names:
