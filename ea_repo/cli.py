@@ -1279,6 +1279,7 @@ def _run_import(
     fmt: Format,
     output: Path | None,
     problems: Path | None = None,
+    options: dict[str, str] | None = None,
 ) -> None:
     from .sources import SourceOutcome, make_spec, run_source, sync_lock
 
@@ -1294,6 +1295,7 @@ def _run_import(
                 mapping=mapping,
                 on_missing=on_missing,
                 max_missing=max_missing,
+                options=options,
             )
             with sync_lock(repo.workspace), stage_progress() as progress:
                 result = run_source(
@@ -1332,6 +1334,13 @@ def import_cmdb(
         str | None, typer.Option(help="A shipped mapping: servicenow or itop.")
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="Your own mapping file (YAML).")] = None,
+    on_duplicate: Annotated[
+        str | None,
+        typer.Option(
+            help="Rows that share a key but differ: error, first, last or merge "
+            "(default: the mapping's; servicenow merges, itop refuses)."
+        ),
+    ] = None,
     source: SourceOpt = None,
     on_missing: OnMissingOpt = "retire",
     max_missing: MaxMissingOpt = "20%",
@@ -1352,6 +1361,7 @@ def import_cmdb(
         source=source,
         preset=preset,
         mapping=mapping,
+        options={"on_duplicate": on_duplicate} if on_duplicate else None,
         on_missing=on_missing,
         max_missing=max_missing,
         dry_run=dry_run,

@@ -326,15 +326,13 @@ class Repository:
         is an error listing the ids. Raises NotFoundError with suggestions, or
         saying the element is retired.
         """
-        from .selection import ambiguous_hint, elements_called
+        from .selection import ambiguous_name, elements_called
 
         called = elements_called(self.store, element_id, lens)
         if len(called) == 1:
             return called[0]
         if called:
-            raise NotFoundError(
-                f"{len(called)} elements are named {element_id!r}", hint=ambiguous_hint(called)
-            )
+            raise ambiguous_name(self.store, element_id, called)
         raise self._missing(element_id, lens)
 
     def resolve(self, text: str, lens: Lens = CURRENT) -> list[ElementId]:
@@ -347,18 +345,21 @@ class Repository:
         saying so. Raises NotFoundError or SelectorError; a selector that
         selects nothing is an error too.
         """
-        from .selection import ambiguous_hint, elements_called, select_ids
+        from .selection import ambiguous_name, elements_called, select_ids
 
         called = elements_called(self.store, text, lens)
         if len(called) == 1:
             return [called[0].id]
         if not any(mark in text for mark in _SELECTOR_MARKS):
             if called:
-                raise NotFoundError(
-                    f"{len(called)} elements are named {text!r}", hint=ambiguous_hint(called)
-                )
+                raise ambiguous_name(self.store, text, called)
             raise self._missing(text, lens)
-        ids = select_ids(self.store, self.metamodel, text, lens=lens)
+        try:
+            ids = select_ids(self.store, self.metamodel, text, lens=lens)
+        except SelectorError:
+            if called:  # not a selector after all: a name with a quote or a comma in it
+                raise ambiguous_name(self.store, text, called) from None
+            raise
         if not ids:
             raise SelectorError(
                 f"selector {text!r} selects nothing", hint="check it with `ea find`"

@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 
 from .analysis.hosting import hosted_in
 from .analysis.traversal import Way, traverse
-from .errors import InternalError, SelectorError
+from .errors import InternalError, NotFoundError, Problem, SelectorError
 from .metamodel import IDENTIFIER, LAYERS, AttrType, Metamodel
 from .model import CURRENT, EVERYTHING, Element, ElementId, Lens
 from .store import GraphStore
@@ -467,9 +467,11 @@ class SelectionContext:
     lens: Lens = CURRENT
     text: str = ""
 
-    def error(self, problem: str, hint: str | None = None) -> SelectorError:
+    def error(
+        self, problem: str, hint: str | None = None, problems: list[Problem] | None = None
+    ) -> SelectorError:
         """A SelectorError naming the whole selector."""
-        return SelectorError(f'selector "{self.text}": {problem}', hint=hint)
+        return SelectorError(f'selector "{self.text}": {problem}', hint=hint, problems=problems)
 
 
 class SelectorMethod(ABC):
@@ -714,9 +716,63 @@ def elements_called(store: GraphStore, text: str, lens: Lens = EVERYTHING) -> li
     return _named(store, text, lens)
 
 
-def ambiguous_hint(named: Iterable[Element]) -> str:
-    """The hint of an ambiguous name: the ids (and types) to use instead."""
-    return "use an id: " + ", ".join(f"{e.id} ({e.type})" for e in list(named)[:10])
+NAMESAKE_FACTS = 5
+"""How many of the facts that tell namesakes apart each candidate shows."""
+
+_TELLING_FIRST = ("location", "serial_number", "source", "status", "environment", "hostname")
+"""Among facts with as many distinct values, those people tell CIs apart by come first."""
+
+
+def ambiguous_name(store: GraphStore, text: str, named: Iterable[Element]) -> NotFoundError:
+    """The error of a name several elements bear: every one of them, by id, with what
+    tells it apart from the others (see :func:`namesakes`).
+
+    >>> # ambiguous_name(store, "MacBook Pro 17\"", called).problems[0]
+    >>> # Problem('mbp-0001 (Device): serial_number=C02FK1, location=London')
+    """
+    candidates = list(named)
+    return NotFoundError(
+        f"{len(candidates)} elements are named {text!r}",
+        hint="use one of these ids instead of the name (`ea show ID` shows one in full)",
+        problems=namesakes(store, candidates),
+    )
+
+
+def namesakes(store: GraphStore, named: Iterable[Element]) -> list[Problem]:
+    """One line per element of an ambiguous name, ordered by id: its id, its type, and
+    the facts whose values differ between them (attributes, the sources asserting
+    it, its status), those with the most distinct values first (then location,
+    serial number, source...), at most :data:`NAMESAKE_FACTS` of them; ``(none)``
+    where an element lacks one."""
+    elements = sorted(named, key=lambda e: e.id)
+    sources: dict[str, list[str]] = {}
+    for assertion in store.assertions("element", [e.id for e in elements]):
+        sources.setdefault(assertion.item_id, []).append(assertion.source)
+    facts = [
+        {
+            **{k: _fact(v) for k, v in e.attrs.items() if v not in (None, "", [])},
+            "source": ", ".join(sorted(sources.get(e.id, ()))) or None,
+            "status": str(e.status),
+        }
+        for e in elements
+    ]
+    distinct = {key: len({f.get(key) for f in facts}) for f in facts for key in f}
+    first = {k: i for i, k in enumerate(_TELLING_FIRST)}
+    telling = sorted(
+        (k for k, n in distinct.items() if n > 1),
+        key=lambda k: (-distinct[k], first.get(k, len(first)), k),
+    )
+    telling = telling[:NAMESAKE_FACTS]
+    lines = []
+    for e, fact in zip(elements, facts, strict=True):
+        shown = ", ".join(f"{k}={fact.get(k) or '(none)'}" for k in telling)
+        lines.append(Problem(f"{e.id} ({e.type})" + (f": {shown}" if shown else "")))
+    return lines
+
+
+def _fact(value: Any) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def suggest_elements(store: GraphStore, word: str) -> str | None:
@@ -778,9 +834,8 @@ class ElementSelector(_ReferenceSelector):
         if len(called) == 1:
             return {called[0].id}
         if called:
-            raise self.context.error(
-                f"{len(called)} elements are named {value!r}", hint=ambiguous_hint(called)
-            )
+            error = ambiguous_name(store, value, called)
+            raise self.context.error(error.message, hint=error.hint, problems=error.problems)
         if lens != EVERYTHING and elements_called(store, value, EVERYTHING):
             return set()
         hint = self.suggestions(value)

@@ -10,6 +10,7 @@ and its sync policy::
         files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]
         on_missing: retire          # retire | delete | keep
         max_missing: 20%
+        on_duplicate: merge         # cmdb: rows sharing a key but differing (default: the mapping's)
 
 ``ea sync`` runs every source under one lock, so that two scheduled syncs
 never overlap; each source is applied atomically, one after the other.
@@ -43,7 +44,7 @@ from .sync import (
 from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
-_READ_OPTIONS = ("sheet", "encoding", "delimiter", "short_rows")  # how tabular files are read
+_READ_OPTIONS = ("sheet", "encoding", "delimiter", "short_rows", "on_duplicate")  # how tabular files are read
 _KEYS = {
     "importer",
     "files",
@@ -56,6 +57,7 @@ _KEYS = {
     "encoding",
     "delimiter",
     "short_rows",
+    "on_duplicate",
     "columns",
     "aliases",
 }
@@ -78,7 +80,8 @@ class SourceSpec:
     mapping: Path | None = None
     on_missing: OnMissing = OnMissing.RETIRE
     max_missing: float = DEFAULT_MAX_MISSING
-    options: Mapping[str, str] = field(default_factory=dict)  # sheet, encoding, delimiter...
+    # sheet, encoding, delimiter; on_duplicate (cmdb)
+    options: Mapping[str, str] = field(default_factory=dict)
     # flows: the catalog's own column names; eol: the workspace's product-name aliases
     columns: Mapping[str, str] = field(default_factory=dict)
     aliases: Path | None = None
@@ -211,6 +214,15 @@ def make_spec(
             hint="pad: the export leaves trailing empty cells out; error (the default): "
             "a row shorter than the header is a problem",
         )
+    if options and "on_duplicate" in options:
+        from .importers.mapping import check_on_duplicate
+
+        if importer != "cmdb":
+            raise _SettingError("on_duplicate", "on_duplicate applies to cmdb sources only")
+        try:
+            check_on_duplicate(options["on_duplicate"])
+        except SourceError as exc:
+            raise _SettingError("on_duplicate", exc.message, hint=exc.hint) from None
     try:
         policy = OnMissing(on_missing)
     except ValueError:
@@ -253,7 +265,10 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
         else:
             assert spec.mapping is not None  # make_spec requires one of the two
             mapping = load_mapping(spec.mapping, metamodel)
-        return CmdbImporter(mapping, metamodel).read(*spec.files, **options)
+        on_duplicate = options.pop("on_duplicate", None)
+        return CmdbImporter(mapping, metamodel, on_duplicate=on_duplicate).read(
+            *spec.files, **options
+        )
     if spec.importer == "eol":
         from .importers.eol import EolImporter, software_facts
         from .lifecycle.catalog import load_builtin_catalog, load_catalog

@@ -132,7 +132,7 @@ def test_an_element_can_be_named_where_an_id_is_expected(repo: Repository) -> No
     assert repo.describe("Order Management").element.id == "a0f3"
     with pytest.raises(Exception, match="2 elements are named 'web01'") as info:
         repo.element("web01")
-    assert "s1 (Server)" in (info.value.hint or "")  # type: ignore[attr-defined]
+    assert [str(p) for p in info.value.problems] == ["s1 (Server)", "s2 (Server)"]  # type: ignore[attr-defined]
     rel = repo.link("Order Management", "runs_on", "s1")
     assert (rel.src, rel.dst) == ("a0f3", "s1")
 

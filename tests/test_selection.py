@@ -687,7 +687,7 @@ EVALUATION_ERRORS = [
     (
         "Backup",
         "selector \"Backup\": 2 elements are named 'Backup'",
-        "use an id: bk-svc (TechnologyService), bk-sw (SystemSoftware)",
+        "use one of these ids instead of the name (`ea show ID` shows one in full)",
     ),
     (
         "app-crn",
@@ -737,6 +737,16 @@ def test_evaluation_errors(
     err = error(store, mm, text)
     assert err.message == message
     assert err.hint == hint
+
+
+def test_an_ambiguous_name_lists_each_element_with_what_tells_them_apart(
+    store: GraphStore, mm: Metamodel
+) -> None:
+    err = error(store, mm, "Backup")
+    assert [str(p) for p in err.problems] == [
+        "bk-svc (TechnologyService): category=(none)",
+        "bk-sw (SystemSoftware): category=other",
+    ]
 
 
 def test_errors_of_a_tree_quote_its_text(store: GraphStore, mm: Metamodel) -> None:

@@ -10,7 +10,9 @@ repository, and writes.
 What it decides itself:
 
 * the element id: the key column, else the ``key_fallback`` composite
-  (``web01|Server|SN123``); a key seen twice is a problem naming both rows;
+  (``web01|Server|SN123``); rows of one key that give the same element are
+  kept once, rows of one key that differ follow ``on_duplicate`` (a problem
+  naming both rows, the first or last row, or a merge by majority);
 * which rows are skipped (``skip_when``, classes mapped to ``null``, unmapped
   classes or relationship types with ``skip_unmapped``, relationships whose
   end is a CI skipped in the same read, repeated relationship rows): skipped
@@ -29,10 +31,11 @@ What it decides itself:
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import SourceError
 from ..metamodel import Metamodel
@@ -49,6 +52,7 @@ from .mapping import (
     RelationMapping,
     Target,
     alternatives,
+    check_on_duplicate,
     fold,
 )
 from .tabular import Table, read_table
@@ -101,14 +105,21 @@ class CmdbImporter:
 
     ``metamodel`` is the one the mapping was loaded with; the importer reads
     which attributes each element type declares and which ends each
-    relationship type allows.
+    relationship type allows. ``on_duplicate`` overrides the mapping's
+    ``elements.on_duplicate`` (what rows that share a key but differ become).
     """
 
-    def __init__(self, mapping: CmdbMapping, metamodel: Metamodel) -> None:
+    def __init__(
+        self, mapping: CmdbMapping, metamodel: Metamodel, *, on_duplicate: str | None = None
+    ) -> None:
         self.mapping = mapping
         self.metamodel = metamodel
         self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
         self._hints: dict[str, str | None] = {}  # class value -> element type, per read
+        elements = mapping.elements
+        self.on_duplicate = check_on_duplicate(
+            on_duplicate or (elements.on_duplicate if elements else "error")
+        )
 
     def read(
         self,
@@ -198,8 +209,7 @@ class CmdbImporter:
         batch.source_files.append(table.file)
         batch.problems.extend(table.problems)
         prefix = self.mapping.id_prefix
-        first_row: dict[str, int] = {}
-        pending_links: list[tuple[Origin, str, LinkMapping, Ref]] = []
+        rows = _RowsByKey()
         for number, cells in table.rows:
             origin = table.origin(number)
             name = _first(cells, cols.name)
@@ -216,33 +226,82 @@ class CmdbImporter:
             key = self._key(cells, cols, raw_key, target.type, origin, batch)
             if key is None:
                 continue
-            if key in first_row:
-                batch.problem(
-                    origin,
-                    f"duplicate key {key!r} at rows {first_row[key]} and {number}",
-                    self._duplicate_hint(cols, raw_key),
-                )
-                continue
-            first_row[key] = number
             if not name:
                 batch.note(table.file, "without a name: the key is used as the name")
                 name = key
             attrs = self._attributes(cells, cols, target, origin, batch)
-            batch.records.append(Record.element(target.type, key, name, attrs, origin=origin))
-            known.add(key, name, target.type)
-            for link, id_cols, name_cols in cols.links:
-                value = _first(cells, id_cols)
-                if value and value not in link.ignore:
-                    pending_links.append((origin, key, link, Ref(prefix + value)))
-                    continue
-                value = _first(cells, name_cols)
-                if value and value not in link.ignore:
-                    pending_links.append((origin, key, link, Ref(value, by="name")))
-        # after every row: the other ends' types are known, whatever the row order
-        for origin, key, link, dst in pending_links:
-            self._add_relation(
-                batch, known, seen_relations, origin, link.targets, Ref(key), dst, origin.file
+            row = _Row(
+                Record.element(target.type, key, name, attrs, origin=origin),
+                self._links(cells, cols.links, prefix),
             )
+            earlier = rows.add(key, row)
+            if earlier is None:
+                continue
+            first, repeated = earlier
+            if repeated:
+                batch.note(table.file, _REPEATED)
+            elif self.on_duplicate == "error":
+                batch.problem(
+                    origin,
+                    f"duplicate key {key!r} at rows {_row_of(first)} and {number}, "
+                    f"which differ in {', '.join(first.differences(row))}",
+                    self._duplicate_hint(cols, raw_key),
+                )
+            else:
+                batch.note(table.file, _DIFFERING[self.on_duplicate])
+        kept = [
+            self._keep(group, cols, batch, table.file) if len(group) > 1 else group[0]
+            for group in rows.groups()
+        ]
+        for row in kept:
+            record = row.record
+            batch.records.append(record)
+            known.add(record.key or "", record.name or "", record.type)
+        # after every row: the other ends' types are known, whatever the row order
+        for row in kept:
+            for link, dst in row.links:
+                self._add_relation(
+                    batch,
+                    known,
+                    seen_relations,
+                    row.record.origin or Origin(table.file),
+                    link.targets,
+                    Ref(row.record.key or ""),
+                    dst,
+                    table.file,
+                )
+
+    @staticmethod
+    def _links(
+        cells: dict[str, str],
+        links: list[tuple[LinkMapping, tuple[str, ...], tuple[str, ...]]],
+        prefix: str,
+    ) -> tuple[tuple[LinkMapping, Ref], ...]:
+        """The other ends of a CI row's link columns: by id when the id cell is set, else by name."""
+        found: list[tuple[LinkMapping, Ref]] = []
+        for link, id_cols, name_cols in links:
+            value = _first(cells, id_cols)
+            if value and value not in link.ignore:
+                found.append((link, Ref(prefix + value)))
+                continue
+            value = _first(cells, name_cols)
+            if value and value not in link.ignore:
+                found.append((link, Ref(value, by="name")))
+        return tuple(found)
+
+    def _keep(
+        self, group: list[_Row], cols: _ElementColumns, batch: ImportBatch, file: str
+    ) -> _Row:
+        """The one row a key keeps, as ``on_duplicate`` says (a merged row for ``merge``)."""
+        if self.on_duplicate in ("error", "first"):
+            return group[0]
+        if self.on_duplicate == "last":
+            return group[-1]
+        merged, dissent = _merge(group, lambda t: cols.attribute_order(t, self.metamodel))
+        for what, count in dissent.items():
+            for _ in range(count):
+                batch.note(file, f"with a {what} other than the one {_MAJORITY}")
+        return merged
 
     @staticmethod
     def _skip_reason(
@@ -332,15 +391,16 @@ class CmdbImporter:
 
     def _duplicate_hint(self, cols: _ElementColumns, raw_key: str) -> str:
         spec = cols.spec
+        choose = (
+            "or say how such rows combine: --on-duplicate merge (or first, last), "
+            "or on_duplicate: under elements in the mapping, or in the source in ea.yaml"
+        )
         if raw_key or not spec.key_fallback:
-            return (
-                f"two rows have the same {alternatives(cols.key)}; keep one of them in the export"
-            )
+            return f"two rows have the same {alternatives(cols.key)}: keep one of them in the export, {choose}"
         made_of = " + ".join(spec.key_fallback)
         return (
             f"the key is made of {made_of} (elements.key_fallback), which does not tell these rows "
-            f"apart: export {alternatives(spec.key) if spec.key else 'an id column'}, or add a distinguishing "
-            "column to key_fallback"
+            f"apart: export {alternatives(spec.key) if spec.key else 'an id column'}, {choose}"
         )
 
     def _attributes(
@@ -544,6 +604,113 @@ class CmdbImporter:
         return chosen
 
 
+_REPEATED = "repeating an earlier row (same key, class, name, values and links): kept once"
+_DIFFERING = {
+    "first": "sharing a key with an earlier row but differing: the first is kept (on_duplicate: first)",
+    "last": "sharing a key with an earlier row but differing: the last is kept (on_duplicate: last)",
+    "merge": "sharing a key with an earlier row but differing: merged into one (on_duplicate: merge)",
+}
+_MAJORITY = "most rows of the same key give, which is kept (on_duplicate: merge)"
+
+
+class _Row(NamedTuple):
+    """A CI row as the importer read it: its element and the other ends of its links."""
+
+    record: Record
+    links: tuple[tuple[LinkMapping, Ref], ...]
+
+    def content(self) -> str:
+        """What the row gives, row number aside: equal for rows giving the same element and
+        links (text, since attribute values may be lists)."""
+        r = self.record
+        return repr((r.type, r.name, sorted(r.attrs.items()), self.links))
+
+    def differences(self, other: _Row) -> list[str]:
+        """What differs between two rows of one key: class, name, attributes, links."""
+        a, b = self.record, other.record
+        found = ["class"] if a.type != b.type else []
+        found += ["name"] if a.name != b.name else []
+        found += sorted(k for k in {*a.attrs, *b.attrs} if a.attrs.get(k) != b.attrs.get(k))
+        found += ["links"] if self.links != other.links else []
+        return found
+
+
+class _RowsByKey:
+    """The rows of a CI export by key, keys and rows in file order; a row that gives
+    what an earlier row of its key gave is a repeat (found by content, in a set)."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, _Row] = {}
+        self._shared: dict[str, list[_Row]] = {}  # every row of a key more than one row gives
+        self._contents: dict[str, set[str]] = {}
+
+    def add(self, key: str, row: _Row) -> tuple[_Row, bool] | None:
+        """Add ``row``; None if it is the first of its key, else the key's first row and
+        whether ``row`` repeats an earlier one. Every row is kept: a repeat counts in a
+        merge and may be the last row."""
+        first = self._first.setdefault(key, row)
+        if first is row:
+            return None
+        self._shared.setdefault(key, [first]).append(row)
+        seen = self._contents.setdefault(key, {first.content()})
+        content = row.content()
+        repeated = content in seen
+        seen.add(content)
+        return first, repeated
+
+    def groups(self) -> list[list[_Row]]:
+        """The rows of each key, keys in the order they first came."""
+        return [self._shared.get(key) or [row] for key, row in self._first.items()]
+
+
+def _row_of(row: _Row) -> int | None:
+    return row.record.origin.row if row.record.origin else None
+
+
+def _majority(values: list[Any]) -> tuple[Any, int]:
+    """The value given most often, ties going to the one whose ``repr`` sorts first; and how
+    many of ``values`` differ from it. The same values in any order give the same answer."""
+    counts = Counter(repr(v) for v in values)
+    best = min(counts, key=lambda r: (-counts[r], r))
+    value = next(v for v in values if repr(v) == best)
+    return value, len(values) - counts[best]
+
+
+def _merge(
+    group: list[_Row], order_of: Callable[[str], dict[str, int]]
+) -> tuple[_Row, Counter[str]]:
+    """One row for the rows of one key (``on_duplicate: merge``), and how many rows
+    disagree with what was kept, by what they disagree on.
+
+    The type, the name and each attribute take the value most rows give (empty
+    cells do not count); attributes come from the rows of the type kept, in the
+    mapping's order; links are those of every row. Nothing depends on the order
+    of the rows, so a re-sorted export merges to the same element.
+    """
+    dissent: Counter[str] = Counter()
+    type_name, n = _majority([r.record.type for r in group])
+    if n:
+        dissent["class"] += n
+    rows = [r for r in group if r.record.type == type_name]
+    name, n = _majority([r.record.name for r in rows])
+    if n:
+        dissent["name"] += n
+    values: dict[str, list[Any]] = {}
+    for row in rows:
+        for attr, value in row.record.attrs.items():
+            values.setdefault(attr, []).append(value)
+    order = order_of(type_name)
+    attrs: dict[str, Any] = {}
+    for attr in sorted(values, key=lambda a: (order.get(a, len(order)), a)):
+        attrs[attr], n = _majority(values[attr])
+        if n:
+            dissent[attr] += n
+    links = tuple(dict.fromkeys(link for row in group for link in row.links))
+    first = rows[0].record
+    record = Record.element(type_name, first.key or "", name, attrs, origin=first.origin)
+    return _Row(record, links), dissent
+
+
 @dataclass(frozen=True)
 class _ElementColumns:
     """The columns of one CI table that each part of the elements mapping reads."""
@@ -575,6 +742,17 @@ class _ElementColumns:
             ]
             self.by_type[type_name] = found
         return found
+
+    def attribute_order(self, type_name: str, metamodel: Metamodel) -> dict[str, int]:
+        """Where each attribute of a ``type_name`` element comes in the records this table
+        gives: the class's constant attributes first, then the mapping's order."""
+        order: dict[str, int] = {}
+        for target in self.spec.type.targets():
+            if target.type == type_name:
+                order.update((attr, len(order)) for attr in target.set if attr not in order)
+        for attr, _column, _columns in self.attributes_of(type_name, metamodel):
+            order.setdefault(attr.attribute, len(order))
+        return order
 
     @classmethod
     def resolve(cls, table: Table, spec: ElementMapping, mapping_file: str) -> _ElementColumns:

@@ -19,6 +19,7 @@ shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
           Computer: {type: Device, set: {device_kind: workstation}}
           IP Address: null        # rows of this class are ignored (counted)
       skip_unmapped: false        # true: rows of unmapped classes are skipped and counted
+      on_duplicate: error         # rows that share a key but differ: error | first | last | merge
       skip_when: {install_status: [Retired, Absent]}
       attributes:
         hostname: fqdn
@@ -55,6 +56,15 @@ Rules shared by every part:
 * a relationship entry listing several types, from the most specific to the
   most generic, takes the first that the metamodel allows between the two
   ends when the importer knows their types, else the last one.
+* rows that give the same element as an earlier row (same key, type, name,
+  attributes and links) are kept once and counted. Rows that share a key but
+  differ follow ``on_duplicate``: ``error`` (a problem naming both rows),
+  ``first`` or ``last`` (the first or last such row in the file wins),
+  ``merge`` (one element: for the name, the type and each attribute, the
+  value most of the rows give, ties going to the value that sorts first,
+  empty cells not counting; links of every row). ``merge`` does not depend
+  on the order of the rows, so a re-sorted export gives the same elements;
+  ``first`` and ``last`` do.
 * an attribute is set only on elements whose type declares it; an empty
   cell leaves it unset. Transforms: ``number`` (``3,665``, ``1 234,5``),
   ``date`` (to ``YYYY-MM-DD``), ``bool``, ``list`` (split on ``,`` or ``;``),
@@ -88,12 +98,29 @@ TRANSFORMS = ("number", "date", "bool", "list", "lower", "upper", "strip")
 
 REFS = ("name", "id")
 
+ON_DUPLICATE = ("error", "first", "last", "merge")
+"""What ``on_duplicate`` may say about rows that share a key but differ."""
+
+_ON_DUPLICATE_HINT = "error refuses them, first or last keeps one of them, merge combines them"
+
+
+def check_on_duplicate(value: str) -> str:
+    """``value`` if it is one of :data:`ON_DUPLICATE`; else a :class:`SourceError`."""
+    if value not in ON_DUPLICATE:
+        raise SourceError(
+            f"on_duplicate {value!r} is not one of {', '.join(ON_DUPLICATE)}",
+            hint=f"for rows of a CI export that share a key but differ: {_ON_DUPLICATE_HINT}",
+        )
+    return value
+
+
 _TOP_KEYS = {
     "description",
     "id_prefix",
     "dayfirst",
     "decimal_comma",
     "short_rows",
+    "on_duplicate",
     "elements",
     "relations",
 }
@@ -106,6 +133,7 @@ _ELEMENT_KEYS = {
     "skip_when",
     "attributes",
     "links",
+    "on_duplicate",
 }
 _TYPE_KEYS = {"column", "columns", "map"}
 _CLASS_KEYS = {"type", "set"}
@@ -255,6 +283,7 @@ class ElementMapping:
     skip_when: tuple[tuple[str, frozenset[str]], ...] = ()  # (column, folded values)
     attributes: tuple[AttributeMapping, ...] = ()
     links: tuple[LinkMapping, ...] = ()
+    on_duplicate: str = "error"  # one of ON_DUPLICATE
 
 
 @dataclass(frozen=True)
@@ -556,6 +585,14 @@ class _Parser(Collector):
         attributes = self.attributes(raw.get("attributes"), node_line(raw, "attributes"), targets)
         links = self.links(raw.get("links"), node_line(raw, "links"))
         skip_when = self.skip_when(raw.get("skip_when"), node_line(raw, "skip_when"))
+        on_duplicate = raw.get("on_duplicate", "error")
+        if on_duplicate not in ON_DUPLICATE:
+            self.add(
+                f"elements.on_duplicate {on_duplicate!r} is not one of {', '.join(ON_DUPLICATE)}",
+                raw.line_of("on_duplicate"),
+                _ON_DUPLICATE_HINT,
+            )
+            on_duplicate = "error"
         if type_mapping is None:
             return None
         return ElementMapping(
@@ -567,6 +604,7 @@ class _Parser(Collector):
             skip_when=skip_when,
             attributes=attributes,
             links=links,
+            on_duplicate=on_duplicate,
         )
 
     def element_type(self, name: Any, line: int | None, where: str) -> str | None:

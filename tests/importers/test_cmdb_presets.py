@@ -151,3 +151,87 @@ def test_a_metamodel_without_the_preset_types(mm: Metamodel) -> None:
         r"<preset servicenow\.yaml>:\d+: elements\.type\.map\['\w+'\]: unknown element type 'Server'",
         first,
     )
+
+
+def test_every_class_of_each_preset_maps_to_a_type_of_the_builtin_metamodel(
+    mm: Metamodel,
+) -> None:
+    for name in PRESETS:
+        elements = load_preset(name, mm).elements
+        assert elements is not None
+        entries = elements.type.classes.entries
+        assert len(entries) > 50, name
+        for cls, target in entries.items():
+            assert isinstance(target, ClassTarget), (name, cls)
+            et = mm.element_types[target.type]
+            assert not et.abstract, (name, cls)
+            assert set(target.set) <= set(et.attributes), (name, cls)
+
+
+def test_servicenow_maps_the_standard_class_model(mm: Metamodel) -> None:
+    """Table names and labels of ServiceNow's base-system classes that list exports hold."""
+    elements = load_preset("servicenow", mm).elements
+    assert elements is not None
+    expected = {
+        ("cmdb_ci_service", "Service"): ("BusinessService", {}),
+        ("cmdb_ci_service_business", "Business Service"): ("BusinessService", {}),
+        ("cmdb_ci_service_auto", "Application Service"): ("ApplicationService", {}),
+        ("cmdb_ci_service_technical", "Technology Management Service"): ("TechnologyService", {}),
+        ("cmdb_ci_business_capability", "Business Capability"): ("Capability", {}),
+        ("cmdb_ci_email_server", "Email Server"): ("SystemSoftware", {"category": "middleware"}),
+        ("cmdb_ci_directory_server", "Directory Server"): ("SystemSoftware", {"category": "security"}),
+        ("cmdb_ci_zone", "Data Center Zone"): ("Facility", {}),
+        ("cmdb_ci_computer_room", "Computer Room"): ("Facility", {}),
+        ("cmdb_ci_rack", "Rack"): ("Equipment", {"category": "rack"}),
+        ("cmdb_ci_pdu", "PDU"): ("Equipment", {"category": "power"}),
+        ("cmdb_ci_crac", "Computer Room AC"): ("Equipment", {"category": "cooling"}),
+        ("cmdb_ci_disk", "Disk"): ("Equipment", {"category": "disk"}),
+        ("cmdb_ci_network_adapter", "Network Adapter"): ("Equipment", {"category": "network adapter"}),
+        ("cmdb_ci_peripheral", "Computer Peripheral"): ("Equipment", {"category": "peripheral"}),
+        ("cmdb_ci_printer", "Printer"): ("Device", {"device_kind": "other"}),
+        ("cmdb_ci_ip_phone", "IP Phone"): ("Device", {"device_kind": "other"}),
+        ("cmdb_ci_netgear", "Network Gear"): ("Device", {"device_kind": "network"}),
+        ("cmdb_ci_lb_f5_ltm", "F5 BigIP LTM"): ("Device", {"device_kind": "network"}),
+        ("cmdb_ci_storage_switch", "Storage Switch"): ("Device", {"device_kind": "storage"}),
+        ("cmdb_ci_spkg", "Software"): ("SoftwareProduct", {}),
+        ("cmdb_ci_db_ora_catalog", "Oracle Catalog"): ("Database", {"engine": "Oracle"}),
+        ("cmdb_ci_hyper_v_instance", "Hyper-V Virtual Machine Instance"): (
+            "VirtualMachine", {"hypervisor": "Hyper-V"}),
+        ("cmdb_ci_vpn", "Virtual Private Network"): ("Network", {"network_kind": "vpn"}),
+        ("cmdb_ci_google_datacenter", "GCP Datacenter"): (
+            "Datacenter", {"hosting_model": "cloud", "provider": "Google Cloud"}),
+        ("cmdb_ci_availability_zone", "Availability Zone"): ("Datacenter", {"hosting_model": "cloud"}),
+    }  # fmt: skip
+    for names, (type_name, constants) in expected.items():
+        for cls in names:
+            ok, target = elements.type.classes.lookup(cls)
+            assert ok and isinstance(target, ClassTarget), cls
+            assert (target.type, dict(target.set)) == (type_name, constants), cls
+    for unmapped in ("IP Address", "cmdb_ci_ip_address", "DNS Name", "Storage Volume"):
+        assert elements.type.classes.lookup(unmapped) == (False, None)  # skipped, counted
+
+
+def test_itop_maps_every_functional_ci_class_of_the_standard_datamodel(mm: Metamodel) -> None:
+    elements = load_preset("itop", mm).elements
+    assert elements is not None
+    # the concrete FunctionalCI classes of iTop 3.2's modules, by code and English label
+    classes = {
+        "Server": "Server", "VirtualMachine": "VirtualMachine", "Virtual Machine": "VirtualMachine",
+        "Hypervisor": "Server", "Farm": "Cluster", "PC": "Device", "Printer": "Device",
+        "NetworkDevice": "Device", "Network Device": "Device", "StorageSystem": "Device",
+        "SANSwitch": "Device", "NAS": "Device", "TapeLibrary": "Device", "Peripheral": "Device",
+        "MobilePhone": "Device", "IPPhone": "Device", "Phone": "Device", "Tablet": "Device",
+        "Rack": "Equipment", "Enclosure": "Equipment", "PowerSource": "Equipment", "PDU": "Equipment",
+        "ApplicationSolution": "Application", "BusinessProcess": "BusinessProcess",
+        "DBServer": "SystemSoftware", "Middleware": "SystemSoftware",
+        "MiddlewareInstance": "SystemSoftware", "WebServer": "SystemSoftware",
+        "PCSoftware": "SystemSoftware", "OtherSoftware": "SystemSoftware",
+        "DatabaseSchema": "Database", "WebApplication": "ApplicationComponent",
+        "ContainerCluster": "ContainerPlatform", "ContainerHost": "SystemSoftware",
+        "ContainerApplication": "ApplicationComponent", "Containerized Application": "ApplicationComponent",
+        "ContainerImage": "Artifact",
+    }  # fmt: skip
+    for cls, type_name in classes.items():
+        ok, target = elements.type.classes.lookup(cls)
+        assert ok and isinstance(target, ClassTarget), cls
+        assert target.type == type_name, cls

@@ -31,7 +31,7 @@ def mm() -> Metamodel:
         (
             "itop",
             ["itop_functionalci.csv", "itop_lnkapplicationsolutiontobusinessprocess.csv"],
-            11,
+            12,  # the telephone among them is a Device
             6,
         ),
         ("mapping_fr.yaml", ["inventaire_excel_fr.csv"], 4, 0),
