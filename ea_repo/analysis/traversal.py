@@ -204,6 +204,10 @@ def _traverse(
         # The levels still wanted: this one, those up to the limit, and the look past it.
         wanted = None if max_depth is None else max_depth - depth + 2
         hops = levels.hops(frontier, settled, wanted)
+        # Each origin as it was expanded: an element degraded at an earlier level and brought
+        # down at this one is expanded twice, and its hops of each time keep their own state,
+        # whatever order the store gives them in.
+        expanded = {i: reached[i].state for i in frontier}
         plain: dict[ElementId, list[Hop]] = defaultdict(list)
         redundant: dict[ElementId, list[Hop]] = defaultdict(list)
         degrading: dict[ElementId, list[Hop]] = defaultdict(list)
@@ -223,7 +227,7 @@ def _traverse(
         next_frontier: list[ElementId] = []
         for target, via in plain.items():
             state = State.DOWN
-            if not impact_rules and all(reached[h.origin].state is State.DEGRADED for h in via):
+            if not impact_rules and all(expanded[h.origin] is State.DEGRADED for h in via):
                 state = State.DEGRADED  # a dependency of a feed: its loss degrades the start
                 if target in reached:
                     continue  # degraded already, at a shorter distance

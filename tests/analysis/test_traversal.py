@@ -141,3 +141,36 @@ def test_several_starts_and_unknown_relation_steps(land: GraphStore, mm: Metamod
     result = traverse(land, mm, ["app-a", "app-b", "app-a"])
     assert result.starts == ["app-a", "app-b"]
     assert result.reached["app-c"].distance == 1
+
+
+def test_a_dependency_first_reached_through_a_feed_keeps_its_true_distance(
+    store: GraphStore, mm: Metamodel
+) -> None:
+    # s runs on h, h on g; g is a cluster of m, and m runs on n; n is a cluster of f, and f
+    # feeds s and is a cluster of m. Through the feed, m and n are soft dependencies of s
+    # (degraded, at 2 and 3); through h and g, m is a hard one at 3, n at 4 and f at 5.
+    ids = ["s", "h", "g", "m", "n", "f"]
+    store.upsert_elements(Element(ElementId(i), "Application", i.upper()) for i in ids)
+    store.upsert_relations(
+        Relation(ElementId(a), t, ElementId(b))
+        for a, t, b in [
+            ("s", "hosted_on", "h"),
+            ("h", "hosted_on", "g"),
+            ("m", "member_of", "g"),
+            ("m", "hosted_on", "n"),
+            ("f", "member_of", "n"),
+            ("m", "member_of", "f"),
+            ("f", "flow", "s"),
+        ]
+    )
+    result = traverse(store, mm, ["s"], way="dependencies", redundancy=False)
+    assert summary(result) == {
+        "h": (1, "down"),
+        "f": (5, "down"),
+        "g": (2, "down"),
+        "m": (3, "down"),
+        "n": (4, "down"),
+    }
+    # Every element's distance is the length of the path that explains it.
+    for r in result.affected():
+        assert len(result.path(r.id)) == r.distance
