@@ -15,7 +15,8 @@ import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -52,6 +53,7 @@ from .model import (
     Run,
     Status,
 )
+from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
 from .sync import SyncEngine, unique_clashes
 
@@ -186,6 +188,18 @@ class Repository:
 
     # -- writing by hand -------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the workspace's write lock (waiting up to ``MANUAL_EDIT_WAIT`` seconds), so
+        that an edit reads and writes with no sync in between."""
+        if self.workspace is None:
+            yield
+            return
+        from .sources import MANUAL_EDIT_WAIT, sync_lock
+
+        with sync_lock(self.workspace, wait=MANUAL_EDIT_WAIT):
+            yield
+
     def add(
         self,
         type_name: str,
@@ -210,6 +224,18 @@ class Repository:
             if not id:
                 raise ValidationError(f"cannot make an id from the name {name!r}", hint="pass --id")
         element_id = ElementId(check_id(id))
+        with self._writing():
+            return self._add(et.name, element_id, name, attrs or {}, update, source)
+
+    def _add(
+        self,
+        type_name: str,
+        element_id: ElementId,
+        name: str | None,
+        attrs: Mapping[str, Any],
+        update: bool,
+        source: str,
+    ) -> Element:
         existing = self.store.get_elements([element_id], EVERYTHING).get(element_id)
         merged: dict[str, Any] = {}
         if existing is not None:
@@ -218,9 +244,9 @@ class Repository:
                     f"{element_id!r} already exists ({existing.type} {existing.name!r})",
                     hint="pass --update to change it, or choose another --id",
                 )
-            if existing.type != et.name:
+            if existing.type != type_name:
                 raise ConflictError(
-                    f"{element_id!r} is a {existing.type}, not a {et.name}",
+                    f"{element_id!r} is a {existing.type}, not a {type_name}",
                     hint="an element's type cannot be changed by `add --update`",
                 )
             merged.update(existing.attrs)
@@ -228,16 +254,17 @@ class Repository:
             raise NotFoundError(
                 f"no element {element_id!r} to update", hint="drop --update to add it"
             )
-        merged.update(attrs or {})
-        _, normalised, problems = check_element(self.metamodel, et.name, merged)
-        raise_if(problems, f"{et.name} {element_id!r}")
+        merged.update(attrs)
+        _, normalised, problems = check_element(self.metamodel, type_name, merged)
+        raise_if(problems, f"{type_name} {element_id!r}")
         clashes = unique_clashes(self.store, self.metamodel, [(element_id, normalised, None)])
         if clashes:
             raise ConflictError(clashes[0].message, hint=clashes[0].hint)
         display = name or (existing.name if existing else element_id)
-        element = Element(element_id, et.name, display, normalised, Status.ACTIVE)
+        element = Element(element_id, type_name, display, normalised, Status.ACTIVE)
         if existing is not None and existing == element:
             return element
+        checkpoint("manual.read")
         self.add_many([element], source=source)
         return element
 
@@ -252,6 +279,18 @@ class Repository:
         source: str = MANUAL_SOURCE,
     ) -> Relation:
         """Link two existing elements by a relationship type the metamodel allows between them."""
+        with self._writing():
+            return self._link(src, relation_type, dst, attrs, id, source)
+
+    def _link(
+        self,
+        src: str,
+        relation_type: str,
+        dst: str,
+        attrs: Mapping[str, Any] | None,
+        id: str | None,
+        source: str,
+    ) -> Relation:
         rt = resolve_relation_type(self.metamodel, relation_type)
         src_el, dst_el = self.element(src), self.element(dst)
         src, dst = src_el.id, dst_el.id
@@ -269,6 +308,7 @@ class Repository:
         existing = self.store.get_relations([relation.id], EVERYTHING).get(relation.id)
         if existing == relation:
             return relation
+        checkpoint("manual.read")
         self.add_many(relations=[relation], source=source)
         return relation
 
@@ -287,7 +327,8 @@ class Repository:
         """
         records = [Record.element(e.type, e.id, e.name, e.attrs) for e in elements]
         records += [Record.relation(r.type, r.src, r.dst, r.attrs, key=r.id) for r in relations]
-        result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
+        with self._writing():
+            result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
         return tuple(  # type: ignore[return-value]
             sum(c for k, c in diff.counts().items() if k != "missing")
             for diff in (result.elements, result.relations)

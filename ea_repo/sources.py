@@ -30,7 +30,7 @@ from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
-from .runtime import gc_paused
+from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
@@ -318,6 +318,7 @@ def run_source(
     # applying, it would scan every record read, in vain (measured: a second of 400 000).
     with gc_paused():
         batch = read_source(spec, metamodel, store)
+        checkpoint("sync.read")
         return engine.run(
             spec.name,
             batch,
@@ -357,25 +358,55 @@ class SourceOutcome:
         }
 
 
-@contextmanager
-def sync_lock(workspace: Workspace) -> Iterator[None]:
-    """Hold the lock that keeps two writes of one workspace's sources from overlapping.
+MANUAL_EDIT_WAIT = 10.0
+"""Seconds a manual edit (``ea add``, ``ea link``) waits for a running write to end."""
 
-    Raises :class:`SyncLockedError` at once if another sync or import holds it:
-    a scheduler should retry later rather than queue behind a long run.
+_held: dict[str, int] = {}  # lock files this process holds, and how many times over
+
+
+@contextmanager
+def sync_lock(workspace: Workspace, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock that keeps two writes of one workspace from overlapping.
+
+    Every write takes it: syncs, imports, copies and manual edits. Raises
+    :class:`SyncLockedError` if another process still holds it after ``wait``
+    seconds (a scheduler's sync does not wait: it should retry later rather
+    than queue behind a long run). Re-entrant within a process.
     """
     workspace.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(workspace.data_dir / "sync.lock"))
+    path = workspace.data_dir / "sync.lock"
+    key = str(path)
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise WorkspaceError(
+            f"the lock file {path} is not a plain file",
+            hint="remove it (`rm -r` it if it is a folder); ea-repo creates it again",
+        )
+    lock = FileLock(key)
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait)
     except Timeout:
         raise SyncLockedError(
-            f"another sync of {workspace.root} is running (lock {lock.lock_file})",
+            f"another sync or edit of {workspace.root} is running (lock {lock.lock_file})"
+            + (f"; waited {wait:.0f} s" if wait else ""),
             hint="wait for it to finish; schedulers should retry later",
         ) from None
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot take the lock file {path}: {exc.strerror or exc}",
+            hint="check that .ea/ is writable and sync.lock a plain file",
+        ) from exc
+    _held[key] = 1
     try:
         yield
     finally:
+        del _held[key]
         lock.release()
 
 

@@ -31,7 +31,7 @@ from hashlib import blake2b
 from itertools import chain
 from typing import Any
 
-from .errors import EaError, Problem, SourceError
+from .errors import EaError, Problem, SourceError, StoreLockedError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel, RelationType
 from .metamodel.validate import check_element, check_relation
@@ -50,7 +50,7 @@ from .model import (
     relation_id,
     utc_now,
 )
-from .runtime import gc_paused
+from .runtime import checkpoint, gc_paused
 from .store import GraphStore
 
 
@@ -520,13 +520,73 @@ class SyncEngine:
         progress: Progress | None,
         input_digest: str | None,
     ) -> SyncResult:
-        policy = OnMissing(on_missing)
         if isinstance(batch, ImportBatch):
             problems, records = list(batch.problems), batch.records
         else:
             problems, records = [], list(batch)
         tell = progress or (lambda stage, done, total: None)
+        now = utc_now()
+        if dry_run:
+            return self._plan(
+                source, batch, records, problems, on_missing, max_missing, partial, tell, now
+            )[0]
+        run = None
+        try:
+            # The plan is made against the state it commits onto: inside the write
+            # transaction (SQLite: BEGIN IMMEDIATE), so that no other writer commits
+            # between the diff and the writes.
+            with self.store.transaction():
+                result, plan, digests = self._plan(
+                    source, batch, records, problems, on_missing, max_missing, partial, tell, now
+                )
+                checkpoint("sync.planned")
+                if result.refused and not force:
+                    raise SourceError(
+                        result.refused + "; nothing was written",
+                        hint="a truncated export? check it; if the removal is real, run again with --force",
+                    )
+                total = sum(len(plan.upserts[k]) for k in plan.upserts)
+                tell("writing", 0, total)
+                run = self.store.start_run(source, at=now)
+                plan.apply(run.id, digests, full=not partial)
+                checkpoint("sync.written")
+                self.store.finish_run(
+                    run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
+                )
+                checkpoint("sync.before-commit")
+        except StoreLockedError:
+            raise  # nothing can be recorded in a repository another process holds
+        except EaError as exc:
+            if run is not None:
+                self._failed_run(source, now, exc.message)
+            raise
+        except Exception as exc:
+            if run is not None:
+                self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
+            raise
+        checkpoint("sync.committed")
+        tell("writing", total, total)
+        result.applied = True
+        result.run_id = run.id
+        return result
 
+    def _plan(
+        self,
+        source: str,
+        batch: ImportBatch | Iterable[Record],
+        records: list[Record],
+        problems: list[Problem],
+        on_missing: OnMissing | str,
+        max_missing: float,
+        partial: bool,
+        tell: Progress,
+        now: str,
+    ) -> tuple[SyncResult, _Plan, dict[str, dict[str, str]]]:
+        """Validate the records and diff them against the repository as it is now.
+
+        Raises :class:`SourceError` listing every problem.
+        """
+        policy = OnMissing(on_missing)
         # Records identical to those of the source's last run (same digest, item still
         # asserted and active) need no validation, diff or rewrite: a re-sync of an
         # unchanged export reads it and confirms it.
@@ -542,7 +602,7 @@ class SyncEngine:
         elements = validator.elements(r for r, _ in fresh if r.kind == "element")
         relations = validator.relations([r for r, _ in fresh if r.kind == "relation"], elements)
         tell("validating", len(fresh), len(fresh))
-        problems += validator.problems
+        problems = problems + validator.problems
         problems += unique_clashes(
             self.store,
             self.metamodel,
@@ -561,7 +621,6 @@ class SyncEngine:
                 hint="fix the rows named above (or the mapping), then run again",
             )
 
-        now = utc_now()
         plan = _Plan(self.store, source, now)
         plan.merge("element", elements)
         plan.merge("relation", relations)
@@ -576,31 +635,7 @@ class SyncEngine:
         if isinstance(batch, ImportBatch):
             result.skipped = dict(sorted(batch.skipped.items()))
             result.warnings = [str(w) for w in batch.warnings]
-        if dry_run:
-            return result
-        if refusal and not force:
-            raise SourceError(
-                refusal + "; nothing was written",
-                hint="a truncated export? check it; if the removal is real, run again with --force",
-            )
-        tell("writing", 0, len(elements) + len(relations))
-        try:
-            with self.store.transaction():
-                run = self.store.start_run(source, at=now)
-                plan.apply(run.id, digests, full=not partial)
-                self.store.finish_run(
-                    run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
-                )
-        except EaError as exc:
-            self._failed_run(source, now, exc.message)
-            raise
-        except Exception as exc:
-            self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
-            raise
-        tell("writing", len(elements) + len(relations), len(elements) + len(relations))
-        result.applied = True
-        result.run_id = run.id
-        return result
+        return result, plan, digests
 
     def confirm_unchanged(
         self, source: str, input_digest: str, *, dry_run: bool = False
@@ -614,6 +649,28 @@ class SyncEngine:
         confirmed in one statement and the result says so. ``None`` when the
         shortcut does not apply; the caller then reads and runs as usual.
         """
+        if dry_run:
+            return self._unchanged_since(source, input_digest)
+        # Checked inside the write transaction: no other writer may change the
+        # repository between the check and the confirmation.
+        with self.store.transaction():
+            result = self._unchanged_since(source, input_digest)
+            if result is None:
+                return None
+            now = utc_now()
+            run = self.store.start_run(source, at=now)
+            for kind in ("element", "relation"):
+                self.store.touch_assertions(run.id, source, kind, None, at=now)
+            self.store.finish_run(
+                run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
+            )
+        result.applied = True
+        result.run_id = run.id
+        return result
+
+    def _unchanged_since(self, source: str, input_digest: str) -> SyncResult | None:
+        """The result of confirming the source's last successful run, if its input was
+        ``input_digest`` and no run changed the repository since; else None."""
         found = self.store.runs(source, limit=1, status="succeeded")
         if not found or found[0].stats.get("input") != input_digest:
             return None
@@ -628,7 +685,7 @@ class SyncEngine:
             kind: sum(int(n) for key, n in last.stats.get(kind, {}).items() if key != "missing")
             for kind in ("elements", "relations")
         }
-        result = SyncResult(
+        return SyncResult(
             source,
             ItemDiff(unchanged=counts["elements"]),
             ItemDiff(unchanged=counts["relations"]),
@@ -636,19 +693,6 @@ class SyncEngine:
             skipped=dict(last.stats.get("skipped", {})),
             warnings=list(last.stats.get("warnings", [])),
         )
-        if dry_run:
-            return result
-        now = utc_now()
-        with self.store.transaction():
-            run = self.store.start_run(source, at=now)
-            for kind in ("element", "relation"):
-                self.store.touch_assertions(run.id, source, kind, None, at=now)
-            self.store.finish_run(
-                run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
-            )
-        result.applied = True
-        result.run_id = run.id
-        return result
 
     def _recognise(
         self,

@@ -7,12 +7,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from ea_repo import Repository
 from ea_repo.model import EVERYTHING
+from tests.checkpoints import EaProcess
 
 DATA = Path(__file__).parent / "data" / "sync"
 WEB04 = "b0000000000000000000000000000005"
@@ -166,7 +168,7 @@ def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
         result = ea("sync")
         imported = ea("import", "cmdb", DATA / "cmdb_ci.csv", "--preset", "servicenow")
     assert result.code == 4
-    assert "another sync" in result.err
+    assert "another sync or edit" in result.err
     assert imported.code == 4  # an import does not queue behind a sync either
     assert statuses(synced) == {}
 
@@ -256,3 +258,68 @@ def test_import_eol_links_software_to_real_lifecycle_dates(ea, workspace: Path) 
         assert repo.store.get_relations(["ora|instance_of|eol:oracle-database:12.1"])
     table = ea("import", "eol", "--dry-run").out
     assert "unmatched (1)" in table and "Homegrown Scheduler" in table
+
+
+# -- a manual edit racing a sync (real processes, held at named checkpoints) ---------
+
+OMS_APP01 = "b0000000000000000000000000000001"
+
+
+def _change_cpu_in_export(root: Path) -> None:
+    """The next export says oms-app01 has 16 CPUs (8 before)."""
+    path = root / "exports" / "cmdb_ci.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(
+        "".join(
+            line.replace('7.9,8,"32,768"', '7.9,16,"32,768"') if OMS_APP01 in line else line
+            for line in lines
+        )
+    )
+
+
+def _edit(root: Path) -> list[str]:
+    return ["add", "Server", "--id", OMS_APP01, "--update", "--set", "owner=ops", "-w", str(root)]
+
+
+def _both_kept_and_a_resync_changes_nothing(ea, root: Path) -> None:
+    with Repository.open(root) as repo:
+        server = repo.element(OMS_APP01)
+        assert (server.attrs["cpu_count"], server.attrs["owner"]) == (16, "ops")
+    again = json.loads(ea("sync", "--json").out)["sources"][0]
+    for kind in ("elements", "relations"):
+        moved = {k: n for k, n in again[kind].items() if k != "unchanged" and n}
+        assert moved == {}, (kind, again)
+    with Repository.open(root) as repo:
+        assert repo.element(OMS_APP01).attrs["cpu_count"] == 16
+
+
+def test_a_manual_edit_during_a_sync_waits_for_it(ea, synced: Path, tmp_path: Path) -> None:
+    assert ea("sync").code == 0
+    _change_cpu_in_export(synced)
+    sync = EaProcess(tmp_path / "sync", "sync", "-w", str(synced), stop="sync.planned")
+    sync.wait_for("sync.planned")  # planned inside its write transaction, not committed
+    edit = subprocess.Popen(
+        [sys.executable, "-m", "ea_repo", *_edit(synced)], stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(1.0)
+    assert edit.poll() is None  # the edit waits for the sync's lock...
+    sync.release("sync.planned")
+    assert sync.finish()[0] == 0
+    assert edit.wait(timeout=60) == 0, edit.stderr  # ...then reads what the sync wrote
+    _both_kept_and_a_resync_changes_nothing(ea, synced)
+
+
+def test_a_sync_during_a_manual_edit_is_refused_then_applies(
+    ea, synced: Path, tmp_path: Path
+) -> None:
+    assert ea("sync").code == 0
+    _change_cpu_in_export(synced)
+    edit = EaProcess(tmp_path / "edit", *_edit(synced), stop="manual.read")
+    edit.wait_for("manual.read")  # the edit has read oms-app01 (8 CPUs), not written
+    sync = EaProcess(tmp_path / "sync", "sync", "--json", "-w", str(synced))
+    code, _, err = sync.finish()
+    assert code == 4 and "another sync or edit" in err  # it would have been overwritten
+    edit.release("manual.read")
+    assert edit.finish()[0] == 0
+    assert ea("sync").code == 0  # the scheduler's retry
+    _both_kept_and_a_resync_changes_nothing(ea, synced)
