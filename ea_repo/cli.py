@@ -385,6 +385,11 @@ def _run_counts(stats: Any) -> str:
             parts.append(
                 f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
             )
+    followed = (stats or {}).get("relations_with_elements") or {}
+    if followed:
+        parts.append(
+            "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
+        )
     return "; ".join(parts)
 
 
@@ -611,13 +616,17 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
         result.tables.insert(
             0, Table(f"why {target.name} ({target.id})", ["path", "steps", "via"], rows)
         )
+        total = report.traversal.path_count(target.id)
         data["explain"] = {
             "target": target.id,
             "paths": [
                 [{"from": s.origin.id, "relation": s.relation_type, "to": s.target.id} for s in p]
                 for p in paths
             ],
+            "total_paths": total,
         }
+        if total > len(paths):
+            result.notes.append(f"showing the first {len(paths)} of {total} shortest paths")
         if not paths:
             result.notes.append(f"{target.name} is not reached from {starts}")
     return result
@@ -1244,7 +1253,7 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
     )
     if result.refused:
         result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
-    result_out.notes.extend(f"note: {w}" for w in result.warnings)
+    result_out.notes.extend(f"note: {w}" for w in result.notes())
     return result_out
 
 

@@ -101,6 +101,9 @@ class SyncResult:
     refused: str | None = None  # why the max_missing guard refuses the run, if it does
     skipped: dict[str, int] = field(default_factory=dict)  # rows the importer left out, by reason
     warnings: list[str] = field(default_factory=list)
+    # relations that follow their elements: "retired" with an element this run retires,
+    # "revived" with one it revives, "dormant": asserted but kept retired with an end
+    with_elements: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Counts for people and schedulers (``ea sync --json``)."""
@@ -110,9 +113,20 @@ class SyncResult:
             "run": self.run_id,
             "elements": self.elements.counts(),
             "relations": self.relations.counts(),
+            **({"relations_with_elements": self.with_elements} if self.with_elements else {}),
             **({"refused": self.refused} if self.refused else {}),
             **({"skipped": dict(self.skipped)} if self.skipped else {}),
         }
+
+    def notes(self) -> list[str]:
+        """What a reader of the counts should also know: relations that followed their
+        elements, and the importer's warnings."""
+        said = {
+            "retired": "relation(s) retired with an element this run retired",
+            "revived": "relation(s) a source still asserts revived with their element",
+            "dormant": "relation(s) asserted to a retired element, kept retired with it",
+        }
+        return [f"{n} {said[k]}" for k, n in self.with_elements.items()] + self.warnings
 
 
 @dataclass(slots=True)
@@ -623,14 +637,23 @@ class SyncEngine:
 
         plan = _Plan(self.store, source, now)
         plan.merge("element", elements)
-        plan.merge("relation", relations)
         plan.confirm(unchanged)
         if not partial:
             plan.missing("element", set(elements) | unchanged["element"], policy)
+        # Relations after the elements' fates are known: one to an element that ends
+        # the run retired is retired with it.
+        plan.merge("relation", relations)
+        if not partial:
             plan.missing("relation", set(relations) | unchanged["relation"], policy)
+        plan.follow_elements()
         refusal = None if partial else plan.guard(max_missing)
         result = SyncResult(
-            source, plan.diffs["element"], plan.diffs["relation"], applied=False, refused=refusal
+            source,
+            plan.diffs["element"],
+            plan.diffs["relation"],
+            applied=False,
+            refused=refusal,
+            with_elements={k: len(v) for k, v in plan.with_elements.items() if v},
         )
         if isinstance(batch, ImportBatch):
             result.skipped = dict(sorted(batch.skipped.items()))
@@ -776,6 +799,15 @@ class _Plan:
         self.delete: dict[str, list[str]] = {"element": [], "relation": []}
         self.retract: dict[str, list[str]] = {"element": [], "relation": []}
         self.previous: dict[str, set[str]] = {}
+        # relations following their elements (see `follow_elements`): ids by what happens
+        self.with_elements: dict[str, list[str]] = {"retired": [], "revived": [], "dormant": []}
+
+    def elements_down(self, ids: Iterable[str]) -> set[str]:
+        """Of ``ids``, the elements that will not be active once the plan is applied."""
+        wanted = set(ids)
+        going = set(self.retire["element"]) | set(self.delete["element"])
+        coming = {e.id for e in self.upserts["element"]}  # every upsert is active
+        return (self.store.inactive("element", wanted) - coming) | (going & wanted)
 
     def asserted_before(self, kind: str) -> set[str]:
         """The ids of the items of ``kind`` the source asserted before this run."""
@@ -797,6 +829,11 @@ class _Plan:
         before = self.store.asserted_values(self.source, kind, known) if known else {}
         diff = self.diffs[kind]
         shapes: dict[tuple[str, ...], dict[str, Any]] = {}
+        down = (
+            self.elements_down({e for i in items.values() for e in (i.src, i.dst) if e})
+            if kind == "relation"
+            else set()
+        )
         for item_id, item in items.items():
             old = existing.get(item_id)
             if old is None:  # the common case of a first import
@@ -819,7 +856,7 @@ class _Plan:
                     item.type,
                     ElementId(item.dst),
                     attrs,
-                    Status.ACTIVE,
+                    Status.RETIRED if item.src in down or item.dst in down else Status.ACTIVE,
                     RelationId(item_id),
                 )
             # What the source asserts, for the next run's merge: only which attributes
@@ -830,6 +867,8 @@ class _Plan:
             if asserted is None:
                 asserted = shapes[shape] = {"attrs": sorted(shape)} if shape else {}
             self.asserted[kind][item_id] = asserted
+            if new.status is Status.RETIRED and (old is None or old.status is Status.RETIRED):
+                self.with_elements["dormant"].append(item_id)
             if old is None:
                 # An addition logs no snapshot: the values it started with are the item's
                 # current ones, or the `before` of its next change (a bulk first import
@@ -837,9 +876,12 @@ class _Plan:
                 diff.added.append(item_id)
                 self.upserts[kind].append(new)
                 continue
-            if old.status is Status.RETIRED:
+            if old.status is Status.RETIRED and new.status is Status.ACTIVE:
                 diff.revived.append(item_id)
                 op = "revived"
+            elif old.status is Status.ACTIVE and new.status is Status.RETIRED:
+                self.with_elements["retired"].append(item_id)
+                op = "retired"
             elif old != new:
                 diff.changed[item_id] = changed_fields(snapshot(old), snapshot(new))
                 op = "changed"
@@ -893,6 +935,44 @@ class _Plan:
                     Change(0, kind, item_id, "deleted", snapshot(old), None, self.now)
                 )
 
+    def follow_elements(self) -> None:
+        """Plan the relations no run item covers that follow their elements.
+
+        A relation to an element this run retires is retired with it, whichever
+        source asserts it; a retired relation of an element this run revives is
+        revived when some source still asserts it and its other end is active.
+        """
+        planned: set[str] = {r.id for r in self.upserts["relation"]}
+        planned.update(self.retire["relation"], self.delete["relation"])
+        retiring = self.retire["element"]
+        for rel in self.store.relations_of(retiring, EVERYTHING) if retiring else ():
+            if rel.status is Status.ACTIVE and rel.id not in planned:
+                planned.add(rel.id)
+                self.with_elements["retired"].append(rel.id)
+                self.changes.append(
+                    Change(0, "relation", rel.id, "retired", snapshot(rel), None, self.now)
+                )
+        revived = self.diffs["element"].revived
+        candidates = [
+            r
+            for r in (self.store.relations_of(revived, EVERYTHING) if revived else ())
+            if r.status is Status.RETIRED and r.id not in planned
+        ]
+        if not candidates:
+            return
+        asserted = {
+            a.item_id for a in self.store.assertions("relation", [r.id for r in candidates])
+        }
+        down = self.elements_down({e for r in candidates for e in (r.src, r.dst)})
+        for rel in candidates:
+            if rel.id in asserted and rel.src not in down and rel.dst not in down:
+                self.with_elements["revived"].append(rel.id)
+                before = snapshot(rel)
+                after = before | {"status": Status.ACTIVE.value}
+                self.changes.append(
+                    Change(0, "relation", rel.id, "revived", before, after, self.now)
+                )
+
     def guard(self, max_missing: float) -> str | None:
         """Why this run would retire or delete too much of what the source had, or None."""
         lost = sum(len(self.retire[k]) + len(self.delete[k]) for k in ("element", "relation"))
@@ -936,6 +1016,12 @@ class _Plan:
                 # not just written are the unchanged ones, touched in one statement.
                 store.touch_assertions(run_id, self.source, kind, None, at=self.now)
             store.set_status(kind, self.retire[kind], Status.RETIRED)
+        upserted = {r.id for r in self.upserts["relation"]}
+        followed = self.with_elements
+        store.set_status(
+            "relation", [i for i in followed["retired"] if i not in upserted], Status.RETIRED
+        )
+        store.set_status("relation", followed["revived"], Status.ACTIVE)
         if self.delete["relation"]:
             store.delete_relations(self.delete["relation"])
             store.drop_assertions("relation", self.delete["relation"])

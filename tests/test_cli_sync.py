@@ -135,6 +135,29 @@ def test_a_server_removed_from_the_export_is_retired_then_revived(ea, synced: Pa
     assert [h["op"] for h in history] == ["added", "retired", "revived"]
 
 
+def test_a_relation_to_a_retired_server_is_retired_with_it_and_said(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    webshop = "a0000000000000000000000000000002"
+    assert ea("link", webshop, "runs_on", WEB04).code == 0  # by hand: source "manual"
+    ci = synced / "exports" / "cmdb_ci.csv"
+    original = ci.read_text()
+    drop_rows(ci, WEB04)
+    out = ea("sync")
+    assert out.code == 0, out.err
+    assert "1 relation(s) retired with an element this run retired" in out.out
+    assert "relations with their elements: 1 retired" in ea("status").out
+    with Repository.open(synced) as repo:
+        (rel,) = repo.store.relations_of([WEB04], EVERYTHING)
+        assert rel.status.value == "retired"
+        assert repo.store.relations_of([webshop], types=["runs_on"]) != []
+        assert WEB04 not in {r.dst for r in repo.store.relations_of([webshop])}
+    ci.write_text(original)
+    back = ea("sync")
+    assert "1 relation(s) a source still asserts revived with their element" in back.out
+    with Repository.open(synced) as repo:
+        assert repo.store.relations_of([WEB04])[0].src == webshop
+
+
 def test_a_truncated_export_trips_the_guard(ea, synced: Path) -> None:
     assert ea("sync").code == 0
     drop_rows(synced / "exports" / "cmdb_ci.csv", "web0", "oms-app01")
