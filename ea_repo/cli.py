@@ -2,7 +2,7 @@
 
 Each command parses its arguments, calls one library function and renders the
 result. User mistakes (:class:`~ea_repo.errors.EaError`) become one message,
-a hint and exit code 2 (3 when the store is unreachable); ``--debug`` shows
+a hint and exit code 2 (3 when the store is unreachable or locked); ``--debug`` shows
 the traceback.
 """
 
@@ -31,7 +31,7 @@ from .commands.options import (
 )
 from .commands.store import store_app
 from .commands.views import report_app, view_app
-from .errors import EaError, ValidationError
+from .errors import EaError, StoreError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
@@ -1444,19 +1444,25 @@ def sync(
 ) -> None:
     """Run every source declared in ea.yaml (what cron or a systemd timer calls).
 
-    Exits 1 if any source failed (the others are still applied), 4 if another sync is running.
+    Exits 1 if any source failed (the others are still applied), 3 if the repository is
+    locked by another process's write, 4 if another sync or edit is running.
 
     Example: ea sync --json
     """
     import json as jsonlib
 
-    from .sources import sync_all
+    from .sources import SyncLockedError, sync_all
 
     with Repository.open(workspace) as repo:
         assert repo.workspace is not None
-        outcomes = sync_all(
-            repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
-        )
+        try:
+            outcomes = sync_all(
+                repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
+            )
+        except SyncLockedError as exc:
+            if json_summary:  # a scheduler reads JSON whatever happens
+                typer.echo(jsonlib.dumps({"ok": False, "error": exc.message, "sources": []}))
+            raise
     failed = [o for o in outcomes if not o.ok]
     if json_summary:
         typer.echo(
@@ -1470,7 +1476,8 @@ def sync(
                 assert outcome.error is not None
                 _print_error(outcome.error)
     if failed:
-        raise typer.Exit(1)
+        # 3 when the repository itself could not be written (locked), as for other commands
+        raise typer.Exit(3 if any(isinstance(o.error, StoreError) for o in failed) else 1)
 
 
 @app.command()

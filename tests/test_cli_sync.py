@@ -346,3 +346,45 @@ def test_a_sync_during_a_manual_edit_is_refused_then_applies(
     assert edit.finish()[0] == 0
     assert ea("sync").code == 0  # the scheduler's retry
     _both_kept_and_a_resync_changes_nothing(ea, synced)
+
+
+def test_a_locked_database_is_a_clear_error_after_one_wait(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from ea_repo.store.sqlite import SQLiteStore
+
+    assert ea("sync").code == 0
+    monkeypatch.setattr(SQLiteStore, "busy_timeout", 0.5)  # 30 s by default
+    other = sqlite3.connect(synced / ".ea" / "repository.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction (a backup, a shell)
+    try:
+        added = ea("add", "Application", "--id", "crm")
+        synced_json = ea("sync", "--json")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert added.code == 3
+    assert "is locked: another process has held a write transaction" in added.err
+    assert "internal error" not in added.err + synced_json.err
+    assert synced_json.code == 3
+    summary = json.loads(synced_json.out)
+    assert summary["ok"] is False
+    assert "is locked" in summary["sources"][0]["error"]
+    assert ea("add", "Application", "--id", "crm").code == 0  # and nothing is stuck after
+
+
+@pytest.mark.parametrize("shape", ["folder", "dangling link"])
+def test_a_lock_file_that_is_not_a_file_is_a_clear_error(ea, synced: Path, shape: str) -> None:
+    lock = synced / ".ea" / "sync.lock"
+    lock.unlink(missing_ok=True)
+    if shape == "folder":
+        lock.mkdir()
+    else:
+        lock.symlink_to(synced / "nowhere" / "sync.lock")
+    for args in (["sync"], ["add", "Application", "--id", "crm"]):
+        result = ea(*args)
+        assert result.code == 2, result.err
+        assert f"the lock file {lock} is not a plain file" in result.err
+        assert "internal error" not in result.err
