@@ -390,16 +390,36 @@ def _run_counts(stats: Any) -> str:
         parts.append(
             "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
         )
+    if (stats or {}).get("problems"):
+        parts.append(f"{stats['problems']} problem(s), first: {stats.get('first_problem')}")
     return "; ".join(parts)
+
+
+class StatusAlarm(StrEnum):
+    """What makes `ea status` exit 1, for monitoring."""
+
+    FAILED = "failed"
+    STALE = "stale"
 
 
 @app.command()
 def status(
-    workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE, output: OutputOpt = None
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        list[StatusAlarm] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 if a source's last run failed (failed), or a source or elements are "
+            "stale (stale); repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """How current the repository is: each source's last run, and elements gone stale.
+    """How current the repository is: each source's last attempt and last success, and
+    elements gone stale.
 
-    Example: ea status --format json
+    Example: ea status --fail-on failed --fail-on stale
     """
     with Repository.open(workspace) as repo:
         report = repo.status()
@@ -413,7 +433,7 @@ def status(
                 age_text(s.age_days),
                 s.elements,
                 s.relations,
-                f"{s.last_run.status} #{s.last_run.id}" if s.last_run else "",
+                s.attempt_text(),
                 _run_counts(s.last_success.stats) if s.last_success else "",
             ]
             for s in report.sources
@@ -425,23 +445,7 @@ def status(
         [[e.id, e.type, e.name, seen or "never"] for e, seen in report.stale],
     )
     data = {
-        "sources": [
-            {
-                "source": s.source,
-                "last_success": s.last_success.finished_at if s.last_success else None,
-                "age_days": None if s.age_days is None else round(s.age_days, 2),
-                "elements": s.elements,
-                "relations": s.relations,
-                "last_run": None
-                if s.last_run is None
-                else {
-                    "id": s.last_run.id,
-                    "status": s.last_run.status,
-                    "message": s.last_run.message,
-                },
-            }
-            for s in report.sources
-        ],
+        "sources": [s.to_data() for s in report.sources],
         "stale_after_days": report.stale_after_days,
         "stale_total": report.stale_total,
         "stale": [{"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in report.stale],
@@ -449,7 +453,11 @@ def status(
     result = Result([sources, stale], data)
     if report.stale_total > len(report.stale):
         result.notes.append(f"showing {len(report.stale)} of {report.stale_total} stale elements")
+    alarms = report.alarms(fail_on or ())
+    result.notes.extend(f"alarm: {a}" for a in alarms)
     emit(result, fmt, output)
+    if alarms:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -122,16 +122,69 @@ class MetamodelDiff:
     breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
 
 
+FAILED_STATUSES = ("failed", "refused")
+
+
 @dataclass(frozen=True)
 class SourceStatus:
-    """How current one source is."""
+    """How current one source is: its last attempt beside its last success."""
 
     source: str
-    last_run: Run | None
+    last_run: Run | None  # the last attempt, whatever became of it
     last_success: Run | None
     age_days: float | None  # since the last successful run finished
     elements: int  # elements it asserts now
     relations: int
+
+    @property
+    def failed(self) -> bool:
+        """Whether the source's last attempt failed or was refused."""
+        return self.last_run is not None and self.last_run.status in FAILED_STATUSES
+
+    def stale(self, stale_after_days: float) -> bool:
+        """Whether the source has not succeeded within ``stale_after_days`` (or ever)."""
+        return self.age_days is None or self.age_days > stale_after_days
+
+    def attempt_text(self) -> str:
+        """The last attempt in a line: ``failed #7 at T: 3 problem(s), first: ...``."""
+        run = self.last_run
+        if run is None:
+            return ""
+        text = f"{run.status} #{run.id} at {run.finished_at or run.started_at}"
+        if run.status not in FAILED_STATUSES:
+            return text
+        problems = int(run.stats.get("problems") or 0)
+        first = run.stats.get("first_problem") or run.message
+        if problems:
+            return f"{text}: {problems} problem(s), first: {first}"
+        return f"{text}: {first}" if first else text
+
+    def to_data(self) -> dict[str, Any]:
+        """The source's freshness as JSON-ready data."""
+        run = self.last_run
+        return {
+            "source": self.source,
+            "last_success": self.last_success.finished_at if self.last_success else None,
+            "changes": {
+                k: v
+                for k, v in (self.last_success.stats if self.last_success else {}).items()
+                if k in ("elements", "relations", "relations_with_elements")
+            },
+            "age_days": None if self.age_days is None else round(self.age_days, 2),
+            "elements": self.elements,
+            "relations": self.relations,
+            "last_run": None
+            if run is None
+            else {
+                "id": run.id,
+                "status": run.status,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "message": run.message,
+                "problems": run.stats.get("problems"),
+                "first_problem": run.stats.get("first_problem"),
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -142,6 +195,30 @@ class StatusReport:
     stale_after_days: int
     stale: list[tuple[Element, str | None]]
     stale_total: int
+
+    def alarms(self, fail_on: Iterable[str]) -> list[str]:
+        """What a monitor should be told, for the conditions in ``fail_on``: ``failed`` (a
+        source's last attempt failed or was refused), ``stale`` (a source has not succeeded
+        within ``stale_after``, or elements are stale)."""
+        wanted = set(fail_on)
+        found = []
+        if "failed" in wanted:
+            found += [f"{s.source}: last run {s.attempt_text()}" for s in self.sources if s.failed]
+        if "stale" in wanted:
+            found += [
+                f"{s.source}: "
+                + (
+                    "no successful run"
+                    if s.age_days is None
+                    else f"last success {s.age_days:.0f} days ago"
+                )
+                + f" (stale after {self.stale_after_days} days)"
+                for s in self.sources
+                if s.stale(self.stale_after_days)
+            ]
+            if self.stale_total:
+                found.append(f"{self.stale_total} element(s) stale")
+        return found
 
 
 class Repository:

@@ -30,6 +30,7 @@ from .config import Workspace
 from .errors import EaError, SourceError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
+from .model import utc_now
 from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
@@ -310,6 +311,7 @@ def run_source(
     confirms what the source asserts (see :meth:`SyncEngine.confirm_unchanged`).
     """
     engine = SyncEngine(store, metamodel)
+    started = utc_now()
     digest = input_digest(spec, metamodel)
     confirmed = engine.confirm_unchanged(spec.name, digest, dry_run=dry_run)
     if confirmed is not None:
@@ -317,7 +319,12 @@ def run_source(
     # One pause of the collector for the whole run: re-enabled between reading and
     # applying, it would scan every record read, in vain (measured: a second of 400 000).
     with gc_paused():
-        batch = read_source(spec, metamodel, store)
+        try:
+            batch = read_source(spec, metamodel, store)
+        except EaError as exc:  # an unreadable file is a failed run too
+            if not dry_run:
+                engine.record_failure(spec.name, started, exc)
+            raise
         checkpoint("sync.read")
         return engine.run(
             spec.name,

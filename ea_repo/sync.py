@@ -64,6 +64,11 @@ class OnMissing(StrEnum):
 
 DEFAULT_MAX_MISSING = 0.2
 
+
+class RunRefused(SourceError):
+    """The ``max_missing`` guard refuses a run: it would remove too much of what the source had."""
+
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a run advances."""
 
@@ -507,7 +512,9 @@ class SyncEngine:
         :meth:`confirm_unchanged` can recognise the same input next time.
 
         Raises :class:`SourceError` listing every problem (nothing written),
-        or when the ``max_missing`` guard trips without ``force``.
+        or :class:`RunRefused` when the ``max_missing`` guard trips without
+        ``force``. Unless ``partial``, a run that fails or is refused is recorded
+        as such (see :meth:`record_failure`).
         """
         with gc_paused():
             return self._run(
@@ -555,7 +562,7 @@ class SyncEngine:
                 )
                 checkpoint("sync.planned")
                 if result.refused and not force:
-                    raise SourceError(
+                    raise RunRefused(
                         result.refused + "; nothing was written",
                         hint="a truncated export? check it; if the removal is real, run again with --force",
                     )
@@ -568,15 +575,11 @@ class SyncEngine:
                     run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
                 )
                 checkpoint("sync.before-commit")
-        except StoreLockedError:
-            raise  # nothing can be recorded in a repository another process holds
-        except EaError as exc:
-            if run is not None:
-                self._failed_run(source, now, exc.message)
-            raise
         except Exception as exc:
-            if run is not None:
-                self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
+            # A source's run that fails is a run too; a manual edit's mistakes are the
+            # user's to see at once (unless the writing itself failed).
+            if not partial or run is not None:
+                self.record_failure(source, now, exc)
             raise
         checkpoint("sync.committed")
         tell("writing", total, total)
@@ -757,11 +760,27 @@ class SyncEngine:
                 fresh.append((rec, d))
         return fresh
 
-    def _failed_run(self, source: str, started: str, message: str) -> None:
-        # Best effort: the failure itself must not hide the original error.
-        with contextlib.suppress(Exception):
+    def record_failure(self, source: str, started: str, error: Exception) -> None:
+        """Record a run of ``source`` that wrote nothing: ``refused`` by the ``max_missing``
+        guard, else ``failed``; with its message, how many problems its input had and the
+        first of them.
+
+        Best effort: the failure itself must not hide the original error. A
+        repository another process holds locked records nothing.
+        """
+        if isinstance(error, StoreLockedError):
+            return
+        status = "refused" if isinstance(error, RunRefused) else "failed"
+        if isinstance(error, EaError):
+            message, problems = error.message, error.problems
+        else:
+            message, problems = f"{type(error).__name__}: {error}", []
+        stats: dict[str, Any] = {"applied": False, "problems": len(problems)}
+        if problems:
+            stats["first_problem"] = str(problems[0])
+        with contextlib.suppress(Exception), self.store.transaction():
             failed = self.store.start_run(source, at=started)
-            self.store.finish_run(failed.id, "failed", message=message)
+            self.store.finish_run(failed.id, status, stats, message=message)
 
 
 def _run_stats(result: SyncResult, input_digest: str | None) -> dict[str, Any]:

@@ -145,7 +145,8 @@ def test_a_relation_to_a_retired_server_is_retired_with_it_and_said(ea, synced: 
     out = ea("sync")
     assert out.code == 0, out.err
     assert "1 relation(s) retired with an element this run retired" in out.out
-    assert "relations with their elements: 1 retired" in ea("status").out
+    sources = {s["source"]: s for s in json.loads(ea("status", "-f", "json").out)["sources"]}
+    assert sources["cmdb"]["changes"]["relations_with_elements"] == {"retired": 1}
     with Repository.open(synced) as repo:
         (rel,) = repo.store.relations_of([WEB04], EVERYTHING)
         assert rel.status.value == "retired"
@@ -180,8 +181,53 @@ def test_one_broken_row_writes_nothing_and_names_the_row(ea, synced: Path) -> No
     assert "cmdb_ci.csv:6:" in result.err  # web02, the fifth data row under the header
     assert "cpu_count" in result.err
     assert statuses(synced) == {}
+
+
+def test_a_failed_sync_is_a_run_that_status_and_history_show(ea, synced: Path) -> None:
+    ci = synced / "exports" / "cmdb_ci.csv"
+    good = ci.read_text()
+    ci.write_text(good.replace('9.4,4,"16,384",CZ100003', '9.4,many,"16,384",CZ100003'))
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_success"] is None
+    failed = source["last_run"]
+    assert (failed["status"], failed["problems"]) == ("failed", 1)
+    assert failed["first_problem"].startswith(f"{ci}:6:")
+    assert "nothing was written" in failed["message"]
+    (listed,) = json.loads(ea("history", "-f", "json").out)
+    assert (listed["status"], listed["stats"]["problems"]) == ("failed", 1)
+    alarm = ea("status", "--fail-on", "failed")
+    assert alarm.code == 1 and "alarm: cmdb: last run failed #1" in alarm.out
+    assert "1 problem(s), first:" in alarm.out
+    # A success, then a run the guard refuses: the success stays the last success.
+    ci.write_text(good)
+    assert ea("sync").code == 0
+    assert ea("status", "--fail-on", "failed", "--fail-on", "stale").code == 0
+    drop_rows(ci, "web0", "oms-app01")
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_run"]["status"] == "refused"
+    assert "would remove" in source["last_run"]["message"]
+    assert source["last_success"] is not None and source["age_days"] < 1
+    assert ea("status", "--fail-on", "failed").code == 1
+    # The same refused input again is refused again, not taken for the last success's.
+    again = ea("sync", "--json")
+    assert again.code == 1 and json.loads(again.out)["sources"][0]["status"] == "failed"
     with Repository.open(synced) as repo:
-        assert repo.store.runs() == []
+        assert [r.status for r in repo.store.runs()] == [
+            "refused",
+            "refused",
+            "succeeded",
+            "failed",
+        ]
+
+
+def test_a_missing_export_is_a_failed_run(ea, synced: Path) -> None:
+    (synced / "exports" / "cmdb_rel_ci.csv").unlink()
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_run"]["status"] == "failed"
+    assert "cmdb_rel_ci.csv: file not found" in source["last_run"]["message"]
 
 
 def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:

@@ -216,7 +216,10 @@ def test_any_invalid_record_means_nothing_is_written(repo: Repository) -> None:
         "cmdb.csv:9: 'bad': Server.cpu_count: expected a whole number, got 'many'",
     ]
     assert repo.store.counts(EVERYTHING).elements == {}
-    assert repo.store.runs() == []
+    (run,) = repo.store.runs()  # a failed run, recorded with its problems
+    assert (run.status, run.stats["problems"]) == ("failed", 2)
+    assert run.stats["first_problem"] == "cmdb.csv:7: unknown class 'Toaster'"
+    assert repo.store.changes() == []
 
 
 def test_a_failure_while_writing_leaves_the_repository_as_it_was(
