@@ -36,6 +36,7 @@ from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
     Progress,
+    RunRefused,
     SyncEngine,
     SyncResult,
     metamodel_fingerprint,
@@ -357,7 +358,7 @@ class SourceOutcome:
         assert self.error is not None
         return {
             "source": self.name,
-            "status": "failed",
+            "status": "refused" if isinstance(self.error, RunRefused) else "failed",
             "error": self.error.message,
             "hint": self.error.hint,
             "problems": [str(p) for p in self.error.problems[:100]],

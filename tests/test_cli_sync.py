@@ -212,7 +212,7 @@ def test_a_failed_sync_is_a_run_that_status_and_history_show(ea, synced: Path) -
     assert ea("status", "--fail-on", "failed").code == 1
     # The same refused input again is refused again, not taken for the last success's.
     again = ea("sync", "--json")
-    assert again.code == 1 and json.loads(again.out)["sources"][0]["status"] == "failed"
+    assert again.code == 1 and json.loads(again.out)["sources"][0]["status"] == "refused"
     with Repository.open(synced) as repo:
         assert [r.status for r in repo.store.runs()] == [
             "refused",
