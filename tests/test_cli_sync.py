@@ -386,8 +386,9 @@ def test_a_sync_during_a_manual_edit_is_refused_then_applies(
     edit = EaProcess(tmp_path / "edit", *_edit(synced), stop="manual.read")
     edit.wait_for("manual.read")  # the edit has read oms-app01 (8 CPUs), not written
     sync = EaProcess(tmp_path / "sync", "sync", "--json", "-w", str(synced))
-    code, _, err = sync.finish()
+    code, out, err = sync.finish()
     assert code == 4 and "another sync or edit" in err  # it would have been overwritten
+    assert json.loads(out)["ok"] is False  # the scheduler still reads JSON
     edit.release("manual.read")
     assert edit.finish()[0] == 0
     assert ea("sync").code == 0  # the scheduler's retry
