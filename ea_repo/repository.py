@@ -371,6 +371,13 @@ class Repository:
         rt = resolve_relation_type(self.metamodel, relation_type)
         src_el, dst_el = self.element(src), self.element(dst)
         src, dst = src_el.id, dst_el.id
+        for end in (src_el, dst_el):
+            if end.status is Status.RETIRED:  # the relation would be retired with it
+                raise ConflictError(
+                    f"{end.name} ({end.id}) is retired",
+                    hint=f"revive it first (`ea add {end.type} --id {end.id} --update`), "
+                    "or link another element",
+                )
         _, normalised, problems = check_relation(
             self.metamodel, rt.name, src_el.type, dst_el.type, attrs or {}
         )
