@@ -40,6 +40,7 @@ from .model import (
     Change,
     Element,
     ElementId,
+    Lens,
     Origin,
     Record,
     Ref,
@@ -648,7 +649,7 @@ class SyncEngine:
         plan.merge("relation", relations)
         if not partial:
             plan.missing("relation", set(relations) | unchanged["relation"], policy)
-        plan.follow_elements()
+        plan.follow_elements(repair=not partial)
         refusal = None if partial else plan.guard(max_missing)
         result = SyncResult(
             source,
@@ -954,16 +955,22 @@ class _Plan:
                     Change(0, kind, item_id, "deleted", snapshot(old), None, self.now)
                 )
 
-    def follow_elements(self) -> None:
+    def follow_elements(self, repair: bool) -> None:
         """Plan the relations no run item covers that follow their elements.
 
         A relation to an element this run retires is retired with it, whichever
         source asserts it; a retired relation of an element this run revives is
         revived when some source still asserts it and its other end is active.
+        ``repair``: also retire the active relations of elements retired before
+        (a repository written before relations followed their elements).
         """
         planned: set[str] = {r.id for r in self.upserts["relation"]}
         planned.update(self.retire["relation"], self.delete["relation"])
-        retiring = self.retire["element"]
+        retiring = set(self.retire["element"])
+        if repair:
+            coming = {e.id for e in self.upserts["element"]}
+            retired = self.store.find_elements(lens=Lens(frozenset({Status.RETIRED})))
+            retiring.update(e.id for e in retired if e.id not in coming)
         for rel in self.store.relations_of(retiring, EVERYTHING) if retiring else ():
             if rel.status is Status.ACTIVE and rel.id not in planned:
                 planned.add(rel.id)

@@ -164,6 +164,18 @@ def test_relations_follow_their_elements_into_retirement_and_back(repo: Reposito
     assert engine(repo).run("interfaces", interfaces).relations.counts()["unchanged"] == 1
 
 
+def test_a_run_retires_the_active_relations_of_elements_retired_before(repo: Repository) -> None:
+    # A repository written before relations followed their elements.
+    apps = [Record.element("Application", "app", "App"), Record.element("Application", "b", "B")]
+    engine(repo).run("cmdb", apps)
+    engine(repo).run("interfaces", [Record.relation("flow", "app", "b")])
+    repo.store.set_status("element", ["b"], Status.RETIRED)
+    result = engine(repo).run("monitoring", servers(1))
+    assert result.with_elements == {"retired": 1}
+    assert relation_status(repo, "app|flow|b") == {"app|flow|b": "retired"}
+    assert engine(repo).run("monitoring", servers(2)).with_elements == {}
+
+
 def test_attributes_merge_across_sources(repo: Repository) -> None:
     engine(repo).run(
         "cmdb", [Record.element("Server", "s", "S", {"environment": "production", "os": "RHEL"})]
