@@ -402,7 +402,7 @@ def sync_lock(workspace: Workspace, *, wait: float = 0.0) -> Iterator[None]:
     except Timeout:
         raise SyncLockedError(
             f"another sync or edit of {workspace.root} is running (lock {lock.lock_file})"
-            + (f"; waited {wait:.0f} s" if wait else ""),
+            + (f"; waited {wait:g} s" if wait else ""),
             hint="wait for it to finish; schedulers should retry later",
         ) from None
     except OSError as exc:

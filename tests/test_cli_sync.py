@@ -242,6 +242,19 @@ def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
     assert statuses(synced) == {}
 
 
+def test_a_manual_edit_gives_up_after_its_wait_and_changes_nothing(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    monkeypatch.setattr("ea_repo.sources.MANUAL_EDIT_WAIT", 0.3)  # 10 s by default
+    with FileLock(str(synced / ".ea" / "sync.lock")):  # a sync holds it
+        added = ea("add", "Application", "--id", "crm")
+    assert added.code == 4
+    assert "another sync or edit" in added.err and "waited 0.3 s" in added.err
+    assert statuses(synced) == {}
+
+
 def test_a_sync_killed_mid_run_leaves_the_repository_unchanged(ea, synced: Path) -> None:
     assert ea("sync").code == 0
     before = statuses(synced)
