@@ -35,7 +35,13 @@ CHECKPOINTS = {
     "sync.committed": "the run is committed",
     "manual.read": "a manual edit (add, link) holds the write lock and has read what it changes",
 }
-"""The named points of a write that :func:`checkpoint` marks, with what holds at each."""
+"""The named points of a write that :func:`checkpoint` marks, with what holds at each.
+
+The ``sync.*`` points are those of every run of the sync engine: a sync, an
+import, the run a manual edit makes (``sync.read`` excepted: a manual edit
+reads no file) and the confirmation of unchanged input (which reads no file
+either).
+"""
 
 CHECKPOINT_ENV = "EA_TEST_CHECKPOINTS"
 CHECKPOINT_WAIT = 120.0  # seconds a paused process waits for its go before giving up

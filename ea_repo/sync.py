@@ -684,13 +684,17 @@ class SyncEngine:
             result = self._unchanged_since(source, input_digest)
             if result is None:
                 return None
+            checkpoint("sync.planned")
             now = utc_now()
             run = self.store.start_run(source, at=now)
             for kind in ("element", "relation"):
                 self.store.touch_assertions(run.id, source, kind, None, at=now)
+            checkpoint("sync.written")
             self.store.finish_run(
                 run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
             )
+            checkpoint("sync.before-commit")
+        checkpoint("sync.committed")
         result.applied = True
         result.run_id = run.id
         return result

@@ -448,3 +448,22 @@ def test_a_lock_file_that_is_not_a_file_is_a_clear_error(ea, synced: Path, shape
         assert result.code == 2, result.err
         assert f"the lock file {lock} is not a plain file" in result.err
         assert "internal error" not in result.err
+
+
+def test_a_sync_killed_at_each_checkpoint_leaves_the_repository_as_before(
+    ea, synced: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    assert ea("sync").code == 0
+    before = statuses(synced)
+    drop_rows(synced / "exports" / "cmdb_ci.csv", WEB04)
+    for point in ("sync.read", "sync.planned", "sync.written", "sync.before-commit"):
+        sync = EaProcess(tmp_path / point, "sync", "-w", str(synced), stop=point)
+        sync.wait_for(point)
+        sync.proc.send_signal(signal.SIGKILL)
+        assert sync.finish()[0] == -signal.SIGKILL
+        assert statuses(synced) == before, point
+        with Repository.open(synced) as repo:
+            assert [r.status for r in repo.store.runs()] == ["succeeded"], point
+    assert json.loads(ea("sync", "--json").out)["sources"][0]["elements"]["missing"] == 1
