@@ -27,7 +27,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .config import Workspace
-from .errors import EaError, SourceError, WorkspaceError
+from .errors import EaError, SourceError, StoreLockedError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
 from .model import utc_now
@@ -449,13 +449,20 @@ def sync_all(
                 )
         specs = [s for s in specs if s.name in only]
     with sync_lock(workspace):
-        outcomes = []
+        outcomes: list[SourceOutcome] = []
+        locked: StoreLockedError | None = None
         for spec in specs:
+            if locked is not None:  # one wait for the whole sync, not one per source
+                outcomes.append(SourceOutcome(spec.name, error=locked))
+                continue
             try:
                 result = run_source(
                     spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
                 )
                 outcomes.append(SourceOutcome(spec.name, result=result))
+            except StoreLockedError as exc:
+                locked = exc
+                outcomes.append(SourceOutcome(spec.name, error=exc))
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
         return outcomes

@@ -415,13 +415,21 @@ def test_a_locked_database_is_a_clear_error_after_one_wait(
 
     from ea_repo.store.sqlite import SQLiteStore
 
+    config = synced / "ea.yaml"  # a second source: still one wait for the whole sync
+    config.write_text(
+        config.read_text()
+        + "  again:\n    importer: cmdb\n    preset: servicenow\n"
+        + "    files: [exports/cmdb_ci.csv]\n"
+    )
     assert ea("sync").code == 0
-    monkeypatch.setattr(SQLiteStore, "busy_timeout", 0.5)  # 30 s by default
+    monkeypatch.setattr(SQLiteStore, "busy_timeout", 2.0)  # 30 s by default
     other = sqlite3.connect(synced / ".ea" / "repository.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write transaction (a backup, a shell)
     try:
         added = ea("add", "Application", "--id", "crm")
+        started = time.monotonic()
         synced_json = ea("sync", "--json")
+        waited = time.monotonic() - started
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -431,7 +439,8 @@ def test_a_locked_database_is_a_clear_error_after_one_wait(
     assert synced_json.code == 3
     summary = json.loads(synced_json.out)
     assert summary["ok"] is False
-    assert "is locked" in summary["sources"][0]["error"]
+    assert [("is locked" in s["error"]) for s in summary["sources"]] == [True, True]
+    assert waited < 3.9  # one wait of 2 s, not one per source (4 s)
     assert ea("add", "Application", "--id", "crm").code == 0  # and nothing is stuck after
 
 
