@@ -274,6 +274,7 @@ class Repository:
             return
         from .sources import MANUAL_EDIT_WAIT, sync_lock
 
+        checkpoint("manual.locking")
         with sync_lock(self.workspace, wait=MANUAL_EDIT_WAIT):
             yield
 

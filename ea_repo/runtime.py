@@ -33,7 +33,8 @@ CHECKPOINTS = {
     "sync.written": "the run's writes are made, its run record not yet closed",
     "sync.before-commit": "the run is closed as succeeded; the transaction is about to commit",
     "sync.committed": "the run is committed",
-    "manual.read": "a manual edit (add, link) holds the write lock and has read what it changes",
+    "manual.locking": "a manual edit (add, link) is about to take the workspace's write lock",
+    "manual.read": "a manual edit holds the write lock and has read what it changes",
 }
 """The named points of a write that :func:`checkpoint` marks, with what holds at each.
 

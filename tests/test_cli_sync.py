@@ -380,14 +380,15 @@ def test_a_manual_edit_during_a_sync_waits_for_it(ea, synced: Path, tmp_path: Pa
     _change_cpu_in_export(synced)
     sync = EaProcess(tmp_path / "sync", "sync", "-w", str(synced), stop="sync.planned")
     sync.wait_for("sync.planned")  # planned inside its write transaction, not committed
-    edit = subprocess.Popen(
-        [sys.executable, "-m", "ea_repo", *_edit(synced)], stderr=subprocess.PIPE, text=True
-    )
-    time.sleep(1.0)
-    assert edit.poll() is None  # the edit waits for the sync's lock...
+    edit = EaProcess(tmp_path / "edit", *_edit(synced))
+    edit.wait_for("manual.locking")
+    time.sleep(0.5)
+    assert edit.proc.poll() is None  # the edit waits for the sync's lock...
+    assert not (edit.folder / "manual.read.reached").exists()
     sync.release("sync.planned")
     assert sync.finish()[0] == 0
-    assert edit.wait(timeout=60) == 0, edit.stderr  # ...then reads what the sync wrote
+    code, _, err = edit.finish()
+    assert code == 0, err  # ...then reads what the sync wrote
     _both_kept_and_a_resync_changes_nothing(ea, synced)
 
 
