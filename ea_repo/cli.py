@@ -2,7 +2,7 @@
 
 Each command parses its arguments, calls one library function and renders the
 result. User mistakes (:class:`~ea_repo.errors.EaError`) become one message,
-a hint and exit code 2 (3 when the store is unreachable); ``--debug`` shows
+a hint and exit code 2 (3 when the store is unreachable or locked); ``--debug`` shows
 the traceback.
 """
 
@@ -31,7 +31,7 @@ from .commands.options import (
 )
 from .commands.store import store_app
 from .commands.views import report_app, view_app
-from .errors import EaError, SourceError, ValidationError
+from .errors import EaError, SourceError, StoreError, ValidationError
 from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
@@ -394,16 +394,41 @@ def _run_counts(stats: Any) -> str:
             parts.append(
                 f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
             )
+    followed = (stats or {}).get("relations_with_elements") or {}
+    if followed:
+        parts.append(
+            "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
+        )
+    if (stats or {}).get("problems"):
+        parts.append(f"{stats['problems']} problem(s), first: {stats.get('first_problem')}")
     return "; ".join(parts)
+
+
+class StatusAlarm(StrEnum):
+    """What makes `ea status` exit 1, for monitoring."""
+
+    FAILED = "failed"
+    STALE = "stale"
 
 
 @app.command()
 def status(
-    workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE, output: OutputOpt = None
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        list[StatusAlarm] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 if a source's last run failed (failed), or a source or elements are "
+            "stale (stale); repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """How current the repository is: each source's last run, and elements gone stale.
+    """How current the repository is: each source's last attempt and last success, and
+    elements gone stale.
 
-    Example: ea status --format json
+    Example: ea status --fail-on failed --fail-on stale
     """
     with Repository.open(workspace) as repo:
         report = repo.status()
@@ -417,7 +442,7 @@ def status(
                 age_text(s.age_days),
                 s.elements,
                 s.relations,
-                f"{s.last_run.status} #{s.last_run.id}" if s.last_run else "",
+                s.attempt_text(),
                 _run_counts(s.last_success.stats) if s.last_success else "",
             ]
             for s in report.sources
@@ -429,23 +454,7 @@ def status(
         [[e.id, e.type, e.name, seen or "never"] for e, seen in report.stale],
     )
     data = {
-        "sources": [
-            {
-                "source": s.source,
-                "last_success": s.last_success.finished_at if s.last_success else None,
-                "age_days": None if s.age_days is None else round(s.age_days, 2),
-                "elements": s.elements,
-                "relations": s.relations,
-                "last_run": None
-                if s.last_run is None
-                else {
-                    "id": s.last_run.id,
-                    "status": s.last_run.status,
-                    "message": s.last_run.message,
-                },
-            }
-            for s in report.sources
-        ],
+        "sources": [s.to_data() for s in report.sources],
         "stale_after_days": report.stale_after_days,
         "stale_total": report.stale_total,
         "stale": [{"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in report.stale],
@@ -453,7 +462,11 @@ def status(
     result = Result([sources, stale], data)
     if report.stale_total > len(report.stale):
         result.notes.append(f"showing {len(report.stale)} of {report.stale_total} stale elements")
+    alarms = report.alarms(fail_on or ())
+    result.notes.extend(f"alarm: {a}" for a in alarms)
     emit(result, fmt, output)
+    if alarms:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -629,13 +642,17 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
         result.tables.insert(
             0, Table(f"why {target.name} ({target.id})", ["path", "steps", "via"], rows)
         )
+        total = report.traversal.path_count(target.id)
         data["explain"] = {
             "target": target.id,
             "paths": [
                 [{"from": s.origin.id, "relation": s.relation_type, "to": s.target.id} for s in p]
                 for p in paths
             ],
+            "total_paths": total,
         }
+        if total > len(paths):
+            result.notes.append(f"showing the first {len(paths)} of {total} shortest paths")
         if not paths:
             result.notes.append(f"{target.name} is not reached from {starts}")
     return result
@@ -1260,7 +1277,7 @@ def _sync_result(result: SyncResult, dry_run: bool) -> Result:
     )
     if result.refused:
         result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
-    result_out.notes.extend(f"note: {w}" for w in result.warnings)
+    result_out.notes.extend(f"note: {w}" for w in result.notes())
     return result_out
 
 
@@ -1494,21 +1511,32 @@ def sync(
 ) -> None:
     """Run every source declared in ea.yaml (what cron or a systemd timer calls).
 
-    Exits 1 if any source failed (the others are still applied), 4 if another sync is running.
+    Exits 1 if any source failed (the others are still applied), 3 if the repository is
+    locked by another process's write, 4 if another sync or edit is running.
 
     Example: ea sync --json
     """
     import json as jsonlib
 
-    from .sources import sync_all
+    from .sources import SyncLockedError, sync_all
 
     check_problems_path(problems)
     try:
         with Repository.open(workspace) as repo:
             assert repo.workspace is not None
-            outcomes = sync_all(
-                repo.workspace, repo.store, repo.metamodel, only=only, dry_run=dry_run, force=force
-            )
+            try:
+                outcomes = sync_all(
+                    repo.workspace,
+                    repo.store,
+                    repo.metamodel,
+                    only=only,
+                    dry_run=dry_run,
+                    force=force,
+                )
+            except SyncLockedError as exc:
+                if json_summary:  # a scheduler reads JSON whatever happens
+                    typer.echo(jsonlib.dumps({"ok": False, "error": exc.message, "sources": []}))
+                raise
     except EaError as exc:
         _write_problems(problems, [(None, exc)])
         raise
@@ -1526,7 +1554,8 @@ def sync(
                 assert outcome.error is not None
                 _print_error(outcome.error)
     if failed:
-        raise typer.Exit(1)
+        # 3 when the repository itself could not be written (locked), as for other commands
+        raise typer.Exit(3 if any(isinstance(o.error, StoreError) for o in failed) else 1)
 
 
 @app.command()

@@ -113,6 +113,10 @@ class StoreError(EaError):
     exit_code = 3
 
 
+class StoreLockedError(StoreError):
+    """Another process holds the repository's write lock longer than the store waits."""
+
+
 class SelectorError(EaError):
     """A selector expression is malformed."""
 

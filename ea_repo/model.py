@@ -221,7 +221,7 @@ class Run:
     source: str
     started_at: str
     finished_at: str | None
-    status: str  # running | succeeded | failed
+    status: str  # running | succeeded | failed | refused
     stats: Mapping[str, Any] = field(default_factory=dict)
     message: str | None = None
 

@@ -15,7 +15,8 @@ import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -52,6 +53,7 @@ from .model import (
     Run,
     Status,
 )
+from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
 from .sync import SyncEngine, unique_clashes
 
@@ -120,16 +122,69 @@ class MetamodelDiff:
     breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
 
 
+FAILED_STATUSES = ("failed", "refused")
+
+
 @dataclass(frozen=True)
 class SourceStatus:
-    """How current one source is."""
+    """How current one source is: its last attempt beside its last success."""
 
     source: str
-    last_run: Run | None
+    last_run: Run | None  # the last attempt, whatever became of it
     last_success: Run | None
     age_days: float | None  # since the last successful run finished
     elements: int  # elements it asserts now
     relations: int
+
+    @property
+    def failed(self) -> bool:
+        """Whether the source's last attempt failed or was refused."""
+        return self.last_run is not None and self.last_run.status in FAILED_STATUSES
+
+    def stale(self, stale_after_days: float) -> bool:
+        """Whether the source has not succeeded within ``stale_after_days`` (or ever)."""
+        return self.age_days is None or self.age_days > stale_after_days
+
+    def attempt_text(self) -> str:
+        """The last attempt in a line: ``failed #7 at T: 3 problem(s), first: ...``."""
+        run = self.last_run
+        if run is None:
+            return ""
+        text = f"{run.status} #{run.id} at {run.finished_at or run.started_at}"
+        if run.status not in FAILED_STATUSES:
+            return text
+        problems = int(run.stats.get("problems") or 0)
+        first = run.stats.get("first_problem") or run.message
+        if problems:
+            return f"{text}: {problems} problem(s), first: {first}"
+        return f"{text}: {first}" if first else text
+
+    def to_data(self) -> dict[str, Any]:
+        """The source's freshness as JSON-ready data."""
+        run = self.last_run
+        return {
+            "source": self.source,
+            "last_success": self.last_success.finished_at if self.last_success else None,
+            "changes": {
+                k: v
+                for k, v in (self.last_success.stats if self.last_success else {}).items()
+                if k in ("elements", "relations", "relations_with_elements")
+            },
+            "age_days": None if self.age_days is None else round(self.age_days, 2),
+            "elements": self.elements,
+            "relations": self.relations,
+            "last_run": None
+            if run is None
+            else {
+                "id": run.id,
+                "status": run.status,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "message": run.message,
+                "problems": run.stats.get("problems"),
+                "first_problem": run.stats.get("first_problem"),
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -140,6 +195,30 @@ class StatusReport:
     stale_after_days: int
     stale: list[tuple[Element, str | None]]
     stale_total: int
+
+    def alarms(self, fail_on: Iterable[str]) -> list[str]:
+        """What a monitor should be told, for the conditions in ``fail_on``: ``failed`` (a
+        source's last attempt failed or was refused), ``stale`` (a source has not succeeded
+        within ``stale_after``, or elements are stale)."""
+        wanted = set(fail_on)
+        found = []
+        if "failed" in wanted:
+            found += [f"{s.source}: last run {s.attempt_text()}" for s in self.sources if s.failed]
+        if "stale" in wanted:
+            found += [
+                f"{s.source}: "
+                + (
+                    "no successful run"
+                    if s.age_days is None
+                    else f"last success {s.age_days:.0f} days ago"
+                )
+                + f" (stale after {self.stale_after_days} days)"
+                for s in self.sources
+                if s.stale(self.stale_after_days)
+            ]
+            if self.stale_total:
+                found.append(f"{self.stale_total} element(s) stale")
+        return found
 
 
 class Repository:
@@ -186,6 +265,19 @@ class Repository:
 
     # -- writing by hand -------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the workspace's write lock (waiting up to ``MANUAL_EDIT_WAIT`` seconds), so
+        that an edit reads and writes with no sync in between."""
+        if self.workspace is None:
+            yield
+            return
+        from .sources import MANUAL_EDIT_WAIT, sync_lock
+
+        checkpoint("manual.locking")
+        with sync_lock(self.workspace, wait=MANUAL_EDIT_WAIT):
+            yield
+
     def add(
         self,
         type_name: str,
@@ -210,6 +302,18 @@ class Repository:
             if not id:
                 raise ValidationError(f"cannot make an id from the name {name!r}", hint="pass --id")
         element_id = ElementId(check_id(id))
+        with self._writing():
+            return self._add(et.name, element_id, name, attrs or {}, update, source)
+
+    def _add(
+        self,
+        type_name: str,
+        element_id: ElementId,
+        name: str | None,
+        attrs: Mapping[str, Any],
+        update: bool,
+        source: str,
+    ) -> Element:
         existing = self.store.get_elements([element_id], EVERYTHING).get(element_id)
         merged: dict[str, Any] = {}
         if existing is not None:
@@ -218,9 +322,9 @@ class Repository:
                     f"{element_id!r} already exists ({existing.type} {existing.name!r})",
                     hint="pass --update to change it, or choose another --id",
                 )
-            if existing.type != et.name:
+            if existing.type != type_name:
                 raise ConflictError(
-                    f"{element_id!r} is a {existing.type}, not a {et.name}",
+                    f"{element_id!r} is a {existing.type}, not a {type_name}",
                     hint="an element's type cannot be changed by `add --update`",
                 )
             merged.update(existing.attrs)
@@ -228,16 +332,17 @@ class Repository:
             raise NotFoundError(
                 f"no element {element_id!r} to update", hint="drop --update to add it"
             )
-        merged.update(attrs or {})
-        _, normalised, problems = check_element(self.metamodel, et.name, merged)
-        raise_if(problems, f"{et.name} {element_id!r}")
+        merged.update(attrs)
+        _, normalised, problems = check_element(self.metamodel, type_name, merged)
+        raise_if(problems, f"{type_name} {element_id!r}")
         clashes = unique_clashes(self.store, self.metamodel, [(element_id, normalised, None)])
         if clashes:
             raise ConflictError(clashes[0].message, hint=clashes[0].hint)
         display = name or (existing.name if existing else element_id)
-        element = Element(element_id, et.name, display, normalised, Status.ACTIVE)
+        element = Element(element_id, type_name, display, normalised, Status.ACTIVE)
         if existing is not None and existing == element:
             return element
+        checkpoint("manual.read")
         self.add_many([element], source=source)
         return element
 
@@ -252,9 +357,28 @@ class Repository:
         source: str = MANUAL_SOURCE,
     ) -> Relation:
         """Link two existing elements by a relationship type the metamodel allows between them."""
+        with self._writing():
+            return self._link(src, relation_type, dst, attrs, id, source)
+
+    def _link(
+        self,
+        src: str,
+        relation_type: str,
+        dst: str,
+        attrs: Mapping[str, Any] | None,
+        id: str | None,
+        source: str,
+    ) -> Relation:
         rt = resolve_relation_type(self.metamodel, relation_type)
         src_el, dst_el = self.element(src), self.element(dst)
         src, dst = src_el.id, dst_el.id
+        for end in (src_el, dst_el):
+            if end.status is Status.RETIRED:  # the relation would be retired with it
+                raise ConflictError(
+                    f"{end.name} ({end.id}) is retired",
+                    hint=f"revive it first (`ea add {end.type} --id {end.id} --update`), "
+                    "or link another element",
+                )
         _, normalised, problems = check_relation(
             self.metamodel, rt.name, src_el.type, dst_el.type, attrs or {}
         )
@@ -269,6 +393,7 @@ class Repository:
         existing = self.store.get_relations([relation.id], EVERYTHING).get(relation.id)
         if existing == relation:
             return relation
+        checkpoint("manual.read")
         self.add_many(relations=[relation], source=source)
         return relation
 
@@ -287,7 +412,8 @@ class Repository:
         """
         records = [Record.element(e.type, e.id, e.name, e.attrs) for e in elements]
         records += [Record.relation(r.type, r.src, r.dst, r.attrs, key=r.id) for r in relations]
-        result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
+        with self._writing():
+            result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
         return tuple(  # type: ignore[return-value]
             sum(c for k, c in diff.counts().items() if k != "missing")
             for diff in (result.elements, result.relations)

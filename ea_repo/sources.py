@@ -28,15 +28,17 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .config import Workspace
-from .errors import EaError, SourceError, WorkspaceError
+from .errors import EaError, SourceError, StoreLockedError, WorkspaceError
 from .importers.base import ImportBatch
 from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
-from .runtime import gc_paused
+from .model import utc_now
+from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
     OnMissing,
     Progress,
+    RunRefused,
     SyncEngine,
     SyncResult,
     metamodel_fingerprint,
@@ -336,6 +338,7 @@ def run_source(
     confirms what the source asserts (see :meth:`SyncEngine.confirm_unchanged`).
     """
     engine = SyncEngine(store, metamodel)
+    started = utc_now()
     digest = input_digest(spec, metamodel)
     confirmed = engine.confirm_unchanged(spec.name, digest, dry_run=dry_run)
     if confirmed is not None:
@@ -343,7 +346,13 @@ def run_source(
     # One pause of the collector for the whole run: re-enabled between reading and
     # applying, it would scan every record read, in vain (measured: a second of 400 000).
     with gc_paused():
-        batch = read_source(spec, metamodel, store)
+        try:
+            batch = read_source(spec, metamodel, store)
+        except EaError as exc:  # an unreadable file is a failed run too
+            if not dry_run:
+                engine.record_failure(spec.name, started, exc)
+            raise
+        checkpoint("sync.read")
         try:
             return engine.run(
                 spec.name,
@@ -380,7 +389,7 @@ class SourceOutcome:
         assert self.error is not None
         return {
             "source": self.name,
-            "status": "failed",
+            "status": "refused" if isinstance(self.error, RunRefused) else "failed",
             "error": self.error.message,
             "hint": self.error.hint,
             "problems": [p.to_data() for p in self.error.problems],
@@ -389,25 +398,55 @@ class SourceOutcome:
         }
 
 
-@contextmanager
-def sync_lock(workspace: Workspace) -> Iterator[None]:
-    """Hold the lock that keeps two writes of one workspace's sources from overlapping.
+MANUAL_EDIT_WAIT = 10.0
+"""Seconds a manual edit (``ea add``, ``ea link``) waits for a running write to end."""
 
-    Raises :class:`SyncLockedError` at once if another sync or import holds it:
-    a scheduler should retry later rather than queue behind a long run.
+_held: dict[str, int] = {}  # lock files this process holds, and how many times over
+
+
+@contextmanager
+def sync_lock(workspace: Workspace, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock that keeps two writes of one workspace from overlapping.
+
+    Every write takes it: syncs, imports, copies and manual edits. Raises
+    :class:`SyncLockedError` if another process still holds it after ``wait``
+    seconds (a scheduler's sync does not wait: it should retry later rather
+    than queue behind a long run). Re-entrant within a process.
     """
     workspace.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(workspace.data_dir / "sync.lock"))
+    path = workspace.data_dir / "sync.lock"
+    key = str(path)
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise WorkspaceError(
+            f"the lock file {path} is not a plain file",
+            hint="remove it (`rm -r` it if it is a folder); ea-repo creates it again",
+        )
+    lock = FileLock(key)
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait)
     except Timeout:
         raise SyncLockedError(
-            f"another sync of {workspace.root} is running (lock {lock.lock_file})",
+            f"another sync or edit of {workspace.root} is running (lock {lock.lock_file})"
+            + (f"; waited {wait:g} s" if wait else ""),
             hint="wait for it to finish; schedulers should retry later",
         ) from None
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot take the lock file {path}: {exc.strerror or exc}",
+            hint="check that .ea/ is writable and sync.lock a plain file",
+        ) from exc
+    _held[key] = 1
     try:
         yield
     finally:
+        del _held[key]
         lock.release()
 
 
@@ -442,13 +481,20 @@ def sync_all(
                 )
         specs = [s for s in specs if s.name in only]
     with sync_lock(workspace):
-        outcomes = []
+        outcomes: list[SourceOutcome] = []
+        locked: StoreLockedError | None = None
         for spec in specs:
+            if locked is not None:  # one wait for the whole sync, not one per source
+                outcomes.append(SourceOutcome(spec.name, error=locked))
+                continue
             try:
                 result = run_source(
                     spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
                 )
                 outcomes.append(SourceOutcome(spec.name, result=result))
+            except StoreLockedError as exc:
+                locked = exc
+                outcomes.append(SourceOutcome(spec.name, error=exc))
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
         return outcomes

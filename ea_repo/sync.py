@@ -31,7 +31,7 @@ from hashlib import blake2b
 from itertools import chain
 from typing import Any
 
-from .errors import EaError, Problem, SourceError
+from .errors import EaError, Problem, SourceError, StoreLockedError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel, RelationType
 from .metamodel.validate import check_element, check_relation
@@ -40,6 +40,7 @@ from .model import (
     Change,
     Element,
     ElementId,
+    Lens,
     Origin,
     Record,
     Ref,
@@ -50,7 +51,7 @@ from .model import (
     relation_id,
     utc_now,
 )
-from .runtime import gc_paused
+from .runtime import checkpoint, gc_paused
 from .store import GraphStore
 
 
@@ -63,6 +64,11 @@ class OnMissing(StrEnum):
 
 
 DEFAULT_MAX_MISSING = 0.2
+
+
+class RunRefused(SourceError):
+    """The ``max_missing`` guard refuses a run: it would remove too much of what the source had."""
+
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a run advances."""
@@ -101,6 +107,9 @@ class SyncResult:
     refused: str | None = None  # why the max_missing guard refuses the run, if it does
     skipped: dict[str, int] = field(default_factory=dict)  # rows the importer left out, by reason
     warnings: list[str] = field(default_factory=list)
+    # relations that follow their elements: "retired" with an element this run retires,
+    # "revived" with one it revives, "dormant": asserted but kept retired with an end
+    with_elements: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Counts for people and schedulers (``ea sync --json``)."""
@@ -110,9 +119,20 @@ class SyncResult:
             "run": self.run_id,
             "elements": self.elements.counts(),
             "relations": self.relations.counts(),
+            **({"relations_with_elements": self.with_elements} if self.with_elements else {}),
             **({"refused": self.refused} if self.refused else {}),
             **({"skipped": dict(self.skipped)} if self.skipped else {}),
         }
+
+    def notes(self) -> list[str]:
+        """What a reader of the counts should also know: relations that followed their
+        elements, and the importer's warnings."""
+        said = {
+            "retired": "relation(s) retired with an element this run retired",
+            "revived": "relation(s) a source still asserts revived with their element",
+            "dormant": "relation(s) asserted to a retired element, kept retired with it",
+        }
+        return [f"{n} {said[k]}" for k, n in self.with_elements.items()] + self.warnings
 
 
 @dataclass(slots=True)
@@ -493,7 +513,9 @@ class SyncEngine:
         :meth:`confirm_unchanged` can recognise the same input next time.
 
         Raises :class:`SourceError` listing every problem (nothing written),
-        or when the ``max_missing`` guard trips without ``force``.
+        or :class:`RunRefused` when the ``max_missing`` guard trips without
+        ``force``. Unless ``partial``, a run that fails or is refused is recorded
+        as such (see :meth:`record_failure`).
         """
         with gc_paused():
             return self._run(
@@ -520,13 +542,69 @@ class SyncEngine:
         progress: Progress | None,
         input_digest: str | None,
     ) -> SyncResult:
-        policy = OnMissing(on_missing)
         if isinstance(batch, ImportBatch):
             problems, records = list(batch.problems), batch.records
         else:
             problems, records = [], list(batch)
         tell = progress or (lambda stage, done, total: None)
+        now = utc_now()
+        if dry_run:
+            return self._plan(
+                source, batch, records, problems, on_missing, max_missing, partial, tell, now
+            )[0]
+        run = None
+        try:
+            # The plan is made against the state it commits onto: inside the write
+            # transaction (SQLite: BEGIN IMMEDIATE), so that no other writer commits
+            # between the diff and the writes.
+            with self.store.transaction():
+                result, plan, digests = self._plan(
+                    source, batch, records, problems, on_missing, max_missing, partial, tell, now
+                )
+                checkpoint("sync.planned")
+                if result.refused and not force:
+                    raise RunRefused(
+                        result.refused + "; nothing was written",
+                        hint="a truncated export? check it; if the removal is real, run again with --force",
+                    )
+                total = sum(len(plan.upserts[k]) for k in plan.upserts)
+                tell("writing", 0, total)
+                run = self.store.start_run(source, at=now)
+                plan.apply(run.id, digests, full=not partial)
+                checkpoint("sync.written")
+                self.store.finish_run(
+                    run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
+                )
+                checkpoint("sync.before-commit")
+        except Exception as exc:
+            # A source's run that fails is a run too; a manual edit's mistakes are the
+            # user's to see at once (unless the writing itself failed).
+            if not partial or run is not None:
+                self.record_failure(source, now, exc)
+            raise
+        checkpoint("sync.committed")
+        tell("writing", total, total)
+        result.applied = True
+        result.run_id = run.id
+        return result
 
+    def _plan(
+        self,
+        source: str,
+        batch: ImportBatch | Iterable[Record],
+        records: list[Record],
+        problems: list[Problem],
+        on_missing: OnMissing | str,
+        max_missing: float,
+        partial: bool,
+        tell: Progress,
+        now: str,
+    ) -> tuple[SyncResult, _Plan, dict[str, dict[str, str]]]:
+        """Validate the records and diff them against the repository as it is now.
+
+        Raises :class:`SourceError` listing every problem.
+        """
+        policy = OnMissing(on_missing)
         # Records identical to those of the source's last run (same digest, item still
         # asserted and active) need no validation, diff or rewrite: a re-sync of an
         # unchanged export reads it and confirms it.
@@ -542,7 +620,7 @@ class SyncEngine:
         elements = validator.elements(r for r, _ in fresh if r.kind == "element")
         relations = validator.relations([r for r, _ in fresh if r.kind == "relation"], elements)
         tell("validating", len(fresh), len(fresh))
-        problems += validator.problems
+        problems = problems + validator.problems
         problems += unique_clashes(
             self.store,
             self.metamodel,
@@ -561,46 +639,30 @@ class SyncEngine:
                 hint="fix the rows named above (or the mapping), then run again",
             )
 
-        now = utc_now()
         plan = _Plan(self.store, source, now)
         plan.merge("element", elements)
-        plan.merge("relation", relations)
         plan.confirm(unchanged)
         if not partial:
             plan.missing("element", set(elements) | unchanged["element"], policy)
+        # Relations after the elements' fates are known: one to an element that ends
+        # the run retired is retired with it.
+        plan.merge("relation", relations)
+        if not partial:
             plan.missing("relation", set(relations) | unchanged["relation"], policy)
+        plan.follow_elements(repair=not partial)
         refusal = None if partial else plan.guard(max_missing)
         result = SyncResult(
-            source, plan.diffs["element"], plan.diffs["relation"], applied=False, refused=refusal
+            source,
+            plan.diffs["element"],
+            plan.diffs["relation"],
+            applied=False,
+            refused=refusal,
+            with_elements={k: len(v) for k, v in plan.with_elements.items() if v},
         )
         if isinstance(batch, ImportBatch):
             result.skipped = dict(sorted(batch.skipped.items()))
             result.warnings = [str(w) for w in batch.warnings]
-        if dry_run:
-            return result
-        if refusal and not force:
-            raise SourceError(
-                refusal + "; nothing was written",
-                hint="a truncated export? check it; if the removal is real, run again with --force",
-            )
-        tell("writing", 0, len(elements) + len(relations))
-        try:
-            with self.store.transaction():
-                run = self.store.start_run(source, at=now)
-                plan.apply(run.id, digests, full=not partial)
-                self.store.finish_run(
-                    run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
-                )
-        except EaError as exc:
-            self._failed_run(source, now, exc.message)
-            raise
-        except Exception as exc:
-            self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
-            raise
-        tell("writing", len(elements) + len(relations), len(elements) + len(relations))
-        result.applied = True
-        result.run_id = run.id
-        return result
+        return result, plan, digests
 
     def confirm_unchanged(
         self, source: str, input_digest: str, *, dry_run: bool = False
@@ -614,6 +676,32 @@ class SyncEngine:
         confirmed in one statement and the result says so. ``None`` when the
         shortcut does not apply; the caller then reads and runs as usual.
         """
+        if dry_run:
+            return self._unchanged_since(source, input_digest)
+        # Checked inside the write transaction: no other writer may change the
+        # repository between the check and the confirmation.
+        with self.store.transaction():
+            result = self._unchanged_since(source, input_digest)
+            if result is None:
+                return None
+            checkpoint("sync.planned")
+            now = utc_now()
+            run = self.store.start_run(source, at=now)
+            for kind in ("element", "relation"):
+                self.store.touch_assertions(run.id, source, kind, None, at=now)
+            checkpoint("sync.written")
+            self.store.finish_run(
+                run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
+            )
+            checkpoint("sync.before-commit")
+        checkpoint("sync.committed")
+        result.applied = True
+        result.run_id = run.id
+        return result
+
+    def _unchanged_since(self, source: str, input_digest: str) -> SyncResult | None:
+        """The result of confirming the source's last successful run, if its input was
+        ``input_digest`` and no run changed the repository since; else None."""
         found = self.store.runs(source, limit=1, status="succeeded")
         if not found or found[0].stats.get("input") != input_digest:
             return None
@@ -628,7 +716,7 @@ class SyncEngine:
             kind: sum(int(n) for key, n in last.stats.get(kind, {}).items() if key != "missing")
             for kind in ("elements", "relations")
         }
-        result = SyncResult(
+        return SyncResult(
             source,
             ItemDiff(unchanged=counts["elements"]),
             ItemDiff(unchanged=counts["relations"]),
@@ -636,19 +724,6 @@ class SyncEngine:
             skipped=dict(last.stats.get("skipped", {})),
             warnings=list(last.stats.get("warnings", [])),
         )
-        if dry_run:
-            return result
-        now = utc_now()
-        with self.store.transaction():
-            run = self.store.start_run(source, at=now)
-            for kind in ("element", "relation"):
-                self.store.touch_assertions(run.id, source, kind, None, at=now)
-            self.store.finish_run(
-                run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
-            )
-        result.applied = True
-        result.run_id = run.id
-        return result
 
     def _recognise(
         self,
@@ -690,11 +765,27 @@ class SyncEngine:
                 fresh.append((rec, d))
         return fresh
 
-    def _failed_run(self, source: str, started: str, message: str) -> None:
-        # Best effort: the failure itself must not hide the original error.
-        with contextlib.suppress(Exception):
+    def record_failure(self, source: str, started: str, error: Exception) -> None:
+        """Record a run of ``source`` that wrote nothing: ``refused`` by the ``max_missing``
+        guard, else ``failed``; with its message, how many problems its input had and the
+        first of them.
+
+        Best effort: the failure itself must not hide the original error. A
+        repository another process holds locked records nothing.
+        """
+        if isinstance(error, StoreLockedError):
+            return
+        status = "refused" if isinstance(error, RunRefused) else "failed"
+        if isinstance(error, EaError):
+            message, problems = error.message, error.problems
+        else:
+            message, problems = f"{type(error).__name__}: {error}", []
+        stats: dict[str, Any] = {"applied": False, "problems": len(problems)}
+        if problems:
+            stats["first_problem"] = str(problems[0])
+        with contextlib.suppress(Exception), self.store.transaction():
             failed = self.store.start_run(source, at=started)
-            self.store.finish_run(failed.id, "failed", message=message)
+            self.store.finish_run(failed.id, status, stats, message=message)
 
 
 def _run_stats(result: SyncResult, input_digest: str | None) -> dict[str, Any]:
@@ -732,6 +823,15 @@ class _Plan:
         self.delete: dict[str, list[str]] = {"element": [], "relation": []}
         self.retract: dict[str, list[str]] = {"element": [], "relation": []}
         self.previous: dict[str, set[str]] = {}
+        # relations following their elements (see `follow_elements`): ids by what happens
+        self.with_elements: dict[str, list[str]] = {"retired": [], "revived": [], "dormant": []}
+
+    def elements_down(self, ids: Iterable[str]) -> set[str]:
+        """Of ``ids``, the elements that will not be active once the plan is applied."""
+        wanted = set(ids)
+        going = set(self.retire["element"]) | set(self.delete["element"])
+        coming = {e.id for e in self.upserts["element"]}  # every upsert is active
+        return (self.store.inactive("element", wanted) - coming) | (going & wanted)
 
     def asserted_before(self, kind: str) -> set[str]:
         """The ids of the items of ``kind`` the source asserted before this run."""
@@ -753,6 +853,11 @@ class _Plan:
         before = self.store.asserted_values(self.source, kind, known) if known else {}
         diff = self.diffs[kind]
         shapes: dict[tuple[str, ...], dict[str, Any]] = {}
+        down = (
+            self.elements_down({e for i in items.values() for e in (i.src, i.dst) if e})
+            if kind == "relation"
+            else set()
+        )
         for item_id, item in items.items():
             old = existing.get(item_id)
             if old is None:  # the common case of a first import
@@ -775,7 +880,7 @@ class _Plan:
                     item.type,
                     ElementId(item.dst),
                     attrs,
-                    Status.ACTIVE,
+                    Status.RETIRED if item.src in down or item.dst in down else Status.ACTIVE,
                     RelationId(item_id),
                 )
             # What the source asserts, for the next run's merge: only which attributes
@@ -786,6 +891,8 @@ class _Plan:
             if asserted is None:
                 asserted = shapes[shape] = {"attrs": sorted(shape)} if shape else {}
             self.asserted[kind][item_id] = asserted
+            if new.status is Status.RETIRED and (old is None or old.status is Status.RETIRED):
+                self.with_elements["dormant"].append(item_id)
             if old is None:
                 # An addition logs no snapshot: the values it started with are the item's
                 # current ones, or the `before` of its next change (a bulk first import
@@ -793,9 +900,12 @@ class _Plan:
                 diff.added.append(item_id)
                 self.upserts[kind].append(new)
                 continue
-            if old.status is Status.RETIRED:
+            if old.status is Status.RETIRED and new.status is Status.ACTIVE:
                 diff.revived.append(item_id)
                 op = "revived"
+            elif old.status is Status.ACTIVE and new.status is Status.RETIRED:
+                self.with_elements["retired"].append(item_id)
+                op = "retired"
             elif old != new:
                 diff.changed[item_id] = changed_fields(snapshot(old), snapshot(new))
                 op = "changed"
@@ -849,6 +959,50 @@ class _Plan:
                     Change(0, kind, item_id, "deleted", snapshot(old), None, self.now)
                 )
 
+    def follow_elements(self, repair: bool) -> None:
+        """Plan the relations no run item covers that follow their elements.
+
+        A relation to an element this run retires is retired with it, whichever
+        source asserts it; a retired relation of an element this run revives is
+        revived when some source still asserts it and its other end is active.
+        ``repair``: also retire the active relations of elements retired before
+        (a repository written before relations followed their elements).
+        """
+        planned: set[str] = {r.id for r in self.upserts["relation"]}
+        planned.update(self.retire["relation"], self.delete["relation"])
+        retiring = set(self.retire["element"])
+        if repair:
+            coming = {e.id for e in self.upserts["element"]}
+            retired = self.store.find_elements(lens=Lens(frozenset({Status.RETIRED})))
+            retiring.update(e.id for e in retired if e.id not in coming)
+        for rel in self.store.relations_of(retiring, EVERYTHING) if retiring else ():
+            if rel.status is Status.ACTIVE and rel.id not in planned:
+                planned.add(rel.id)
+                self.with_elements["retired"].append(rel.id)
+                self.changes.append(
+                    Change(0, "relation", rel.id, "retired", snapshot(rel), None, self.now)
+                )
+        revived = self.diffs["element"].revived
+        candidates = [
+            r
+            for r in (self.store.relations_of(revived, EVERYTHING) if revived else ())
+            if r.status is Status.RETIRED and r.id not in planned
+        ]
+        if not candidates:
+            return
+        asserted = {
+            a.item_id for a in self.store.assertions("relation", [r.id for r in candidates])
+        }
+        down = self.elements_down({e for r in candidates for e in (r.src, r.dst)})
+        for rel in candidates:
+            if rel.id in asserted and rel.src not in down and rel.dst not in down:
+                self.with_elements["revived"].append(rel.id)
+                before = snapshot(rel)
+                after = before | {"status": Status.ACTIVE.value}
+                self.changes.append(
+                    Change(0, "relation", rel.id, "revived", before, after, self.now)
+                )
+
     def guard(self, max_missing: float) -> str | None:
         """Why this run would retire or delete too much of what the source had, or None."""
         lost = sum(len(self.retire[k]) + len(self.delete[k]) for k in ("element", "relation"))
@@ -892,6 +1046,12 @@ class _Plan:
                 # not just written are the unchanged ones, touched in one statement.
                 store.touch_assertions(run_id, self.source, kind, None, at=self.now)
             store.set_status(kind, self.retire[kind], Status.RETIRED)
+        upserted = {r.id for r in self.upserts["relation"]}
+        followed = self.with_elements
+        store.set_status(
+            "relation", [i for i in followed["retired"] if i not in upserted], Status.RETIRED
+        )
+        store.set_status("relation", followed["revived"], Status.ACTIVE)
         if self.delete["relation"]:
             store.delete_relations(self.delete["relation"])
             store.drop_assertions("relation", self.delete["relation"])

@@ -7,12 +7,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from ea_repo import Repository
 from ea_repo.model import EVERYTHING
+from tests.checkpoints import EaProcess
 
 DATA = Path(__file__).parent / "data" / "sync"
 WEB04 = "b0000000000000000000000000000005"
@@ -133,6 +135,30 @@ def test_a_server_removed_from_the_export_is_retired_then_revived(ea, synced: Pa
     assert [h["op"] for h in history] == ["added", "retired", "revived"]
 
 
+def test_a_relation_to_a_retired_server_is_retired_with_it_and_said(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    webshop = "a0000000000000000000000000000002"
+    assert ea("link", webshop, "runs_on", WEB04).code == 0  # by hand: source "manual"
+    ci = synced / "exports" / "cmdb_ci.csv"
+    original = ci.read_text()
+    drop_rows(ci, WEB04)
+    out = ea("sync")
+    assert out.code == 0, out.err
+    assert "1 relation(s) retired with an element this run retired" in out.out
+    sources = {s["source"]: s for s in json.loads(ea("status", "-f", "json").out)["sources"]}
+    assert sources["cmdb"]["changes"]["relations_with_elements"] == {"retired": 1}
+    with Repository.open(synced) as repo:
+        (rel,) = repo.store.relations_of([WEB04], EVERYTHING)
+        assert rel.status.value == "retired"
+        assert repo.store.relations_of([webshop], types=["runs_on"]) != []
+        assert WEB04 not in {r.dst for r in repo.store.relations_of([webshop])}
+    ci.write_text(original)
+    back = ea("sync")
+    assert "1 relation(s) a source still asserts revived with their element" in back.out
+    with Repository.open(synced) as repo:
+        assert repo.store.relations_of([WEB04])[0].src == webshop
+
+
 def test_a_truncated_export_trips_the_guard(ea, synced: Path) -> None:
     assert ea("sync").code == 0
     drop_rows(synced / "exports" / "cmdb_ci.csv", "web0", "oms-app01")
@@ -155,8 +181,53 @@ def test_one_broken_row_writes_nothing_and_names_the_row(ea, synced: Path) -> No
     assert "cmdb_ci.csv:6:" in result.err  # web02, the fifth data row under the header
     assert "cpu_count" in result.err
     assert statuses(synced) == {}
+
+
+def test_a_failed_sync_is_a_run_that_status_and_history_show(ea, synced: Path) -> None:
+    ci = synced / "exports" / "cmdb_ci.csv"
+    good = ci.read_text()
+    ci.write_text(good.replace('9.4,4,"16,384",CZ100003', '9.4,many,"16,384",CZ100003'))
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_success"] is None
+    failed = source["last_run"]
+    assert (failed["status"], failed["problems"]) == ("failed", 1)
+    assert failed["first_problem"].startswith(f"{ci}:6:")
+    assert "nothing was written" in failed["message"]
+    (listed,) = json.loads(ea("history", "-f", "json").out)
+    assert (listed["status"], listed["stats"]["problems"]) == ("failed", 1)
+    alarm = ea("status", "--fail-on", "failed")
+    assert alarm.code == 1 and "alarm: cmdb: last run failed #1" in alarm.out
+    assert "1 problem(s), first:" in alarm.out
+    # A success, then a run the guard refuses: the success stays the last success.
+    ci.write_text(good)
+    assert ea("sync").code == 0
+    assert ea("status", "--fail-on", "failed", "--fail-on", "stale").code == 0
+    drop_rows(ci, "web0", "oms-app01")
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_run"]["status"] == "refused"
+    assert "would remove" in source["last_run"]["message"]
+    assert source["last_success"] is not None and source["age_days"] < 1
+    assert ea("status", "--fail-on", "failed").code == 1
+    # The same refused input again is refused again, not taken for the last success's.
+    again = ea("sync", "--json")
+    assert again.code == 1 and json.loads(again.out)["sources"][0]["status"] == "refused"
     with Repository.open(synced) as repo:
-        assert repo.store.runs() == []
+        assert [r.status for r in repo.store.runs()] == [
+            "refused",
+            "refused",
+            "succeeded",
+            "failed",
+        ]
+
+
+def test_a_missing_export_is_a_failed_run(ea, synced: Path) -> None:
+    (synced / "exports" / "cmdb_rel_ci.csv").unlink()
+    assert ea("sync").code == 1
+    (source,) = json.loads(ea("status", "-f", "json").out)["sources"]
+    assert source["last_run"]["status"] == "failed"
+    assert "cmdb_rel_ci.csv: file not found" in source["last_run"]["message"]
 
 
 def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
@@ -166,8 +237,21 @@ def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
         result = ea("sync")
         imported = ea("import", "cmdb", DATA / "cmdb_ci.csv", "--preset", "servicenow")
     assert result.code == 4
-    assert "another sync" in result.err
+    assert "another sync or edit" in result.err
     assert imported.code == 4  # an import does not queue behind a sync either
+    assert statuses(synced) == {}
+
+
+def test_a_manual_edit_gives_up_after_its_wait_and_changes_nothing(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    monkeypatch.setattr("ea_repo.sources.MANUAL_EDIT_WAIT", 0.3)  # 10 s by default
+    with FileLock(str(synced / ".ea" / "sync.lock")):  # a sync holds it
+        added = ea("add", "Application", "--id", "crm")
+    assert added.code == 4
+    assert "another sync or edit" in added.err and "waited 0.3 s" in added.err
     assert statuses(synced) == {}
 
 
@@ -256,3 +340,140 @@ def test_import_eol_links_software_to_real_lifecycle_dates(ea, workspace: Path) 
         assert repo.store.get_relations(["ora|instance_of|eol:oracle-database:12.1"])
     table = ea("import", "eol", "--dry-run").out
     assert "unmatched (1)" in table and "Homegrown Scheduler" in table
+
+
+# -- a manual edit racing a sync (real processes, held at named checkpoints) ---------
+
+OMS_APP01 = "b0000000000000000000000000000001"
+
+
+def _change_cpu_in_export(root: Path) -> None:
+    """The next export says oms-app01 has 16 CPUs (8 before)."""
+    path = root / "exports" / "cmdb_ci.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(
+        "".join(
+            line.replace('7.9,8,"32,768"', '7.9,16,"32,768"') if OMS_APP01 in line else line
+            for line in lines
+        )
+    )
+
+
+def _edit(root: Path) -> list[str]:
+    return ["add", "Server", "--id", OMS_APP01, "--update", "--set", "owner=ops", "-w", str(root)]
+
+
+def _both_kept_and_a_resync_changes_nothing(ea, root: Path) -> None:
+    with Repository.open(root) as repo:
+        server = repo.element(OMS_APP01)
+        assert (server.attrs["cpu_count"], server.attrs["owner"]) == (16, "ops")
+    again = json.loads(ea("sync", "--json").out)["sources"][0]
+    for kind in ("elements", "relations"):
+        moved = {k: n for k, n in again[kind].items() if k != "unchanged" and n}
+        assert moved == {}, (kind, again)
+    with Repository.open(root) as repo:
+        assert repo.element(OMS_APP01).attrs["cpu_count"] == 16
+
+
+def test_a_manual_edit_during_a_sync_waits_for_it(ea, synced: Path, tmp_path: Path) -> None:
+    assert ea("sync").code == 0
+    _change_cpu_in_export(synced)
+    sync = EaProcess(tmp_path / "sync", "sync", "-w", str(synced), stop="sync.planned")
+    sync.wait_for("sync.planned")  # planned inside its write transaction, not committed
+    edit = EaProcess(tmp_path / "edit", *_edit(synced))
+    edit.wait_for("manual.locking")
+    time.sleep(0.5)
+    assert edit.proc.poll() is None  # the edit waits for the sync's lock...
+    assert not (edit.folder / "manual.read.reached").exists()
+    sync.release("sync.planned")
+    assert sync.finish()[0] == 0
+    code, _, err = edit.finish()
+    assert code == 0, err  # ...then reads what the sync wrote
+    _both_kept_and_a_resync_changes_nothing(ea, synced)
+
+
+def test_a_sync_during_a_manual_edit_is_refused_then_applies(
+    ea, synced: Path, tmp_path: Path
+) -> None:
+    assert ea("sync").code == 0
+    _change_cpu_in_export(synced)
+    edit = EaProcess(tmp_path / "edit", *_edit(synced), stop="manual.read")
+    edit.wait_for("manual.read")  # the edit has read oms-app01 (8 CPUs), not written
+    sync = EaProcess(tmp_path / "sync", "sync", "--json", "-w", str(synced))
+    code, out, err = sync.finish()
+    assert code == 4 and "another sync or edit" in err  # it would have been overwritten
+    assert json.loads(out)["ok"] is False  # the scheduler still reads JSON
+    edit.release("manual.read")
+    assert edit.finish()[0] == 0
+    assert ea("sync").code == 0  # the scheduler's retry
+    _both_kept_and_a_resync_changes_nothing(ea, synced)
+
+
+def test_a_locked_database_is_a_clear_error_after_one_wait(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from ea_repo.store.sqlite import SQLiteStore
+
+    config = synced / "ea.yaml"  # a second source: still one wait for the whole sync
+    config.write_text(
+        config.read_text()
+        + "  again:\n    importer: cmdb\n    preset: servicenow\n"
+        + "    files: [exports/cmdb_ci.csv]\n"
+    )
+    assert ea("sync").code == 0
+    monkeypatch.setattr(SQLiteStore, "busy_timeout", 2.0)  # 30 s by default
+    other = sqlite3.connect(synced / ".ea" / "repository.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction (a backup, a shell)
+    try:
+        added = ea("add", "Application", "--id", "crm")
+        started = time.monotonic()
+        synced_json = ea("sync", "--json")
+        waited = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert added.code == 3
+    assert "is locked: another process has held a write transaction" in added.err
+    assert "internal error" not in added.err + synced_json.err
+    assert synced_json.code == 3
+    summary = json.loads(synced_json.out)
+    assert summary["ok"] is False
+    assert [("is locked" in s["error"]) for s in summary["sources"]] == [True, True]
+    assert waited < 3.9  # one wait of 2 s, not one per source (4 s)
+    assert ea("add", "Application", "--id", "crm").code == 0  # and nothing is stuck after
+
+
+@pytest.mark.parametrize("shape", ["folder", "dangling link"])
+def test_a_lock_file_that_is_not_a_file_is_a_clear_error(ea, synced: Path, shape: str) -> None:
+    lock = synced / ".ea" / "sync.lock"
+    lock.unlink(missing_ok=True)
+    if shape == "folder":
+        lock.mkdir()
+    else:
+        lock.symlink_to(synced / "nowhere" / "sync.lock")
+    for args in (["sync"], ["add", "Application", "--id", "crm"]):
+        result = ea(*args)
+        assert result.code == 2, result.err
+        assert f"the lock file {lock} is not a plain file" in result.err
+        assert "internal error" not in result.err
+
+
+def test_a_sync_killed_at_each_checkpoint_leaves_the_repository_as_before(
+    ea, synced: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    assert ea("sync").code == 0
+    before = statuses(synced)
+    drop_rows(synced / "exports" / "cmdb_ci.csv", WEB04)
+    for point in ("sync.read", "sync.planned", "sync.written", "sync.before-commit"):
+        sync = EaProcess(tmp_path / point, "sync", "-w", str(synced), stop=point)
+        sync.wait_for(point)
+        sync.proc.send_signal(signal.SIGKILL)
+        assert sync.finish()[0] == -signal.SIGKILL
+        assert statuses(synced) == before, point
+        with Repository.open(synced) as repo:
+            assert [r.status for r in repo.store.runs()] == ["succeeded"], point
+    assert json.loads(ea("sync", "--json").out)["sources"][0]["elements"]["missing"] == 1

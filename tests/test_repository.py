@@ -167,3 +167,18 @@ def test_unique_attributes_are_enforced_by_every_sync(tmp_path: Path) -> None:
             nodes[2],
         ]
         assert engine.run("cmdb", swapped).elements.counts()["changed"] == 2
+
+
+def test_a_link_to_a_retired_element_is_refused_until_it_is_revived(repo: Repository) -> None:
+    from ea_repo.model import EVERYTHING, Status
+
+    repo.add("Application", id="crm")
+    repo.add("Server", id="srv")
+    repo.store.set_status("element", ["srv"], Status.RETIRED)
+    with pytest.raises(ConflictError, match=r"srv \(srv\) is retired") as info:
+        repo.link("crm", "runs_on", "srv")
+    assert "ea add Server --id srv --update" in (info.value.hint or "")
+    assert repo.store.relations_of(["srv"], EVERYTHING) == []
+    repo.add("Server", id="srv", update=True)
+    assert repo.link("crm", "runs_on", "srv").status is Status.ACTIVE
+    assert [r.id for r in repo.store.relations_of(["srv"])] == ["crm|runs_on|srv"]

@@ -115,6 +115,67 @@ def test_an_element_another_source_asserts_stays_active(repo: Repository) -> Non
     assert srv.name == "SRV09"  # monitoring gave no name; the CMDB's stays
 
 
+def relation_status(repo: Repository, *ids: str) -> dict[str, str]:
+    return {i: r.status.value for i, r in repo.store.get_relations(ids, EVERYTHING).items()}
+
+
+def test_relations_follow_their_elements_into_retirement_and_back(repo: Repository) -> None:
+    apps = [Record.element("Application", "app", "App"), Record.element("Application", "b", "B")]
+    runs_on, flow, back = "app|runs_on|srv02", "app|flow|b", "b|flow|app"
+    cmdb = (
+        servers(3)
+        + apps
+        + [
+            Record.relation("runs_on", "app", "srv02"),
+            Record.relation("flow", "b", "app"),
+        ]
+    )
+    interfaces = [Record.relation("flow", "app", "b")]
+    engine(repo).run("cmdb", cmdb)
+    engine(repo).run("interfaces", interfaces)
+    # The CMDB drops srv02 and b (and b's own flow); its relation export still lists runs_on.
+    gone = engine(repo).run("cmdb", cmdb[:2] + cmdb[3:4] + cmdb[5:6], force=True)
+    assert status_of(repo, "srv02", "b") == {"srv02": "retired", "b": "retired"}
+    assert relation_status(repo, runs_on, flow, back) == dict.fromkeys(
+        (runs_on, flow, back), "retired"
+    )
+    assert gone.with_elements == {"retired": 2}  # runs_on (this source's), flow (another's)
+    assert gone.relations.missing == {back: "retire"}
+    assert "2 relation(s) retired with an element this run retired" in gone.notes()
+    assert gone.summary()["relations_with_elements"] == {"retired": 2}
+    assert [c.op for c in repo.store.changes(item_id=flow)] == ["added", "retired"]
+    assert repo.store.relations_of(["app"]) == []  # analyses no longer see them
+    # The interfaces still list the flow: it stays retired while b is.
+    again = engine(repo).run("interfaces", interfaces)
+    assert again.with_elements == {"dormant": 1}
+    assert relation_status(repo, flow) == {flow: "retired"}
+    # b comes back: the flow the interfaces still assert comes back with it; b's own flow,
+    # which no source asserts any more, does not.
+    revived = engine(repo).run("cmdb", cmdb[:6])
+    assert sorted(revived.elements.revived) == ["b", "srv02"]
+    assert revived.relations.revived == [runs_on]
+    assert revived.with_elements == {"revived": 1}
+    assert relation_status(repo, runs_on, flow, back) == {
+        runs_on: "active",
+        flow: "active",
+        back: "retired",
+    }
+    assert [c.op for c in repo.store.changes(item_id=flow)] == ["added", "retired", "revived"]
+    assert engine(repo).run("interfaces", interfaces).relations.counts()["unchanged"] == 1
+
+
+def test_a_run_retires_the_active_relations_of_elements_retired_before(repo: Repository) -> None:
+    # A repository written before relations followed their elements.
+    apps = [Record.element("Application", "app", "App"), Record.element("Application", "b", "B")]
+    engine(repo).run("cmdb", apps)
+    engine(repo).run("interfaces", [Record.relation("flow", "app", "b")])
+    repo.store.set_status("element", ["b"], Status.RETIRED)
+    result = engine(repo).run("monitoring", servers(1))
+    assert result.with_elements == {"retired": 1}
+    assert relation_status(repo, "app|flow|b") == {"app|flow|b": "retired"}
+    assert engine(repo).run("monitoring", servers(2)).with_elements == {}
+
+
 def test_attributes_merge_across_sources(repo: Repository) -> None:
     engine(repo).run(
         "cmdb", [Record.element("Server", "s", "S", {"environment": "production", "os": "RHEL"})]
@@ -167,7 +228,10 @@ def test_any_invalid_record_means_nothing_is_written(repo: Repository) -> None:
         "cmdb.csv:9: 'bad': Server.cpu_count: expected a whole number, got 'many'",
     ]
     assert repo.store.counts(EVERYTHING).elements == {}
-    assert repo.store.runs() == []
+    (run,) = repo.store.runs()  # a failed run, recorded with its problems
+    assert (run.status, run.stats["problems"]) == ("failed", 2)
+    assert run.stats["first_problem"] == "cmdb.csv:7: unknown class 'Toaster'"
+    assert repo.store.changes() == []
 
 
 def test_a_failure_while_writing_leaves_the_repository_as_it_was(

@@ -94,6 +94,18 @@ class Traversal:
             current = self.reached[hop.origin]
         return hops[::-1]
 
+    def path_count(self, target: str) -> int:
+        """How many shortest paths lead from a start to ``target`` (0 if not reached)."""
+        if target not in self.reached:
+            return 0
+        counts: dict[ElementId, int] = {}
+        # Every hop leads from an element one step nearer: count nearest first.
+        for node in sorted(self.reached.values(), key=lambda r: r.distance):
+            counts[node.id] = sum(counts.get(h.origin, 0) for h in node.via) if node.via else 1
+            if node.id == target:
+                break
+        return counts[ElementId(target)]
+
     def paths(self, target: str, limit: int = 100) -> list[list[Hop]]:
         """Every shortest path from a start to ``target`` (at most ``limit``)."""
         results: list[list[Hop]] = []

@@ -177,7 +177,7 @@ class GraphStore(Protocol):
         message: str | None = None,
         at: str | None = None,
     ) -> None:
-        """Close a run with its final status (``succeeded`` or ``failed``) and counts."""
+        """Close a run with its final status (``succeeded``, ``failed`` or ``refused``) and counts."""
 
     def runs(
         self,

@@ -386,6 +386,10 @@ INIT_META = (
 # The type of each relation whose id a source gave (not ``src|type|dst``), to find it by id.
 REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) RETURN collect([k.id, k.type])"
 FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
+# Written first in every explicit transaction: the write lock it takes on the repository's
+# EaMeta node, held until commit, makes writers of one repository take turns (as SQLite's
+# BEGIN IMMEDIATE does), so a run's plan is made against the state it commits onto.
+WRITE_LOCK = "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1"
 SET_REL_KEYS = (
     "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row[0]}) SET k.type = row[1]"
 )

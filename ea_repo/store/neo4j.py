@@ -452,7 +452,10 @@ class Neo4jStore:
     def transaction(self) -> Iterator[None]:
         """Writes that succeed or fail together; re-entrant (inner levels join the outer one).
 
-        One explicit Neo4j transaction, committed at the end or rolled back. A
+        One explicit Neo4j transaction, committed at the end or rolled back; it
+        first takes the repository's write lock (see ``cypher.WRITE_LOCK``), so
+        that another writer waits until it commits (or, staged, until its first
+        commit). A
         transaction that grows past ``stage_rows`` rows before anything was
         retired or deleted in it is *staged*: what it wrote so far commits, the
         rest of its additions and changes commit in chunks (managed
@@ -473,6 +476,7 @@ class Neo4jStore:
             session = self._session()
             try:
                 tx = session.begin_transaction()
+                self._run(tx, q.WRITE_LOCK)  # writers of this repository take turns
             except BaseException:
                 session.close()
                 raise

@@ -17,7 +17,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConflictError, StoreError
+from ..errors import ConflictError, StoreError, StoreLockedError
 from ..metamodel.schema import IDENTIFIER
 from ..model import (
     CURRENT,
@@ -338,13 +338,17 @@ class SQLiteStore:
 
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    busy_timeout = 30.0
+    """Seconds a write waits for another process's write transaction to end."""
+
+    def __init__(self, path: str | Path, *, timeout: float | None = None) -> None:
         self.path = str(path)
+        self.timeout = self.busy_timeout if timeout is None else timeout
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=timeout, check_same_thread=False
+                self.path, isolation_level=None, timeout=self.timeout, check_same_thread=False
             )
             self._db.execute("PRAGMA foreign_keys = ON")
             # Measured on the 100k/300k benchmark: statement journals in memory and a large
@@ -396,7 +400,16 @@ class SQLiteStore:
     def transaction(self) -> Iterator[None]:
         """Group writes; re-entrant, the outermost level commits or rolls back."""
         if self._depth == 0:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                raise StoreLockedError(
+                    f"the repository {self.path} is locked: another process has held a write "
+                    f"transaction on it for {self.timeout:.0f} s",
+                    hint="wait for it to finish (a backup? an sqlite3 shell?), then run again",
+                ) from exc
         self._depth += 1
         try:
             yield

@@ -70,10 +70,11 @@ def _sources(status: StatusReport) -> list[dict[str, Any]]:
             "source": s.source,
             "last_success": s.last_success.finished_at if s.last_success else "never",
             "age": age_text(s.age_days),
-            "stale": s.age_days is None or s.age_days > status.stale_after_days,
+            "stale": s.stale(status.stale_after_days),
             "elements": s.elements,
             "relations": s.relations,
-            "last_run": f"{s.last_run.status} (run {s.last_run.id})" if s.last_run else "",
+            "last_run": s.attempt_text(),
+            "failed": s.failed,
         }
         for s in status.sources
     ]

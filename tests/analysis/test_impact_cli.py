@@ -62,3 +62,33 @@ def test_analysis_mistakes(ea, retail: Path) -> None:
     assert bad_layer.code == 2 and "unknown layer 'buisness'" in bad_layer.err
     bad_rel = ea("impact", "srv-esx01", "-r", "runs", "-w", retail)
     assert bad_rel.code == 2 and "unknown relationship type 'runs'" in bad_rel.err
+
+
+def test_explain_says_when_it_shows_only_the_first_paths(ea, workspace: Path) -> None:
+    from ea_repo import Repository
+    from ea_repo.model import Element, ElementId, Relation
+
+    def el(i: str, t: str) -> Element:
+        return Element(ElementId(i), t, i)
+
+    def rel(s: str, t: str, d: str) -> Relation:
+        return Relation(ElementId(s), t, ElementId(d))
+
+    # 11 VMs on one server, 11 applications each on all 11 VMs, one process they serve:
+    # 121 shortest paths from the server to the process.
+    vms, apps = [f"vm{i}" for i in range(11)], [f"app{i}" for i in range(11)]
+    with Repository.open(workspace) as repo:
+        repo.add_many(
+            [el("srv", "Server"), el("bp", "BusinessProcess")]
+            + [el(v, "VirtualMachine") for v in vms]
+            + [el(a, "Application") for a in apps],
+            [rel(v, "hosted_on", "srv") for v in vms]
+            + [rel(a, "runs_on", v) for a in apps for v in vms]
+            + [rel(a, "serves", "bp") for a in apps],
+        )
+    result = ea("impact", "srv", "--explain", "bp", "-f", "json")
+    data = json.loads(result.out)
+    assert (len(data["explain"]["paths"]), data["explain"]["total_paths"]) == (100, 121)
+    assert (
+        "showing the first 100 of 121 shortest paths" in ea("impact", "srv", "--explain", "bp").out
+    )

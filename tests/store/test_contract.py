@@ -145,6 +145,24 @@ def test_neighbors_hide_retired_through_the_lens(landscape: GraphStore) -> None:
     assert landscape.neighbors(["vm1"], [Step("runs_on", Direction.IN)]) == []
 
 
+def test_relations_retire_and_revive_with_their_element(landscape: GraphStore) -> None:
+    # What the sync engine does when a run retires, then revives, an element.
+    landscape.set_status("element", ["erp"], Status.RETIRED)
+    attached = landscape.relations_of(["erp"], EVERYTHING)
+    assert {r.id for r in attached} == {"erp|runs_on|vm1", "crm|flow|erp"}
+    assert landscape.relations_of(["erp"]) == []
+    landscape.set_status("relation", [r.id for r in attached], Status.RETIRED)
+    assert landscape.inactive("element", ["erp", "crm"]) == {"erp"}
+    assert {r.status for r in landscape.relations_of(["erp"], EVERYTHING)} == {Status.RETIRED}
+    with landscape.transaction():
+        landscape.set_status("element", ["erp"], Status.ACTIVE)
+        landscape.set_status("relation", ["crm|flow|erp"], Status.ACTIVE)
+    assert {r.id for r in landscape.relations_of(["erp"])} == {"crm|flow|erp"}
+    assert landscape.get_relations(["erp|runs_on|vm1"], EVERYTHING)["erp|runs_on|vm1"].status == (
+        Status.RETIRED
+    )
+
+
 def test_neighbors_on_many_ids(store: GraphStore) -> None:
     # More ids than SQLite's default bound-variable limit.
     n = 40_000

@@ -304,3 +304,20 @@ def test_an_analysis_view_of_a_retired_element_says_it_is_retired(
     assert "selects only retired elements (srv-web01)" in err and "ea show srv-web01" in err
     assert main([*args[:4], "no-such-thing", *args[5:]]) == 2
     assert "no element with id or name" in capsys.readouterr().err  # unknown, not retired
+
+
+def test_a_report_shows_a_source_whose_last_run_failed(retail: Path, tmp_path: Path) -> None:
+    from ea_repo import Repository
+    from ea_repo.errors import Problem, SourceError
+    from ea_repo.sync import SyncEngine
+
+    with Repository.open(retail) as repo:
+        problem = Problem("cpu_count: 'many' is not an integer", "cmdb_ci.csv", 6)
+        SyncEngine(repo.store, repo.metamodel).record_failure(
+            "fixture", "2026-01-02T03:04:05Z", SourceError("fixture: 1 problem", problems=[problem])
+        )
+    out = tmp_path / "impact.html"
+    assert main(["report", "impact", "srv-esx01", "-o", str(out), "-w", str(retail)]) == 0
+    body = " ".join(parse_html(out.read_text(encoding="utf-8")).text)
+    assert "failed #" in body
+    assert "1 problem(s), first: cmdb_ci.csv:6: cpu_count: 'many' is not an integer" in body
