@@ -384,16 +384,14 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 "use source, target, both or none: the end that depends on the other",
             )
             continue
-        redundant = rraw.get("redundant", False)
-        if not isinstance(redundant, bool):
-            col.add(f"redundant of {rname!r} must be true or false", rraw.line_of("redundant"))
-            redundant = False
-        if redundant and dependent not in (Dependent.SOURCE, Dependent.TARGET):
-            col.add(
-                f"{rname!r} is redundant but its dependent is {dependent.value}",
-                rraw.line_of("redundant"),
-                "redundancy needs one dependent end: source or target",
-            )
+        redundant = _one_end_flag(
+            col,
+            rraw,
+            rname,
+            "redundant",
+            dependent,
+            "redundancy needs one dependent end: source or target",
+        )
         impact = rraw.get("impact", "down")
         if impact not in ("down", "degraded"):
             col.add(
@@ -401,17 +399,14 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
                 rraw.line_of("impact"),
                 "use down (the dependent fails with its dependency) or degraded (it loses something, keeps running)",
             )
-        hosting = rraw.get("hosting", False)
-        if not isinstance(hosting, bool):
-            col.add(f"hosting of {rname!r} must be true or false", rraw.line_of("hosting"))
-            hosting = False
-        if hosting and dependent not in (Dependent.SOURCE, Dependent.TARGET):
-            col.add(
-                f"{rname!r} is hosting but its dependent is {dependent.value}",
-                rraw.line_of("hosting"),
-                "the dependent end is the one hosted (source: App runs_on Node); "
-                "use source or target",
-            )
+        hosting = _one_end_flag(
+            col,
+            rraw,
+            rname,
+            "hosting",
+            dependent,
+            "the dependent end is the one hosted (source: App runs_on Node); use source or target",
+        )
         if hosting and impact == "degraded":
             col.add(
                 f"{rname!r} is hosting but its impact is degraded",
@@ -480,6 +475,21 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
         lifecycle=lifecycle,
         source=filename,
     )
+
+
+def _one_end_flag(
+    col: Collector, raw: LineDict, rname: str, key: str, dependent: Dependent, hint: str
+) -> bool:
+    """A true/false flag of relationship type ``rname`` that needs one dependent end."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        col.add(f"{key} of {rname!r} must be true or false", raw.line_of(key))
+        return False
+    if value and dependent not in (Dependent.SOURCE, Dependent.TARGET):
+        col.add(
+            f"{rname!r} is {key} but its dependent is {dependent.value}", raw.line_of(key), hint
+        )
+    return value
 
 
 def _is_a(types: dict[str, ElementType], name: str, ancestor: str) -> bool:
