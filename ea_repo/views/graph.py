@@ -264,6 +264,9 @@ def _largest_groups(
     return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
 
 
+EMPTY_NOTE = "nothing to draw: no element is in this view"
+"""The note a view without elements carries, so that its drawing says it is empty."""
+
 BY_GROUP_AND_TYPE = "by group and type"
 """The first way :func:`fit` collapses a graph (node keys ``by-group-and-type:GROUP:TYPE``)."""
 
@@ -285,6 +288,8 @@ def fit(
     graph.elements_total = graph.elements_total or sum(
         n.count for n in graph.nodes.values() if not n.anchor
     )
+    if not graph.elements_total:
+        graph.notes.append(EMPTY_NOTE)
     how = ""
     max_edges = edge_limit or 3 * limit
     if collapsed or len(graph.nodes) > limit or len(graph.edges) > max_edges:
