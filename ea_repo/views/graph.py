@@ -142,6 +142,16 @@ class ViewGraph:
 def _collapse(
     graph: ViewGraph, bucket_of: dict[str, tuple[str | None, str]], how: str
 ) -> ViewGraph:
+    """``graph`` with each bucket of nodes collapsed into one counted node, edges merged."""
+    out, where = _collapse_nodes(graph, bucket_of, how)
+    _map_edges(out, graph.edges, where)
+    return out
+
+
+def _collapse_nodes(
+    graph: ViewGraph, bucket_of: dict[str, tuple[str | None, str]], how: str
+) -> tuple[ViewGraph, dict[str, str]]:
+    """The nodes of :func:`_collapse` (no edges yet) and where each node of ``graph`` went."""
     buckets: dict[tuple[str | None, str], list[Node]] = defaultdict(list)
     for node in graph.nodes.values():
         # An anchor stands for its cluster, a pinned node is the subject: they stay themselves.
@@ -189,16 +199,22 @@ def _collapse(
         )
         for m in members:
             where[m.key] = key
-    for edge in graph.edges:
+    # One pass over the nodes: a view may have as many groups as nodes (a host name each).
+    used = {n.group for n in out.nodes.values()}
+    out.groups = {k: g for k, g in out.groups.items() if k in used}
+    return out, where
+
+
+def _map_edges(graph: ViewGraph, edges: list[Edge], where: dict[str, str]) -> None:
+    """Add ``edges`` to ``graph`` between the nodes ``where`` their ends went, merged."""
+    graph.edges = []
+    graph._edge_index = None
+    for edge in edges:
         src, dst = where[edge.src], where[edge.dst]
         if src != dst:
-            out.add_edge(
+            graph.add_edge(
                 Edge(src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color)
             )
-    out.groups = {
-        k: g for k, g in out.groups.items() if any(n.group == k for n in out.nodes.values())
-    }
-    return out
 
 
 def crowd(graph: ViewGraph, group: str, most: int) -> ViewGraph:
@@ -303,6 +319,12 @@ def fit(
             how = BY_GROUP_AND_TYPE
             within = len(graph.nodes) <= limit and len(graph.edges) <= max_edges
             attempts = [] if within else attempts[1:]
+        # The links of the graph given, and where each of its nodes is now: an attempt
+        # with too many nodes fails whatever its links, so they are merged only once the
+        # nodes fit (or when the attempts are over), from the links given.
+        edges = graph.edges
+        where = {k: k for k in graph.nodes}
+        merged = True
         for label, bucket in attempts:
             if label == "by layer" and len(graph.nodes) > limit:
                 # More groups than the limit: the largest stay, the others share one node
@@ -311,12 +333,16 @@ def fit(
                 if largest is not None:
                     label, bucket = largest
             buckets = {k: bucket(n) for k, n in graph.nodes.items()}
-            graph = _collapse(graph, buckets, label.split(",")[0].replace(" ", "-"))
-            how = label
-            if len(graph.nodes) <= limit and (
-                len(graph.edges) <= max_edges or label.startswith("by largest")
-            ):
-                break
+            graph, moved = _collapse_nodes(graph, buckets, label.split(",")[0].replace(" ", "-"))
+            where = {k: moved[v] for k, v in where.items()}
+            how, merged = label, False
+            if len(graph.nodes) <= limit:
+                _map_edges(graph, edges, where)
+                merged = True
+                if len(graph.edges) <= max_edges or label.startswith("by largest"):
+                    break
+        if not merged:
+            _map_edges(graph, edges, where)
         graph.notes.append(
             f"{graph.elements_total:,} elements and their links are more than this view's limit "
             f"({limit} elements, {max_edges} links): they are collapsed {how} into "
