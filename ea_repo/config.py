@@ -44,6 +44,8 @@ sources: {}
 
 NEO4J_URI = re.compile(r"^(bolt|neo4j)(\+s|\+ssc)?://\S+$", re.IGNORECASE)
 REPOSITORY_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MAX_DURATION_DAYS = 100 * 365
+"""The longest duration (a horizon, ``stale_after``) ea-repo counts: a hundred years."""
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
 
 
@@ -69,14 +71,22 @@ def parse_duration_days(text: str | int, what: str = "duration") -> int:
     365
     """
     if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    m = _DURATION.match(str(text))
-    if not m:
+        days = text
+    else:
+        m = _DURATION.match(str(text))
+        if not m:
+            raise WorkspaceError(
+                f"{what} {text!r} is not a duration", hint="write it as 180d, 6w, 12m or 1y"
+            )
+        n, unit = int(m[1]), m[2].lower() or "d"
+        days = {"d": n, "w": 7 * n, "m": round(n * 365 / 12), "y": 365 * n}[unit]
+    # Dates end in the year 9999: a longer duration cannot be counted from any date.
+    if days > MAX_DURATION_DAYS:
         raise WorkspaceError(
-            f"{what} {text!r} is not a duration", hint="write it as 180d, 6w, 12m or 1y"
+            f"{what} {text!r} is more than {MAX_DURATION_DAYS // 365} years",
+            hint=f"give at most {MAX_DURATION_DAYS // 365}y",
         )
-    n, unit = int(m[1]), m[2].lower() or "d"
-    return {"d": n, "w": 7 * n, "m": round(n * 365 / 12), "y": 365 * n}[unit]
+    return days
 
 
 @dataclass(frozen=True)
