@@ -8,6 +8,7 @@ from the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -131,6 +132,20 @@ class Workspace:
         """Where the SQLite repository lives."""
         return self.store.path if self.store.path.is_absolute() else self.root / self.store.path
 
+    def own_files(self) -> list[tuple[Path, str]]:
+        """The files no output may replace, each with what it is: ``ea.yaml``, the SQLite
+        repository with its journals (wherever ``store.path`` puts it) and the ``.ea`` folder
+        (its locks and the default repository). A folder stands for everything in it."""
+        store = self.sqlite_path()
+        return [
+            *(
+                (store.with_name(store.name + suffix), "the repository")
+                for suffix in ("", "-wal", "-shm", "-journal")
+            ),
+            (self.config_path, "the workspace's configuration"),
+            (self.data_dir, "in the workspace's data folder"),
+        ]
+
 
 def find_workspace(start: str | Path | None = None) -> Path:
     """The workspace folder: ``start`` (or ``$EA_WORKSPACE``), else the nearest one above the cwd."""
@@ -240,6 +255,37 @@ def load_workspace(
     return Workspace(
         root=root, metamodel=metamodel, store=store, stale_after_days=stale, sources=sources
     )
+
+
+def workspace_file(path: Path, workspace: str | Path | None = None) -> str | None:
+    """What ``path`` is when it is a file of a workspace (see :meth:`Workspace.own_files`), else
+    None: of the workspace ``workspace`` (or ``$EA_WORKSPACE``, or the one around the current
+    folder) and of any workspace around ``path`` itself. Symbolic links and ``..`` are followed,
+    so that no other name of a workspace's file slips through."""
+    target = path.expanduser().resolve()
+    roots: list[Path] = []
+    for start in (workspace, None):
+        with contextlib.suppress(WorkspaceError):
+            roots.append(find_workspace(start))
+    roots += [folder for folder in target.parents if (folder / CONFIG_FILE).is_file()]
+    for root in dict.fromkeys(roots):
+        try:
+            files = load_workspace(root).own_files()
+        except WorkspaceError:  # a broken ea.yaml: its files are where they are by default
+            files = Workspace(root).own_files()
+        for own, what in files:
+            own = own.resolve()
+            if target == own or own in target.parents or _same_file(target, own):
+                return f"{what} ({own})"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two existing paths are one file (another case of letters on a case-blind disk)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def init_workspace(root: str | Path, metamodel: str | None = None) -> Path:

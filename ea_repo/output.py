@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from .config import workspace_file
 from .errors import EaError
 
 
@@ -134,15 +135,28 @@ class OutputError(EaError):
     """An output file cannot be written (a missing permission, a folder in the way, a full disk)."""
 
 
+def check_output(path: Path, workspace: str | Path | None = None) -> None:
+    """Raise OutputError when ``path`` is a file of the workspace (``workspace``, the one in
+    use, or one around ``path``): its repository, journals, lock or ``ea.yaml``."""
+    what = workspace_file(path, workspace)
+    if what is not None:
+        raise OutputError(
+            f"cannot write {path}: it is {what}",
+            hint="give an output file outside the workspace's .ea folder and ea.yaml",
+        )
+
+
 def write_output(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to the file ``path``, creating its folder.
 
     The data goes to a temporary file in the same folder, renamed over
     ``path`` once complete: an interrupted write leaves no half-written file.
     A path that exists but is no regular file (``/dev/stdout``, a pipe) is
-    written directly. Raises OutputError naming the path.
+    written directly. Raises OutputError naming the path, and before writing
+    anything when the path is a file of a workspace (see :func:`check_output`).
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    check_output(path)
     try:
         if path.is_dir():
             raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")

@@ -63,3 +63,89 @@ def test_a_depth_below_one_is_refused_as_in_a_selector(
         assert r.code == 2, r.out
         assert "Invalid value for '--depth'" in r.err and "greater than or equal to 1" in r.err
         assert r.out == ""
+
+
+# -- outputs onto the workspace's own files -----------------------------------------
+
+
+def store_state(root: Path) -> tuple[bytes, bytes]:
+    return (root / "ea.yaml").read_bytes(), (root / ".ea" / "repository.db").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        ".ea/repository.db",
+        ".ea/../.ea/repository.db",
+        "./.ea/repository.db-wal",
+        ".ea/repository.db-shm",
+        ".ea/repository.db-journal",
+        ".ea/sync.lock",
+        "ea.yaml",
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["find", "--type", "Server", "-f", "csv"],
+        ["impact", "srv-esx01", "-f", "svg"],
+        ["view", "render", "infrastructure", "-f", "dot"],
+        ["report", "impact", "srv-esx01"],
+        ["export", "archimate"],
+    ],
+)
+def test_no_output_replaces_a_file_of_the_workspace(
+    retail: Path, ea, monkeypatch: pytest.MonkeyPatch, command: list[str], output: str
+) -> None:
+    monkeypatch.chdir(retail)
+    before = store_state(retail)
+    r = ea(*command, "-o", output, "-w", retail)
+    assert r.code == 2, r.err
+    assert f"error: cannot write {Path(output)}: it is " in r.err
+    assert store_state(retail) == before
+    assert ea("find", "--type", "Server", "-w", retail).code == 0
+
+
+def test_no_other_name_of_the_repository_slips_through(
+    retail: Path, ea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "link.db").symlink_to(retail / ".ea" / "repository.db")
+    (elsewhere / "dangling").symlink_to(retail / ".ea" / "repository.db-journal")
+    (elsewhere / "data").symlink_to(retail / ".ea")
+    monkeypatch.chdir(elsewhere)
+    before = store_state(retail)
+    for output in ("link.db", "dangling", "data/repository.db", "data/new-file.csv"):
+        r = ea("find", "-f", "csv", "-o", output, "-w", retail)
+        assert r.code == 2 and f"cannot write {output}: it is " in r.err, (output, r.err)
+    assert store_state(retail) == before
+
+
+def test_a_store_outside_the_workspace_is_guarded_through_the_workspace_option(
+    retail: Path, ea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The repository lives outside the workspace: only the workspace's ea.yaml says where.
+    outside = tmp_path / "data" / "repo.db"
+    outside.parent.mkdir()
+    (retail / ".ea" / "repository.db").rename(outside)
+    config = retail / "ea.yaml"
+    config.write_text(config.read_text().replace(".ea/repository.db", str(outside)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EA_WORKSPACE", raising=False)
+    before = outside.read_bytes()
+    for args in (["-o", outside, "-w", retail], ["-w", retail, "-o", outside]):
+        r = ea("find", "-f", "csv", *args)
+        assert r.code == 2 and "it is the repository" in r.err, r.err
+    assert outside.read_bytes() == before
+
+
+def test_the_library_writer_guards_the_workspace_around_the_file(retail: Path) -> None:
+    from ea_repo.output import OutputError, write_output
+
+    before = store_state(retail)
+    with pytest.raises(OutputError, match="it is the repository"):
+        write_output(retail / ".ea" / "repository.db", "id,name\n")
+    assert store_state(retail) == before
+    write_output(retail / "reports" / "servers.csv", "id,name\n")  # beside it is fine
+    assert (retail / "reports" / "servers.csv").read_text() == "id,name\n"

@@ -18,6 +18,7 @@ from .options import (
     HorizonOpt,
     OutputOpt,
     WorkspaceOpt,
+    guard_output,
     parse_date,
     workspace_metamodel,
     workspace_root,
@@ -145,7 +146,10 @@ def view_render(
     write_diagram(data, fmt, output)
 
 
-OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
+OutputHtml = Annotated[
+    Path,
+    typer.Option("--output", "-o", callback=guard_output, help="The HTML file to write."),
+]
 
 
 def _write_html(text: str, output: Path) -> None:
