@@ -3,6 +3,7 @@ never a file of the workspace overwritten."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,89 @@ def test_the_library_writer_guards_the_workspace_around_the_file(retail: Path) -
     assert store_state(retail) == before
     write_output(retail / "reports" / "servers.csv", "id,name\n")  # beside it is fine
     assert (retail / "reports" / "servers.csv").read_text() == "id,name\n"
+
+
+# -- what reaches the terminal -------------------------------------------------------
+
+HOSTILE = "Evil\x1b[2J\x1b]0;pwned\x07 app\u009b31m\nsecond line"
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_control_sequences_in_names_are_escaped_in_tables(ea, workspace: Path, fmt: str) -> None:
+    assert ea("add", "Application", "--id", "evil", "--name", HOSTILE).code == 0
+    for args in (["find", "Evil"], ["show", "evil"]):
+        r = ea(*args, "-f", fmt)
+        assert r.code == 0, r.err
+        assert "\x1b" not in r.out and "\x07" not in r.out and "\u009b" not in r.out
+        assert "Evil\\x1b[2J\\x1b]0;pwned\\x07 app\\x9b31m\\nsecond line" in r.out
+    # JSON keeps the name as it is (escaped by JSON itself)
+    assert '"Evil\\u001b[2J' in ea("find", "Evil", "-f", "json").out
+
+
+def test_a_large_table_is_printed_as_plain_columns_one_line_a_row() -> None:
+    from ea_repo.output import PLAIN_ROWS, Format, Result, Table, render
+
+    rows = [[f"e{i}", f"Element {i}\x1b[31m", i, ["a", "b"]] for i in range(PLAIN_ROWS + 1)]
+    text = render(Result([Table("big", ["id", "name", "n", "tags"], rows)]), Format.TABLE)
+    lines = text.splitlines()
+    assert lines[0] == "big"
+    assert lines[1].split() == ["id", "name", "n", "tags"]
+    body = lines[3 : 3 + len(rows)]
+    assert [line.split()[0] for line in body] == [r[0] for r in rows]  # one line a row
+    assert body[7] == "e7     Element 7\\x1b[31m     7     a, b"
+    assert "┃" not in text and "\x1b" not in text
+    # below the threshold, the framed table people read
+    small = render(
+        Result([Table("small", ["id", "name"], [r[:2] for r in rows[:3]])]), Format.TABLE
+    )
+    assert "┃" in small
+
+
+def test_a_binary_diagram_is_never_written_to_a_terminal(
+    retail: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    received = bytearray()
+
+    def drain() -> None:  # what reaches the terminal (and a writer never blocks on it)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 65536):
+                received.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        terminal = os.ttyname(slave)
+        for fmt in ("png", "pdf"):
+            r = ea("view", "render", "infrastructure", "-f", fmt, "-o", terminal, "-w", retail)
+            assert r.code == 2 and f"-f {fmt} is binary" in r.err, r.err
+            with monkeypatch.context() as m:
+                m.setattr("sys.stdout", io.TextIOWrapper(io.FileIO(slave, "w", closefd=False)))
+                r = ea("impact", "srv-esx01", "-f", fmt, "-w", retail)
+            assert r.code == 2 and f"-f {fmt} is binary" in r.err
+    finally:
+        os.close(slave)
+        reader.join(5)
+        os.close(master)
+    assert bytes(received) == b""
+
+
+def test_a_view_may_draw_every_relationship_type_as_a_list_of_star(retail: Path, ea) -> None:
+    views = retail / "views"
+    views.mkdir()
+    texts = {}
+    for name, relations in (("star-list", '["*"]'), ("star", '"*"'), ("unset", None)):
+        spec = f'name: {name}\ntitle: All\nselect: "layer:application,layer:technology"\n'
+        if relations:
+            spec += f"relations: {relations}\n"
+        (views / f"{name}.yaml").write_text(spec)
+        r = ea("view", "render", name, "-f", "dot", "-w", retail)
+        assert r.code == 0, r.err
+        texts[name] = r.out.replace(f"// {name}", "")
+    assert texts["star-list"] == texts["star"] == texts["unset"]
+    assert 'class="runs_on"' in texts["star-list"] and 'class="flow"' in texts["star-list"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,13 +41,29 @@ DiagramOpt = Annotated[
 ]
 
 
+def _is_terminal(path: Path) -> bool:
+    """Whether ``path`` is a terminal (``/dev/tty``, ``/dev/stdout`` on one)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
 def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
-    """Write a rendered view to ``output``, or text formats to stdout."""
+    """Write a rendered view to ``output``, or text formats to stdout; a binary format is
+    never written to a terminal (ValidationError)."""
+    if fmt in BINARY and (
+        sys.stdout.isatty() if output is None else output.is_char_device() and _is_terminal(output)
+    ):
+        raise ValidationError(
+            f"-f {fmt.value} is binary: give a file, not the terminal",
+            hint=f"-o diagram.{fmt.value}",
+        )
     if output is None:
-        if fmt in BINARY and sys.stdout.isatty():
-            raise ValidationError(
-                f"-f {fmt.value} is binary: give a file", hint=f"-o diagram.{fmt.value}"
-            )
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
