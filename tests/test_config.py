@@ -191,3 +191,18 @@ def test_the_neo4j_store_refuses_a_uri_with_a_password_before_connecting() -> No
     with pytest.raises(StoreError) as info:
         Neo4jStore(URI_WITH_PASSWORD, metamodel=load_metamodel())
     assert "S3cr3t" not in str(info.value) + str(info.value.hint)
+
+
+def test_the_neo4j_demo_writes_no_password_of_the_uri_into_ea_yaml(
+    tmp_path: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EA_NEO4J_URI", URI_WITH_PASSWORD)
+    r = ea("demo", "--backend", "neo4j", "-w", tmp_path / "demo")
+    assert r.code == 2 and "holds a user name or password" in r.err
+    assert "S3cr3t" not in r.out + r.err
+    written = (
+        [p.read_text() for p in (tmp_path / "demo").rglob("*.yaml")]
+        if (tmp_path / "demo").exists()
+        else []
+    )
+    assert not any("S3cr3t" in text for text in written)
