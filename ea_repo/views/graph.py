@@ -8,6 +8,7 @@ Everything is sorted, so the same repository gives the same graph.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,7 +185,9 @@ def _collapse_nodes(
         real = [m for m in members if not m.anchor]
         count = sum(m.count for m in real)
         key = f"{how}:{group or ''}:{kind}"
-        sample = ", ".join(m.name for m in sorted(real, key=lambda m: m.name.casefold())[:3])
+        sample = ", ".join(
+            m.name for m in heapq.nsmallest(3, real, key=lambda m: m.name.casefold())
+        )
         out.add_node(
             Node(
                 key=key,
