@@ -12,6 +12,13 @@ flows, data flows at the same application, migration waves at one datacenter.
 A fifth of the software products get an end of support in the past and a
 fifth one within the horizon, so obsolescence has something to find.
 
+Two workspace views follow the built-ins, the cases any spec may build (issue
+17): ``by-hostname`` selects the technology, application and physical layers
+and groups by ``hostname`` (unique per machine: every virtual machine and
+server gets one here, some 30 000 groups), ``limit: 400``, ``edge_limit:
+1200``; ``apps-by-machine`` groups the 23 000 applications and components by
+the machine they run on.
+
     python benchmarks/bench_views.py [--elements N] [--relations M] [--repeat R]
                                      [--db FILE] [--only VIEW ...]
 
@@ -38,13 +45,39 @@ from ea_repo.metamodel import Dependent, load_metamodel
 from ea_repo.store import SQLiteStore
 from ea_repo.views.build import build_view
 from ea_repo.views.render import render
-from ea_repo.views.spec import builtin_views
+from ea_repo.views.spec import ViewSpec, ViewSpecError, builtin_views, parse_view
+from ea_repo.yamlio import parse_yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling scripts and benchkit
 import benchkit  # noqa: E402
 
 TARGET_S = 5.0
+
+STRESS_VIEWS = {
+    "by-hostname": """
+name: by-hostname
+title: Everything by host name
+select: "layer:technology,layer:application,layer:physical"
+group: [{attribute: hostname}]
+limit: 400
+edge_limit: 1200
+""",
+    "apps-by-machine": """
+name: apps-by-machine
+title: Applications by the machine they run on
+select: "type:Application,type:ApplicationComponent"
+group: [{container: [runs_on]}]
+""",
+}
+"""Workspace views whose groups outnumber any limit (see the module docstring)."""
+
+
+def stress_views() -> dict[str, ViewSpec]:
+    """The views of :data:`STRESS_VIEWS`, parsed as a workspace's own would be."""
+    return {
+        name: parse_view(parse_yaml(text, f"<{name}>", ViewSpecError), f"<{name}>") for name, text in STRESS_VIEWS.items()
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,6 +91,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             roll = rng.random()
             eos = "2020-06-30" if roll < 0.2 else ("2026-03-31" if roll < 0.4 else "2031-12-31")
             e = replace(e, attrs={**e.attrs, "end_of_support": eos})
+        elif e.type in ("VirtualMachine", "Server"):
+            e = replace(e, attrs={**e.attrs, "hostname": f"{e.id}.example.net"})
         dated.append(e)
     elements = dated
     dependents: Counter[str] = Counter()
@@ -90,7 +125,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         count = sum(1 for _ in store.iter_elements())
         baseline = time.perf_counter() - t0
         print(f"loaded; reading all {count:,} elements takes {baseline:.2f} s", flush=True)
-        for name, spec in builtin_views().items():
+        for name, spec in {**builtin_views(), **stress_views()}.items():
             if args.only and name not in args.only:
                 continue
             select = starts.get(name)
@@ -127,7 +162,7 @@ def _open_store(
     args: argparse.Namespace, tmp: Path, elements: list[Any], relations: list[Any]
 ) -> SQLiteStore:
     """The store holding the landscape: loaded afresh, or the ``--db`` file of an earlier run."""
-    key = f"{args.elements} {args.relations} {args.seed}"
+    key = f"{args.elements} {args.relations} {args.seed} hostnames"
     path = args.db or tmp / "repository.db"
     stamp = path.with_name(path.name + ".landscape")
     if args.db is not None and path.exists():

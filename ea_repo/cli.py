@@ -549,7 +549,7 @@ ExplainOpt = Annotated[
     str | None, typer.Option("--explain", help="Show every shortest path to this element.")
 ]
 DepthOpt = Annotated[
-    int | None, typer.Option("--depth", "-d", help="At most this many steps away.")
+    int | None, typer.Option("--depth", "-d", min=1, help="At most this many steps away.")
 ]
 LayerOpt = Annotated[
     list[str] | None, typer.Option("--layer", help="Only report these layers; repeatable.")
@@ -885,7 +885,10 @@ def flows(
         str, typer.Argument(metavar="X", help="An application or a data object (id or name).")
     ],
     depth: Annotated[
-        int, typer.Option("--depth", "-d", help="Follow flows this many steps up and downstream.")
+        int,
+        typer.Option(
+            "--depth", "-d", min=1, help="Follow flows this many steps up and downstream."
+        ),
     ] = 1,
     personal: Annotated[
         bool, typer.Option("--personal", help="Only flows carrying personal data.")

@@ -8,6 +8,7 @@ from the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkspaceError
-from .yamlio import LineDict, load_yaml
+from .yamlio import LineDict, load_yaml, suggest
 
 CONFIG_FILE = "ea.yaml"
 DATA_DIR = ".ea"
@@ -42,19 +43,50 @@ stale_after: 180d
 sources: {}
 """
 
+STORE_SETTINGS = ("backend", "path", "uri", "user", "database", "repository")
+SECRET_KEY = re.compile(r"passw(or)?d|pwd|secret|token|credential|api_?key", re.IGNORECASE)
+"""Names of settings that hold secrets, which come from the environment only."""
 NEO4J_URI = re.compile(r"^(bolt|neo4j)(\+s|\+ssc)?://\S+$", re.IGNORECASE)
 REPOSITORY_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MAX_DURATION_DAYS = 100 * 365
+"""The longest duration (a horizon, ``stale_after``) ea-repo counts: a hundred years."""
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` without the user name and password it may hold (``bolt://u:p@host`` → ``bolt://host``),
+    the only way a URI is ever printed."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return uri.rpartition("@")[2]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+
+
+def neo4j_uri_problem(uri: str) -> tuple[str, str] | None:
+    """What is wrong with a Neo4j URI (a message that never shows its user or password, and a
+    hint), or None when it is one the driver accepts."""
+    shown = redact_uri(uri)
+    if not NEO4J_URI.match(uri):
+        return (
+            f"{shown!r} is not a Neo4j URI",
+            "use bolt://HOST:7687, neo4j://HOST:7687 (a cluster) or neo4j+s://HOST (Aura)",
+        )
+    if shown != uri:
+        return (
+            f"the Neo4j URI {shown!r} holds a user name or password before its host",
+            "write the URI without them: the user in store.user (or EA_NEO4J_USER), "
+            "the password in EA_NEO4J_PASSWORD only",
+        )
+    return None
 
 
 def check_neo4j_target(uri: Any, uri_where: str, repository: Any, repository_where: str) -> None:
     """Raise :class:`WorkspaceError` (saying where the value came from) for a Neo4j URI or
     repository tag that is not valid; a missing URI is checked when a store is opened."""
-    if uri is not None and not NEO4J_URI.match(str(uri)):
-        raise WorkspaceError(
-            f"{uri_where}: {uri!r} is not a Neo4j URI",
-            hint="use bolt://HOST:7687, neo4j://HOST:7687 (a cluster) or neo4j+s://HOST (Aura)",
-        )
+    problem = None if uri is None else neo4j_uri_problem(str(uri))
+    if problem is not None:
+        raise WorkspaceError(f"{uri_where}: {problem[0]}", hint=problem[1])
     if not REPOSITORY_TAG.match(str(repository)):
         raise WorkspaceError(
             f"{repository_where}: repository tag {repository!r} is not valid",
@@ -69,14 +101,22 @@ def parse_duration_days(text: str | int, what: str = "duration") -> int:
     365
     """
     if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    m = _DURATION.match(str(text))
-    if not m:
+        days = text
+    else:
+        m = _DURATION.match(str(text))
+        if not m:
+            raise WorkspaceError(
+                f"{what} {text!r} is not a duration", hint="write it as 180d, 6w, 12m or 1y"
+            )
+        n, unit = int(m[1]), m[2].lower() or "d"
+        days = {"d": n, "w": 7 * n, "m": round(n * 365 / 12), "y": 365 * n}[unit]
+    # Dates end in the year 9999: a longer duration cannot be counted from any date.
+    if days > MAX_DURATION_DAYS:
         raise WorkspaceError(
-            f"{what} {text!r} is not a duration", hint="write it as 180d, 6w, 12m or 1y"
+            f"{what} {text!r} is more than {MAX_DURATION_DAYS // 365} years",
+            hint=f"give at most {MAX_DURATION_DAYS // 365}y",
         )
-    n, unit = int(m[1]), m[2].lower() or "d"
-    return {"d": n, "w": 7 * n, "m": round(n * 365 / 12), "y": 365 * n}[unit]
+    return days
 
 
 @dataclass(frozen=True)
@@ -121,6 +161,20 @@ class Workspace:
         """Where the SQLite repository lives."""
         return self.store.path if self.store.path.is_absolute() else self.root / self.store.path
 
+    def own_files(self) -> list[tuple[Path, str]]:
+        """The files no output may replace, each with what it is: ``ea.yaml``, the SQLite
+        repository with its journals (wherever ``store.path`` puts it) and the ``.ea`` folder
+        (its locks and the default repository). A folder stands for everything in it."""
+        store = self.sqlite_path()
+        return [
+            *(
+                (store.with_name(store.name + suffix), "the repository")
+                for suffix in ("", "-wal", "-shm", "-journal")
+            ),
+            (self.config_path, "the workspace's configuration"),
+            (self.data_dir, "in the workspace's data folder"),
+        ]
+
 
 def find_workspace(start: str | Path | None = None) -> Path:
     """The workspace folder: ``start`` (or ``$EA_WORKSPACE``), else the nearest one above the cwd."""
@@ -164,23 +218,36 @@ def load_workspace(
     ) -> WorkspaceError:
         return WorkspaceError(f"{path}:{node.line_of(key)}: {message}", hint=hint)
 
+    secret = _secret_setting(data)
+    if secret is not None:
+        node, key = secret
+        raise fail(
+            f"a secret ({key!r}) must not be written in ea.yaml",
+            key,
+            node,
+            hint="remove it and set it in the environment (the Neo4j password: EA_NEO4J_PASSWORD)",
+        )
     known = {"metamodel", "store", "stale_after", "sources"}
     for key in data:
         if key not in known:
             raise fail(
-                f"unknown setting {key!r}", key, hint=f"known settings: {', '.join(sorted(known))}"
+                f"unknown setting {key!r}",
+                key,
+                hint=suggest(str(key), known) or f"known settings: {', '.join(sorted(known))}",
             )
 
     raw_store = data.get("store") or LineDict()
     if not isinstance(raw_store, LineDict):
         raise fail("`store` must be a mapping", "store")
-    if "password" in raw_store:
-        raise fail(
-            "a password must not be written in ea.yaml",
-            "password",
-            raw_store,
-            hint="remove it and set EA_NEO4J_PASSWORD in the environment",
-        )
+    for key in raw_store:
+        if key not in STORE_SETTINGS:
+            raise fail(
+                f"unknown store setting {key!r}",
+                key,
+                raw_store,
+                hint=suggest(str(key), STORE_SETTINGS)
+                or f"store settings: {', '.join(STORE_SETTINGS)}",
+            )
 
     def setting(variable: str, key: str, default: Any = None) -> tuple[Any, str]:
         """A store setting and where it came from: the environment variable or ea.yaml."""
@@ -230,6 +297,62 @@ def load_workspace(
     return Workspace(
         root=root, metamodel=metamodel, store=store, stale_after_days=stale, sources=sources
     )
+
+
+def workspace_file(path: Path, workspace: str | Path | None = None) -> str | None:
+    """What ``path`` is when it is a file of a workspace (see :meth:`Workspace.own_files`), else
+    None: of the workspace ``workspace`` (or ``$EA_WORKSPACE``, or the one around the current
+    folder) and of any workspace around ``path`` itself. Symbolic links and ``..`` are followed,
+    so that no other name of a workspace's file slips through."""
+    target = path.expanduser().resolve()
+    roots: list[Path] = []
+    for start in (workspace, None):
+        with contextlib.suppress(WorkspaceError):
+            roots.append(find_workspace(start))
+    roots += [folder for folder in target.parents if (folder / CONFIG_FILE).is_file()]
+    for root in dict.fromkeys(roots):
+        try:
+            files = load_workspace(root).own_files()
+        except WorkspaceError:  # a broken ea.yaml: its files are where they are by default
+            files = Workspace(root).own_files()
+        for own, what in files:
+            own = own.resolve()
+            if target == own or own in target.parents or _same_file(target, own):
+                return f"{what} ({own})"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two existing paths are one file (another case of letters on a case-blind disk)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _secret_setting(node: Any, top: bool = True) -> tuple[LineDict, str] | None:
+    """The first key of ``ea.yaml`` (at any depth) that names a secret, with its mapping; the
+    names of the sources (the keys right under ``sources``) are names, not settings."""
+    if isinstance(node, list):
+        for item in node:
+            found = _secret_setting(item, top=False)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(node, LineDict):
+        return None
+    for key, value in node.items():
+        if SECRET_KEY.search(str(key)):
+            return node, key
+        if top and key == "sources" and isinstance(value, LineDict):
+            children: list[Any] = list(value.values())
+        else:
+            children = [value]
+        for child in children:
+            found = _secret_setting(child, top=False)
+            if found is not None:
+                return found
+    return None
 
 
 def init_workspace(root: str | Path, metamodel: str | None = None) -> Path:

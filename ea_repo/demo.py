@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .config import CONFIG_FILE, DATA_DIR
+from .config import CONFIG_FILE, DATA_DIR, check_neo4j_target
 from .errors import EaError, WorkspaceError
 from .repository import Repository
 from .sources import sync_all
@@ -49,6 +49,8 @@ def _neo4j_store_line() -> str:
             "the Neo4j demo needs a server",
             hint="set EA_NEO4J_URI (and EA_NEO4J_USER, EA_NEO4J_PASSWORD)",
         )
+    # Checked before it is written into the demo's ea.yaml: a password in it must not land there.
+    check_neo4j_target(uri, "EA_NEO4J_URI", DEMO_REPOSITORY, "the demo's repository tag")
     fields = {
         "backend": "neo4j",
         "uri": uri,

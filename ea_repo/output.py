@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from .config import workspace_file
 from .errors import EaError, Problem
 
 
@@ -95,15 +97,15 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
     if fmt is Format.MD:
         parts = []
         for table in result.tables:
-            lines = [f"### {table.title}", ""] if table.title else []
+            lines = [f"### {shown(table.title)}", ""] if table.title else []
             lines.append("| " + " | ".join(table.columns) + " |")
             lines.append("|" + "|".join("---" for _ in table.columns) + "|")
             for row in table.rows:
                 lines.append(
-                    "| " + " | ".join(cell_text(v).replace("|", "\\|") for v in row) + " |"
+                    "| " + " | ".join(shown(cell_text(v)).replace("|", "\\|") for v in row) + " |"
                 )
             parts.append("\n".join(lines))
-        parts.extend(f"_{note}_" for note in result.notes)
+        parts.extend(f"_{shown(note)}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"
     buffer = io.StringIO()
     console = Console(
@@ -113,25 +115,69 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
         no_color=True,
         highlight=False,
         markup=False,  # names such as "Paris [old]" are data, not rich markup
+        emoji=False,  # nor is ":fire:" an emoji
     )
     for table in result.tables:
-        rich_table = RichTable(title=table.title or None, title_justify="left", show_edge=False)
-        for column in table.columns:
-            rich_table.add_column(column, overflow="fold")
-        for row in table.rows:
-            rich_table.add_row(*(cell_text(v) for v in row))
+        title = shown(table.title)
         if not table.rows:
-            console.print(f"{table.title}: none" if table.title else "none")
+            console.print(f"{title}: none" if title else "none")
+        elif len(table.rows) > PLAIN_ROWS:
+            buffer.write(_plain_table(title, table))
         else:
+            rich_table = RichTable(title=title or None, title_justify="left", show_edge=False)
+            for column in table.columns:
+                rich_table.add_column(column, overflow="fold")
+            for row in table.rows:
+                rich_table.add_row(*(shown(cell_text(v)) for v in row))
             console.print(rich_table)
         console.print()
     for note in result.notes:
-        console.print(note)
+        console.print(shown(note))
     return buffer.getvalue()
+
+
+PLAIN_ROWS = 2000
+"""Above this many rows a table is printed as plain aligned columns: rich measures and folds
+every cell (63 000 rows took 87 s, against 5 s as CSV); plain columns take a second."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (an escape sequence that would
+    recolour, move the cursor or retitle the window, a line break inside a cell) are written as
+    escapes, ``\\x1b``, ``\\n``."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def _plain_table(title: str, table: Table) -> str:
+    """A large table as aligned columns, two spaces apart, no folding."""
+    rows = [[shown(cell_text(v)) for v in row] for row in table.rows]
+    columns = [shown(c) for c in table.columns]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    lines = [title] if title else []
+    lines += [line(columns), line(["─" * w for w in widths])]
+    lines += [line(r) for r in rows]
+    return "\n".join(lines) + "\n"
 
 
 class OutputError(EaError):
     """An output file cannot be written (a missing permission, a folder in the way, a full disk)."""
+
+
+def check_output(path: Path, workspace: str | Path | None = None) -> None:
+    """Raise OutputError when ``path`` is a file of the workspace (``workspace``, the one in
+    use, or one around ``path``): its repository, journals, lock or ``ea.yaml``."""
+    what = workspace_file(path, workspace)
+    if what is not None:
+        raise OutputError(
+            f"cannot write {path}: it is {what}",
+            hint="give an output file outside the workspace's .ea folder and ea.yaml",
+        )
 
 
 def write_output(path: Path, data: str | bytes) -> None:
@@ -140,9 +186,11 @@ def write_output(path: Path, data: str | bytes) -> None:
     The data goes to a temporary file in the same folder, renamed over
     ``path`` once complete: an interrupted write leaves no half-written file.
     A path that exists but is no regular file (``/dev/stdout``, a pipe) is
-    written directly. Raises OutputError naming the path.
+    written directly. Raises OutputError naming the path, and before writing
+    anything when the path is a file of a workspace (see :func:`check_output`).
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    check_output(path)
     try:
         if path.is_dir():
             raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")

@@ -111,7 +111,8 @@ def assess(
     extended = eol_dates[-1] if len(eol_dates) > 1 and eol_dates[-1] > eol_dates[0] else None
     if eos is None and eol is None:
         return None
-    horizon = at + dt.timedelta(days=horizon_days)
+    # Near the end of the calendar (--at 9999-12-31) the horizon stops at its last day.
+    horizon = at + dt.timedelta(days=min(horizon_days, (dt.date.max - at).days))
 
     def days(d: dt.date) -> str:
         delta = (d - at).days

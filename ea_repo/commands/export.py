@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..output import Format, Result, Table, emit, write_output
-from .options import FormatOpt, WorkspaceOpt
+from .options import FormatOpt, WorkspaceOpt, guard_output
 
 export_app = typer.Typer(
     help="Write the repository (or a selection) in another tool's format.",
@@ -23,7 +23,10 @@ def export_archimate_command(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="The exchange file to write (default: standard output)."
+            "--output",
+            "-o",
+            callback=guard_output,
+            help="The exchange file to write (default: standard output).",
         ),
     ] = None,
     select: Annotated[

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..config import find_workspace, load_workspace
 from ..errors import ValidationError, WorkspaceError
 from ..metamodel import Metamodel, load_metamodel
-from ..output import Format
+from ..output import Format, check_output
+
+
+def guard_output(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """Refuse, before the command runs, an ``--output`` that is a file of the ``--workspace``
+    (``check_output``): both options call this, and the second one read checks."""
+    seen = ctx.meta.setdefault("ea_output_guard", {})
+    seen[param.name] = value
+    has_workspace = any(p.name == "workspace" for p in ctx.command.params)
+    if seen.get("output") is not None and ("workspace" in seen or not has_workspace):
+        check_output(seen["output"], seen.get("workspace"))
+    return value
+
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -19,13 +31,17 @@ WorkspaceOpt = Annotated[
         "--workspace",
         "-w",
         envvar="EA_WORKSPACE",
+        callback=guard_output,
         help="Workspace folder (default: found from here).",
     ),
 ]
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", case_sensitive=False, help="table, json, csv or md.")
 ]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", callback=guard_output, help="Write to this file."),
+]
 AtOpt = Annotated[
     str | None,
     typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD; default today)."),

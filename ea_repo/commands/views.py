@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ from .options import (
     HorizonOpt,
     OutputOpt,
     WorkspaceOpt,
+    guard_output,
     parse_date,
     workspace_metamodel,
     workspace_root,
@@ -39,13 +41,29 @@ DiagramOpt = Annotated[
 ]
 
 
+def _is_terminal(path: Path) -> bool:
+    """Whether ``path`` is a terminal (``/dev/tty``, ``/dev/stdout`` on one)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
 def write_diagram(data: bytes, fmt: DiagramFormat, output: Path | None) -> None:
-    """Write a rendered view to ``output``, or text formats to stdout."""
+    """Write a rendered view to ``output``, or text formats to stdout; a binary format is
+    never written to a terminal (ValidationError)."""
+    if fmt in BINARY and (
+        sys.stdout.isatty() if output is None else output.is_char_device() and _is_terminal(output)
+    ):
+        raise ValidationError(
+            f"-f {fmt.value} is binary: give a file, not the terminal",
+            hint=f"-o diagram.{fmt.value}",
+        )
     if output is None:
-        if fmt in BINARY and sys.stdout.isatty():
-            raise ValidationError(
-                f"-f {fmt.value} is binary: give a file", hint=f"-o diagram.{fmt.value}"
-            )
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
@@ -145,7 +163,10 @@ def view_render(
     write_diagram(data, fmt, output)
 
 
-OutputHtml = Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
+OutputHtml = Annotated[
+    Path,
+    typer.Option("--output", "-o", callback=guard_output, help="The HTML file to write."),
+]
 
 
 def _write_html(text: str, output: Path) -> None:

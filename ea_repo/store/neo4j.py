@@ -55,7 +55,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
-from ..config import NEO4J_URI, REPOSITORY_TAG
+from ..config import REPOSITORY_TAG, neo4j_uri_problem
 from ..errors import ConflictError, StoreError, ValidationError
 from ..metamodel import Metamodel
 from ..metamodel.schema import IDENTIFIER
@@ -178,11 +178,9 @@ def _atoms(value: Any) -> Iterator[str]:
 def check_uri(uri: str) -> str:
     """``uri`` if it is a Neo4j URI the driver accepts (bolt://, neo4j://, neo4j+s://...),
     by the pattern the workspace settings are checked with."""
-    if not NEO4J_URI.match(uri):
-        raise StoreError(
-            f"{uri!r} is not a Neo4j URI",
-            hint="use bolt://HOST:7687, neo4j://HOST:7687 (cluster) or neo4j+s://ID.databases.neo4j.io (Aura)",
-        )
+    problem = neo4j_uri_problem(uri)
+    if problem is not None:
+        raise StoreError(problem[0], hint=problem[1])
     return uri
 
 

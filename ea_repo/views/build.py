@@ -296,7 +296,8 @@ def _build_view(
             if extra:
                 node.lines.append(extra)
         graph.add_node(node)
-    types = list(spec.relations) if spec.relations is not None else None
+    # Every type (None) is each type of the metamodel, so that it takes the fast way too.
+    types = list(metamodel.relation_types if spec.relations is None else spec.relations)
     if ids and types and not spec.edge_labels:
         # Labels are the types': the relations are counted from the relation indexes alone.
         between: Counter[tuple[str, str, str]] = Counter()

@@ -8,6 +8,7 @@ Everything is sorted, so the same repository gives the same graph.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,6 +143,16 @@ class ViewGraph:
 def _collapse(
     graph: ViewGraph, bucket_of: dict[str, tuple[str | None, str]], how: str
 ) -> ViewGraph:
+    """``graph`` with each bucket of nodes collapsed into one counted node, edges merged."""
+    out, where = _collapse_nodes(graph, bucket_of, how)
+    _map_edges(out, graph.edges, where)
+    return out
+
+
+def _collapse_nodes(
+    graph: ViewGraph, bucket_of: dict[str, tuple[str | None, str]], how: str
+) -> tuple[ViewGraph, dict[str, str]]:
+    """The nodes of :func:`_collapse` (no edges yet) and where each node of ``graph`` went."""
     buckets: dict[tuple[str | None, str], list[Node]] = defaultdict(list)
     for node in graph.nodes.values():
         # An anchor stands for its cluster, a pinned node is the subject: they stay themselves.
@@ -174,7 +185,9 @@ def _collapse(
         real = [m for m in members if not m.anchor]
         count = sum(m.count for m in real)
         key = f"{how}:{group or ''}:{kind}"
-        sample = ", ".join(m.name for m in sorted(real, key=lambda m: m.name.casefold())[:3])
+        sample = ", ".join(
+            m.name for m in heapq.nsmallest(3, real, key=lambda m: m.name.casefold())
+        )
         out.add_node(
             Node(
                 key=key,
@@ -189,16 +202,22 @@ def _collapse(
         )
         for m in members:
             where[m.key] = key
-    for edge in graph.edges:
+    # One pass over the nodes: a view may have as many groups as nodes (a host name each).
+    used = {n.group for n in out.nodes.values()}
+    out.groups = {k: g for k, g in out.groups.items() if k in used}
+    return out, where
+
+
+def _map_edges(graph: ViewGraph, edges: list[Edge], where: dict[str, str]) -> None:
+    """Add ``edges`` to ``graph`` between the nodes ``where`` their ends went, merged."""
+    graph.edges = []
+    graph._edge_index = None
+    for edge in edges:
         src, dst = where[edge.src], where[edge.dst]
         if src != dst:
-            out.add_edge(
+            graph.add_edge(
                 Edge(src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color)
             )
-    out.groups = {
-        k: g for k, g in out.groups.items() if any(n.group == k for n in out.nodes.values())
-    }
-    return out
 
 
 def crowd(graph: ViewGraph, group: str, most: int) -> ViewGraph:
@@ -264,6 +283,9 @@ def _largest_groups(
     return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
 
 
+EMPTY_NOTE = "nothing to draw: no element is in this view"
+"""The note a view without elements carries, so that its drawing says it is empty."""
+
 BY_GROUP_AND_TYPE = "by group and type"
 """The first way :func:`fit` collapses a graph (node keys ``by-group-and-type:GROUP:TYPE``)."""
 
@@ -285,6 +307,8 @@ def fit(
     graph.elements_total = graph.elements_total or sum(
         n.count for n in graph.nodes.values() if not n.anchor
     )
+    if not graph.elements_total:
+        graph.notes.append(EMPTY_NOTE)
     how = ""
     max_edges = edge_limit or 3 * limit
     if collapsed or len(graph.nodes) > limit or len(graph.edges) > max_edges:
@@ -298,6 +322,12 @@ def fit(
             how = BY_GROUP_AND_TYPE
             within = len(graph.nodes) <= limit and len(graph.edges) <= max_edges
             attempts = [] if within else attempts[1:]
+        # The links of the graph given, and where each of its nodes is now: an attempt
+        # with too many nodes fails whatever its links, so they are merged only once the
+        # nodes fit (or when the attempts are over), from the links given.
+        edges = graph.edges
+        where = {k: k for k in graph.nodes}
+        merged = True
         for label, bucket in attempts:
             if label == "by layer" and len(graph.nodes) > limit:
                 # More groups than the limit: the largest stay, the others share one node
@@ -306,12 +336,16 @@ def fit(
                 if largest is not None:
                     label, bucket = largest
             buckets = {k: bucket(n) for k, n in graph.nodes.items()}
-            graph = _collapse(graph, buckets, label.split(",")[0].replace(" ", "-"))
-            how = label
-            if len(graph.nodes) <= limit and (
-                len(graph.edges) <= max_edges or label.startswith("by largest")
-            ):
-                break
+            graph, moved = _collapse_nodes(graph, buckets, label.split(",")[0].replace(" ", "-"))
+            where = {k: moved[v] for k, v in where.items()}
+            how, merged = label, False
+            if len(graph.nodes) <= limit:
+                _map_edges(graph, edges, where)
+                merged = True
+                if len(graph.edges) <= max_edges or label.startswith("by largest"):
+                    break
+        if not merged:
+            _map_edges(graph, edges, where)
         graph.notes.append(
             f"{graph.elements_total:,} elements and their links are more than this view's limit "
             f"({limit} elements, {max_edges} links): they are collapsed {how} into "

@@ -286,6 +286,8 @@ class DotRenderer(Renderer):
         Without edges `dot` puts every node on one rank: one very long row.
         """
         blocks = [nodes for nodes in graph.members().values() if nodes]
+        if not blocks:
+            return
         for nodes in blocks:
             cols = math.ceil(math.sqrt(len(nodes)))
             for i in range(len(nodes) - cols):

@@ -272,7 +272,7 @@ def parse_view(data: Any, filename: str, *, builtin: bool = False) -> ViewSpec:
             values["options"] = _options(data["options"], values.get("analysis"), problems)
     if "relations" in data:
         raw = data["relations"]
-        if raw == "*":
+        if raw == "*" or (isinstance(raw, list) and "*" in raw):  # "*" or ["*"]: every type
             values["relations"] = None
         else:
             names = _names(raw, "relations", data, problems)

@@ -10,8 +10,10 @@ from ea_repo import Repository
 from ea_repo.analysis.waves import plan_waves
 from ea_repo.views import render_view
 from ea_repo.views.build import build_view, waves_graph
+from ea_repo.views.graph import Edge, Group, Node, ViewGraph, fit
 from ea_repo.views.render import render
 from ea_repo.views.spec import builtin_views
+from ea_repo.views.styles import Look
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -106,3 +108,35 @@ def test_the_start_of_an_analysis_view_is_never_counted_in(retail: Path) -> None
         counted = [n for n in graph.nodes.values() if n.count > 1]
         assert counted and all(n.look != start.look for n in counted)
         assert sum(n.count for n in graph.nodes.values()) == graph.elements_total
+
+
+class CountingNode(Node):
+    """A node that counts how often its group is read: the work of grouping."""
+
+    reads = 0
+
+    def __getattribute__(self, name: str) -> object:
+        if name == "group":
+            CountingNode.reads += 1
+        return super().__getattribute__(name)
+
+
+def test_fitting_a_group_per_element_reads_each_group_a_few_times_only() -> None:
+    # A view grouped by a unique attribute (a host name) has as many groups as elements:
+    # fitting it must be linear in the nodes, not nodes × groups (hours at 100 000).
+    n = 3000
+    graph = ViewGraph("hosts")
+    look = Look("#FFFFFF", "#000000")
+    for i in range(n):
+        key = f"e{i:05d}"
+        graph.groups[f"attr:h{i}"] = Group(f"attr:h{i}", f"h{i}")
+        graph.add_node(
+            CountingNode(key, f"host {i}", "Server", "technology", look, group=f"attr:h{i}")
+        )
+        if i:
+            graph.add_edge(Edge(key, f"e{i - 1:05d}", "connects"))
+    CountingNode.reads = 0
+    small = fit(graph, 400, 1200)
+    assert len(small.nodes) <= 400
+    assert sum(node.count for node in small.nodes.values()) == n
+    assert CountingNode.reads < 30 * n, CountingNode.reads
