@@ -14,10 +14,10 @@ What a lens shows is decided in one place, :class:`_Visible` (one per lens, from
 * ``relations(alias, hidden_elements)``: a relation shown with both its ends. The
   ends are checked against the ids of the hidden elements when these are few (the
   store passes them, ``SQLiteStore._shown_relations``), else each end is looked up;
-* ``few_hidden`` and ``hidden_among(rows)``: the fast path. When every row a lens
-  hides is one of the few that are not active, which the store keeps in memory
-  (``SQLiteStore._inactive_rows``, read through a partial index and refreshed when
-  the database changes), the hidden ids come from there without a query. A
+* ``few_hidden``, ``hidden_among(rows)`` and ``KEPT``: the fast path. When every row
+  a lens hides is one of the few that are not active (``KEPT``), which the store keeps
+  in memory (``SQLiteStore._inactive_rows``, read through a partial index and refreshed
+  when the database changes), the hidden ids come from there without a query. A
   traversal step (``neighbors``) reads its hops from the relation indexes alone and
   drops those the lens hides in Python.
 
@@ -354,6 +354,11 @@ class _Visible:
     """
 
     __slots__ = ("_statuses", "_statuses_json", "few_hidden")
+
+    KEPT = "status <> 'active'"
+    """The rows the store keeps in memory for the fast path (:meth:`SQLiteStore._inactive_rows`):
+    all a lens with :attr:`few_hidden` may hide. The partial indexes of migration 4 have the
+    same condition, so that these rows are read from them alone."""
 
     def __init__(self, lens: Lens) -> None:
         self._statuses = lens.statuses
@@ -793,7 +798,7 @@ class SQLiteStore:
             return cached[1]
         rows = {
             row[0]: _STATUS[row[1]]
-            for row in self._db.execute(f"SELECT id, status FROM {table} WHERE status <> 'active'")
+            for row in self._db.execute(f"SELECT id, status FROM {table} WHERE {_Visible.KEPT}")
         }
         if self._depth == 0:  # inside a transaction, uncommitted writes may change it
             self._inactive_cache[table] = (version, rows)
