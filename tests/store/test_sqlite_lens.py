@@ -17,7 +17,7 @@ from ea_repo.model import (
     RelationId,
     Status,
 )
-from ea_repo.store.sqlite import SQLiteStore, _visible
+from ea_repo.store.sqlite import SQLiteStore, _Visible, _visible
 
 IN = "IN (SELECT value FROM json_each(?))"
 RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
@@ -106,4 +106,14 @@ def test_both_ways_of_checking_the_ends_select_the_same_relations(
     assert selected(hidden) == expected
     assert selected(None) == expected
     assert store._hidden("element", lens) == hidden
+    store.close()
+
+
+def test_the_rows_kept_for_the_fast_path_are_read_from_their_partial_index(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "repository.db")
+    for table in ("element", "relation"):
+        plan = store._db.execute(
+            f"EXPLAIN QUERY PLAN SELECT id, status FROM {table} WHERE {_Visible.KEPT}"  # noqa: S608
+        ).fetchall()
+        assert [row[3] for row in plan] == [f"SCAN {table} USING COVERING INDEX {table}_inactive"]
     store.close()
