@@ -1,0 +1,119 @@
+"""The SQLite store's one place for what a lens shows (``_Visible``): the SQL it generates,
+and that its two ways of checking a relation's ends select the same rows in a real file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ea_repo.model import (
+    CURRENT,
+    EVERYTHING,
+    Element,
+    ElementId,
+    Lens,
+    Relation,
+    RelationId,
+    Status,
+)
+from ea_repo.store.sqlite import SQLiteStore, _Visible, _visible
+
+IN = "IN (SELECT value FROM json_each(?))"
+RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
+
+
+def test_a_row_is_shown_by_its_status_bound_as_one_sorted_json_parameter() -> None:
+    current = _visible(CURRENT).rows("e")
+    assert current.text == f"e.status {IN}"
+    assert current.params == ('["active"]',)
+    everything = _visible(EVERYTHING).rows("r")
+    assert everything.text == f"r.status {IN}"
+    assert everything.params == ('["active","retired"]',)
+
+
+def test_the_fast_path_holds_for_lenses_that_show_active_rows() -> None:
+    assert _visible(CURRENT).few_hidden
+    assert _visible(EVERYTHING).few_hidden
+    assert not _visible(RETIRED_ONLY).few_hidden
+
+
+def test_one_object_per_lens() -> None:
+    assert _visible(Lens()) is _visible(CURRENT)
+    assert _visible(Lens.everything()) is _visible(EVERYTHING)
+
+
+def test_relation_ends_against_the_hidden_elements_bind_them_once_sorted() -> None:
+    shown = _visible(CURRENT).relations("r", frozenset({"b", "a"}))
+    assert shown.text == f"r.status {IN} AND r.src NOT {IN} AND r.dst NOT {IN}"
+    assert shown.params == ('["active"]', '["a","b"]', '["a","b"]')
+
+
+def test_relation_ends_need_no_condition_when_nothing_is_hidden() -> None:
+    assert _visible(EVERYTHING).relations("r", frozenset()) == _visible(EVERYTHING).rows("r")
+
+
+def test_relation_ends_looked_up_use_aliases_of_their_own() -> None:
+    shown = _visible(RETIRED_ONLY).relations("r", None)
+    assert shown.text == (
+        "r.status IN (SELECT value FROM json_each(?)) "
+        "AND EXISTS (SELECT 1 FROM element r_src WHERE r_src.id = r.src "
+        "AND r_src.status IN (SELECT value FROM json_each(?))) "
+        "AND EXISTS (SELECT 1 FROM element r_dst WHERE r_dst.id = r.dst "
+        "AND r_dst.status IN (SELECT value FROM json_each(?)))"
+    )
+    assert shown.params == ('["retired"]',) * 3
+
+
+def test_hidden_among_the_rows_that_are_not_active() -> None:
+    rows = {"x": Status.RETIRED, "y": Status.RETIRED}
+    assert _visible(CURRENT).hidden_among(rows) == {"x", "y"}
+    assert _visible(EVERYTHING).hidden_among(rows) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "lens", [CURRENT, EVERYTHING, RETIRED_ONLY], ids=["current", "everything", "retired-only"]
+)
+def test_both_ways_of_checking_the_ends_select_the_same_relations(
+    tmp_path: Path, lens: Lens
+) -> None:
+    statuses = {"a": Status.ACTIVE, "b": Status.RETIRED, "c": Status.ACTIVE, "d": Status.RETIRED}
+    store = SQLiteStore(tmp_path / "repository.db")
+    store.upsert_elements(
+        [Element(ElementId(i), "Application", i.upper(), status=st) for i, st in statuses.items()]
+    )
+    pairs = [(s, d, st) for s in statuses for d in statuses if s != d for st in Status]
+    store.upsert_relations(
+        [
+            Relation(ElementId(s), "flow", ElementId(d), id=RelationId(f"{s}{d}-{st}"), status=st)
+            for s, d, st in pairs
+        ]
+    )
+    hidden = frozenset(i for i, st in statuses.items() if st not in lens.statuses)
+    expected = {
+        f"{s}{d}-{st}"
+        for s, d, st in pairs
+        if st in lens.statuses and s not in hidden and d not in hidden
+    }
+    assert expected  # every lens here shows some relation
+
+    def selected(hidden_elements: frozenset[str] | None) -> set[str]:
+        shown = _visible(lens).relations("r", hidden_elements)
+        sql = f"SELECT r.id FROM relation r WHERE {shown.text}"  # noqa: S608 (the fragment under test)
+        rows = store._db.execute(sql, shown.params)
+        return {row[0] for row in rows}
+
+    assert selected(hidden) == expected
+    assert selected(None) == expected
+    assert store._hidden("element", lens) == hidden
+    store.close()
+
+
+def test_the_rows_kept_for_the_fast_path_are_read_from_their_partial_index(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "repository.db")
+    for table in ("element", "relation"):
+        plan = store._db.execute(
+            f"EXPLAIN QUERY PLAN SELECT id, status FROM {table} WHERE {_Visible.KEPT}"  # noqa: S608
+        ).fetchall()
+        assert [row[3] for row in plan] == [f"SCAN {table} USING COVERING INDEX {table}_inactive"]
+    store.close()
