@@ -618,10 +618,13 @@ class SyncEngine:
         if not found or found[0].stats.get("input") != input_digest:
             return None
         last = found[0]
-        # Failed runs write nothing; a successful one that changed something may have
-        # changed a name our references resolve through.
+        # A run of any source since then that did not finish cleanly (failed, or still
+        # running: killed, or at work elsewhere) may have written part of itself: a
+        # staged Neo4j run commits in chunks. A successful one that changed something
+        # may have changed a name our references resolve through.
         if any(
-            _changed_anything(r.stats) for r in self.store.runs(status="succeeded", after=last.id)
+            r.status != "succeeded" or _changed_anything(r.stats)
+            for r in self.store.runs(after=last.id)
         ):
             return None
         counts = {

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -708,3 +709,47 @@ def test_relations_keep_no_type_name_and_older_ones_read_alike() -> None:
     assert [r.id for r in s.relations_of(["b"], EVERYTHING, types=["uses"])] == ["b|uses|c"]
     assert [r.type for r in s.iter_relations()] == ["flow", "uses"]
     assert s.get_relations(["a|flow|b"])["a|flow|b"].type == "flow"
+
+
+def _servers(keys: range, environment: str = "production") -> list[Any]:
+    from ea_repo.model import Origin, Record
+
+    return [
+        Record.element(
+            "Server", f"srv{i}", f"SRV{i}", {"environment": environment}, Origin("x.csv", i)
+        )
+        for i in keys
+    ]
+
+
+def _state(store: Any) -> tuple[list[Element], list[Relation]]:
+    """What the lens shows today, element by element, attributes included."""
+    return list(store.iter_elements()), list(store.iter_relations())
+
+
+@needs_server
+def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j(stage_rows=3)  # any run of more than 3 rows is staged
+    engine = SyncEngine(store, load_metamodel())
+    engine.run("cmdb", _servers(range(10)), input_digest="A")
+    after_a = _state(store)
+
+    # B changes every server and adds two; it fails after its chunks committed.
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "log_changes", boom)
+    with pytest.raises(OSError):
+        engine.run("cmdb", _servers(range(12), "test"), input_digest="B")
+    monkeypatch.undo()
+    assert store.get_elements(["srv11"])  # B's writes are there
+
+    # A again: the shortcut must not confirm B's values as A's.
+    assert engine.confirm_unchanged("cmdb", "A") is None
+    engine.run("cmdb", _servers(range(10)), input_digest="A")
+    assert _state(store) == after_a
