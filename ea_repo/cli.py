@@ -1276,7 +1276,7 @@ def _run_import(
             on_missing=on_missing,
             max_missing=max_missing,
         )
-        with sync_lock(repo.workspace), stage_progress() as progress:
+        with sync_lock(repo.workspace, repo.store), stage_progress() as progress:
             result = run_source(
                 spec, repo.store, repo.metamodel, dry_run=dry_run, force=force, progress=progress
             )
@@ -1435,7 +1435,8 @@ def sync(
 ) -> None:
     """Run every source declared in ea.yaml (what cron or a systemd timer calls).
 
-    Exits 1 if any source failed (the others are still applied), 4 if another sync is running.
+    Exits 1 if any source failed (the others are still applied), 3 if the store is lost
+    (the rest are not tried), 4 if another sync is running.
 
     Example: ea sync --json
     """

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .config import Workspace
-from .errors import EaError, SourceError, WorkspaceError
+from .errors import EaError, SourceError, StoreError, WorkspaceError
 from .importers.base import ImportBatch
 from .metamodel import Metamodel
 from .runtime import gc_paused
@@ -358,8 +358,10 @@ class SourceOutcome:
 
 
 @contextmanager
-def sync_lock(workspace: Workspace) -> Iterator[None]:
-    """Hold the lock that keeps two writes of one workspace's sources from overlapping.
+def sync_lock(workspace: Workspace, store: Any = None) -> Iterator[None]:
+    """Hold the lock that keeps two writes of one workspace's sources from overlapping,
+    and the store's own lock if it has one (a Neo4j repository tag that several
+    workspaces, on several machines, may write: see ``Neo4jStore.exclusive``).
 
     Raises :class:`SyncLockedError` at once if another sync or import holds it:
     a scheduler should retry later rather than queue behind a long run.
@@ -374,7 +376,8 @@ def sync_lock(workspace: Workspace) -> Iterator[None]:
             hint="wait for it to finish; schedulers should retry later",
         ) from None
     try:
-        yield
+        with getattr(store, "exclusive", nullcontext)():
+            yield
     finally:
         lock.release()
 
@@ -409,7 +412,7 @@ def sync_all(
                     hint=suggest(wanted, names) or f"sources: {', '.join(sorted(names))}",
                 )
         specs = [s for s in specs if s.name in only]
-    with sync_lock(workspace):
+    with sync_lock(workspace, store):
         outcomes = []
         for spec in specs:
             try:
@@ -417,6 +420,8 @@ def sync_all(
                     spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
                 )
                 outcomes.append(SourceOutcome(spec.name, result=result))
+            except StoreError:
+                raise  # the store is lost: the next sources would fail alike, each slowly
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
         return outcomes

@@ -45,6 +45,7 @@ from .model import (
     Ref,
     Relation,
     RelationId,
+    Run,
     Status,
     problem_at,
     relation_id,
@@ -584,6 +585,7 @@ class SyncEngine:
                 hint="a truncated export? check it; if the removal is real, run again with --force",
             )
         tell("writing", 0, len(elements) + len(relations))
+        run: Run | None = None
         try:
             with self.store.transaction():
                 run = self.store.start_run(source, at=now)
@@ -592,10 +594,10 @@ class SyncEngine:
                     run.id, "succeeded", _run_stats(result, input_digest), at=utc_now()
                 )
         except EaError as exc:
-            self._failed_run(source, now, exc.message)
+            self._failed_run(source, now, exc.message, run)
             raise
         except Exception as exc:
-            self._failed_run(source, now, f"{type(exc).__name__}: {exc}")
+            self._failed_run(source, now, f"{type(exc).__name__}: {exc}", run)
             raise
         tell("writing", len(elements) + len(relations), len(elements) + len(relations))
         result.applied = True
@@ -693,11 +695,14 @@ class SyncEngine:
                 fresh.append((rec, d))
         return fresh
 
-    def _failed_run(self, source: str, started: str, message: str) -> None:
-        # Best effort: the failure itself must not hide the original error.
+    def _failed_run(self, source: str, started: str, message: str, run: Run | None) -> None:
+        # Best effort: the failure itself must not hide the original error. A run that
+        # outlived its failure (a staged Neo4j run commits part-way) is the one closed.
         with contextlib.suppress(Exception):
-            failed = self.store.start_run(source, at=started)
-            self.store.finish_run(failed.id, "failed", message=message)
+            latest = self.store.runs(source, limit=1)
+            if run is None or not latest or latest[0].id != run.id:
+                run = self.store.start_run(source, at=started)
+            self.store.finish_run(run.id, "failed", message=message)
 
 
 def _run_stats(result: SyncResult, input_digest: str | None) -> dict[str, Any]:

@@ -23,7 +23,9 @@ from ..errors import MetamodelError
 from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
 
 ELEMENT = "Element"
-INTERNAL_LABELS = frozenset({ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey"})
+INTERNAL_LABELS = frozenset(
+    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock"}
+)
 
 # Reads return one record per query holding every row (``collect([...])``): the driver
 # decodes one big list much faster than many records (measured: 5x on 1 000 elements).
@@ -108,6 +110,7 @@ class CypherBuilder:
             "FOR (n:Element) REQUIRE (n.repo, n.id) IS UNIQUE",
             "CREATE INDEX ea_element_name IF NOT EXISTS FOR (n:Element) ON (n.repo, n.name_cf)",
             "CREATE CONSTRAINT ea_meta_key IF NOT EXISTS FOR (m:EaMeta) REQUIRE m.repo IS UNIQUE",
+            "CREATE CONSTRAINT ea_lock_key IF NOT EXISTS FOR (l:EaLock) REQUIRE l.repo IS UNIQUE",
             "CREATE CONSTRAINT ea_run_key IF NOT EXISTS "
             "FOR (r:EaRun) REQUIRE (r.repo, r.id) IS UNIQUE",
             "CREATE CONSTRAINT ea_assertion_key IF NOT EXISTS "
@@ -392,10 +395,39 @@ SET_REL_KEYS = (
 CREATE_REL_KEYS = "UNWIND $rows AS row CREATE (:EaRelKey {repo: $repo, id: row[0], type: row[1]})"
 DELETE_REL_KEYS = "UNWIND $ids AS i MATCH (k:EaRelKey {repo: $repo, id: i}) DELETE k"
 
+# A running run carries a lease: its owner (host/pid/token) and an expiry in the server's
+# clock (ms), renewed while it works; a run whose lease expired was interrupted.
 START_RUN = (
     "MERGE (m:EaMeta {repo: $repo}) SET m.run_seq = coalesce(m.run_seq, 0) + 1 "
     "WITH m.run_seq AS id CREATE (r:EaRun {repo: $repo, id: id, source: $source, "
-    "started_at: $at, status: 'running', stats: '{}'}) RETURN id"
+    "started_at: $at, status: 'running', stats: '{}', owner: $owner, "
+    "lease_until: timestamp() + $lease}) RETURN id"
+)
+RENEW_RUNS = (
+    "UNWIND $ids AS i MATCH (r:EaRun {repo: $repo, id: i}) "
+    "WHERE r.status = 'running' AND r.owner = $owner SET r.lease_until = timestamp() + $lease"
+)
+CLOSE_EXPIRED_RUNS = (
+    "MATCH (r:EaRun {repo: $repo}) WHERE r.status = 'running' "
+    "AND coalesce(r.lease_until, 0) < timestamp() "
+    "SET r.status = 'failed', r.message = $message, r.finished_at = $at RETURN count(r)"
+)
+# The lock of a repository tag: one node, its owner and lease; taken in one write that
+# first locks the node (the SET), then reads who holds it: two takers cannot both win.
+TAKE_LOCK = (
+    "MERGE (l:EaLock {repo: $repo}) SET l.taking = true "
+    "WITH l, l.owner IS NULL OR l.owner = $owner OR l.until < timestamp() AS free "
+    "SET l.owner = CASE WHEN free THEN $owner ELSE l.owner END, "
+    "l.until = CASE WHEN free THEN timestamp() + $lease ELSE l.until END, "
+    "l.since = CASE WHEN free THEN $at ELSE l.since END "
+    "REMOVE l.taking RETURN free, l.owner, l.since"
+)
+RENEW_LOCK = (
+    "MATCH (l:EaLock {repo: $repo}) WHERE l.owner = $owner SET l.until = timestamp() + $lease"
+)
+RELEASE_LOCK = (
+    "MATCH (l:EaLock {repo: $repo}) WHERE l.owner = $owner "
+    "SET l.owner = null, l.until = null, l.since = null"
 )
 FINISH_RUN = (
     "MATCH (r:EaRun {repo: $repo, id: $id}) SET r.status = $status, r.stats = $stats, "

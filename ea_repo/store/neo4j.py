@@ -46,7 +46,11 @@ a single user database, and the tests isolate themselves by tag.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
+import secrets
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -86,6 +90,18 @@ STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 ATTEMPTS = 3  # tries of a read, or of a staged chunk, failing on a transient error
+# A lost server ends a command within about RETRY_SECONDS + 2 * CONNECT_SECONDS (under 30 s):
+# the driver retries a managed transaction for RETRY_SECONDS, each connection attempt waits
+# CONNECT_SECONDS at most, and once the server was lost every further call tries once.
+RETRY_SECONDS = 10.0
+CONNECT_SECONDS = 5.0
+LEASE_SECONDS = 60.0  # a running run's lease and the repository lock's, renewed every quarter
+INTERRUPTED = "interrupted: its process ended or lost the server before the run finished"
+
+# The driver logs each retry and lost connection as a warning; the store reports the
+# error itself, once, in one line.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+logging.getLogger("neo4j").propagate = False
 # Traversal levels one query answers at most (GraphStore.expand), and the largest
 # level it expands beyond the first: round trips are most of a small traversal's time.
 LOOKAHEAD = 8
@@ -99,6 +115,17 @@ _T = TypeVar("_T")
 _ABSENT = object()
 _new = object.__new__
 _set = object.__setattr__
+
+
+class RepositoryLockedError(StoreError):
+    """Another process, on this machine or another, holds the repository tag's lock."""
+
+    exit_code = 4
+
+
+def _line(exc: BaseException) -> str:
+    """A driver's message on one line (some span several)."""
+    return " ".join(str(getattr(exc, "message", None) or exc).split())
 
 
 def _dumps(value: Mapping[str, Any]) -> str:
@@ -211,7 +238,8 @@ class Neo4jStore:
         metamodel: Metamodel,
         database: str | None = None,
         repository: str = "default",
-        stage_rows: int = STAGE_ROWS,
+        stage_rows: int | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         import neo4j
         from neo4j import exceptions as nx
@@ -233,7 +261,19 @@ class Neo4jStore:
         self._depth = 0
         # Staging (see the module docstring): past ``stage_rows`` rows in one transaction,
         # writes commit in chunks and what retires or deletes waits for the end.
-        self.stage_rows = stage_rows
+        self.stage_rows = (
+            stage_rows
+            if stage_rows is not None
+            else int(os.environ.get("EA_NEO4J_STAGE_ROWS") or STAGE_ROWS)
+        )
+        # Leases (see start_run and exclusive): this store's owner name, and what it holds.
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+        self.lease_seconds = lease_seconds or LEASE_SECONDS
+        self._leased_runs: list[int] = []
+        self._locked = False
+        self._renewer: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._lost = False  # the server was lost: further calls try once, not for seconds
         self._in_tx = False
         self._staged = False
         self._tx_rows = 0
@@ -258,6 +298,9 @@ class Neo4jStore:
                 auth=(user, password or ""),
                 user_agent="ea-repo",
                 notifications_min_severity="OFF",
+                max_transaction_retry_time=RETRY_SECONDS,
+                connection_timeout=CONNECT_SECONDS,
+                connection_acquisition_timeout=RETRY_SECONDS,
             )
         except (ValueError, nx.ConfigurationError) as exc:
             raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
@@ -291,23 +334,24 @@ class Neo4jStore:
                 hint="check EA_NEO4J_USER and EA_NEO4J_PASSWORD",
             ) from exc
         except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
+            self._lost = True
             raise StoreError(
-                f"cannot reach the Neo4j server at {self.uri}: {exc}",
+                f"cannot reach the Neo4j server at {self.uri}: {_line(exc)}",
                 hint="is it running? check EA_NEO4J_URI (or store.uri in ea.yaml)",
             ) from exc
         except nx.ConstraintError as exc:
-            raise ConflictError(f"Neo4j refused a write: {exc.message}") from exc
+            raise ConflictError(f"Neo4j refused a write: {_line(exc)}") from exc
         except nx.Neo4jError as exc:
             memory = "MemoryPoolOutOfMemory" in (exc.code or "")
             raise StoreError(
-                f"Neo4j error {exc.code}: {exc.message}",
+                f"Neo4j error {exc.code}: {_line(exc)}",
                 hint="the write is too large for the server's transaction memory: raise "
                 "db.memory.transaction.total.max (or the heap)"
                 if memory
                 else None,
             ) from exc
         except nx.DriverError as exc:
-            raise StoreError(f"Neo4j driver error: {exc}") from exc
+            raise StoreError(f"Neo4j driver error: {_line(exc)}") from exc
 
     def _session(self, read: bool = False) -> Any:
         mode = self._neo4j.READ_ACCESS if read else self._neo4j.WRITE_ACCESS
@@ -329,6 +373,11 @@ class Neo4jStore:
             if self._tx is not None:
                 return work(self._tx)
             with self._session() as session:
+                if self._lost:  # once, not retried for RETRY_SECONDS
+                    with session.begin_transaction() as tx:
+                        result = work(tx)
+                        tx.commit()
+                        return result
                 return session.execute_write(work)
 
     def _read(self, work: Callable[[Any], _T]) -> _T:
@@ -367,11 +416,10 @@ class Neo4jStore:
 
         return attempt
 
-    @staticmethod
-    def _retried(attempt: Callable[[], _T], transient: tuple[type[BaseException], ...]) -> _T:
+    def _retried(self, attempt: Callable[[], _T], transient: tuple[type[BaseException], ...]) -> _T:
         """``attempt()``, tried again (up to ``ATTEMPTS`` times, waiting longer each time)
-        while it fails with one of the ``transient`` errors."""
-        for n in range(ATTEMPTS - 1):
+        while it fails with one of the ``transient`` errors; once when the server was lost."""
+        for n in range(0 if self._lost else ATTEMPTS - 1):
             try:
                 return attempt()
             except transient:
@@ -441,7 +489,13 @@ class Neo4jStore:
             )
 
     def close(self) -> None:
-        """Close the driver (and its connection pool)."""
+        """Close the driver (and its connection pool); what this store holds, it releases."""
+        self._closing.set()
+        if self._locked:
+            with suppress(Exception):
+                self._release_lock()
+        if self._renewer is not None:
+            self._renewer.join(timeout=CONNECT_SECONDS)
         readers, self._readers = self._readers, {}
         for session in readers.values():
             with suppress(Exception):
@@ -469,6 +523,7 @@ class Neo4jStore:
             finally:
                 self._depth -= 1
             return
+        self.close_interrupted()
         with self._errors():
             session = self._session()
             try:
@@ -510,6 +565,7 @@ class Neo4jStore:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
+            self._leased_runs = [r for r in self._leased_runs if r not in self._tx_runs]
             self._began_empty, self._written = None, defaultdict(set)
             self._node_ids = {}
 
@@ -534,10 +590,11 @@ class Neo4jStore:
         self._tx, self._tx_session, self._staged = None, None, True
 
     def _end_staged_failure(self) -> None:
-        """A staged block failed: nothing kept aside is applied; its open runs say so."""
+        """A staged block failed: nothing kept aside is applied; its open runs say so
+        (if the server cannot be told, their leases expire: see :meth:`close_interrupted`)."""
         self._deferred = []
-        with suppress(Exception), self._session() as session:
-            session.execute_write(
+        with suppress(Exception):
+            self._write(
                 lambda tx: self._run(
                     tx,
                     q.FAIL_OPEN_RUNS,
@@ -547,6 +604,79 @@ class Neo4jStore:
                     at=utc_now(),
                 )
             )
+        self._leased_runs = []
+
+    # -- leases: interrupted runs, the repository lock ---------------------------
+
+    def close_interrupted(self) -> int:
+        """Close as failed the runs whose lease expired (their process was killed, or lost
+        the server, before finishing them); returns how many. Every write transaction
+        begins with it, and so does taking the lock."""
+        rows = self._write(
+            lambda tx: self._run(tx, q.CLOSE_EXPIRED_RUNS, message=INTERRUPTED, at=utc_now())
+        )
+        return int(rows[0][0])
+
+    def _lease_ms(self) -> int:
+        return int(self.lease_seconds * 1000)
+
+    def _keep_leases(self) -> None:
+        """Start the thread that renews this store's leases, once: every quarter lease it
+        renews the runs it has open and the lock it holds (when the renewal fails, the
+        next one tries again; a process that dies renews nothing)."""
+        if self._renewer is not None:
+            return
+
+        def renew() -> None:
+            while not self._closing.wait(self.lease_seconds / 4):
+                runs, locked = list(self._leased_runs), self._locked
+                if not runs and not locked:
+                    continue
+                with suppress(Exception), self._session() as session:
+                    params = {"repo": self.repo, "owner": self.owner, "lease": self._lease_ms()}
+                    if runs:
+                        session.run(q.RENEW_RUNS, ids=runs, **params).consume()
+                    if locked:
+                        session.run(q.RENEW_LOCK, **params).consume()
+
+        self._renewer = threading.Thread(target=renew, name="ea-neo4j-leases", daemon=True)
+        self._renewer.start()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the repository tag's lock on the server: one sync per tag at a time, from
+        any machine. Raises :class:`RepositoryLockedError` at once if another holds it.
+
+        The lock is a node with its owner and a lease, renewed while it is held; a lease
+        that expired (its holder was killed or lost the server) is taken over.
+        """
+        if self._locked:
+            yield
+            return
+        self.close_interrupted()
+        [[free, holder, since]] = self._write(
+            lambda tx: self._run(
+                tx, q.TAKE_LOCK, owner=self.owner, lease=self._lease_ms(), at=utc_now()
+            )
+        )
+        if not free:
+            raise RepositoryLockedError(
+                f"another sync of repository {self.repo!r} on {self.uri} is running "
+                f"(held by {holder} since {since})",
+                hint="wait for it to finish; schedulers should retry later",
+            )
+        self._locked = True
+        self._keep_leases()
+        try:
+            yield
+        finally:
+            self._locked = False
+            with suppress(Exception):
+                self._release_lock()
+
+    def _release_lock(self) -> None:
+        self._locked = False
+        self._write(lambda tx: self._run(tx, q.RELEASE_LOCK, owner=self.owner))
 
     def _bulk(
         self, work: Callable[[Any, list[_T]], int], rows: list[_T], keyed: bool = False
@@ -1192,9 +1322,15 @@ class Neo4jStore:
     def start_run(self, source: str, at: str | None = None) -> Run:
         """Open a run of ``source``; run ids count up per repository."""
         started = at or utc_now()
-        run_id = self._write(lambda tx: self._run(tx, q.START_RUN, source=source, at=started))[0][0]
+        run_id = self._write(
+            lambda tx: self._run(
+                tx, q.START_RUN, source=source, at=started, owner=self.owner, lease=self._lease_ms()
+            )
+        )[0][0]
         if self._in_tx:
             self._tx_runs.append(int(run_id))
+        self._leased_runs.append(int(run_id))
+        self._keep_leases()
         return Run(int(run_id), source, started, None, "running")
 
     def finish_run(
@@ -1209,6 +1345,8 @@ class Neo4jStore:
         finished = at or utc_now()
 
         def work(tx: Any) -> int:
+            with suppress(ValueError):
+                self._leased_runs.remove(run_id)
             self._run(
                 tx,
                 q.FINISH_RUN,

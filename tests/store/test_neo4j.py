@@ -6,6 +6,7 @@ the others run everywhere (an unreachable server is a real refused connection).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -20,6 +21,8 @@ from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+
+SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
 
 needs_server = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
@@ -450,9 +453,11 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     everything = store.get_elements([f"srv{i}" for i in range(10)], EVERYTHING)
     assert all(e.status.value == "active" for e in everything.values())  # nothing retired
     assert {e.attrs["environment"] for e in everything.values()} == {"production", "test"}
-    staged, failed = store.runs()[1], store.runs()[0]
-    assert staged.status == "failed" and "nothing was retired or deleted" in (staged.message or "")
-    assert (failed.status, failed.message) == ("failed", "OSError: disk full")
+    # One failure, one failed run: the staged run itself, closed with the error.
+    assert [(r.status, r.message) for r in store.runs()] == [
+        ("failed", "OSError: disk full"),
+        ("succeeded", None),
+    ]
     assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
 
     # Running it again converges to what one successful run gives on SQLite.
@@ -753,3 +758,195 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     assert engine.confirm_unchanged("cmdb", "A") is None
     engine.run("cmdb", _servers(range(10)), input_digest="A")
     assert _state(store) == after_a
+
+
+def _die(store: Any) -> None:
+    """Let ``store`` vanish as a killed process would: no renewal, no release, no goodbye."""
+    store._closing.set()
+    store._renewer.join()
+    store._locked, store._leased_runs = False, []  # forgotten, as by a dead process
+
+
+@needs_server
+def test_a_run_whose_process_died_is_closed_as_interrupted_once_its_lease_expired() -> None:
+    import time
+
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.sync import SyncEngine
+
+    dead = open_test_neo4j(lease_seconds=1.5)
+    dead.start_run("cmdb")  # committed as running: a staged run's first commit
+    _die(dead)
+    alive = open_test_neo4j(dead.repo, lease_seconds=1.5)  # type: ignore[attr-defined]
+    assert [r.status for r in alive.runs()] == ["running"]
+    # Within its lease the run may be at work elsewhere: a new run leaves it alone.
+    engine = SyncEngine(alive, load_metamodel())
+    engine.run("cmdb", _servers(range(2)))
+    assert [r.status for r in alive.runs()] == ["succeeded", "running"]
+    time.sleep(1.6)
+    engine.run("cmdb", _servers(range(3)))
+    [_, _, interrupted] = alive.runs()
+    assert (interrupted.status, interrupted.finished_at is not None) == ("failed", True)
+    assert (interrupted.message or "").startswith("interrupted")
+
+
+@needs_server
+def test_a_run_at_work_renews_its_lease_and_is_never_closed_under_it() -> None:
+    import time
+
+    working = open_test_neo4j(lease_seconds=1.0)
+    run = working.start_run("cmdb")
+    other = open_test_neo4j(working.repo, lease_seconds=1.0)  # type: ignore[attr-defined]
+    for _ in range(4):  # four leases long
+        time.sleep(0.6)
+        assert other.close_interrupted() == 0  # type: ignore[attr-defined]
+    working.finish_run(run.id, "succeeded")
+    assert [r.status for r in other.runs()] == ["succeeded"]
+
+
+def _synced_neo4j_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, tag: str) -> Path:
+    """A workspace on the test server under ``tag``, declaring a ServiceNow source over
+    copies of the sync tests' exports (8 CIs, 6 relations)."""
+    import shutil
+
+    from ea_repo.config import init_workspace
+
+    init_workspace(root)
+    exports = root / "exports"
+    exports.mkdir()
+    for name in ("cmdb_ci.csv", "cmdb_rel_ci.csv"):
+        shutil.copy(SYNC_DATA / name, exports / name)
+    monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    (root / "ea.yaml").write_text(
+        "store:\n  backend: neo4j\n"
+        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
+        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@needs_server
+def test_one_sync_per_repository_tag_at_a_time_from_any_workspace(
+    tmp_path: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    holder = open_test_neo4j(lease_seconds=1.5)
+    tag = holder.repo  # type: ignore[attr-defined]
+    one = _synced_neo4j_workspace(tmp_path / "one", monkeypatch, tag)
+    two = _synced_neo4j_workspace(tmp_path / "two", monkeypatch, tag)
+    with holder.exclusive():  # type: ignore[attr-defined]  # another workspace's sync
+        result = ea("sync", "-w", str(one))
+        assert result.code == 4, result.err
+        assert f"another sync of repository {tag!r}" in result.err
+        assert holder.owner in result.err  # type: ignore[attr-defined]
+    result = ea("sync", "-w", str(one))
+    assert result.code == 0, result.err
+    # A holder that died keeps the lock until its lease expires, then loses it.
+    dying = open_test_neo4j(tag, lease_seconds=1.5)
+    held = dying.exclusive()  # type: ignore[attr-defined]
+    held.__enter__()
+    _die(dying)
+    assert ea("sync", "-w", str(two)).code == 4
+    time.sleep(1.6)
+    result = ea("sync", "-w", str(two), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["sources"][0]["elements"]["unchanged"] == 8
+    logged = [(c.item_id, c.op) for c in holder.changes()]
+    assert len(logged) == len(set(logged)) == 14  # each change logged once
+
+
+class _Proxy:
+    """A TCP relay to the test server that can be cut, as a lost server or network is."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit("//", 1)[1].rsplit(":", 1)
+        self.target = (host, int(port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.uri = f"bolt://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(self.target)
+            self.sockets += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept, which a close does not
+        self.listener.close()
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+@needs_server
+def test_a_server_lost_mid_sync_ends_it_within_30_s_with_exit_3_in_one_line(
+    tmp_path: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import neo4j as backend
+    from ea_repo.sync import SyncEngine
+
+    proxy = _Proxy(os.environ["EA_TEST_NEO4J_URI"])
+    reference = open_test_neo4j()
+    tag = reference.repo  # type: ignore[attr-defined]
+    root = _synced_neo4j_workspace(tmp_path / "ws", monkeypatch, tag)
+    monkeypatch.setenv("EA_NEO4J_URI", proxy.uri)
+    monkeypatch.setenv("EA_NEO4J_STAGE_ROWS", "3")  # staged: the elements commit first
+    monkeypatch.setattr(backend, "LEASE_SECONDS", 1.0)
+    lost: list[float] = []
+    upsert = backend.Neo4jStore.upsert_relations
+
+    def cut_first(self: Any, relations: Any) -> int:
+        proxy.cut()
+        lost.append(time.monotonic())
+        return upsert(self, relations)
+
+    monkeypatch.setattr(backend.Neo4jStore, "upsert_relations", cut_first)
+    result = ea("sync", "-w", str(root))
+    took = time.monotonic() - lost[0]
+    print(f"lost server: exit {result.code} after {took:.1f} s")
+    assert result.code == 3, result.err
+    assert took < 30, took
+    [message, hint] = result.err.strip().splitlines()
+    assert message.startswith(f"error: cannot reach the Neo4j server at {proxy.uri}")
+    assert hint.startswith("hint: is it running?")
+    # At the next contact, once its lease expired, the run is closed as interrupted.
+    assert [r.status for r in reference.runs()] == ["running"]
+    time.sleep(1.2)
+    monkeypatch.undo()
+    SyncEngine(reference, load_metamodel()).run("other", [])
+    assert [(r.source, r.status) for r in reference.runs()] == [
+        ("other", "succeeded"),
+        ("cmdb", "failed"),
+    ]
+
+
+def test_an_empty_repository_tag_is_an_error_not_default(workspace: Path) -> None:
+    _neo4j_workspace(workspace, "bolt://localhost:7687", "  repository:\n")
+    with pytest.raises(WorkspaceError, match=r"ea.yaml:4: repository tag '' is not valid"):
+        load_workspace(workspace, env={})
+    _neo4j_workspace(workspace, "bolt://localhost:7687")
+    with pytest.raises(WorkspaceError, match="EA_NEO4J_REPOSITORY: repository tag '' is not valid"):
+        load_workspace(workspace, env={"EA_NEO4J_REPOSITORY": ""})
