@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -22,3 +25,24 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+CHECKPOINT_ENV = "EA_TEST_CHECKPOINTS"
+CHECKPOINT_WAIT = 120.0  # seconds a held process waits before going on by itself
+
+
+def checkpoint(name: str) -> None:
+    """A named point of a write where a test may hold the process (to kill it there).
+
+    With ``$EA_TEST_CHECKPOINTS`` naming a folder, the process writes
+    ``<name>.reached`` in it (holding its pid) and waits for ``<name>.go``;
+    without the variable it does nothing.
+    """
+    folder = os.environ.get(CHECKPOINT_ENV)
+    if not folder:
+        return
+    where = Path(folder)
+    (where / f"{name}.reached").write_text(str(os.getpid()))
+    deadline = time.monotonic() + CHECKPOINT_WAIT
+    while not (where / f"{name}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -875,6 +875,42 @@ class _Plan:
         ``full``: the run is the source's whole assertion (not additions).
         """
         store = self.store
+        # Relations of deleted elements go with them (but those this run moves to other
+        # ends); log and forget them too.
+        doomed: list[Relation] = []
+        if self.delete["element"]:
+            going = set(self.delete["element"])
+            moved = {
+                r.id
+                for r in self.upserts["relation"]
+                if isinstance(r, Relation) and r.src not in going and r.dst not in going
+            }
+            doomed = [
+                r
+                for r in store.relations_of(self.delete["element"], EVERYTHING)
+                if r.id not in moved
+            ]
+            logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
+            self.changes.extend(
+                Change(0, "relation", r.id, "deleted", snapshot(r), None, self.now)
+                for r in doomed
+                if r.id not in logged
+            )
+        # The log first: a store that commits a large run in parts (Neo4j) writes each
+        # entry in the transaction that writes the item it describes.
+        store.log_changes(
+            chain(
+                (
+                    Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
+                    for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
+                ),
+                (
+                    Change(run_id, kind, item_id, "added", None, None, self.now)
+                    for kind in ("element", "relation")
+                    for item_id in sorted(self.diffs[kind].added)
+                ),
+            )
+        )
         # Writing in key order fills SQLite's B-trees sequentially: measured, relation
         # inserts take half the time they take in an export's random sys_id order.
         by_id = lambda item: item.id  # noqa: E731
@@ -904,27 +940,6 @@ class _Plan:
             store.delete_relations(self.delete["relation"])
             store.drop_assertions("relation", self.delete["relation"])
         if self.delete["element"]:
-            # Relations of deleted elements go with them; log and forget them too.
-            doomed = [r for r in store.relations_of(self.delete["element"], EVERYTHING)]
-            logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
-            self.changes.extend(
-                Change(0, "relation", r.id, "deleted", snapshot(r), None, self.now)
-                for r in doomed
-                if r.id not in logged
-            )
             store.delete_elements(self.delete["element"])
             store.drop_assertions("relation", [r.id for r in doomed])
             store.drop_assertions("element", self.delete["element"])
-        store.log_changes(
-            chain(
-                (
-                    Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
-                    for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
-                ),
-                (
-                    Change(run_id, kind, item_id, "added", None, None, self.now)
-                    for kind in ("element", "relation")
-                    for item_id in sorted(self.diffs[kind].added)
-                ),
-            )
-        )

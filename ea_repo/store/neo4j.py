@@ -78,6 +78,7 @@ from ..model import (
     Step,
     utc_now,
 )
+from ..runtime import checkpoint
 from . import cypher as q
 from .base import Counts, Expansion, batches, check_kind, latest_by_source
 
@@ -280,6 +281,9 @@ class Neo4jStore:
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
         self._tx_runs: list[int] = []
+        # Change-log entries of the block, kept until what they describe is written.
+        self._log_with_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._log_at_end: list[dict[str, Any]] = []
         # A transaction that began on an empty repository knows that only what it wrote
         # itself can exist: a first import skips looking up what it writes (None: unknown).
         self._began_empty: bool | None = None
@@ -534,6 +538,7 @@ class Neo4jStore:
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
+        self._log_with_item, self._log_at_end = {}, []
         self._began_empty, self._written = None, defaultdict(set)
         self._node_ids = {}
         try:
@@ -548,16 +553,10 @@ class Neo4jStore:
         else:
             if self._tx is not None:
                 with self._errors():
+                    self._log_rest(self._tx)
                     self._tx.commit()
             else:
-                deferred, self._deferred = self._deferred, []
-                self._in_tx = False  # deferred work runs in transactions of its own
-                try:
-                    for work in deferred:
-                        work()
-                except BaseException:
-                    self._end_staged_failure()
-                    raise
+                self._apply_deferred()
         finally:
             if self._tx is not None:
                 self._tx.close()
@@ -565,6 +564,7 @@ class Neo4jStore:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
+            self._log_with_item, self._log_at_end = {}, []
             self._leased_runs = [r for r in self._leased_runs if r not in self._tx_runs]
             self._began_empty, self._written = None, defaultdict(set)
             self._node_ids = {}
@@ -582,12 +582,49 @@ class Neo4jStore:
         return [i for i in ids if i in written]
 
     def _stage(self) -> None:
-        """Commit what the transaction wrote so far; later writes go in chunks."""
+        """Commit what the transaction wrote so far, with the log of the items it wrote;
+        later writes go in chunks."""
         with self._errors():
+            for kind in ("element", "relation"):
+                self._log_items(self._tx, kind, self._written[kind])
             self._tx.commit()
         self._tx.close()
         self._tx_session.close()
         self._tx, self._tx_session, self._staged = None, None, True
+        checkpoint("neo4j.staged")
+
+    def _apply_deferred(self) -> None:
+        """Apply what a staged block kept aside in one transaction: its retirements,
+        deletions, retractions, their log and the closing of its runs commit together or
+        not at all. Until then its runs are not ``succeeded``: a run that is killed
+        here is closed as interrupted, and the next run of its source finds still
+        asserted what it meant to retract, and does it again."""
+        deferred, self._deferred = self._deferred, []
+        checkpoint("neo4j.deferred")
+        with self._errors():
+            session = self._session()
+            try:
+                tx = session.begin_transaction()
+            except BaseException:
+                session.close()
+                raise
+        self._tx, self._tx_session = tx, session
+        self._staged, self._destructive = False, True  # written in it, never staged again
+        try:
+            with self._errors():
+                self._log_rest(tx)
+            for work in deferred:
+                work()
+            checkpoint("neo4j.closing")
+            with self._errors():
+                tx.commit()
+        except BaseException:
+            with suppress(Exception):
+                tx.rollback()
+            self._tx = None
+            self._end_staged_failure()
+            raise
+        checkpoint("neo4j.closed")
 
     def _end_staged_failure(self) -> None:
         """A staged block failed: nothing kept aside is applied; its open runs say so
@@ -769,6 +806,7 @@ class Neo4jStore:
                 tx.commit()
         finally:
             session.close()
+        checkpoint("neo4j.chunk")
 
     def _later(self, work: Callable[[Any], int]) -> None:
         """A write over a whole source: kept aside until a staged block succeeds, else now."""
@@ -854,6 +892,8 @@ class Neo4jStore:
                 for batch in batches(group, BATCH):
                     self._run(tx, query, rows=stored(batch), type=new_type, now=now)
             self._written["element"].update(wanted)
+            if self._staged:
+                self._log_items(tx, "element", wanted)
             return len(chunk)
 
         return self._bulk(work, rows, keyed=True)
@@ -1004,6 +1044,8 @@ class Neo4jStore:
                 for batch in batches(group, BATCH):
                     self._run(tx, query, rows=batch, now=now)
             self._written["relation"].update(wanted)
+            if self._staged:
+                self._log_items(tx, "relation", wanted)
             return len(chunk)
 
         return self._bulk(work, rows, keyed=True)
@@ -1559,8 +1601,11 @@ class Neo4jStore:
     def log_changes(self, changes: Iterable[Change]) -> None:
         """Append to the change log (sequence numbers reserved per batch).
 
-        In a staged transaction, retirements and deletions are logged when they
-        are applied, at its end.
+        In a transaction block the entries are kept until what they describe is
+        written: an addition or change goes with its item (in a staged block, in
+        the chunk that writes it, or in the commit that stages the block),
+        retirements and deletions with the block's end. The sync engine logs a
+        run's changes before writing them.
         """
         rows = [
             {
@@ -1575,20 +1620,39 @@ class Neo4jStore:
             for c in changes
         ]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
-            for batch in batches(chunk, BATCH):
-                base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
-                for offset, row in enumerate(batch, 1):
-                    row["seq"] = base + offset
-                self._run(tx, q.LOG_CHANGES, rows=batch)
-            return len(chunk)
+        if self._in_tx:
+            for row in rows:
+                if row["op"] in DESTRUCTIVE_OPS:
+                    self._log_at_end.append(row)
+                else:
+                    key = (str(row["kind"]), str(row["item_id"]))
+                    self._log_with_item.setdefault(key, []).append(row)
+            return
+        self._bulk(self._write_log, rows)
 
-        if self._staged and self._in_tx:
-            later = [r for r in rows if r["op"] in DESTRUCTIVE_OPS]
-            rows = [r for r in rows if r["op"] not in DESTRUCTIVE_OPS]
-            if later:
-                self._deferred.append(lambda: self._bulk(work, later))
-        self._bulk(work, rows)
+    def _write_log(self, tx: Any, rows: list[dict[str, Any]]) -> int:
+        for batch in batches(rows, BATCH):
+            base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
+            for offset, row in enumerate(batch, 1):
+                row["seq"] = base + offset
+            self._run(tx, q.LOG_CHANGES, rows=batch)
+        return len(rows)
+
+    def _log_items(self, tx: Any, kind: str, ids: Iterable[str]) -> None:
+        """Write, in ``tx``, the kept log entries of the items ``ids`` of ``kind``: a staged
+        chunk commits them with the items they describe."""
+        pending = self._log_with_item
+        rows = [row for i in ids for row in pending.pop((kind, i), ())]
+        if rows:
+            self._write_log(tx, rows)
+
+    def _log_rest(self, tx: Any) -> None:
+        """Write, in ``tx``, every log entry kept until the end of the block."""
+        rows = [row for group in self._log_with_item.values() for row in group]
+        rows += self._log_at_end
+        self._log_with_item, self._log_at_end = {}, []
+        if rows:
+            self._write_log(tx, rows)
 
     def changes(
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None

@@ -442,11 +442,11 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     assert sum(store.counts().elements.values()) == 10
     assert [r.status for r in store.runs()] == ["succeeded"]
 
-    # A run that drops srv6..srv9 and changes the others fails while logging its changes.
+    # A run that drops srv6..srv9 and changes the others fails once its changes are written.
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "log_changes", boom)
+    monkeypatch.setattr(store, "record_assertions", boom)
     with pytest.raises(OSError):
         engine.run("cmdb", servers(range(6), "test"), force=True)
     monkeypatch.undo()
@@ -748,7 +748,7 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "log_changes", boom)
+    monkeypatch.setattr(store, "retract_assertions", boom)
     with pytest.raises(OSError):
         engine.run("cmdb", _servers(range(12), "test"), input_digest="B")
     monkeypatch.undo()
@@ -950,3 +950,38 @@ def test_an_empty_repository_tag_is_an_error_not_default(workspace: Path) -> Non
     _neo4j_workspace(workspace, "bolt://localhost:7687")
     with pytest.raises(WorkspaceError, match="EA_NEO4J_REPOSITORY: repository tag '' is not valid"):
         load_workspace(workspace, env={"EA_NEO4J_REPOSITORY": ""})
+
+
+@needs_server
+def test_a_staged_runs_closing_steps_commit_together_and_its_log_with_its_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.errors import EaError
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import cypher
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j(stage_rows=3)
+    engine = SyncEngine(store, load_metamodel())
+    engine.run("cmdb", _servers(range(10)))
+    # B changes srv0..srv5 and drops srv6..srv9; retiring them fails, after the
+    # retractions were made in the same closing transaction.
+    monkeypatch.setattr(cypher, "SET_ELEMENT_STATUS", "RETURN nonsense(")
+    with pytest.raises(EaError):
+        engine.run("cmdb", _servers(range(6), "test"), force=True)
+    monkeypatch.undo()
+    failed = store.runs()[0]
+    assert failed.status == "failed"
+    # What it wrote is logged under it; what it did not finish is not half-done.
+    assert {(c.item_id, c.op) for c in store.changes(run_id=failed.id)} == {
+        (f"srv{i}", "changed") for i in range(6)
+    }
+    assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
+    assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(10)}
+    # The next run finds what is left to do, retirements included.
+    again = engine.run("cmdb", _servers(range(6), "test"), force=True)
+    assert sorted(again.elements.missing) == [f"srv{i}" for i in range(6, 10)]
+    assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(6)}
+    assert {(c.item_id, c.op) for c in store.changes(run_id=again.run_id)} == {
+        (f"srv{i}", "retired") for i in range(6, 10)
+    }
