@@ -407,21 +407,26 @@ RENEW_RUNS = (
     "UNWIND $ids AS i MATCH (r:EaRun {repo: $repo, id: i}) "
     "WHERE r.status = 'running' AND r.owner = $owner SET r.lease_until = timestamp() + $lease"
 )
+RUNNING_OWNERS = (
+    "MATCH (r:EaRun {repo: $repo}) WHERE r.status = 'running' RETURN collect(DISTINCT r.owner)"
+)
 CLOSE_EXPIRED_RUNS = (
     "MATCH (r:EaRun {repo: $repo}) WHERE r.status = 'running' "
-    "AND coalesce(r.lease_until, 0) < timestamp() "
+    "AND (coalesce(r.lease_until, 0) < timestamp() OR r.owner IN $dead) "
     "SET r.status = 'failed', r.message = $message, r.finished_at = $at RETURN count(r)"
 )
 # The lock of a repository tag: one node, its owner and lease; taken in one write that
 # first locks the node (the SET), then reads who holds it: two takers cannot both win.
 TAKE_LOCK = (
     "MERGE (l:EaLock {repo: $repo}) SET l.taking = true "
-    "WITH l, l.owner IS NULL OR l.owner = $owner OR l.until < timestamp() AS free "
+    "WITH l, l.owner IS NULL OR l.owner = $owner OR l.until < timestamp() "
+    "OR l.owner IN $dead AS free "
     "SET l.owner = CASE WHEN free THEN $owner ELSE l.owner END, "
     "l.until = CASE WHEN free THEN timestamp() + $lease ELSE l.until END, "
     "l.since = CASE WHEN free THEN $at ELSE l.since END "
     "REMOVE l.taking RETURN free, l.owner, l.since"
 )
+LOCK_OWNER = "MATCH (l:EaLock {repo: $repo}) RETURN collect(l.owner)"
 RENEW_LOCK = (
     "MATCH (l:EaLock {repo: $repo}) WHERE l.owner = $owner SET l.until = timestamp() + $lease"
 )

@@ -124,6 +124,24 @@ class RepositoryLockedError(StoreError):
     exit_code = 4
 
 
+def _dead(owners: Iterable[str | None]) -> list[str]:
+    """The lease owners (``host/pid/token``) that were processes of this machine and are
+    gone: their leases need not be waited out."""
+    host = socket.gethostname()
+    dead = []
+    for owner in set(owners):
+        parts = (owner or "").split("/")
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            dead.append(str(owner))
+        except OSError:  # alive, another user's
+            continue
+    return dead
+
+
 def _line(exc: BaseException) -> str:
     """A driver's message on one line (some span several)."""
     return " ".join(str(getattr(exc, "message", None) or exc).split())
@@ -646,11 +664,20 @@ class Neo4jStore:
     # -- leases: interrupted runs, the repository lock ---------------------------
 
     def close_interrupted(self) -> int:
-        """Close as failed the runs whose lease expired (their process was killed, or lost
-        the server, before finishing them); returns how many. Every write transaction
-        begins with it, and so does taking the lock."""
+        """Close as failed the runs whose lease expired, or whose process, on this machine,
+        is gone (killed, or lost the server, before finishing them); returns how many.
+        Every write transaction begins with it, and so does taking the lock."""
+        owners = self._query(q.RUNNING_OWNERS)
+        if not owners:
+            return 0
         rows = self._write(
-            lambda tx: self._run(tx, q.CLOSE_EXPIRED_RUNS, message=INTERRUPTED, at=utc_now())
+            lambda tx: self._run(
+                tx,
+                q.CLOSE_EXPIRED_RUNS,
+                dead=_dead(owners),
+                message=INTERRUPTED,
+                at=utc_now(),
+            )
         )
         return int(rows[0][0])
 
@@ -691,9 +718,10 @@ class Neo4jStore:
             yield
             return
         self.close_interrupted()
+        dead = _dead(self._query(q.LOCK_OWNER))
         [[free, holder, since]] = self._write(
             lambda tx: self._run(
-                tx, q.TAKE_LOCK, owner=self.owner, lease=self._lease_ms(), at=utc_now()
+                tx, q.TAKE_LOCK, owner=self.owner, lease=self._lease_ms(), at=utc_now(), dead=dead
             )
         )
         if not free:
