@@ -31,7 +31,7 @@ from .commands.options import (
 )
 from .commands.store import store_app
 from .commands.views import report_app, view_app
-from .errors import EaError, ValidationError
+from .errors import EaError, StoreError, ValidationError
 from .metamodel import Metamodel, load_metamodel
 from .metamodel.validate import resolve_element_type
 from .model import CURRENT
@@ -1462,7 +1462,7 @@ def sync(
                 assert outcome.error is not None
                 _print_error(outcome.error)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(3 if any(isinstance(o.error, StoreError) for o in failed) else 1)
 
 
 @app.command()

@@ -413,15 +413,20 @@ def sync_all(
                 )
         specs = [s for s in specs if s.name in only]
     with sync_lock(workspace, store):
-        outcomes = []
+        outcomes: list[SourceOutcome] = []
+        lost: StoreError | None = None
         for spec in specs:
+            if lost is not None:  # the store is lost: the others are not tried, each slowly
+                outcomes.append(SourceOutcome(spec.name, error=lost))
+                continue
             try:
                 result = run_source(
                     spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
                 )
                 outcomes.append(SourceOutcome(spec.name, result=result))
-            except StoreError:
-                raise  # the store is lost: the next sources would fail alike, each slowly
+            except StoreError as exc:
+                lost = exc
+                outcomes.append(SourceOutcome(spec.name, error=exc))
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
         return outcomes
