@@ -28,15 +28,24 @@ change log) was measured to exceed the 2.8 GiB transaction memory of a
 it has retired or deleted nothing yet — the sync engine writes additions and
 changes first), what it wrote commits, and its further additions, changes,
 provenance (with record digests) and change-log entries commit in chunks of
-20 000 rows, each a managed transaction the driver retries. Everything that
-removes or concludes — retirements, deletions, retractions, the confirmation
-of what the run found unchanged, the log of retirements and deletions, the
-closing of the run — is kept aside and applied only when the run has
-succeeded (so ``set_status`` and the deletions return the number of ids
+20 000 rows, each a managed transaction the driver retries, each with the
+change-log entries of the items it writes. Everything that removes or
+concludes — retirements, deletions, retractions, the confirmation of what the
+run found unchanged, the log of retirements and deletions, the closing of the
+run — is kept aside and applied when the run has succeeded, in one last
+transaction (so ``set_status`` and the deletions return the number of ids
 given, not yet how many changed). A staged run that fails therefore retires
-and deletes nothing; the additions and changes it wrote stay, each with its
-provenance (a new run finds them unchanged), its run is marked failed, and
-running it again converges to what one successful run gives.
+and deletes nothing; the additions and changes it wrote stay, logged, its run
+is marked failed, and running it again converges to what one successful run
+gives.
+
+Leases. A run carries its owner (``host/pid/token``) and a lease in the
+server's clock, renewed by a thread while the store works; a run killed
+before its end is closed as failed ("interrupted") by the next write
+transaction once its lease expired, or at once if its process was on this
+machine and is gone (:meth:`Neo4jStore.close_interrupted`). The lock of a
+repository tag (:meth:`Neo4jStore.exclusive`, held by ``ea sync`` and ``ea
+import``) is a node with owner and lease too.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
@@ -528,15 +537,17 @@ class Neo4jStore:
     def transaction(self) -> Iterator[None]:
         """Writes that succeed or fail together; re-entrant (inner levels join the outer one).
 
-        One explicit Neo4j transaction, committed at the end or rolled back. A
-        transaction that grows past ``stage_rows`` rows before anything was
-        retired or deleted in it is *staged*: what it wrote so far commits, the
-        rest of its additions and changes commit in chunks (managed
-        transactions, retried), and every retirement, deletion, retraction,
-        whole-source confirmation and the closing of its runs is kept aside and
-        applied only when the block ends without error. A staged block that fails leaves its
-        additions and changes (which a new run finds unchanged) and retires or
-        deletes nothing; its unfinished runs are marked failed.
+        One explicit Neo4j transaction, committed at the end or rolled back;
+        it begins by closing the runs whose lease expired. A transaction that
+        grows past ``stage_rows`` rows before anything was retired or deleted
+        in it is *staged*: what it wrote so far commits, the rest of its
+        additions and changes commit in chunks (managed transactions, retried),
+        each with their change log, and every retirement, deletion, retraction,
+        whole-source confirmation, their log and the closing of its runs is
+        kept aside and applied, in one transaction, only when the block ends
+        without error. A staged block that fails leaves its additions and
+        changes and retires or deletes nothing; its unfinished runs are marked
+        failed.
         """
         if self._in_tx:
             self._depth += 1
