@@ -9,6 +9,7 @@ the traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -1739,6 +1740,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    SIGTERM (``systemctl stop``, ``timeout``) ends the command as an error does:
+    a write rolls back, a staged Neo4j run is closed as failed and the locks are
+    released at once, instead of waiting for their leases to expire.
+    """
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())

@@ -629,17 +629,13 @@ class Neo4jStore:
         here is closed as interrupted, and the next run of its source finds still
         asserted what it meant to retract, and does it again."""
         deferred, self._deferred = self._deferred, []
-        checkpoint("neo4j.deferred")
-        with self._errors():
-            session = self._session()
-            try:
-                tx = session.begin_transaction()
-            except BaseException:
-                session.close()
-                raise
-        self._tx, self._tx_session = tx, session
-        self._staged, self._destructive = False, True  # written in it, never staged again
+        tx = None
         try:
+            checkpoint("neo4j.deferred")
+            with self._errors():
+                self._tx_session = self._session()
+                self._tx = tx = self._tx_session.begin_transaction()
+            self._staged, self._destructive = False, True  # written in it, never staged again
             with self._errors():
                 self._log_rest(tx)
             for work in deferred:
@@ -648,8 +644,9 @@ class Neo4jStore:
             with self._errors():
                 tx.commit()
         except BaseException:
-            with suppress(Exception):
-                tx.rollback()
+            if tx is not None:
+                with suppress(Exception):
+                    tx.rollback()
             self._tx = None
             self._end_staged_failure()
             raise
@@ -811,9 +808,11 @@ class Neo4jStore:
                     done += written
                     if committing is not None:
                         committing.result()
+                        checkpoint("neo4j.chunk")
                     committing = pool.submit(self._commit, tx, session)
                 if committing is not None:
                     committing.result()
+                    checkpoint("neo4j.chunk")
             except BaseException:
                 if committing is not None:
                     with suppress(BaseException):  # the first error is the one to tell
@@ -845,7 +844,6 @@ class Neo4jStore:
                 tx.commit()
         finally:
             session.close()
-        checkpoint("neo4j.chunk")
 
     def _later(self, work: Callable[[Any], int]) -> None:
         """A write over a whole source: kept aside until a staged block succeeds, else now."""
