@@ -339,7 +339,12 @@ ELEMENTS_NAMED = (
 NODE_IDS = (
     "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) RETURN collect([i, elementId(n)])"
 )
-INACTIVE_ELEMENTS = "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' RETURN collect(n.id)"
+# Returning ``i``, not ``n.id``: asked for ``n.id``, the planner has been seen to seek every
+# element of the repository (``id IS NOT NULL``) for each id and filter (75 s for 19 000 ids).
+INACTIVE_ELEMENTS = (
+    "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> 'active' "
+    "RETURN collect(i)"
+)
 SET_ELEMENT_STATUS = (
     "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) WHERE n.status <> $status "
     "SET n.status = $status, n.updated_at = $now RETURN count(n)"
@@ -463,14 +468,14 @@ TOUCH_ALL_ASSERTIONS = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) WHERE a.last_run <> $run "
     "SET a.last_run = $run, a.last_seen = $at"
 )
-TOUCH_ASSERTIONS = (
+# An assertion by its four keys: the unique index on all four, whatever the statistics say
+# (the planner has been seen to take the item index and filter by source, 33 s for 19 000).
+ASSERTION_SEEK = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
-    "item_id: i}) SET a.last_run = $run, a.last_seen = $at"
+    "item_id: i}) USING INDEX SEEK a:EaAssertion(repo, source, kind, item_id) "
 )
-ASSERTED_VALUES = (
-    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
-    "item_id: i}) RETURN collect([a.item_id, a.asserted])"
-)
+TOUCH_ASSERTIONS = ASSERTION_SEEK + "SET a.last_run = $run, a.last_seen = $at"
+ASSERTED_VALUES = ASSERTION_SEEK + "RETURN collect([i, a.asserted])"
 LATEST_RUNS = (
     "MATCH (r:EaRun {repo: $repo}) WITH r.source AS source, max(r.id) AS latest, "
     "max(CASE WHEN r.status = $succeeded THEN r.id END) AS success "
@@ -490,10 +495,7 @@ COUNT_STALE = (
 ASSERTED_IDS = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN collect(a.item_id)"
 )
-RETRACT_ASSERTIONS = (
-    "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
-    "item_id: i}) DELETE a"
-)
+RETRACT_ASSERTIONS = ASSERTION_SEEK + "DELETE a"
 DROP_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) DELETE a"
 )

@@ -985,3 +985,54 @@ def test_a_staged_runs_closing_steps_commit_together_and_its_log_with_its_chunks
     assert {(c.item_id, c.op) for c in store.changes(run_id=again.run_id)} == {
         (f"srv{i}", "retired") for i in range(6, 10)
     }
+
+
+@needs_server
+def test_lookups_by_id_seek_each_id_whatever_the_statistics() -> None:
+    # Seen on a shared server: inactive() sought every element of the repository for
+    # each id (75 s for 19 000 ids), asserted_values() took the item index and filtered
+    # by source (33 s): each statement must seek the one id it is given.
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import cypher
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j()
+
+    def seeks() -> dict[str, list[str]]:
+        found = {}
+        with store._driver.session() as session:  # type: ignore[attr-defined]
+            for name in ("INACTIVE_ELEMENTS", "ASSERTED_VALUES", "TOUCH_ASSERTIONS"):
+                summary = session.run(
+                    "EXPLAIN " + getattr(cypher, name),
+                    ids=[],
+                    repo=store.repo,  # type: ignore[attr-defined]
+                    source="s",
+                    kind="element",
+                    run=1,
+                    at="now",
+                ).consume()
+                found[name] = _seeks(summary.plan)
+        return found
+
+    expected = {
+        "INACTIVE_ELEMENTS": ["UNIQUE n:Element(repo, id) WHERE repo = $repo AND id = i"],
+        "ASSERTED_VALUES": [
+            "UNIQUE a:EaAssertion(repo, source, kind, item_id) WHERE repo = $repo "
+            "AND source = $source AND kind = $kind AND item_id = i"
+        ],
+    }
+    expected["TOUCH_ASSERTIONS"] = expected["ASSERTED_VALUES"]
+    assert seeks() == expected
+    SyncEngine(store, load_metamodel()).run("s", _servers(range(300)))
+    assert seeks() == expected
+
+
+def _seeks(plan: object) -> list[str]:
+    """The index seeks and scans of a driver plan, with what each seeks."""
+    assert isinstance(plan, dict)
+    found = []
+    if "Seek" in plan["operatorType"] or "Scan" in plan["operatorType"]:
+        found.append(str(plan.get("args", {}).get("Details", "")).split(", cache[")[0])
+    for child in plan.get("children", []):
+        found += _seeks(child)
+    return found
