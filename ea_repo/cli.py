@@ -9,6 +9,7 @@ the traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -1317,7 +1318,7 @@ def _run_import(
                 max_missing=max_missing,
                 options=options,
             )
-            with sync_lock(repo.workspace), stage_progress() as progress:
+            with sync_lock(repo.workspace, repo.store), stage_progress() as progress:
                 result = run_source(
                     spec,
                     repo.store,
@@ -1514,8 +1515,9 @@ def sync(
 ) -> None:
     """Run every source declared in ea.yaml (what cron or a systemd timer calls).
 
-    Exits 1 if any source failed (the others are still applied), 3 if the repository is
-    locked by another process's write, 4 if another sync or edit is running.
+    Exits 1 if any source failed (the others are still applied), 3 if the store is lost or
+    locked by another process's write (the rest are not tried), 4 if another sync or edit is
+    running.
 
     Example: ea sync --json
     """
@@ -1557,7 +1559,7 @@ def sync(
                 assert outcome.error is not None
                 _print_error(outcome.error)
     if failed:
-        # 3 when the repository itself could not be written (locked), as for other commands
+        # 3 when the store itself could not be written (lost, locked), as for other commands
         raise typer.Exit(3 if any(isinstance(o.error, StoreError) for o in failed) else 1)
 
 
@@ -1848,6 +1850,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    SIGTERM (``systemctl stop``, ``timeout``) ends the command as an error does:
+    a write rolls back, a staged Neo4j run is closed as failed and the locks are
+    released at once, instead of waiting for their leases to expire.
+    """
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())

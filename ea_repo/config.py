@@ -263,7 +263,9 @@ def load_workspace(
         )
     uri, uri_where = setting("EA_NEO4J_URI", "uri")
     repository, repository_where = setting("EA_NEO4J_REPOSITORY", "repository", "default")
-    check_neo4j_target(uri, uri_where, repository or "default", repository_where)
+    if env.get("EA_NEO4J_REPOSITORY") == "":  # set, but empty: not silently `default`
+        repository, repository_where = "", "EA_NEO4J_REPOSITORY"
+    check_neo4j_target(uri, uri_where, "" if repository is None else repository, repository_where)
     raw_path = raw_store.get("path")
     if raw_path is not None and not isinstance(raw_path, str):
         raise fail(
@@ -278,7 +280,7 @@ def load_workspace(
         uri=None if uri is None else str(uri),
         user=env.get("EA_NEO4J_USER") or raw_store.get("user"),
         database=env.get("EA_NEO4J_DATABASE") or raw_store.get("database"),
-        repository=str(repository or "default"),
+        repository=str(repository),
     )
     try:
         stale = parse_duration_days(data.get("stale_after", 180), "stale_after")

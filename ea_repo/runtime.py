@@ -35,13 +35,19 @@ CHECKPOINTS = {
     "sync.committed": "the run is committed",
     "manual.locking": "a manual edit (add, link) is about to take the workspace's write lock",
     "manual.read": "a manual edit holds the write lock and has read what it changes",
+    "neo4j.staged": "a Neo4j run has outgrown one transaction: what it wrote so far is committed",
+    "neo4j.chunk": "a chunk of a staged Neo4j run, with its change-log entries, is committed",
+    "neo4j.deferred": "a staged run's writes are committed; its closing steps are not begun",
+    "neo4j.closing": "inside the staged run's last transaction: retirements and close written",
+    "neo4j.closed": "the staged run's last transaction is committed",
 }
 """The named points of a write that :func:`checkpoint` marks, with what holds at each.
 
 The ``sync.*`` points are those of every run of the sync engine: a sync, an
 import, the run a manual edit makes (``sync.read`` excepted: a manual edit
 reads no file) and the confirmation of unchanged input (which reads no file
-either).
+either). The ``neo4j.*`` points are those of a staged Neo4j run (see
+``store/neo4j.py``), where the crash suite kills a real sync.
 """
 
 CHECKPOINT_ENV = "EA_TEST_CHECKPOINTS"

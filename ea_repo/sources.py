@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .config import Workspace
-from .errors import EaError, SourceError, StoreLockedError, WorkspaceError
+from .errors import EaError, SourceError, StoreError, WorkspaceError
 from .importers.base import ImportBatch
 from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
@@ -405,8 +405,10 @@ _held: dict[str, int] = {}  # lock files this process holds, and how many times 
 
 
 @contextmanager
-def sync_lock(workspace: Workspace, *, wait: float = 0.0) -> Iterator[None]:
-    """Hold the lock that keeps two writes of one workspace from overlapping.
+def sync_lock(workspace: Workspace, store: Any = None, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock that keeps two writes of one workspace from overlapping, and the
+    store's own lock if it has one (a Neo4j repository tag that several workspaces, on
+    several machines, may write: see ``Neo4jStore.exclusive``).
 
     Every write takes it: syncs, imports, copies and manual edits. Raises
     :class:`SyncLockedError` if another process still holds it after ``wait``
@@ -444,7 +446,8 @@ def sync_lock(workspace: Workspace, *, wait: float = 0.0) -> Iterator[None]:
         ) from exc
     _held[key] = 1
     try:
-        yield
+        with getattr(store, "exclusive", nullcontext)():
+            yield
     finally:
         del _held[key]
         lock.release()
@@ -480,20 +483,20 @@ def sync_all(
                     hint=suggest(wanted, names) or f"sources: {', '.join(sorted(names))}",
                 )
         specs = [s for s in specs if s.name in only]
-    with sync_lock(workspace):
+    with sync_lock(workspace, store):
         outcomes: list[SourceOutcome] = []
-        locked: StoreLockedError | None = None
+        lost: StoreError | None = None
         for spec in specs:
-            if locked is not None:  # one wait for the whole sync, not one per source
-                outcomes.append(SourceOutcome(spec.name, error=locked))
+            if lost is not None:  # the store is lost or locked: the others are not tried, each waiting
+                outcomes.append(SourceOutcome(spec.name, error=lost))
                 continue
             try:
                 result = run_source(
                     spec, store, metamodel, dry_run=dry_run, force=force, progress=progress
                 )
                 outcomes.append(SourceOutcome(spec.name, result=result))
-            except StoreLockedError as exc:
-                locked = exc
+            except StoreError as exc:
+                lost = exc
                 outcomes.append(SourceOutcome(spec.name, error=exc))
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))

@@ -46,6 +46,7 @@ from .model import (
     Ref,
     Relation,
     RelationId,
+    Run,
     Status,
     problem_at,
     relation_id,
@@ -580,7 +581,7 @@ class SyncEngine:
             # A source's run that fails is a run too; a manual edit's mistakes are the
             # user's to see at once (unless the writing itself failed).
             if not partial or run is not None:
-                self.record_failure(source, now, exc)
+                self.record_failure(source, now, exc, run)
             raise
         checkpoint("sync.committed")
         tell("writing", total, total)
@@ -706,10 +707,13 @@ class SyncEngine:
         if not found or found[0].stats.get("input") != input_digest:
             return None
         last = found[0]
-        # Failed runs write nothing; a successful one that changed something may have
-        # changed a name our references resolve through.
+        # A run of any source since then that did not finish cleanly (failed, or still
+        # running: killed, or at work elsewhere) may have written part of itself: a
+        # staged Neo4j run commits in chunks. A successful one that changed something
+        # may have changed a name our references resolve through.
         if any(
-            _changed_anything(r.stats) for r in self.store.runs(status="succeeded", after=last.id)
+            r.status != "succeeded" or _changed_anything(r.stats)
+            for r in self.store.runs(after=last.id)
         ):
             return None
         counts = {
@@ -765,13 +769,17 @@ class SyncEngine:
                 fresh.append((rec, d))
         return fresh
 
-    def record_failure(self, source: str, started: str, error: Exception) -> None:
-        """Record a run of ``source`` that wrote nothing: ``refused`` by the ``max_missing``
-        guard, else ``failed``; with its message, how many problems its input had and the
-        first of them.
+    def record_failure(
+        self, source: str, started: str, error: Exception, run: Run | None = None
+    ) -> None:
+        """Record a run of ``source`` that failed: ``refused`` by the ``max_missing`` guard,
+        else ``failed``; with its message, how many problems its input had and the first
+        of them.
 
-        Best effort: the failure itself must not hide the original error. A
-        repository another process holds locked records nothing.
+        ``run``: the run the failure interrupted, if it had begun. A run that outlived
+        its failure (a staged Neo4j run commits part-way) is the one closed; else a run
+        is recorded for the failure. Best effort: the failure itself must not hide the
+        original error. A repository another process holds locked records nothing.
         """
         if isinstance(error, StoreLockedError):
             return
@@ -784,8 +792,10 @@ class SyncEngine:
         if problems:
             stats["first_problem"] = str(problems[0])
         with contextlib.suppress(Exception), self.store.transaction():
-            failed = self.store.start_run(source, at=started)
-            self.store.finish_run(failed.id, status, stats, message=message)
+            latest = self.store.runs(source, limit=1)
+            if run is None or not latest or latest[0].id != run.id:
+                run = self.store.start_run(source, at=started)
+            self.store.finish_run(run.id, status, stats, message=message)
 
 
 def _run_stats(result: SyncResult, input_digest: str | None) -> dict[str, Any]:
@@ -1021,6 +1031,42 @@ class _Plan:
         ``full``: the run is the source's whole assertion (not additions).
         """
         store = self.store
+        # Relations of deleted elements go with them (but those this run moves to other
+        # ends); log and forget them too.
+        doomed: list[Relation] = []
+        if self.delete["element"]:
+            going = set(self.delete["element"])
+            moved = {
+                r.id
+                for r in self.upserts["relation"]
+                if isinstance(r, Relation) and r.src not in going and r.dst not in going
+            }
+            doomed = [
+                r
+                for r in store.relations_of(self.delete["element"], EVERYTHING)
+                if r.id not in moved
+            ]
+            logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
+            self.changes.extend(
+                Change(0, "relation", r.id, "deleted", snapshot(r), None, self.now)
+                for r in doomed
+                if r.id not in logged
+            )
+        # The log first: a store that commits a large run in parts (Neo4j) writes each
+        # entry in the transaction that writes the item it describes.
+        store.log_changes(
+            chain(
+                (
+                    Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
+                    for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
+                ),
+                (
+                    Change(run_id, kind, item_id, "added", None, None, self.now)
+                    for kind in ("element", "relation")
+                    for item_id in sorted(self.diffs[kind].added)
+                ),
+            )
+        )
         # Writing in key order fills SQLite's B-trees sequentially: measured, relation
         # inserts take half the time they take in an export's random sys_id order.
         by_id = lambda item: item.id  # noqa: E731
@@ -1056,27 +1102,6 @@ class _Plan:
             store.delete_relations(self.delete["relation"])
             store.drop_assertions("relation", self.delete["relation"])
         if self.delete["element"]:
-            # Relations of deleted elements go with them; log and forget them too.
-            doomed = [r for r in store.relations_of(self.delete["element"], EVERYTHING)]
-            logged = {c.item_id for c in self.changes if c.kind == "relation" and c.op == "deleted"}
-            self.changes.extend(
-                Change(0, "relation", r.id, "deleted", snapshot(r), None, self.now)
-                for r in doomed
-                if r.id not in logged
-            )
             store.delete_elements(self.delete["element"])
             store.drop_assertions("relation", [r.id for r in doomed])
             store.drop_assertions("element", self.delete["element"])
-        store.log_changes(
-            chain(
-                (
-                    Change(run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at)
-                    for c in sorted(self.changes, key=lambda c: (c.kind, c.item_id))
-                ),
-                (
-                    Change(run_id, kind, item_id, "added", None, None, self.now)
-                    for kind in ("element", "relation")
-                    for item_id in sorted(self.diffs[kind].added)
-                ),
-            )
-        )

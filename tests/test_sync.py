@@ -472,3 +472,19 @@ def test_a_reference_by_name_finds_a_non_ascii_name_stored_earlier(repo: Reposit
     engine(repo).run("flows", [flow])
     assert repo.store.get_relations(["IF-9"])["IF-9"].src == "ed"
     assert repo.element("ÉDITIQUE").id == "ed"
+
+
+@pytest.mark.parametrize("status", ["failed", "running"])
+def test_the_unchanged_input_shortcut_waits_for_a_clean_run_after_an_unfinished_one(
+    repo: Repository, status: str
+) -> None:
+    sync = engine(repo)
+    sync.run("cmdb", servers(3), input_digest="A")
+    assert sync.confirm_unchanged("cmdb", "A", dry_run=True) is not None
+    # Another source's run that did not finish cleanly may have written part of itself.
+    other = repo.store.start_run("hr")
+    if status == "failed":
+        repo.store.finish_run(other.id, "failed", message="stopped part-way")
+    assert sync.confirm_unchanged("cmdb", "A") is None
+    sync.run("cmdb", servers(3), input_digest="A")  # read and checked again
+    assert sync.confirm_unchanged("cmdb", "A", dry_run=True) is not None

@@ -28,15 +28,24 @@ change log) was measured to exceed the 2.8 GiB transaction memory of a
 it has retired or deleted nothing yet — the sync engine writes additions and
 changes first), what it wrote commits, and its further additions, changes,
 provenance (with record digests) and change-log entries commit in chunks of
-20 000 rows, each a managed transaction the driver retries. Everything that
-removes or concludes — retirements, deletions, retractions, the confirmation
-of what the run found unchanged, the log of retirements and deletions, the
-closing of the run — is kept aside and applied only when the run has
-succeeded (so ``set_status`` and the deletions return the number of ids
+20 000 rows, each a managed transaction the driver retries, each with the
+change-log entries of the items it writes. Everything that removes or
+concludes — retirements, deletions, retractions, the confirmation of what the
+run found unchanged, the log of retirements and deletions, the closing of the
+run — is kept aside and applied when the run has succeeded, in one last
+transaction (so ``set_status`` and the deletions return the number of ids
 given, not yet how many changed). A staged run that fails therefore retires
-and deletes nothing; the additions and changes it wrote stay, each with its
-provenance (a new run finds them unchanged), its run is marked failed, and
-running it again converges to what one successful run gives.
+and deletes nothing; the additions and changes it wrote stay, logged, its run
+is marked failed, and running it again converges to what one successful run
+gives.
+
+Leases. A run carries its owner (``host/pid/token``) and a lease in the
+server's clock, renewed by a thread while the store works; a run killed
+before its end is closed as failed ("interrupted") by the next write
+transaction once its lease expired, or at once if its process was on this
+machine and is gone (:meth:`Neo4jStore.close_interrupted`). The lock of a
+repository tag (:meth:`Neo4jStore.exclusive`, held by ``ea sync`` and ``ea
+import``) is a node with owner and lease too.
 
 Isolation. Every node and relationship carries ``repo``, the repository tag
 (``store.repository`` in ``ea.yaml``, default ``default``): Neo4j Community has
@@ -46,7 +55,11 @@ a single user database, and the tests isolate themselves by tag.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
+import secrets
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -74,6 +87,7 @@ from ..model import (
     Step,
     utc_now,
 )
+from ..runtime import checkpoint
 from . import cypher as q
 from .base import Counts, Expansion, batches, check_kind, latest_by_source
 
@@ -86,6 +100,18 @@ STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 ATTEMPTS = 3  # tries of a read, or of a staged chunk, failing on a transient error
+# A lost server ends a command within about RETRY_SECONDS + 2 * CONNECT_SECONDS (under 30 s):
+# the driver retries a managed transaction for RETRY_SECONDS, each connection attempt waits
+# CONNECT_SECONDS at most, and once the server was lost every further call tries once.
+RETRY_SECONDS = 10.0
+CONNECT_SECONDS = 5.0
+LEASE_SECONDS = 60.0  # a running run's lease and the repository lock's, renewed every quarter
+INTERRUPTED = "interrupted: its process ended or lost the server before the run finished"
+
+# The driver logs each retry and lost connection as a warning; the store reports the
+# error itself, once, in one line.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+logging.getLogger("neo4j").propagate = False
 # Traversal levels one query answers at most (GraphStore.expand), and the largest
 # level it expands beyond the first: round trips are most of a small traversal's time.
 LOOKAHEAD = 8
@@ -99,6 +125,35 @@ _T = TypeVar("_T")
 _ABSENT = object()
 _new = object.__new__
 _set = object.__setattr__
+
+
+class RepositoryLockedError(StoreError):
+    """Another process, on this machine or another, holds the repository tag's lock."""
+
+    exit_code = 4
+
+
+def _dead(owners: Iterable[str | None]) -> list[str]:
+    """The lease owners (``host/pid/token``) that were processes of this machine and are
+    gone: their leases need not be waited out."""
+    host = socket.gethostname()
+    dead = []
+    for owner in set(owners):
+        parts = (owner or "").split("/")
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            dead.append(str(owner))
+        except OSError:  # alive, another user's
+            continue
+    return dead
+
+
+def _line(exc: BaseException) -> str:
+    """A driver's message on one line (some span several)."""
+    return " ".join(str(getattr(exc, "message", None) or exc).split())
 
 
 def _dumps(value: Mapping[str, Any]) -> str:
@@ -209,7 +264,8 @@ class Neo4jStore:
         metamodel: Metamodel,
         database: str | None = None,
         repository: str = "default",
-        stage_rows: int = STAGE_ROWS,
+        stage_rows: int | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         import neo4j
         from neo4j import exceptions as nx
@@ -231,13 +287,28 @@ class Neo4jStore:
         self._depth = 0
         # Staging (see the module docstring): past ``stage_rows`` rows in one transaction,
         # writes commit in chunks and what retires or deletes waits for the end.
-        self.stage_rows = stage_rows
+        self.stage_rows = (
+            stage_rows
+            if stage_rows is not None
+            else int(os.environ.get("EA_NEO4J_STAGE_ROWS") or STAGE_ROWS)
+        )
+        # Leases (see start_run and exclusive): this store's owner name, and what it holds.
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+        self.lease_seconds = lease_seconds or LEASE_SECONDS
+        self._leased_runs: list[int] = []
+        self._locked = False
+        self._renewer: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._lost = False  # the server was lost: further calls try once, not for seconds
         self._in_tx = False
         self._staged = False
         self._tx_rows = 0
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
         self._tx_runs: list[int] = []
+        # Change-log entries of the block, kept until what they describe is written.
+        self._log_with_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._log_at_end: list[dict[str, Any]] = []
         # A transaction that began on an empty repository knows that only what it wrote
         # itself can exist: a first import skips looking up what it writes (None: unknown).
         self._began_empty: bool | None = None
@@ -256,6 +327,9 @@ class Neo4jStore:
                 auth=(user, password or ""),
                 user_agent="ea-repo",
                 notifications_min_severity="OFF",
+                max_transaction_retry_time=RETRY_SECONDS,
+                connection_timeout=CONNECT_SECONDS,
+                connection_acquisition_timeout=RETRY_SECONDS,
             )
         except (ValueError, nx.ConfigurationError) as exc:
             raise StoreError(f"cannot use the Neo4j URI {uri!r}: {exc}") from exc
@@ -289,23 +363,24 @@ class Neo4jStore:
                 hint="check EA_NEO4J_USER and EA_NEO4J_PASSWORD",
             ) from exc
         except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
+            self._lost = True
             raise StoreError(
-                f"cannot reach the Neo4j server at {self.uri}: {exc}",
+                f"cannot reach the Neo4j server at {self.uri}: {_line(exc)}",
                 hint="is it running? check EA_NEO4J_URI (or store.uri in ea.yaml)",
             ) from exc
         except nx.ConstraintError as exc:
-            raise ConflictError(f"Neo4j refused a write: {exc.message}") from exc
+            raise ConflictError(f"Neo4j refused a write: {_line(exc)}") from exc
         except nx.Neo4jError as exc:
             memory = "MemoryPoolOutOfMemory" in (exc.code or "")
             raise StoreError(
-                f"Neo4j error {exc.code}: {exc.message}",
+                f"Neo4j error {exc.code}: {_line(exc)}",
                 hint="the write is too large for the server's transaction memory: raise "
                 "db.memory.transaction.total.max (or the heap)"
                 if memory
                 else None,
             ) from exc
         except nx.DriverError as exc:
-            raise StoreError(f"Neo4j driver error: {exc}") from exc
+            raise StoreError(f"Neo4j driver error: {_line(exc)}") from exc
 
     def _session(self, read: bool = False) -> Any:
         mode = self._neo4j.READ_ACCESS if read else self._neo4j.WRITE_ACCESS
@@ -327,6 +402,11 @@ class Neo4jStore:
             if self._tx is not None:
                 return work(self._tx)
             with self._session() as session:
+                if self._lost:  # once, not retried for RETRY_SECONDS
+                    with session.begin_transaction() as tx:
+                        result = work(tx)
+                        tx.commit()
+                        return result
                 return session.execute_write(work)
 
     def _read(self, work: Callable[[Any], _T]) -> _T:
@@ -365,11 +445,10 @@ class Neo4jStore:
 
         return attempt
 
-    @staticmethod
-    def _retried(attempt: Callable[[], _T], transient: tuple[type[BaseException], ...]) -> _T:
+    def _retried(self, attempt: Callable[[], _T], transient: tuple[type[BaseException], ...]) -> _T:
         """``attempt()``, tried again (up to ``ATTEMPTS`` times, waiting longer each time)
-        while it fails with one of the ``transient`` errors."""
-        for n in range(ATTEMPTS - 1):
+        while it fails with one of the ``transient`` errors; once when the server was lost."""
+        for n in range(0 if self._lost else ATTEMPTS - 1):
             try:
                 return attempt()
             except transient:
@@ -439,7 +518,13 @@ class Neo4jStore:
             )
 
     def close(self) -> None:
-        """Close the driver (and its connection pool)."""
+        """Close the driver (and its connection pool); what this store holds, it releases."""
+        self._closing.set()
+        if self._locked:
+            with suppress(Exception):
+                self._release_lock()
+        if self._renewer is not None:
+            self._renewer.join(timeout=CONNECT_SECONDS)
         readers, self._readers = self._readers, {}
         for session in readers.values():
             with suppress(Exception):
@@ -453,15 +538,16 @@ class Neo4jStore:
         One explicit Neo4j transaction, committed at the end or rolled back; it
         first takes the repository's write lock (see ``cypher.WRITE_LOCK``), so
         that another writer waits until it commits (or, staged, until its first
-        commit). A
-        transaction that grows past ``stage_rows`` rows before anything was
-        retired or deleted in it is *staged*: what it wrote so far commits, the
-        rest of its additions and changes commit in chunks (managed
-        transactions, retried), and every retirement, deletion, retraction,
-        whole-source confirmation and the closing of its runs is kept aside and
-        applied only when the block ends without error. A staged block that fails leaves its
-        additions and changes (which a new run finds unchanged) and retires or
-        deletes nothing; its unfinished runs are marked failed.
+        commit), and closes the runs whose lease expired. A transaction that
+        grows past ``stage_rows`` rows before anything was retired or deleted
+        in it is *staged*: what it wrote so far commits, the rest of its
+        additions and changes commit in chunks (managed transactions, retried),
+        each with their change log, and every retirement, deletion, retraction,
+        whole-source confirmation, their log and the closing of its runs is
+        kept aside and applied, in one transaction, only when the block ends
+        without error. A staged block that fails leaves its additions and
+        changes and retires or deletes nothing; its unfinished runs are marked
+        failed.
         """
         if self._in_tx:
             self._depth += 1
@@ -470,6 +556,7 @@ class Neo4jStore:
             finally:
                 self._depth -= 1
             return
+        self.close_interrupted()
         with self._errors():
             session = self._session()
             try:
@@ -481,6 +568,7 @@ class Neo4jStore:
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
+        self._log_with_item, self._log_at_end = {}, []
         self._began_empty, self._written = None, defaultdict(set)
         self._node_ids = {}
         try:
@@ -495,16 +583,10 @@ class Neo4jStore:
         else:
             if self._tx is not None:
                 with self._errors():
+                    self._log_rest(self._tx)
                     self._tx.commit()
             else:
-                deferred, self._deferred = self._deferred, []
-                self._in_tx = False  # deferred work runs in transactions of its own
-                try:
-                    for work in deferred:
-                        work()
-                except BaseException:
-                    self._end_staged_failure()
-                    raise
+                self._apply_deferred()
         finally:
             if self._tx is not None:
                 self._tx.close()
@@ -512,6 +594,8 @@ class Neo4jStore:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
             self._staged, self._deferred = False, []
+            self._log_with_item, self._log_at_end = {}, []
+            self._leased_runs = [r for r in self._leased_runs if r not in self._tx_runs]
             self._began_empty, self._written = None, defaultdict(set)
             self._node_ids = {}
 
@@ -528,18 +612,53 @@ class Neo4jStore:
         return [i for i in ids if i in written]
 
     def _stage(self) -> None:
-        """Commit what the transaction wrote so far; later writes go in chunks."""
+        """Commit what the transaction wrote so far, with the log of the items it wrote;
+        later writes go in chunks."""
         with self._errors():
+            for kind in ("element", "relation"):
+                self._log_items(self._tx, kind, self._written[kind])
             self._tx.commit()
         self._tx.close()
         self._tx_session.close()
         self._tx, self._tx_session, self._staged = None, None, True
+        checkpoint("neo4j.staged")
+
+    def _apply_deferred(self) -> None:
+        """Apply what a staged block kept aside in one transaction: its retirements,
+        deletions, retractions, their log and the closing of its runs commit together or
+        not at all. Until then its runs are not ``succeeded``: a run that is killed
+        here is closed as interrupted, and the next run of its source finds still
+        asserted what it meant to retract, and does it again."""
+        deferred, self._deferred = self._deferred, []
+        tx = None
+        try:
+            checkpoint("neo4j.deferred")
+            with self._errors():
+                self._tx_session = self._session()
+                self._tx = tx = self._tx_session.begin_transaction()
+            self._staged, self._destructive = False, True  # written in it, never staged again
+            with self._errors():
+                self._log_rest(tx)
+            for work in deferred:
+                work()
+            checkpoint("neo4j.closing")
+            with self._errors():
+                tx.commit()
+        except BaseException:
+            if tx is not None:
+                with suppress(Exception):
+                    tx.rollback()
+            self._tx = None
+            self._end_staged_failure()
+            raise
+        checkpoint("neo4j.closed")
 
     def _end_staged_failure(self) -> None:
-        """A staged block failed: nothing kept aside is applied; its open runs say so."""
+        """A staged block failed: nothing kept aside is applied; its open runs say so
+        (if the server cannot be told, their leases expire: see :meth:`close_interrupted`)."""
         self._deferred = []
-        with suppress(Exception), self._session() as session:
-            session.execute_write(
+        with suppress(Exception):
+            self._write(
                 lambda tx: self._run(
                     tx,
                     q.FAIL_OPEN_RUNS,
@@ -549,6 +668,89 @@ class Neo4jStore:
                     at=utc_now(),
                 )
             )
+        self._leased_runs = []
+
+    # -- leases: interrupted runs, the repository lock ---------------------------
+
+    def close_interrupted(self) -> int:
+        """Close as failed the runs whose lease expired, or whose process, on this machine,
+        is gone (killed, or lost the server, before finishing them); returns how many.
+        Every write transaction begins with it, and so does taking the lock."""
+        owners = self._query(q.RUNNING_OWNERS)
+        if not owners:
+            return 0
+        rows = self._write(
+            lambda tx: self._run(
+                tx,
+                q.CLOSE_EXPIRED_RUNS,
+                dead=_dead(owners),
+                message=INTERRUPTED,
+                at=utc_now(),
+            )
+        )
+        return int(rows[0][0])
+
+    def _lease_ms(self) -> int:
+        return int(self.lease_seconds * 1000)
+
+    def _keep_leases(self) -> None:
+        """Start the thread that renews this store's leases, once: every quarter lease it
+        renews the runs it has open and the lock it holds (when the renewal fails, the
+        next one tries again; a process that dies renews nothing)."""
+        if self._renewer is not None:
+            return
+
+        def renew() -> None:
+            while not self._closing.wait(self.lease_seconds / 4):
+                runs, locked = list(self._leased_runs), self._locked
+                if not runs and not locked:
+                    continue
+                with suppress(Exception), self._session() as session:
+                    params = {"repo": self.repo, "owner": self.owner, "lease": self._lease_ms()}
+                    if runs:
+                        session.run(q.RENEW_RUNS, ids=runs, **params).consume()
+                    if locked:
+                        session.run(q.RENEW_LOCK, **params).consume()
+
+        self._renewer = threading.Thread(target=renew, name="ea-neo4j-leases", daemon=True)
+        self._renewer.start()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the repository tag's lock on the server: one sync per tag at a time, from
+        any machine. Raises :class:`RepositoryLockedError` at once if another holds it.
+
+        The lock is a node with its owner and a lease, renewed while it is held; a lease
+        that expired (its holder was killed or lost the server) is taken over.
+        """
+        if self._locked:
+            yield
+            return
+        self.close_interrupted()
+        dead = _dead(self._query(q.LOCK_OWNER))
+        [[free, holder, since]] = self._write(
+            lambda tx: self._run(
+                tx, q.TAKE_LOCK, owner=self.owner, lease=self._lease_ms(), at=utc_now(), dead=dead
+            )
+        )
+        if not free:
+            raise RepositoryLockedError(
+                f"another sync of repository {self.repo!r} on {self.uri} is running "
+                f"(held by {holder} since {since})",
+                hint="wait for it to finish; schedulers should retry later",
+            )
+        self._locked = True
+        self._keep_leases()
+        try:
+            yield
+        finally:
+            self._locked = False
+            with suppress(Exception):
+                self._release_lock()
+
+    def _release_lock(self) -> None:
+        self._locked = False
+        self._write(lambda tx: self._run(tx, q.RELEASE_LOCK, owner=self.owner))
 
     def _bulk(
         self, work: Callable[[Any, list[_T]], int], rows: list[_T], keyed: bool = False
@@ -607,9 +809,11 @@ class Neo4jStore:
                     done += written
                     if committing is not None:
                         committing.result()
+                        checkpoint("neo4j.chunk")
                     committing = pool.submit(self._commit, tx, session)
                 if committing is not None:
                     committing.result()
+                    checkpoint("neo4j.chunk")
             except BaseException:
                 if committing is not None:
                     with suppress(BaseException):  # the first error is the one to tell
@@ -726,6 +930,8 @@ class Neo4jStore:
                 for batch in batches(group, BATCH):
                     self._run(tx, query, rows=stored(batch), type=new_type, now=now)
             self._written["element"].update(wanted)
+            if self._staged:
+                self._log_items(tx, "element", wanted)
             return len(chunk)
 
         return self._bulk(work, rows, keyed=True)
@@ -876,6 +1082,8 @@ class Neo4jStore:
                 for batch in batches(group, BATCH):
                     self._run(tx, query, rows=batch, now=now)
             self._written["relation"].update(wanted)
+            if self._staged:
+                self._log_items(tx, "relation", wanted)
             return len(chunk)
 
         return self._bulk(work, rows, keyed=True)
@@ -1194,9 +1402,15 @@ class Neo4jStore:
     def start_run(self, source: str, at: str | None = None) -> Run:
         """Open a run of ``source``; run ids count up per repository."""
         started = at or utc_now()
-        run_id = self._write(lambda tx: self._run(tx, q.START_RUN, source=source, at=started))[0][0]
+        run_id = self._write(
+            lambda tx: self._run(
+                tx, q.START_RUN, source=source, at=started, owner=self.owner, lease=self._lease_ms()
+            )
+        )[0][0]
         if self._in_tx:
             self._tx_runs.append(int(run_id))
+        self._leased_runs.append(int(run_id))
+        self._keep_leases()
         return Run(int(run_id), source, started, None, "running")
 
     def finish_run(
@@ -1211,6 +1425,8 @@ class Neo4jStore:
         finished = at or utc_now()
 
         def work(tx: Any) -> int:
+            with suppress(ValueError):
+                self._leased_runs.remove(run_id)
             self._run(
                 tx,
                 q.FINISH_RUN,
@@ -1423,8 +1639,11 @@ class Neo4jStore:
     def log_changes(self, changes: Iterable[Change]) -> None:
         """Append to the change log (sequence numbers reserved per batch).
 
-        In a staged transaction, retirements and deletions are logged when they
-        are applied, at its end.
+        In a transaction block the entries are kept until what they describe is
+        written: an addition or change goes with its item (in a staged block, in
+        the chunk that writes it, or in the commit that stages the block),
+        retirements and deletions with the block's end. The sync engine logs a
+        run's changes before writing them.
         """
         rows = [
             {
@@ -1439,20 +1658,39 @@ class Neo4jStore:
             for c in changes
         ]
 
-        def work(tx: Any, chunk: list[dict[str, Any]]) -> int:
-            for batch in batches(chunk, BATCH):
-                base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
-                for offset, row in enumerate(batch, 1):
-                    row["seq"] = base + offset
-                self._run(tx, q.LOG_CHANGES, rows=batch)
-            return len(chunk)
+        if self._in_tx:
+            for row in rows:
+                if row["op"] in DESTRUCTIVE_OPS:
+                    self._log_at_end.append(row)
+                else:
+                    key = (str(row["kind"]), str(row["item_id"]))
+                    self._log_with_item.setdefault(key, []).append(row)
+            return
+        self._bulk(self._write_log, rows)
 
-        if self._staged and self._in_tx:
-            later = [r for r in rows if r["op"] in DESTRUCTIVE_OPS]
-            rows = [r for r in rows if r["op"] not in DESTRUCTIVE_OPS]
-            if later:
-                self._deferred.append(lambda: self._bulk(work, later))
-        self._bulk(work, rows)
+    def _write_log(self, tx: Any, rows: list[dict[str, Any]]) -> int:
+        for batch in batches(rows, BATCH):
+            base = self._run(tx, q.RESERVE_CHANGES, n=len(batch))[0][0]
+            for offset, row in enumerate(batch, 1):
+                row["seq"] = base + offset
+            self._run(tx, q.LOG_CHANGES, rows=batch)
+        return len(rows)
+
+    def _log_items(self, tx: Any, kind: str, ids: Iterable[str]) -> None:
+        """Write, in ``tx``, the kept log entries of the items ``ids`` of ``kind``: a staged
+        chunk commits them with the items they describe."""
+        pending = self._log_with_item
+        rows = [row for i in ids for row in pending.pop((kind, i), ())]
+        if rows:
+            self._write_log(tx, rows)
+
+    def _log_rest(self, tx: Any) -> None:
+        """Write, in ``tx``, every log entry kept until the end of the block."""
+        rows = [row for group in self._log_with_item.values() for row in group]
+        rows += self._log_at_end
+        self._log_with_item, self._log_at_end = {}, []
+        if rows:
+            self._write_log(tx, rows)
 
     def changes(
         self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None

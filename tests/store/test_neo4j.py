@@ -6,11 +6,13 @@ the others run everywhere (an unreachable server is a real refused connection).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,8 @@ from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+
+SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
 
 needs_server = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
@@ -438,20 +442,22 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     assert sum(store.counts().elements.values()) == 10
     assert [r.status for r in store.runs()] == ["succeeded"]
 
-    # A run that drops srv6..srv9 and changes the others fails while logging its changes.
+    # A run that drops srv6..srv9 and changes the others fails once its changes are written.
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "log_changes", boom)
+    monkeypatch.setattr(store, "record_assertions", boom)
     with pytest.raises(OSError):
         engine.run("cmdb", servers(range(6), "test"), force=True)
     monkeypatch.undo()
     everything = store.get_elements([f"srv{i}" for i in range(10)], EVERYTHING)
     assert all(e.status.value == "active" for e in everything.values())  # nothing retired
     assert {e.attrs["environment"] for e in everything.values()} == {"production", "test"}
-    staged, failed = store.runs()[1], store.runs()[0]
-    assert staged.status == "failed" and "nothing was retired or deleted" in (staged.message or "")
-    assert (failed.status, failed.message) == ("failed", "OSError: disk full")
+    # One failure, one failed run: the staged run itself, closed with the error.
+    assert [(r.status, r.message) for r in store.runs()] == [
+        ("failed", "OSError: disk full"),
+        ("succeeded", None),
+    ]
     assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
 
     # Running it again converges to what one successful run gives on SQLite.
@@ -708,3 +714,325 @@ def test_relations_keep_no_type_name_and_older_ones_read_alike() -> None:
     assert [r.id for r in s.relations_of(["b"], EVERYTHING, types=["uses"])] == ["b|uses|c"]
     assert [r.type for r in s.iter_relations()] == ["flow", "uses"]
     assert s.get_relations(["a|flow|b"])["a|flow|b"].type == "flow"
+
+
+def _servers(keys: range, environment: str = "production") -> list[Any]:
+    from ea_repo.model import Origin, Record
+
+    return [
+        Record.element(
+            "Server", f"srv{i}", f"SRV{i}", {"environment": environment}, Origin("x.csv", i)
+        )
+        for i in keys
+    ]
+
+
+def _state(store: Any) -> tuple[list[Element], list[Relation]]:
+    """What the lens shows today, element by element, attributes included."""
+    return list(store.iter_elements()), list(store.iter_relations())
+
+
+@needs_server
+def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j(stage_rows=3)  # any run of more than 3 rows is staged
+    engine = SyncEngine(store, load_metamodel())
+    engine.run("cmdb", _servers(range(10)), input_digest="A")
+    after_a = _state(store)
+
+    # B changes every server and adds two; it fails after its chunks committed.
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "retract_assertions", boom)
+    with pytest.raises(OSError):
+        engine.run("cmdb", _servers(range(12), "test"), input_digest="B")
+    monkeypatch.undo()
+    assert store.get_elements(["srv11"])  # B's writes are there
+
+    # A again: the shortcut must not confirm B's values as A's.
+    assert engine.confirm_unchanged("cmdb", "A") is None
+    engine.run("cmdb", _servers(range(10)), input_digest="A")
+    assert _state(store) == after_a
+
+
+def _die(store: Any) -> None:
+    """Let ``store`` vanish as a killed process would: no renewal, no release, no goodbye."""
+    store._closing.set()
+    store._renewer.join()
+    store._locked, store._leased_runs = False, []  # forgotten, as by a dead process
+
+
+@needs_server
+def test_a_run_whose_process_died_is_closed_as_interrupted_once_its_lease_expired() -> None:
+    import time
+
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.sync import SyncEngine
+
+    dead = open_test_neo4j(lease_seconds=1.5)
+    dead.start_run("cmdb")  # committed as running: a staged run's first commit
+    _die(dead)
+    alive = open_test_neo4j(dead.repo, lease_seconds=1.5)  # type: ignore[attr-defined]
+    assert [r.status for r in alive.runs()] == ["running"]
+    # Within its lease the run may be at work elsewhere: a new run leaves it alone.
+    engine = SyncEngine(alive, load_metamodel())
+    engine.run("cmdb", _servers(range(2)))
+    assert [r.status for r in alive.runs()] == ["succeeded", "running"]
+    time.sleep(1.6)
+    engine.run("cmdb", _servers(range(3)))
+    [_, _, interrupted] = alive.runs()
+    assert (interrupted.status, interrupted.finished_at is not None) == ("failed", True)
+    assert (interrupted.message or "").startswith("interrupted")
+
+
+@needs_server
+def test_a_run_at_work_renews_its_lease_and_is_never_closed_under_it() -> None:
+    import time
+
+    working = open_test_neo4j(lease_seconds=1.0)
+    run = working.start_run("cmdb")
+    other = open_test_neo4j(working.repo, lease_seconds=1.0)  # type: ignore[attr-defined]
+    for _ in range(4):  # four leases long
+        time.sleep(0.6)
+        assert other.close_interrupted() == 0  # type: ignore[attr-defined]
+    working.finish_run(run.id, "succeeded")
+    assert [r.status for r in other.runs()] == ["succeeded"]
+
+
+def _synced_neo4j_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, tag: str) -> Path:
+    """A workspace on the test server under ``tag``, declaring a ServiceNow source over
+    copies of the sync tests' exports (8 CIs, 6 relations)."""
+    import shutil
+
+    from ea_repo.config import init_workspace
+
+    init_workspace(root)
+    exports = root / "exports"
+    exports.mkdir()
+    for name in ("cmdb_ci.csv", "cmdb_rel_ci.csv"):
+        shutil.copy(SYNC_DATA / name, exports / name)
+    monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
+    monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
+    (root / "ea.yaml").write_text(
+        "store:\n  backend: neo4j\n"
+        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
+        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@needs_server
+def test_one_sync_per_repository_tag_at_a_time_from_any_workspace(
+    tmp_path: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    holder = open_test_neo4j(lease_seconds=1.5)
+    tag = holder.repo  # type: ignore[attr-defined]
+    one = _synced_neo4j_workspace(tmp_path / "one", monkeypatch, tag)
+    two = _synced_neo4j_workspace(tmp_path / "two", monkeypatch, tag)
+    with holder.exclusive():  # type: ignore[attr-defined]  # another workspace's sync
+        result = ea("sync", "-w", str(one))
+        assert result.code == 4, result.err
+        assert f"another sync of repository {tag!r}" in result.err
+        assert holder.owner in result.err  # type: ignore[attr-defined]
+    result = ea("sync", "-w", str(one))
+    assert result.code == 0, result.err
+    # A holder that died keeps the lock until its lease expires, then loses it.
+    dying = open_test_neo4j(tag, lease_seconds=1.5)
+    held = dying.exclusive()  # type: ignore[attr-defined]
+    held.__enter__()
+    _die(dying)
+    assert ea("sync", "-w", str(two)).code == 4
+    time.sleep(1.6)
+    result = ea("sync", "-w", str(two), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["sources"][0]["elements"]["unchanged"] == 8
+    logged = [(c.item_id, c.op) for c in holder.changes()]
+    assert len(logged) == len(set(logged)) == 14  # each change logged once
+
+
+class _Proxy:
+    """A TCP relay to the test server that can be cut, as a lost server or network is."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit("//", 1)[1].rsplit(":", 1)
+        self.target = (host, int(port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.uri = f"bolt://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(self.target)
+            self.sockets += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept, which a close does not
+        self.listener.close()
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+@needs_server
+def test_a_server_lost_mid_sync_ends_it_within_30_s_with_exit_3_in_one_line(
+    tmp_path: Path, ea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import neo4j as backend
+    from ea_repo.sync import SyncEngine
+
+    proxy = _Proxy(os.environ["EA_TEST_NEO4J_URI"])
+    reference = open_test_neo4j()
+    tag = reference.repo  # type: ignore[attr-defined]
+    root = _synced_neo4j_workspace(tmp_path / "ws", monkeypatch, tag)
+    monkeypatch.setenv("EA_NEO4J_URI", proxy.uri)
+    monkeypatch.setenv("EA_NEO4J_STAGE_ROWS", "3")  # staged: the elements commit first
+    monkeypatch.setattr(backend, "LEASE_SECONDS", 1.0)
+    lost: list[float] = []
+    upsert = backend.Neo4jStore.upsert_relations
+
+    def cut_first(self: Any, relations: Any) -> int:
+        proxy.cut()
+        lost.append(time.monotonic())
+        return upsert(self, relations)
+
+    monkeypatch.setattr(backend.Neo4jStore, "upsert_relations", cut_first)
+    result = ea("sync", "-w", str(root))
+    took = time.monotonic() - lost[0]
+    print(f"lost server: exit {result.code} after {took:.1f} s")
+    assert result.code == 3, result.err
+    assert took < 30, took
+    [message, hint] = result.err.strip().splitlines()
+    assert message.startswith(f"error: cannot reach the Neo4j server at {proxy.uri}")
+    assert hint.startswith("hint: is it running?")
+    # At the next contact, once its lease expired, the run is closed as interrupted.
+    assert [r.status for r in reference.runs()] == ["running"]
+    time.sleep(1.2)
+    monkeypatch.undo()
+    SyncEngine(reference, load_metamodel()).run("other", [])
+    assert [(r.source, r.status) for r in reference.runs()] == [
+        ("other", "succeeded"),
+        ("cmdb", "failed"),
+    ]
+
+
+def test_an_empty_repository_tag_is_an_error_not_default(workspace: Path) -> None:
+    _neo4j_workspace(workspace, "bolt://localhost:7687", "  repository:\n")
+    with pytest.raises(WorkspaceError, match=r"ea.yaml:4: repository tag '' is not valid"):
+        load_workspace(workspace, env={})
+    _neo4j_workspace(workspace, "bolt://localhost:7687")
+    with pytest.raises(WorkspaceError, match="EA_NEO4J_REPOSITORY: repository tag '' is not valid"):
+        load_workspace(workspace, env={"EA_NEO4J_REPOSITORY": ""})
+
+
+@needs_server
+def test_a_staged_runs_closing_steps_commit_together_and_its_log_with_its_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.errors import EaError
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import cypher
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j(stage_rows=3)
+    engine = SyncEngine(store, load_metamodel())
+    engine.run("cmdb", _servers(range(10)))
+    # B changes srv0..srv5 and drops srv6..srv9; retiring them fails, after the
+    # retractions were made in the same closing transaction.
+    monkeypatch.setattr(cypher, "SET_ELEMENT_STATUS", "RETURN nonsense(")
+    with pytest.raises(EaError):
+        engine.run("cmdb", _servers(range(6), "test"), force=True)
+    monkeypatch.undo()
+    failed = store.runs()[0]
+    assert failed.status == "failed"
+    # What it wrote is logged under it; what it did not finish is not half-done.
+    assert {(c.item_id, c.op) for c in store.changes(run_id=failed.id)} == {
+        (f"srv{i}", "changed") for i in range(6)
+    }
+    assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
+    assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(10)}
+    # The next run finds what is left to do, retirements included.
+    again = engine.run("cmdb", _servers(range(6), "test"), force=True)
+    assert sorted(again.elements.missing) == [f"srv{i}" for i in range(6, 10)]
+    assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(6)}
+    assert {(c.item_id, c.op) for c in store.changes(run_id=again.run_id)} == {
+        (f"srv{i}", "retired") for i in range(6, 10)
+    }
+
+
+@needs_server
+def test_lookups_by_id_seek_each_id_whatever_the_statistics() -> None:
+    # Seen on a shared server: inactive() sought every element of the repository for
+    # each id (75 s for 19 000 ids), asserted_values() took the item index and filtered
+    # by source (33 s): each statement must seek the one id it is given.
+    from ea_repo.metamodel import load_metamodel
+    from ea_repo.store import cypher
+    from ea_repo.sync import SyncEngine
+
+    store = open_test_neo4j()
+
+    def seeks() -> dict[str, list[str]]:
+        found = {}
+        with store._driver.session() as session:  # type: ignore[attr-defined]
+            for name in ("INACTIVE_ELEMENTS", "ASSERTED_VALUES", "TOUCH_ASSERTIONS"):
+                summary = session.run(
+                    "EXPLAIN " + getattr(cypher, name),
+                    ids=[],
+                    repo=store.repo,  # type: ignore[attr-defined]
+                    source="s",
+                    kind="element",
+                    run=1,
+                    at="now",
+                ).consume()
+                found[name] = _seeks(summary.plan)
+        return found
+
+    expected = {
+        "INACTIVE_ELEMENTS": ["UNIQUE n:Element(repo, id) WHERE repo = $repo AND id = i"],
+        "ASSERTED_VALUES": [
+            "UNIQUE a:EaAssertion(repo, source, kind, item_id) WHERE repo = $repo "
+            "AND source = $source AND kind = $kind AND item_id = i"
+        ],
+    }
+    expected["TOUCH_ASSERTIONS"] = expected["ASSERTED_VALUES"]
+    assert seeks() == expected
+    SyncEngine(store, load_metamodel()).run("s", _servers(range(300)))
+    assert seeks() == expected
+
+
+def _seeks(plan: object) -> list[str]:
+    """The index seeks and scans of a driver plan, with what each seeks."""
+    assert isinstance(plan, dict)
+    found = []
+    if "Seek" in plan["operatorType"] or "Scan" in plan["operatorType"]:
+        found.append(str(plan.get("args", {}).get("Details", "")).split(", cache[")[0])
+    for child in plan.get("children", []):
+        found += _seeks(child)
+    return found
