@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from ea_repo.model import EVERYTHING
-from ea_repo.runtime import CHECKPOINT_ENV
+from ea_repo.runtime import CHECKPOINT_ENV, CHECKPOINTS
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
 
 pytestmark = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
@@ -104,7 +104,7 @@ def _sync(root: Path) -> None:
 def _killed_sync(root: Path, folder: Path, point: str, sig: signal.Signals) -> None:
     """``ea sync`` held at ``point`` and killed there with ``sig``."""
     folder.mkdir()
-    for name in POINTS:
+    for name in CHECKPOINTS:  # held at ``point`` only
         if name != point:
             (folder / f"{name}.go").touch()
     proc = subprocess.Popen(
