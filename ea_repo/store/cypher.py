@@ -28,27 +28,47 @@ INTERNAL_LABELS = frozenset(
 )
 
 # What a lens shows, in one place: every statement that reads what a lens shows filters with
-# these two fragments, over the named parameters :func:`.neo4j._shown` gives for a lens
-# (``$statuses``, the statuses shown, sorted; ``$status``, the first of them, for the
-# one-status fast path of a traversal, which compares with ``=``).
+# these fragments and reads values through ``seen``, over the named parameters
+# :func:`.neo4j._shown` gives for a lens: ``$statuses``, the statuses shown, sorted;
+# ``$status``, the first of them, for the one-status fast path of a traversal, which
+# compares with ``=``; ``$visible``, the committed-run watermark.
+#
+# The watermark. Every item a write transaction writes gets ``wrote``, the number of that
+# transaction (``EaMeta.writes``), and before its first change by it, its visible state is
+# kept in ``prev_*`` (unless a transaction not yet visible kept it already); the transaction's
+# last commit sets ``EaMeta.visible`` to its number (one write, whatever its size). An item
+# whose ``wrote`` is above ``$visible`` (written by a staged run not yet committed, or by
+# one that failed) is read as its ``prev_*`` state, and hidden if it has none (an addition).
+
+
+def seen(alias: str, prop: str) -> str:
+    """Property ``prop`` of ``alias`` as readers see it (see the watermark above).
+
+    >>> seen("n", "name")
+    'CASE WHEN n.wrote > $visible THEN n.prev_name ELSE n.name END'
+    """
+    return f"CASE WHEN {alias}.wrote > $visible THEN {alias}.prev_{prop} ELSE {alias}.{prop} END"
 
 
 def shown(alias: str, one_status: bool = False) -> str:
     """The condition node or relationship ``alias`` meets when the lens shows it.
 
-    >>> shown("n")
-    'n.status IN $statuses'
     >>> shown("r", one_status=True)
-    'r.status = $status'
+    'CASE WHEN r.wrote > $visible THEN r.prev_status ELSE r.status END = $status'
     """
-    return f"{alias}.status = $status" if one_status else f"{alias}.status IN $statuses"
+    return f"{seen(alias, 'status')} {'= $status' if one_status else 'IN $statuses'}"
+
+
+def element_row(alias: str = "n") -> str:
+    """An element row as readers see it: id, type, name, attributes, status."""
+    return f"[{alias}.id, {', '.join(seen(alias, p) for p in ('type', 'name', 'attrs', 'status'))}]"
 
 
 def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> str:
     """The condition relationship ``rel`` meets when the lens shows it with both its ends.
 
-    >>> shown_with_ends("r", "s", "d")
-    'r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses'
+    >>> shown_with_ends("r", "s", "d") == " AND ".join(shown(a) for a in "rsd")
+    True
     """
     return " AND ".join(shown(alias, one_status) for alias in (rel, src, dst))
 
@@ -56,14 +76,29 @@ def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> s
 # Reads return one record per query holding every row (``collect([...])``): the driver
 # decodes one big list much faster than many records (measured: 5x on 1 000 elements).
 # Element rows: id, type, name, attrs, status.
-ELEMENT_ROW = "[n.id, n.type, n.name, n.attrs, n.status]"
+ELEMENT_ROW = element_row()
 ELEMENT_ROWS = f"collect({ELEMENT_ROW})"
 # The metamodel name of relation ``r``: ``$type_names`` maps relationship types to them.
 # Relations hold no copy of it (one property less on each, a tenth less time to write
 # them); those written before kept theirs.
 RELATION_TYPE = "coalesce(r.type, $type_names[type(r)])"
 # Relation rows: id, src, type, dst, attrs, status.
-RELATION_ROWS = f"collect([r.id, s.id, {RELATION_TYPE}, d.id, r.attrs, r.status])"
+RELATION_ROWS = (
+    f"collect([r.id, s.id, {RELATION_TYPE}, d.id, {seen('r', 'attrs')}, {seen('r', 'status')}])"
+)
+# Written by a write transaction before it changes an item ``x``: its visible state kept in
+# ``prev_*`` (unless a transaction not yet visible kept it already: ``x.wrote > $visible``),
+# and ``wrote`` set to ``$wrote``, the transaction's number (null outside one: visible at once).
+
+
+def keep_visible(alias: str, props: Sequence[str]) -> str:
+    """The SET items that keep ``props`` of ``alias`` in ``prev_*``, then mark it ``$wrote``."""
+    kept = f"coalesce({alias}.wrote > $visible, false)"
+    items = [
+        f"{alias}.prev_{p} = CASE WHEN {kept} THEN {alias}.prev_{p} ELSE {alias}.{p} END"
+        for p in props
+    ]
+    return ", ".join([*items, f"{alias}.wrote = $wrote"])
 
 
 def quote(name: str) -> str:
@@ -168,7 +203,7 @@ class CypherBuilder:
         return (
             f"UNWIND $rows AS row CREATE (n:Element:{self._label(element_type)} "
             "{repo: $repo, id: row[0], type: $type, name: row[1], name_cf: row[2], "
-            "attrs: row[3], status: row[4], updated_at: $now}) "
+            "attrs: row[3], status: row[4], updated_at: $now, wrote: $wrote}) "
             "RETURN collect([row[0], elementId(n)])"
         )
 
@@ -180,6 +215,7 @@ class CypherBuilder:
             relabel = f" REMOVE n:{quote(old_type)} SET n:{self._label(new_type)}"
         return (
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
+            f"SET {keep_visible('n', ('type', 'name', 'attrs', 'status'))} "
             "SET n.type = $type, n.name = row[1], n.name_cf = row[2], "
             f"n.attrs = row[3], n.status = row[4], n.updated_at = $now{relabel}"
         )
@@ -221,7 +257,8 @@ class CypherBuilder:
             "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
             "AND d.repo = $repo AND d.id = row[3] "
             f"CREATE (s)-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: row[4], attrs: row[5], status: row[6]}]->(d) RETURN count(r)"
+            "{repo: $repo, id: row[4], attrs: row[5], status: row[6], wrote: $wrote}]->(d) "
+            "RETURN count(r)"
         )
 
     def update_relations(self, relation_type: str) -> str:
@@ -230,7 +267,7 @@ class CypherBuilder:
         return (
             f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row[0]}]->() "
-            "SET r.attrs = row[1], r.status = row[2]"
+            f"SET {keep_visible('r', ('attrs', 'status'))} SET r.attrs = row[1], r.status = row[2]"
         )
 
     def relations_by_id(self, relation_type: str) -> str:
@@ -249,11 +286,14 @@ class CypherBuilder:
             "SET r.status = $status RETURN count(r)"
         )
 
-    def delete_relations(self, relation_type: str) -> str:
-        """Delete relations of one type among ``$ids``; returns how many."""
+    def delete_relations(self, relation_type: str, unwritten: bool = False) -> str:
+        """Delete relations of one type among ``$ids``; returns how many. ``unwritten``: only
+        those ``$wrote`` did not write (a relation a staged run moved: the old one goes in
+        its last transaction, the new one, of the same id, stays)."""
+        only = " WHERE coalesce(r.wrote <> $wrote, true)" if unwritten else ""
         return (
             f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
+            f"{{repo: $repo, id: i}}]->(){only} DELETE r RETURN count(*)"
         )
 
     def neighbors(
@@ -339,10 +379,11 @@ class CypherBuilder:
     def _hop_rows(one_status: bool, far_ends: bool = False) -> str:
         """Hop rows; with ``far_ends``, the type, name and attributes of the element reached
         follow (and its status, unless ``one_status``)."""
-        status = "" if one_status else ", r.status"
+        status = "" if one_status else f", {seen('r', 'status')}"
         if far_ends:
-            status += ", b.type, b.name, b.attrs" + ("" if one_status else ", b.status")
-        return f"collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
+            far = ("type", "name", "attrs") if one_status else ("type", "name", "attrs", "status")
+            status += "".join(f", {seen('b', p)}" for p in far)
+        return f"collect([a.id, r.id, type(r), b.id, {seen('r', 'attrs')}, way{status}])"
 
 
 # -- statements that name no label or relationship type of the metamodel --------
@@ -388,7 +429,8 @@ RELATIONS_OF = (
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 COUNT_ELEMENTS = (
-    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
+    f"RETURN {seen('n', 'type')} AS t, count(*) ORDER BY t"
 )
 COUNT_RELATIONS = (
     f"MATCH (s:Element {{repo: $repo}})-[r]->(d:Element) WHERE {shown_with_ends('r', 's', 'd')} "
@@ -417,7 +459,14 @@ FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
 # Written first in every explicit transaction: the write lock it takes on the repository's
 # EaMeta node, held until commit, makes writers of one repository take turns (as SQLite's
 # BEGIN IMMEDIATE does), so a run's plan is made against the state it commits onto.
-WRITE_LOCK = "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1"
+# Its number (``writes``) is the transaction's, marked on what it writes (see the watermark).
+WRITE_LOCK = (
+    "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1 "
+    "RETURN m.writes, coalesce(m.visible, 0)"
+)
+# The last commit of write transaction ``$wrote`` makes what it wrote visible.
+PUBLISH = "MATCH (m:EaMeta {repo: $repo}) SET m.visible = $wrote"
+VISIBLE = "OPTIONAL MATCH (m:EaMeta {repo: $repo}) RETURN [coalesce(m.visible, 0)]"
 SET_REL_KEYS = (
     "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row[0]}) SET k.type = row[1]"
 )
@@ -480,13 +529,14 @@ RUNS = (
 
 RECORD_ASSERTIONS = (
     "UNWIND $rows AS row MERGE (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
-    "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at "
+    "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at, a.wrote = $wrote "
+    f"ON MATCH SET {keep_visible('a', ('last_run', 'last_seen'))} "
     "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted, a.digest = row.digest"
 )
 CREATE_ASSERTIONS = (
     "UNWIND $rows AS row CREATE (:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: row.id, first_run: $run, first_seen: $at, last_run: $run, last_seen: $at, "
-    "asserted: row.asserted, digest: row.digest})"
+    "asserted: row.asserted, digest: row.digest, wrote: $wrote})"
 )
 TOUCH_ALL_ASSERTIONS = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) WHERE a.last_run <> $run "
@@ -498,7 +548,10 @@ ASSERTION_SEEK = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) USING INDEX SEEK a:EaAssertion(repo, source, kind, item_id) "
 )
-TOUCH_ASSERTIONS = ASSERTION_SEEK + "SET a.last_run = $run, a.last_seen = $at"
+TOUCH_ASSERTIONS = (
+    ASSERTION_SEEK
+    + f"SET {keep_visible('a', ('last_run', 'last_seen'))} SET a.last_run = $run, a.last_seen = $at"
+)
 ASSERTED_VALUES = ASSERTION_SEEK + "RETURN collect([i, a.asserted])"
 LATEST_RUNS = (
     "MATCH (r:EaRun {repo: $repo}) WITH r.source AS source, max(r.id) AS latest, "
@@ -525,15 +578,16 @@ DROP_ASSERTIONS = (
 )
 ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) "
+    "WITH a WHERE a.wrote IS NULL OR a.wrote <= $visible OR a.prev_last_run IS NOT NULL "
     "WITH a ORDER BY a.item_id, a.source RETURN collect([a.kind, a.item_id, a.source, "
-    "a.first_run, a.last_run, a.first_seen, a.last_seen])"
+    f"a.first_run, {seen('a', 'last_run')}, a.first_seen, {seen('a', 'last_seen')}])"
 )
 STALE_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
     "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
     "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
     "WITH n, seen ORDER BY seen IS NOT NULL, seen, n.id LIMIT $limit "
-    "RETURN collect([n.id, n.type, n.name, n.attrs, n.status, seen])"
+    f"RETURN collect({element_row()[:-1]}, seen])"
 )
 
 # The digest of the record behind each assertion, for a re-sync to recognise it.

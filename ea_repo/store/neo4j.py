@@ -37,7 +37,11 @@ transaction (so ``set_status`` and the deletions return the number of ids
 given, not yet how many changed). A staged run that fails therefore retires
 and deletes nothing; the additions and changes it wrote stay, logged, its run
 is marked failed, and running it again converges to what one successful run
-gives.
+gives. Readers see none of it until the run's last commit: every write
+transaction marks what it writes, and its last commit moves the committed-run
+watermark (see :mod:`.cypher`); a reader's parameters (:func:`_shown`) carry
+the watermark it reads at (:meth:`Neo4jStore._lens`). A relation a staged run
+moves to other ends is replaced in its last transaction.
 
 Leases. A run carries its owner (``host/pid/token``) and a lease in the
 server's clock, renewed by a thread while the store works; a run killed
@@ -182,16 +186,17 @@ def _attrs(text: str | None) -> dict[str, Any]:
     return {} if not text or text == "{}" else _DECODE(text)
 
 
-def _shown(lens: Lens | None) -> dict[str, Any]:
+def _shown(lens: Lens | None, visible: int = NO_LIMIT) -> dict[str, Any]:
     """The parameters of the fragments that say what a lens shows (``cypher.shown``,
-    ``cypher.shown_with_ends``), for every statement that reads through ``lens``;
-    ``None``: every item as stored, for a writer to compare with.
+    ``cypher.shown_with_ends``, ``cypher.seen``), for every statement that reads through
+    ``lens``, at watermark ``visible`` (see :mod:`.cypher`; :meth:`Neo4jStore._lens` reads
+    it); ``None``: every item as stored, for a writer to compare with.
 
-    >>> _shown(CURRENT)
-    {'statuses': ['active'], 'status': 'active'}
+    >>> _shown(CURRENT, 7)
+    {'statuses': ['active'], 'status': 'active', 'visible': 7}
     """
     statuses = sorted(s.value for s in (Status if lens is None else lens.statuses))
-    return {"statuses": statuses, "status": statuses[0] if statuses else None}
+    return {"statuses": statuses, "status": statuses[0] if statuses else None, "visible": visible}
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
@@ -315,6 +320,10 @@ class Neo4jStore:
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
         self._tx_runs: list[int] = []
+        # The watermark (see cypher): the number of the open write transaction, marked on
+        # what it writes, and the watermark when it began (None and NO_LIMIT outside one).
+        self._wrote: int | None = None
+        self._tx_visible = NO_LIMIT
         # Change-log entries of the block, kept until what they describe is written.
         self._log_with_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._log_at_end: list[dict[str, Any]] = []
@@ -400,7 +409,18 @@ class Neo4jStore:
         and the metamodel names of the relationship types (``RELATION_TYPE``)."""
         if "$type_names" in query:
             params["type_names"] = self._rel_names
+        if "$wrote" in query:
+            params.setdefault("wrote", self._wrote)
+        if "$visible" in query:
+            params.setdefault("visible", self._tx_visible)
         return tx.run(query, repo=self.repo, **params)
+
+    def _lens(self, lens: Lens) -> dict[str, Any]:
+        """The parameters of a read through ``lens`` (:func:`_shown`), at the watermark now;
+        inside a write transaction, as stored (a writer reads what it wrote)."""
+        if self._in_tx:
+            return _shown(lens)
+        return _shown(lens, int(self._query(q.VISIBLE)[0]))
 
     def _run(self, tx: Any, query: str, **params: Any) -> list[list[Any]]:
         return [list(r.values()) for r in self._send(tx, query, params)]
@@ -570,11 +590,13 @@ class Neo4jStore:
             session = self._session()
             try:
                 tx = session.begin_transaction()
-                self._run(tx, q.WRITE_LOCK)  # writers of this repository take turns
+                # writers of this repository take turns; the number of this one
+                [[wrote, visible]] = self._run(tx, q.WRITE_LOCK)
             except BaseException:
                 session.close()
                 raise
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
+        self._wrote, self._tx_visible = int(wrote), int(visible)
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
         self._log_with_item, self._log_at_end = {}, []
@@ -593,6 +615,7 @@ class Neo4jStore:
             if self._tx is not None:
                 with self._errors():
                     self._log_rest(self._tx)
+                    self._run(self._tx, q.PUBLISH)
                     self._tx.commit()
             else:
                 self._apply_deferred()
@@ -602,6 +625,7 @@ class Neo4jStore:
             if self._tx_session is not None:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
+            self._wrote, self._tx_visible = None, NO_LIMIT
             self._staged, self._deferred = False, []
             self._log_with_item, self._log_at_end = {}, []
             self._leased_runs = [r for r in self._leased_runs if r not in self._tx_runs]
@@ -650,6 +674,8 @@ class Neo4jStore:
                 self._log_rest(tx)
             for work in deferred:
                 work()
+            with self._errors():
+                self._run(tx, q.PUBLISH)  # what the block wrote becomes visible with this commit
             checkpoint("neo4j.closing")
             with self._errors():
                 tx.commit()
@@ -1053,7 +1079,16 @@ class Neo4jStore:
             if len(nodes) < len(ends):
                 self._missing_ends(sorted(ends - nodes.keys()))
             for type_name, ids in sorted(moved.items()):
-                self._run(tx, self.builder.delete_relations(type_name), ids=ids)
+                if self._staged:  # the old one goes with the last transaction (see cypher)
+                    gone = self.builder.delete_relations(type_name, unwritten=True)
+                    wrote = self._wrote
+                    self._deferred.append(
+                        lambda g=gone, i=ids, w=wrote: self._write(  # type: ignore[misc]
+                            lambda t: self._run(t, g, ids=i, wrote=w)
+                        )
+                    )
+                else:
+                    self._run(tx, self.builder.delete_relations(type_name), ids=ids)
             creates = (
                 (
                     self.builder.create_relations(t),
@@ -1105,7 +1140,7 @@ class Neo4jStore:
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted, shown = _unique(ids), self._lens(lens)
 
         def work(tx: Any) -> dict[str, Element]:
             found: dict[str, Element] = {}
@@ -1118,7 +1153,7 @@ class Neo4jStore:
 
     def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
         """Relations by id, as the lens shows them."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted, shown = _unique(ids), self._lens(lens)
         if not wanted:
             return {}
         rows = self._read(lambda tx: self._relation_rows(tx, wanted, shown))
@@ -1142,7 +1177,7 @@ class Neo4jStore:
         for key in attrs or {}:
             if not IDENTIFIER.match(key):
                 raise ValueError(f"attribute name {key!r} is not an identifier")
-        shown = _shown(lens)
+        shown = self._lens(lens)
         if types is not None:
             labelled = [t for t in _unique(types) if t in self.builder.labels]
             rows: Iterable[list[Any]] = (
@@ -1172,7 +1207,7 @@ class Neo4jStore:
         self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
     ) -> list[Relation]:
         """Relations touching ``ids`` in either direction, ends visible through the lens."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted, shown = _unique(ids), self._lens(lens)
         type_list = None if types is None else _unique(types)
 
         def work(tx: Any) -> list[Relation]:
@@ -1193,7 +1228,7 @@ class Neo4jStore:
     ) -> list[Hop]:
         """One level of expansion: one query for every step, both directions at once."""
         out_types, in_types = self._step_types(steps)
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted, shown = _unique(ids), self._lens(lens)
         st = shown["statuses"]
         if not wanted or not (out_types or in_types) or not st:
             return []
@@ -1219,7 +1254,7 @@ class Neo4jStore:
         again at a later level) counts once, its hops from the first time. The
         elements of ``ids`` the lens shows come with the answer.
         """
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted, shown = _unique(ids), self._lens(lens)
         st = shown["statuses"]
         depth = LOOKAHEAD if levels is None else max(1, min(levels, LOOKAHEAD))
         out_types, in_types = self._step_types(steps)
@@ -1307,12 +1342,12 @@ class Neo4jStore:
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
         """Every visible element, ordered by id (read a page at a time)."""
-        for row in self._pages(_shown(lens)):
+        for row in self._pages(self._lens(lens)):
             yield _element(row)
 
     def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
         """Every visible relation whose ends are visible, ordered by id."""
-        for row in self._query(q.RELATIONS_ALL, **_shown(lens)):
+        for row in self._query(q.RELATIONS_ALL, **self._lens(lens)):
             yield _relation(row)
 
     def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
@@ -1395,7 +1430,7 @@ class Neo4jStore:
 
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Per-type counts of visible elements and relations."""
-        shown = _shown(lens)
+        shown = self._lens(lens)
 
         def work(tx: Any) -> Counts:
             elements = {r[0]: r[1] for r in self._run(tx, q.COUNT_ELEMENTS, **shown)}
@@ -1585,7 +1620,7 @@ class Neo4jStore:
     ) -> dict[str, list[Element]]:
         """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
         wanted = _unique(n.casefold() for n in names)
-        shown = _shown(lens)
+        shown = self._lens(lens)
 
         def work(tx: Any) -> dict[str, list[Element]]:
             found: dict[str, list[Element]] = {}
@@ -1615,7 +1650,7 @@ class Neo4jStore:
         wanted = _unique(ids)
         if not wanted:
             return []
-        rows = self._query(q.ASSERTIONS, ids=wanted, kind=kind)
+        rows = self._query(q.ASSERTIONS, ids=wanted, kind=kind, **self._lens(CURRENT))
         return [Assertion(*row) for row in rows]
 
     def asserted_ids(self, source: str, kind: str) -> set[str]:
@@ -1629,7 +1664,7 @@ class Neo4jStore:
 
     def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
         """How many elements no source has confirmed since ``before`` (or ever)."""
-        return int(self._query(q.COUNT_STALE, before=before, **_shown(lens))[0])
+        return int(self._query(q.COUNT_STALE, before=before, **self._lens(lens))[0])
 
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None
@@ -1639,7 +1674,7 @@ class Neo4jStore:
             q.STALE_ELEMENTS,
             before=before,
             limit=NO_LIMIT if limit is None else int(limit),
-            **_shown(lens),
+            **self._lens(lens),
         )
         return [(_element(row), row[5]) for row in rows]
 

@@ -10,8 +10,8 @@ import pytest
 from ea_repo.metamodel import load_metamodel
 from ea_repo.model import CURRENT, EVERYTHING, Lens, Status
 from ea_repo.store import cypher as q
-from ea_repo.store.cypher import CypherBuilder, shown, shown_with_ends
-from ea_repo.store.neo4j import _shown
+from ea_repo.store.cypher import CypherBuilder, element_row, seen, shown, shown_with_ends
+from ea_repo.store.neo4j import NO_LIMIT, _shown
 
 RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
 
@@ -21,25 +21,36 @@ def builder() -> CypherBuilder:
     return CypherBuilder.for_metamodel(load_metamodel())
 
 
+SEEN_STATUS = "CASE WHEN {0}.wrote > $visible THEN {0}.prev_status ELSE {0}.status END"
+
+
 def test_a_node_or_relationship_is_shown_by_its_status_among_named_parameters() -> None:
-    assert shown("n") == "n.status IN $statuses"
-    assert shown("b", one_status=True) == "b.status = $status"
+    assert shown("n") == SEEN_STATUS.format("n") + " IN $statuses"
+    assert shown("b", one_status=True) == SEEN_STATUS.format("b") + " = $status"
+
+
+def test_a_value_written_by_a_run_not_yet_visible_is_read_as_it_was() -> None:
+    assert seen("n", "attrs") == "CASE WHEN n.wrote > $visible THEN n.prev_attrs ELSE n.attrs END"
+    assert (
+        element_row("n")
+        == "[n.id, " + ", ".join(seen("n", p) for p in ("type", "name", "attrs", "status")) + "]"
+    )
 
 
 def test_a_relationship_is_shown_with_both_its_ends() -> None:
-    assert shown_with_ends("r", "s", "d") == (
-        "r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses"
+    assert shown_with_ends("r", "s", "d") == " AND ".join(
+        SEEN_STATUS.format(a) + " IN $statuses" for a in "rsd"
     )
-    assert shown_with_ends("r", "s", "d", one_status=True) == (
-        "r.status = $status AND s.status = $status AND d.status = $status"
+    assert shown_with_ends("r", "s", "d", one_status=True) == " AND ".join(
+        SEEN_STATUS.format(a) + " = $status" for a in "rsd"
     )
 
 
-def test_the_parameters_of_a_lens_are_its_sorted_statuses_and_the_first_of_them() -> None:
-    assert _shown(CURRENT) == {"statuses": ["active"], "status": "active"}
-    assert _shown(EVERYTHING) == {"statuses": ["active", "retired"], "status": "active"}
-    assert _shown(RETIRED_ONLY) == {"statuses": ["retired"], "status": "retired"}
-    assert _shown(None) == _shown(EVERYTHING)  # every item as stored, for writers
+def test_the_parameters_of_a_lens_are_its_sorted_statuses_the_first_and_the_watermark() -> None:
+    assert _shown(CURRENT, 3) == {"statuses": ["active"], "status": "active", "visible": 3}
+    assert _shown(EVERYTHING, 3)["statuses"] == ["active", "retired"]
+    assert _shown(RETIRED_ONLY, 3)["status"] == "retired"
+    assert _shown(None) == _shown(EVERYTHING, NO_LIMIT)  # every item as stored, for writers
 
 
 def _reading_statements(builder: CypherBuilder) -> dict[str, str]:
@@ -71,6 +82,10 @@ def test_every_statement_that_reads_through_a_lens_spells_it_with_the_fragments(
         for alias in ("n", "r", "b", "s", "d"):
             rest = rest.replace(shown(alias), "").replace(shown(alias, one_status=True), "")
         assert not re.search(r"\.status\s*(IN|=|<>)", rest), name
+        for alias in ("n", "r", "b", "s", "d"):  # values are read as readers see them
+            for prop in ("type", "name", "attrs", "status"):
+                rest = rest.replace(seen(alias, prop), "")
+        assert not re.search(r"\b[nrbsd]\.(name|attrs|status)\b", rest), name
         assert "$statuses" in text or "$status" in text, name
 
 
