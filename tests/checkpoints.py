@@ -15,14 +15,20 @@ class EaProcess:
     """``ea ARGS`` in a process of its own, stopping at ``stop`` (one of ``CHECKPOINTS``)
     until :meth:`release`; every other checkpoint lets it through."""
 
-    def __init__(self, folder: Path, *args: str, stop: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *args: str,
+        stop: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         assert stop is None or stop in CHECKPOINTS
         self.folder = folder
         folder.mkdir(parents=True)
         for name in CHECKPOINTS:
             if name != stop:
                 (folder / f"{name}.go").touch()
-        env = {**os.environ, CHECKPOINT_ENV: str(folder)}
+        env = {**(os.environ if env is None else env), CHECKPOINT_ENV: str(folder)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ea_repo", *args],
             env=env,
@@ -31,7 +37,7 @@ class EaProcess:
             text=True,
         )
 
-    def wait_for(self, name: str, timeout: float = 60.0) -> None:
+    def wait_for(self, name: str, timeout: float = 120.0) -> None:
         """Return once the process has reached checkpoint ``name``."""
         deadline = time.monotonic() + timeout
         while not (self.folder / f"{name}.reached").exists():
