@@ -34,7 +34,6 @@ from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
 from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
 from .metamodel.validate import resolve_element_type
-from .model import CURRENT
 from .output import (
     Format,
     Result,
@@ -102,20 +101,24 @@ def _is_data(fmt: AnalysisFormat) -> bool:
     return fmt.value in {f.value for f in Format}
 
 
-def _drawn(fmt: AnalysisFormat, graph: Any, output: Path | None, view: str) -> bool:
-    """Draw ``graph()`` when ``fmt`` is a diagram format; False when it is a data format."""
+def _drawn(
+    fmt: AnalysisFormat,
+    name: str,
+    report: Any,
+    metamodel: Metamodel,
+    output: Path | None,
+    spec: Any = None,
+) -> bool:
+    """Draw the result of the analysis ``name`` when ``fmt`` is a diagram format (by its
+    built-in view, or ``spec``); False when it is a data format."""
     if _is_data(fmt):
         return False
+    from .analysis.registry import ANALYSES
     from .commands.views import draw
 
-    draw(graph(), fmt.value, output, view)
+    kind = ANALYSES[name]
+    draw(kind.draw(report, metamodel, spec), fmt.value, output, kind.view)
     return True
-
-
-def _view_spec(name: str) -> Any:
-    from .views.spec import builtin_views
-
-    return builtin_views()[name]
 
 
 SetOpt = Annotated[
@@ -669,9 +672,7 @@ def _run_analysis(
     fmt: AnalysisFormat,
     output: Path | None,
 ) -> None:
-    from .analysis.impact import analyse
     from .metamodel.validate import resolve_relation_type
-    from .views.build import impact_graph
 
     with Repository.open(workspace) as repo:
         starts = repo.resolve(element)
@@ -680,17 +681,15 @@ def _run_analysis(
         )
         _check_layers(layer)
         # A diagram is drawn from the traversal: each element's path is for the data formats.
-        report = analyse(
-            repo.store,
-            repo.metamodel,
+        report = repo.analyse(
+            way,
             starts,
-            way=way,
             max_depth=depth,
             relation_types=relation_types,
             layers=layer,
             paths=_is_data(fmt),
         )
-        if not _drawn(fmt, lambda: impact_graph(report, _view_spec(way)), output, way):
+        if not _drawn(fmt, way, report, repo.metamodel, output):
             emit(_impact_result(report, explain, repo), Format(fmt.value), output)
 
 
@@ -742,15 +741,10 @@ def decommission(
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
     from .analysis.decommission import FlowToReroute
-    from .analysis.decommission import decommission as checklist
 
     with Repository.open(workspace) as repo:
-        r = checklist(repo.store, repo.metamodel, repo.element(element, CURRENT).id)
-    from .views.build import decommission_graph
-
-    if _drawn(
-        fmt, lambda: decommission_graph(r, _view_spec("decommission")), output, "decommission"
-    ):
+        r = repo.analyse("decommission", element)
+    if _drawn(fmt, "decommission", r, repo.metamodel, output):
         return
     x = r.target
     tables = [
@@ -901,20 +895,10 @@ def flows(
 
     Example: ea flows "Customer" --personal
     """
-    from .analysis.flows import data_flows
-
     with Repository.open(workspace) as repo:
-        report = data_flows(
-            repo.store,
-            repo.metamodel,
-            repo.element(element, CURRENT).id,
-            depth=depth,
-            personal_only=personal,
-        )
+        report = repo.analyse("flows", element, depth=depth, personal_only=personal)
         is_data = repo.metamodel.is_a(report.subject.type, "DataObject")
-    from .views.build import flows_graph
-
-    if _drawn(fmt, lambda: flows_graph(report, _view_spec("data-flows")), output, "data-flows"):
+    if _drawn(fmt, "flows", report, repo.metamodel, output):
         return
 
     def rows(edges: Any) -> list[list[Any]]:
@@ -1020,21 +1004,14 @@ def waves(
 
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
-    from .analysis.waves import MOVABLE_LAYERS, CrossDependency, Touch, plan_waves
+    from .analysis.waves import CrossDependency, Touch
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     _check_layers(layer)
     with Repository.open(workspace) as repo:
-        ids = repo.resolve(selector)
-        report = plan_waves(
-            repo.store, repo.metamodel, ids, max_size=max_size, layers=layer or MOVABLE_LAYERS
-        )
-        mm = repo.metamodel
-    from .views.build import waves_graph
-
-    spec = _view_spec("migration-waves")
-    if _drawn(fmt, lambda: waves_graph(report, mm, spec), output, "migration-waves"):
+        report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
+    if _drawn(fmt, "waves", report, repo.metamodel, output):
         return
     tables = []
     for w in report.waves:
@@ -1109,24 +1086,21 @@ def obsolescence(
     Example: ea obsolescence --horizon 6m --fail-on obsolete
     """
     import datetime as dt
+    from dataclasses import replace
 
     from .analysis.impact import path_text
     from .analysis.obsolescence import RANK, Risk
-    from .analysis.obsolescence import obsolescence as assess_landscape
     from .config import parse_duration_days
+    from .views.spec import builtin_views
 
     day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
     layers = _check_layers(layer) or ["application", "business", "strategy"]
     with Repository.open(workspace) as repo:
-        report = assess_landscape(repo.store, repo.metamodel, at=day, horizon_days=days)
-    from dataclasses import replace
-
-    from .views.build import obsolescence_graph
-
-    spec = _view_spec("obsolescence")
+        report = repo.analyse("obsolescence", at=day, horizon_days=days)
+    spec = builtin_views()["obsolescence"]
     spec = replace(spec, options={**spec.options, "layers": layers})
-    if _drawn(fmt, lambda: obsolescence_graph(report, spec), output, "obsolescence"):
+    if _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
         if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
             raise typer.Exit(1)
         return
