@@ -574,90 +574,12 @@ def _check_layers(layers: list[str] | None) -> list[str] | None:
 
 
 def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
-    from .analysis.impact import path_text
-
-    way = report.way.value
-    starts = ", ".join(f"{e.name} ({e.id})" for e in report.starts)
-    tables = []
-    for layer, items in report.by_layer().items():
-        if report.way.value == "impact":
-            columns = ["element", "name", "type", "distance", "state", "via"]
-            rows = [
-                [a.element.id, a.element.name, a.element.type, a.distance, a.state.value, a.via]
-                for a in items
-            ]
-        else:  # everything reached is needed: "down" means nothing here
-            columns = ["element", "name", "type", "distance", "via"]
-            rows = [
-                [a.element.id, a.element.name, a.element.type, a.distance, a.via] for a in items
-            ]
-        tables.append(Table(f"{layer} ({len(items)})", columns, rows))
-    if not tables:
-        tables.append(Table(f"{way} of {starts}: nothing reached", ["element"], []))
-    data: dict[str, Any] = {
-        "analysis": way,
-        "starts": [e.id for e in report.starts],
-        "affected": [
-            {
-                "id": a.element.id,
-                "name": a.element.name,
-                "type": a.element.type,
-                "layer": a.layer,
-                "distance": a.distance,
-                "state": a.state.value,
-                "missing": list(a.missing),
-                "path": [
-                    {
-                        "from": s.origin.id,
-                        "relation": s.relation_type,
-                        "label": s.label,
-                        "to": s.target.id,
-                    }
-                    for s in a.path
-                ],
-            }
-            for a in report.affected
-        ],
-        "not_followed": report.not_followed,
-    }
-    result = Result(tables, data)
-    counts = {layer: len(items) for layer, items in report.by_layer().items()}
-    result.notes.append(
-        f"{way} of {starts}: {len(report.affected)} element(s) — "
-        + (", ".join(f"{n} {layer}" for layer, n in counts.items()) or "none")
-    )
-    if report.traversal.truncated:
-        result.notes.append(
-            f"stopped at depth {report.traversal.max_depth}; more lies beyond (raise --depth)"
-        )
-    if report.not_followed:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in report.not_followed.items())
-        result.notes.append(
-            f"not followed: {sum(report.not_followed.values())} relation(s) touching what was "
-            f"reached ({kinds}) came from ArchiMate but the metamodel keeps them only as "
-            "associations (archimate_type); allow their ends in its relationship types, "
-            "then import again, to have them followed"
-        )
+    result = Result(report.to_tables(), report.to_data(), report.notes())
     if explain is not None:
-        target = repo.element(explain)
-        paths = report.explain(target.id)
-        rows = [[i + 1, len(p), path_text(p)] for i, p in enumerate(paths)]
-        result.tables.insert(
-            0, Table(f"why {target.name} ({target.id})", ["path", "steps", "via"], rows)
-        )
-        total = report.traversal.path_count(target.id)
-        data["explain"] = {
-            "target": target.id,
-            "paths": [
-                [{"from": s.origin.id, "relation": s.relation_type, "to": s.target.id} for s in p]
-                for p in paths
-            ],
-            "total_paths": total,
-        }
-        if total > len(paths):
-            result.notes.append(f"showing the first {len(paths)} of {total} shortest paths")
-        if not paths:
-            result.notes.append(f"{target.name} is not reached from {starts}")
+        why = report.explanation(repo.element(explain))
+        result.tables.insert(0, why.to_table())
+        result.data["explain"] = why.to_data()
+        result.notes.extend(why.notes())
     return result
 
 

@@ -18,7 +18,7 @@ from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, Lens, Relation, Step
-from ..output import cell_text
+from ..results import cell_text
 from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
 from ..store import GraphStore

@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..analysis.impact import path_text
-from ..output import age_text, cell_text
 from ..repository import Repository, StatusReport
+from ..results import age_text, cell_text
 from .graph import ViewGraph
 from .render import html_section
 from .spec import ViewSpec, builtin_views
