@@ -574,7 +574,7 @@ def _check_layers(layers: list[str] | None) -> list[str] | None:
 
 
 def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
-    result = Result(report.to_tables(), report.to_data(), report.notes())
+    result = Result.of(report)
     if explain is not None:
         why = report.explanation(repo.element(explain))
         result.tables.insert(0, why.to_table())
@@ -662,137 +662,10 @@ def decommission(
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
-    from .analysis.decommission import FlowToReroute
-
     with Repository.open(workspace) as repo:
         r = repo.analyse("decommission", element)
-    if _drawn(fmt, "decommission", r, repo.metamodel, output):
-        return
-    x = r.target
-    tables = [
-        Table(
-            f"1. breaks: {len(r.breaks)} element(s) stop working",
-            ["layer", "element", "name", "type", "via"],
-            [[a.layer, a.element.id, a.element.name, a.element.type, a.via] for a in r.breaks],
-        ),
-        Table(
-            f"   degraded: {len(r.degraded)} lose a feed or redundancy but keep running",
-            ["layer", "element", "name", "via"],
-            [[a.layer, a.element.id, a.element.name, a.via] for a in r.degraded],
-        ),
-        Table(
-            f"2. flows to re-route or cut: {len(r.flows)}",
-            list(FlowToReroute.COLUMNS),
-            [f.row() for f in r.flows],
-        ),
-        Table(
-            f"3. data to migrate or purge: {len(r.data)}",
-            ["data object", "personal", "system of record", "relation", "action"],
-            [[d.data.name, d.personal, d.master, d.relation.type, d.action] for d in r.data],
-        ),
-        Table(
-            f"4. freed with it: {len(r.freed)} element(s) nothing else needs",
-            ["element", "name", "type"],
-            [[e.id, e.name, e.type] for e in r.freed],
-        ),
-        Table(
-            f"5. shared, stays: {len(r.stays)}",
-            ["element", "name", "type", "still needed by"],
-            [
-                [
-                    s.element.id,
-                    s.element.name,
-                    s.element.type,
-                    [o.name for o in s.other_dependents[:5]]
-                    + (["..."] if len(s.other_dependents) > 5 else []),
-                ]
-                for s in r.stays
-            ],
-        ),
-        Table(
-            f"6. processes and capabilities: {sum(s.unsupported for s in r.support)} left unsupported",
-            ["element", "name", "type", "left", "loses", "keeps"],
-            [
-                [
-                    s.element.id,
-                    s.element.name,
-                    s.element.type,
-                    "UNSUPPORTED" if s.unsupported else "partly",
-                    [e.name for e in s.lost],
-                    [e.name for e in s.remaining],
-                ]
-                for s in r.support
-            ],
-        ),
-        Table(
-            f"7. notify: {len(r.notify)}",
-            ["who", "as", "about"],
-            [
-                [
-                    c.who,
-                    c.role,
-                    [e.name for e in c.about[:5]] + (["..."] if len(c.about) > 5 else []),
-                ]
-                for c in r.notify
-            ],
-        ),
-    ]
-    data = {
-        "target": {"id": x.id, "name": x.name, "type": x.type},
-        "breaks": [
-            {
-                "id": a.element.id,
-                "name": a.element.name,
-                "layer": a.layer,
-                "distance": a.distance,
-                "via": a.via,
-            }
-            for a in r.breaks
-        ],
-        "degraded": [
-            {"id": a.element.id, "name": a.element.name, "layer": a.layer, "via": a.via}
-            for a in r.degraded
-        ],
-        "flows": [
-            {
-                "direction": f.direction,
-                "partner": f.partner.id,
-                "relation": f.relation.id,
-                "attrs": dict(f.relation.attrs),
-            }
-            for f in r.flows
-        ],
-        "data": [
-            {
-                "id": d.data.id,
-                "name": d.data.name,
-                "personal": d.personal,
-                "master": d.master,
-                "relation": d.relation.type,
-                "action": d.action,
-            }
-            for d in r.data
-        ],
-        "freed": [e.id for e in r.freed],
-        "stays": [
-            {"id": s.element.id, "needed_by": [o.id for o in s.other_dependents]} for s in r.stays
-        ],
-        "support": [
-            {
-                "id": s.element.id,
-                "unsupported": s.unsupported,
-                "loses": [e.id for e in s.lost],
-                "keeps": [e.id for e in s.remaining],
-            }
-            for s in r.support
-        ],
-        "notify": [
-            {"who": c.who, "role": c.role, "about": [e.id for e in c.about]} for c in r.notify
-        ],
-    }
-    result = Result(tables, data)
-    result.notes.append(f"switching off {x.name} ({x.type} {x.id})")
-    emit(result, Format(fmt.value), output)
+    if not _drawn(fmt, "decommission", r, repo.metamodel, output):
+        emit(Result.of(r), Format(fmt.value), output)
 
 
 @app.command()
@@ -819,87 +692,8 @@ def flows(
     """
     with Repository.open(workspace) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
-        is_data = repo.metamodel.is_a(report.subject.type, "DataObject")
-    if _drawn(fmt, "flows", report, repo.metamodel, output):
-        return
-
-    def rows(edges: Any) -> list[list[Any]]:
-        return [
-            [
-                f.distance,
-                f.sender.name,
-                f.receiver.name,
-                f.relation.attrs.get("protocol"),
-                f.relation.attrs.get("middleware"),
-                f.carries,
-                f.personal,
-                f.relation.attrs.get("frequency"),
-            ]
-            for f in edges
-        ]
-
-    columns = ["step", "from", "to", "protocol", "middleware", "carries", "personal", "frequency"]
-    subject = report.subject
-    tables = []
-    if is_data:
-        tables.append(
-            Table(
-                f"systems holding {subject.name}",
-                ["system", "role"],
-                [[h.system.name, h.role] for h in report.holders],
-            )
-        )
-        tables.append(
-            Table(
-                f"flows carrying {subject.name}: {len(report.downstream)}",
-                columns[1:],
-                [r[1:] for r in rows(report.downstream)],
-            )
-        )
-    else:
-        tables.append(
-            Table(
-                f"downstream: where {subject.name}'s data goes ({len(report.downstream)})",
-                columns,
-                rows(report.downstream),
-            )
-        )
-        tables.append(
-            Table(
-                f"upstream: where {subject.name}'s data comes from ({len(report.upstream)})",
-                columns,
-                rows(report.upstream),
-            )
-        )
-        tables.append(
-            Table(
-                "data it holds",
-                ["data object", "role"],
-                [[h.system.name, h.role] for h in report.data],
-            )
-        )
-
-    def edges_json(edges: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "from": f.sender.id,
-                "to": f.receiver.id,
-                "relation": f.relation.id,
-                "step": f.distance,
-                "personal": f.personal,
-                "attrs": dict(f.relation.attrs),
-            }
-            for f in edges
-        ]
-
-    data = {
-        "subject": {"id": subject.id, "name": subject.name, "type": subject.type},
-        "downstream": edges_json(report.downstream),
-        "upstream": edges_json(report.upstream),
-        "holders": [{"id": h.system.id, "role": h.role} for h in report.holders],
-        "data": [{"id": h.system.id, "role": h.role} for h in report.data],
-    }
-    emit(Result(tables, data), Format(fmt.value), output)
+    if not _drawn(fmt, "flows", report, repo.metamodel, output):
+        emit(Result.of(report), Format(fmt.value), output)
 
 
 @app.command()

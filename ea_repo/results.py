@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass
@@ -29,6 +29,21 @@ class Result:
     tables: list[Table] = field(default_factory=list)
     data: Any = None
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, report: Presentable) -> Result:
+        """What a command prints of an analysis report: its tables, its data and its notes."""
+        return cls(report.to_tables(), report.to_data(), report.notes())
+
+
+class Presentable(Protocol):
+    """A report that owns its presentation (every analysis report)."""
+
+    def to_tables(self) -> list[Table]: ...
+
+    def to_data(self) -> Any: ...
+
+    def notes(self) -> list[str]: ...
 
 
 def cell_text(value: Any) -> str:
