@@ -720,7 +720,7 @@ def waves(
 
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
-    from .analysis.waves import CrossDependency, Touch
+    from .analysis.waves import moving_hint
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
@@ -729,45 +729,10 @@ def waves(
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
     if _drawn(fmt, "waves", report, repo.metamodel, output):
         return
-    tables = []
-    for w in report.waves:
-        tables.append(
-            Table(
-                f"wave {w.number}: {len(w.elements)} element(s) move, {w.groups} group(s)"
-                + (" — a dependency cycle larger than the cap" if w.oversized else ""),
-                ["element", "name", "type"],
-                [[e.id, e.name, e.type] for e in w.elements],
-            )
-        )
-        tables.append(
-            Table(
-                f"wave {w.number} cut-over: {len(w.touched)} link(s) with what stays",
-                list(Touch.COLUMNS),
-                [t.row() for t in w.touched],
-            )
-        )
-    tables.append(
-        Table(
-            f"cross-wave dependencies: {len(report.cross)}",
-            list(CrossDependency.COLUMNS),
-            [c.row() for c in report.cross],
-        )
-    )
-    result = Result(tables, report.to_data())
-    result.notes.append(
-        f"{sum(len(w.elements) for w in report.waves)} element(s) move in "
-        f"{len(report.waves)} wave(s); {len(report.touched)} that stay are touched"
-    )
-    from .selection import Atom, Method, parse_selector
-
-    for atom in parse_selector(selector).atoms():
-        if atom.dependents and atom.method in (Method.ELEMENT, Method.ID):
-            place = Atom(Method.ELEMENT, atom.value).to_text()
-            result.notes.append(
-                f"+{place} moves everything that depends on {place}, users and flow "
-                f"receivers elsewhere included; to move what is hosted in it: in:{place}"
-            )
-            break
+    result = Result.of(report)
+    hint = moving_hint(selector)
+    if hint is not None:
+        result.notes.append(hint)
     emit(result, Format(fmt.value), output)
 
 
@@ -804,87 +769,20 @@ def obsolescence(
     import datetime as dt
     from dataclasses import replace
 
-    from .analysis.impact import path_text
-    from .analysis.obsolescence import RANK, Risk
+    from .analysis.obsolescence import DEPENDENT_LAYERS, RANK, Risk
     from .config import parse_duration_days
     from .views.spec import builtin_views
 
     day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
-    layers = _check_layers(layer) or ["application", "business", "strategy"]
+    layers = _check_layers(layer) or list(DEPENDENT_LAYERS)
     with Repository.open(workspace) as repo:
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
     spec = builtin_views()["obsolescence"]
     spec = replace(spec, options={**spec.options, "layers": layers})
-    if _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
-        if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
-            raise typer.Exit(1)
-        return
-    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
-    techs = Table(
-        f"technology at risk on {day.isoformat()} (horizon {days} days): {len(at_risk)} of {len(report.technologies)} dated",
-        ["status", "element", "name", "type", "end of support", "end of life", "why"],
-        [
-            [
-                t.risk.value,
-                t.element.id,
-                t.element.name,
-                t.element.type,
-                t.end_of_support,
-                t.end_of_life,
-                t.reason,
-            ]
-            for t in at_risk
-        ],
-    )
-    shown = [e for e in report.exposed if e.layer in layers]
-    exposed = Table(
-        f"depending on it ({', '.join(layers)}): {len(shown)}",
-        ["status", "element", "name", "layer", "because of", "via"],
-        [
-            [e.risk.value, e.element.id, e.element.name, e.layer, e.cause.name, path_text(e.path)]
-            for e in shown
-        ],
-    )
-    data = {
-        "at": day.isoformat(),
-        "horizon_days": days,
-        "worst": report.worst().value,
-        "technologies": [
-            {
-                "id": t.element.id,
-                "name": t.element.name,
-                "type": t.element.type,
-                "status": t.risk.value,
-                "end_of_support": t.end_of_support,
-                "end_of_life": t.end_of_life,
-                "reason": t.reason,
-            }
-            for t in report.technologies
-        ],
-        "exposed": [
-            {
-                "id": e.element.id,
-                "name": e.element.name,
-                "type": e.element.type,
-                "layer": e.layer,
-                "status": e.risk.value,
-                "cause": e.cause.id,
-                "distance": e.distance,
-                "path": [
-                    {"from": s.origin.id, "relation": s.relation_type, "to": s.target.id}
-                    for s in e.path
-                ],
-            }
-            for e in report.exposed
-        ],
-    }
-    result = Result([techs, exposed], data)
-    if not report.technologies:
-        result.notes.append(
-            "no element carries lifecycle dates yet: import lifecycle data (ea import eol) or set end_of_support"
-        )
-    emit(result, Format(fmt.value), output)
+    if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
+        result = Result(report.to_tables(layers), report.to_data(), report.notes())
+        emit(result, Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..analysis.impact import path_text
+from ..analysis.obsolescence import DEPENDENT_LAYERS
 from ..repository import Repository, StatusReport
 from ..results import age_text, cell_text
 from .graph import ViewGraph
@@ -167,7 +168,7 @@ def obsolescence_study(
     report: ObsolescenceReport,
     target: str | None,
     *,
-    layers: Sequence[str] = ("application", "business", "strategy"),
+    layers: Sequence[str] = DEPENDENT_LAYERS,
     **options: Any,
 ) -> str:
     """The obsolescence study of ``report``, listing the dependents in ``layers``."""
