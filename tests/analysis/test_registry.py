@@ -42,9 +42,11 @@ def test_an_unknown_parameter_or_analysis_is_refused(retail: Path) -> None:
             repo.analyse("decommission")
 
 
-def test_the_lens_reaches_obsolescence(retail: Path) -> None:
+def test_the_lens_reaches_obsolescence(tmp_path: Path) -> None:
+    from tests.landscape import build
+
     far = dt.date(2100, 1, 1)  # every dated technology is past its end by then
-    with Repository.open(retail) as repo:
+    with Repository.open(build(tmp_path / "ws")) as repo:  # its own: an element is retired
         dated = repo.analyse("obsolescence", at=far).technologies
         assert dated
         gone = dated[0].element.id
