@@ -563,16 +563,6 @@ RelOpt = Annotated[
 ]
 
 
-def _check_layers(layers: list[str] | None) -> list[str] | None:
-    """``layers`` if every one is a layer of the metamodel schema, else a ValidationError."""
-    from .metamodel import LAYERS
-
-    for name in layers or []:
-        if name not in LAYERS:
-            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
-    return layers
-
-
 def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
     result = Result.of(report)
     if explain is not None:
@@ -594,18 +584,18 @@ def _run_analysis(
     fmt: AnalysisFormat,
     output: Path | None,
 ) -> None:
+    from .analysis.registry import check_layers
     from .metamodel.validate import resolve_relation_type
 
+    check_layers(layer)
     with Repository.open(workspace) as repo:
-        starts = repo.resolve(element)
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
-        _check_layers(layer)
         # A diagram is drawn from the traversal: each element's path is for the data formats.
         report = repo.analyse(
             way,
-            starts,
+            element,
             max_depth=depth,
             relation_types=relation_types,
             layers=layer,
@@ -720,11 +710,12 @@ def waves(
 
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
+    from .analysis.registry import check_layers
     from .analysis.waves import moving_hint
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
-    _check_layers(layer)
+    check_layers(layer)
     with Repository.open(workspace) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
     if _drawn(fmt, "waves", report, repo.metamodel, output):
@@ -770,12 +761,13 @@ def obsolescence(
     from dataclasses import replace
 
     from .analysis.obsolescence import DEPENDENT_LAYERS, RANK, Risk
+    from .analysis.registry import check_layers
     from .config import parse_duration_days
     from .views.spec import builtin_views
 
     day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
-    layers = _check_layers(layer) or list(DEPENDENT_LAYERS)
+    layers = check_layers(layer) or list(DEPENDENT_LAYERS)
     with Repository.open(workspace) as repo:
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
     spec = builtin_views()["obsolescence"]

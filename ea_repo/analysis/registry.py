@@ -26,11 +26,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, EVERYTHING, ElementId, Lens
 from ..selection import Selector, select_ids
 
 if TYPE_CHECKING:
-    from ..metamodel import Metamodel
     from ..repository import Repository
     from ..views.graph import ViewGraph
     from ..views.spec import ViewSpec
@@ -84,7 +84,10 @@ class Analysis:
                 f"the {self.name} analysis has no parameter {unknown[0]!r}",
                 hint=f"its parameters: {', '.join(names) or 'none'}",
             )
-        return {p.name: given.get(p.name, p.default) for p in self.params}
+        values = {p.name: given.get(p.name, p.default) for p in self.params}
+        if "layers" in values:
+            check_layers(values["layers"])
+        return values
 
     def view_params(self, options: Mapping[str, Any], at: dt.date | None) -> dict[str, Any]:
         """The parameters a view of it runs with: its spec's ``options``, and ``at`` if it reads a day."""
@@ -127,6 +130,14 @@ class Analysis:
         if self.study is None:
             raise ValidationError(f"the {self.name} analysis has no study")
         return self.study(repo, report, target, **options)
+
+
+def check_layers(layers: Sequence[str] | None) -> list[str] | None:
+    """``layers`` if every one is a layer of the metamodel schema, else a ValidationError."""
+    for name in layers or []:
+        if name not in LAYERS:
+            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
+    return None if layers is None else list(layers)
 
 
 Drawing = Callable[[Any, "ViewSpec", "Metamodel"], "ViewGraph"]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..analysis.registry import study
 from ..errors import ValidationError
 from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
@@ -185,6 +184,8 @@ def report_impact(
 
     Example: ea report impact "VCL-PAR-PROD01" -o cluster-impact.html
     """
+    from ..analysis.registry import study
+
     with Repository.open(workspace) as repo:
         text = study(repo, "impact", element)
     _write_html(text, output)
@@ -201,6 +202,7 @@ def report_obsolescence(
 
     Example: ea report obsolescence --horizon 12m -o obsolescence.html
     """
+    from ..analysis.registry import study
     from ..config import parse_duration_days
 
     days = parse_duration_days(horizon, "--horizon")
@@ -219,6 +221,8 @@ def report_decommission(
 
     Example: ea report decommission "WMS Reflex" -o wms-switch-off.html
     """
+    from ..analysis.registry import study
+
     with Repository.open(workspace) as repo:
         text = study(repo, "decommission", element)
     _write_html(text, output)
@@ -237,6 +241,8 @@ def report_waves(
 
     Example: ea report waves 'in:"DC Lyon Sud"' --max-size 40 -o lyon-waves.html
     """
+    from ..analysis.registry import study
+
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     with Repository.open(workspace) as repo:
