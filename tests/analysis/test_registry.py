@@ -64,3 +64,14 @@ def test_an_analysis_of_one_element_refuses_a_selector_of_several(retail: Path, 
         pytest.raises(ValidationError, match="about one element"),
     ):
         repo.analyse(name, parse_selector("type:Application"))
+
+
+def test_layers_are_checked_by_the_registry_for_every_analysis_that_takes_them(
+    retail: Path,
+) -> None:
+    takes = [n for n, a in ANALYSES.items() if any(p.name == "layers" for p in a.params)]
+    assert takes == ["impact", "dependencies", "waves"]
+    with Repository.open(retail) as repo:
+        for name in takes:
+            with pytest.raises(ValidationError, match="unknown layer 'bizness'"):
+                repo.analyse(name, "srv-esx01", layers=["bizness"])
