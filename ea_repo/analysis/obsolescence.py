@@ -85,11 +85,19 @@ class ObsolescenceReport:
         risks = [t.risk for t in self.technologies] + [e.risk for e in self.exposed]
         return max(risks, key=RANK.__getitem__, default=Risk.OK)
 
+    def at_risk(self) -> list[Technology]:
+        """The technologies obsolete or within the horizon, worst first."""
+        return [t for t in self.technologies if t.risk is not Risk.OK]
+
+    def exposed_in(self, layers: Sequence[str]) -> list[Exposure]:
+        """The dependents in ``layers``."""
+        return [e for e in self.exposed if e.layer in layers]
+
     # -- presentation: the same for the command line, the studies and an API ------------
 
     def to_tables(self, layers: Sequence[str] = DEPENDENT_LAYERS) -> list[Table]:
         """The technology at risk, and what depends on it in ``layers``."""
-        at_risk = [t for t in self.technologies if t.risk is not Risk.OK]
+        at_risk = self.at_risk()
         techs = Table(
             f"technology at risk on {self.at.isoformat()} (horizon {self.horizon_days} days): "
             f"{len(at_risk)} of {len(self.technologies)} dated",
@@ -107,7 +115,7 @@ class ObsolescenceReport:
                 for t in at_risk
             ],
         )
-        shown = [e for e in self.exposed if e.layer in layers]
+        shown = self.exposed_in(layers)
         exposed = Table(
             f"depending on it ({', '.join(layers)}): {len(shown)}",
             ["status", "element", "name", "layer", "because of", "via"],

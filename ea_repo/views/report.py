@@ -172,16 +172,15 @@ def obsolescence_study(
     **options: Any,
 ) -> str:
     """The obsolescence study of ``report``, listing the dependents in ``layers``."""
-    from ..analysis.obsolescence import Risk
     from .build import obsolescence_graph
 
     horizon_days = report.horizon_days
     spec = _spec("obsolescence")
     spec = replace(spec, options={**spec.options, "layers": list(layers)})
     graph = obsolescence_graph(report, spec)
-    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    at_risk = report.at_risk()
     risks = Counter(t.risk.value for t in at_risk)
-    shown = [e for e in report.exposed if e.layer in layers]
+    shown = report.exposed_in(layers)
     exposed_by_layer = Counter(e.layer for e in shown)
     tables = [
         ReportTable(
