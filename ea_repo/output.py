@@ -16,7 +16,6 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,10 @@ from rich.table import Table as RichTable
 
 from .config import workspace_file
 from .errors import EaError, Problem
+from .results import Result as Result
+from .results import Table as Table
+from .results import age_text as age_text
+from .results import cell_text as cell_text
 
 
 class Format(StrEnum):
@@ -35,48 +38,6 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     MD = "md"
-
-
-@dataclass
-class Table:
-    """A titled table: column names and rows of plain values."""
-
-    title: str
-    columns: Sequence[str]
-    rows: Sequence[Sequence[Any]] = field(default_factory=list)
-
-
-@dataclass
-class Result:
-    """What a command prints: tables for people, ``data`` for ``--format json``."""
-
-    tables: list[Table] = field(default_factory=list)
-    data: Any = None
-    notes: list[str] = field(default_factory=list)
-
-
-def cell_text(value: Any) -> str:
-    """How a value reads in a table cell, a report or a diagram label.
-
-    None is empty, a boolean yes or no, a list its items joined by commas and
-    a mapping its ``key=value`` pairs, nested values read the same way.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(cell_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={cell_text(v)}" for k, v in value.items())
-    return str(value)
-
-
-def age_text(days: float | None) -> str:
-    """How old something is, from a number of days: ``5 h``, ``12 days``, or ``never``."""
-    if days is None:
-        return "never"
-    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
 
 
 def render(result: Result, fmt: Format, width: int | None = None) -> str:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Workspace, init_workspace, load_workspace
 from .errors import (
@@ -56,6 +56,9 @@ from .model import (
 from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
 from .sync import SyncEngine, unique_clashes
+
+if TYPE_CHECKING:
+    from .analysis.registry import Target
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -491,6 +494,18 @@ class Repository:
                 f"selector {text!r} selects nothing", hint="check it with `ea find`"
             )
         return sorted(ids)
+
+    def analyse(
+        self, name: str, target: Target = None, *, lens: Lens = CURRENT, **options: Any
+    ) -> Any:
+        """Run the analysis ``name`` (impact, dependencies, obsolescence, decommission, flows,
+        waves) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
+
+        >>> # repo.analyse("impact", "srv-esx01", max_depth=3).affected
+        """
+        from .analysis.registry import analyse
+
+        return analyse(self, name, target, lens=lens, **options)
 
     def describe(self, element_id: str) -> ElementDetail:
         """An element with its layer, provenance and relations (each with the element at the other end)."""

@@ -46,7 +46,13 @@ from .sync import (
 from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
-_READ_OPTIONS = ("sheet", "encoding", "delimiter", "short_rows", "on_duplicate")  # how tabular files are read
+_READ_OPTIONS = (
+    "sheet",
+    "encoding",
+    "delimiter",
+    "short_rows",
+    "on_duplicate",
+)  # how tabular files are read
 _KEYS = {
     "importer",
     "files",

@@ -17,8 +17,8 @@ from ..analysis.traversal import Reached, State, Way
 from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
-from ..model import CURRENT, EVERYTHING, Direction, Element, ElementId, Lens, Relation, Step
-from ..output import cell_text
+from ..model import CURRENT, Direction, Element, Lens, Relation, Step
+from ..results import cell_text
 from ..runtime import gc_paused
 from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
 from ..store import GraphStore
@@ -391,61 +391,18 @@ def _analysis_view(
     lens: Lens,
     at: dt.date | None,
 ) -> ViewGraph:
-    from ..config import parse_duration_days
+    from ..analysis.registry import Starts, analysis
+    from ..repository import Repository
 
-    def starts() -> list[ElementId]:
-        if selector is None:
-            raise ValidationError(
-                f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
-            )
-        ids = sorted(select_ids(store, metamodel, selector, lens=lens))
-        if not ids:
-            hidden = sorted(select_ids(store, metamodel, selector, lens=EVERYTHING))
-            if hidden:  # what it names is there, but retired: say so, as `ea impact` does
-                named = ", ".join(hidden[:3]) + (" ..." if len(hidden) > 3 else "")
-                raise ValidationError(
-                    f"{selector.to_text()!r} selects only retired elements ({named})",
-                    hint=f"`ea show {hidden[0]}` shows it and its history; "
-                    "analyses see current elements only",
-                )
-            raise ValidationError(f"{selector.to_text()!r} selects nothing")
-        return ids
-
-    kind = spec.analysis
-    if kind in ("impact", "dependencies"):
-        from ..analysis.impact import analyse
-
-        report = analyse(store, metamodel, starts(), way=kind, lens=lens, paths=False)
-        return impact_graph(report, spec)
-    if kind == "obsolescence":
-        from ..analysis.obsolescence import obsolescence
-
-        horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
-        scope: set[str] | None = None
-        if selector is not None:
-            scope = set(select_ids(store, metamodel, selector, lens=lens))
-        assessed = obsolescence(
-            store, metamodel, at=at, horizon_days=horizon, scope=scope, lens=lens
+    assert spec.analysis is not None
+    kind = analysis(spec.analysis)
+    if selector is None and kind.starts is not Starts.SCOPE:
+        raise ValidationError(
+            f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
         )
-        return obsolescence_graph(assessed, spec)
-    if kind == "decommission":
-        from ..analysis.decommission import decommission
-
-        ids = starts()
-        if len(ids) != 1:
-            raise ValidationError("a decommission view is about one element", hint="select one id")
-        return decommission_graph(decommission(store, metamodel, ids[0], lens=lens), spec)
-    if kind == "flows":
-        from ..analysis.flows import data_flows
-
-        ids = starts()
-        depth = int(spec.options.get("depth", 1))
-        return flows_graph(data_flows(store, metamodel, ids[0], depth=depth, lens=lens), spec)
-    from ..analysis.waves import MOVABLE_LAYERS, plan_waves
-
-    size = int(spec.options.get("max_size", 50))
-    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens)
-    return waves_graph(plan, metamodel, spec)
+    options = kind.view_params(spec.options, at)
+    report = Repository(store, metamodel).analyse(kind.name, selector, lens=lens, **options)
+    return kind.draw(report, metamodel, spec)
 
 
 def _compressed_edges(
