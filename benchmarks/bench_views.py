@@ -30,7 +30,8 @@ with the same size and seed (loading takes longer than all the views);
 ``--only`` measures just the views named (shell patterns: ``'m-*'`` is the spec matrix);
 ``--dot DIR`` writes each view's DOT to DIR, to compare two versions. Each figure is also
 given as a multiple of the CPU calibration (:func:`benchkit.calibrate`, the mean of one
-before and one after the views), which a loaded machine inflates as it does the views.
+before and one after the views), which a loaded machine inflates as it does the views,
+and the CPU time of the view (Python and Graphviz), which waiting for a core does not.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import gc
+import os
 import platform
 import random
 import sqlite3
@@ -172,21 +174,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.only and not any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only):
                 continue
             select = starts.get(name)
-            runs, build_runs, nodes, engine = [], [], 0, ""
+            runs, build_runs, cpu_runs, nodes, engine = [], [], [], 0, ""
             for _ in range(args.repeat):
+                c0 = _cpu()
                 t0 = time.perf_counter()
                 graph = build_view(store, mm, spec, select)
                 t1 = time.perf_counter()
                 render(graph, "svg")
+                runs.append(time.perf_counter() - t0)
+                cpu_runs.append(_cpu() - c0)
                 if args.dot is not None:
                     args.dot.mkdir(parents=True, exist_ok=True)
                     (args.dot / f"{name}.dot").write_bytes(render(graph, "dot"))
-                runs.append(time.perf_counter() - t0)
                 build_runs.append(t1 - t0)
                 nodes, engine = len(graph.nodes), graph.engine
             figures[name] = {
                 "seconds": statistics.median(runs),
                 "build_seconds": statistics.median(build_runs),
+                "cpu_seconds": statistics.median(cpu_runs),
                 "nodes": nodes,
                 "edges": len(graph.edges),
                 "elements": graph.elements_total,
@@ -204,6 +209,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseline_read_all_s": baseline,
         "views": figures,
     }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the Graphviz it ran: what a loaded machine inflates
+    least (waiting for a core is not counted)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _open_store(
@@ -237,13 +249,14 @@ def summary(fig: dict[str, Any]) -> str:
             platform.python_version(), sqlite3.sqlite_version, fig["calibration_ms"]
         ),
         "-" * 104,
-        f"{'view':24s} {'total':>7s} {'build':>7s} {'render':>7s} {'x base':>7s} {'x calib':>7s} {'elements':>9s} {'nodes':>6s} {'edges':>6s}  engine  target",
+        f"{'view':24s} {'total':>7s} {'build':>7s} {'render':>7s} {'cpu':>7s} {'x base':>7s} {'x calib':>7s} {'elements':>9s} {'nodes':>6s} {'edges':>6s}  engine  target",
     ]
     for name, v in fig["views"].items():
         ok = v["seconds"] <= TARGET_S
         lines.append(
             f"{name:24s} {v['seconds']:6.2f}s {v['build_seconds']:6.2f}s "
-            f"{v['seconds'] - v['build_seconds']:6.2f}s {v['seconds'] / fig['baseline_read_all_s']:6.2f}x "
+            f"{v['seconds'] - v['build_seconds']:6.2f}s {v['cpu_seconds']:6.2f}s "
+            f"{v['seconds'] / fig['baseline_read_all_s']:6.2f}x "
             f"{v['seconds'] * 1000 / fig['calibration_ms']:6.1f}x "
             f"{v['elements']:9,} {v['nodes']:6d} {v['edges']:6d}  {v['engine']:6s}  <= {TARGET_S:g} s {'PASS' if ok else 'MISS'}"
         )
