@@ -103,8 +103,12 @@ def test_unchanged_files_are_confirmed_without_being_read_again(
     assert second["elements"]["unchanged"] == 8 and second["relations"]["unchanged"] == 6
     assert _last_seen(synced) == {second["run"]}  # every assertion confirmed by the new run
 
-    # Another source changes the repository: the next run reads its files again.
+    # Another source adds an element no reference of the source can meet: still no read.
     assert ea("add", "Application", "--name", "New App").code == 0
+    assert json.loads(ea("sync", "--json").out)["sources"][0]["elements"]["unchanged"] == 8
+    assert calls == []
+    # Another element now bears the name of an end of the source's relations: read again.
+    assert ea("add", "Application", "--name", "Order Management").code == 0
     third = json.loads(ea("sync", "--json").out)["sources"][0]
     assert calls == ["cmdb"] and third["elements"]["unchanged"] == 8
     assert json.loads(ea("sync", "--json").out)["sources"][0]["run"] == third["run"] + 1
