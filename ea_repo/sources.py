@@ -346,7 +346,10 @@ def run_source(
     engine = SyncEngine(store, metamodel)
     started = utc_now()
     digest = input_digest(spec, metamodel)
-    confirmed = engine.confirm_unchanged(spec.name, digest, dry_run=dry_run)
+    # The eol importer's records are made from the software the repository holds too.
+    confirmed = engine.confirm_unchanged(
+        spec.name, digest, dry_run=dry_run, reads_repository=spec.importer == "eol"
+    )
     if confirmed is not None:
         return confirmed
     # One pause of the collector for the whole run: re-enabled between reading and

@@ -677,23 +677,31 @@ class SyncEngine:
         return result, plan, digests
 
     def confirm_unchanged(
-        self, source: str, input_digest: str, *, dry_run: bool = False
+        self,
+        source: str,
+        input_digest: str,
+        *,
+        dry_run: bool = False,
+        reads_repository: bool = False,
     ) -> SyncResult | None:
         """Confirm a run whose input is the same as the source's last run, without reading it.
 
         When the source's last successful run was made from the same input
         (``input_digest``: the files, the mapping, the metamodel, this
-        version) and no run since changed the repository, applying it again
-        can only find everything unchanged: every assertion of the source is
-        confirmed in one statement and the result says so. ``None`` when the
-        shortcut does not apply; the caller then reads and runs as usual.
+        version) and no run since changed what its records resolve through,
+        applying it again can only find everything unchanged: every assertion
+        of the source is confirmed in one statement and the result says so.
+        ``reads_repository``: the source's records are made from the repository
+        too (the eol importer matches the software it holds), so any change since
+        may change them. ``None`` when the shortcut does not apply; the caller
+        then reads and runs as usual.
         """
         if dry_run:
-            return self._unchanged_since(source, input_digest)
+            return self._unchanged_since(source, input_digest, reads_repository)
         # Checked inside the write transaction: no other writer may change the
         # repository between the check and the confirmation.
         with self.store.transaction():
-            result = self._unchanged_since(source, input_digest)
+            result = self._unchanged_since(source, input_digest, reads_repository)
             if result is None:
                 return None
             checkpoint("sync.planned")
@@ -711,17 +719,21 @@ class SyncEngine:
         result.run_id = run.id
         return result
 
-    def _unchanged_since(self, source: str, input_digest: str) -> SyncResult | None:
+    def _unchanged_since(
+        self, source: str, input_digest: str, reads_repository: bool
+    ) -> SyncResult | None:
         """The result of confirming the source's last successful run, if its input was
-        ``input_digest`` and no run changed the repository since; else None."""
+        ``input_digest`` and no run since changed what it depends on; else None."""
         found = self.store.runs(source, limit=1, status="succeeded")
         if not found or found[0].stats.get("input") != input_digest:
             return None
         last = found[0]
         # A run of any source since then that did not finish cleanly (failed, or still
         # running: killed, or at work elsewhere) may have written part of itself — a
-        # staged Neo4j run commits in chunks — unless it is known to have written nothing. A successful one that changed something
-        # may have changed a name our references resolve through (see `_spared`).
+        # staged Neo4j run commits in chunks — unless it is known to have written nothing.
+        # A successful one that changed something may have changed a name our references
+        # resolve through (see `_spared`), or, for a source made from the repository
+        # itself, anything its records are made from.
         since = self.store.runs(after=last.id)
         if any(r.status != "succeeded" and not r.stats.get("wrote_nothing") for r in since):
             return None
@@ -730,7 +742,7 @@ class SyncEngine:
             for r in since
             if _changed_anything(r.stats) or r.stats.get("relations_with_elements")
         ]
-        if later and not self._spared(source, later):
+        if later and (reads_repository or not self._spared(source, later)):
             return None
         counts = {
             kind: sum(int(n) for key, n in last.stats.get(kind, {}).items() if key != "missing")

@@ -346,6 +346,36 @@ def test_import_eol_links_software_to_real_lifecycle_dates(ea, workspace: Path) 
     assert "unmatched (1)" in table and "Homegrown Scheduler" in table
 
 
+def test_lifecycle_dates_reach_software_a_later_cmdb_run_added(ea, workspace: Path) -> None:
+    # The eol source's records are made from the software the repository holds: its input
+    # files unchanged (none: the shipped snapshot), it must still be read after the CMDB
+    # brought a new database — not confirmed as it was.
+    exports = workspace / "exports"
+    exports.mkdir()
+    ci = exports / "cmdb_ci.csv"
+    rows = (DATA.parent / "eol" / "servicenow_cmdb_ci.csv").read_text().splitlines()
+    oracle = next(r for r in rows if "ss-oraprd" in r)
+    ci.write_text("\n".join(r for r in rows if r != oracle) + "\n")
+    config = workspace / "ea.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sources: {}\n",
+            "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+            "    files: [exports/cmdb_ci.csv]\n  eol:\n    importer: eol\n",
+        )
+    )
+    assert ea("sync").code == 0
+    with Repository.open(workspace) as repo:
+        assert not repo.store.get_elements(["eol:oracle-database:12.1"])
+    ci.write_text(ci.read_text() + oracle + "\n")
+    result = ea("sync", "--json")
+    assert result.code == 0, result.err
+    eol = json.loads(result.out)["sources"][1]
+    assert eol["source"] == "eol" and eol["elements"]["added"] == 1
+    with Repository.open(workspace) as repo:
+        assert repo.store.get_relations(["ss-oraprd|instance_of|eol:oracle-database:12.1"])
+
+
 # -- a manual edit racing a sync (real processes, held at named checkpoints) ---------
 
 OMS_APP01 = "b0000000000000000000000000000001"
