@@ -27,6 +27,32 @@ INTERNAL_LABELS = frozenset(
     {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock"}
 )
 
+# What a lens shows, in one place: every statement that reads what a lens shows filters with
+# these two fragments, over the named parameters :func:`.neo4j._shown` gives for a lens
+# (``$statuses``, the statuses shown, sorted; ``$status``, the first of them, for the
+# one-status fast path of a traversal, which compares with ``=``).
+
+
+def shown(alias: str, one_status: bool = False) -> str:
+    """The condition node or relationship ``alias`` meets when the lens shows it.
+
+    >>> shown("n")
+    'n.status IN $statuses'
+    >>> shown("r", one_status=True)
+    'r.status = $status'
+    """
+    return f"{alias}.status = $status" if one_status else f"{alias}.status IN $statuses"
+
+
+def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> str:
+    """The condition relationship ``rel`` meets when the lens shows it with both its ends.
+
+    >>> shown_with_ends("r", "s", "d")
+    'r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses'
+    """
+    return " AND ".join(shown(alias, one_status) for alias in (rel, src, dst))
+
+
 # Reads return one record per query holding every row (``collect([...])``): the driver
 # decodes one big list much faster than many records (measured: 5x on 1 000 elements).
 # Element rows: id, type, name, attrs, status.
@@ -161,7 +187,7 @@ class CypherBuilder:
     def elements_of_types(self, element_types: Sequence[str]) -> str:
         """Elements of these types (by label) shown by ``$statuses``."""
         return " UNION ALL ".join(
-            f"MATCH (n:{self._label(t)}) WHERE n.repo = $repo AND n.status IN $statuses "
+            f"MATCH (n:{self._label(t)}) WHERE n.repo = $repo AND {shown('n')} "
             f"RETURN {ELEMENT_ROWS}"
             for t in element_types
         )
@@ -212,7 +238,7 @@ class CypherBuilder:
         return (
             "UNWIND $ids AS i "
             f"MATCH (s)-[r:{self._rel_type(relation_type)} {{repo: $repo, id: i}}]->(d) "
-            f"WHERE r.status IN $statuses RETURN {RELATION_ROWS}"
+            f"WHERE {shown('r')} RETURN {RELATION_ROWS}"
         )
 
     def set_relation_status(self, relation_type: str) -> str:
@@ -288,7 +314,7 @@ class CypherBuilder:
             for k in range(levels)
         ]
         hop_lists = [f"h{k}" for k in range(1, levels + 1)]
-        asked = f"[n IN f0 WHERE n.status IN $statuses | {ELEMENT_ROW}]"
+        asked = f"[n IN f0 WHERE {shown('n')} | {ELEMENT_ROW}]"
         return (
             " ".join(parts) + f" RETURN [{', '.join(hop_lists)}], [{', '.join(expanded)}], {asked}"
         )
@@ -304,12 +330,10 @@ class CypherBuilder:
         if in_types:
             types = "|".join(self._rel_type(t) for t in in_types)
             branches.append(f"WITH a MATCH (a)<-[r:{types}]-(b) RETURN r, b, 1 AS way")
-        shown = (
-            "r.status = $status AND b.status = $status"
-            if one_status
-            else "r.status IN $statuses AND b.status IN $statuses"
+        return (
+            f"CALL {{ {' UNION ALL '.join(branches)} }} WITH a, r, b, way "
+            f"WHERE {shown('r', one_status)} AND {shown('b', one_status)}"
         )
-        return f"CALL {{ {' UNION ALL '.join(branches)} }} WITH a, r, b, way WHERE {shown}"
 
     @staticmethod
     def _hop_rows(one_status: bool, far_ends: bool = False) -> str:
@@ -325,15 +349,15 @@ class CypherBuilder:
 
 ELEMENTS_BY_ID = (
     "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) "
-    f"WHERE n.status IN $statuses RETURN {ELEMENT_ROWS}"
+    f"WHERE {shown('n')} RETURN {ELEMENT_ROWS}"
 )
 ELEMENTS_PAGE = (
-    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses AND n.id > $after "
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} AND n.id > $after "
     f"WITH n ORDER BY n.id LIMIT $limit RETURN {ELEMENT_ROWS}"
 )
 ELEMENTS_NAMED = (
     "UNWIND $names AS nm MATCH (n:Element {repo: $repo, name_cf: nm}) "
-    f"WHERE n.status IN $statuses WITH n ORDER BY n.id RETURN {ELEMENT_ROWS}"
+    f"WHERE {shown('n')} WITH n ORDER BY n.id RETURN {ELEMENT_ROWS}"
 )
 # The node ids (``elementId``) of elements, for relations to find their ends by.
 NODE_IDS = (
@@ -353,25 +377,21 @@ DELETE_ELEMENTS = (
     "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) DETACH DELETE n RETURN count(*)"
 )
 RELATIONS_ALL = (
-    "MATCH (s:Element {repo: $repo})-[r]->(d:Element) WHERE r.status IN $statuses "
-    "AND s.status IN $statuses AND d.status IN $statuses "
+    f"MATCH (s:Element {{repo: $repo}})-[r]->(d:Element) WHERE {shown_with_ends('r', 's', 'd')} "
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 RELATIONS_OF = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() "
     f"WITH DISTINCT r WHERE ($types IS NULL OR {RELATION_TYPE} IN $types) "
-    "AND r.status IN $statuses "
     "WITH r, startNode(r) AS s, endNode(r) AS d "
-    "WHERE s.status IN $statuses AND d.status IN $statuses "
+    f"WHERE {shown_with_ends('r', 's', 'd')} "
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 COUNT_ELEMENTS = (
-    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
-    "RETURN n.type, count(*) ORDER BY n.type"
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
 )
 COUNT_RELATIONS = (
-    "MATCH (s:Element {repo: $repo})-[r]->(d:Element) WHERE r.status IN $statuses "
-    "AND s.status IN $statuses AND d.status IN $statuses "
+    f"MATCH (s:Element {{repo: $repo}})-[r]->(d:Element) WHERE {shown_with_ends('r', 's', 'd')} "
     f"RETURN {RELATION_TYPE} AS t, count(*) ORDER BY t"
 )
 RELATION_IDS_OF_ELEMENTS = (
@@ -491,7 +511,7 @@ COUNT_ASSERTED = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) RETURN [count(a)]"
 )
 COUNT_STALE = (
-    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
     "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
     "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
     "RETURN [count(n)]"
@@ -509,7 +529,7 @@ ASSERTIONS = (
     "a.first_run, a.last_run, a.first_seen, a.last_seen])"
 )
 STALE_ELEMENTS = (
-    "MATCH (n:Element {repo: $repo}) WHERE n.status IN $statuses "
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
     "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
     "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
     "WITH n, seen ORDER BY seen IS NOT NULL, seen, n.id LIMIT $limit "

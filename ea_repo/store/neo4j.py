@@ -120,6 +120,7 @@ LOOKAHEAD_CAP = 2_000
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _DECODE = json.JSONDecoder().decode
 _STATUS = {s.value: s for s in Status}
+_RETIRED = Lens(statuses=frozenset({Status.RETIRED}))
 _T = TypeVar("_T")
 
 _ABSENT = object()
@@ -181,8 +182,16 @@ def _attrs(text: str | None) -> dict[str, Any]:
     return {} if not text or text == "{}" else _DECODE(text)
 
 
-def _statuses(lens: Lens) -> list[str]:
-    return sorted(s.value for s in lens.statuses)
+def _shown(lens: Lens | None) -> dict[str, Any]:
+    """The parameters of the fragments that say what a lens shows (``cypher.shown``,
+    ``cypher.shown_with_ends``), for every statement that reads through ``lens``;
+    ``None``: every item as stored, for a writer to compare with.
+
+    >>> _shown(CURRENT)
+    {'statuses': ['active'], 'status': 'active'}
+    """
+    statuses = sorted(s.value for s in (Status if lens is None else lens.statuses))
+    return {"statuses": statuses, "status": statuses[0] if statuses else None}
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
@@ -896,10 +905,10 @@ class Neo4jStore:
         def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
             wanted = {row[0]: row for row in chunk}  # the last of duplicate ids wins
-            every = [s.value for s in Status]
+            stored_rows = _shown(None)
             current: dict[str, list[Any]] = {}
             for ids in batches(self._may_exist("element", wanted), BATCH):
-                for r in self._rows(tx, q.ELEMENTS_BY_ID, ids=ids, statuses=every):
+                for r in self._rows(tx, q.ELEMENTS_BY_ID, ids=ids, **stored_rows):
                     current[r[0]] = r
             fresh: dict[str, list[list[Any]]] = defaultdict(list)
             changed: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
@@ -959,8 +968,9 @@ class Neo4jStore:
                 found.update(self._rows(tx, q.NODE_IDS, ids=batch))
         return found
 
-    def _relation_rows(self, tx: Any, ids: list[str], statuses: list[str]) -> list[list[Any]]:
-        """Rows of the relations among ``ids``, each looked up in its own type's index.
+    def _relation_rows(self, tx: Any, ids: list[str], shown: dict[str, Any]) -> list[list[Any]]:
+        """Rows of the relations among ``ids`` that ``shown`` (:func:`_shown`) shows, each
+        looked up in its own type's index.
 
         An id of the default form ``src|type|dst`` names its type (or, when
         element ids hold ``|`` too, the few it may be of: each is looked in). A
@@ -975,9 +985,7 @@ class Neo4jStore:
         rows: list[list[Any]] = []
         for t, group in sorted(by_type.items()):
             for batch in batches(group, 20_000):
-                rows.extend(
-                    self._rows(tx, self.builder.relations_by_id(t), ids=batch, statuses=statuses)
-                )
+                rows.extend(self._rows(tx, self.builder.relations_by_id(t), ids=batch, **shown))
         found = {r[0] for r in rows}
         # Ids of the default form not found under their type are looked up among the keys
         # only if a source ever gave a relation such an id (flagged then; rare).
@@ -992,9 +1000,7 @@ class Neo4jStore:
                 if rtype in self.builder.rel_types:
                     keyed[rtype].append(rid)
         for t, group in sorted(keyed.items()):
-            rows.extend(
-                self._rows(tx, self.builder.relations_by_id(t), ids=group, statuses=statuses)
-            )
+            rows.extend(self._rows(tx, self.builder.relations_by_id(t), ids=group, **shown))
         return rows
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
@@ -1010,7 +1016,6 @@ class Neo4jStore:
                     hint="the Neo4j backend types relationships after the metamodel",
                 )
             rows.append([r.id, r.src, r.type, r.dst, r.attrs, r.status._value_])
-        every = [s.value for s in Status]
 
         def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
@@ -1028,7 +1033,9 @@ class Neo4jStore:
                     self._run(tx, statement, rows=batch)
             self._written["relkey"].update(keys)
             maybe = self._may_exist("relation", wanted)
-            current = {r[0]: r for r in self._relation_rows(tx, maybe, every)} if maybe else {}
+            current = (
+                {r[0]: r for r in self._relation_rows(tx, maybe, _shown(None))} if maybe else {}
+            )
             fresh: dict[str, list[list[Any]]] = defaultdict(list)
             changed: dict[str, list[list[Any]]] = defaultdict(list)
             moved: dict[str, list[str]] = defaultdict(list)
@@ -1098,12 +1105,12 @@ class Neo4jStore:
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
-        wanted, st = _unique(ids), _statuses(lens)
+        wanted, shown = _unique(ids), _shown(lens)
 
         def work(tx: Any) -> dict[str, Element]:
             found: dict[str, Element] = {}
             for batch in batches(wanted, 20_000):
-                for row in self._rows(tx, q.ELEMENTS_BY_ID, ids=batch, statuses=st):
+                for row in self._rows(tx, q.ELEMENTS_BY_ID, ids=batch, **shown):
                     found[row[0]] = _element(row)
             return found
 
@@ -1111,10 +1118,10 @@ class Neo4jStore:
 
     def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
         """Relations by id, as the lens shows them."""
-        wanted, st = _unique(ids), _statuses(lens)
+        wanted, shown = _unique(ids), _shown(lens)
         if not wanted:
             return {}
-        rows = self._read(lambda tx: self._relation_rows(tx, wanted, st))
+        rows = self._read(lambda tx: self._relation_rows(tx, wanted, shown))
         return {row[0]: _relation(row) for row in rows}
 
     def find_elements(
@@ -1135,17 +1142,15 @@ class Neo4jStore:
         for key in attrs or {}:
             if not IDENTIFIER.match(key):
                 raise ValueError(f"attribute name {key!r} is not an identifier")
-        st = _statuses(lens)
+        shown = _shown(lens)
         if types is not None:
             labelled = [t for t in _unique(types) if t in self.builder.labels]
             rows: Iterable[list[Any]] = (
-                self._query(self.builder.elements_of_types(labelled), statuses=st)
-                if labelled
-                else []
+                self._query(self.builder.elements_of_types(labelled), **shown) if labelled else []
             )
             rows = sorted(rows, key=lambda r: r[0])
         else:
-            rows = self._pages(st)
+            rows = self._pages(shown)
         needle = text.casefold() if text else None
         found: list[Element] = []
         for row in rows:
@@ -1167,13 +1172,13 @@ class Neo4jStore:
         self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
     ) -> list[Relation]:
         """Relations touching ``ids`` in either direction, ends visible through the lens."""
-        wanted, st = _unique(ids), _statuses(lens)
+        wanted, shown = _unique(ids), _shown(lens)
         type_list = None if types is None else _unique(types)
 
         def work(tx: Any) -> list[Relation]:
             found: dict[str, Relation] = {}
             for batch in batches(wanted, 20_000):
-                for row in self._rows(tx, q.RELATIONS_OF, ids=batch, types=type_list, statuses=st):
+                for row in self._rows(tx, q.RELATIONS_OF, ids=batch, types=type_list, **shown):
                     found[row[0]] = _relation(row)
             return [found[k] for k in sorted(found)]
 
@@ -1188,11 +1193,12 @@ class Neo4jStore:
     ) -> list[Hop]:
         """One level of expansion: one query for every step, both directions at once."""
         out_types, in_types = self._step_types(steps)
-        wanted, st = _unique(ids), _statuses(lens)
+        wanted, shown = _unique(ids), _shown(lens)
+        st = shown["statuses"]
         if not wanted or not (out_types or in_types) or not st:
             return []
         query = self.builder.neighbors(out_types, in_types, one_status=len(st) == 1)
-        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, statuses=st, status=st[0]))
+        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, **shown))
         return self._hops(rows, exclude, st)
 
     def expand(
@@ -1213,7 +1219,8 @@ class Neo4jStore:
         again at a later level) counts once, its hops from the first time. The
         elements of ``ids`` the lens shows come with the answer.
         """
-        wanted, st = _unique(ids), _statuses(lens)
+        wanted, shown = _unique(ids), _shown(lens)
+        st = shown["statuses"]
         depth = LOOKAHEAD if levels is None else max(1, min(levels, LOOKAHEAD))
         out_types, in_types = self._step_types(steps)
         if depth == 1 or not wanted or not (out_types or in_types) or not st:
@@ -1221,7 +1228,7 @@ class Neo4jStore:
         query = self.builder.expand(out_types, in_types, depth, one_status=len(st) == 1)
         stops = [self.builder.rel_types[t] for t in stop if t in self.builder.rel_types]
 
-        params = {"ids": wanted, "statuses": st, "status": st[0], "stop": stops}
+        params = {"ids": wanted, "stop": stops, **shown}
         [[hop_levels, expanded, asked]] = self._read(
             lambda tx: self._run(tx, query, cap=LOOKAHEAD_CAP, **params)
         )
@@ -1289,10 +1296,10 @@ class Neo4jStore:
             hops.append(hop)
         return hops
 
-    def _pages(self, statuses: list[str]) -> Iterator[list[Any]]:
+    def _pages(self, shown: dict[str, Any]) -> Iterator[list[Any]]:
         after = ""
         while True:
-            rows = self._query(q.ELEMENTS_PAGE, statuses=statuses, after=after, limit=PAGE)
+            rows = self._query(q.ELEMENTS_PAGE, after=after, limit=PAGE, **shown)
             yield from rows
             if len(rows) < PAGE:
                 return
@@ -1300,12 +1307,12 @@ class Neo4jStore:
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
         """Every visible element, ordered by id (read a page at a time)."""
-        for row in self._pages(_statuses(lens)):
+        for row in self._pages(_shown(lens)):
             yield _element(row)
 
     def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
         """Every visible relation whose ends are visible, ordered by id."""
-        for row in self._query(q.RELATIONS_ALL, statuses=_statuses(lens)):
+        for row in self._query(q.RELATIONS_ALL, **_shown(lens)):
             yield _relation(row)
 
     def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
@@ -1343,7 +1350,7 @@ class Neo4jStore:
     def _locate(self, tx: Any, ids: list[str]) -> dict[str, list[str]]:
         """The existing relations among ``ids``, grouped by type."""
         groups: dict[str, list[str]] = defaultdict(list)
-        for row in self._relation_rows(tx, ids, [s.value for s in Status]):
+        for row in self._relation_rows(tx, ids, _shown(None)):
             groups[row[2]].append(row[0])
         return groups
 
@@ -1388,11 +1395,11 @@ class Neo4jStore:
 
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Per-type counts of visible elements and relations."""
-        st = _statuses(lens)
+        shown = _shown(lens)
 
         def work(tx: Any) -> Counts:
-            elements = {r[0]: r[1] for r in self._run(tx, q.COUNT_ELEMENTS, statuses=st)}
-            relations = {r[0]: r[1] for r in self._run(tx, q.COUNT_RELATIONS, statuses=st)}
+            elements = {r[0]: r[1] for r in self._run(tx, q.COUNT_ELEMENTS, **shown)}
+            relations = {r[0]: r[1] for r in self._run(tx, q.COUNT_RELATIONS, **shown)}
             return Counts(elements, relations)
 
         return self._read(work)
@@ -1553,7 +1560,7 @@ class Neo4jStore:
             return set()
         if check_kind(kind) == "element":
             return set(self._query(q.INACTIVE_ELEMENTS, ids=wanted))
-        rows = self._read(lambda tx: self._relation_rows(tx, wanted, [Status.RETIRED.value]))
+        rows = self._read(lambda tx: self._relation_rows(tx, wanted, _shown(_RETIRED)))
         return {r[0] for r in rows}
 
     def record_digests(self, source: str) -> dict[str, tuple[str, str]]:
@@ -1578,12 +1585,12 @@ class Neo4jStore:
     ) -> dict[str, list[Element]]:
         """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
         wanted = _unique(n.casefold() for n in names)
-        st = _statuses(lens)
+        shown = _shown(lens)
 
         def work(tx: Any) -> dict[str, list[Element]]:
             found: dict[str, list[Element]] = {}
             for batch in batches(wanted, 20_000):
-                for row in self._rows(tx, q.ELEMENTS_NAMED, names=batch, statuses=st):
+                for row in self._rows(tx, q.ELEMENTS_NAMED, names=batch, **shown):
                     found.setdefault(row[2].casefold(), []).append(_element(row))
             return found
 
@@ -1622,7 +1629,7 @@ class Neo4jStore:
 
     def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
         """How many elements no source has confirmed since ``before`` (or ever)."""
-        return int(self._query(q.COUNT_STALE, statuses=_statuses(lens), before=before)[0])
+        return int(self._query(q.COUNT_STALE, before=before, **_shown(lens))[0])
 
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None
@@ -1630,9 +1637,9 @@ class Neo4jStore:
         """Elements no source has confirmed since ``before`` (or ever), oldest first."""
         rows = self._query(
             q.STALE_ELEMENTS,
-            statuses=_statuses(lens),
             before=before,
             limit=NO_LIMIT if limit is None else int(limit),
+            **_shown(lens),
         )
         return [(_element(row), row[5]) for row in rows]
 
