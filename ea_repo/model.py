@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, NewType
 
-from .errors import Problem, location
+from .errors import Problem, line_text, location
 
 ElementId = NewType("ElementId", str)
 RelationId = NewType("RelationId", str)
@@ -137,6 +137,10 @@ class Origin(NamedTuple):
 
     def __str__(self) -> str:
         return location(self.file, self.row, self.record)
+
+    def line(self) -> str:
+        """The row's line in its file, with its record number where the two differ."""
+        return line_text(self.row, self.record)
 
 
 def problem_at(

@@ -438,7 +438,7 @@ class FlowsImporter:
                     origin,
                     f"duplicate interface id {interface_id!r} "
                     + (
-                        f"at rows {first.row} and {origin.row}"
+                        f"at rows {first.line()} and {origin.line()}"
                         if same_file
                         else f"(first at {first})"
                     ),
