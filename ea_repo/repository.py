@@ -580,7 +580,7 @@ class Repository:
     def stats(self) -> Stats:
         """Counts by type and layer, retired counts, and each source's last successful run."""
         counts = self.store.counts(CURRENT)
-        everything = self.store.counts(EVERYTHING)
+        retired_elements, retired_relations = self.store.retired_counts()
         layers: dict[str, int] = defaultdict(int)
         for type_name, n in counts.elements.items():
             et = self.metamodel.element_types.get(type_name)
@@ -592,8 +592,8 @@ class Repository:
         }
         return Stats(
             counts=counts,
-            retired_elements=sum(everything.elements.values()) - sum(counts.elements.values()),
-            retired_relations=sum(everything.relations.values()) - sum(counts.relations.values()),
+            retired_elements=retired_elements,
+            retired_relations=retired_relations,
             layers=dict(layers),
             sources=last,
         )

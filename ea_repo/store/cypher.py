@@ -394,6 +394,11 @@ COUNT_RELATIONS = (
     f"MATCH (s:Element {{repo: $repo}})-[r]->(d:Element) WHERE {shown_with_ends('r', 's', 'd')} "
     f"RETURN {RELATION_TYPE} AS t, count(*) ORDER BY t"
 )
+RETIRED_COUNTS = (
+    "CALL { MATCH (n:Element {repo: $repo}) WHERE n.status = $retired RETURN count(n) AS e } "
+    "CALL { MATCH (:Element {repo: $repo})-[r]->() WHERE r.status = $retired "
+    "RETURN count(r) AS rel } RETURN e, rel"
+)
 RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN collect(DISTINCT r.id)"
 )

@@ -1404,6 +1404,15 @@ class Neo4jStore:
 
         return self._read(work)
 
+    def retired_counts(self) -> tuple[int, int]:
+        """How many elements and relations are retired, in one statement."""
+
+        def work(tx: Any) -> tuple[int, int]:
+            ((elements, relations),) = self._run(tx, q.RETIRED_COUNTS, retired=Status.RETIRED.value)
+            return int(elements), int(relations)
+
+        return self._read(work)
+
     # -- runs, provenance, change log -----------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:
