@@ -785,7 +785,10 @@ def _fact(value: Any) -> str:
 
 
 def suggest_elements(store: GraphStore, word: str) -> str | None:
-    """A 'did you mean' hint of ids and names near ``word``, retired ones included; None if none is near."""
+    """A 'did you mean' hint of ids and names near ``word``, retired ones included; None if none is near
+    (nothing is near a blank word)."""
+    if not word.strip():
+        return None
     near: dict[str, Element] = {}
     for probe in dict.fromkeys((word, word[: max(3, len(word) // 2)])):
         for e in store.find_elements(text=probe, lens=EVERYTHING, limit=200):

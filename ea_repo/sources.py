@@ -496,7 +496,9 @@ def sync_all(
         outcomes: list[SourceOutcome] = []
         lost: StoreError | None = None
         for spec in specs:
-            if lost is not None:  # the store is lost or locked: the others are not tried, each waiting
+            if (
+                lost is not None
+            ):  # the store is lost or locked: the others are not tried, each waiting
                 outcomes.append(SourceOutcome(spec.name, error=lost))
                 continue
             try:

@@ -738,9 +738,7 @@ class SyncEngine:
         if any(r.status != "succeeded" and not r.stats.get("wrote_nothing") for r in since):
             return None
         later = [
-            r
-            for r in since
-            if _changed_anything(r.stats) or r.stats.get("relations_with_elements")
+            r for r in since if _changed_anything(r.stats) or r.stats.get("relations_with_elements")
         ]
         if later and (reads_repository or not self._spared(source, later)):
             return None

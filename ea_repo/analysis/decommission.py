@@ -128,15 +128,12 @@ class DecommissionReport:
             Table(
                 f"1. breaks: {len(self.breaks)} element(s) stop working",
                 ["layer", "element", "name", "type", "via"],
-                [
-                    [a.layer, a.element.id, a.element.name, a.element.type, a.via]
-                    for a in self.breaks
-                ],
+                [a.row("layer", "id", "name", "type", "via") for a in self.breaks],
             ),
             Table(
                 f"   degraded: {len(self.degraded)} lose a feed or redundancy but keep running",
                 ["layer", "element", "name", "via"],
-                [[a.layer, a.element.id, a.element.name, a.via] for a in self.degraded],
+                [a.row("layer", "id", "name", "via") for a in self.degraded],
             ),
             Table(
                 f"2. flows to re-route or cut: {len(self.flows)}",

@@ -57,6 +57,12 @@ class Affected:
         """The path as one line of text."""
         return path_text(self.path)
 
+    def row(self, *fields: str) -> list[Any]:
+        """The element as a table row of ``fields``: layer, id, name, type, via."""
+        e = self.element
+        values = {"layer": self.layer, "id": e.id, "name": e.name, "type": e.type, "via": self.via}
+        return [values[f] for f in fields]
+
 
 def path_text(path: Sequence[PathStep]) -> str:
     """``a —runs on→ b —hosted on→ c``, with names."""

@@ -58,6 +58,21 @@ class Technology:
     risk: Risk
     reason: str
 
+    def row(self, *fields: str) -> list[Any]:
+        """The technology as a table row of ``fields``: status, id, name, type,
+        end of support, end of life, why."""
+        e = self.element
+        values = {
+            "status": self.risk.value,
+            "id": e.id,
+            "name": e.name,
+            "type": e.type,
+            "end of support": self.end_of_support,
+            "end of life": self.end_of_life,
+            "why": self.reason,
+        }
+        return [values[f] for f in fields]
+
 
 @dataclass(frozen=True)
 class Exposure:
@@ -69,6 +84,20 @@ class Exposure:
     cause: Element  # the technology whose risk reaches it first
     distance: int
     path: list[PathStep]
+
+    def row(self, *fields: str) -> list[Any]:
+        """The dependent as a table row of ``fields``: status, id, name, layer, because of,
+        via."""
+        e = self.element
+        values = {
+            "status": self.risk.value,
+            "id": e.id,
+            "name": e.name,
+            "layer": self.layer,
+            "because of": self.cause.name,
+            "via": path_text(self.path),
+        }
+        return [values[f] for f in fields]
 
 
 @dataclass
@@ -103,15 +132,7 @@ class ObsolescenceReport:
             f"{len(at_risk)} of {len(self.technologies)} dated",
             ["status", "element", "name", "type", "end of support", "end of life", "why"],
             [
-                [
-                    t.risk.value,
-                    t.element.id,
-                    t.element.name,
-                    t.element.type,
-                    t.end_of_support,
-                    t.end_of_life,
-                    t.reason,
-                ]
+                t.row("status", "id", "name", "type", "end of support", "end of life", "why")
                 for t in at_risk
             ],
         )
@@ -119,17 +140,7 @@ class ObsolescenceReport:
         exposed = Table(
             f"depending on it ({', '.join(layers)}): {len(shown)}",
             ["status", "element", "name", "layer", "because of", "via"],
-            [
-                [
-                    e.risk.value,
-                    e.element.id,
-                    e.element.name,
-                    e.layer,
-                    e.cause.name,
-                    path_text(e.path),
-                ]
-                for e in shown
-            ],
+            [e.row("status", "id", "name", "layer", "because of", "via") for e in shown],
         )
         return [techs, exposed]
 

@@ -19,7 +19,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__
-from ..analysis.impact import path_text
 from ..analysis.obsolescence import DEPENDENT_LAYERS
 from ..repository import Repository, StatusReport
 from ..results import age_text, cell_text
@@ -187,14 +186,7 @@ def obsolescence_study(
             f"Technology at risk ({len(at_risk)} of {len(report.technologies)} with lifecycle dates)",
             ["status", "technology", "type", "end of support", "end of life", "why"],
             [
-                [
-                    t.risk.value,
-                    t.element.name,
-                    t.element.type,
-                    t.end_of_support,
-                    t.end_of_life,
-                    t.reason,
-                ]
+                t.row("status", "name", "type", "end of support", "end of life", "why")
                 for t in at_risk
             ],
             classes={0: "status"},
@@ -202,10 +194,7 @@ def obsolescence_study(
         ReportTable(
             f"Depending on it ({len(shown)})",
             ["status", "element", "layer", "because of", "path"],
-            [
-                [e.risk.value, e.element.name, e.layer, e.cause.name, path_text(e.path)]
-                for e in shown
-            ],
+            [e.row("status", "name", "layer", "because of", "via") for e in shown],
             classes={0: "status"},
         ),
     ]
@@ -246,12 +235,12 @@ def decommission_study(
         ReportTable(
             f"1. What breaks ({len(r.breaks)})",
             ["layer", "element", "type", "why (path)"],
-            [[a.layer, a.element.name, a.element.type, a.via] for a in r.breaks],
+            [a.row("layer", "name", "type", "via") for a in r.breaks],
         ),
         ReportTable(
             f"Degraded ({len(r.degraded)})",
             ["layer", "element", "why (path)"],
-            [[a.layer, a.element.name, a.via] for a in r.degraded],
+            [a.row("layer", "name", "via") for a in r.degraded],
             note="They lose a feed or a redundant peer but keep running.",
         ),
         ReportTable(
