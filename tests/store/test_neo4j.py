@@ -20,7 +20,7 @@ from ea_repo.config import load_workspace
 from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
-from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
 
@@ -818,14 +818,7 @@ def _synced_neo4j_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, tag: st
         shutil.copy(SYNC_DATA / name, exports / name)
     monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
     monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
-    (root / "ea.yaml").write_text(
-        "store:\n  backend: neo4j\n"
-        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
-        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
-        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
-        encoding="utf-8",
-    )
-    return root
+    return neo4j_cmdb_workspace(root, tag)
 
 
 @needs_server
