@@ -23,7 +23,7 @@ import pytest
 
 from ea_repo.model import EVERYTHING
 from tests.checkpoints import EaProcess
-from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 pytestmark = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
@@ -69,14 +69,7 @@ def _workspace(root: Path, tag: str) -> Path:
 
     init_workspace(root)
     _exports(root, "A")
-    (root / "ea.yaml").write_text(
-        "store:\n  backend: neo4j\n"
-        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
-        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
-        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
-        encoding="utf-8",
-    )
-    return root
+    return neo4j_cmdb_workspace(root, tag)
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from ea_repo.config import load_workspace
 from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
-from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
 
@@ -768,6 +768,38 @@ def _die(store: Any) -> None:
 
 
 @needs_server
+def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from ea_repo.store import cypher
+
+    dead = open_test_neo4j(lease_seconds=0.8)
+    dead.start_run("cmdb")
+    _die(dead)
+    store: Any = open_test_neo4j(dead.repo, lease_seconds=0.8)  # type: ignore[attr-defined]
+    looked: list[str] = []
+    query = store._query
+
+    def counting(statement: str, **params: Any) -> Any:
+        looked.extend([statement] if statement == cypher.RUNNING_OWNERS else [])
+        return query(statement, **params)
+
+    monkeypatch.setattr(store, "_query", counting)
+    for n in range(5):  # five write transactions in a row: one round trip to look, not five
+        with store.transaction():
+            store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
+    assert len(looked) == 1
+    assert [r.status for r in store.runs()] == ["running"]
+    time.sleep(0.9)  # the lease expired, and a quarter lease went by: the next write looks
+    with store.transaction():
+        store.upsert_elements([Element("app-5", "Application", "App 5")])
+    assert len(looked) == 2
+    assert [r.status for r in store.runs()] == ["failed"]
+
+
+@needs_server
 def test_a_run_whose_process_died_is_closed_as_interrupted_once_its_lease_expired() -> None:
     import time
 
@@ -818,14 +850,7 @@ def _synced_neo4j_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, tag: st
         shutil.copy(SYNC_DATA / name, exports / name)
     monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
     monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
-    (root / "ea.yaml").write_text(
-        "store:\n  backend: neo4j\n"
-        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
-        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
-        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
-        encoding="utf-8",
-    )
-    return root
+    return neo4j_cmdb_workspace(root, tag)
 
 
 @needs_server
