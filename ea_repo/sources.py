@@ -33,6 +33,7 @@ from .importers.base import ImportBatch
 from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
 from .model import utc_now
+from .repository import MANUAL_SOURCE
 from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
@@ -155,6 +156,12 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
 
 
 def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
+    if name == MANUAL_SOURCE:
+        # Each scheduled full run of it would retire the hand-made edits it does not list.
+        raise WorkspaceError(
+            f"the source name {MANUAL_SOURCE!r} is reserved for `ea add` and `ea link`",
+            hint="give the source another name",
+        )
     importer = str(raw.get("importer") or "")
     columns = raw.get("columns") or {}
     if not isinstance(columns, Mapping):
