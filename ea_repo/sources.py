@@ -266,9 +266,8 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
     """
     for path in spec.files:
         if not path.is_file():
-            raise SourceError(
-                f"{path}: file not found", hint=f"check the files of source {spec.name!r}"
-            )
+            what = "a folder, not a file" if path.is_dir() else "file not found"
+            raise SourceError(f"{path}: {what}", hint=f"check the files of source {spec.name!r}")
     options: dict[str, Any] = dict(spec.options)
     if spec.importer == "cmdb":
         from .importers.cmdb import CmdbImporter

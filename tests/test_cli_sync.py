@@ -234,6 +234,15 @@ def test_a_missing_export_is_a_failed_run(ea, synced: Path) -> None:
     assert "cmdb_rel_ci.csv: file not found" in source["last_run"]["message"]
 
 
+def test_an_export_that_is_a_folder_is_said_to_be_one(ea, synced: Path) -> None:
+    rel = synced / "exports" / "cmdb_rel_ci.csv"
+    rel.unlink()
+    rel.mkdir()
+    result = ea("sync")
+    assert result.code == 1
+    assert "cmdb_rel_ci.csv: a folder, not a file" in result.err
+
+
 def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
     from filelock import FileLock
 
