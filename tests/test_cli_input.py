@@ -97,6 +97,18 @@ def test_json_nested_100000_deep(ea, workspace: Path, tmp_path: Path) -> None:
     assert attributes(workspace) == {}
 
 
+def test_a_json_list_of_lists_is_refused_by_its_shape(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.json"
+    rows.write_text('[["sys_id", "name", "sys_class_name"], ["a1", "web01", "x"]]', "utf-8")
+    for command in (["cmdb", rows, "--preset", "servicenow"], ["flows", rows]):
+        result = ea("import", *command)
+        assert result.code == 2, result.err
+        assert f"error: {rows}: a JSON list of list items, not of objects" in result.err
+    assert attributes(workspace) == {}
+
+
 def test_a_nul_character_in_a_cell(ea, workspace: Path, tmp_path: Path) -> None:
     text = (CMDB / "servicenow_multiline_cells.csv").read_bytes().decode()
     # 100 rows first, so that the NUL is past the first 4 KB (where it would make a binary file)
