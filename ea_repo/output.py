@@ -188,7 +188,8 @@ PROBLEM_COLUMNS = ("source", "file", "line", "record", "column", "message", "hin
 
 def check_problems_path(path: Path | None) -> None:
     """Refuse, before any work, a problems file whose format its extension does not say,
-    or a folder: found only once the run is over, it would turn a done import into an error."""
+    or a folder, or a path below a file: found only once the run is over, either would turn
+    a done import into an error."""
     if path is None:
         return
     if path.suffix.lower() not in (".csv", ".json"):
@@ -197,6 +198,13 @@ def check_problems_path(path: Path | None) -> None:
             hint="e.g. --problems problems.csv",
         )
     _refuse_a_folder(path)
+    # the nearest existing ancestor must be a folder, or no file can be made below it
+    ancestor = next((p for p in path.parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise OutputError(
+            f"cannot write {path}: {ancestor} is a file, not a folder",
+            hint="give a path in a folder",
+        )
 
 
 def write_problems(path: Path, problems: Sequence[tuple[str | None, Problem]]) -> None:
