@@ -141,6 +141,11 @@ def check_output(path: Path, workspace: str | Path | None = None) -> None:
         )
 
 
+def _refuse_a_folder(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")
+
+
 def write_output(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to the file ``path``, creating its folder.
 
@@ -153,8 +158,7 @@ def write_output(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     check_output(path)
     try:
-        if path.is_dir():
-            raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")
+        _refuse_a_folder(path)
         target = path.resolve() if path.is_symlink() else path
         if target.exists() and not target.is_file():
             with open(target, "wb") as stream:
@@ -183,11 +187,23 @@ PROBLEM_COLUMNS = ("source", "file", "line", "record", "column", "message", "hin
 
 
 def check_problems_path(path: Path | None) -> None:
-    """Refuse, before any work, a problems file whose format its extension does not say."""
-    if path is not None and path.suffix.lower() not in (".csv", ".json"):
+    """Refuse, before any work, a problems file whose format its extension does not say,
+    or a folder, or a path below a file: found only once the run is over, either would turn
+    a done import into an error."""
+    if path is None:
+        return
+    if path.suffix.lower() not in (".csv", ".json"):
         raise OutputError(
             f"--problems {path}: the file must end in .csv or .json (its format)",
             hint="e.g. --problems problems.csv",
+        )
+    _refuse_a_folder(path)
+    # the nearest existing ancestor must be a folder, or no file can be made below it
+    ancestor = next((p for p in path.parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise OutputError(
+            f"cannot write {path}: {ancestor} is a file, not a folder",
+            hint="give a path in a folder",
         )
 
 
