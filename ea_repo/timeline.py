@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 PHASES = ("plan", "phase_in", "active", "phase_out", "end_of_life")
@@ -91,7 +92,7 @@ def phase_at(attrs: Mapping[str, Any], day: str) -> str | None:
 def out_of_order(attrs: Mapping[str, Any]) -> str | None:
     """A sentence naming two lifecycle dates that contradict the phase order, or None."""
     given = list(dates(attrs).items())
-    for (first, a), (second, b) in zip(given, given[1:], strict=False):
+    for (first, a), (second, b) in pairwise(given):
         if b < a:
             return (
                 f"lifecycle dates out of order: {ATTRIBUTES[second]} {b} "
