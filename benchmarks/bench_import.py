@@ -24,10 +24,17 @@ c. the re-sync of the unchanged files with ``sync_all`` (what ``ea sync``
 d. a re-sync after touching 1 % of the CI rows (a changed description) and
    1 % of the relationship rows (VMs moved to another host);
 
-and the interface catalog's first import and re-sync (informative). Peak RSS
-is the process's (``getrusage``); the exports are generated in a child
-process so that it counts the pipeline only. Benchmarks report, they do not
-gate: the exit code is 0 whatever the figures.
+and the interface catalog's first import and re-sync (informative).
+
+The figures of issue 20 come from the same run, on the same files: the bare
+baseline (``csv.reader`` + ``sqlite3`` ``executemany`` of every row of the
+three files into plain tables), then the CMDB first import, the catalog
+first import and the unchanged CMDB re-sync after the catalog ran, each in
+a child process of its own whose peak RSS (``VmHWM``) is its step's
+alone, each printed as a ratio to the baseline; and the bytes the
+repository spends per element, relation, assertion and change row (the
+``dbstat`` table). ``--profile DIR`` writes a cProfile of each child step.
+Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -140,6 +147,7 @@ class StageClock:
 
 def timed_run(call: Callable[[StageClock], SyncResult | None]) -> dict[str, Any]:
     """Run ``call`` with a stage clock; the figures of the run, or its error."""
+    cpu = time.process_time()
     clock = StageClock()
     try:
         result = call(clock)
@@ -149,6 +157,8 @@ def timed_run(call: Callable[[StageClock], SyncResult | None]) -> dict[str, Any]
     end = time.perf_counter()
     figures: dict[str, Any] = {
         "seconds": end - clock.t0,
+        # this process's CPU time: steadier than the clock on a shared machine
+        "cpu_seconds": time.process_time() - cpu,
         "stages": clock.stages(end),
         "peak_rss_mb": benchkit.peak_rss_mb(),
     }
@@ -213,6 +223,133 @@ def resync_reread(ws: Path, source: str) -> dict[str, Any]:
                 )
 
     return timed_run(call)
+
+
+# -- the steps of issue 20, each in a child process -------------------------------
+
+STEPS = ("first_import", "resync")
+
+
+def bench_bare(files: Sequence[Path], db: Path) -> dict[str, Any]:
+    """The baseline: parse each file with ``csv.reader`` and ``executemany`` its rows into a
+    plain table of TEXT columns (no index, one transaction, WAL, ``synchronous=NORMAL``)."""
+    t0, cpu = time.perf_counter(), time.process_time()
+    rows = 0
+    per_file: dict[str, float] = {}
+    con = sqlite3.connect(db, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("BEGIN")
+        for n, path in enumerate(files):
+            t1 = time.perf_counter()
+            with path.open(encoding="utf-8", newline="") as f:
+                reader = csv.reader(f)
+                header = next(reader)
+                columns = ", ".join(f"c{i} TEXT" for i in range(len(header)))
+                con.execute(f"CREATE TABLE t{n} ({columns})")
+                insert = f"INSERT INTO t{n} VALUES ({', '.join('?' * len(header))})"  # noqa: S608
+                before = con.total_changes
+                con.executemany(insert, reader)
+                rows += con.total_changes - before
+            per_file[path.name] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    commit = time.perf_counter() - t1
+    return {
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - cpu,
+        "rows": rows,
+        # the commit shared in proportion to each file's time
+        "files": {k: v + commit * v / (t1 - t0) for k, v in per_file.items()},
+        "bytes": {p.name: p.stat().st_size for p in files},
+        "peak_rss_mb": benchkit.peak_rss_mb(),
+    }
+
+
+def in_child(step: str, ws: Path, source: str, profile: Path | None) -> dict[str, Any]:
+    """Run ``step`` (first_import or resync) of ``source`` in a fresh Python process, so that
+    its peak RSS is the step's own; with ``profile``, under cProfile (its stats kept there)."""
+    command = [sys.executable, __file__, "--child", step, source, str(ws)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS in MiB since it started its program: Linux's ``VmHWM``.
+
+    ``getrusage`` would not do in a child: Linux carries the parent's peak, at the time
+    of the fork, over into the child's ``ru_maxrss``, even across ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return benchkit.peak_rss_mb()
+
+
+def child_main(step: str, source: str, ws: Path, profile: Path | None) -> int:
+    """The child's side of :func:`in_child`: the figures as JSON on the last line."""
+    call = {"first_import": first_import, "resync": resync}[step]
+    if profile is None:
+        figures = call(ws, source)
+    else:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        figures = profiler.runcall(call, ws, source)
+        profile.mkdir(parents=True, exist_ok=True)
+        stem = profile / f"{source}-{step}"
+        profiler.dump_stats(f"{stem}.prof")
+        with open(f"{stem}.txt", "w", encoding="utf-8") as out:
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
+    figures["peak_rss_mb"] = own_peak_rss_mb()
+    print(json.dumps(figures, default=str))
+    return 0
+
+
+SIZED = {"element": "element", "relation": "relation", "assertion": "assertion", "change": "change"}
+
+
+def repository_bytes(db: Path) -> dict[str, dict[str, float]]:
+    """Bytes per row of the element, relation, assertion and change tables, each with its
+    indexes, from SQLite's ``dbstat`` table (pages in use, as the file holds them)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        owner = dict(
+            con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
+        )
+        out: dict[str, dict[str, float]] = {}
+        pages = con.execute("SELECT name, SUM(pgsize), SUM(payload) FROM dbstat GROUP BY name")
+        total = 0
+        for name, size, payload in pages:
+            total += size
+            table = owner.get(name, name)
+            entry = out.setdefault(table, {"bytes": 0, "table_bytes": 0, "payload": 0})
+            entry["bytes"] += size
+            if name == table:
+                entry["table_bytes"] += size
+                entry["payload"] += payload
+        for table in SIZED:
+            if table in out:
+                rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+                out[table]["rows"] = rows
+                out[table]["per_row"] = out[table]["bytes"] / rows if rows else 0.0
+        out["total"] = {"bytes": total}
+        return out
+    finally:
+        con.close()
 
 
 # -- reading ----------------------------------------------------------------------
@@ -325,7 +462,8 @@ def _report(label: str, figures: dict[str, Any], rows: int | None = None) -> Non
     st = figures["stages"]
     rate = f", {rows / figures['seconds']:,.0f} rows/s" if rows else ""
     print(
-        f"{label}: {figures['seconds']:.1f} s{rate} (read {st['read']:.1f}, validate "
+        f"{label}: {figures['seconds']:.1f} s{rate}, CPU {figures['cpu_seconds']:.1f} s "
+        f"(read {st['read']:.1f}, validate "
         f"{st['validate']:.1f}, diff {st['diff']:.1f}, write {st['write']:.1f}); "
         f"peak RSS {figures['peak_rss_mb']:,.0f} MiB",
         flush=True,
@@ -370,6 +508,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures |= {"ci_rows": ci_rows, "relation_rows": rel_rows}
         print(f"exports: {ci_rows:,} CI rows + {rel_rows:,} relationship rows", flush=True)
 
+        files = [ci, rel] + ([ws / "exports" / gen.INTERFACES_FILE] if with_interfaces else [])
+        bare = bench_bare(files, tmp / "bare.db")
+        figures["bare"] = bare
+        print(
+            f"bare csv.reader + executemany, {len(files)} files: {bare['seconds']:.1f} s, "
+            f"{bare['rows']:,} rows",
+            flush=True,
+        )
         read = bench_read(ci, rel)
         figures["read"] = read
         print(
@@ -379,17 +525,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"{read['skipped']:,} rows skipped, {read['problems']} problems",
             flush=True,
         )
-        figures["first_import"] = first_import(ws, "cmdb")
+        figures["first_import"] = in_child("first_import", ws, "cmdb", args.profile)
         _report("(b) first import", figures["first_import"], rows)
         figures["resync"] = resync(ws, "cmdb")
         _report("(c) re-sync, unchanged", figures["resync"], rows)
+        if with_interfaces:
+            figures["interfaces_rows"] = bare["rows"] - rows
+            figures["interfaces_first_import"] = in_child(
+                "first_import", ws, "interfaces", args.profile
+            )
+            _report(
+                "(e) interfaces, first import",
+                figures["interfaces_first_import"],
+                figures["interfaces_rows"],
+            )
+            figures["resync_after_interfaces"] = in_child("resync", ws, "cmdb", args.profile)
+            _report(
+                "(f) re-sync, unchanged, after the catalog ran",
+                figures["resync_after_interfaces"],
+                rows,
+            )
         figures["resync_reread"] = resync_reread(ws, "cmdb")
         _report("(c') re-sync, unchanged, files read again", figures["resync_reread"], rows)
         if with_interfaces:
-            figures["interfaces_first_import"] = first_import(ws, "interfaces")
-            _report("    interfaces, first import", figures["interfaces_first_import"])
             figures["interfaces_resync"] = resync(ws, "interfaces")
             _report("    interfaces, re-sync", figures["interfaces_resync"])
+        figures["sizes"] = repository_bytes(ws / ".ea" / "repository.db")
         if args.touch:
             figures["touched"] = touch_exports(ws / "exports", TOUCH_SHARE, args.seed + 1)
             figures["resync_touched"] = resync(ws, "cmdb")
@@ -418,6 +579,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+CHILD_STEPS = ("first_import", "interfaces_first_import", "resync_after_interfaces")
+
+
+def _baseline(fig: dict[str, Any], key: str) -> float:
+    """The bare time of the files a step reads (0 if unknown)."""
+    files = fig["bare"]["files"]
+    if key == "interfaces_first_import":
+        return float(files.get(gen.INTERFACES_FILE, 0.0))
+    if key in (
+        "first_import",
+        "resync",
+        "resync_reread",
+        "resync_after_interfaces",
+        "resync_touched",
+    ):
+        return float(files.get(gen.CI_FILE, 0.0) + files.get(gen.REL_FILE, 0.0))
+    return 0.0
+
+
 def summary(fig: dict[str, Any]) -> str:
     """The aligned, human-readable table of the figures and verdicts."""
     rows_total = fig["ci_rows"] + fig["relation_rows"]
@@ -429,6 +609,11 @@ def summary(fig: dict[str, Any]) -> str:
 
     if fig.get("generate_seconds") is not None:
         line("generate the exports (generate.py)", f"{fig['generate_seconds']:.1f}", "s")
+    bare = fig["bare"]
+    line("bare csv.reader + executemany, every file", f"{bare['seconds']:.1f}", "s")
+    line("      CPU time", f"{bare['cpu_seconds']:.1f}", "s")
+    for name, seconds in bare["files"].items():
+        line(f"      {name}", f"{seconds:.1f}", "s")
     line("(a) read: CmdbImporter, 2 files", f"{read['seconds']:.1f}", "s")
     line("      rows/s", f"{read['rows_per_s']:,.0f}", "rows/s")
     line("      tables (read_table)", f"{read['tables_seconds']:.1f}", "s")
@@ -451,6 +636,16 @@ def summary(fig: dict[str, Any]) -> str:
         )
         if key in ("first_import", "resync", "resync_reread", "resync_touched"):
             line("      rows/s", f"{rows_total / run['seconds']:,.0f}", "rows/s")
+        baseline = _baseline(fig, key)
+        if baseline:
+            line(
+                "      ratio to the bare baseline of its files",
+                f"{run['seconds'] / baseline:.2f}",
+                "x",
+            )
+        if key in CHILD_STEPS:
+            line("      peak RSS of the step (child process)", f"{run['peak_rss_mb']:,.0f}", "MiB")
+            line("      CPU time of the step (child process)", f"{run['cpu_seconds']:.1f}", "s")
         st = run["stages"]
         line(
             "      read / validate / diff / write",
@@ -478,10 +673,38 @@ def summary(fig: dict[str, Any]) -> str:
             "      elements changed / relations +/-",
             f"{e.get('changed', 0):,} / +{r.get('added', 0):,} -{r.get('missing', 0):,}",
         )
-    run_lines("interfaces: first import", "interfaces_first_import", None, None)
+    run_lines("(e) interfaces: first import", "interfaces_first_import", None, None)
+    if "interfaces_first_import" in fig:
+        for what in ("seconds", "cpu_seconds"):
+            cmdb = fig["first_import"][what] / rows_total * 1e6
+            catalog = fig["interfaces_first_import"][what] / fig["interfaces_rows"] * 1e6
+            line(
+                f"      µs per row, catalog / CMDB ({'CPU' if what == 'cpu_seconds' else 'clock'})",
+                f"{catalog:.0f} / {cmdb:.0f}",
+                "µs",
+            )
+        both = fig["first_import"]["seconds"] + fig["interfaces_first_import"]["seconds"]
+        line("(b)+(e) first import, CMDB + catalog", f"{both:.1f}", "s")
+        line(
+            "      ratio to the bare baseline (target <= 1.8)", f"{both / bare['seconds']:.2f}", "x"
+        )
+    run_lines(
+        "(f) CMDB re-sync, unchanged, after the catalog", "resync_after_interfaces", None, None
+    )
     run_lines("interfaces: re-sync, unchanged", "interfaces_resync", None, None)
-    line("peak RSS", f"{fig['peak_rss_mb']:,.0f}", "MiB")
+    line("peak RSS (this process)", f"{fig['peak_rss_mb']:,.0f}", "MiB")
     line("repository file (SQLite + WAL)", f"{fig['database_mb']:,.0f}", "MiB")
+    csv_mb = sum(bare.get("bytes", {}).values()) / 2**20 if bare.get("bytes") else 0
+    if csv_mb:
+        line("      against the CSV files", f"{fig['database_mb'] / csv_mb:.1f}", "x")
+    for name, size in fig.get("sizes", {}).items():
+        if "per_row" in size:
+            line(
+                f"      {name}: bytes per row (table + indexes)",
+                f"{size['per_row']:,.0f}",
+                f"B x {size['rows']:,} = {size['bytes'] / 2**20:,.0f} MiB",
+                f"table {size['table_bytes'] / 2**20:,.0f} MiB",
+            )
 
     expected = fig.get("manifest", {}).get("expected", {})
     head = (
@@ -507,7 +730,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-touch", dest="touch", action="store_false", help="skip the 1 %% re-sync"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="cProfile each child step into DIR"
+    )
+    parser.add_argument(
+        "--child", nargs=3, metavar=("STEP", "SOURCE", "WS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.child:
+        step, source, ws = args.child
+        return child_main(step, source, Path(ws), args.profile)
     if args.dir is None and args.elements < gen.MIN_ELEMENTS:
         parser.error(f"--elements must be at least {gen.MIN_ELEMENTS}")
     if args.dir is not None and not (args.dir / gen.CI_FILE).is_file():

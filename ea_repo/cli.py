@@ -35,7 +35,6 @@ from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
 from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
 from .metamodel.validate import resolve_element_type
-from .model import CURRENT
 from .output import (
     Format,
     Result,
@@ -103,20 +102,24 @@ def _is_data(fmt: AnalysisFormat) -> bool:
     return fmt.value in {f.value for f in Format}
 
 
-def _drawn(fmt: AnalysisFormat, graph: Any, output: Path | None, view: str) -> bool:
-    """Draw ``graph()`` when ``fmt`` is a diagram format; False when it is a data format."""
+def _drawn(
+    fmt: AnalysisFormat,
+    name: str,
+    report: Any,
+    metamodel: Metamodel,
+    output: Path | None,
+    spec: Any = None,
+) -> bool:
+    """Draw the result of the analysis ``name`` when ``fmt`` is a diagram format (by its
+    built-in view, or ``spec``); False when it is a data format."""
     if _is_data(fmt):
         return False
+    from .analysis.registry import ANALYSES
     from .commands.views import draw
 
-    draw(graph(), fmt.value, output, view)
+    kind = ANALYSES[name]
+    draw(kind.draw(report, metamodel, spec), fmt.value, output, kind.view)
     return True
-
-
-def _view_spec(name: str) -> Any:
-    from .views.spec import builtin_views
-
-    return builtin_views()[name]
 
 
 SetOpt = Annotated[
@@ -561,101 +564,13 @@ RelOpt = Annotated[
 ]
 
 
-def _check_layers(layers: list[str] | None) -> list[str] | None:
-    """``layers`` if every one is a layer of the metamodel schema, else a ValidationError."""
-    from .metamodel import LAYERS
-
-    for name in layers or []:
-        if name not in LAYERS:
-            raise ValidationError(f"unknown layer {name!r}", hint=f"layers: {', '.join(LAYERS)}")
-    return layers
-
-
 def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
-    from .analysis.impact import path_text
-
-    way = report.way.value
-    starts = ", ".join(f"{e.name} ({e.id})" for e in report.starts)
-    tables = []
-    for layer, items in report.by_layer().items():
-        if report.way.value == "impact":
-            columns = ["element", "name", "type", "distance", "state", "via"]
-            rows = [
-                [a.element.id, a.element.name, a.element.type, a.distance, a.state.value, a.via]
-                for a in items
-            ]
-        else:  # everything reached is needed: "down" means nothing here
-            columns = ["element", "name", "type", "distance", "via"]
-            rows = [
-                [a.element.id, a.element.name, a.element.type, a.distance, a.via] for a in items
-            ]
-        tables.append(Table(f"{layer} ({len(items)})", columns, rows))
-    if not tables:
-        tables.append(Table(f"{way} of {starts}: nothing reached", ["element"], []))
-    data: dict[str, Any] = {
-        "analysis": way,
-        "starts": [e.id for e in report.starts],
-        "affected": [
-            {
-                "id": a.element.id,
-                "name": a.element.name,
-                "type": a.element.type,
-                "layer": a.layer,
-                "distance": a.distance,
-                "state": a.state.value,
-                "missing": list(a.missing),
-                "path": [
-                    {
-                        "from": s.origin.id,
-                        "relation": s.relation_type,
-                        "label": s.label,
-                        "to": s.target.id,
-                    }
-                    for s in a.path
-                ],
-            }
-            for a in report.affected
-        ],
-        "not_followed": report.not_followed,
-    }
-    result = Result(tables, data)
-    counts = {layer: len(items) for layer, items in report.by_layer().items()}
-    result.notes.append(
-        f"{way} of {starts}: {len(report.affected)} element(s) — "
-        + (", ".join(f"{n} {layer}" for layer, n in counts.items()) or "none")
-    )
-    if report.traversal.truncated:
-        result.notes.append(
-            f"stopped at depth {report.traversal.max_depth}; more lies beyond (raise --depth)"
-        )
-    if report.not_followed:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in report.not_followed.items())
-        result.notes.append(
-            f"not followed: {sum(report.not_followed.values())} relation(s) touching what was "
-            f"reached ({kinds}) came from ArchiMate but the metamodel keeps them only as "
-            "associations (archimate_type); allow their ends in its relationship types, "
-            "then import again, to have them followed"
-        )
+    result = Result.of(report)
     if explain is not None:
-        target = repo.element(explain)
-        paths = report.explain(target.id)
-        rows = [[i + 1, len(p), path_text(p)] for i, p in enumerate(paths)]
-        result.tables.insert(
-            0, Table(f"why {target.name} ({target.id})", ["path", "steps", "via"], rows)
-        )
-        total = report.traversal.path_count(target.id)
-        data["explain"] = {
-            "target": target.id,
-            "paths": [
-                [{"from": s.origin.id, "relation": s.relation_type, "to": s.target.id} for s in p]
-                for p in paths
-            ],
-            "total_paths": total,
-        }
-        if total > len(paths):
-            result.notes.append(f"showing the first {len(paths)} of {total} shortest paths")
-        if not paths:
-            result.notes.append(f"{target.name} is not reached from {starts}")
+        why = report.explanation(repo.element(explain))
+        result.tables.insert(0, why.to_table())
+        result.data["explain"] = why.to_data()
+        result.notes.extend(why.notes())
     return result
 
 
@@ -670,28 +585,24 @@ def _run_analysis(
     fmt: AnalysisFormat,
     output: Path | None,
 ) -> None:
-    from .analysis.impact import analyse
+    from .analysis.registry import check_layers
     from .metamodel.validate import resolve_relation_type
-    from .views.build import impact_graph
 
+    check_layers(layer)
     with Repository.open(workspace) as repo:
-        starts = repo.resolve(element)
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
-        _check_layers(layer)
         # A diagram is drawn from the traversal: each element's path is for the data formats.
-        report = analyse(
-            repo.store,
-            repo.metamodel,
-            starts,
-            way=way,
+        report = repo.analyse(
+            way,
+            element,
             max_depth=depth,
             relation_types=relation_types,
             layers=layer,
             paths=_is_data(fmt),
         )
-        if not _drawn(fmt, lambda: impact_graph(report, _view_spec(way)), output, way):
+        if not _drawn(fmt, way, report, repo.metamodel, output):
             emit(_impact_result(report, explain, repo), Format(fmt.value), output)
 
 
@@ -742,142 +653,10 @@ def decommission(
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
-    from .analysis.decommission import FlowToReroute
-    from .analysis.decommission import decommission as checklist
-
     with Repository.open(workspace) as repo:
-        r = checklist(repo.store, repo.metamodel, repo.element(element, CURRENT).id)
-    from .views.build import decommission_graph
-
-    if _drawn(
-        fmt, lambda: decommission_graph(r, _view_spec("decommission")), output, "decommission"
-    ):
-        return
-    x = r.target
-    tables = [
-        Table(
-            f"1. breaks: {len(r.breaks)} element(s) stop working",
-            ["layer", "element", "name", "type", "via"],
-            [[a.layer, a.element.id, a.element.name, a.element.type, a.via] for a in r.breaks],
-        ),
-        Table(
-            f"   degraded: {len(r.degraded)} lose a feed or redundancy but keep running",
-            ["layer", "element", "name", "via"],
-            [[a.layer, a.element.id, a.element.name, a.via] for a in r.degraded],
-        ),
-        Table(
-            f"2. flows to re-route or cut: {len(r.flows)}",
-            list(FlowToReroute.COLUMNS),
-            [f.row() for f in r.flows],
-        ),
-        Table(
-            f"3. data to migrate or purge: {len(r.data)}",
-            ["data object", "personal", "system of record", "relation", "action"],
-            [[d.data.name, d.personal, d.master, d.relation.type, d.action] for d in r.data],
-        ),
-        Table(
-            f"4. freed with it: {len(r.freed)} element(s) nothing else needs",
-            ["element", "name", "type"],
-            [[e.id, e.name, e.type] for e in r.freed],
-        ),
-        Table(
-            f"5. shared, stays: {len(r.stays)}",
-            ["element", "name", "type", "still needed by"],
-            [
-                [
-                    s.element.id,
-                    s.element.name,
-                    s.element.type,
-                    [o.name for o in s.other_dependents[:5]]
-                    + (["..."] if len(s.other_dependents) > 5 else []),
-                ]
-                for s in r.stays
-            ],
-        ),
-        Table(
-            f"6. processes and capabilities: {sum(s.unsupported for s in r.support)} left unsupported",
-            ["element", "name", "type", "left", "loses", "keeps"],
-            [
-                [
-                    s.element.id,
-                    s.element.name,
-                    s.element.type,
-                    "UNSUPPORTED" if s.unsupported else "partly",
-                    [e.name for e in s.lost],
-                    [e.name for e in s.remaining],
-                ]
-                for s in r.support
-            ],
-        ),
-        Table(
-            f"7. notify: {len(r.notify)}",
-            ["who", "as", "about"],
-            [
-                [
-                    c.who,
-                    c.role,
-                    [e.name for e in c.about[:5]] + (["..."] if len(c.about) > 5 else []),
-                ]
-                for c in r.notify
-            ],
-        ),
-    ]
-    data = {
-        "target": {"id": x.id, "name": x.name, "type": x.type},
-        "breaks": [
-            {
-                "id": a.element.id,
-                "name": a.element.name,
-                "layer": a.layer,
-                "distance": a.distance,
-                "via": a.via,
-            }
-            for a in r.breaks
-        ],
-        "degraded": [
-            {"id": a.element.id, "name": a.element.name, "layer": a.layer, "via": a.via}
-            for a in r.degraded
-        ],
-        "flows": [
-            {
-                "direction": f.direction,
-                "partner": f.partner.id,
-                "relation": f.relation.id,
-                "attrs": dict(f.relation.attrs),
-            }
-            for f in r.flows
-        ],
-        "data": [
-            {
-                "id": d.data.id,
-                "name": d.data.name,
-                "personal": d.personal,
-                "master": d.master,
-                "relation": d.relation.type,
-                "action": d.action,
-            }
-            for d in r.data
-        ],
-        "freed": [e.id for e in r.freed],
-        "stays": [
-            {"id": s.element.id, "needed_by": [o.id for o in s.other_dependents]} for s in r.stays
-        ],
-        "support": [
-            {
-                "id": s.element.id,
-                "unsupported": s.unsupported,
-                "loses": [e.id for e in s.lost],
-                "keeps": [e.id for e in s.remaining],
-            }
-            for s in r.support
-        ],
-        "notify": [
-            {"who": c.who, "role": c.role, "about": [e.id for e in c.about]} for c in r.notify
-        ],
-    }
-    result = Result(tables, data)
-    result.notes.append(f"switching off {x.name} ({x.type} {x.id})")
-    emit(result, Format(fmt.value), output)
+        r = repo.analyse("decommission", element)
+    if not _drawn(fmt, "decommission", r, repo.metamodel, output):
+        emit(Result.of(r), Format(fmt.value), output)
 
 
 @app.command()
@@ -902,99 +681,10 @@ def flows(
 
     Example: ea flows "Customer" --personal
     """
-    from .analysis.flows import data_flows
-
     with Repository.open(workspace) as repo:
-        report = data_flows(
-            repo.store,
-            repo.metamodel,
-            repo.element(element, CURRENT).id,
-            depth=depth,
-            personal_only=personal,
-        )
-        is_data = repo.metamodel.is_a(report.subject.type, "DataObject")
-    from .views.build import flows_graph
-
-    if _drawn(fmt, lambda: flows_graph(report, _view_spec("data-flows")), output, "data-flows"):
-        return
-
-    def rows(edges: Any) -> list[list[Any]]:
-        return [
-            [
-                f.distance,
-                f.sender.name,
-                f.receiver.name,
-                f.relation.attrs.get("protocol"),
-                f.relation.attrs.get("middleware"),
-                f.carries,
-                f.personal,
-                f.relation.attrs.get("frequency"),
-            ]
-            for f in edges
-        ]
-
-    columns = ["step", "from", "to", "protocol", "middleware", "carries", "personal", "frequency"]
-    subject = report.subject
-    tables = []
-    if is_data:
-        tables.append(
-            Table(
-                f"systems holding {subject.name}",
-                ["system", "role"],
-                [[h.system.name, h.role] for h in report.holders],
-            )
-        )
-        tables.append(
-            Table(
-                f"flows carrying {subject.name}: {len(report.downstream)}",
-                columns[1:],
-                [r[1:] for r in rows(report.downstream)],
-            )
-        )
-    else:
-        tables.append(
-            Table(
-                f"downstream: where {subject.name}'s data goes ({len(report.downstream)})",
-                columns,
-                rows(report.downstream),
-            )
-        )
-        tables.append(
-            Table(
-                f"upstream: where {subject.name}'s data comes from ({len(report.upstream)})",
-                columns,
-                rows(report.upstream),
-            )
-        )
-        tables.append(
-            Table(
-                "data it holds",
-                ["data object", "role"],
-                [[h.system.name, h.role] for h in report.data],
-            )
-        )
-
-    def edges_json(edges: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "from": f.sender.id,
-                "to": f.receiver.id,
-                "relation": f.relation.id,
-                "step": f.distance,
-                "personal": f.personal,
-                "attrs": dict(f.relation.attrs),
-            }
-            for f in edges
-        ]
-
-    data = {
-        "subject": {"id": subject.id, "name": subject.name, "type": subject.type},
-        "downstream": edges_json(report.downstream),
-        "upstream": edges_json(report.upstream),
-        "holders": [{"id": h.system.id, "role": h.role} for h in report.holders],
-        "data": [{"id": h.system.id, "role": h.role} for h in report.data],
-    }
-    emit(Result(tables, data), Format(fmt.value), output)
+        report = repo.analyse("flows", element, depth=depth, personal_only=personal)
+    if not _drawn(fmt, "flows", report, repo.metamodel, output):
+        emit(Result.of(report), Format(fmt.value), output)
 
 
 @app.command()
@@ -1021,61 +711,20 @@ def waves(
 
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
-    from .analysis.waves import MOVABLE_LAYERS, CrossDependency, Touch, plan_waves
+    from .analysis.registry import check_layers
+    from .analysis.waves import moving_hint
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
-    _check_layers(layer)
+    check_layers(layer)
     with Repository.open(workspace) as repo:
-        ids = repo.resolve(selector)
-        report = plan_waves(
-            repo.store, repo.metamodel, ids, max_size=max_size, layers=layer or MOVABLE_LAYERS
-        )
-        mm = repo.metamodel
-    from .views.build import waves_graph
-
-    spec = _view_spec("migration-waves")
-    if _drawn(fmt, lambda: waves_graph(report, mm, spec), output, "migration-waves"):
+        report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
+    if _drawn(fmt, "waves", report, repo.metamodel, output):
         return
-    tables = []
-    for w in report.waves:
-        tables.append(
-            Table(
-                f"wave {w.number}: {len(w.elements)} element(s) move, {w.groups} group(s)"
-                + (" — a dependency cycle larger than the cap" if w.oversized else ""),
-                ["element", "name", "type"],
-                [[e.id, e.name, e.type] for e in w.elements],
-            )
-        )
-        tables.append(
-            Table(
-                f"wave {w.number} cut-over: {len(w.touched)} link(s) with what stays",
-                list(Touch.COLUMNS),
-                [t.row() for t in w.touched],
-            )
-        )
-    tables.append(
-        Table(
-            f"cross-wave dependencies: {len(report.cross)}",
-            list(CrossDependency.COLUMNS),
-            [c.row() for c in report.cross],
-        )
-    )
-    result = Result(tables, report.to_data())
-    result.notes.append(
-        f"{sum(len(w.elements) for w in report.waves)} element(s) move in "
-        f"{len(report.waves)} wave(s); {len(report.touched)} that stay are touched"
-    )
-    from .selection import Atom, Method, parse_selector
-
-    for atom in parse_selector(selector).atoms():
-        if atom.dependents and atom.method in (Method.ELEMENT, Method.ID):
-            place = Atom(Method.ELEMENT, atom.value).to_text()
-            result.notes.append(
-                f"+{place} moves everything that depends on {place}, users and flow "
-                f"receivers elsewhere included; to move what is hosted in it: in:{place}"
-            )
-            break
+    result = Result.of(report)
+    hint = moving_hint(selector)
+    if hint is not None:
+        result.notes.append(hint)
     emit(result, Format(fmt.value), output)
 
 
@@ -1110,92 +759,23 @@ def obsolescence(
     Example: ea obsolescence --horizon 6m --fail-on obsolete
     """
     import datetime as dt
+    from dataclasses import replace
 
-    from .analysis.impact import path_text
-    from .analysis.obsolescence import RANK, Risk
-    from .analysis.obsolescence import obsolescence as assess_landscape
+    from .analysis.obsolescence import DEPENDENT_LAYERS, RANK, Risk
+    from .analysis.registry import check_layers
     from .config import parse_duration_days
+    from .views.spec import builtin_views
 
     day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
-    layers = _check_layers(layer) or ["application", "business", "strategy"]
+    layers = check_layers(layer) or list(DEPENDENT_LAYERS)
     with Repository.open(workspace) as repo:
-        report = assess_landscape(repo.store, repo.metamodel, at=day, horizon_days=days)
-    from dataclasses import replace
-
-    from .views.build import obsolescence_graph
-
-    spec = _view_spec("obsolescence")
+        report = repo.analyse("obsolescence", at=day, horizon_days=days)
+    spec = builtin_views()["obsolescence"]
     spec = replace(spec, options={**spec.options, "layers": layers})
-    if _drawn(fmt, lambda: obsolescence_graph(report, spec), output, "obsolescence"):
-        if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
-            raise typer.Exit(1)
-        return
-    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
-    techs = Table(
-        f"technology at risk on {day.isoformat()} (horizon {days} days): {len(at_risk)} of {len(report.technologies)} dated",
-        ["status", "element", "name", "type", "end of support", "end of life", "why"],
-        [
-            [
-                t.risk.value,
-                t.element.id,
-                t.element.name,
-                t.element.type,
-                t.end_of_support,
-                t.end_of_life,
-                t.reason,
-            ]
-            for t in at_risk
-        ],
-    )
-    shown = [e for e in report.exposed if e.layer in layers]
-    exposed = Table(
-        f"depending on it ({', '.join(layers)}): {len(shown)}",
-        ["status", "element", "name", "layer", "because of", "via"],
-        [
-            [e.risk.value, e.element.id, e.element.name, e.layer, e.cause.name, path_text(e.path)]
-            for e in shown
-        ],
-    )
-    data = {
-        "at": day.isoformat(),
-        "horizon_days": days,
-        "worst": report.worst().value,
-        "technologies": [
-            {
-                "id": t.element.id,
-                "name": t.element.name,
-                "type": t.element.type,
-                "status": t.risk.value,
-                "end_of_support": t.end_of_support,
-                "end_of_life": t.end_of_life,
-                "reason": t.reason,
-            }
-            for t in report.technologies
-        ],
-        "exposed": [
-            {
-                "id": e.element.id,
-                "name": e.element.name,
-                "type": e.element.type,
-                "layer": e.layer,
-                "status": e.risk.value,
-                "cause": e.cause.id,
-                "distance": e.distance,
-                "path": [
-                    {"from": s.origin.id, "relation": s.relation_type, "to": s.target.id}
-                    for s in e.path
-                ],
-            }
-            for e in report.exposed
-        ],
-    }
-    result = Result([techs, exposed], data)
-    if not report.technologies:
-        result.notes.append(
-            "no element carries lifecycle dates yet: import lifecycle data (ea import eol) or set end_of_support"
-        )
-    emit(result, Format(fmt.value), output)
+    if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
+        result = Result(report.to_tables(layers), report.to_data(), report.notes())
+        emit(result, Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 

@@ -19,9 +19,12 @@ def location(file: str, line: int | None = None, record: int | None = None) -> s
     >>> location("cmdb.csv", 120, 97)
     'cmdb.csv:120 (record 97)'
     """
-    if line is None:
-        return file
-    return f"{file}:{line}" if record is None else f"{file}:{line} (record {record})"
+    return file if line is None else f"{file}:{line_text(line, record)}"
+
+
+def line_text(line: int | None, record: int | None = None) -> str:
+    """A row's line, with its record number where the two differ: ``120 (record 97)``."""
+    return str(line) if record is None else f"{line} (record {record})"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, NewType
 
-from .errors import Problem, location
+from .errors import Problem, line_text, location
 
 ElementId = NewType("ElementId", str)
 RelationId = NewType("RelationId", str)
@@ -99,11 +99,20 @@ class Lens:
     """How a reader sees the graph.
 
     Every read of the store goes through a lens rather than hard-coding
-    "active items only", so that later a date (the landscape *as at*) and a
-    scenario overlay can be added here without touching the analyses.
+    "active items only": which statuses count, and ``at``, a day (ISO
+    ``YYYY-MM-DD``) when the landscape is seen *as at* that day — an item is
+    then shown only when its lifecycle dates put it in the landscape that day
+    (:mod:`ea_repo.timeline`). None: no date, every item of those statuses.
+    A scenario is not part of the lens: it is an overlay on the store
+    (:mod:`ea_repo.scenarios`), read through the same lens.
     """
 
     statuses: frozenset[Status] = frozenset({Status.ACTIVE})
+    at: str | None = None
+
+    def on(self, day: str | None) -> Lens:
+        """This lens seeing the landscape as at ``day`` (None: no date)."""
+        return Lens(self.statuses, day)
 
     @classmethod
     def everything(cls) -> Lens:
@@ -137,6 +146,10 @@ class Origin(NamedTuple):
 
     def __str__(self) -> str:
         return location(self.file, self.row, self.record)
+
+    def line(self) -> str:
+        """The row's line in its file, with its record number where the two differ."""
+        return line_text(self.row, self.record)
 
 
 def problem_at(

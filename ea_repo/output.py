@@ -16,7 +16,6 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,10 @@ from rich.table import Table as RichTable
 
 from .config import workspace_file
 from .errors import EaError, Problem
+from .results import Result as Result
+from .results import Table as Table
+from .results import age_text as age_text
+from .results import cell_text as cell_text
 
 
 class Format(StrEnum):
@@ -35,48 +38,6 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     MD = "md"
-
-
-@dataclass
-class Table:
-    """A titled table: column names and rows of plain values."""
-
-    title: str
-    columns: Sequence[str]
-    rows: Sequence[Sequence[Any]] = field(default_factory=list)
-
-
-@dataclass
-class Result:
-    """What a command prints: tables for people, ``data`` for ``--format json``."""
-
-    tables: list[Table] = field(default_factory=list)
-    data: Any = None
-    notes: list[str] = field(default_factory=list)
-
-
-def cell_text(value: Any) -> str:
-    """How a value reads in a table cell, a report or a diagram label.
-
-    None is empty, a boolean yes or no, a list its items joined by commas and
-    a mapping its ``key=value`` pairs, nested values read the same way.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(cell_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={cell_text(v)}" for k, v in value.items())
-    return str(value)
-
-
-def age_text(days: float | None) -> str:
-    """How old something is, from a number of days: ``5 h``, ``12 days``, or ``never``."""
-    if days is None:
-        return "never"
-    return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
 
 
 def render(result: Result, fmt: Format, width: int | None = None) -> str:
@@ -180,6 +141,11 @@ def check_output(path: Path, workspace: str | Path | None = None) -> None:
         )
 
 
+def _refuse_a_folder(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")
+
+
 def write_output(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to the file ``path``, creating its folder.
 
@@ -192,8 +158,7 @@ def write_output(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     check_output(path)
     try:
-        if path.is_dir():
-            raise OutputError(f"cannot write {path}: it is a folder", hint="give a file name")
+        _refuse_a_folder(path)
         target = path.resolve() if path.is_symlink() else path
         if target.exists() and not target.is_file():
             with open(target, "wb") as stream:
@@ -222,11 +187,23 @@ PROBLEM_COLUMNS = ("source", "file", "line", "record", "column", "message", "hin
 
 
 def check_problems_path(path: Path | None) -> None:
-    """Refuse, before any work, a problems file whose format its extension does not say."""
-    if path is not None and path.suffix.lower() not in (".csv", ".json"):
+    """Refuse, before any work, a problems file whose format its extension does not say,
+    or a folder, or a path below a file: found only once the run is over, either would turn
+    a done import into an error."""
+    if path is None:
+        return
+    if path.suffix.lower() not in (".csv", ".json"):
         raise OutputError(
             f"--problems {path}: the file must end in .csv or .json (its format)",
             hint="e.g. --problems problems.csv",
+        )
+    _refuse_a_folder(path)
+    # the nearest existing ancestor must be a folder, or no file can be made below it
+    ancestor = next((p for p in path.parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise OutputError(
+            f"cannot write {path}: {ancestor} is a file, not a folder",
+            hint="give a path in a folder",
         )
 
 

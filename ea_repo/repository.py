@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Workspace, init_workspace, load_workspace
 from .errors import (
@@ -56,6 +56,9 @@ from .model import (
 from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
 from .sync import SyncEngine, unique_clashes
+
+if TYPE_CHECKING:
+    from .analysis.registry import Target
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -492,6 +495,18 @@ class Repository:
             )
         return sorted(ids)
 
+    def analyse(
+        self, name: str, target: Target = None, *, lens: Lens = CURRENT, **options: Any
+    ) -> Any:
+        """Run the analysis ``name`` (impact, dependencies, obsolescence, decommission, flows,
+        waves) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
+
+        >>> # repo.analyse("impact", "srv-esx01", max_depth=3).affected
+        """
+        from .analysis.registry import analyse
+
+        return analyse(self, name, target, lens=lens, **options)
+
     def describe(self, element_id: str) -> ElementDetail:
         """An element with its layer, provenance and relations (each with the element at the other end)."""
         element = self.element(element_id)
@@ -565,7 +580,7 @@ class Repository:
     def stats(self) -> Stats:
         """Counts by type and layer, retired counts, and each source's last successful run."""
         counts = self.store.counts(CURRENT)
-        everything = self.store.counts(EVERYTHING)
+        retired_elements, retired_relations = self.store.retired_counts()
         layers: dict[str, int] = defaultdict(int)
         for type_name, n in counts.elements.items():
             et = self.metamodel.element_types.get(type_name)
@@ -577,8 +592,8 @@ class Repository:
         }
         return Stats(
             counts=counts,
-            retired_elements=sum(everything.elements.values()) - sum(counts.elements.values()),
-            retired_relations=sum(everything.relations.values()) - sum(counts.relations.values()),
+            retired_elements=retired_elements,
+            retired_relations=retired_relations,
             layers=dict(layers),
             sources=last,
         )

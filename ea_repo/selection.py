@@ -466,6 +466,9 @@ class SelectionContext:
     metamodel: Metamodel
     lens: Lens = CURRENT
     text: str = ""
+    read: dict[str, Element] = field(default_factory=dict)
+    """The elements the methods read on the way, by id: :func:`select_elements` hands them
+    on instead of reading them again."""
 
     def error(
         self, problem: str, hint: str | None = None, problems: list[Problem] | None = None
@@ -496,6 +499,14 @@ class SelectorMethod(ABC):
     def search(self, atom: Atom) -> set[ElementId]:
         """The ids of the elements the atom matches, as the lens shows them."""
 
+    def kept(self, elements: Iterable[Element]) -> set[ElementId]:
+        """The ids of ``elements``, read through the lens, which the context keeps."""
+        read, ids = self.context.read, set()
+        for e in elements:
+            read[e.id] = e
+            ids.add(e.id)
+        return ids
+
 
 class TypeSelector(SelectorMethod):
     """``type:Node``: elements of the type or of any subtype; type names ignore case."""
@@ -520,8 +531,7 @@ class TypeSelector(SelectorMethod):
 
     def search(self, atom: Atom) -> set[ElementId]:
         """Elements of the type or a subtype."""
-        found = self.store.find_elements(types=self.types(atom), lens=self.context.lens)
-        return {e.id for e in found}
+        return self.kept(self.store.find_elements(types=self.types(atom), lens=self.context.lens))
 
 
 class LayerSelector(SelectorMethod):
@@ -549,8 +559,7 @@ class LayerSelector(SelectorMethod):
         types = self.context.metamodel.types_in_layer(self.layer(atom))
         if not types:
             return set()
-        found = self.store.find_elements(types=types, lens=self.context.lens)
-        return {e.id for e in found}
+        return self.kept(self.store.find_elements(types=types, lens=self.context.lens))
 
 
 @dataclass(frozen=True)
@@ -639,7 +648,7 @@ class AttrSelector(SelectorMethod):
                 rows = store.find_elements(
                     types=query.types, attrs={query.key: query.value}, lens=lens
                 )
-                found |= {e.id for e in rows}
+                found |= self.kept(rows)
                 continue
             # A list is stored whole and the store only tests equality; its
             # text search (which sees list items) narrows the candidates.
@@ -776,7 +785,10 @@ def _fact(value: Any) -> str:
 
 
 def suggest_elements(store: GraphStore, word: str) -> str | None:
-    """A 'did you mean' hint of ids and names near ``word``, retired ones included; None if none is near."""
+    """A 'did you mean' hint of ids and names near ``word``, retired ones included; None if none is near
+    (nothing is near a blank word)."""
+    if not word.strip():
+        return None
     near: dict[str, Element] = {}
     for probe in dict.fromkeys((word, word[: max(3, len(word) // 2)])):
         for e in store.find_elements(text=probe, lens=EVERYTHING, limit=200):
@@ -976,10 +988,44 @@ def select_ids(
 
     >>> # select_ids(store, mm, "type:Application +srv-db01")  # applications hit by srv-db01
     """
+    return _selected(store, metamodel, selector, lens).ids
+
+
+def _selected(
+    store: GraphStore, metamodel: Metamodel, selector: Selector | str, lens: Lens
+) -> _Selected:
     tree, text = _as_selector(selector)
-    evaluator = _Evaluator(SelectionContext(store, metamodel, lens, text))
+    context = SelectionContext(store, metamodel, lens, text)
+    evaluator = _Evaluator(context)
     evaluator.check(tree)
-    return evaluator.ids(tree)
+    return _Selected(evaluator.ids(tree), context.read)
+
+
+@dataclass(frozen=True)
+class _Selected:
+    ids: set[ElementId]
+    read: dict[str, Element]  # what the methods read on the way, some not selected
+
+
+def select_elements(
+    store: GraphStore,
+    metamodel: Metamodel,
+    selector: Selector | str,
+    *,
+    lens: Lens = CURRENT,
+) -> dict[str, Element]:
+    """The elements a selector selects, by id in id order; see :func:`select_ids`.
+
+    The elements its atoms read (types, layers, attribute values) are handed
+    on as read; only those found otherwise (references, graph operators) are
+    read again, in one call.
+    """
+    selected = _selected(store, metamodel, selector, lens)
+    read = dict(selected.read)
+    missing = selected.ids - read.keys()
+    if missing:
+        read.update(store.get_elements(missing, lens))
+    return {i: read[i] for i in sorted(selected.ids) if i in read}
 
 
 def select(
@@ -990,6 +1036,4 @@ def select(
     lens: Lens = CURRENT,
 ) -> list[Element]:
     """The elements a selector selects, ordered by id; see :func:`select_ids`."""
-    ids = select_ids(store, metamodel, selector, lens=lens)
-    found = store.get_elements(ids, lens) if ids else {}
-    return [found[i] for i in sorted(found)]
+    return list(select_elements(store, metamodel, selector, lens=lens).values())

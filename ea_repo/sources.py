@@ -33,6 +33,7 @@ from .importers.base import ImportBatch
 from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
 from .model import utc_now
+from .repository import MANUAL_SOURCE
 from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
@@ -46,7 +47,13 @@ from .sync import (
 from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate")
-_READ_OPTIONS = ("sheet", "encoding", "delimiter", "short_rows", "on_duplicate")  # how tabular files are read
+_READ_OPTIONS = (
+    "sheet",
+    "encoding",
+    "delimiter",
+    "short_rows",
+    "on_duplicate",
+)  # how tabular files are read
 _KEYS = {
     "importer",
     "files",
@@ -149,6 +156,12 @@ def source_specs(workspace: Workspace) -> list[SourceSpec]:
 
 
 def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
+    if name == MANUAL_SOURCE:
+        # Each scheduled full run of it would retire the hand-made edits it does not list.
+        raise WorkspaceError(
+            f"the source name {MANUAL_SOURCE!r} is reserved for `ea add` and `ea link`",
+            hint="give the source another name",
+        )
     importer = str(raw.get("importer") or "")
     columns = raw.get("columns") or {}
     if not isinstance(columns, Mapping):
@@ -253,9 +266,8 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
     """
     for path in spec.files:
         if not path.is_file():
-            raise SourceError(
-                f"{path}: file not found", hint=f"check the files of source {spec.name!r}"
-            )
+            what = "a folder, not a file" if path.is_dir() else "file not found"
+            raise SourceError(f"{path}: {what}", hint=f"check the files of source {spec.name!r}")
     options: dict[str, Any] = dict(spec.options)
     if spec.importer == "cmdb":
         from .importers.cmdb import CmdbImporter
@@ -340,7 +352,10 @@ def run_source(
     engine = SyncEngine(store, metamodel)
     started = utc_now()
     digest = input_digest(spec, metamodel)
-    confirmed = engine.confirm_unchanged(spec.name, digest, dry_run=dry_run)
+    # The eol importer's records are made from the software the repository holds too.
+    confirmed = engine.confirm_unchanged(
+        spec.name, digest, dry_run=dry_run, reads_repository=spec.importer == "eol"
+    )
     if confirmed is not None:
         return confirmed
     # One pause of the collector for the whole run: re-enabled between reading and
@@ -487,7 +502,9 @@ def sync_all(
         outcomes: list[SourceOutcome] = []
         lost: StoreError | None = None
         for spec in specs:
-            if lost is not None:  # the store is lost or locked: the others are not tried, each waiting
+            if (
+                lost is not None
+            ):  # the store is lost or locked: the others are not tried, each waiting
                 outcomes.append(SourceOutcome(spec.name, error=lost))
                 continue
             try:

@@ -414,6 +414,7 @@ class _Resolver:
         # The repository is searched for every name, not only those missing from the run:
         # a DataObject named "Loyalty" in the run must not hide the Application "Loyalty".
         self.stored_by_name: dict[str, list[tuple[str, str, bool]]] = {}
+        self.named: dict[tuple[str, str | None], tuple[tuple[str, str] | None, str | None]] = {}
         if names:
             for key, found in store.elements_named(names, EVERYTHING).items():
                 self.stored_by_name[key] = [
@@ -426,6 +427,16 @@ class _Resolver:
             if ref.value in self.types:
                 return (ref.value, self.types[ref.value]), None
             return None, f"no element with id {ref.value!r}"
+        # A catalog names the same few thousand applications in a hundred thousand rows:
+        # each name is resolved once per run (the run's elements and the repository's are
+        # fixed while it validates).
+        memo = (ref.value, ref.type)
+        found = self.named.get(memo)
+        if found is None:
+            found = self.named[memo] = self._by_name(ref)
+        return found
+
+    def _by_name(self, ref: Ref) -> tuple[tuple[str, str] | None, str | None]:
         key = ref.value.casefold()
         # The run's elements and the repository's active ones; a retired namesake counts
         # only when nothing active bears the name (it must not make a name ambiguous).
@@ -666,23 +677,31 @@ class SyncEngine:
         return result, plan, digests
 
     def confirm_unchanged(
-        self, source: str, input_digest: str, *, dry_run: bool = False
+        self,
+        source: str,
+        input_digest: str,
+        *,
+        dry_run: bool = False,
+        reads_repository: bool = False,
     ) -> SyncResult | None:
         """Confirm a run whose input is the same as the source's last run, without reading it.
 
         When the source's last successful run was made from the same input
         (``input_digest``: the files, the mapping, the metamodel, this
-        version) and no run since changed the repository, applying it again
-        can only find everything unchanged: every assertion of the source is
-        confirmed in one statement and the result says so. ``None`` when the
-        shortcut does not apply; the caller then reads and runs as usual.
+        version) and no run since changed what its records resolve through,
+        applying it again can only find everything unchanged: every assertion
+        of the source is confirmed in one statement and the result says so.
+        ``reads_repository``: the source's records are made from the repository
+        too (the eol importer matches the software it holds), so any change since
+        may change them. ``None`` when the shortcut does not apply; the caller
+        then reads and runs as usual.
         """
         if dry_run:
-            return self._unchanged_since(source, input_digest)
+            return self._unchanged_since(source, input_digest, reads_repository)
         # Checked inside the write transaction: no other writer may change the
         # repository between the check and the confirmation.
         with self.store.transaction():
-            result = self._unchanged_since(source, input_digest)
+            result = self._unchanged_since(source, input_digest, reads_repository)
             if result is None:
                 return None
             checkpoint("sync.planned")
@@ -700,21 +719,28 @@ class SyncEngine:
         result.run_id = run.id
         return result
 
-    def _unchanged_since(self, source: str, input_digest: str) -> SyncResult | None:
+    def _unchanged_since(
+        self, source: str, input_digest: str, reads_repository: bool
+    ) -> SyncResult | None:
         """The result of confirming the source's last successful run, if its input was
-        ``input_digest`` and no run changed the repository since; else None."""
+        ``input_digest`` and no run since changed what it depends on; else None."""
         found = self.store.runs(source, limit=1, status="succeeded")
         if not found or found[0].stats.get("input") != input_digest:
             return None
         last = found[0]
         # A run of any source since then that did not finish cleanly (failed, or still
-        # running: killed, or at work elsewhere) may have written part of itself: a
-        # staged Neo4j run commits in chunks. A successful one that changed something
-        # may have changed a name our references resolve through.
-        if any(
-            r.status != "succeeded" or _changed_anything(r.stats)
-            for r in self.store.runs(after=last.id)
-        ):
+        # running: killed, or at work elsewhere) may have written part of itself — a
+        # staged Neo4j run commits in chunks — unless it is known to have written nothing.
+        # A successful one that changed something may have changed a name our references
+        # resolve through (see `_spared`), or, for a source made from the repository
+        # itself, anything its records are made from.
+        since = self.store.runs(after=last.id)
+        if any(r.status != "succeeded" and not r.stats.get("wrote_nothing") for r in since):
+            return None
+        later = [
+            r for r in since if _changed_anything(r.stats) or r.stats.get("relations_with_elements")
+        ]
+        if later and (reads_repository or not self._spared(source, later)):
             return None
         counts = {
             kind: sum(int(n) for key, n in last.stats.get(kind, {}).items() if key != "missing")
@@ -727,6 +753,60 @@ class SyncEngine:
             applied=False,
             skipped=dict(last.stats.get("skipped", {})),
             warnings=list(last.stats.get("warnings", [])),
+        )
+
+    def _spared(self, source: str, runs: Iterable[Run]) -> bool:
+        """Whether the changes ``runs`` made (runs of other sources, since ``source``'s last
+        successful one) leave a new run of ``source``'s last input nothing to change.
+
+        Applying the same records again depends on the repository through two things
+        only: the items the source asserts (a full run recognises the records of most
+        by their digest and leaves them as they are, but checks again those made
+        inactive since), and what its references resolve to, which are the ends of the
+        relations it asserts, found by id or by name. An end's type, name or status decides whether the
+        relation is valid and whether it is active; a reference by name finds every
+        element bearing that name (ignoring case), preferring the active ones. So the
+        shortcut holds when, in the change log of those runs:
+
+        * nothing was deleted: a deletion takes the assertions of the deleted items
+          with it, and with them the trace that the source asserted one of them;
+        * no item the source asserts was changed, retired or revived;
+        * no end of a relation the source asserts was changed, retired or revived;
+        * no element added, renamed, retired or revived bears (or bore) the name of such
+          an end: a reference by that name could now find two elements, or another one
+          (a source referring by id only never looks names up, but cannot be told apart
+          from its records without reading them: this rule errs on the safe side).
+
+        Anything else is harmless: an item added since did not exist when the source
+        last ran, so the source cannot assert it nor link to it (nothing was deleted),
+        and other sources' relations do not enter a run of this source.
+        """
+        changed: dict[str, set[str]] = {"element": set(), "relation": set()}
+        added: set[str] = set()
+        names: set[str] = set()
+        for run in runs:
+            for change in self.store.changes(run_id=run.id):
+                if change.op == "deleted":
+                    return False
+                if change.kind == "relation":
+                    if change.op != "added":
+                        changed["relation"].add(change.item_id)
+                elif change.op == "added":
+                    added.add(change.item_id)
+                else:
+                    changed["element"].add(change.item_id)
+                    names.update(s["name"] for s in (change.before, change.after) if s)
+        for kind, ids in changed.items():
+            if ids and any(a.source == source for a in self.store.assertions(kind, ids)):
+                return False
+        if added:
+            names.update(e.name for e in self.store.get_elements(added, EVERYTHING).values())
+        namesakes = self.store.elements_named(names, EVERYTHING) if names else {}
+        ends = changed["element"] | {e.id for found in namesakes.values() for e in found}
+        ends -= added
+        linked = [r.id for r in self.store.relations_of(ends, EVERYTHING)] if ends else []
+        return not (
+            linked and any(a.source == source for a in self.store.assertions("relation", linked))
         )
 
     def _recognise(
@@ -794,6 +874,9 @@ class SyncEngine:
         with contextlib.suppress(Exception), self.store.transaction():
             latest = self.store.runs(source, limit=1)
             if run is None or not latest or latest[0].id != run.id:
+                # Nothing of the run outlived its failure (it never began writing, or its
+                # transaction rolled back): say so, for the unchanged-input shortcut.
+                stats["wrote_nothing"] = True
                 run = self.store.start_run(source, at=started)
             self.store.finish_run(run.id, status, stats, message=message)
 

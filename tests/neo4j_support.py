@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,3 +50,17 @@ def open_test_neo4j(
 
 OPEN_NEO4J: list[GraphStore] = []
 """Stores opened by :func:`open_test_neo4j` and not yet purged."""
+
+
+def neo4j_cmdb_workspace(root: Path, tag: str) -> Path:
+    """Write the ``ea.yaml`` of a workspace (already initialised at ``root``) on the test
+    server under ``tag``, declaring a ServiceNow source over ``exports/cmdb_ci.csv`` and
+    ``exports/cmdb_rel_ci.csv``."""
+    (root / "ea.yaml").write_text(
+        "store:\n  backend: neo4j\n"
+        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
+        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
+        encoding="utf-8",
+    )
+    return root

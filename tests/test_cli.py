@@ -259,3 +259,13 @@ def test_square_brackets_in_names_are_printed_as_they_are(ea, workspace: Path) -
     assert found.code == 0, found.err
     assert "Paris [old]" in found.out and "Lyon [/]" in found.out
     assert "Paris [old]" in ea("show", "dc1").out
+
+
+def test_an_empty_element_name_suggests_nothing(ea, workspace: Path) -> None:
+    ea("add", "Application", "--id", "crm", "--name", "Account and report")
+    for args in (["impact", ""], ["show", ""], ["impact", "  "]):
+        result = ea(*args)
+        assert result.code == 2, args
+        assert "no element" in result.err and "did you mean" not in result.err, args
+        assert "`ea find TEXT` searches ids, names and attributes" in result.err
+        assert "Traceback" not in result.err + result.out

@@ -97,6 +97,58 @@ def test_json_nested_100000_deep(ea, workspace: Path, tmp_path: Path) -> None:
     assert attributes(workspace) == {}
 
 
+def test_a_json_list_of_lists_is_refused_by_its_shape(ea, workspace: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.json"
+    rows.write_text('[["sys_id", "name", "sys_class_name"], ["a1", "web01", "x"]]', "utf-8")
+    for command in (["cmdb", rows, "--preset", "servicenow"], ["flows", rows]):
+        result = ea("import", *command)
+        assert result.code == 2, result.err
+        assert f"error: {rows}: a JSON list of list items, not of objects" in result.err
+    assert attributes(workspace) == {}
+
+
+def test_a_problems_file_that_is_a_folder_is_refused_before_the_import(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "problems.json"
+    folder.mkdir()
+    result = ea(
+        "import",
+        "cmdb",
+        CMDB / "servicenow_cmdb_ci_list.csv",
+        "--preset",
+        "servicenow",
+        "--problems",
+        folder,
+    )
+    assert result.code == 2, result.err
+    assert f"error: cannot write {folder}: it is a folder" in result.err
+    assert attributes(workspace) == {}  # refused before the run: nothing imported
+    result = ea("sync", "--problems", folder)
+    assert result.code == 2, result.err
+    assert f"error: cannot write {folder}: it is a folder" in result.err
+
+
+def test_a_problems_file_below_a_file_is_refused_before_the_import(
+    ea, workspace: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    below = a_file / "sub" / "problems.csv"
+    result = ea(
+        "import",
+        "cmdb",
+        CMDB / "servicenow_cmdb_ci_list.csv",
+        "--preset",
+        "servicenow",
+        "--problems",
+        below,
+    )
+    assert result.code == 2, result.err
+    assert f"error: cannot write {below}: {a_file} is a file, not a folder" in result.err
+    assert attributes(workspace) == {}
+
+
 def test_a_nul_character_in_a_cell(ea, workspace: Path, tmp_path: Path) -> None:
     text = (CMDB / "servicenow_multiline_cells.csv").read_bytes().decode()
     # 100 rows first, so that the NUL is past the first 4 KB (where it would make a binary file)

@@ -103,8 +103,12 @@ def test_unchanged_files_are_confirmed_without_being_read_again(
     assert second["elements"]["unchanged"] == 8 and second["relations"]["unchanged"] == 6
     assert _last_seen(synced) == {second["run"]}  # every assertion confirmed by the new run
 
-    # Another source changes the repository: the next run reads its files again.
+    # Another source adds an element no reference of the source can meet: still no read.
     assert ea("add", "Application", "--name", "New App").code == 0
+    assert json.loads(ea("sync", "--json").out)["sources"][0]["elements"]["unchanged"] == 8
+    assert calls == []
+    # Another element now bears the name of an end of the source's relations: read again.
+    assert ea("add", "Application", "--name", "Order Management").code == 0
     third = json.loads(ea("sync", "--json").out)["sources"][0]
     assert calls == ["cmdb"] and third["elements"]["unchanged"] == 8
     assert json.loads(ea("sync", "--json").out)["sources"][0]["run"] == third["run"] + 1
@@ -230,6 +234,15 @@ def test_a_missing_export_is_a_failed_run(ea, synced: Path) -> None:
     assert "cmdb_rel_ci.csv: file not found" in source["last_run"]["message"]
 
 
+def test_an_export_that_is_a_folder_is_said_to_be_one(ea, synced: Path) -> None:
+    rel = synced / "exports" / "cmdb_rel_ci.csv"
+    rel.unlink()
+    rel.mkdir()
+    result = ea("sync")
+    assert result.code == 1
+    assert "cmdb_rel_ci.csv: a folder, not a file" in result.err
+
+
 def test_a_second_sync_waits_for_none(ea, synced: Path) -> None:
     from filelock import FileLock
 
@@ -340,6 +353,36 @@ def test_import_eol_links_software_to_real_lifecycle_dates(ea, workspace: Path) 
         assert repo.store.get_relations(["ora|instance_of|eol:oracle-database:12.1"])
     table = ea("import", "eol", "--dry-run").out
     assert "unmatched (1)" in table and "Homegrown Scheduler" in table
+
+
+def test_lifecycle_dates_reach_software_a_later_cmdb_run_added(ea, workspace: Path) -> None:
+    # The eol source's records are made from the software the repository holds: its input
+    # files unchanged (none: the shipped snapshot), it must still be read after the CMDB
+    # brought a new database — not confirmed as it was.
+    exports = workspace / "exports"
+    exports.mkdir()
+    ci = exports / "cmdb_ci.csv"
+    rows = (DATA.parent / "eol" / "servicenow_cmdb_ci.csv").read_text().splitlines()
+    oracle = next(r for r in rows if "ss-oraprd" in r)
+    ci.write_text("\n".join(r for r in rows if r != oracle) + "\n")
+    config = workspace / "ea.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sources: {}\n",
+            "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+            "    files: [exports/cmdb_ci.csv]\n  eol:\n    importer: eol\n",
+        )
+    )
+    assert ea("sync").code == 0
+    with Repository.open(workspace) as repo:
+        assert not repo.store.get_elements(["eol:oracle-database:12.1"])
+    ci.write_text(ci.read_text() + oracle + "\n")
+    result = ea("sync", "--json")
+    assert result.code == 0, result.err
+    eol = json.loads(result.out)["sources"][1]
+    assert eol["source"] == "eol" and eol["elements"]["added"] == 1
+    with Repository.open(workspace) as repo:
+        assert repo.store.get_relations(["ss-oraprd|instance_of|eol:oracle-database:12.1"])
 
 
 # -- a manual edit racing a sync (real processes, held at named checkpoints) ---------

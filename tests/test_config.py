@@ -206,3 +206,16 @@ def test_the_neo4j_demo_writes_no_password_of_the_uri_into_ea_yaml(
         else []
     )
     assert not any("S3cr3t" in text for text in written)
+
+
+def test_store_copy_refuses_an_empty_repository_tag_or_uri_instead_of_the_default(
+    tmp_path: Path, ea
+) -> None:
+    root = init_workspace(tmp_path / "ws")
+    for option, shown in (("--repository", "repository tag ''"), ("--uri", "''")):
+        args = {"--uri": "bolt://127.0.0.1:1", "--repository": "copy", option: ""}
+        r = ea(
+            "store", "copy", "--to", "neo4j", *[x for kv in args.items() for x in kv], "-w", root
+        )
+        assert r.code == 2, r.err
+        assert r.err.startswith(f"error: {option}: {shown}"), r.err

@@ -16,15 +16,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ea_repo.model import EVERYTHING
-from ea_repo.runtime import CHECKPOINT_ENV, CHECKPOINTS
-from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+from tests.checkpoints import EaProcess
+from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 pytestmark = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
@@ -70,14 +69,7 @@ def _workspace(root: Path, tag: str) -> Path:
 
     init_workspace(root)
     _exports(root, "A")
-    (root / "ea.yaml").write_text(
-        "store:\n  backend: neo4j\n"
-        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
-        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
-        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
-        encoding="utf-8",
-    )
-    return root
+    return neo4j_cmdb_workspace(root, tag)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -103,22 +95,9 @@ def _sync(root: Path) -> None:
 
 def _killed_sync(root: Path, folder: Path, point: str, sig: signal.Signals) -> None:
     """``ea sync`` held at ``point`` and killed there with ``sig``."""
-    folder.mkdir()
-    for name in CHECKPOINTS:  # held at ``point`` only
-        if name != point:
-            (folder / f"{name}.go").touch()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ea_repo", "sync", "-w", str(root)],
-        env=_env(**{CHECKPOINT_ENV: str(folder)}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not (folder / f"{point}.reached").exists():
-        assert proc.poll() is None, f"ended before {point}: {proc.communicate()}"
-        assert time.monotonic() < deadline, f"{point} not reached"
-        time.sleep(0.02)
+    held = EaProcess(folder, "sync", "-w", str(root), stop=point, env=_env())
+    held.wait_for(point)
+    proc = held.proc
     proc.send_signal(sig)
     proc.wait(timeout=30)
     # SIGTERM ends the command as an error does (exit 128 + 15); SIGKILL leaves no say.

@@ -1,11 +1,11 @@
 """Readers during a staged Neo4j run see the repository as it was before the run or as it is
-after it, never between (issue 23, finding 4).
+after it, never between (issue 23, finding 4); a staged run that fails or is killed leaves
+the state before it, at once or at the next command that writes.
 
 A real ``ea sync`` of export B over A (the crash suite's exports, every run staged with
 ``EA_NEO4J_STAGE_ROWS=1``) is held at each ``neo4j.*`` checkpoint in turn while real
 ``ea stats``, ``ea impact`` and ``ea show`` processes read; each answer must be the one
-before the run or the one after it. A staged run that fails leaves readers on the state
-before it.
+before the run or the one after it.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ea_repo.runtime import CHECKPOINT_ENV, CHECKPOINTS
+from tests.checkpoints import EaProcess
 from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
-from tests.test_crash import POINTS, _env, _exports, _sync, _workspace
+from tests.test_crash import POINTS, _content, _env, _exports, _sync, _workspace
 
 pytestmark = pytest.mark.skipif(not os.environ.get("EA_TEST_NEO4J_URI"), reason=NEO4J_SKIP)
 
@@ -56,51 +55,30 @@ def _timeless(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if '"cmdb":' not in line)
 
 
-def _held_sync(root: Path, folder: Path) -> subprocess.Popen[str]:
-    """``ea sync`` that stops at every checkpoint of ``POINTS`` until released (``<point>.go``)."""
-    folder.mkdir()
-    for name in CHECKPOINTS:
-        if name not in POINTS:
-            (folder / f"{name}.go").touch()
-    return subprocess.Popen(
-        [sys.executable, "-m", "ea_repo", "sync", "-w", str(root)],
-        env=_env(**{CHECKPOINT_ENV: str(folder)}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait(proc: subprocess.Popen[str], folder: Path, point: str) -> None:
-    deadline = time.monotonic() + 300
-    while not (folder / f"{point}.reached").exists():
-        assert proc.poll() is None, f"ended before {point}: {proc.communicate()}"
-        assert time.monotonic() < deadline, f"{point} not reached"
-        time.sleep(0.02)
-
-
-def _a_then_b_held(tmp_path: Path) -> tuple[Any, Path, dict[str, Any], subprocess.Popen[str]]:
-    """A synced, what readers answer then, and a sync of B held at its first point."""
+def _a_then_b_held(
+    tmp_path: Path, stop: str | list[str]
+) -> tuple[Any, Path, dict[str, Any], EaProcess]:
+    """A synced, what readers answer then, and a sync of B held at ``stop``."""
     store = open_test_neo4j()
     root = _workspace(tmp_path / "ws", store.repo)  # type: ignore[attr-defined]
     _sync(root)
     before = _read(root)
     _exports(root, "B")
-    return store, root, before, _held_sync(root, tmp_path / "checkpoints")
+    held = EaProcess(tmp_path / "checkpoints", "sync", "-w", str(root), stop=stop, env=_env())
+    return store, root, before, held
 
 
 def test_readers_see_the_state_before_a_staged_run_or_after_it_never_between(
     tmp_path: Path,
 ) -> None:
-    _, root, before, proc = _a_then_b_held(tmp_path)
-    folder = tmp_path / "checkpoints"
+    _, root, before, held = _a_then_b_held(tmp_path, list(POINTS))
     samples = {}
     for point in POINTS:
-        _wait(proc, folder, point)
+        held.wait_for(point, timeout=300)
         samples[point] = _read(root)
-        (folder / f"{point}.go").touch()
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+        held.release(point)
+    code, _, err = held.finish(timeout=120)
+    assert code == 0, err
     after = _read(root)
     for name in ("stats", "show web02", "show web05"):
         assert before[name] != after[name], name  # B changes what they answer
@@ -109,15 +87,34 @@ def test_readers_see_the_state_before_a_staged_run_or_after_it_never_between(
             assert answer in (before[name], after[name]), f"{name} at {point}: {answer}"
 
 
-def test_a_failed_staged_run_leaves_readers_on_the_state_before_it(tmp_path: Path) -> None:
-    store, root, before, proc = _a_then_b_held(tmp_path)
-    folder = tmp_path / "checkpoints"
-    for point in list(POINTS)[:2]:
-        _wait(proc, folder, point)
-        (folder / f"{point}.go").touch()
-    _wait(proc, folder, "neo4j.deferred")  # every chunk committed, nothing concluded
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM
+def test_a_failed_staged_run_leaves_the_state_before_it(tmp_path: Path) -> None:
+    store, root, before, held = _a_then_b_held(tmp_path, "neo4j.deferred")
+    content = _content(store)
+    held.wait_for("neo4j.deferred")  # every chunk committed, nothing concluded
+    held.proc.send_signal(signal.SIGTERM)
+    assert held.finish()[0] == 128 + signal.SIGTERM
     assert store.runs()[0].status == "failed"
     assert _read(root) == before
+    assert _content(store) == content  # what it wrote was undone, its log with it
+
+
+def test_a_killed_staged_run_is_undone_never_shown_when_another_run_commits(
+    tmp_path: Path,
+) -> None:
+    # Finding 1 and the watermark's hole: sync A; sync B, killed once its chunks committed;
+    # then A again. B's values and additions must not survive, nor become visible.
+    store, root, before, held = _a_then_b_held(tmp_path, "neo4j.deferred")
+    content = _content(store)
+    held.wait_for("neo4j.deferred")
+    held.proc.send_signal(signal.SIGKILL)
+    held.finish()
+    assert store.runs()[0].status == "running"
+    assert _read(root) == before  # hidden while it is not known to be dead
+    _exports(root, "A")
+    _sync(root)  # closes the killed run, undoes it, then syncs A
+    assert [r.status for r in store.runs()] == ["succeeded", "failed", "succeeded"]
+    again = _read(root)  # `show` names the run that last confirmed each source: A's new one
+    assert {k: v for k, v in again.items() if "show" not in k} == {
+        k: v for k, v in before.items() if "show" not in k
+    }
+    assert _content(store) == content

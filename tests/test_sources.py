@@ -62,3 +62,20 @@ def test_the_importer_is_checked_once(tmp_path: Path, importer: str, message: st
         _specs(tmp_path, f"sources:\n  s:\n    {importer}files: [a.csv]\n")
     assert f"source 's': {message}" in str(err.value)
     assert "importers: cmdb, flows, eol, archimate" in str(err.value.hint)
+
+
+def test_a_source_named_manual_is_refused_before_it_retires_the_hand_made_edits(
+    tmp_path: Path,
+) -> None:
+    # A full run of a source called "manual" retired what `ea add` had made (within max_missing).
+    sources = (
+        "sources:\n  manual:\n    importer: cmdb\n    preset: servicenow\n    files: [a.csv]\n"
+    )
+    with pytest.raises(WorkspaceError) as err:
+        _specs(tmp_path, sources)
+    lines = (tmp_path / "ws" / "ea.yaml").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text == "  manual:")
+    assert f"ea.yaml:{line}: source 'manual': the source name 'manual' is reserved" in str(
+        err.value
+    )
+    assert [s.name for s in _specs(tmp_path / "2", sources.replace("manual:", "cmdb:"))] == ["cmdb"]

@@ -488,3 +488,83 @@ def test_the_unchanged_input_shortcut_waits_for_a_clean_run_after_an_unfinished_
     assert sync.confirm_unchanged("cmdb", "A") is None
     sync.run("cmdb", servers(3), input_digest="A")  # read and checked again
     assert sync.confirm_unchanged("cmdb", "A", dry_run=True) is not None
+
+
+# -- confirming an unchanged input over other sources' runs (issue 20) -----------------------
+
+
+def _landscape(repo: Repository) -> list[Record]:
+    """The "cmdb" source: two applications, a server, the second app on it (by id)."""
+    records = [
+        Record.element("Application", "crm", "CRM"),
+        Record.element("Application", "erp", "ERP"),
+        Record.element("Server", "srv01", "SRV01", {"environment": "production"}),
+        Record.relation("runs_on", Ref("erp"), Ref("srv01")),
+    ]
+    engine(repo).run("cmdb", records, input_digest="cmdb-input")
+    return records
+
+
+def _catalog(repo: Repository, *apps: str) -> list[Record]:
+    """The "flows" source: a flow between two applications named, and a data object."""
+    records = [
+        Record.element("DataObject", "data:order", "Order"),
+        Record.relation(
+            "flow", Ref(apps[0], by="name"), Ref(apps[1], by="name"), key="IF-1", origin=None
+        ),
+        Record.relation("accesses", Ref(apps[0], by="name"), Ref("data:order"), {"mode": "read"}),
+    ]
+    engine(repo).run("flows", records, input_digest="flows-input")
+    return records
+
+
+def test_an_unchanged_input_is_confirmed_over_another_source_that_only_added(
+    repo: Repository,
+) -> None:
+    _landscape(repo)
+    _catalog(repo, "CRM", "ERP")
+    # The catalog added a data object, a flow and an access: nothing the cmdb's records
+    # resolve through, so its unchanged input is confirmed without being read.
+    confirmed = engine(repo).confirm_unchanged("cmdb", "cmdb-input")
+    assert confirmed is not None and confirmed.applied
+    assert confirmed.elements.counts()["unchanged"] == 3
+    assert confirmed.relations.counts()["unchanged"] == 1
+    # ...and then the catalog's own, over the cmdb's confirmation (which changed nothing).
+    assert engine(repo).confirm_unchanged("flows", "flows-input") is not None
+
+
+def test_an_unchanged_input_is_read_again_when_a_name_it_refers_to_is_taken(
+    repo: Repository,
+) -> None:
+    _landscape(repo)
+    catalog = _catalog(repo, "CRM", "ERP")
+    # Another CRM appears, from another source: the catalog's flow, unchanged, now names two
+    # applications. Confirming the catalog without reading it would hide that.
+    engine(repo).run("manual", [Record.element("Application", "crm-2", "CRM")], partial=True)
+    assert engine(repo).confirm_unchanged("flows", "flows-input") is None
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("flows", catalog, input_digest="flows-input")
+    assert "2 elements are named 'CRM'" in str(info.value.problems[0])
+    # The cmdb refers by id to nothing named CRM: a new CRM does not concern it.
+    assert engine(repo).confirm_unchanged("cmdb", "cmdb-input") is not None
+
+
+def test_an_unchanged_input_is_read_again_when_an_end_it_links_to_was_deleted(
+    repo: Repository,
+) -> None:
+    engine(repo).run("dc", [Record.element("Datacenter", "dc1", "DC1")])
+    records = [
+        Record.element("Server", "srv01", "SRV01"),
+        Record.relation("located_in", Ref("srv01"), Ref("dc1")),
+    ]
+    engine(repo).run("cmdb", records, input_digest="cmdb-input")
+    # The datacenter's source drops it, deleting it and the cmdb's relation to it (with its
+    # provenance): the cmdb's unchanged input no longer resolves, and must say so.
+    engine(repo).run(
+        "dc", [Record.element("Datacenter", "dc2", "DC2")], on_missing="delete", max_missing=1
+    )
+    assert repo.store.get_relations(["srv01|located_in|dc1"], EVERYTHING) == {}
+    assert engine(repo).confirm_unchanged("cmdb", "cmdb-input") is None
+    with pytest.raises(SourceError) as info:
+        engine(repo).run("cmdb", records, input_digest="cmdb-input")
+    assert "no element with id 'dc1'" in str(info.value.problems[0])

@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, Lens, Relation, Step
+from ..results import Table
 from ..store import GraphStore
 from .impact import Affected, ImpactReport, analyse
 from .traversal import State, Way
@@ -114,6 +115,134 @@ class DecommissionReport:
     support: list[SupportLoss]
     notify: list[Contact]
     impact: ImpactReport
+
+    # -- presentation: the same for the command line, the studies and an API ------------
+
+    def to_tables(self) -> list[Table]:
+        """The seven parts of the checklist, for people (``...`` where a list is cut)."""
+
+        def first(elements: list[Element], n: int = 5) -> list[str]:
+            return [e.name for e in elements[:n]] + (["..."] if len(elements) > n else [])
+
+        return [
+            Table(
+                f"1. breaks: {len(self.breaks)} element(s) stop working",
+                ["layer", "element", "name", "type", "via"],
+                [a.row("layer", "id", "name", "type", "via") for a in self.breaks],
+            ),
+            Table(
+                f"   degraded: {len(self.degraded)} lose a feed or redundancy but keep running",
+                ["layer", "element", "name", "via"],
+                [a.row("layer", "id", "name", "via") for a in self.degraded],
+            ),
+            Table(
+                f"2. flows to re-route or cut: {len(self.flows)}",
+                list(FlowToReroute.COLUMNS),
+                [f.row() for f in self.flows],
+            ),
+            Table(
+                f"3. data to migrate or purge: {len(self.data)}",
+                ["data object", "personal", "system of record", "relation", "action"],
+                [[d.data.name, d.personal, d.master, d.relation.type, d.action] for d in self.data],
+            ),
+            Table(
+                f"4. freed with it: {len(self.freed)} element(s) nothing else needs",
+                ["element", "name", "type"],
+                [[e.id, e.name, e.type] for e in self.freed],
+            ),
+            Table(
+                f"5. shared, stays: {len(self.stays)}",
+                ["element", "name", "type", "still needed by"],
+                [
+                    [s.element.id, s.element.name, s.element.type, first(s.other_dependents)]
+                    for s in self.stays
+                ],
+            ),
+            Table(
+                f"6. processes and capabilities: {sum(s.unsupported for s in self.support)} left unsupported",
+                ["element", "name", "type", "left", "loses", "keeps"],
+                [
+                    [
+                        s.element.id,
+                        s.element.name,
+                        s.element.type,
+                        "UNSUPPORTED" if s.unsupported else "partly",
+                        [e.name for e in s.lost],
+                        [e.name for e in s.remaining],
+                    ]
+                    for s in self.support
+                ],
+            ),
+            Table(
+                f"7. notify: {len(self.notify)}",
+                ["who", "as", "about"],
+                [[c.who, c.role, first(c.about)] for c in self.notify],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        """The checklist as a JSON document, elements by id."""
+        x = self.target
+        return {
+            "target": {"id": x.id, "name": x.name, "type": x.type},
+            "breaks": [
+                {
+                    "id": a.element.id,
+                    "name": a.element.name,
+                    "layer": a.layer,
+                    "distance": a.distance,
+                    "via": a.via,
+                }
+                for a in self.breaks
+            ],
+            "degraded": [
+                {"id": a.element.id, "name": a.element.name, "layer": a.layer, "via": a.via}
+                for a in self.degraded
+            ],
+            "flows": [
+                {
+                    "direction": f.direction,
+                    "partner": f.partner.id,
+                    "relation": f.relation.id,
+                    "attrs": dict(f.relation.attrs),
+                }
+                for f in self.flows
+            ],
+            "data": [
+                {
+                    "id": d.data.id,
+                    "name": d.data.name,
+                    "personal": d.personal,
+                    "master": d.master,
+                    "relation": d.relation.type,
+                    "action": d.action,
+                }
+                for d in self.data
+            ],
+            "freed": [e.id for e in self.freed],
+            "stays": [
+                {"id": s.element.id, "needed_by": [o.id for o in s.other_dependents]}
+                for s in self.stays
+            ],
+            "support": [
+                {
+                    "id": s.element.id,
+                    "unsupported": s.unsupported,
+                    "loses": [e.id for e in s.lost],
+                    "keeps": [e.id for e in s.remaining],
+                }
+                for s in self.support
+            ],
+            "notify": [
+                {"who": c.who, "role": c.role, "about": [e.id for e in c.about]}
+                for c in self.notify
+            ],
+        }
+
+    def notes(self) -> list[str]:
+        """What to read beside the tables: what is switched off."""
+        x = self.target
+        return [f"switching off {x.name} ({x.type} {x.id})"]
 
 
 def decommission(

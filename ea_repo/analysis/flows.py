@@ -9,10 +9,12 @@ it and every flow that carries it — e.g. where personal data goes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import NotFoundError
 from ..metamodel import Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Lens, Relation, Step
+from ..results import Table
 from ..store import GraphStore
 from .traversal import Levels, read_elements
 
@@ -60,6 +62,92 @@ class FlowReport:
     upstream: list[FlowEdge] = field(default_factory=list)
     holders: list[Holder] = field(default_factory=list)  # data object: who holds it
     data: list[Holder] = field(default_factory=list)  # application: what it holds
+    of_data: bool = False  # the subject is a data object (else an application)
+
+    # -- presentation: the same for the command line, the studies and an API ------------
+
+    COLUMNS = ("step", "from", "to", "protocol", "middleware", "carries", "personal", "frequency")
+
+    @staticmethod
+    def _rows(edges: list[FlowEdge]) -> list[list[Any]]:
+        return [
+            [
+                f.distance,
+                f.sender.name,
+                f.receiver.name,
+                f.relation.attrs.get("protocol"),
+                f.relation.attrs.get("middleware"),
+                f.carries,
+                f.personal,
+                f.relation.attrs.get("frequency"),
+            ]
+            for f in edges
+        ]
+
+    def to_tables(self) -> list[Table]:
+        """For a data object: who holds it and the flows carrying it; for an application:
+        downstream, upstream, and the data it holds."""
+        name = self.subject.name
+        columns = list(self.COLUMNS)
+        if self.of_data:
+            return [
+                Table(
+                    f"systems holding {name}",
+                    ["system", "role"],
+                    [[h.system.name, h.role] for h in self.holders],
+                ),
+                Table(
+                    f"flows carrying {name}: {len(self.downstream)}",
+                    columns[1:],
+                    [r[1:] for r in self._rows(self.downstream)],
+                ),
+            ]
+        return [
+            Table(
+                f"downstream: where {name}'s data goes ({len(self.downstream)})",
+                columns,
+                self._rows(self.downstream),
+            ),
+            Table(
+                f"upstream: where {name}'s data comes from ({len(self.upstream)})",
+                columns,
+                self._rows(self.upstream),
+            ),
+            Table(
+                "data it holds",
+                ["data object", "role"],
+                [[h.system.name, h.role] for h in self.data],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        """The flows as a JSON document, elements by id."""
+
+        def edges(found: list[FlowEdge]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "from": f.sender.id,
+                    "to": f.receiver.id,
+                    "relation": f.relation.id,
+                    "step": f.distance,
+                    "personal": f.personal,
+                    "attrs": dict(f.relation.attrs),
+                }
+                for f in found
+            ]
+
+        s = self.subject
+        return {
+            "subject": {"id": s.id, "name": s.name, "type": s.type},
+            "downstream": edges(self.downstream),
+            "upstream": edges(self.upstream),
+            "holders": [{"id": h.system.id, "role": h.role} for h in self.holders],
+            "data": [{"id": h.system.id, "role": h.role} for h in self.data],
+        }
+
+    def notes(self) -> list[str]:
+        """Nothing to add beside the tables."""
+        return []
 
 
 def _personal(rel: Relation, personal_names: set[str]) -> bool:
@@ -91,8 +179,8 @@ def data_flows(
             types=_data_types(metamodel), attrs={"personal_data": True}, lens=lens
         )
     }
-    report = FlowReport(element)
-    if element.type in _data_types(metamodel):
+    report = FlowReport(element, of_data=element.type in _data_types(metamodel))
+    if report.of_data:
         return _data_object(store, report, personal_names, personal_only, lens)
     known: dict[str, Element] = {element.id: element}
     for direction, bucket in ((Direction.OUT, report.downstream), (Direction.IN, report.upstream)):

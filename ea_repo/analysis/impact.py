@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Direction, Element, ElementId, Hop, Lens, Step
+from ..results import Table
 from ..store import GraphStore
 from .traversal import State, Traversal, Way, traverse
 
@@ -30,6 +32,14 @@ class PathStep:
     relation_id: str
     target: Element
 
+    def to_data(self, *, label: bool = False) -> dict[str, str]:
+        """The step as JSON-ready data, elements by id; ``label`` adds how it reads."""
+        data = {"from": self.origin.id, "relation": self.relation_type}
+        if label:
+            data["label"] = self.label
+        data["to"] = self.target.id
+        return data
+
 
 @dataclass(frozen=True)
 class Affected:
@@ -46,6 +56,12 @@ class Affected:
     def via(self) -> str:
         """The path as one line of text."""
         return path_text(self.path)
+
+    def row(self, *fields: str) -> list[Any]:
+        """The element as a table row of ``fields``: layer, id, name, type, via."""
+        e = self.element
+        values = {"layer": self.layer, "id": e.id, "name": e.name, "type": e.type, "via": self.via}
+        return [values[f] for f in fields]
 
 
 def path_text(path: Sequence[PathStep]) -> str:
@@ -99,6 +115,113 @@ class ImpactReport:
 
     def _steps(self, hops: Sequence[Hop]) -> list[PathStep]:
         return [_step(self.elements, self.metamodel, h) for h in hops]
+
+    # -- presentation: the same for the command line, the studies and an API ------------
+
+    def starts_text(self) -> str:
+        """The starts as ``name (id)``, comma-separated."""
+        return ", ".join(f"{e.name} ({e.id})" for e in self.starts)
+
+    def to_tables(self) -> list[Table]:
+        """One table per layer; for dependencies no state column (everything reached is needed)."""
+        tables = []
+        for layer, items in self.by_layer().items():
+            if self.way is Way.IMPACT:
+                columns = ["element", "name", "type", "distance", "state", "via"]
+                rows = [
+                    [a.element.id, a.element.name, a.element.type, a.distance, a.state.value, a.via]
+                    for a in items
+                ]
+            else:
+                columns = ["element", "name", "type", "distance", "via"]
+                rows = [
+                    [a.element.id, a.element.name, a.element.type, a.distance, a.via] for a in items
+                ]
+            tables.append(Table(f"{layer} ({len(items)})", columns, rows))
+        if not tables:
+            tables.append(
+                Table(f"{self.way.value} of {self.starts_text()}: nothing reached", ["element"], [])
+            )
+        return tables
+
+    def to_data(self) -> dict[str, Any]:
+        """The report as a JSON document: starts, every affected element with its path."""
+        return {
+            "analysis": self.way.value,
+            "starts": [e.id for e in self.starts],
+            "affected": [
+                {
+                    "id": a.element.id,
+                    "name": a.element.name,
+                    "type": a.element.type,
+                    "layer": a.layer,
+                    "distance": a.distance,
+                    "state": a.state.value,
+                    "missing": list(a.missing),
+                    "path": [s.to_data(label=True) for s in a.path],
+                }
+                for a in self.affected
+            ],
+            "not_followed": self.not_followed,
+        }
+
+    def notes(self) -> list[str]:
+        """What to read beside the tables: the count by layer, and what the traversal left out."""
+        counts = {layer: len(items) for layer, items in self.by_layer().items()}
+        found = [
+            f"{self.way.value} of {self.starts_text()}: {len(self.affected)} element(s) — "
+            + (", ".join(f"{n} {layer}" for layer, n in counts.items()) or "none")
+        ]
+        if self.traversal.truncated:
+            found.append(
+                f"stopped at depth {self.traversal.max_depth}; more lies beyond (raise --depth)"
+            )
+        if self.not_followed:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in self.not_followed.items())
+            found.append(
+                f"not followed: {sum(self.not_followed.values())} relation(s) touching what was "
+                f"reached ({kinds}) came from ArchiMate but the metamodel keeps them only as "
+                "associations (archimate_type); allow their ends in its relationship types, "
+                "then import again, to have them followed"
+            )
+        return found
+
+    def explanation(self, target: Element) -> Explanation:
+        """Why ``target`` is reached: its shortest paths from the starts."""
+        return Explanation(self, target, self.explain(target.id))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The shortest paths from an analysis's starts to one element (``--explain``)."""
+
+    report: ImpactReport
+    target: Element
+    paths: list[list[PathStep]]
+
+    def total(self) -> int:
+        """How many shortest paths there are, of which :attr:`paths` holds the first."""
+        return self.report.traversal.path_count(self.target.id)
+
+    def to_table(self) -> Table:
+        rows = [[i + 1, len(p), path_text(p)] for i, p in enumerate(self.paths)]
+        return Table(f"why {self.target.name} ({self.target.id})", ["path", "steps", "via"], rows)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "target": self.target.id,
+            "paths": [[s.to_data() for s in p] for p in self.paths],
+            "total_paths": self.total(),
+        }
+
+    def notes(self) -> list[str]:
+        found = []
+        total = self.total()
+        if total > len(self.paths):
+            found.append(f"showing the first {len(self.paths)} of {total} shortest paths")
+        if not self.paths:
+            found.append(f"{self.target.name} is not reached from {self.report.starts_text()}")
+        return found
 
 
 def _step(elements: Mapping[str, Element], metamodel: Metamodel, hop: Hop) -> PathStep:

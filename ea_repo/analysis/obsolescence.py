@@ -22,14 +22,16 @@ exposed by its own stack, not by its senders'.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ..metamodel import LAYERS, Metamodel
 from ..model import CURRENT, Element, ElementId, Lens
+from ..results import Table
 from ..store import GraphStore
-from .impact import PathStep, shortest_steps
+from .impact import PathStep, path_text, shortest_steps
 from .traversal import Traversal, traverse
 
 
@@ -42,6 +44,8 @@ class Risk(StrEnum):
 
 
 RANK = {Risk.OBSOLETE: 2, Risk.WARNING: 1, Risk.OK: 0}
+DEPENDENT_LAYERS = ("application", "business", "strategy")
+"""The layers of dependents listed by default: where an obsolete technology is felt."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,21 @@ class Technology:
     risk: Risk
     reason: str
 
+    def row(self, *fields: str) -> list[Any]:
+        """The technology as a table row of ``fields``: status, id, name, type,
+        end of support, end of life, why."""
+        e = self.element
+        values = {
+            "status": self.risk.value,
+            "id": e.id,
+            "name": e.name,
+            "type": e.type,
+            "end of support": self.end_of_support,
+            "end of life": self.end_of_life,
+            "why": self.reason,
+        }
+        return [values[f] for f in fields]
+
 
 @dataclass(frozen=True)
 class Exposure:
@@ -65,6 +84,20 @@ class Exposure:
     cause: Element  # the technology whose risk reaches it first
     distance: int
     path: list[PathStep]
+
+    def row(self, *fields: str) -> list[Any]:
+        """The dependent as a table row of ``fields``: status, id, name, layer, because of,
+        via."""
+        e = self.element
+        values = {
+            "status": self.risk.value,
+            "id": e.id,
+            "name": e.name,
+            "layer": self.layer,
+            "because of": self.cause.name,
+            "via": path_text(self.path),
+        }
+        return [values[f] for f in fields]
 
 
 @dataclass
@@ -80,6 +113,77 @@ class ObsolescenceReport:
         """The worst risk in the report."""
         risks = [t.risk for t in self.technologies] + [e.risk for e in self.exposed]
         return max(risks, key=RANK.__getitem__, default=Risk.OK)
+
+    def at_risk(self) -> list[Technology]:
+        """The technologies obsolete or within the horizon, worst first."""
+        return [t for t in self.technologies if t.risk is not Risk.OK]
+
+    def exposed_in(self, layers: Sequence[str]) -> list[Exposure]:
+        """The dependents in ``layers``."""
+        return [e for e in self.exposed if e.layer in layers]
+
+    # -- presentation: the same for the command line, the studies and an API ------------
+
+    def to_tables(self, layers: Sequence[str] = DEPENDENT_LAYERS) -> list[Table]:
+        """The technology at risk, and what depends on it in ``layers``."""
+        at_risk = self.at_risk()
+        techs = Table(
+            f"technology at risk on {self.at.isoformat()} (horizon {self.horizon_days} days): "
+            f"{len(at_risk)} of {len(self.technologies)} dated",
+            ["status", "element", "name", "type", "end of support", "end of life", "why"],
+            [
+                t.row("status", "id", "name", "type", "end of support", "end of life", "why")
+                for t in at_risk
+            ],
+        )
+        shown = self.exposed_in(layers)
+        exposed = Table(
+            f"depending on it ({', '.join(layers)}): {len(shown)}",
+            ["status", "element", "name", "layer", "because of", "via"],
+            [e.row("status", "id", "name", "layer", "because of", "via") for e in shown],
+        )
+        return [techs, exposed]
+
+    def to_data(self) -> dict[str, Any]:
+        """The assessment as a JSON document: every dated technology and every dependent."""
+        return {
+            "at": self.at.isoformat(),
+            "horizon_days": self.horizon_days,
+            "worst": self.worst().value,
+            "technologies": [
+                {
+                    "id": t.element.id,
+                    "name": t.element.name,
+                    "type": t.element.type,
+                    "status": t.risk.value,
+                    "end_of_support": t.end_of_support,
+                    "end_of_life": t.end_of_life,
+                    "reason": t.reason,
+                }
+                for t in self.technologies
+            ],
+            "exposed": [
+                {
+                    "id": e.element.id,
+                    "name": e.element.name,
+                    "type": e.element.type,
+                    "layer": e.layer,
+                    "status": e.risk.value,
+                    "cause": e.cause.id,
+                    "distance": e.distance,
+                    "path": [s.to_data() for s in e.path],
+                }
+                for e in self.exposed
+            ],
+        }
+
+    def notes(self) -> list[str]:
+        """What to read beside the tables: that nothing is dated yet, if so."""
+        if self.technologies:
+            return []
+        return [
+            "no element carries lifecycle dates yet: import lifecycle data (ea import eol) or set end_of_support"
+        ]
 
 
 def _date(value: object) -> dt.date | None:

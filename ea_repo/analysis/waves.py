@@ -39,6 +39,7 @@ import networkx as nx
 
 from ..metamodel import Dependent, Metamodel
 from ..model import CURRENT, Element, Lens, Relation
+from ..results import Table
 from ..store import GraphStore
 
 MOVABLE_LAYERS = ("application", "data", "technology")
@@ -131,6 +132,43 @@ class WavesReport:
         """The elements that stay but are touched by some wave, ordered by id, each once."""
         found = {t.element.id: t.element for w in self.waves for t in w.touched}
         return [found[i] for i in sorted(found)]
+
+    # -- presentation: the same for the command line, the studies and an API ------------
+
+    def to_tables(self) -> list[Table]:
+        """Per wave what moves and its cut-over, then the dependencies across waves."""
+        tables = []
+        for w in self.waves:
+            tables.append(
+                Table(
+                    f"wave {w.number}: {len(w.elements)} element(s) move, {w.groups} group(s)"
+                    + (" — a dependency cycle larger than the cap" if w.oversized else ""),
+                    ["element", "name", "type"],
+                    [[e.id, e.name, e.type] for e in w.elements],
+                )
+            )
+            tables.append(
+                Table(
+                    f"wave {w.number} cut-over: {len(w.touched)} link(s) with what stays",
+                    list(Touch.COLUMNS),
+                    [t.row() for t in w.touched],
+                )
+            )
+        tables.append(
+            Table(
+                f"cross-wave dependencies: {len(self.cross)}",
+                list(CrossDependency.COLUMNS),
+                [c.row() for c in self.cross],
+            )
+        )
+        return tables
+
+    def notes(self) -> list[str]:
+        """What to read beside the tables: how much moves, in how many waves."""
+        return [
+            f"{sum(len(w.elements) for w in self.waves)} element(s) move in "
+            f"{len(self.waves)} wave(s); {len(self.touched)} that stay are touched"
+        ]
 
     def to_data(self) -> dict[str, Any]:
         """The plan as JSON-ready data: waves with their elements and cut-over, cross-wave
@@ -384,3 +422,18 @@ def _stacks(
             owned[next(iter(owners[b]))].append(b)
     stacks = [owned[root] for root in sorted(roots, key=lambda r: members[r][0]) if owned[root]]
     return foundation, stacks
+
+
+def moving_hint(selector: str) -> str | None:
+    """What to say when ``selector`` moves a place with ``+`` (everything depending on it)
+    where ``in:`` (what it hosts) is likely meant; None otherwise."""
+    from ..selection import Atom, Method, parse_selector
+
+    for atom in parse_selector(selector).atoms():
+        if atom.dependents and atom.method in (Method.ELEMENT, Method.ID):
+            place = Atom(Method.ELEMENT, atom.value).to_text()
+            return (
+                f"+{place} moves everything that depends on {place}, users and flow "
+                f"receivers elsewhere included; to move what is hosted in it: in:{place}"
+            )
+    return None

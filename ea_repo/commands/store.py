@@ -98,10 +98,11 @@ def store_copy(
         target_cfg = replace(
             cfg,
             backend="neo4j",
-            uri=uri or cfg.uri,
+            # An option given empty is checked, not taken for the workspace's setting.
+            uri=cfg.uri if uri is None else uri,
             user=user or cfg.user,
             database=database or cfg.database,
-            repository=repository or cfg.repository,
+            repository=cfg.repository if repository is None else repository,
         )
         check_neo4j_target(target_cfg.uri, "--uri", target_cfg.repository, "--repository")
     target_ws = replace(ws, store=target_cfg)

@@ -184,10 +184,10 @@ def report_impact(
 
     Example: ea report impact "VCL-PAR-PROD01" -o cluster-impact.html
     """
-    from ..views.report import impact_report
+    from ..analysis.registry import study
 
     with Repository.open(workspace) as repo:
-        text = impact_report(repo, element)
+        text = study(repo, "impact", element)
     _write_html(text, output)
 
 
@@ -202,12 +202,12 @@ def report_obsolescence(
 
     Example: ea report obsolescence --horizon 12m -o obsolescence.html
     """
+    from ..analysis.registry import study
     from ..config import parse_duration_days
-    from ..views.report import obsolescence_report
 
     days = parse_duration_days(horizon, "--horizon")
     with Repository.open(workspace) as repo:
-        text = obsolescence_report(repo, at=parse_date(at), horizon_days=days)
+        text = study(repo, "obsolescence", at=parse_date(at), horizon_days=days)
     _write_html(text, output)
 
 
@@ -221,10 +221,10 @@ def report_decommission(
 
     Example: ea report decommission "WMS Reflex" -o wms-switch-off.html
     """
-    from ..views.report import decommission_report
+    from ..analysis.registry import study
 
     with Repository.open(workspace) as repo:
-        text = decommission_report(repo, element)
+        text = study(repo, "decommission", element)
     _write_html(text, output)
 
 
@@ -241,10 +241,10 @@ def report_waves(
 
     Example: ea report waves 'in:"DC Lyon Sud"' --max-size 40 -o lyon-waves.html
     """
-    from ..views.report import waves_report
+    from ..analysis.registry import study
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     with Repository.open(workspace) as repo:
-        text = waves_report(repo, selector, max_size=max_size)
+        text = study(repo, "waves", selector, max_size=max_size)
     _write_html(text, output)

@@ -243,7 +243,7 @@ class CmdbImporter:
             elif self.on_duplicate == "error":
                 batch.problem(
                     origin,
-                    f"duplicate key {key!r} at rows {_row_of(first)} and {number}, "
+                    f"duplicate key {key!r} at rows {_row_of(first)} and {origin.line()}, "
                     f"which differ in {', '.join(first.differences(row))}",
                     self._duplicate_hint(cols, raw_key),
                 )
@@ -663,8 +663,8 @@ class _RowsByKey:
         return [self._shared.get(key) or [row] for key, row in self._first.items()]
 
 
-def _row_of(row: _Row) -> int | None:
-    return row.record.origin.row if row.record.origin else None
+def _row_of(row: _Row) -> str | None:
+    return row.record.origin.line() if row.record.origin else None
 
 
 def _majority(values: list[Any]) -> tuple[Any, int]:

@@ -45,6 +45,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,10 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 
 
+# A catalog repeats few distinct values in the cells it folds (statuses, criticalities,
+# middleware, data object names): folding each once, not once per row, measured at a
+# third of reading 104 000 rows.
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """``Application Émettrice`` → ``application emettrice``: how headers and values compare."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -181,6 +186,7 @@ def fold(text: str) -> str:
     return normalize_header(bare.replace("’", "'").replace("°", ""))
 
 
+@lru_cache(maxsize=1 << 16)
 def slug(text: str) -> str:
     """``Customer consent`` → ``customer-consent``; ``Données client`` → ``donnees-client``."""
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
@@ -432,7 +438,7 @@ class FlowsImporter:
                     origin,
                     f"duplicate interface id {interface_id!r} "
                     + (
-                        f"at rows {first.row} and {origin.row}"
+                        f"at rows {first.line()} and {origin.line()}"
                         if same_file
                         else f"(first at {first})"
                     ),

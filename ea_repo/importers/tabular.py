@@ -599,6 +599,12 @@ def _read_json(name: str, text: str, encoding: str) -> Table:
             flat.append((index, cells))
     except RecursionError:  # lists in lists in a cell, just below the parser's limit
         raise _too_deep(name) from None
+    if flat and not columns and all(found is None for _, found in flat):
+        # not one object (e.g. a list of lists): a table shape, not a row's mistake
+        raise SourceError(
+            f"{name}: a JSON list of {type(items[0]).__name__} items, not of objects",
+            hint='give a list of objects, or a ServiceNow export {"records": [...]}',
+        )
     names = list(columns)
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []

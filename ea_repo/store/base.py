@@ -164,6 +164,10 @@ class GraphStore(Protocol):
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Numbers of elements and relations per type, as the lens sees them."""
 
+    def retired_counts(self) -> tuple[int, int]:
+        """How many elements and how many relations are retired, read at one moment
+        (one statement: a count taken while a run writes is never the difference of two)."""
+
     # -- runs, provenance, change log ---------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:

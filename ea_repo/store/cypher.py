@@ -17,6 +17,8 @@ repositories (or test runs) share one database, as Neo4j Community has only one.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
 
 from ..errors import MetamodelError
@@ -28,77 +30,91 @@ INTERNAL_LABELS = frozenset(
 )
 
 # What a lens shows, in one place: every statement that reads what a lens shows filters with
-# these fragments and reads values through ``seen``, over the named parameters
-# :func:`.neo4j._shown` gives for a lens: ``$statuses``, the statuses shown, sorted;
-# ``$status``, the first of them, for the one-status fast path of a traversal, which
-# compares with ``=``; ``$visible``, the committed-run watermark.
-#
-# The watermark. Every item a write transaction writes gets ``wrote``, the number of that
-# transaction (``EaMeta.writes``), and before its first change by it, its visible state is
-# kept in ``prev_*`` (unless a transaction not yet visible kept it already); the transaction's
-# last commit sets ``EaMeta.visible`` to its number (one write, whatever its size). An item
-# whose ``wrote`` is above ``$visible`` (written by a staged run not yet committed, or by
-# one that failed) is read as its ``prev_*`` state, and hidden if it has none (an addition).
-
-
-def seen(alias: str, prop: str) -> str:
-    """Property ``prop`` of ``alias`` as readers see it (see the watermark above).
-
-    >>> seen("n", "name")
-    'CASE WHEN n.wrote > $visible THEN n.prev_name ELSE n.name END'
-    """
-    return f"CASE WHEN {alias}.wrote > $visible THEN {alias}.prev_{prop} ELSE {alias}.{prop} END"
+# these two fragments, over the named parameters :func:`.neo4j._shown` gives for a lens
+# (``$statuses``, the statuses shown, sorted; ``$status``, the first of them, for the
+# one-status fast path of a traversal, which compares with ``=``).
 
 
 def shown(alias: str, one_status: bool = False) -> str:
     """The condition node or relationship ``alias`` meets when the lens shows it.
 
+    >>> shown("n")
+    'n.status IN $statuses'
     >>> shown("r", one_status=True)
-    'CASE WHEN r.wrote > $visible THEN r.prev_status ELSE r.status END = $status'
+    'r.status = $status'
     """
-    return f"{seen(alias, 'status')} {'= $status' if one_status else 'IN $statuses'}"
-
-
-def element_row(alias: str = "n") -> str:
-    """An element row as readers see it: id, type, name, attributes, status."""
-    return f"[{alias}.id, {', '.join(seen(alias, p) for p in ('type', 'name', 'attrs', 'status'))}]"
+    return f"{alias}.status = $status" if one_status else f"{alias}.status IN $statuses"
 
 
 def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> str:
     """The condition relationship ``rel`` meets when the lens shows it with both its ends.
 
-    >>> shown_with_ends("r", "s", "d") == " AND ".join(shown(a) for a in "rsd")
-    True
+    >>> shown_with_ends("r", "s", "d")
+    'r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses'
     """
     return " AND ".join(shown(alias, one_status) for alias in (rel, src, dst))
+
+
+# Staged runs (see :mod:`.neo4j`): a run too large for one transaction commits in several,
+# and readers must not see it until its last. Every write transaction marks what it writes
+# with its number (``wrote``, from ``EaMeta.writes``) and, the first time it changes an
+# item, keeps the item's state before it in ``prev_*`` (``keep_visible``). A block that
+# stages lists its number in ``EaMeta.staged`` with its first commit and leaves the list
+# with its last; a failed one restores ``prev_*`` and deletes what it added first (the
+# ``UNDO_*`` statements). Readers learn the list from one read of ``EaMeta``; when it is
+# empty (no staged run open, nearly always) they send the statements above unchanged, else
+# each statement's ``staged`` form, which reads an item marked by a listed block as its
+# ``prev_*`` state (an item it added, with no ``prev_status``, is then shown by no lens).
+STAGED_PROPS = ("type", "name", "attrs", "status", "last_run", "last_seen")
+_READ_VALUE = re.compile(r"\b([a-z])\.(" + "|".join(STAGED_PROPS) + r")\b")
+
+
+def seen(alias: str, prop: str) -> str:
+    """Property ``prop`` of ``alias`` as readers see it while the blocks ``$hidden`` are open.
+
+    >>> seen("n", "name")
+    'CASE WHEN n.wrote IN $hidden THEN n.prev_name ELSE n.name END'
+    """
+    return f"CASE WHEN {alias}.wrote IN $hidden THEN {alias}.prev_{prop} ELSE {alias}.{prop} END"
+
+
+@functools.lru_cache(maxsize=512)
+def staged(statement: str) -> str:
+    """The form of a reading statement for while staged blocks (``$hidden``) are open: every
+    value in ``STAGED_PROPS`` it reads, in conditions and rows alike, read through ``seen``.
+
+    >>> staged("MATCH (n) WHERE n.status IN $statuses RETURN [n.id, n.name_cf, n.name]")[:63]
+    'MATCH (n) WHERE CASE WHEN n.wrote IN $hidden THEN n.prev_status'
+    """
+    return _READ_VALUE.sub(lambda m: seen(m[1], m[2]), statement)
+
+
+def keep_visible(alias: str, props: Sequence[str]) -> str:
+    """The SET items that keep ``props`` of ``alias`` in ``prev_*`` (unless this transaction
+    kept them already) and mark it with ``$wrote``, the writing transaction's number.
+
+    >>> keep_visible("r", ["status"])
+    'r.prev_status = CASE WHEN r.wrote = $wrote THEN r.prev_status ELSE r.status END, r.wrote = $wrote'
+    """
+    items = [
+        f"{alias}.prev_{p} = CASE WHEN {alias}.wrote = $wrote THEN {alias}.prev_{p} "
+        f"ELSE {alias}.{p} END"
+        for p in props
+    ]
+    return ", ".join([*items, f"{alias}.wrote = $wrote"])
 
 
 # Reads return one record per query holding every row (``collect([...])``): the driver
 # decodes one big list much faster than many records (measured: 5x on 1 000 elements).
 # Element rows: id, type, name, attrs, status.
-ELEMENT_ROW = element_row()
+ELEMENT_ROW = "[n.id, n.type, n.name, n.attrs, n.status]"
 ELEMENT_ROWS = f"collect({ELEMENT_ROW})"
 # The metamodel name of relation ``r``: ``$type_names`` maps relationship types to them.
 # Relations hold no copy of it (one property less on each, a tenth less time to write
 # them); those written before kept theirs.
 RELATION_TYPE = "coalesce(r.type, $type_names[type(r)])"
 # Relation rows: id, src, type, dst, attrs, status.
-RELATION_ROWS = (
-    f"collect([r.id, s.id, {RELATION_TYPE}, d.id, {seen('r', 'attrs')}, {seen('r', 'status')}])"
-)
-# Written by a write transaction before it changes an item ``x``: its visible state kept in
-# ``prev_*`` (unless a transaction not yet visible kept it already: ``x.wrote > $visible``),
-# and ``wrote`` set to ``$wrote``, the transaction's number (null outside one: visible at once).
-
-
-def keep_visible(alias: str, props: Sequence[str]) -> str:
-    """The SET items that keep ``props`` of ``alias`` in ``prev_*``, then mark it ``$wrote``."""
-    kept = f"coalesce({alias}.wrote > $visible, false)"
-    items = [
-        f"{alias}.prev_{p} = CASE WHEN {kept} THEN {alias}.prev_{p} ELSE {alias}.{p} END"
-        for p in props
-    ]
-    return ", ".join([*items, f"{alias}.wrote = $wrote"])
+RELATION_ROWS = f"collect([r.id, s.id, {RELATION_TYPE}, d.id, r.attrs, r.status])"
 
 
 def quote(name: str) -> str:
@@ -215,9 +231,18 @@ class CypherBuilder:
             relabel = f" REMOVE n:{quote(old_type)} SET n:{self._label(new_type)}"
         return (
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
-            f"SET {keep_visible('n', ('type', 'name', 'attrs', 'status'))} "
+            f"SET {keep_visible('n', ELEMENT_PROPS)} "
             "SET n.type = $type, n.name = row[1], n.name_cf = row[2], "
             f"n.attrs = row[3], n.status = row[4], n.updated_at = $now{relabel}"
+        )
+
+    @staticmethod
+    def relabel_elements(old_type: str, new_type: str) -> str:
+        """Move the elements ``$ids`` from the label of ``old_type`` back to ``new_type``'s
+        (undoing a failed staged block, which had changed their type)."""
+        return (
+            "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) "
+            f"REMOVE n:{quote(old_type)} SET n:{quote(new_type)}"
         )
 
     def elements_of_types(self, element_types: Sequence[str]) -> str:
@@ -267,7 +292,7 @@ class CypherBuilder:
         return (
             f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row[0]}]->() "
-            f"SET {keep_visible('r', ('attrs', 'status'))} SET r.attrs = row[1], r.status = row[2]"
+            f"SET {keep_visible('r', RELATION_PROPS)} SET r.attrs = row[1], r.status = row[2]"
         )
 
     def relations_by_id(self, relation_type: str) -> str:
@@ -379,11 +404,10 @@ class CypherBuilder:
     def _hop_rows(one_status: bool, far_ends: bool = False) -> str:
         """Hop rows; with ``far_ends``, the type, name and attributes of the element reached
         follow (and its status, unless ``one_status``)."""
-        status = "" if one_status else f", {seen('r', 'status')}"
+        status = "" if one_status else ", r.status"
         if far_ends:
-            far = ("type", "name", "attrs") if one_status else ("type", "name", "attrs", "status")
-            status += "".join(f", {seen('b', p)}" for p in far)
-        return f"collect([a.id, r.id, type(r), b.id, {seen('r', 'attrs')}, way{status}])"
+            status += ", b.type, b.name, b.attrs" + ("" if one_status else ", b.status")
+        return f"collect([a.id, r.id, type(r), b.id, r.attrs, way{status}])"
 
 
 # -- statements that name no label or relationship type of the metamodel --------
@@ -428,13 +452,21 @@ RELATIONS_OF = (
     f"WHERE {shown_with_ends('r', 's', 'd')} "
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
+# What a write transaction keeps of an item the first time it changes it (``keep_visible``).
+ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status")
+RELATION_PROPS = ("attrs", "status")
+ASSERTION_PROPS = ("last_run", "last_seen", "asserted", "digest")
 COUNT_ELEMENTS = (
-    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
-    f"RETURN {seen('n', 'type')} AS t, count(*) ORDER BY t"
+    f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
 )
 COUNT_RELATIONS = (
     f"MATCH (s:Element {{repo: $repo}})-[r]->(d:Element) WHERE {shown_with_ends('r', 's', 'd')} "
     f"RETURN {RELATION_TYPE} AS t, count(*) ORDER BY t"
+)
+RETIRED_COUNTS = (
+    "CALL { MATCH (n:Element {repo: $repo}) WHERE n.status = $retired RETURN count(n) AS e } "
+    "CALL { MATCH (:Element {repo: $repo})-[r]->() WHERE r.status = $retired "
+    "RETURN count(r) AS rel } RETURN e, rel"
 )
 RELATION_IDS_OF_ELEMENTS = (
     "UNWIND $ids AS i MATCH (a:Element {repo: $repo, id: i})-[r]-() RETURN collect(DISTINCT r.id)"
@@ -459,14 +491,83 @@ FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
 # Written first in every explicit transaction: the write lock it takes on the repository's
 # EaMeta node, held until commit, makes writers of one repository take turns (as SQLite's
 # BEGIN IMMEDIATE does), so a run's plan is made against the state it commits onto.
-# Its number (``writes``) is the transaction's, marked on what it writes (see the watermark).
+# Every other write transaction takes it too (each chunk of a staged block, each write
+# outside a block). It returns the transaction's number (``writes``, marked on what a block
+# writes) and the staged blocks open (see ``staged`` above).
 WRITE_LOCK = (
     "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1 "
-    "RETURN m.writes, coalesce(m.visible, 0)"
+    "RETURN m.writes, coalesce(m.staged, [])"
 )
-# The last commit of write transaction ``$wrote`` makes what it wrote visible.
-PUBLISH = "MATCH (m:EaMeta {repo: $repo}) SET m.visible = $wrote"
-VISIBLE = "OPTIONAL MATCH (m:EaMeta {repo: $repo}) RETURN [coalesce(m.visible, 0)]"
+# What readers read first: the staged blocks open, and how many ever opened (a reader that
+# finds both unchanged after its query knows no block opened or closed meanwhile).
+STAGED_STATE = (
+    "OPTIONAL MATCH (m:EaMeta {repo: $repo}) RETURN [coalesce(m.staged, []), coalesce(m.opened, 0)]"
+)
+# With the first commit of staged block ``$wrote``: listed, and its runs know it.
+OPEN_STAGED = (
+    "MATCH (m:EaMeta {repo: $repo}) "
+    "SET m.staged = coalesce(m.staged, []) + $wrote, m.opened = coalesce(m.opened, 0) + 1 "
+    "WITH m UNWIND $runs AS i MATCH (r:EaRun {repo: $repo, id: i}) SET r.staged = $wrote"
+)
+# With its last commit, or once a failed one is undone: no longer listed.
+CLOSE_STAGED = (
+    "MATCH (m:EaMeta {repo: $repo}) SET m.staged = [w IN coalesce(m.staged, []) WHERE w <> $wrote]"
+)
+# Undoing failed staged block ``$wrote``, ``$limit`` items per transaction (each statement
+# returns how many it did; run again until none): additions deleted, changes restored.
+# Until the block leaves ``EaMeta.staged`` readers see none of it, undone or not.
+UNDO_ADDED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote AND n.prev_status IS NULL "
+    "WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+)
+UNDO_RETYPED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote AND n.prev_type <> n.type "
+    "RETURN collect([n.id, n.type, n.prev_type])"
+)
+UNDO_CHANGED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote WITH n LIMIT $limit "
+    "SET n.type = n.prev_type, n.name = n.prev_name, n.name_cf = n.prev_name_cf, "
+    "n.attrs = n.prev_attrs, n.status = n.prev_status, n.wrote = null RETURN count(*)"
+)
+UNDO_ADDED_RELATIONS = (
+    "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote AND r.prev_status IS NULL "
+    "WITH r LIMIT $limit DELETE r RETURN count(*)"
+)
+UNDO_CHANGED_RELATIONS = (
+    "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote WITH r LIMIT $limit "
+    "SET r.attrs = r.prev_attrs, r.status = r.prev_status, r.wrote = null RETURN count(*)"
+)
+UNDO_ADDED_ASSERTIONS = (
+    "MATCH (a:EaAssertion {repo: $repo}) WHERE a.wrote = $wrote AND a.prev_last_run IS NULL "
+    "WITH a LIMIT $limit DELETE a RETURN count(*)"
+)
+UNDO_CHANGED_ASSERTIONS = (
+    "MATCH (a:EaAssertion {repo: $repo}) WHERE a.wrote = $wrote WITH a LIMIT $limit "
+    "SET a.last_run = a.prev_last_run, a.last_seen = a.prev_last_seen, "
+    "a.asserted = a.prev_asserted, a.digest = a.prev_digest, a.wrote = null RETURN count(*)"
+)
+UNDO_CHANGE_LOG = (
+    "UNWIND $runs AS i MATCH (c:EaChange {repo: $repo, run_id: i}) "
+    "WITH c LIMIT $limit DELETE c RETURN count(*)"
+)
+# The staged blocks to undo: those whose runs all are interrupted (lease expired, or owner
+# in ``$dead``), or that no running run carries; each with its runs.
+INTERRUPTED_STAGED = (
+    "MATCH (m:EaMeta {repo: $repo}) UNWIND coalesce(m.staged, []) AS w "
+    "OPTIONAL MATCH (r:EaRun {repo: $repo, staged: w}) WHERE r.status = 'running' "
+    "WITH w, collect(r) AS open "
+    "WHERE all(r IN open WHERE coalesce(r.lease_until, 0) < timestamp() OR r.owner IN $dead) "
+    "RETURN collect([w, [r IN open | r.id]])"
+)
+UNDO_STATEMENTS = (
+    UNDO_CHANGE_LOG,
+    UNDO_ADDED_ASSERTIONS,
+    UNDO_CHANGED_ASSERTIONS,
+    UNDO_ADDED_RELATIONS,
+    UNDO_CHANGED_RELATIONS,
+    UNDO_ADDED_ELEMENTS,
+    UNDO_CHANGED_ELEMENTS,
+)
 SET_REL_KEYS = (
     "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row[0]}) SET k.type = row[1]"
 )
@@ -530,7 +631,7 @@ RUNS = (
 RECORD_ASSERTIONS = (
     "UNWIND $rows AS row MERGE (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at, a.wrote = $wrote "
-    f"ON MATCH SET {keep_visible('a', ('last_run', 'last_seen'))} "
+    f"ON MATCH SET {keep_visible('a', ASSERTION_PROPS)} "
     "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted, a.digest = row.digest"
 )
 CREATE_ASSERTIONS = (
@@ -576,18 +677,20 @@ RETRACT_ASSERTIONS = ASSERTION_SEEK + "DELETE a"
 DROP_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) DELETE a"
 )
+# (``a.last_run IS NOT NULL`` holds for every assertion stored; the staged form of the
+# statement hides those a staged block added.)
 ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) "
-    "WITH a WHERE a.wrote IS NULL OR a.wrote <= $visible OR a.prev_last_run IS NOT NULL "
+    "WHERE a.last_run IS NOT NULL "
     "WITH a ORDER BY a.item_id, a.source RETURN collect([a.kind, a.item_id, a.source, "
-    f"a.first_run, {seen('a', 'last_run')}, a.first_seen, {seen('a', 'last_seen')}])"
+    "a.first_run, a.last_run, a.first_seen, a.last_seen])"
 )
 STALE_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} "
     "OPTIONAL MATCH (a:EaAssertion {repo: $repo, kind: 'element', item_id: n.id}) "
     "WITH n, max(a.last_seen) AS seen WHERE seen IS NULL OR seen < $before "
     "WITH n, seen ORDER BY seen IS NOT NULL, seen, n.id LIMIT $limit "
-    f"RETURN collect({element_row()[:-1]}, seen])"
+    "RETURN collect([n.id, n.type, n.name, n.attrs, n.status, seen])"
 )
 
 # The digest of the record behind each assertion, for a re-sync to recognise it.

@@ -876,6 +876,16 @@ class SQLiteStore:
         )
         return Counts(elements, relations)
 
+    def retired_counts(self) -> tuple[int, int]:
+        """How many elements and relations are retired, in one statement."""
+        retired = Status.RETIRED.value
+        row = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM element WHERE status = ?), "
+            "(SELECT COUNT(*) FROM relation WHERE status = ?)",
+            (retired, retired),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
     # -- runs, provenance, change log -----------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:

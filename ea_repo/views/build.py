@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import cast
 
@@ -17,12 +17,31 @@ from ..analysis.traversal import Reached, State, Way
 from ..analysis.waves import WavesReport
 from ..errors import ValidationError
 from ..metamodel import LAYERS, Metamodel
-from ..model import CURRENT, EVERYTHING, Direction, Element, ElementId, Lens, Relation, Step
-from ..output import cell_text
+from ..model import CURRENT, Direction, Element, Lens, Relation, Step
+from ..results import cell_text
 from ..runtime import gc_paused
-from ..selection import Atom, Method, Selector, elements_called, parse_selector, select_ids
+from ..selection import (
+    Atom,
+    Method,
+    Selector,
+    elements_called,
+    parse_selector,
+    select_elements,
+)
 from ..store import GraphStore
-from .graph import BY_GROUP_AND_TYPE, Edge, Group, LegendItem, Node, ViewGraph, crowd, fit
+from .graph import (
+    BY_GROUP_AND_TYPE,
+    Edge,
+    Group,
+    LegendItem,
+    Node,
+    ViewGraph,
+    bucket_key,
+    bucket_node,
+    bucket_slug,
+    crowd,
+    fit,
+)
 from .spec import GroupRule, ViewSpec, check_view
 from .styles import (
     CRITICALITY_LOOKS,
@@ -167,15 +186,18 @@ def _containers(
     return reach
 
 
-def _assign_groups(
-    graph: ViewGraph,
+def _groups_of(
     rules: Sequence[GroupRule],
     elements: Mapping[str, Element],
     store: GraphStore,
     metamodel: Metamodel,
     lens: Lens,
-) -> None:
-    pending = {k for k, n in graph.nodes.items() if n.element_id is not None}
+) -> tuple[dict[str, str], dict[str, Group]]:
+    """The group key of each element the rules place (the first rule that gives one wins),
+    and the groups, in the order they were first given."""
+    pending = set(elements)
+    group_of: dict[str, str] = {}
+    groups: dict[str, Group] = {}
     containers: dict[str, Element] = {}
     known: dict[str, dict[str, set[str]]] = {}
     for rule in rules:
@@ -184,7 +206,7 @@ def _assign_groups(
         assigned: dict[str, tuple[str, str, Look | None, tuple[int, str]]] = {}
         if rule.kind == "layer":
             for key in pending:
-                layer = graph.nodes[key].layer
+                layer = layer_of(metamodel, elements[key].type)
                 look = LAYER_LOOKS.get(layer)
                 assigned[key] = (
                     f"layer:{layer}",
@@ -194,7 +216,7 @@ def _assign_groups(
                 )
         elif rule.kind == "type":
             for key in pending:
-                t = graph.nodes[key].type
+                t = elements[key].type
                 assigned[key] = (f"type:{t}", t, None, (0, t))
         elif rule.kind == "other":
             for key in pending:
@@ -224,22 +246,11 @@ def _assign_groups(
                     (0, holder.name.casefold()),
                 )
         for key, (gkey, label, look, order) in assigned.items():
-            graph.nodes[key].group = gkey
-            graph.groups.setdefault(gkey, Group(gkey, label, look, order))
+            group_of[key] = gkey
+            if gkey not in groups:
+                groups[gkey] = Group(gkey, label, look, order)
         pending -= set(assigned)
-    # A container that is itself drawn becomes its cluster: its node turns into an
-    # invisible anchor inside, where its other relations still attach.
-    for gkey in list(graph.groups):
-        node = graph.nodes.get(gkey[3:]) if gkey.startswith("in:") else None
-        if node is not None and node.group is None:
-            node.anchor = True
-            node.group = gkey
-            graph.groups[gkey].look = Look(
-                _pale(
-                    node.look.fill,
-                ),
-                node.look.border,
-            )
+    return group_of, groups
 
 
 def build_view(
@@ -284,57 +295,162 @@ def _build_view(
         raise ValidationError(
             f"the view {spec.name!r} selects nothing", hint="give it `select:` or pass --select"
         )
-    ids = select_ids(store, metamodel, selector, lens=lens)
-    elements = store.get_elements(ids, lens) if ids else {}
+    return _spec_view(store, metamodel, spec, selector, lens, at)
+
+
+def _spec_view(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    selector: Selector,
+    lens: Lens,
+    at: dt.date | None,
+    *,
+    counting: bool = True,
+) -> ViewGraph:
+    """The view of the elements ``selector`` selects. ``counting``: a view over its limit is
+    counted by group and type (:func:`_counted`) rather than drawn element by element and
+    collapsed by :func:`fit`, which gives the same graph."""
+    elements = select_elements(store, metamodel, selector, lens=lens)
     graph = ViewGraph(spec.title, spec.description, engine=spec.engine, direction=spec.direction)
     overlay = _overlay(store, metamodel, spec, elements, lens, at)
-    for element in elements.values():
-        node = _node(element, metamodel, spec.labels)
+    looks = _overlay_looks(spec) if overlay is not None else {}
+
+    def node(element: Element) -> Node:
+        drawn = _node(element, metamodel, spec.labels)
         if overlay is not None:
             status, extra = overlay.get(element.id, ("unknown", None))
-            node.look = recolour(node.look, _overlay_looks(spec)[status])
+            drawn.look = recolour(drawn.look, looks[status])
             if extra:
-                node.lines.append(extra)
-        graph.add_node(node)
-    # Every type (None) is each type of the metamodel, so that it takes the fast way too.
-    types = list(metamodel.relation_types if spec.relations is None else spec.relations)
-    if ids and types and not spec.edge_labels:
-        # Labels are the types': the relations are counted from the relation indexes alone.
-        between: Counter[tuple[str, str, str]] = Counter()
-        steps = [Step(t, Direction.OUT) for t in types]
-        for hop in store.neighbors(sorted(elements), steps, lens):
-            if hop.target in elements and hop.origin != hop.target:
-                between[(hop.origin, hop.target, hop.relation.type)] += 1
-        for (src, dst, kind), n in between.items():
-            rt = metamodel.relation_types.get(kind)
-            graph.add_edge(_relation_edge(src, dst, kind, rt.label if rt else kind, n))
-    elif ids and types != []:
-        for rel in store.relations_of(ids, lens, types=types):
-            if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
-                label = _edge_label(rel, metamodel, spec.edge_labels)
-                graph.add_edge(_relation_edge(rel.src, rel.dst, rel.type, label))
-    _assign_groups(graph, spec.group, elements, store, metamodel, lens)
+                drawn.lines.append(extra)
+        return drawn
+
+    group_of, graph.groups = _groups_of(spec.group, elements, store, metamodel, lens)
+    # A container that is itself drawn becomes its cluster: its node turns into an
+    # invisible anchor inside, where its other relations still attach.
+    anchors: dict[str, Node] = {}
+    for gkey, group in graph.groups.items():
+        cid = gkey[3:] if gkey.startswith("in:") else None
+        if cid is not None and cid in elements and cid not in group_of:
+            anchors[cid] = node(elements[cid])
+            anchors[cid].anchor, anchors[cid].group = True, gkey
+            group_of[cid] = gkey
+            group.look = Look(_pale(anchors[cid].look.fill), anchors[cid].look.border)
+    counted = counting and len(elements) > spec.limit
+    if counted:
+        # Over its limit a view is collapsed by group and type whatever else: each bucket is
+        # counted here, without a node per element (fit goes on from there if need be).
+        where = _counted(graph, elements, group_of, anchors, node, metamodel)
+    else:
+        for element in elements.values():
+            drawn = anchors.get(element.id) or node(element)
+            drawn.group = group_of.get(element.id)
+            graph.add_node(drawn)
+        where = {k: k for k in graph.nodes}
     # Containment drawn as a cluster needs no arrow as well.
     contained = {r.lstrip("~") for rule in spec.group for r in rule.path[-1:]}
-    graph.edges = [
-        e
-        for e in graph.edges
-        if not (
-            e.type in contained
-            and graph.nodes[e.dst].anchor
-            and graph.nodes[e.src].group == graph.nodes[e.dst].group
-        )
-        and not (
-            e.type in contained
-            and graph.nodes[e.src].anchor
-            and graph.nodes[e.dst].group == graph.nodes[e.src].group
-        )
-    ]
-    graph._edge_index = None
+    merged: dict[tuple[str, str, str], tuple[list[int], dict[str, None]]] = {}
+    # Without edge labels the labels are the types': one per edge, read once.
+    labelled = bool(spec.edge_labels)
+    for rel in _relations_drawn(store, metamodel, spec, elements, lens):
+        src, dst, kind = rel.src, rel.dst, rel.type
+        if (
+            kind in contained
+            and (src in anchors or dst in anchors)
+            and group_of.get(src) == group_of.get(dst)
+        ):
+            continue
+        ends = (where[src], where[dst], kind)
+        if ends[0] == ends[1]:
+            continue
+        entry = merged.get(ends)
+        if entry is None:
+            merged[ends] = ([1], {_edge_label(rel, metamodel, spec.edge_labels): None})
+        else:
+            entry[0][0] += 1
+            if labelled and (label := _edge_label(rel, metamodel, spec.edge_labels)):
+                entry[1][label] = None
+    for (a, b, kind), (total, labels) in merged.items():
+        edge = _relation_edge(a, b, kind, "", total[0])
+        edge.labels = list(labels)
+        graph.edges.append(edge)
     graph.legend = _layer_legend(graph) if overlay is None else _overlay_legend(spec, overlay)
     if not elements:
         graph.notes.append(f"the selector {selector.to_text()!r} selects nothing")
-    return fit(graph, spec.limit, spec.edge_limit)
+    return fit(graph, spec.limit, spec.edge_limit, collapsed=counted)
+
+
+def _counted(
+    graph: ViewGraph,
+    elements: Mapping[str, Element],
+    group_of: Mapping[str, str],
+    anchors: Mapping[str, Node],
+    node: Callable[[Element], Node],
+    metamodel: Metamodel,
+) -> dict[str, str]:
+    """Fill ``graph`` with the elements counted by (group, type), as :func:`fit` collapses a
+    graph over its limit: a bucket of one is its element's node, an anchor stays itself, the
+    first member (in id order) lends a bucket its look. Returns the node each element went to."""
+    buckets: dict[tuple[str | None, str], list[Element]] = defaultdict(list)
+    for eid, element in elements.items():
+        if eid not in anchors:
+            buckets[(group_of.get(eid), element.type)].append(element)
+    for eid, anchor in anchors.items():
+        buckets[(anchor.group, f"anchor:{eid}")] = [elements[eid]]
+    where: dict[str, str] = {}
+    slug = bucket_slug(BY_GROUP_AND_TYPE)
+    for (group, kind), members in sorted(
+        buckets.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    ):
+        first = members[0]
+        if len(members) == 1:
+            drawn = anchors.get(first.id) or node(first)
+            drawn.group = group
+            graph.add_node(drawn)
+            where[first.id] = first.id
+            continue
+        key = bucket_key(slug, group, kind)
+        graph.add_node(
+            bucket_node(
+                key,
+                kind,
+                group,
+                len(members),
+                first.type,
+                layer_of(metamodel, first.type),
+                node(first).look,
+                (m.name for m in members),
+            )
+        )
+        for m in members:
+            where[m.id] = key
+    graph.elements_total = len(elements) - len(anchors)
+    return where
+
+
+def _relations_drawn(
+    store: GraphStore,
+    metamodel: Metamodel,
+    spec: ViewSpec,
+    elements: Container[str],
+    lens: Lens,
+) -> Iterator[Relation]:
+    """The relations between ``elements`` the view draws, no loops, in the order they are
+    merged; without edge labels from the relation indexes alone (no attributes)."""
+    # Every type (None) is each type of the metamodel, so that it takes the fast way too.
+    types = list(metamodel.relation_types if spec.relations is None else spec.relations)
+    ids = sorted(cast(Iterable[str], elements))
+    if not ids or not types:
+        return
+    if not spec.edge_labels:
+        steps = [Step(t, Direction.OUT) for t in types]
+        for hop in store.neighbors(ids, steps, lens):
+            if hop.target in elements and hop.origin != hop.target:
+                yield hop.relation
+        return
+    for rel in store.relations_of(ids, lens, types=types):
+        if rel.src in elements and rel.dst in elements and rel.src != rel.dst:
+            yield rel
 
 
 def _overlay_looks(spec: ViewSpec) -> dict[str, Look]:
@@ -391,61 +507,18 @@ def _analysis_view(
     lens: Lens,
     at: dt.date | None,
 ) -> ViewGraph:
-    from ..config import parse_duration_days
+    from ..analysis.registry import Starts, analysis
+    from ..repository import Repository
 
-    def starts() -> list[ElementId]:
-        if selector is None:
-            raise ValidationError(
-                f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
-            )
-        ids = sorted(select_ids(store, metamodel, selector, lens=lens))
-        if not ids:
-            hidden = sorted(select_ids(store, metamodel, selector, lens=EVERYTHING))
-            if hidden:  # what it names is there, but retired: say so, as `ea impact` does
-                named = ", ".join(hidden[:3]) + (" ..." if len(hidden) > 3 else "")
-                raise ValidationError(
-                    f"{selector.to_text()!r} selects only retired elements ({named})",
-                    hint=f"`ea show {hidden[0]}` shows it and its history; "
-                    "analyses see current elements only",
-                )
-            raise ValidationError(f"{selector.to_text()!r} selects nothing")
-        return ids
-
-    kind = spec.analysis
-    if kind in ("impact", "dependencies"):
-        from ..analysis.impact import analyse
-
-        report = analyse(store, metamodel, starts(), way=kind, lens=lens, paths=False)
-        return impact_graph(report, spec)
-    if kind == "obsolescence":
-        from ..analysis.obsolescence import obsolescence
-
-        horizon = parse_duration_days(str(spec.options.get("horizon", "12m")), "horizon")
-        scope: set[str] | None = None
-        if selector is not None:
-            scope = set(select_ids(store, metamodel, selector, lens=lens))
-        assessed = obsolescence(
-            store, metamodel, at=at, horizon_days=horizon, scope=scope, lens=lens
+    assert spec.analysis is not None
+    kind = analysis(spec.analysis)
+    if selector is None and kind.starts is not Starts.SCOPE:
+        raise ValidationError(
+            f"the {spec.name} view needs a start", hint=f"ea view render {spec.name} --select X"
         )
-        return obsolescence_graph(assessed, spec)
-    if kind == "decommission":
-        from ..analysis.decommission import decommission
-
-        ids = starts()
-        if len(ids) != 1:
-            raise ValidationError("a decommission view is about one element", hint="select one id")
-        return decommission_graph(decommission(store, metamodel, ids[0], lens=lens), spec)
-    if kind == "flows":
-        from ..analysis.flows import data_flows
-
-        ids = starts()
-        depth = int(spec.options.get("depth", 1))
-        return flows_graph(data_flows(store, metamodel, ids[0], depth=depth, lens=lens), spec)
-    from ..analysis.waves import MOVABLE_LAYERS, plan_waves
-
-    size = int(spec.options.get("max_size", 50))
-    plan = plan_waves(store, metamodel, starts(), max_size=size, layers=MOVABLE_LAYERS, lens=lens)
-    return waves_graph(plan, metamodel, spec)
+    options = kind.view_params(spec.options, at)
+    report = Repository(store, metamodel).analyse(kind.name, selector, lens=lens, **options)
+    return kind.draw(report, metamodel, spec)
 
 
 def _compressed_edges(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .styles import Look
@@ -140,6 +140,41 @@ class ViewGraph:
         return result
 
 
+def bucket_slug(how: str) -> str:
+    """The prefix of the keys of the nodes a way of collapsing makes (``by-group-and-type``)."""
+    return how.split(",")[0].replace(" ", "-")
+
+
+def bucket_key(slug: str, group: str | None, kind: str) -> str:
+    """The key of the node counting the elements of ``kind`` in ``group``."""
+    return f"{slug}:{group or ''}:{kind}"
+
+
+def bucket_node(
+    key: str,
+    kind: str,
+    group: str | None,
+    count: int,
+    type_: str,
+    layer: str,
+    look: Look,
+    names: Iterable[str],
+) -> Node:
+    """The node counting ``count`` elements (“N × kind”), with the first three ``names``
+    in alphabetical order as examples."""
+    sample = ", ".join(heapq.nsmallest(3, names, key=str.casefold))
+    return Node(
+        key=key,
+        name=f"{count:,} × {kind}",
+        type=type_,
+        layer=layer,
+        look=look,
+        lines=[f"e.g. {sample}" + (" …" if count > 3 else "")] if sample else [],
+        group=group,
+        count=count,
+    )
+
+
 def _collapse(
     graph: ViewGraph, bucket_of: dict[str, tuple[str | None, str]], how: str
 ) -> ViewGraph:
@@ -155,9 +190,14 @@ def _collapse_nodes(
     """The nodes of :func:`_collapse` (no edges yet) and where each node of ``graph`` went."""
     buckets: dict[tuple[str | None, str], list[Node]] = defaultdict(list)
     for node in graph.nodes.values():
-        # An anchor stands for its cluster, a pinned node is the subject: they stay themselves.
-        if node.anchor:
+        # An anchor stands for its cluster, a pinned node is the subject: they stay themselves,
+        # an anchor as long as its cluster does (its members bucketed in it).
+        if node.anchor and bucket_of[node.key][0] == node.group:
             buckets[(node.group, f"anchor:{node.key}")].append(node)
+        elif node.anchor:
+            # Its cluster is gone: the container is counted with its members' bucket.
+            node.anchor = False
+            buckets[bucket_of[node.key]].append(node)
         elif node.pinned:
             buckets[(node.group, f"pinned:{node.key}")].append(node)
         else:
@@ -183,21 +223,17 @@ def _collapse_nodes(
             continue
         first = members[0]
         real = [m for m in members if not m.anchor]
-        count = sum(m.count for m in real)
-        key = f"{how}:{group or ''}:{kind}"
-        sample = ", ".join(
-            m.name for m in heapq.nsmallest(3, real, key=lambda m: m.name.casefold())
-        )
+        key = bucket_key(how, group, kind)
         out.add_node(
-            Node(
-                key=key,
-                name=f"{count:,} × {kind}",
-                type=first.type if len({m.type for m in members}) == 1 else kind,
-                layer=first.layer if len({m.layer for m in members}) == 1 else "unknown",
-                look=first.look,
-                lines=[f"e.g. {sample}" + (" …" if count > 3 else "")] if sample else [],
-                group=group,
-                count=count,
+            bucket_node(
+                key,
+                kind,
+                group,
+                sum(m.count for m in real),
+                first.type if len({m.type for m in members}) == 1 else kind,
+                first.layer if len({m.layer for m in members}) == 1 else "unknown",
+                first.look,
+                (m.name for m in real),
             )
         )
         for m in members:
@@ -260,27 +296,37 @@ def _largest_groups(
     others gathered in one node; None when that cannot help."""
     sizes: dict[str, int] = defaultdict(int)
     loose: set[str] = set()
+    anchored: set[str | None] = set()
     for node in graph.nodes.values():
-        if node.group is None:
+        if node.anchor:
+            anchored.add(node.group)
+        elif node.group is None:
             loose.add(node.layer)
-        elif not node.anchor and not node.pinned:
+        elif not node.pinned:
             sizes[node.group] += node.count
-    alone = sum(1 for n in graph.nodes.values() if n.anchor or n.pinned)
+    alone = sum(1 for n in graph.nodes.values() if n.pinned)
     room = limit - len(loose) - alone - 1
-    if room < 1 or len(sizes) <= room:
+    # A group kept takes a node, two with the anchor of its container.
+    cost = {g: 2 if g in anchored else 1 for g in sizes}
+    if room < 1 or sum(cost.values()) <= room:
         return None
     ranked = sorted(
         sizes, key=lambda g: (-sizes[g], graph.groups[g].order if g in graph.groups else (0, ""), g)
     )
-    kept = set(ranked[:room])
-    others = f"elements in {len(sizes) - room:,} smaller groups"
+    kept: set[str] = set()
+    for g in ranked:
+        if cost[g] > room:
+            break
+        kept.add(g)
+        room -= cost[g]
+    others = f"elements in {len(sizes) - len(kept):,} smaller groups"
 
     def bucket(n: Node) -> tuple[str | None, str]:
         if n.group is None:
             return (None, n.layer)
         return (n.group, "elements") if n.group in kept else (None, others)
 
-    return f"by largest group, the {len(sizes) - room:,} smallest together", bucket
+    return f"by largest group, the {len(sizes) - len(kept):,} smallest together", bucket
 
 
 EMPTY_NOTE = "nothing to draw: no element is in this view"
@@ -336,7 +382,7 @@ def fit(
                 if largest is not None:
                     label, bucket = largest
             buckets = {k: bucket(n) for k, n in graph.nodes.items()}
-            graph, moved = _collapse_nodes(graph, buckets, label.split(",")[0].replace(" ", "-"))
+            graph, moved = _collapse_nodes(graph, buckets, bucket_slug(label))
             where = {k: moved[v] for k, v in where.items()}
             how, merged = label, False
             if len(graph.nodes) <= limit:

@@ -13,19 +13,24 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__
-from ..analysis.impact import path_text
-from ..model import CURRENT
-from ..output import age_text, cell_text
+from ..analysis.obsolescence import DEPENDENT_LAYERS
 from ..repository import Repository, StatusReport
+from ..results import age_text, cell_text
 from .graph import ViewGraph
 from .render import html_section
 from .spec import ViewSpec, builtin_views
+
+if TYPE_CHECKING:
+    from ..analysis.decommission import DecommissionReport
+    from ..analysis.impact import ImpactReport
+    from ..analysis.obsolescence import ObsolescenceReport
+    from ..analysis.waves import WavesReport
 
 
 @dataclass
@@ -117,13 +122,10 @@ def _spec(name: str) -> ViewSpec:
     return builtin_views()[name]
 
 
-def impact_report(repo: Repository, target: str) -> str:
-    """The impact study of ``target`` (an id, a name or a selector)."""
-    from ..analysis.impact import analyse
+def impact_study(repo: Repository, report: ImpactReport, target: str | None, **options: Any) -> str:
+    """The impact study of ``report`` (an impact analysis run from ``target``)."""
     from .build import impact_graph
 
-    starts = repo.resolve(target)
-    report = analyse(repo.store, repo.metamodel, starts)
     graph = impact_graph(report, _spec("impact"))
     names = ", ".join(e.name for e in report.starts)
     down = sum(a.state.value == "down" for a in report.affected)
@@ -160,38 +162,31 @@ def impact_report(repo: Repository, target: str) -> str:
     )
 
 
-def obsolescence_report(
+def obsolescence_study(
     repo: Repository,
+    report: ObsolescenceReport,
+    target: str | None,
     *,
-    at: dt.date | None = None,
-    horizon_days: int = 365,
-    layers: Sequence[str] = ("application", "business", "strategy"),
+    layers: Sequence[str] = DEPENDENT_LAYERS,
+    **options: Any,
 ) -> str:
-    """The obsolescence study of the whole repository at ``at``."""
-    from ..analysis.obsolescence import Risk, obsolescence
+    """The obsolescence study of ``report``, listing the dependents in ``layers``."""
     from .build import obsolescence_graph
 
-    report = obsolescence(repo.store, repo.metamodel, at=at, horizon_days=horizon_days)
+    horizon_days = report.horizon_days
     spec = _spec("obsolescence")
     spec = replace(spec, options={**spec.options, "layers": list(layers)})
     graph = obsolescence_graph(report, spec)
-    at_risk = [t for t in report.technologies if t.risk is not Risk.OK]
+    at_risk = report.at_risk()
     risks = Counter(t.risk.value for t in at_risk)
-    shown = [e for e in report.exposed if e.layer in layers]
+    shown = report.exposed_in(layers)
     exposed_by_layer = Counter(e.layer for e in shown)
     tables = [
         ReportTable(
             f"Technology at risk ({len(at_risk)} of {len(report.technologies)} with lifecycle dates)",
             ["status", "technology", "type", "end of support", "end of life", "why"],
             [
-                [
-                    t.risk.value,
-                    t.element.name,
-                    t.element.type,
-                    t.end_of_support,
-                    t.end_of_life,
-                    t.reason,
-                ]
+                t.row("status", "name", "type", "end of support", "end of life", "why")
                 for t in at_risk
             ],
             classes={0: "status"},
@@ -199,10 +194,7 @@ def obsolescence_report(
         ReportTable(
             f"Depending on it ({len(shown)})",
             ["status", "element", "layer", "because of", "path"],
-            [
-                [e.risk.value, e.element.name, e.layer, e.cause.name, path_text(e.path)]
-                for e in shown
-            ],
+            [e.row("status", "name", "layer", "because of", "via") for e in shown],
             classes={0: "status"},
         ),
     ]
@@ -230,24 +222,25 @@ def obsolescence_report(
     )
 
 
-def decommission_report(repo: Repository, target: str) -> str:
+def decommission_study(
+    repo: Repository, r: DecommissionReport, target: str | None, **options: Any
+) -> str:
     """The switch-off study of one element: the seven-part checklist with its diagram."""
-    from ..analysis.decommission import FlowToReroute, decommission
+    from ..analysis.decommission import FlowToReroute
     from .build import decommission_graph
 
-    r = decommission(repo.store, repo.metamodel, repo.element(target, CURRENT).id)
     graph = decommission_graph(r, _spec("decommission"))
     x = r.target
     tables = [
         ReportTable(
             f"1. What breaks ({len(r.breaks)})",
             ["layer", "element", "type", "why (path)"],
-            [[a.layer, a.element.name, a.element.type, a.via] for a in r.breaks],
+            [a.row("layer", "name", "type", "via") for a in r.breaks],
         ),
         ReportTable(
             f"Degraded ({len(r.degraded)})",
             ["layer", "element", "why (path)"],
-            [[a.layer, a.element.name, a.via] for a in r.degraded],
+            [a.row("layer", "name", "via") for a in r.degraded],
             note="They lose a feed or a redundant peer but keep running.",
         ),
         ReportTable(
@@ -320,15 +313,15 @@ def decommission_report(repo: Repository, target: str) -> str:
     )
 
 
-def waves_report(repo: Repository, target: str, *, max_size: int = 50) -> str:
-    """The migration study of ``target`` (a selector, e.g. ``in:"DC Lyon Sud"``): each wave,
-    what it moves and its cut-over - what stays but is touched - with the diagram."""
-    from ..analysis.waves import MOVABLE_LAYERS, CrossDependency, Touch, plan_waves
+def waves_study(
+    repo: Repository, report: WavesReport, target: str | None, *, max_size: int, **options: Any
+) -> str:
+    """The migration study of ``report``, planned for ``target`` (a selector, e.g.
+    ``in:"DC Lyon Sud"``): each wave, what it moves and its cut-over - what stays but is
+    touched - with the diagram."""
+    from ..analysis.waves import CrossDependency, Touch
     from .build import waves_graph
 
-    report = plan_waves(
-        repo.store, repo.metamodel, repo.resolve(target), max_size=max_size, layers=MOVABLE_LAYERS
-    )
     graph = waves_graph(report, repo.metamodel, _spec("migration-waves"))
     tables: list[ReportTable] = []
     for w in report.waves:

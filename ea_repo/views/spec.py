@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..analysis.registry import ANALYSES as REGISTRY
 from ..errors import EaError, NotFoundError, Problem, SelectorError
 from ..metamodel import IDENTIFIER, LAYERS, Metamodel
 from ..selection import Selector, check_selector, parse_selector
@@ -42,7 +43,7 @@ class ViewSpecError(EaError):
     """A view spec file is unreadable or inconsistent."""
 
 
-ANALYSES = ("impact", "dependencies", "obsolescence", "decommission", "flows", "waves")
+ANALYSES = tuple(REGISTRY)
 ENGINES = ("dot", "sfdp", "neato", "fdp", "circo", "twopi")
 DIRECTIONS = ("LR", "TB", "RL", "BT")
 COLOR_BY = ("layer", "risk", "criticality", "state")
@@ -165,11 +166,7 @@ def _group_rule(raw: Any, line: int | None, problems: Collector) -> GroupRule | 
     return None
 
 
-_OPTIONS = {
-    "obsolescence": {"horizon", "layers"},
-    "flows": {"depth", "horizon"},
-    "waves": {"max_size", "horizon"},
-}
+_OPTIONS = {name: {"horizon", *a.view_options} for name, a in REGISTRY.items()}
 """The options each analysis reads; ``horizon`` (for ``color_by: risk``) fits every view."""
 
 

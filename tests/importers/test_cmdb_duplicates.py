@@ -294,3 +294,20 @@ def test_merge_takes_the_class_most_rows_give_and_only_their_values(
         f"{export}: 1 row with a name other than the one most rows of the same key give, "
         "which is kept (on_duplicate: merge)",
     ]
+
+
+def test_rows_sharing_a_key_after_a_multi_line_cell_are_named_by_line_and_record(
+    mm: Metamodel, tmp_path: Path
+) -> None:
+    ci = tmp_path / "cmdb_ci.csv"
+    ci.write_text(
+        '"Name","Class","Serial number","Location","Short description"\n'
+        '"mail01","Server","S1","Paris","first line\nsecond line\nthird line"\n'
+        '"web01","Server","S2","Paris",""\n'
+        '"web01","Server","S2","Lyon",""\n'
+    )
+    (problem,) = read(mm, ci, rel=None, on_duplicate="error").problems
+    assert str(problem).startswith(
+        f"{ci}:6 (record 4): duplicate key 'web01|Server|S2' at rows 5 (record 3) "
+        "and 6 (record 4), which differ in location"
+    )

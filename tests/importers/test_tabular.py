@@ -326,6 +326,14 @@ def test_json_that_is_not_a_table(tmp_path: Path) -> None:
         read_table(bad)
 
 
+def test_json_list_of_lists_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text('[["sys_id", "name"], ["a1", "web01"]]', "utf-8")
+    with pytest.raises(SourceError) as err:
+        read_table(path)
+    assert str(err.value) == f"{path}: a JSON list of list items, not of objects"
+
+
 # ------------------------------------------------- rows cut short, truncated files
 
 

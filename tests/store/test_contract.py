@@ -304,6 +304,15 @@ def test_counts_by_type_and_status(landscape: GraphStore) -> None:
     assert landscape.counts(EVERYTHING).relations["runs_on"] == 2
 
 
+def test_retired_items_are_counted_by_their_own_status(landscape: GraphStore) -> None:
+    assert landscape.retired_counts() == (0, 0)
+    landscape.set_status("element", ["erp"], Status.RETIRED)
+    # A retired relation between active elements counts; an active one to a retired
+    # element does not (it is hidden by the lens, not retired).
+    landscape.set_status("relation", ["srv1|located_in|dc1"], Status.RETIRED)
+    assert landscape.retired_counts() == (1, 1)
+
+
 def test_delete_element_takes_its_relations(landscape: GraphStore) -> None:
     assert landscape.delete_elements(["vm1"]) == 1
     assert landscape.get_elements(["vm1"], EVERYTHING) == {}

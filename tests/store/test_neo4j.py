@@ -20,7 +20,7 @@ from ea_repo.config import load_workspace
 from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
 from ea_repo.store.neo4j import check_uri, server_major
-from tests.neo4j_support import NEO4J_SKIP, open_test_neo4j
+from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
 
@@ -418,7 +418,7 @@ def test_demo_on_neo4j_gives_the_same_answers_as_on_sqlite(tmp_path: Path, ea, m
 
 
 @needs_server
-def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
+def test_a_large_run_is_staged_and_a_failing_one_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ea_repo import Repository
@@ -452,7 +452,8 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     monkeypatch.undo()
     everything = store.get_elements([f"srv{i}" for i in range(10)], EVERYTHING)
     assert all(e.status.value == "active" for e in everything.values())  # nothing retired
-    assert {e.attrs["environment"] for e in everything.values()} == {"production", "test"}
+    # and the changes it had written are undone
+    assert {e.attrs["environment"] for e in everything.values()} == {"production"}
     # One failure, one failed run: the staged run itself, closed with the error.
     assert [(r.status, r.message) for r in store.runs()] == [
         ("failed", "OSError: disk full"),
@@ -474,7 +475,7 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     assert store.asserted_ids("cmdb", "element") == expected_ids
     assert len(store.record_digests("cmdb")) == expected_digests
     assert store.runs()[0].status == "succeeded"
-    assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"retired"}
+    assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"changed", "retired"}
 
 
 @needs_server
@@ -640,8 +641,7 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     assert commits == []
     assert store.get_elements(["app3"])["app3"].name == "NEW23"
     assert store.counts().elements == {"Application": 50}
-    # A chunk that fails ends the write with its error; the chunks before it are kept, and
-    # hidden from readers, who stay on the state before the failed block (the watermark).
+    # A chunk that fails ends the write with its error; the chunks before it are undone.
     monkeypatch.setattr(backend, "STAGE_CHUNK", 5)
     broken = [
         Relation(ElementId(f"app{i}"), "serves", ElementId("ghost" if i == 12 else "app0"))
@@ -651,7 +651,54 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
         store.upsert_relations(broken)
     assert store.counts().relations.get("serves") is None
     with store.transaction():  # a writer reads what is stored
-        assert len(store.relations_of(["app0"], types=["serves"])) == 10
+        assert store.relations_of(["app0"], types=["serves"]) == []
+
+
+class _Boom(Exception):
+    """A failure in the middle of a staged block."""
+
+
+@needs_server
+def test_a_failed_staged_block_is_undone_and_never_shown_after_another_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.store import neo4j as backend
+
+    monkeypatch.setattr(backend, "STAGE_CHUNK", 5)
+    store = open_test_neo4j(stage_rows=10)
+    apps = [
+        Element(ElementId(f"app{i}"), "Application", f"APP{i}", {"criticality": "low"})
+        for i in range(20)
+    ]
+    uses = [Relation(ElementId(f"app{i}"), "uses", ElementId(f"app{i + 1}")) for i in range(19)]
+    with store.transaction():
+        store.upsert_elements(apps)
+        store.upsert_relations(uses)
+
+    def state() -> tuple[list[Element], list[Relation]]:
+        return list(store.iter_elements(EVERYTHING)), list(store.iter_relations(EVERYTHING))
+
+    before = state()
+    # A block that changes, retypes and adds elements and relations, staged, then fails.
+    changed = [Element(e.id, e.type, "NEW " + e.name, {"criticality": "high"}) for e in apps[:12]]
+    retyped = [Element(ElementId("app12"), "ApplicationComponent", "APP12")]
+    added = [Element(ElementId(f"new{i}"), "Application", f"NEW{i}") for i in range(8)]
+    links = [Relation(r.src, r.type, r.dst, {"note": "changed"}) for r in uses[:6]]
+    links += [Relation(ElementId(f"new{i}"), "uses", ElementId("app0")) for i in range(8)]
+    with pytest.raises(_Boom), store.transaction():
+        store.upsert_elements(changed + retyped + added)
+        store.upsert_relations(links)
+        raise _Boom
+    assert state() == before
+    # Another writer commits after it: what the failed block wrote stays gone.
+    with store.transaction():
+        store.upsert_elements([Element(ElementId("other"), "Application", "OTHER")])
+    elements, relations = state()
+    assert [e for e in elements if e.id != "other"] == before[0] and relations == before[1]
+    assert store.find_elements(types=["ApplicationComponent"], lens=EVERYTHING) == []
+    with store.transaction():  # and as stored, for writers
+        assert store.get_elements([f"new{i}" for i in range(8)], EVERYTHING) == {}
+        assert store.get_elements(["app3"])["app3"] == apps[3]
 
 
 def _operators(plan: object) -> list[str]:
@@ -755,7 +802,7 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     with pytest.raises(OSError):
         engine.run("cmdb", _servers(range(12), "test"), input_digest="B")
     monkeypatch.undo()
-    assert store.get_elements(["srv11"])  # B's writes are there
+    assert _state(store) == after_a  # B's writes were undone
 
     # A again: the shortcut must not confirm B's values as A's.
     assert engine.confirm_unchanged("cmdb", "A") is None
@@ -768,6 +815,38 @@ def _die(store: Any) -> None:
     store._closing.set()
     store._renewer.join()
     store._locked, store._leased_runs = False, []  # forgotten, as by a dead process
+
+
+@needs_server
+def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from ea_repo.store import cypher
+
+    dead = open_test_neo4j(lease_seconds=0.8)
+    dead.start_run("cmdb")
+    _die(dead)
+    store: Any = open_test_neo4j(dead.repo, lease_seconds=0.8)  # type: ignore[attr-defined]
+    looked: list[str] = []
+    query = store._query
+
+    def counting(statement: str, **params: Any) -> Any:
+        looked.extend([statement] if statement == cypher.RUNNING_OWNERS else [])
+        return query(statement, **params)
+
+    monkeypatch.setattr(store, "_query", counting)
+    for n in range(5):  # five write transactions in a row: one round trip to look, not five
+        with store.transaction():
+            store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
+    assert len(looked) == 1
+    assert [r.status for r in store.runs()] == ["running"]
+    time.sleep(0.9)  # the lease expired, and a quarter lease went by: the next write looks
+    with store.transaction():
+        store.upsert_elements([Element("app-5", "Application", "App 5")])
+    assert len(looked) == 2
+    assert [r.status for r in store.runs()] == ["failed"]
 
 
 @needs_server
@@ -821,14 +900,7 @@ def _synced_neo4j_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, tag: st
         shutil.copy(SYNC_DATA / name, exports / name)
     monkeypatch.setenv("EA_NEO4J_USER", os.environ.get("EA_TEST_NEO4J_USER", "neo4j"))
     monkeypatch.setenv("EA_NEO4J_PASSWORD", os.environ.get("EA_TEST_NEO4J_PASSWORD", ""))
-    (root / "ea.yaml").write_text(
-        "store:\n  backend: neo4j\n"
-        f"  uri: {os.environ['EA_TEST_NEO4J_URI']}\n  repository: {tag}\n"
-        "sources:\n  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
-        "    files: [exports/cmdb_ci.csv, exports/cmdb_rel_ci.csv]\n",
-        encoding="utf-8",
-    )
-    return root
+    return neo4j_cmdb_workspace(root, tag)
 
 
 @needs_server
@@ -975,19 +1047,18 @@ def test_a_staged_runs_closing_steps_commit_together_and_its_log_with_its_chunks
     monkeypatch.undo()
     failed = store.runs()[0]
     assert failed.status == "failed"
-    # What it wrote is logged under it; what it did not finish is not half-done.
-    assert {(c.item_id, c.op) for c in store.changes(run_id=failed.id)} == {
-        (f"srv{i}", "changed") for i in range(6)
-    }
+    # What it wrote was undone with its log; what it did not finish is not half-done.
+    assert store.changes(run_id=failed.id) == []
     assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
     assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(10)}
-    # The next run finds what is left to do, retirements included.
+    assert {e.attrs["environment"] for e in store.iter_elements()} == {"production"}
+    # The next run does it all again, retirements included.
     again = engine.run("cmdb", _servers(range(6), "test"), force=True)
     assert sorted(again.elements.missing) == [f"srv{i}" for i in range(6, 10)]
     assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(6)}
     assert {(c.item_id, c.op) for c in store.changes(run_id=again.run_id)} == {
-        (f"srv{i}", "retired") for i in range(6, 10)
-    }
+        (f"srv{i}", "changed") for i in range(6)
+    } | {(f"srv{i}", "retired") for i in range(6, 10)}
 
 
 @needs_server
