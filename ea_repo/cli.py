@@ -26,8 +26,9 @@ from .commands.options import (
     FormatOpt,
     HorizonOpt,
     OutputOpt,
+    ScenarioOpt,
     WorkspaceOpt,
-    parse_date,
+    open_seen,
     workspace_metamodel,
 )
 from .commands.store import store_app
@@ -581,6 +582,8 @@ def _run_analysis(
     layer: list[str] | None,
     relation: list[str] | None,
     explain: str | None,
+    at: str | None,
+    scenario: str | None,
     workspace: Path | None,
     fmt: AnalysisFormat,
     output: Path | None,
@@ -589,7 +592,7 @@ def _run_analysis(
     from .metamodel.validate import resolve_relation_type
 
     check_layers(layer)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
@@ -615,11 +618,15 @@ def _analysis_command(way: str, doc: str) -> None:
         layer: LayerOpt = None,
         relation: RelOpt = None,
         explain: ExplainOpt = None,
+        at: AtOpt = None,
+        scenario: ScenarioOpt = None,
         workspace: WorkspaceOpt = None,
         fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
         output: OutputOpt = None,
     ) -> None:
-        _run_analysis(way, element, depth, layer, relation, explain, workspace, fmt, output)
+        _run_analysis(
+            way, element, depth, layer, relation, explain, at, scenario, workspace, fmt, output
+        )
 
     command.__doc__ = doc
     command.__name__ = way
@@ -645,6 +652,8 @@ _analysis_command(
 @app.command()
 def decommission(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -653,7 +662,7 @@ def decommission(
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         r = repo.analyse("decommission", element)
     if not _drawn(fmt, "decommission", r, repo.metamodel, output):
         emit(Result.of(r), Format(fmt.value), output)
@@ -673,6 +682,8 @@ def flows(
     personal: Annotated[
         bool, typer.Option("--personal", help="Only flows carrying personal data.")
     ] = False,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -681,7 +692,7 @@ def flows(
 
     Example: ea flows "Customer" --personal
     """
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
     if not _drawn(fmt, "flows", report, repo.metamodel, output):
         emit(Result.of(report), Format(fmt.value), output)
@@ -702,6 +713,8 @@ def waves(
         list[str] | None,
         typer.Option("--layer", help="Layers that move (default: application, data, technology)."),
     ] = None,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -717,7 +730,7 @@ def waves(
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     check_layers(layer)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
     if _drawn(fmt, "waves", report, repo.metamodel, output):
         return
@@ -750,6 +763,7 @@ def obsolescence(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 if anything is obsolete (or at warning or worse)."),
     ] = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -766,10 +780,11 @@ def obsolescence(
     from .config import parse_duration_days
     from .views.spec import builtin_views
 
-    day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
     layers = check_layers(layer) or list(DEPENDENT_LAYERS)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
+        # Judged on the day the landscape is seen at: --at, today, or the scenario's end.
+        day = dt.date.fromisoformat(repo.day or dt.date.today().isoformat())
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
     spec = builtin_views()["obsolescence"]
     spec = replace(spec, options={**spec.options, "layers": layers})

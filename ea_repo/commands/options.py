@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,9 @@ from ..config import find_workspace, load_workspace
 from ..errors import ValidationError, WorkspaceError
 from ..metamodel import Metamodel, load_metamodel
 from ..output import Format, check_output
+
+if TYPE_CHECKING:
+    from ..repository import Repository
 
 
 def guard_output(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
@@ -44,7 +48,15 @@ OutputOpt = Annotated[
 ]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD; default today)."),
+    typer.Option(
+        "--at",
+        help="See the landscape as at this day, YYYY-MM-DD (default today; under a "
+        "scenario, the day it is complete).",
+    ),
+]
+ScenarioOpt = Annotated[
+    str | None,
+    typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
 ]
 HorizonOpt = Annotated[
     str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
@@ -91,3 +103,20 @@ def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]
         return None, load_metamodel()
     config = load_workspace(root)
     return config.root, load_metamodel(config.metamodel_path())
+
+
+def open_seen(workspace: Path | None, at: str | None, scenario: str | None) -> Repository:
+    """The workspace's repository as readers see it on ``--at`` and under ``--scenario``
+    (``Repository.seen``); what of the scenario no longer fits the facts is said on stderr."""
+    from ..repository import Repository
+
+    day = parse_date(at)
+    repo = Repository.open(workspace)
+    try:
+        seen = repo.seen(day.isoformat() if day else None, scenario)
+    except BaseException:
+        repo.close()
+        raise
+    for drift in seen.overlay.drift if seen.overlay is not None else ():
+        print(f"warning: {drift.text()}", file=sys.stderr)
+    return seen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -18,9 +19,10 @@ from .options import (
     FormatOpt,
     HorizonOpt,
     OutputOpt,
+    ScenarioOpt,
     WorkspaceOpt,
     guard_output,
-    parse_date,
+    open_seen,
     workspace_metamodel,
     workspace_root,
 )
@@ -147,6 +149,7 @@ def view_render(
         ),
     ] = None,
     at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     fmt: DiagramOpt = DiagramFormat.SVG,
     output: OutputOpt = None,
     workspace: WorkspaceOpt = None,
@@ -157,9 +160,8 @@ def view_render(
     """
     from ..views import render_view
 
-    day = parse_date(at)
-    with Repository.open(workspace) as repo:
-        data = render_view(repo, name, select=select, fmt=fmt, at=day)
+    with open_seen(workspace, at, scenario) as repo:
+        data = render_view(repo, name, select=select, fmt=fmt, at=_day(repo))
     write_diagram(data, fmt, output)
 
 
@@ -167,6 +169,11 @@ OutputHtml = Annotated[
     Path,
     typer.Option("--output", "-o", callback=guard_output, help="The HTML file to write."),
 ]
+
+
+def _day(repo: Repository) -> dt.date | None:
+    """The day ``repo`` is seen at, as a date (the obsolescence overlay judges on it)."""
+    return dt.date.fromisoformat(repo.day) if repo.day else None
 
 
 def _write_html(text: str, output: Path) -> None:
@@ -178,6 +185,8 @@ def _write_html(text: str, output: Path) -> None:
 def report_impact(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
     output: OutputHtml,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An impact study of X: summary, diagram, dependents by layer with paths, data freshness.
@@ -186,7 +195,7 @@ def report_impact(
     """
     from ..analysis.registry import study
 
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "impact", element)
     _write_html(text, output)
 
@@ -196,6 +205,7 @@ def report_obsolescence(
     output: OutputHtml,
     at: AtOpt = None,
     horizon: HorizonOpt = "12m",
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An obsolescence study: technology at risk, what depends on it, data freshness.
@@ -206,8 +216,8 @@ def report_obsolescence(
     from ..config import parse_duration_days
 
     days = parse_duration_days(horizon, "--horizon")
-    with Repository.open(workspace) as repo:
-        text = study(repo, "obsolescence", at=parse_date(at), horizon_days=days)
+    with open_seen(workspace, at, scenario) as repo:
+        text = study(repo, "obsolescence", at=_day(repo), horizon_days=days)
     _write_html(text, output)
 
 
@@ -215,6 +225,8 @@ def report_obsolescence(
 def report_decommission(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
     output: OutputHtml,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A decommission study of X: the switch-off checklist with its diagram and data freshness.
@@ -223,7 +235,7 @@ def report_decommission(
     """
     from ..analysis.registry import study
 
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "decommission", element)
     _write_html(text, output)
 
@@ -235,6 +247,8 @@ def report_waves(
     max_size: Annotated[
         int, typer.Option("--max-size", help="At most this many elements per wave.")
     ] = 50,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A migration study: each wave, what it moves and its cut-over, with the diagram.
@@ -245,6 +259,6 @@ def report_waves(
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "waves", selector, max_size=max_size)
     _write_html(text, output)
