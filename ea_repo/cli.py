@@ -27,10 +27,13 @@ from .commands.options import (
     HorizonOpt,
     OutputOpt,
     ScenarioOpt,
+    SetOpt,
     WorkspaceOpt,
     open_seen,
+    pairs,
     workspace_metamodel,
 )
+from .commands.scenario import scenario_app
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
@@ -71,6 +74,7 @@ app.add_typer(view_app, name="view")
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
+app.add_typer(scenario_app, name="scenario")
 
 
 class AnalysisFormat(StrEnum):
@@ -121,23 +125,6 @@ def _drawn(
     kind = ANALYSES[name]
     draw(kind.draw(report, metamodel, spec), fmt.value, output, kind.view)
     return True
-
-
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
-]
-
-
-def _pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
-    result = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValidationError(
-                f"{option} {item!r} is not KEY=VALUE", hint=f"e.g. {option} owner=ops@example.org"
-            )
-        result[key.strip()] = value
-    return result
 
 
 def _print_version(value: bool) -> None:
@@ -201,7 +188,7 @@ def add(
     Example: ea add Server --id srv-db01 --name DB01 --set environment=production
     """
     with Repository.open(workspace) as repo:
-        element = repo.add(type_name, id=id, name=name, attrs=_pairs(set_, "--set"), update=update)
+        element = repo.add(type_name, id=id, name=name, attrs=pairs(set_, "--set"), update=update)
     if fmt is Format.JSON:
         emit(Result(data=_element_json(element)), fmt)
     else:
@@ -228,7 +215,7 @@ def link(
     Example: ea link crm runs_on srv-app01
     """
     with Repository.open(workspace) as repo:
-        rel = repo.link(src, relation, dst, _pairs(set_, "--set"), id=id)
+        rel = repo.link(src, relation, dst, pairs(set_, "--set"), id=id)
     typer.echo(f"linked {rel.src} {rel.type} {rel.dst}")
 
 
@@ -332,7 +319,7 @@ def find(
     with Repository.open(workspace) as repo:
         found = repo.find(
             type_name=type_name,
-            attrs=_pairs(where, "--where"),
+            attrs=pairs(where, "--where"),
             text=text,
             include_retired=retired,
             limit=limit,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -58,6 +59,9 @@ ScenarioOpt = Annotated[
     str | None,
     typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
 ]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
+]
 HorizonOpt = Annotated[
     str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
 ]
@@ -76,6 +80,19 @@ def parse_date(text: str | None, option: str = "--at") -> dt.date | None:
         raise ValidationError(
             f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
         ) from None
+
+
+def pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` items given to ``option``, as a dict; a ValidationError for any other."""
+    result = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                f"{option} {item!r} is not KEY=VALUE", hint=f"e.g. {option} owner=ops@example.org"
+            )
+        result[key.strip()] = value
+    return result
 
 
 def workspace_root(workspace: Path | None) -> Path | None:

@@ -140,7 +140,12 @@ class Editor:
         )
 
     def unlink(
-        self, src: str | None, relation_type: str | None, dst: str | None, rid: str | None, on: str | None
+        self,
+        src: str | None,
+        relation_type: str | None,
+        dst: str | None,
+        rid: str | None,
+        on: str | None,
     ) -> tuple[Scenario, Overlay]:
         if rid is None:
             if not (src and relation_type and dst):

@@ -13,14 +13,15 @@ A file holds the scenario's name, what it is for, the scenario it starts from
     based_on: null
     edits:
       - {op: add, id: app-sfdc, type: Application, name: Salesforce, attrs: {criticality: high}}
-      - {op: replace, id: app-crm, by: app-sfdc, on: 2027-06-01}
+      - {op: replace, id: app-crm, by: app-sfdc, effective: 2027-06-01}
       - {op: set, id: app-oms, attrs: {criticality: critical}, was: {criticality: high}}
       - {op: link, src: app-sfdc, type: flows_to, dst: app-oms}
       - {op: unlink, relation: "app-crm|flows_to|app-bi"}
       - {op: retire, id: srv-crm01}
 
-``on`` (optional) is the day an edit takes effect: seen before that day the
-landscape does not have it. ``was`` records the facts an edit was written
+``effective`` (optional; ``--on`` on the command line) is the day an edit takes
+effect: seen before that day the landscape does not have it. (Not ``on:``, which
+YAML 1.1 reads as the boolean true.) ``was`` records the facts an edit was written
 against (the element's status, the attributes it changes), so that a later sync
 that moved them is reported (:mod:`ea_repo.scenarios.overlay`).
 """
@@ -45,7 +46,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 OPS = ("add", "retire", "set", "link", "unlink", "replace")
 _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # op: (required keys, optional keys) besides op, on and was
+    # op: (required keys, optional keys) besides op, effective and was
     "add": (("id", "type"), ("name", "attrs")),
     "retire": (("id",), ()),
     "set": (("id", "attrs"), ("name",)),
@@ -89,10 +90,12 @@ class Edit:
     def to_data(self) -> dict[str, Any]:
         """The edit as written in the file: its op first, only the fields it uses."""
         data: dict[str, Any] = {"op": self.op}
-        for key in ("id", "type", "name", "src", "dst", "relation", "by", "on"):
+        for key in ("id", "type", "name", "src", "dst", "relation", "by"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.on is not None:
+            data["effective"] = self.on
         if self.attrs:
             data["attrs"] = dict(self.attrs)
         if self.was is not None:
@@ -173,9 +176,15 @@ def _edit(raw: Any, col: Collector, line: int | None) -> Edit | None:
         col.add(f"unknown edit op {op!r}", raw.line_of("op"), hint)
         return None
     required, optional = _KEYS[op]
-    known = {"op", "on", "was", *required, *optional}
+    known = {"op", "effective", "was", *required, *optional}
     for key in raw:
-        if key not in known:
+        if isinstance(key, bool):  # YAML 1.1 reads an unquoted `on:` (or yes/no/off) as one
+            col.add(
+                f"a key read as the boolean {key}: `on:`, `yes:`, `off:` are booleans in YAML",
+                raw.line_of(key),
+                "the day an edit takes effect is `effective: YYYY-MM-DD`",
+            )
+        elif key not in known:
             col.add(
                 f"a {op} edit has no key {key!r}",
                 raw.line_of(key),
@@ -193,10 +202,13 @@ def _edit(raw: Any, col: Collector, line: int | None) -> Edit | None:
         col.add("was must be a mapping", raw.line_of("was"))
         was = None
     on = None
-    if raw.get("on") is not None:
-        on = _day(raw.get("on"))
+    if raw.get("effective") is not None:
+        on = _day(raw.get("effective"))
         if on is None:
-            col.add(f"on: expected a date as YYYY-MM-DD, got {raw.get('on')!r}", raw.line_of("on"))
+            col.add(
+                f"effective: expected a date as YYYY-MM-DD, got {raw.get('effective')!r}",
+                raw.line_of("effective"),
+            )
     return Edit(
         op,
         id=_text(raw.get("id")),

@@ -77,11 +77,11 @@ class Drift:
 @dataclass
 class Overlay:
     """What a scenario changes, on one day: element id -> its version under the scenario
-    (None: retired by it); the relations it adds (by id) and removes."""
+    (retired: retired by it); the relations it adds (by id) and removes."""
 
     name: str
     day: str | None
-    elements: dict[str, Element | None] = field(default_factory=dict)
+    elements: dict[str, Element] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     drift: list[Drift] = field(default_factory=list)
@@ -128,7 +128,8 @@ class _Compiler:
     def current(self, element_id: str) -> Element | None:
         """The element as the scenario has it so far (None: not there)."""
         if element_id in self.overlay.elements:
-            return self.overlay.elements[element_id]
+            mine = self.overlay.elements[element_id]
+            return mine if mine.status is Status.ACTIVE else None
         fact = self.facts.get(element_id)
         return fact if fact is not None and fact.status is Status.ACTIVE else None
 
@@ -162,6 +163,11 @@ class _Compiler:
             return None
         return normalised
 
+    def _retired(self, element_id: str) -> Element:
+        current = self.current(element_id)
+        assert current is not None
+        return Element(current.id, current.type, current.name, current.attrs, Status.RETIRED)
+
     def _add(self, edit: Edit) -> None:
         assert edit.id is not None and edit.type is not None
         fact = self.facts.get(edit.id)
@@ -190,7 +196,7 @@ class _Compiler:
             else:
                 self.missing(edit.id)
             return
-        self.overlay.elements[edit.id] = None
+        self.overlay.elements[edit.id] = self._retired(edit.id)
 
     def _set(self, edit: Edit) -> None:
         assert edit.id is not None
@@ -262,6 +268,9 @@ class _Compiler:
             if r.id not in overlay.removed and r.id not in overlay.relations
         ]
         taken += [r for r in overlay.relations.values() if old.id in (r.src, r.dst)]
+        far = {e for r in taken for e in (r.src, r.dst)} - set(self.facts)
+        if far:
+            self.facts.update(self.store.get_elements(far, EVERYTHING))
         for rel in taken:
             src = new.id if rel.src == old.id else rel.src
             dst = new.id if rel.dst == old.id else rel.dst
@@ -289,7 +298,7 @@ class _Compiler:
                 Status.ACTIVE,
                 RelationId(rid),
             )
-        overlay.elements[old.id] = None
+        overlay.elements[old.id] = self._retired(old.id)
 
 
 def compile_overlay(
@@ -320,7 +329,7 @@ class _Seen:
         self.shown: dict[str, Element] = {}
         hidden: set[str] = set()
         for element_id, element in overlay.elements.items():
-            if element is not None and shows(element):
+            if shows(element):
                 self.shown[element_id] = element
             else:
                 hidden.add(element_id)
