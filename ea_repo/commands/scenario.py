@@ -86,7 +86,10 @@ def scenario_new(
 
 @scenario_app.command("list")
 def scenario_list(workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE) -> None:
-    """The scenarios of the workspace, with their edits and what no longer fits the facts."""
+    """The scenarios of the workspace, with their edits and what no longer fits the facts.
+
+    Example: ea scenario list --format json
+    """
     from ..repository import Repository
     from ..scenarios import compile_overlay
 
@@ -126,7 +129,10 @@ def scenario_list(workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE)
 def scenario_show(
     name: NameArg, workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE
 ) -> None:
-    """A scenario's edits, in the order they apply, and every edit the facts have moved under."""
+    """A scenario's edits, in the order they apply, and every edit the facts have moved under.
+
+    Example: ea scenario show crm-replacement
+    """
     from ..repository import Repository
     from ..scenarios import compile_overlay
 
@@ -158,7 +164,10 @@ def scenario_show(
 
 @scenario_app.command("delete")
 def scenario_delete(name: NameArg, workspace: WorkspaceOpt = None) -> None:
-    """Delete a scenario's file (refused while another scenario starts from it)."""
+    """Delete a scenario's file (refused while another scenario starts from it).
+
+    Example: ea scenario delete crm-replacement
+    """
     from ..repository import Repository
 
     with Repository.open(workspace) as repo:
