@@ -9,7 +9,9 @@ import typer
 from ..errors import WorkspaceError
 from ..output import Format, Result, Table, emit
 from .options import (
+    AtOpt,
     FormatOpt,
+    OutputOpt,
     SetOpt,
     WorkspaceOpt,
     pairs,
@@ -315,3 +317,30 @@ def scenario_replace(
     with Repository.open(workspace) as repo:
         scenario, overlay = _editor(repo, name).replace(old, new, _on(on))
     _edited(scenario, overlay)
+
+
+@scenario_app.command("diff")
+def scenario_diff_command(
+    name: NameArg,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Compare with this scenario instead of the facts."),
+    ] = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The gap between the facts (or --against OTHER) and a scenario, both seen the same day:
+    elements and relations added, removed and changed, and the consequences — support of
+    capabilities and processes, flows cut or re-routed, obsolescence, systems of record.
+
+    Example: ea scenario diff crm-replacement --format md -o crm-gap.md
+    """
+    from ..repository import Repository
+    from ..scenarios.diff import scenario_diff
+
+    day = parse_date(at)
+    with Repository.open(workspace) as repo:
+        gap = scenario_diff(repo, name, against=against, at=day.isoformat() if day else None)
+    emit(Result.of(gap), fmt, output)
