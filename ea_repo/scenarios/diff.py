@@ -108,15 +108,15 @@ class FlowChange:
 
 @dataclass(frozen=True)
 class RiskChange:
-    """Technology entering or leaving obsolescence, or whose dependents change."""
+    """A technology entering or leaving obsolescence, or an element newly (or no longer)
+    depending on technology at risk."""
 
-    kind: str  # entering | leaving | dependents
+    kind: str  # entering | leaving | worse | better | exposed | no longer exposed
     id: str
     name: str
     risk_before: str | None
     risk_after: str | None
-    gains: tuple[str, ...] = ()
-    loses: tuple[str, ...] = ()
+    cause: str | None = None  # for a dependent: the technology at risk it reaches
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -125,8 +125,7 @@ class RiskChange:
             "name": self.name,
             "before": self.risk_before,
             "after": self.risk_after,
-            "dependents_gained": list(self.gains),
-            "dependents_lost": list(self.loses),
+            "because_of": self.cause,
         }
 
 
@@ -235,16 +234,8 @@ class ScenarioDiff:
         if self.risks:
             tables.append(
                 Table(
-                    f"obsolescence on {self.day}: {len(self.risks)} change(s)",
-                    [
-                        "change",
-                        "element",
-                        "name",
-                        "before",
-                        "after",
-                        "dependents +",
-                        "dependents −",
-                    ],
+                    f"obsolescence on {self.day}: {self.summary(self.risks)}",
+                    ["change", "element", "name", "before", "after", "because of"],
                     [
                         [
                             r.kind,
@@ -252,8 +243,7 @@ class ScenarioDiff:
                             r.name,
                             r.risk_before or "",
                             r.risk_after or "",
-                            ", ".join(names(i) for i in r.gains),
-                            ", ".join(names(i) for i in r.loses),
+                            names(r.cause) if r.cause else "",
                         ]
                         for r in self.risks
                     ],
@@ -371,7 +361,7 @@ class _Gap:
             b_rel,
             a_rel,
             lambda r: f"{names.get(r.src, r.src)} —{r.type}→ {names.get(r.dst, r.dst)}",
-            _relation_fields,
+            lambda b, a: _relation_fields(b, a, names),
         )
         moved = {c.id for c in elements} | {
             e
@@ -389,7 +379,7 @@ class _Gap:
             relations=relations,
             support=self._support(moved, names),
             flows=self._flows(b_rel, a_rel, names),
-            risks=self._risks(names),
+            risks=self._risks(names, {c.id for c in elements if c.kind == "removed"}),
             records=self._records(moved, b_rel, a_rel, names),
             steps=self._steps(),
             drift=drift,
@@ -509,36 +499,46 @@ class _Gap:
             edits.extend(list(s.edits) for s in book.chain(name))
         return edits
 
-    def _risks(self, names: dict[str, str]) -> list[RiskChange]:
+    def _risks(self, names: dict[str, str], removed: set[str]) -> list[RiskChange]:
         import datetime as dt
+
+        from ..analysis.obsolescence import RANK
 
         day = dt.date.fromisoformat(self.day)
         reports = [side.analyse("obsolescence", at=day) for side in (self.before, self.after)]
-        risk = [{t.element.id: t for t in r.at_risk()} for r in reports]
-        exposed: list[dict[str, set[str]]] = [{}, {}]
-        for i, report in enumerate(reports):
-            for e in report.exposed:
-                exposed[i].setdefault(e.cause.id, set()).add(e.element.id)
-                names.setdefault(e.element.id, e.element.name)
+        techs = [{t.element.id: t for t in r.at_risk()} for r in reports]
         changes = []
-        for tid in sorted(set(risk[0]) | set(risk[1])):
-            b, a = risk[0].get(tid), risk[1].get(tid)
-            gains = exposed[1].get(tid, set()) - exposed[0].get(tid, set())
-            loses = exposed[0].get(tid, set()) - exposed[1].get(tid, set())
-            kind = "leaving" if a is None else "entering" if b is None else "dependents"
-            if kind == "dependents" and not gains and not loses and a.risk == b.risk:  # type: ignore[union-attr]
+        for tid in sorted(set(techs[0]) | set(techs[1])):
+            b, a = techs[0].get(tid), techs[1].get(tid)
+            if tid in removed or (a is not None and b is not None and a.risk == b.risk):
                 continue
+            if a is None or b is None:
+                kind = "entering" if b is None else "leaving"
+            else:
+                kind = "worse" if RANK[a.risk] > RANK[b.risk] else "better"
             tech = (a or b).element  # type: ignore[union-attr]
             names.setdefault(tid, tech.name)
             changes.append(
                 RiskChange(
-                    kind,
-                    tid,
-                    tech.name,
-                    b.risk.value if b else None,
-                    a.risk.value if a else None,
-                    tuple(sorted(gains)),
-                    tuple(sorted(loses)),
+                    kind, tid, tech.name, b.risk.value if b else None, a.risk.value if a else None
+                )
+            )
+        exposed = [{e.element.id: e for e in r.exposed} for r in reports]
+        for eid in sorted(set(exposed[0]) ^ set(exposed[1])):
+            if eid in removed:
+                continue  # listed with the elements removed
+            b_exp, a_exp = exposed[0].get(eid), exposed[1].get(eid)
+            either = a_exp or b_exp
+            assert either is not None
+            names.setdefault(either.cause.id, either.cause.name)
+            changes.append(
+                RiskChange(
+                    "exposed" if a_exp else "no longer exposed",
+                    eid,
+                    either.element.name,
+                    b_exp.risk.value if b_exp else None,
+                    a_exp.risk.value if a_exp else None,
+                    either.cause.id,
                 )
             )
         return changes
@@ -596,10 +596,13 @@ def _element_fields(b: Element, a: Element) -> dict[str, tuple[Any, Any]]:
     return fields
 
 
-def _relation_fields(b: Relation, a: Relation) -> dict[str, tuple[Any, Any]]:
+def _relation_fields(
+    b: Relation, a: Relation, names: Mapping[str, str]
+) -> dict[str, tuple[Any, Any]]:
     fields: dict[str, tuple[Any, Any]] = {}
-    if (b.src, b.dst) != (a.src, a.dst):
-        fields["ends"] = (f"{b.src} → {b.dst}", f"{a.src} → {a.dst}")
+    for end, old, new in (("source", b.src, a.src), ("target", b.dst, a.dst)):
+        if old != new:
+            fields[end] = (names.get(old, old), names.get(new, new))
     attrs = {k: (b.attrs.get(k), a.attrs.get(k)) for k in set(b.attrs) | set(a.attrs)}
     fields.update({k: v for k, v in sorted(attrs.items()) if v[0] != v[1]})
     return fields

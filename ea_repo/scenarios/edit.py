@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..metamodel.validate import resolve_element_type, resolve_relation_type
+from ..metamodel.validate import raise_if, resolve_element_type, resolve_relation_type
 from ..model import CURRENT, EVERYTHING, relation_id
 from .file import Book, Edit, Scenario
 from .overlay import Overlay, SeenStore, compile_overlay
@@ -105,7 +105,12 @@ class Editor:
         et = self.repo.metamodel.element_type(target.type)
         normalised = dict(attrs)
         if et is not None:
-            checked, _ = check_attributes(et.attributes, attrs, et.name)
+            given = {k: v for k, v in attrs.items() if v is not None}  # None: removes one
+            checked, problems = check_attributes(et.attributes, given, et.name)
+            raise_if(
+                [p for p in problems if not p.endswith(" is required")],
+                f"{et.name} {element_id!r}",
+            )
             normalised = {k: checked.get(k) for k in attrs}
         return self.commit(
             Edit(
