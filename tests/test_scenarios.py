@@ -192,3 +192,36 @@ def test_a_broken_scenario_file_is_named_with_its_line(ea, landscape: Path) -> N
     (folder / "loop.yaml").write_text("name: loop\nbased_on: loop\nedits: []\n", encoding="utf-8")
     looping = ea("scenario", "show", "loop")
     assert looping.code == 2 and "starts from itself" in looping.err
+
+
+def test_the_demo_scenarios_tell_their_story(ea, tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    assert ea("demo", "--workspace", root).code == 0
+    listed = json.loads(ok(ea, "scenario", "list", "-w", root, "-f", "json"))
+    assert {s["name"]: s["drift"] for s in listed["scenarios"]} == {
+        "crm-replacement": 0,
+        "harmonise-invoicing": 0,
+    }
+    crm = json.loads(ok(ea, "scenario", "diff", "crm-replacement", "-w", root, "-f", "json"))
+    assert crm["day"] == "2027-09-30"
+    support = {s["id"]: s for s in crm["consequences"]["support"]}
+    assert support["bp-loyalty"]["loses"] == ["CRM Dynamics|Application"]
+    assert support["bp-loyalty"]["gains"] == ["app-salesforce"]
+    flows = crm["consequences"]["flows"]
+    assert len(flows) == 13 and {f["change"] for f in flows} == {"re-routed"}
+    invoicing = json.loads(
+        ok(ea, "scenario", "diff", "harmonise-invoicing", "-w", root, "-f", "json")
+    )
+    changes = {f["id"]: f["change"] for f in invoicing["consequences"]["flows"]}
+    assert changes["INT-0178"] == "cut" and changes["INT-0179"] == "re-routed"
+    # SAP ECC's own access to invoices is kept, not overwritten by the AS/400's.
+    assert not [
+        r for r in invoicing["relations"] if r["id"] == "SAP ECC|Application|accesses|data:invoice"
+    ]
+    # The DC Lyon Sud AS/400 is still there in February, gone in April.
+    feb = impacted(
+        ea, "AS400LYO1", "-w", root, "--scenario", "harmonise-invoicing", "--at", "2027-02-01"
+    )
+    assert feb and "Logistics Invoicing (AS/400)|Application" not in feb
+    gone = ea("impact", "AS400LYO1", "-w", root, "--scenario", "harmonise-invoicing")
+    assert gone.code == 2 and "retired" in gone.err

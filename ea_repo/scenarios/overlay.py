@@ -271,6 +271,18 @@ class _Compiler:
         far = {e for r in taken for e in (r.src, r.dst)} - set(self.facts)
         if far:
             self.facts.update(self.store.get_elements(far, EVERYTHING))
+        # What Y has already: a relation of X that Y has too is Y's, not taken over.
+        twins = {
+            relation_id(
+                new.id if r.src == old.id else r.src, r.type, new.id if r.dst == old.id else r.dst
+            )
+            for r in taken
+        }
+        owned = {
+            i
+            for i, r in self.store.get_relations(twins, EVERYTHING).items()
+            if r.status is Status.ACTIVE and i not in overlay.removed
+        }
         for rel in taken:
             src = new.id if rel.src == old.id else rel.src
             dst = new.id if rel.dst == old.id else rel.dst
@@ -289,6 +301,8 @@ class _Compiler:
                 continue
             own = rel.id != relation_id(rel.src, rel.type, rel.dst)
             rid = rel.id if own else relation_id(src, rel.type, dst)
+            if rid in owned or (rid in overlay.relations and rid != rel.id):
+                continue
             overlay.removed.discard(rid)
             overlay.relations[rid] = Relation(
                 ElementId(src),

@@ -177,3 +177,14 @@ def test_edits_the_facts_moved_under_are_reported_never_ignored(facts: GraphStor
     # What still applies, applies: the scenario's sfdc and oms's new value.
     assert s.get_elements(["sfdc"])["sfdc"].attrs["criticality"] == "high"
     assert s.get_elements(["oms"])["oms"].attrs["criticality"] == "critical"
+
+
+def test_a_relation_the_replacement_has_already_stays_its_own(facts: GraphStore) -> None:
+    # oms already sends data to bi, daily; crm sends to bi too: replacing crm by oms must
+    # not overwrite oms's own flow with crm's.
+    facts.upsert_relations([R("oms", "flow", "bi", frequency="daily")])
+    s = seen(facts, Scenario("merge", edits=(Edit("replace", id="crm", by="oms"),)))
+    flows = [r for r in s.relations_of(["bi"]) if r.type == "flow"]
+    assert [(r.src, dict(r.attrs)) for r in flows] == [("oms", {"frequency": "daily"})]
+    # crm's flow to oms would become a loop on oms: dropped, not drawn.
+    assert all(r.src != r.dst for r in s.relations_of(["oms"]))
