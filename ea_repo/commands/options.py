@@ -59,6 +59,10 @@ ScenarioOpt = Annotated[
     str | None,
     typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
 ]
+AgainstOpt = Annotated[
+    str | None,
+    typer.Option("--against", help="Compare with this scenario instead of the facts."),
+]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
 ]

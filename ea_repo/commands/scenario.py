@@ -9,6 +9,7 @@ import typer
 from ..errors import WorkspaceError
 from ..output import Format, Result, Table, emit
 from .options import (
+    AgainstOpt,
     AtOpt,
     FormatOpt,
     OutputOpt,
@@ -322,10 +323,7 @@ def scenario_replace(
 @scenario_app.command("diff")
 def scenario_diff_command(
     name: NameArg,
-    against: Annotated[
-        str | None,
-        typer.Option("--against", help="Compare with this scenario instead of the facts."),
-    ] = None,
+    against: AgainstOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,

@@ -15,6 +15,7 @@ from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
 from .options import (
+    AgainstOpt,
     AtOpt,
     FormatOpt,
     HorizonOpt,
@@ -23,6 +24,7 @@ from .options import (
     WorkspaceOpt,
     guard_output,
     open_seen,
+    parse_date,
     workspace_metamodel,
     workspace_root,
 )
@@ -261,4 +263,26 @@ def report_waves(
         raise ValidationError("--max-size must be at least 1")
     with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "waves", selector, max_size=max_size)
+    _write_html(text, output)
+
+
+@report_app.command("scenario")
+def report_scenario(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The scenario.")],
+    output: OutputHtml,
+    against: AgainstOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A scenario study: the gap between the facts (or --against OTHER) and scenario NAME,
+    both seen the same day — the edits the facts moved under, the two states' diagrams side
+    by side with the changes marked, the changes and their consequences, data freshness.
+
+    Example: ea report scenario crm-replacement --at 2027-07-01 -o crm-gap.html
+    """
+    from ..views.report import scenario_study
+
+    day = parse_date(at)
+    with Repository.open(workspace) as repo:
+        text = scenario_study(repo, name, against=against, at=day.isoformat() if day else None)
     _write_html(text, output)
