@@ -25,11 +25,11 @@ the consequences, each with the elements that explain it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..model import CURRENT, Element, ElementId, Relation
+from ..model import CURRENT, Element, Relation, Step
 from ..results import Table
 from .file import Edit
 from .overlay import Drift
@@ -386,17 +386,6 @@ class _Gap:
             names=names,
         )
 
-    def _reach(
-        self, side: Repository, starts: Iterable[str], way: str, **options: Any
-    ) -> dict[str, set[str]]:
-        """For each of ``starts`` the side shows, what it reaches ``way``."""
-        found: dict[str, set[str]] = {}
-        shown = side.store.get_elements(list(starts), CURRENT)
-        for start in sorted(shown):
-            report = side.analyse(way, ElementId(start), paths=False, **options)
-            found[start] = {a.element.id for a in report.affected}
-        return found
-
     def _support(self, moved: set[str], names: dict[str, str]) -> list[SupportChange]:
         mm = self.repo.metamodel
         apps = {
@@ -407,46 +396,51 @@ class _Gap:
         }
         if not apps:
             return []
-        reached = [
-            self._reach(side, apps, "impact", layers=list(SUPPORT_LAYERS))
-            for side in (self.before, self.after)
-        ]
-        supporters: list[dict[str, set[str]]] = [{}, {}]
-        for i, side_reach in enumerate(reached):
-            for app, targets in side_reach.items():
-                for target in targets:
-                    supporters[i].setdefault(target, set()).add(app)
+        # Support travels up through what a dependent needs to run, not through data flows
+        # (a process is not supported by the sender of a feed its application receives).
+        steps = [s for s in mm.impact_steps() if not mm.relation_types[s.relation_type].degrades]
+        down = [s for s in mm.dependency_steps() if not mm.relation_types[s.relation_type].degrades]
+        supporters = [_propagate(side.store, apps, steps) for side in (self.before, self.after)]
+        reached = set(supporters[0]) | set(supporters[1])
+        kinds = {
+            **self.before.store.get_elements(reached, CURRENT),
+            **self.after.store.get_elements(reached, CURRENT),
+        }
+
+        def layer(element_id: str) -> str:
+            et = mm.element_types.get(kinds[element_id].type) if element_id in kinds else None
+            return et.layer if et is not None else ""
+
         changed = sorted(
             t
-            for t in set(supporters[0]) | set(supporters[1])
-            if supporters[0].get(t, set()) != supporters[1].get(t, set())
+            for t in reached
+            if layer(t) in SUPPORT_LAYERS
+            and supporters[0].get(t, set()) != supporters[1].get(t, set())
         )
-        elements = {
-            **self.before.store.get_elements(changed, CURRENT),
-            **self.after.store.get_elements(changed, CURRENT),
+        losers = [t for t in changed if supporters[0].get(t, set()) - supporters[1].get(t, set())]
+        # Whether a loser keeps an application within SUPPORT_DEPTH steps, after.
+        below = _propagate(self.after.store, losers[:UNSUPPORTED_LIMIT], down, SUPPORT_DEPTH)
+        after_apps = self.after.store.get_elements(below, CURRENT)
+        kept = {
+            loser
+            for i, found in below.items()
+            if i in after_apps
+            and (t := mm.element_types.get(after_apps[i].type)) is not None
+            and t.layer == "application"
+            for loser in found
         }
-        losers = [t for t in changed if supporters[0].get(t, set()) - supporters[1].get(t, set())][
-            :UNSUPPORTED_LIMIT
-        ]
-        left = self._reach(
-            self.after, losers, "dependencies", layers=["application"], max_depth=SUPPORT_DEPTH
-        )
         result = []
         for target in changed:
-            element = elements.get(target)
-            if element is None:
-                continue
+            element = kinds[target]
             names.setdefault(target, element.name)
-            et = mm.element_types.get(element.type)
-            gains = supporters[1].get(target, set()) - supporters[0].get(target, set())
-            loses = supporters[0].get(target, set()) - supporters[1].get(target, set())
+            before, after = supporters[0].get(target, set()), supporters[1].get(target, set())
             result.append(
                 SupportChange(
                     element,
-                    et.layer if et else "",
-                    tuple(sorted(gains)),
-                    tuple(sorted(loses)),
-                    unsupported=target in left and not left[target],
+                    layer(target),
+                    tuple(sorted(after - before)),
+                    tuple(sorted(before - after)),
+                    unsupported=target in losers[:UNSUPPORTED_LIMIT] and target not in kept,
                 )
             )
         return result
@@ -586,6 +580,28 @@ class _Gap:
             for e in edits:
                 by_day.setdefault(e.on or "at once", []).append(e.text())
         return sorted(by_day.items(), key=lambda kv: (kv[0] != "at once", kv[0]))
+
+
+def _propagate(
+    store: Any, starts: Iterable[str], steps: Sequence[Step], levels: int | None = None
+) -> dict[str, set[str]]:
+    """For each element reached from ``starts`` along ``steps`` (within ``levels`` steps;
+    None: all), the starts that reach it — one store query per level for all the starts
+    together, an element expanded again only when a new start reaches it."""
+    origins: dict[str, set[str]] = {s: {s} for s in starts}
+    frontier = set(origins)
+    level = 0
+    while frontier and (levels is None or level < levels):
+        level += 1
+        grown: set[str] = set()
+        for hop in store.neighbors(frontier, steps, CURRENT):
+            source = origins[hop.origin]
+            target = origins.setdefault(hop.target, set())
+            if not source <= target:
+                target |= source
+                grown.add(hop.target)
+        frontier = grown
+    return origins
 
 
 def _element_fields(b: Element, a: Element) -> dict[str, tuple[Any, Any]]:

@@ -27,9 +27,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import timeline
 from ..errors import StoreError
 from ..metamodel import Metamodel
-from ..metamodel.validate import check_element, check_relation
+from ..metamodel.validate import check_attributes, check_element, check_relation
 from ..model import (
     CURRENT,
     EVERYTHING,
@@ -217,12 +218,25 @@ class _Compiler:
             self.drift("done", "a sync has made this change already")
         elif moved:
             self.drift("moved", "; ".join(moved) + "; the scenario's values stand")
-        merged = {k: v for k, v in {**current.attrs, **edit.attrs}.items() if v is not None}
-        attrs = self._checked(current.type, edit.id, merged)
-        if attrs is not None:
-            self.overlay.elements[edit.id] = Element(
-                current.id, current.type, edit.name or current.name, attrs
-            )
+        # The values it sets are checked; the others are the facts', checked when they came in.
+        et = self.metamodel.element_type(current.type)
+        given = {k: v for k, v in edit.attrs.items() if v is not None}
+        checked, problems = check_attributes(et.attributes, given, et.name) if et else (given, [])
+        problems = [p for p in problems if not p.endswith(" is required")]
+        if problems:
+            self.drift("refused", f"{current.type} {edit.id}: {'; '.join(problems)}: edit skipped")
+            return
+        merged = {**current.attrs, **{k: checked.get(k, v) for k, v in given.items()}}
+        for key, value in edit.attrs.items():
+            if value is None:
+                merged.pop(key, None)
+        order = timeline.out_of_order(merged)
+        if order is not None:
+            self.drift("refused", f"{current.type} {edit.id}: {order}: edit skipped")
+            return
+        self.overlay.elements[edit.id] = Element(
+            current.id, current.type, edit.name or current.name, merged
+        )
 
     def _link(self, edit: Edit) -> None:
         assert edit.src is not None and edit.dst is not None and edit.type is not None
