@@ -13,9 +13,13 @@ from defusedxml.ElementTree import parse as safe_parse
 
 from ea_repo import Repository
 from ea_repo.config import init_workspace
+from ea_repo.errors import MetamodelError, SourceError
+from ea_repo.exporters.plateaus import State, plateau_model
 from ea_repo.importers.archimate import NS, XSI_TYPE
-from ea_repo.metamodel import load_metamodel
+from ea_repo.metamodel import load_metamodel, parse_metamodel
+from ea_repo.model import Element, ElementId
 from ea_repo.timeline import ATTRIBUTES
+from ea_repo.yamlio import parse_yaml
 
 BASELINE, TARGET = "2026-06-01", "2028-01-01"
 
@@ -215,6 +219,34 @@ def test_plateaus_hold_each_state_and_the_gap_lists_what_differs(
     assert again.read_bytes() == out.read_bytes()
 
 
+def test_each_plateau_aggregates_what_the_repository_shows_on_its_day(
+    ea, landscape: Path, tmp_path: Path
+) -> None:
+    # Facts whose dates take them out before the baseline, between the two days, or in.
+    for type_name, ident, dates in [
+        ("Application", "app-old", "lifecycle_end_of_life=2025-12-31"),
+        ("Server", "srv-old", "lifecycle_end_of_life=2027-09-30"),
+        ("Application", "app-next", "lifecycle_phase_in=2027-03-01"),
+    ]:
+        assert ea("add", type_name, "--id", ident, "--set", dates).code == 0
+    assert ea("link", "app-oms", "runs_on", "srv-old").code == 0
+    out = tmp_path / "plateaus.xml"
+    result = ea(
+        "export", "archimate", "--plateaus", "--scenario", "crm", "--at", TARGET,
+        "--baseline", BASELINE, "-o", out,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    model = Model(out)
+    with Repository.open(landscape) as repo:
+        for plateau, day, scenario in [
+            ("plateau-baseline", BASELINE, None),
+            ("plateau-target", TARGET, "crm"),
+        ]:
+            store = repo.seen(day, scenario).store
+            shown = {e.id for e in store.iter_elements()} | {r.id for r in store.iter_relations()}
+            assert model.from_(plateau, "Aggregation") == shown
+
+
 def test_a_selection_leaves_no_aggregation_of_a_relationship_left_out(
     ea, landscape: Path, tmp_path: Path
 ) -> None:
@@ -358,3 +390,42 @@ def test_options_that_do_not_fit_are_refused(
     assert result.code == 2
     assert message in result.err
     assert not out.exists()
+
+
+def test_the_plateaus_and_the_gap_take_identifiers_the_model_leaves_free() -> None:
+    mm = load_metamodel()
+    taken = {
+        ident: Element(ElementId(ident), "Application", ident)
+        for ident in ("gap", "plateau-target")
+    }
+    state = State("2026-06-01", None, taken, {})
+    elements, relations, _ = plateau_model(state, State("2027-06-01", "s", taken, {}), mm)
+    assert {e.id for e in elements} == {
+        "gap",
+        "plateau-target",
+        "gap-2",
+        "plateau-baseline",
+        "plateau-target-2",
+    }
+    assert {e.type for e in elements if e.id.endswith("-2")} == {"Plateau", "Gap"}
+    ends = {(r.src, r.type, r.dst) for r in relations}
+    assert ("plateau-target-2", "aggregates", "plateau-target") in ends
+    assert ("plateau-baseline", "triggers", "plateau-target-2") in ends
+
+
+def test_a_metamodel_without_plateaus_is_told_what_it_lacks() -> None:
+    tiny = parse_metamodel(
+        parse_yaml(
+            "name: tiny\nversion: '1'\nelement_types:\n  Application: {layer: application}\n"
+            "relationship_types:\n  aggregates: {from: '*', to: '*', dependent: none}\n",
+            "tiny.yaml",
+            MetamodelError,
+        ),
+        "tiny.yaml",
+    )
+    state = State(None, None, {}, {})
+    with pytest.raises(SourceError) as err:
+        plateau_model(state, state, tiny)
+    assert str(err.value) == (
+        "plateaus need the metamodel's types Plateau, Gap, associated_with, triggers, which it lacks"
+    )
