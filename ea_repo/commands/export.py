@@ -80,7 +80,7 @@ def export_archimate_command(
     Example: ea export archimate --scenario crm-replacement --plateaus -o target.xml
     """
     from ..exporters.archimate import export_archimate
-    from ..exporters.plateaus import State, export_plateaus
+    from ..exporters.plateaus import export_plateaus, read_states
     from ..importers.archimate import load_archimate_mapping
     from ..repository import Repository
     from ..selection import select_ids
@@ -97,23 +97,17 @@ def export_archimate_command(
     with Repository.open(workspace) as repo:
         table = load_archimate_mapping(mapping, repo.metamodel)
         seen = repo if at is None and scenario is None else seen_as(repo, at, scenario)
-        ids = select_ids(seen.store, repo.metamodel, select) if select else None
         model_name = name or (repo.workspace.root.name if repo.workspace else "ea-repo")
         if plateaus:
-            facts = repo.seen(baseline_day.isoformat() if baseline_day else None)
-            before = State.read(
-                facts.store,
-                day=facts.day,
-                element_ids=select_ids(facts.store, repo.metamodel, select) if select else None,
-            )
-            after = State.read(seen.store, day=seen.day, scenario=scenario, element_ids=ids)
+            day = baseline_day.isoformat() if baseline_day else None
+            states = read_states(repo, seen, baseline=day, select=select)
             text, stats, gap = export_plateaus(
-                before, after, repo.metamodel, table, name=name or f"{model_name}: plateaus"
+                *states, repo.metamodel, table, name=name or f"{model_name}: plateaus"
             )
         else:
             if seen is not repo and not name:
-                under = f" under {scenario}" if scenario else ""
-                model_name = f"{model_name} as at {seen.day}{under}"
+                model_name += f" as at {seen.day}" + (f" under {scenario}" if scenario else "")
+            ids = select_ids(seen.store, repo.metamodel, select) if select else None
             text, stats = export_archimate(
                 seen.store, repo.metamodel, table, element_ids=ids, name=model_name
             )
@@ -121,13 +115,6 @@ def export_archimate_command(
         sys.stdout.write(text)
         return
     write_output(output, text)
-    tables = [
-        Table(
-            f"wrote {output}",
-            ["elements", "relations", "properties", "relations left out"],
-            [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]],
-        )
-    ]
     data: dict[str, object] = {
         "file": str(output),
         "elements": stats.elements,
@@ -135,17 +122,12 @@ def export_archimate_command(
         "properties": stats.properties,
         "left_out": stats.left_out,
     }
+    counts = [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]]
+    columns = ["elements", "relations", "properties", "relations left out"]
+    result = Result([Table(f"wrote {output}", columns, counts)], data)
     if gap is not None:
-        counts = gap.counts()
-        tables.append(
-            Table(
-                "the gap from the baseline to the target",
-                ["", "added", "removed", "changed"],
-                [[kind, *by_how.values()] for kind, by_how in counts.items()],
-            )
-        )
+        result.tables += gap.to_tables()
         data["gap"] = gap.to_data()
-    result = Result(tables, data)
     if stats.left_out:
         result.notes.append(
             f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"

@@ -31,14 +31,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..importers.archimate import ArchimateMapping
 from ..metamodel import Metamodel
 from ..model import Element, ElementId, Relation, RelationId, Status
+from ..results import Table
+from ..selection import select_ids
 from ..timeline import phase_at
 from .archimate import ArchimateExporter, ExportStats, _value_text, landscape
+
+if TYPE_CHECKING:
+    from ..repository import Repository
 
 PLATEAU, GAP = "Plateau", "Gap"
 AGGREGATES, ASSOCIATED, TRIGGERS = "aggregates", "associated_with", "triggers"
@@ -169,6 +174,16 @@ class StateGap:
             lines += ["", "Changed:"]
             lines += [change(c) for c in (*self.changed, *self.relations_changed)]
         return "\n".join(lines)
+
+    def to_tables(self) -> list[Table]:
+        """The gap in numbers, for people."""
+        return [
+            Table(
+                "the gap from the baseline to the target",
+                ["", "added", "removed", "changed"],
+                [[kind, *by_how.values()] for kind, by_how in self.counts().items()],
+            )
+        ]
 
     def to_data(self) -> dict[str, Any]:
         """The gap as JSON data: the ids added, removed and changed, with what changed."""
@@ -316,6 +331,25 @@ def plateau_model(
     return list(elements.values()), list(relations.values()), gap
 
 
+def read_states(
+    repo: Repository, target: Repository, *, baseline: str | None = None, select: str | None = None
+) -> tuple[State, State]:
+    """The two states of a plateau export: ``repo``'s facts on day ``baseline`` (ISO; default
+    today) and ``target``, ``repo`` seen on a day and under a scenario
+    (:meth:`~ea_repo.repository.Repository.seen`); in each, the elements ``select`` (a
+    selector) selects there, or all.
+
+    Raises SelectorError for a bad selector.
+    """
+
+    def read(seen: Repository) -> State:
+        ids = select_ids(seen.store, seen.metamodel, select) if select else None
+        scenario = seen.overlay.name if seen.overlay is not None else None
+        return State.read(seen.store, day=seen.day, scenario=scenario, element_ids=ids)
+
+    return read(repo.seen(baseline)), read(target)
+
+
 def export_plateaus(
     baseline: State,
     target: State,
@@ -336,4 +370,12 @@ def export_plateaus(
     return text, stats, gap
 
 
-__all__ = ["Change", "State", "StateGap", "export_plateaus", "gap_between", "plateau_model"]
+__all__ = [
+    "Change",
+    "State",
+    "StateGap",
+    "export_plateaus",
+    "gap_between",
+    "plateau_model",
+    "read_states",
+]
