@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SourceError
+from ..errors import SelectorError, SourceError
 from ..importers.archimate import ArchimateMapping
 from ..metamodel import Metamodel
 from ..model import Element, ElementId, Relation, RelationId, Status
@@ -342,12 +342,20 @@ def read_states(
     Raises SelectorError for a bad selector.
     """
 
-    def read(seen: Repository) -> State:
-        ids = select_ids(seen.store, seen.metamodel, select) if select else None
+    def read(seen: Repository, role: str) -> State:
         scenario = seen.overlay.name if seen.overlay is not None else None
+        try:
+            ids = select_ids(seen.store, seen.metamodel, select) if select else None
+        except SelectorError as exc:
+            under = f", under {scenario}" if scenario else ""
+            raise SelectorError(
+                f"{exc.message}, in the {role.lower()} ({seen.day}{under})",
+                hint="the selector is read in each state: name elements both hold, or select "
+                "by type, layer or attribute",
+            ) from exc
         return State.read(seen.store, day=seen.day, scenario=scenario, element_ids=ids)
 
-    return read(repo.seen(baseline)), read(target)
+    return read(repo.seen(baseline), "Baseline"), read(target, "Target")
 
 
 def export_plateaus(

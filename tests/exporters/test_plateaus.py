@@ -380,6 +380,8 @@ def test_the_plateau_file_imports_and_says_what_it_leaves_out(
         (["--baseline", BASELINE], "--baseline goes with --plateaus"),
         (["--plateaus", "--at", TARGET, "--baseline", "2026-13-01"], "--baseline '2026-13-01' is not a date"),
         (["--scenario", "nope"], "no scenario 'nope'"),
+        (["--plateaus", "--scenario", "crm", "--at", TARGET, "--baseline", BASELINE, "--select", "app-bi"],
+         f"no element with id or name 'app-bi', in the baseline ({BASELINE})"),
     ],
 )  # fmt: skip
 def test_options_that_do_not_fit_are_refused(
