@@ -128,16 +128,22 @@ def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]
 
 def open_seen(workspace: Path | None, at: str | None, scenario: str | None) -> Repository:
     """The workspace's repository as readers see it on ``--at`` and under ``--scenario``
-    (``Repository.seen``); what of the scenario no longer fits the facts is said on stderr."""
+    (:func:`seen_as`)."""
     from ..repository import Repository
 
-    day = parse_date(at)
     repo = Repository.open(workspace)
     try:
-        seen = repo.seen(day.isoformat() if day else None, scenario)
+        return seen_as(repo, at, scenario)
     except BaseException:
         repo.close()
         raise
+
+
+def seen_as(repo: Repository, at: str | None, scenario: str | None) -> Repository:
+    """``repo`` as readers see it on ``--at`` and under ``--scenario`` (``Repository.seen``);
+    what of the scenario no longer fits the facts is said on stderr."""
+    day = parse_date(at)
+    seen = repo.seen(day.isoformat() if day else None, scenario)
     for drift in seen.overlay.drift if seen.overlay is not None else ():
         print(f"warning: {drift.text()}", file=sys.stderr)
     return seen
