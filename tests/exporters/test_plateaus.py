@@ -29,7 +29,7 @@ description: Salesforce replaces the legacy CRM; the fax gateway and the CRM's s
 based_on: null
 edits:
   - {op: add, id: app-bi, type: Application, name: BI, attrs: {lifecycle_phase_in: 2027-06-01}}
-  - {op: replace, id: app-crm, by: app-sfdc, "on": 2027-06-01}
+  - {op: replace, id: app-crm, by: app-sfdc, effective: 2027-06-01}
   - {op: set, id: app-oms, attrs: {criticality: critical}}
   - {op: link, src: app-sfdc, type: flow, dst: app-bi}
   - {op: unlink, relation: "app-oms|serves|cap-sales"}
