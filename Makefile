@@ -27,6 +27,7 @@ demo: setup
 	$(BIN)/ea status --workspace $(DEMO)
 	$(BIN)/ea impact "VCL-PAR-PROD01" --layer business --layer strategy --workspace $(DEMO)
 	$(BIN)/ea obsolescence --horizon 12m --workspace $(DEMO)
+	$(BIN)/ea scenario diff crm-replacement --workspace $(DEMO)
 	$(BIN)/ea view render application-landscape -f svg -o $(DEMO)/views/application-landscape.svg --workspace $(DEMO)
 	$(BIN)/ea view render flow-map --select '1+"WMS Reflex"+1 type:Application' -f svg -o $(DEMO)/views/flow-map-wms.svg --workspace $(DEMO)
 	$(BIN)/ea view render infrastructure -f svg -o $(DEMO)/views/infrastructure.svg --workspace $(DEMO)
@@ -51,6 +52,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_views.py
 	$(BIN)/python benchmarks/bench_archimate.py
+	$(BIN)/python benchmarks/bench_scenario.py
 	$(BIN)/python benchmarks/bench_neo4j.py  # skips unless EA_NEO4J_URI is set
 
 clean:

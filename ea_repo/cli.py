@@ -26,10 +26,14 @@ from .commands.options import (
     FormatOpt,
     HorizonOpt,
     OutputOpt,
+    ScenarioOpt,
+    SetOpt,
     WorkspaceOpt,
-    parse_date,
+    open_seen,
+    pairs,
     workspace_metamodel,
 )
+from .commands.scenario import scenario_app
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
@@ -70,6 +74,7 @@ app.add_typer(view_app, name="view")
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
+app.add_typer(scenario_app, name="scenario")
 
 
 class AnalysisFormat(StrEnum):
@@ -120,23 +125,6 @@ def _drawn(
     kind = ANALYSES[name]
     draw(kind.draw(report, metamodel, spec), fmt.value, output, kind.view)
     return True
-
-
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
-]
-
-
-def _pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
-    result = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValidationError(
-                f"{option} {item!r} is not KEY=VALUE", hint=f"e.g. {option} owner=ops@example.org"
-            )
-        result[key.strip()] = value
-    return result
 
 
 def _print_version(value: bool) -> None:
@@ -200,7 +188,7 @@ def add(
     Example: ea add Server --id srv-db01 --name DB01 --set environment=production
     """
     with Repository.open(workspace) as repo:
-        element = repo.add(type_name, id=id, name=name, attrs=_pairs(set_, "--set"), update=update)
+        element = repo.add(type_name, id=id, name=name, attrs=pairs(set_, "--set"), update=update)
     if fmt is Format.JSON:
         emit(Result(data=_element_json(element)), fmt)
     else:
@@ -227,7 +215,7 @@ def link(
     Example: ea link crm runs_on srv-app01
     """
     with Repository.open(workspace) as repo:
-        rel = repo.link(src, relation, dst, _pairs(set_, "--set"), id=id)
+        rel = repo.link(src, relation, dst, pairs(set_, "--set"), id=id)
     typer.echo(f"linked {rel.src} {rel.type} {rel.dst}")
 
 
@@ -331,7 +319,7 @@ def find(
     with Repository.open(workspace) as repo:
         found = repo.find(
             type_name=type_name,
-            attrs=_pairs(where, "--where"),
+            attrs=pairs(where, "--where"),
             text=text,
             include_retired=retired,
             limit=limit,
@@ -581,6 +569,8 @@ def _run_analysis(
     layer: list[str] | None,
     relation: list[str] | None,
     explain: str | None,
+    at: str | None,
+    scenario: str | None,
     workspace: Path | None,
     fmt: AnalysisFormat,
     output: Path | None,
@@ -589,7 +579,7 @@ def _run_analysis(
     from .metamodel.validate import resolve_relation_type
 
     check_layers(layer)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         relation_types = (
             [resolve_relation_type(repo.metamodel, r).name for r in relation] if relation else None
         )
@@ -615,11 +605,15 @@ def _analysis_command(way: str, doc: str) -> None:
         layer: LayerOpt = None,
         relation: RelOpt = None,
         explain: ExplainOpt = None,
+        at: AtOpt = None,
+        scenario: ScenarioOpt = None,
         workspace: WorkspaceOpt = None,
         fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
         output: OutputOpt = None,
     ) -> None:
-        _run_analysis(way, element, depth, layer, relation, explain, workspace, fmt, output)
+        _run_analysis(
+            way, element, depth, layer, relation, explain, at, scenario, workspace, fmt, output
+        )
 
     command.__doc__ = doc
     command.__name__ = way
@@ -645,6 +639,8 @@ _analysis_command(
 @app.command()
 def decommission(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -653,7 +649,7 @@ def decommission(
 
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         r = repo.analyse("decommission", element)
     if not _drawn(fmt, "decommission", r, repo.metamodel, output):
         emit(Result.of(r), Format(fmt.value), output)
@@ -673,6 +669,8 @@ def flows(
     personal: Annotated[
         bool, typer.Option("--personal", help="Only flows carrying personal data.")
     ] = False,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -681,7 +679,7 @@ def flows(
 
     Example: ea flows "Customer" --personal
     """
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
     if not _drawn(fmt, "flows", report, repo.metamodel, output):
         emit(Result.of(report), Format(fmt.value), output)
@@ -702,6 +700,8 @@ def waves(
         list[str] | None,
         typer.Option("--layer", help="Layers that move (default: application, data, technology)."),
     ] = None,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -717,7 +717,7 @@ def waves(
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     check_layers(layer)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
     if _drawn(fmt, "waves", report, repo.metamodel, output):
         return
@@ -750,6 +750,7 @@ def obsolescence(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 if anything is obsolete (or at warning or worse)."),
     ] = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
     output: OutputOpt = None,
@@ -766,10 +767,11 @@ def obsolescence(
     from .config import parse_duration_days
     from .views.spec import builtin_views
 
-    day = parse_date(at) or dt.date.today()
     days = parse_duration_days(horizon, "--horizon")
     layers = check_layers(layer) or list(DEPENDENT_LAYERS)
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
+        # Judged on the day the landscape is seen at: --at, today, or the scenario's end.
+        day = dt.date.fromisoformat(repo.day or dt.date.today().isoformat())
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
     spec = builtin_views()["obsolescence"]
     spec = replace(spec, options={**spec.options, "layers": layers})

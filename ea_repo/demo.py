@@ -35,6 +35,9 @@ Try next (from that folder, or with --workspace {root}):
   ea obsolescence --horizon 12m               technology past or near end of support
   ea waves 'in:"DC Lyon Sud"' --max-size 40   empty the closing datacenter: waves, and each cut-over
   ea history "WMS Reflex"                     how an element changed, run by run
+  ea scenario list                            two target scenarios (scenarios/*.yaml)
+  ea scenario diff crm-replacement            what replacing the CRM changes, and its consequences
+  ea impact "DC Lyon Sud" --scenario harmonise-invoicing --at 2027-02-01
 """
 
 

@@ -59,6 +59,7 @@ from .sync import SyncEngine, unique_clashes
 
 if TYPE_CHECKING:
     from .analysis.registry import Target
+    from .scenarios import Overlay
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -233,6 +234,10 @@ class Repository:
         self.store = store
         self.metamodel = metamodel
         self.workspace = workspace
+        self.day: str | None = None
+        """The day readers see the landscape at (:meth:`seen`); None: no date."""
+        self.overlay: Overlay | None = None
+        """The scenario applied to every read (:meth:`seen`), with its drift."""
 
     # -- opening ---------------------------------------------------------------
 
@@ -250,6 +255,33 @@ class Repository:
             load_metamodel(Path(path) / metamodel)  # refuse a broken metamodel before writing
         root = init_workspace(path, metamodel)
         return cls.open(root)
+
+    def seen(
+        self, at: str | None = None, scenario: str | None = None, *, today: str | None = None
+    ) -> Repository:
+        """This repository as readers see it on day ``at`` and under ``scenario``: a
+        read-only repository over the same store, which every analysis, view and report
+        reads unchanged.
+
+        ``at`` (ISO ``YYYY-MM-DD``) defaults to today — or, under a scenario, to the day it
+        is complete (the latest ``on`` of its edits, if later than today). The scenario
+        is read from the workspace's ``scenarios/`` and applied to the facts as they are
+        now; what no longer fits them is in ``overlay.drift``.
+        """
+        from .scenarios import Book, SeenStore, compile_overlay, scenario_day
+
+        today = today or dt.date.today().isoformat()
+        day = at or today
+        overlay = None
+        if scenario is not None:
+            if self.workspace is None:
+                raise WorkspaceError("scenarios live in a workspace; this repository has none")
+            chain = Book(self.workspace.root).chain(scenario)
+            day = at or scenario_day(chain, today)
+            overlay = compile_overlay(self.store, self.metamodel, chain, day)
+        seen = Repository(SeenStore(self.store, day, overlay), self.metamodel, self.workspace)
+        seen.day, seen.overlay = day, overlay
+        return seen
 
     def close(self) -> None:
         """Close the store."""

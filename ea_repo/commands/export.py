@@ -8,8 +8,17 @@ from typing import Annotated
 
 import typer
 
+from ..errors import ValidationError
 from ..output import Format, Result, Table, emit, write_output
-from .options import FormatOpt, WorkspaceOpt, guard_output
+from .options import (
+    AtOpt,
+    FormatOpt,
+    ScenarioOpt,
+    WorkspaceOpt,
+    guard_output,
+    parse_date,
+    seen_as,
+)
 
 export_app = typer.Typer(
     help="Write the repository (or a selection) in another tool's format.",
@@ -42,45 +51,83 @@ def export_archimate_command(
     name: Annotated[
         str | None, typer.Option(help="The model's name (default: the workspace folder's).")
     ] = None,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
+    plateaus: Annotated[
+        bool,
+        typer.Option(
+            "--plateaus",
+            help="Write two states in one model, as ArchiMate plateaus with the gap between "
+            "them: the baseline (the facts on --baseline) and the target (--at, --scenario).",
+        ),
+    ] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline", help="With --plateaus: the baseline's day, YYYY-MM-DD (default today)."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Write an ArchiMate 3.x Model Exchange File that Archi and other tools import.
 
+    Without --at or --scenario it holds the whole repository; with them, the
+    landscape seen that day and under that scenario.
+
     Example: ea export archimate --select 'layer:application' -o model.xml
+
+    Example: ea export archimate --scenario crm-replacement --plateaus -o target.xml
     """
     from ..exporters.archimate import export_archimate
+    from ..exporters.plateaus import export_plateaus, read_states
     from ..importers.archimate import load_archimate_mapping
     from ..repository import Repository
     from ..selection import select_ids
 
+    if plateaus and at is None and scenario is None:
+        raise ValidationError(
+            "--plateaus compares two states: say which is the target",
+            hint="give --scenario NAME and/or --at DAY",
+        )
+    if baseline is not None and not plateaus:
+        raise ValidationError("--baseline goes with --plateaus")
+    baseline_day = parse_date(baseline, "--baseline")
+    gap = None
     with Repository.open(workspace) as repo:
         table = load_archimate_mapping(mapping, repo.metamodel)
-        ids = select_ids(repo.store, repo.metamodel, select) if select else None
+        seen = repo if at is None and scenario is None else seen_as(repo, at, scenario)
         model_name = name or (repo.workspace.root.name if repo.workspace else "ea-repo")
-        text, stats = export_archimate(
-            repo.store, repo.metamodel, table, element_ids=ids, name=model_name
-        )
+        if plateaus:
+            day = baseline_day.isoformat() if baseline_day else None
+            states = read_states(repo, seen, baseline=day, select=select)
+            text, stats, gap = export_plateaus(
+                *states, repo.metamodel, table, name=name or f"{model_name}: plateaus"
+            )
+        else:
+            if seen is not repo and not name:
+                model_name += f" as at {seen.day}" + (f" under {scenario}" if scenario else "")
+            ids = select_ids(seen.store, repo.metamodel, select) if select else None
+            text, stats = export_archimate(
+                seen.store, repo.metamodel, table, element_ids=ids, name=model_name
+            )
     if output is None:
         sys.stdout.write(text)
         return
     write_output(output, text)
-    result = Result(
-        [
-            Table(
-                f"wrote {output}",
-                ["elements", "relations", "properties", "relations left out"],
-                [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]],
-            )
-        ],
-        {
-            "file": str(output),
-            "elements": stats.elements,
-            "relations": stats.relations,
-            "properties": stats.properties,
-            "left_out": stats.left_out,
-        },
-    )
+    data: dict[str, object] = {
+        "file": str(output),
+        "elements": stats.elements,
+        "relations": stats.relations,
+        "properties": stats.properties,
+        "left_out": stats.left_out,
+    }
+    counts = [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]]
+    columns = ["elements", "relations", "properties", "relations left out"]
+    result = Result([Table(f"wrote {output}", columns, counts)], data)
+    if gap is not None:
+        result.tables += gap.to_tables()
+        data["gap"] = gap.to_data()
     if stats.left_out:
         result.notes.append(
             f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +14,9 @@ from ..config import find_workspace, load_workspace
 from ..errors import ValidationError, WorkspaceError
 from ..metamodel import Metamodel, load_metamodel
 from ..output import Format, check_output
+
+if TYPE_CHECKING:
+    from ..repository import Repository
 
 
 def guard_output(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
@@ -44,7 +49,22 @@ OutputOpt = Annotated[
 ]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="Assess lifecycle dates at this date (YYYY-MM-DD; default today)."),
+    typer.Option(
+        "--at",
+        help="See the landscape as at this day, YYYY-MM-DD (default today; under a "
+        "scenario, the day it is complete).",
+    ),
+]
+ScenarioOpt = Annotated[
+    str | None,
+    typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
+]
+AgainstOpt = Annotated[
+    str | None,
+    typer.Option("--against", help="Compare with this scenario instead of the facts."),
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="An attribute as KEY=VALUE; repeatable.")
 ]
 HorizonOpt = Annotated[
     str, typer.Option("--horizon", help="Warn this far ahead: 6m, 12m, 90d, 1y.")
@@ -64,6 +84,19 @@ def parse_date(text: str | None, option: str = "--at") -> dt.date | None:
         raise ValidationError(
             f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
         ) from None
+
+
+def pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` items given to ``option``, as a dict; a ValidationError for any other."""
+    result = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                f"{option} {item!r} is not KEY=VALUE", hint=f"e.g. {option} owner=ops@example.org"
+            )
+        result[key.strip()] = value
+    return result
 
 
 def workspace_root(workspace: Path | None) -> Path | None:
@@ -91,3 +124,26 @@ def workspace_metamodel(workspace: Path | None) -> tuple[Path | None, Metamodel]
         return None, load_metamodel()
     config = load_workspace(root)
     return config.root, load_metamodel(config.metamodel_path())
+
+
+def open_seen(workspace: Path | None, at: str | None, scenario: str | None) -> Repository:
+    """The workspace's repository as readers see it on ``--at`` and under ``--scenario``
+    (:func:`seen_as`)."""
+    from ..repository import Repository
+
+    repo = Repository.open(workspace)
+    try:
+        return seen_as(repo, at, scenario)
+    except BaseException:
+        repo.close()
+        raise
+
+
+def seen_as(repo: Repository, at: str | None, scenario: str | None) -> Repository:
+    """``repo`` as readers see it on ``--at`` and under ``--scenario`` (``Repository.seen``);
+    what of the scenario no longer fits the facts is said on stderr."""
+    day = parse_date(at)
+    seen = repo.seen(day.isoformat() if day else None, scenario)
+    for drift in seen.overlay.drift if seen.overlay is not None else ():
+        print(f"warning: {drift.text()}", file=sys.stderr)
+    return seen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -14,12 +15,15 @@ from ..output import Format, Result, Table, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
 from .options import (
+    AgainstOpt,
     AtOpt,
     FormatOpt,
     HorizonOpt,
     OutputOpt,
+    ScenarioOpt,
     WorkspaceOpt,
     guard_output,
+    open_seen,
     parse_date,
     workspace_metamodel,
     workspace_root,
@@ -147,6 +151,7 @@ def view_render(
         ),
     ] = None,
     at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     fmt: DiagramOpt = DiagramFormat.SVG,
     output: OutputOpt = None,
     workspace: WorkspaceOpt = None,
@@ -157,9 +162,8 @@ def view_render(
     """
     from ..views import render_view
 
-    day = parse_date(at)
-    with Repository.open(workspace) as repo:
-        data = render_view(repo, name, select=select, fmt=fmt, at=day)
+    with open_seen(workspace, at, scenario) as repo:
+        data = render_view(repo, name, select=select, fmt=fmt, at=_day(repo))
     write_diagram(data, fmt, output)
 
 
@@ -167,6 +171,11 @@ OutputHtml = Annotated[
     Path,
     typer.Option("--output", "-o", callback=guard_output, help="The HTML file to write."),
 ]
+
+
+def _day(repo: Repository) -> dt.date | None:
+    """The day ``repo`` is seen at, as a date (the obsolescence overlay judges on it)."""
+    return dt.date.fromisoformat(repo.day) if repo.day else None
 
 
 def _write_html(text: str, output: Path) -> None:
@@ -178,6 +187,8 @@ def _write_html(text: str, output: Path) -> None:
 def report_impact(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id, name, or a selector.")],
     output: OutputHtml,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An impact study of X: summary, diagram, dependents by layer with paths, data freshness.
@@ -186,7 +197,7 @@ def report_impact(
     """
     from ..analysis.registry import study
 
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "impact", element)
     _write_html(text, output)
 
@@ -196,6 +207,7 @@ def report_obsolescence(
     output: OutputHtml,
     at: AtOpt = None,
     horizon: HorizonOpt = "12m",
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """An obsolescence study: technology at risk, what depends on it, data freshness.
@@ -206,8 +218,8 @@ def report_obsolescence(
     from ..config import parse_duration_days
 
     days = parse_duration_days(horizon, "--horizon")
-    with Repository.open(workspace) as repo:
-        text = study(repo, "obsolescence", at=parse_date(at), horizon_days=days)
+    with open_seen(workspace, at, scenario) as repo:
+        text = study(repo, "obsolescence", at=_day(repo), horizon_days=days)
     _write_html(text, output)
 
 
@@ -215,6 +227,8 @@ def report_obsolescence(
 def report_decommission(
     element: Annotated[str, typer.Argument(metavar="X", help="Element id or name.")],
     output: OutputHtml,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A decommission study of X: the switch-off checklist with its diagram and data freshness.
@@ -223,7 +237,7 @@ def report_decommission(
     """
     from ..analysis.registry import study
 
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "decommission", element)
     _write_html(text, output)
 
@@ -235,6 +249,8 @@ def report_waves(
     max_size: Annotated[
         int, typer.Option("--max-size", help="At most this many elements per wave.")
     ] = 50,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A migration study: each wave, what it moves and its cut-over, with the diagram.
@@ -245,6 +261,28 @@ def report_waves(
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
-    with Repository.open(workspace) as repo:
+    with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "waves", selector, max_size=max_size)
+    _write_html(text, output)
+
+
+@report_app.command("scenario")
+def report_scenario(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The scenario.")],
+    output: OutputHtml,
+    against: AgainstOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A scenario study: the gap between the facts (or --against OTHER) and scenario NAME,
+    both seen the same day — the edits the facts moved under, the two states' diagrams side
+    by side with the changes marked, the changes and their consequences, data freshness.
+
+    Example: ea report scenario crm-replacement --at 2027-07-01 -o crm-gap.html
+    """
+    from ..views.report import scenario_study
+
+    day = parse_date(at)
+    with Repository.open(workspace) as repo:
+        text = scenario_study(repo, name, against=against, at=day.isoformat() if day else None)
     _write_html(text, output)

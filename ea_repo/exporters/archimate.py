@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -97,6 +97,26 @@ class _Identifiers:
         return ident, ident != item_id
 
 
+def _written(
+    elements: Collection[str], relations: Iterable[Relation], left_out: list[str]
+) -> list[Relation]:
+    """The relations to write, sorted by id: those between the elements written, and those
+    from an element to one of these (a plateau aggregating a relationship, ArchiMate 3);
+    the others' ids go to ``left_out``."""
+    between: list[Relation] = []
+    rest: list[Relation] = []
+    for r in relations:
+        (between if r.src in elements and r.dst in elements else rest).append(r)
+    ends = {*elements, *(r.id for r in between)}
+    for r in rest:
+        if r.src in ends and r.dst in ends:
+            between.append(r)
+        else:
+            left_out.append(r.id)
+    left_out.sort()
+    return sorted(between, key=lambda r: r.id)
+
+
 class ArchimateExporter:
     """Write elements and relations as an exchange file, through ``mapping`` read backwards."""
 
@@ -133,12 +153,7 @@ class ArchimateExporter:
         exported = {e.id for e in els}
         for e in els:
             ids.get(e.id)
-        rels = []
-        for r in sorted(relations, key=lambda r: r.id):
-            if r.src in exported and r.dst in exported:
-                rels.append(r)
-            else:
-                stats.left_out.append(r.id)
+        rels = _written(exported, relations, stats.left_out)
         for r in rels:
             ids.get(r.id)
         propdefs: dict[str, str] = {}  # property name -> identifier, filled while writing
@@ -361,7 +376,18 @@ def export_archimate(
     element_ids: Iterable[str] | None = None,
     name: str = "ea-repo",
 ) -> tuple[str, ExportStats]:
-    """The exchange file for the repository's active elements (or those of ``element_ids``)."""
+    """The exchange file for the elements ``store`` shows (or those of ``element_ids``) and
+    the relations between them; ``store`` may be the repository seen on a day or under a
+    scenario (:meth:`ea_repo.repository.Repository.seen`)."""
+    elements, relations = landscape(store, element_ids)
+    return ArchimateExporter(metamodel, mapping).write(elements, relations, name=name)
+
+
+def landscape(
+    store: Any, element_ids: Iterable[str] | None = None
+) -> tuple[list[Element], list[Relation]]:
+    """The elements ``store`` shows (all, or those of ``element_ids``) and their relations,
+    each once."""
     if element_ids is None:
         elements = list(store.iter_elements())
     else:
@@ -371,8 +397,7 @@ def export_archimate(
     relations = (
         list(store.relations_of(ids)) if element_ids is not None else list(store.iter_relations())
     )
-    unique = {r.id: r for r in relations}
-    return ArchimateExporter(metamodel, mapping).write(elements, unique.values(), name=name)
+    return elements, list({r.id: r for r in relations}.values())
 
 
-__all__ = ["ArchimateExporter", "ExportStats", "export_archimate"]
+__all__ = ["ArchimateExporter", "ExportStats", "export_archimate", "landscape"]

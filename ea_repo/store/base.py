@@ -279,6 +279,31 @@ class GraphStore(Protocol):
 KINDS = ("element", "relation")
 
 
+def mentions(element: Element, text: str) -> bool:
+    """Whether ``text`` is in ``element``'s id, name or an attribute value, ignoring case
+    (what ``find_elements(text=...)`` matches; booleans read as 1/0, as in SQLite's json_tree)."""
+    needle = text.casefold()
+    return (
+        needle in element.id.casefold()
+        or needle in element.name.casefold()
+        or any(needle in atom.casefold() for atom in _atoms(element.attrs))
+    )
+
+
+def _atoms(value: Any) -> Iterator[str]:
+    """The leaf values of an attribute, as text."""
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _atoms(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _atoms(v)
+    elif isinstance(value, bool):
+        yield str(int(value))
+    elif value is not None:
+        yield str(value)
+
+
 def check_kind(kind: str) -> str:
     """Return ``kind`` if it is ``element`` or ``relation``; a programming error otherwise."""
     if kind not in KINDS:

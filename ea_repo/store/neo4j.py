@@ -97,7 +97,7 @@ from ..model import (
 )
 from ..runtime import checkpoint
 from . import cypher as q
-from .base import Counts, Expansion, batches, check_kind, latest_by_source
+from .base import Counts, Expansion, batches, check_kind, latest_by_source, mentions
 
 SCHEMA_VERSION = 1
 BATCH = 5000
@@ -232,20 +232,6 @@ def _default_types(rel_id: str, known: Collection[str]) -> list[str]:
     """
     parts = rel_id.split("|")
     return [t for t in dict.fromkeys(parts[1:-1]) if t in known]
-
-
-def _atoms(value: Any) -> Iterator[str]:
-    """The leaf values of an attribute, as text (booleans as 1/0, like SQLite's json_tree)."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _atoms(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _atoms(v)
-    elif isinstance(value, bool):
-        yield str(int(value))
-    elif value is not None:
-        yield str(value)
 
 
 def check_uri(uri: str) -> str:
@@ -1308,17 +1294,13 @@ class Neo4jStore:
             rows = sorted(rows, key=lambda r: r[0])
         else:
             rows = self._pages(lens)
-        needle = text.casefold() if text else None
+        needle = text or None
         found: list[Element] = []
         for row in rows:
             element = _element(row)
             if attrs and any(element.attrs.get(k, _ABSENT) != v for k, v in attrs.items()):
                 continue
-            if needle is not None and not (
-                needle in element.id.casefold()
-                or needle in element.name.casefold()
-                or any(needle in atom.casefold() for atom in _atoms(dict(element.attrs)))
-            ):
+            if needle is not None and not mentions(element, needle):
                 continue
             found.append(element)
             if limit is not None and len(found) >= limit:

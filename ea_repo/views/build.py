@@ -7,7 +7,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ..analysis.decommission import DecommissionReport
 from ..analysis.flows import FlowEdge, FlowReport
@@ -44,6 +44,8 @@ from .graph import (
 )
 from .spec import GroupRule, ViewSpec, check_view
 from .styles import (
+    CHANGE_LABELS,
+    CHANGE_LOOKS,
     CRITICALITY_LOOKS,
     LAYER_LABELS,
     LAYER_LOOKS,
@@ -56,6 +58,9 @@ from .styles import (
     layer_of,
     recolour,
 )
+
+if TYPE_CHECKING:
+    from ..scenarios.diff import ScenarioDiff
 
 CROWDED = 12
 """Members of a secondary cluster (data, shared infrastructure) shown one by one; more are counted."""
@@ -1109,3 +1114,136 @@ def _waves_summary(report: WavesReport, metamodel: Metamodel, spec: ViewSpec) ->
     if touched:
         graph.legend.append(LegendItem(STATE_LABELS["touched"], STATE_LOOKS["touched"]))
     return fit(graph, spec.limit, spec.edge_limit)
+
+
+# -- the two states of a scenario ------------------------------------------------
+
+SCENARIO_LIMIT = 40
+"""Elements in each diagram of a scenario study: what changed first, then one step around it."""
+SIDE_MARKS = {"before": ("removed", "changed"), "after": ("added", "changed")}
+"""The changes each state's diagram shows: what the scenario removes is only in the
+facts (before), what it adds only in the scenario (after)."""
+
+
+def scenario_graphs(
+    gap: ScenarioDiff,
+    before: GraphStore,
+    after: GraphStore,
+    metamodel: Metamodel,
+    limit: int = SCENARIO_LIMIT,
+) -> tuple[ViewGraph, ViewGraph]:
+    """The neighbourhood of what ``gap`` changes, drawn from the ``before`` state and from
+    the ``after`` one (the stores of the two states, seen the day of ``gap``).
+
+    Both diagrams draw the same elements, each those its state holds: the elements
+    added, removed or changed, the ends of the relations that changed, then the
+    elements one step around them, the most linked first, within ``limit``; a
+    note says what was left out. The links drawn are the changed ones, those of the
+    changed elements, and those reaching the elements around. The changes are
+    marked (CSS class and colour).
+    """
+    elements = {c.id: c.kind for c in gap.elements}
+    relations = {c.id: c.kind for c in gap.relations}
+    sides = (before, after)
+    ends = {
+        end
+        for side in sides
+        for r in side.get_relations(relations, CURRENT).values()
+        for end in (r.src, r.dst)
+    }
+    focus = sorted(elements) + sorted(ends - set(elements))
+    notes = []
+    if len(focus) > limit:
+        notes.append(
+            f"{len(focus) - limit:,} of the {len(focus):,} elements changed or at an end of a "
+            f"changed relation are left out (limit {limit}): the tables list every change"
+        )
+        focus = focus[:limit]
+    around: Counter[str] = Counter()
+    shown = set(focus)
+    for side in sides:
+        for r in side.relations_of(focus, CURRENT):
+            around.update(end for end in (r.src, r.dst) if end not in shown)
+    room = max(0, limit - len(focus))
+    nearest = sorted(around, key=lambda e: (-around[e], e))
+    if len(nearest) > room:
+        notes.append(
+            f"{len(nearest) - room:,} of the {len(nearest):,} elements one step around the "
+            f"changes are left out (limit {limit}), the least linked to them"
+        )
+    ids = focus + nearest[:room]
+    drawn = [
+        _scenario_side(
+            store,
+            ids,
+            focus,
+            (elements, relations),
+            side,
+            f"{side.capitalize()}: {label}",
+            gap.day,
+            metamodel,
+            limit,
+            notes,
+        )
+        for store, side, label in ((before, "before", gap.before), (after, "after", gap.after))
+    ]
+    return drawn[0], drawn[1]
+
+
+def _scenario_side(
+    store: GraphStore,
+    ids: Sequence[str],
+    focus: Sequence[str],
+    marks: tuple[Mapping[str, str], Mapping[str, str]],
+    side: str,
+    title: str,
+    day: str,
+    metamodel: Metamodel,
+    limit: int,
+    notes: Sequence[str],
+) -> ViewGraph:
+    """One state's diagram of :func:`scenario_graphs`: the elements of ``ids`` it holds and
+    their relations with the ``focus`` (what changed and the ends of changed relations),
+    ``marks`` (of elements, of relations: id -> change) shown as its side shows them."""
+    element_marks, relation_marks = marks
+    shown = SIDE_MARKS[side]
+    graph = ViewGraph(title, f"as on {day}; marked: what is {' and what is '.join(shown)}")
+    found = store.get_elements(ids, CURRENT)
+    for element_id in ids:
+        element = found.get(element_id)
+        if element is None:
+            continue
+        mark = element_marks.get(element_id, "")
+        node = _node(element, metamodel)
+        if mark in shown:
+            node.look, node.mark = recolour(node.look, CHANGE_LOOKS[mark]), mark
+        graph.add_node(node)
+    core = set(focus)
+    links = {r.id: r for r in store.relations_of([i for i in focus if i in found], CURRENT)}
+    edges = []
+    for r in links.values():
+        mark = relation_marks.get(r.id, "")
+        # Changed, or touching what changed, or reaching out to what is around: the
+        # unchanged links among the ends of changed relations would hide the changes.
+        drawn = mark or r.src in element_marks or r.dst in element_marks
+        if r.src in found and r.dst in found and (drawn or (r.src in core) != (r.dst in core)):
+            edge = _relation_edge(r.src, r.dst, r.type, _edge_label(r, metamodel, ()))
+            if mark in shown:
+                look = CHANGE_LOOKS[mark]
+                edge.color, edge.mark = look.border, mark
+                edge.style = "dashed" if mark == "removed" else "bold"
+            edges.append(edge)
+    # Marked links first: they are kept over the limit, and a link merged with them keeps
+    # their mark.
+    edges.sort(key=lambda e: (not e.mark, e.src, e.dst, e.type))
+    most = 3 * limit
+    if len(edges) > most:
+        graph.notes.append(f"{len(edges) - most:,} links are left out, unchanged ones first")
+    for edge in edges[:most]:
+        graph.add_edge(edge)
+    _layer_groups(graph)
+    graph.notes.extend(notes)
+    graph.legend = [LegendItem(CHANGE_LABELS[m], CHANGE_LOOKS[m]) for m in shown] + _layer_legend(
+        graph
+    )
+    return fit(graph, limit)

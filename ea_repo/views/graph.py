@@ -36,6 +36,7 @@ class Node:
     element_id: str | None = None
     anchor: bool = False  # an invisible point standing for a container drawn as a cluster
     pinned: bool = False  # what the view is about (an analysis's start): never counted in a bucket
+    mark: str = ""  # a class added to its drawing, e.g. ``added`` in a scenario's diagram
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Edge:
     style: str = "solid"
     color: str = "#555555"
     both: bool = False  # the same relationship exists the other way too: one two-headed arrow
+    mark: str = ""  # a class added to its drawing, as a node's
 
     @property
     def label(self) -> str:
@@ -252,7 +254,16 @@ def _map_edges(graph: ViewGraph, edges: list[Edge], where: dict[str, str]) -> No
         src, dst = where[edge.src], where[edge.dst]
         if src != dst:
             graph.add_edge(
-                Edge(src, dst, edge.type, list(edge.labels), edge.count, edge.style, edge.color)
+                Edge(
+                    src,
+                    dst,
+                    edge.type,
+                    list(edge.labels),
+                    edge.count,
+                    edge.style,
+                    edge.color,
+                    mark=edge.mark,
+                )
             )
 
 

@@ -70,6 +70,11 @@ def _wrap(text: str, width: int = 26) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
+def _classes(kind: str, mark: str) -> str:
+    """The SVG class of a node or an edge: its kind, then its mark if it has one."""
+    return f"{kind} {mark}" if mark else kind
+
+
 class Renderer(ABC):
     """Walks a view graph and calls one hook per part, in a fixed order.
 
@@ -245,7 +250,7 @@ class DotRenderer(Renderer):
             f'fillcolor="{node.look.fill}"',
             f'color="{node.look.border}"',
             f"tooltip={quoted((node.element_id and f'{node.type} {node.element_id}') or node.name)}",
-            f'class="{"collapsed" if node.count > 1 else "element"}"',
+            f'class="{_classes("collapsed" if node.count > 1 else "element", node.mark)}"',
         ]
         if node.count > 1:
             attrs.append("peripheries=2")
@@ -256,7 +261,7 @@ class DotRenderer(Renderer):
         attrs = [
             f'color="{edge.color}"',
             f"style={edge.style}",
-            f'class="{edge.type.split(":")[0]}"',
+            f'class="{_classes(edge.type.split(":")[0], edge.mark)}"',
         ]
         if edge.label:
             attrs.append(

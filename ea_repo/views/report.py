@@ -1,4 +1,5 @@
-"""Self-contained HTML study reports: impact, obsolescence, decommission and migration waves.
+"""Self-contained HTML study reports: impact, obsolescence, decommission, migration waves
+and the gap a scenario opens.
 
 One file, no external resource (inline CSS, inline SVG), so it can be mailed
 or attached to a study: a summary, the diagram, the tables of the analysis,
@@ -91,14 +92,22 @@ def study_html(
     title: str,
     subtitle: str,
     summary: Sequence[tuple[Any, str]],
-    graph: ViewGraph,
+    graph: ViewGraph | Sequence[ViewGraph],
     tables: Sequence[ReportTable],
     findings: Sequence[str] = (),
+    warnings: tuple[str, Sequence[str]] = ("", ()),
 ) -> str:
-    """A study report page: summary, the diagram, tables, and the data's freshness."""
+    """A study report page: summary, the diagram (several side by side), tables, and the
+    data's freshness; ``warnings`` (a heading and its lines) stand out above the summary."""
     status = repo.status(limit=0)
     for table in tables:
         table.rows = [[cell_text(v) for v in row] for row in table.rows]
+    if isinstance(graph, ViewGraph):
+        diagram = html_section(graph)
+    else:
+        diagram = Markup('<div class="pair">{}</div>').format(
+            Markup("").join(html_section(g) for g in graph)
+        )
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=title,
@@ -108,7 +117,9 @@ def study_html(
         workspace=str(repo.workspace.root) if repo.workspace else "",
         summary=[(f"{v:,}" if isinstance(v, int) else v, label) for v, label in summary],
         findings=findings,
-        diagram=Markup(html_section(graph)),
+        warnings_title=warnings[0],
+        warnings=warnings[1],
+        diagram=diagram,
         tables=tables,
         sources=_sources(status),
         stale_line=(
@@ -367,4 +378,55 @@ def waves_study(
             f"{moving} element(s) move in {len(report.waves)} wave(s) of at most {max_size}; "
             f"{len(report.touched)} element(s) that stay depend on them or are needed by them."
         ],
+    )
+
+
+def scenario_study(
+    repo: Repository, name: str, *, against: str | None = None, at: str | None = None
+) -> str:
+    """The gap between the facts (or scenario ``against``) and scenario ``name``, both seen
+    on ``at`` (:func:`~ea_repo.scenarios.diff.scenario_diff`): the edits the facts moved
+    under, the two states' diagrams side by side with the changes marked, and the diff's
+    tables."""
+    from ..scenarios.diff import scenario_diff
+    from .build import scenario_graphs
+
+    gap = scenario_diff(repo, name, against=against, at=at)
+    before, after = repo.seen(gap.day, against), repo.seen(gap.day, name)
+    graphs = scenario_graphs(gap, before.store, after.store, repo.metamodel)
+    tables = [
+        ReportTable(
+            t.title[:1].upper() + t.title[1:],
+            t.columns,
+            [list(row) for row in t.rows],
+            classes={0: "change"} if t.columns[:1] == ["change"] else {},
+        )
+        for t in gap.to_tables()
+    ]
+    drift = [d.text() for d in gap.drift]
+    elements = Counter(c.kind for c in gap.elements)
+    relations = Counter(c.kind for c in gap.relations)
+    subtitle = f"{gap.after} against {gap.before}, both as on {gap.day}"
+    return study_html(
+        repo,
+        title=f"Scenario study: {name}",
+        subtitle=subtitle,
+        summary=[(elements[k], f"elements {k}") for k in ("added", "removed", "changed")]
+        + [(relations[k], f"relations {k}") for k in ("added", "removed", "changed")]
+        + [
+            (len(gap.support), "capabilities and processes whose support changes"),
+            (sum(s.unsupported for s in gap.support), "left unsupported"),
+            (len(gap.flows), "flows cut, new or re-routed"),
+            (len(drift), "edits the facts moved under"),
+        ],
+        graph=list(graphs),
+        tables=tables,
+        findings=[
+            n for n in gap.notes() if n != subtitle and n.removeprefix("warning: ") not in drift
+        ],
+        warnings=(
+            f"The facts have moved under {len(drift)} edit(s): the scenario may no longer "
+            "say what its author meant",
+            drift,
+        ),
     )

@@ -102,6 +102,19 @@ STATE_LABELS = {
     "touched": "stays, linked to what moves: re-point, test, warn",
 }
 
+# What a scenario changes, in the diagrams of the two states: added in the after one,
+# removed in the before one, changed in both; edges take the border colour and style.
+CHANGE_LOOKS: dict[str, Look] = {
+    "added": Look("#C8E6C9", "#2E7D32", "box", "filled,bold"),
+    "removed": Look("#F8D0D0", "#B03030", "box", "filled,dashed"),
+    "changed": Look("#FFE0B2", "#C77A12", "box", "filled,bold"),
+}
+CHANGE_LABELS = {
+    "added": "added by the scenario (after only; green, bold)",
+    "removed": "removed by the scenario (before only; red, dashed)",
+    "changed": "changed (both; orange)",
+}
+
 
 def layer_of(metamodel: Metamodel, type_name: str) -> str:
     """The layer of an element type, ``unknown`` for a type the metamodel lacks."""
