@@ -605,14 +605,21 @@ def test_expand_answers_several_levels_in_one_query(monkeypatch: pytest.MonkeyPa
     assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1", "crm", "erp"}
 
 
+def _staged_store(monkeypatch: pytest.MonkeyPatch, chunk: int) -> Any:
+    """A store that stages any block past 10 rows, in chunks of ``chunk`` rows."""
+    from ea_repo.store import neo4j as backend
+
+    monkeypatch.setattr(backend, "STAGE_CHUNK", chunk)
+    return open_test_neo4j(stage_rows=10)
+
+
 @needs_server
 def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ea_repo.store import neo4j as backend
 
-    monkeypatch.setattr(backend, "STAGE_CHUNK", 7)
-    store = open_test_neo4j(stage_rows=10)
+    store = _staged_store(monkeypatch, 7)
     commits: list[str] = []
     real_commit = store._commit  # type: ignore[attr-defined]
 
@@ -662,10 +669,7 @@ class _Boom(Exception):
 def test_a_failed_staged_block_is_undone_and_never_shown_after_another_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ea_repo.store import neo4j as backend
-
-    monkeypatch.setattr(backend, "STAGE_CHUNK", 5)
-    store = open_test_neo4j(stage_rows=10)
+    store = _staged_store(monkeypatch, 5)
     apps = [
         Element(ElementId(f"app{i}"), "Application", f"APP{i}", {"criticality": "low"})
         for i in range(20)
@@ -815,6 +819,40 @@ def _die(store: Any) -> None:
     store._closing.set()
     store._renewer.join()
     store._locked, store._leased_runs = False, []  # forgotten, as by a dead process
+
+
+@needs_server
+def test_a_staged_block_left_open_refuses_other_writers_until_its_lease_expires_then_is_undone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from ea_repo.store.neo4j import RepositoryLockedError
+
+    dead = _staged_store(monkeypatch, 5)
+    dead.lease_seconds = 1.0
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(4)]
+    with dead.transaction():
+        dead.upsert_elements(apps)
+    # A staged block whose process dies after its chunks committed: killed, never closed.
+    block = dead.transaction()
+    block.__enter__()
+    run = dead.start_run("cmdb")
+    dead.upsert_elements([Element(e.id, e.type, "NEW " + e.name) for e in apps])
+    dead.upsert_elements([Element(ElementId(f"new{i}"), "Application", "N") for i in range(12)])
+    _die(dead)
+    alive: Any = open_test_neo4j(dead.repo, lease_seconds=1.0)
+    assert list(alive.iter_elements()) == apps  # readers see the state before it
+    with pytest.raises(RepositoryLockedError, match="staged sync"), alive.transaction():
+        pass  # a writer of another process waits for it: refused, as a second sync is
+    time.sleep(1.1)  # its lease expired: the next writer undoes it, then writes
+    with alive.transaction():
+        assert alive.get_elements(["new0", "app0"], EVERYTHING) == {"app0": apps[0]}
+        alive.upsert_elements([Element(ElementId("other"), "Application", "OTHER")])
+    assert [e.id for e in alive.iter_elements()] == ["app0", "app1", "app2", "app3", "other"]
+    assert list(alive.iter_elements())[:4] == apps
+    assert [(r.id, r.status) for r in alive.runs()] == [(run.id, "failed")]
+    assert alive.changes(run_id=run.id) == []
 
 
 @needs_server
