@@ -26,7 +26,7 @@ from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
 
 ELEMENT = "Element"
 INTERNAL_LABELS = frozenset(
-    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock"}
+    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock", "EaStaged"}
 )
 
 # What a lens shows, in one place: every statement that reads what a lens shows filters with
@@ -59,12 +59,16 @@ def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> s
 # and readers must not see it until its last. Every write transaction marks what it writes
 # with its number (``wrote``, from ``EaMeta.writes``) and, the first time it changes an
 # item, keeps the item's state before it in ``prev_*`` (``keep_visible``). A block that
-# stages lists its number in ``EaMeta.staged`` with its first commit and leaves the list
+# stages lists its number on the ``EaStaged`` node before its first commit and leaves the list
 # with its last; a failed one restores ``prev_*`` and deletes what it added first (the
-# ``UNDO_*`` statements). Readers learn the list from one read of ``EaMeta``; when it is
-# empty (no staged run open, nearly always) they send the statements above unchanged, else
-# each statement's ``staged`` form, which reads an item marked by a listed block as its
-# ``prev_*`` state (an item it added, with no ``prev_status``, is then shown by no lens).
+# ``UNDO_*`` statements). Readers learn the list from one read of the ``EaStaged`` node
+# (``STAGED_STATE``); when it is empty (no staged run open, nearly always) they send the
+# statements above unchanged, else each statement's ``staged`` form, which reads an item
+# marked by a listed block as its ``prev_*`` state (an item it added, with no
+# ``prev_status``, is then shown by no lens). A block is listed ``neo4j.FENCE_SECONDS``
+# before its first commit, and marked ``closing`` that long before its last: a reader that
+# looked less than that ago, at no block closing, cannot have met a block it does not know
+# of, and need not look again after its query (see ``neo4j.Neo4jStore._through``).
 STAGED_PROPS = ("type", "name", "attrs", "status", "last_run", "last_seen")
 _READ_VALUE = re.compile(r"\b([a-z])\.(" + "|".join(STAGED_PROPS) + r")\b")
 
@@ -496,26 +500,35 @@ FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
 # writes) and the staged blocks open (see ``staged`` above).
 WRITE_LOCK = (
     "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1 "
-    "RETURN m.writes, coalesce(m.staged, [])"
+    "WITH m OPTIONAL MATCH (s:EaStaged {repo: $repo}) RETURN m.writes, coalesce(s.open, [])"
 )
-# What readers read first: the staged blocks open, and how many ever opened (a reader that
-# finds both unchanged after its query knows no block opened or closed meanwhile).
+# The staged blocks open, one node per repository: ``open``, their numbers, with ``owners``
+# and ``since`` (the server's clock, ms) in the same order; ``closing``, those about to close;
+# ``opened``, how many ever opened. Written by the holder of the write lock, or by a block
+# holding it, in a transaction of its own (see the fence above): never by two at once.
 STAGED_STATE = (
-    "OPTIONAL MATCH (m:EaMeta {repo: $repo}) RETURN [coalesce(m.staged, []), coalesce(m.opened, 0)]"
+    "OPTIONAL MATCH (s:EaStaged {repo: $repo}) "
+    "RETURN [coalesce(s.open, []), coalesce(s.opened, 0), coalesce(s.closing, [])]"
 )
-# With the first commit of staged block ``$wrote``: listed, and its runs know it.
 OPEN_STAGED = (
-    "MATCH (m:EaMeta {repo: $repo}) "
-    "SET m.staged = coalesce(m.staged, []) + $wrote, m.opened = coalesce(m.opened, 0) + 1 "
-    "WITH m UNWIND $runs AS i MATCH (r:EaRun {repo: $repo, id: i}) SET r.staged = $wrote"
+    "MERGE (s:EaStaged {repo: $repo}) SET s.open = coalesce(s.open, []) + $wrote, "
+    "s.owners = coalesce(s.owners, []) + $owner, s.since = coalesce(s.since, []) + timestamp(), "
+    "s.opened = coalesce(s.opened, 0) + 1"
 )
+# Written with the first commit of staged block ``$wrote``: its runs know it.
+MARK_STAGED_RUNS = "UNWIND $runs AS i MATCH (r:EaRun {repo: $repo, id: i}) SET r.staged = $wrote"
+CLOSING_STAGED = "MATCH (s:EaStaged {repo: $repo}) SET s.closing = coalesce(s.closing, []) + $wrote"
 # With its last commit, or once a failed one is undone: no longer listed.
 CLOSE_STAGED = (
-    "MATCH (m:EaMeta {repo: $repo}) SET m.staged = [w IN coalesce(m.staged, []) WHERE w <> $wrote]"
+    "MATCH (s:EaStaged {repo: $repo}) "
+    "WITH s, [i IN range(0, size(coalesce(s.open, [])) - 1) WHERE s.open[i] <> $wrote] AS kept "
+    "SET s.open = [i IN kept | s.open[i]], s.owners = [i IN kept | s.owners[i]], "
+    "s.since = [i IN kept | s.since[i]], "
+    "s.closing = [w IN coalesce(s.closing, []) WHERE w <> $wrote]"
 )
 # Undoing failed staged block ``$wrote``, ``$limit`` items per transaction (each statement
 # returns how many it did; run again until none): additions deleted, changes restored.
-# Until the block leaves ``EaMeta.staged`` readers see none of it, undone or not.
+# Until the block leaves ``EaStaged.open`` readers see none of it, undone or not.
 UNDO_ADDED_ELEMENTS = (
     "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote AND n.prev_status IS NULL "
     "WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
@@ -550,13 +563,16 @@ UNDO_CHANGE_LOG = (
     "UNWIND $runs AS i MATCH (c:EaChange {repo: $repo, run_id: i}) "
     "WITH c LIMIT $limit DELETE c RETURN count(*)"
 )
-# The staged blocks to undo: those whose runs all are interrupted (lease expired, or owner
-# in ``$dead``), or that no running run carries; each with its runs.
+# The staged blocks to undo, each with its runs: those whose runs all are interrupted (lease
+# expired, or owner in ``$dead``), or, carried by no running run (it died before its first
+# commit), whose owner is in ``$dead`` or that were listed a lease (``$lease`` ms) ago.
 INTERRUPTED_STAGED = (
-    "MATCH (m:EaMeta {repo: $repo}) UNWIND coalesce(m.staged, []) AS w "
+    "MATCH (s:EaStaged {repo: $repo}) UNWIND range(0, size(coalesce(s.open, [])) - 1) AS i "
+    "WITH s.open[i] AS w, s.owners[i] AS owner, s.since[i] AS since "
     "OPTIONAL MATCH (r:EaRun {repo: $repo, staged: w}) WHERE r.status = 'running' "
-    "WITH w, collect(r) AS open "
-    "WHERE all(r IN open WHERE coalesce(r.lease_until, 0) < timestamp() OR r.owner IN $dead) "
+    "WITH w, owner, since, collect(r) AS open "
+    "WHERE CASE WHEN size(open) = 0 THEN owner IN $dead OR since < timestamp() - $lease "
+    "ELSE all(r IN open WHERE coalesce(r.lease_until, 0) < timestamp() OR r.owner IN $dead) END "
     "RETURN collect([w, [r IN open | r.id]])"
 )
 UNDO_STATEMENTS = (

@@ -36,9 +36,10 @@ run — is kept aside and applied when the run has succeeded, in one last
 transaction (so ``set_status`` and the deletions return the number of ids
 given, not yet how many changed). Readers see none of a staged run until its
 last commit: what a block writes is marked with its number and keeps the state
-before it (``prev_*``), the block is listed as open with its first commit and
-leaves the list with its last, and while a block is open readers read marked
-items as they were (see :mod:`.cypher`, and :meth:`Neo4jStore._through`). A
+before it (``prev_*``), the block is listed as open ``FENCE_SECONDS`` before its
+first commit, marked closing as long before its last, and leaves the list with
+it; while a block is open readers read marked items as they were (see
+:mod:`.cypher`, and :meth:`Neo4jStore._through`). A
 relation a staged run moves to other ends is replaced in its last
 transaction. A staged run that fails is undone: what it added deleted, what it
 changed restored, its change log deleted (:meth:`Neo4jStore._undo`), then its
@@ -106,6 +107,9 @@ NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
 UNDO_BATCH = 20_000  # items per transaction undoing a failed staged run
+# Seconds a staged block is listed before its first commit, and marked closing before its
+# last: a reader that looked at the list less than that ago need not look again (_through).
+FENCE_SECONDS = 1.0
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 ATTEMPTS = 3  # tries of a read, or of a staged chunk, failing on a transient error
@@ -314,9 +318,9 @@ class Neo4jStore:
         # The number of the open transaction block, marked on what it writes (see
         # cypher.keep_visible; None outside one).
         self._wrote: int | None = None
-        # What readers last learnt of the staged blocks open: their numbers, and how many
-        # ever opened (see _through); None until the first read.
-        self._staged_state: tuple[tuple[int, ...], int] | None = None
+        # What readers last learnt of the staged blocks (open, how many ever opened, closing;
+        # cypher.STAGED_STATE) and when they asked (monotonic); None until the first read.
+        self._staged_seen: tuple[tuple[tuple[int, ...], int, tuple[int, ...]], float] | None = None
         # Change-log entries of the block, kept until what they describe is written.
         self._log_with_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._log_at_end: list[dict[str, Any]] = []
@@ -413,19 +417,24 @@ class Neo4jStore:
         that say what it shows (:func:`_shown`) and, while staged blocks are open, their
         numbers (``hidden``: the statements go in their staged form, see :mod:`.cypher`).
 
-        What a reader knows of the open blocks comes from its last look, and it looks
-        again after each read: if a block opened or closed meanwhile, the read may have
-        met part of it, and is made again. No staged block open (nearly always), a read
-        costs one look more and the plain statements. Inside a write transaction every
-        item is read as stored: a writer reads what it wrote.
+        What a reader knows of the open blocks comes from its last look at them. A block
+        is listed ``FENCE_SECONDS`` before its first commit and marked closing that long
+        before its last, so a read that ends less than that after the look, with no block
+        closing, cannot have met a block it did not know of; else the reader looks again,
+        and reads again if a block opened or closed meanwhile. With no staged block open
+        (nearly always) a read costs the plain statements and, at most once a fence, one
+        look. Inside a write transaction every item is read as stored: a writer reads
+        what it wrote.
         """
         params = _shown(lens)
         if self._in_tx:
             return read(params)
-        state = self._staged_state or self._look_at_staged()
+        state, seen_at = self._staged_seen or self._look_at_staged()
         for _ in range(ATTEMPTS):
             result = read({**params, "hidden": list(state[0])} if state[0] else params)
-            now = self._look_at_staged()
+            if not state[2] and time.monotonic() - seen_at < FENCE_SECONDS:
+                break
+            now, seen_at = self._look_at_staged()
             if now == state:
                 break
             state = now
@@ -435,11 +444,22 @@ class Neo4jStore:
         """``work(tx, params)`` as a read (:meth:`_read`) through ``lens`` (:meth:`_through`)."""
         return self._through(lens, lambda shown: self._read(lambda tx: work(tx, shown)))
 
-    def _look_at_staged(self) -> tuple[tuple[int, ...], int]:
-        """The staged blocks open, and how many ever opened (``cypher.STAGED_STATE``)."""
-        hidden, opened = self._query(q.STAGED_STATE)
-        self._staged_state = (tuple(hidden), int(opened))
-        return self._staged_state
+    def _look_at_staged(self) -> tuple[tuple[tuple[int, ...], int, tuple[int, ...]], float]:
+        """The staged blocks open, how many ever opened, those closing
+        (``cypher.STAGED_STATE``), and when the look was asked for (monotonic)."""
+        asked = time.monotonic()
+        hidden, opened, closing = self._query(q.STAGED_STATE)
+        self._staged_seen = ((tuple(hidden), int(opened), tuple(closing)), asked)
+        return self._staged_seen
+
+    def _fence(self, statement: str) -> None:
+        """Write ``statement`` (``OPEN_STAGED`` or ``CLOSING_STAGED``) of this staged block in
+        a transaction of its own, then wait ``FENCE_SECONDS`` (see :meth:`_through`)."""
+        with self._errors(), self._session() as session:
+            session.execute_write(
+                lambda tx: self._run(tx, statement, wrote=self._wrote, owner=self.owner)
+            )
+        time.sleep(FENCE_SECONDS)
 
     def _lock(self, tx: Any) -> tuple[int, list[int]]:
         """Take the repository's write lock in ``tx`` (``cypher.WRITE_LOCK``): the number of
@@ -707,9 +727,15 @@ class Neo4jStore:
         with self._errors():
             for kind in ("element", "relation"):
                 self._log_items(self._tx, kind, self._written[kind])
-            # readers see none of the block until its last commit (see cypher)
-            self._run(self._tx, q.OPEN_STAGED, runs=self._tx_runs)
-            self._tx.commit()
+            self._run(self._tx, q.MARK_STAGED_RUNS, runs=self._tx_runs)
+            try:
+                # readers see none of the block until its last commit (see cypher)
+                self._fence(q.OPEN_STAGED)
+                self._tx.commit()
+            except BaseException:
+                with suppress(Exception):  # nothing of it was committed: no longer listed
+                    self._end_listing()
+                raise
         self._tx.close()
         self._tx_session.close()
         self._tx, self._tx_session, self._staged = None, None, True
@@ -725,6 +751,7 @@ class Neo4jStore:
         tx = None
         try:
             checkpoint("neo4j.deferred")
+            self._fence(q.CLOSING_STAGED)
             with self._errors():
                 self._tx_session = self._session()
                 self._tx = tx = self._tx_session.begin_transaction()
@@ -771,6 +798,11 @@ class Neo4jStore:
             self._write(close)
         self._leased_runs = []
 
+    def _end_listing(self) -> None:
+        """Take this block off the list of staged blocks, in a transaction of its own."""
+        with self._errors(), self._session() as session:
+            session.execute_write(lambda tx: self._run(tx, q.CLOSE_STAGED, wrote=self._wrote))
+
     def _undo(self, wrote: int, runs: Sequence[int]) -> None:
         """Undo what staged block ``wrote`` (of runs ``runs``) wrote: what it added deleted,
         what it changed restored from ``prev_*``, its change log deleted (the
@@ -809,7 +841,7 @@ class Neo4jStore:
         owners = self._query(q.RUNNING_OWNERS)
         dead = _dead(owners)
         # staged blocks of those runs (or of none still running): undone before they close
-        blocks = self._query(q.INTERRUPTED_STAGED, dead=dead)
+        blocks = self._query(q.INTERRUPTED_STAGED, dead=dead, lease=self._lease_ms())
         if not owners and not blocks:
             return 0
         for wrote, runs in blocks:

@@ -822,6 +822,42 @@ def _die(store: Any) -> None:
 
 
 @needs_server
+def test_readers_look_at_the_staged_blocks_once_a_fence_and_never_meet_one_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.store import cypher
+
+    writer = _staged_store(monkeypatch, 5)
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(4)]
+    with writer.transaction():
+        writer.upsert_elements(apps)
+    reader: Any = open_test_neo4j(writer.repo)  # type: ignore[attr-defined]
+    looks: list[str] = []
+    query = reader._query
+
+    def counting(statement: str, **params: Any) -> Any:
+        looks.extend([statement] if statement == cypher.STAGED_STATE else [])
+        return query(statement, **params)
+
+    monkeypatch.setattr(reader, "_query", counting)
+    assert list(reader.iter_elements()) == list(reader.iter_elements()) == apps
+    assert len(looks) == 1  # two reads within a fence: one look
+    renamed = [Element(e.id, e.type, "NEW " + e.name) for e in apps]
+    block = writer.transaction()
+    block.__enter__()
+    writer.upsert_elements(
+        renamed + [Element(ElementId(f"new{i}"), "Application", "N") for i in range(8)]
+    )
+    # The block was listed a fence before its first commit: the reader's look is older than
+    # that, so it looks again after reading, learns of the block, and reads the state before.
+    assert list(reader.iter_elements()) == apps
+    assert len(looks) == 2
+    block.__exit__(None, None, None)  # closing: marked a fence before its last commit
+    assert list(reader.iter_elements())[:4] == renamed
+    assert len(looks) == 3
+
+
+@needs_server
 def test_a_staged_block_left_open_refuses_other_writers_until_its_lease_expires_then_is_undone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
