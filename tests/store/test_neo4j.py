@@ -814,6 +814,19 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     assert _state(store) == after_a
 
 
+def _counted(monkeypatch: pytest.MonkeyPatch, store: Any, statement: str) -> list[str]:
+    """The list that each read of ``statement`` by ``store`` appends it to, from now on."""
+    seen: list[str] = []
+    query = store._query
+
+    def counting(text: str, **params: Any) -> Any:
+        seen.extend([text] if text == statement else [])
+        return query(text, **params)
+
+    monkeypatch.setattr(store, "_query", counting)
+    return seen
+
+
 def _die(store: Any) -> None:
     """Let ``store`` vanish as a killed process would: no renewal, no release, no goodbye."""
     store._closing.set()
@@ -832,14 +845,7 @@ def test_readers_look_at_the_staged_blocks_once_a_fence_and_never_meet_one_unkno
     with writer.transaction():
         writer.upsert_elements(apps)
     reader: Any = open_test_neo4j(writer.repo)  # type: ignore[attr-defined]
-    looks: list[str] = []
-    query = reader._query
-
-    def counting(statement: str, **params: Any) -> Any:
-        looks.extend([statement] if statement == cypher.STAGED_STATE else [])
-        return query(statement, **params)
-
-    monkeypatch.setattr(reader, "_query", counting)
+    looks = _counted(monkeypatch, reader, cypher.STAGED_STATE)
     assert list(reader.iter_elements()) == list(reader.iter_elements()) == apps
     assert len(looks) == 1  # two reads within a fence: one look
     renamed = [Element(e.id, e.type, "NEW " + e.name) for e in apps]
@@ -903,14 +909,7 @@ def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
     dead.start_run("cmdb")
     _die(dead)
     store: Any = open_test_neo4j(dead.repo, lease_seconds=0.8)  # type: ignore[attr-defined]
-    looked: list[str] = []
-    query = store._query
-
-    def counting(statement: str, **params: Any) -> Any:
-        looked.extend([statement] if statement == cypher.RUNNING_OWNERS else [])
-        return query(statement, **params)
-
-    monkeypatch.setattr(store, "_query", counting)
+    looked = _counted(monkeypatch, store, cypher.RUNNING_OWNERS)
     for n in range(5):  # five write transactions in a row: one round trip to look, not five
         with store.transaction():
             store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
