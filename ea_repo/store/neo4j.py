@@ -453,12 +453,17 @@ class Neo4jStore:
         return self._staged_seen
 
     def _fence(self, statement: str) -> None:
-        """Write ``statement`` (``OPEN_STAGED`` or ``CLOSING_STAGED``) of this staged block in
-        a transaction of its own, then wait ``FENCE_SECONDS`` (see :meth:`_through`)."""
-        with self._errors(), self._session() as session:
-            session.execute_write(
-                lambda tx: self._run(tx, statement, wrote=self._wrote, owner=self.owner)
-            )
+        """Write ``statement`` of this staged block, then wait ``FENCE_SECONDS`` (see
+        :meth:`_through`): ``CLOSING_STAGED`` as any write, ``OPEN_STAGED`` in a transaction
+        of its own that does not take the write lock (the block's first transaction holds
+        it, and is not committed yet)."""
+        if statement == q.OPEN_STAGED:
+            with self._errors(), self._session() as session:
+                session.execute_write(
+                    lambda tx: self._run(tx, statement, wrote=self._wrote, owner=self.owner)
+                )
+        else:
+            self._write(lambda tx: self._run(tx, statement))
         time.sleep(FENCE_SECONDS)
 
     def _lock(self, tx: Any) -> tuple[int, list[int]]:
