@@ -562,6 +562,15 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
     return result
 
 
+def _seen(result: Result, repo: Repository) -> Result:
+    """``result`` with the elements in their phase-out on the day ``repo`` is seen marked."""
+    from .results import mark_phasing_out, mentioned_ids
+
+    if repo.day is not None:
+        mark_phasing_out(result, repo.phasing_out(mentioned_ids(result.data)), repo.day)
+    return result
+
+
 def _run_analysis(
     way: str,
     element: str,
@@ -593,7 +602,7 @@ def _run_analysis(
             paths=_is_data(fmt),
         )
         if not _drawn(fmt, way, report, repo.metamodel, output):
-            emit(_impact_result(report, explain, repo), Format(fmt.value), output)
+            emit(_seen(_impact_result(report, explain, repo), repo), Format(fmt.value), output)
 
 
 def _analysis_command(way: str, doc: str) -> None:
@@ -651,8 +660,8 @@ def decommission(
     """
     with open_seen(workspace, at, scenario) as repo:
         r = repo.analyse("decommission", element)
-    if not _drawn(fmt, "decommission", r, repo.metamodel, output):
-        emit(Result.of(r), Format(fmt.value), output)
+        if not _drawn(fmt, "decommission", r, repo.metamodel, output):
+            emit(_seen(Result.of(r), repo), Format(fmt.value), output)
 
 
 @app.command()
@@ -681,8 +690,8 @@ def flows(
     """
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
-    if not _drawn(fmt, "flows", report, repo.metamodel, output):
-        emit(Result.of(report), Format(fmt.value), output)
+        if not _drawn(fmt, "flows", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
 
 
 @app.command()
@@ -719,9 +728,9 @@ def waves(
     check_layers(layer)
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
-    if _drawn(fmt, "waves", report, repo.metamodel, output):
-        return
-    result = Result.of(report)
+        if _drawn(fmt, "waves", report, repo.metamodel, output):
+            return
+        result = _seen(Result.of(report), repo)
     hint = moving_hint(selector)
     if hint is not None:
         result.notes.append(hint)
@@ -773,11 +782,11 @@ def obsolescence(
         # Judged on the day the landscape is seen at: --at, today, or the scenario's end.
         day = dt.date.fromisoformat(repo.day or dt.date.today().isoformat())
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
-    spec = builtin_views()["obsolescence"]
-    spec = replace(spec, options={**spec.options, "layers": layers})
-    if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
-        result = Result(report.to_tables(layers), report.to_data(), report.notes())
-        emit(result, Format(fmt.value), output)
+        spec = builtin_views()["obsolescence"]
+        spec = replace(spec, options={**spec.options, "layers": layers})
+        if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
+            result = Result(report.to_tables(layers), report.to_data(), report.notes())
+            emit(_seen(result, repo), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 

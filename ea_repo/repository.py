@@ -283,6 +283,19 @@ class Repository:
         seen.day, seen.overlay = day, overlay
         return seen
 
+    def phasing_out(self, ids: Iterable[str]) -> dict[str, str]:
+        """Of the elements ``ids``, those in their phase-out on the day this repository is
+        seen at (:meth:`seen`), id -> name; none when it is seen on no day."""
+        if self.day is None:
+            return {}
+        from .timeline import phase_at
+
+        return {
+            i: e.name
+            for i, e in self.store.get_elements(ids, CURRENT).items()
+            if phase_at(e.attrs, self.day) == "phase_out"
+        }
+
     def close(self) -> None:
         """Close the store."""
         self.store.close()
