@@ -474,6 +474,23 @@ class Repository:
         from .selection import elements_called, suggest_elements
 
         hidden = elements_called(self.store, text, EVERYTHING) if lens != EVERYTHING else []
+        base = getattr(self.store, "base", None)  # seen on a day: hidden by its dates?
+        if not hidden and base is not None and self.day is not None:
+            from .timeline import ATTRIBUTES, NEVER, span
+
+            for element in elements_called(base, text, CURRENT)[:1]:
+                since, until = span(element.attrs)
+                when = (
+                    f"it is a plan with no {ATTRIBUTES['phase_in']} date"
+                    if since == NEVER
+                    else f"it enters on {since}"
+                    if since and since > self.day
+                    else f"it left on {until}"
+                )
+                return NotFoundError(
+                    f"{element.name} ({element.id}) is not in the landscape on {self.day}: {when}",
+                    hint="--at DATE sees the landscape on another day",
+                )
         if len(hidden) == 1:
             retired = hidden[0]
             return NotFoundError(
