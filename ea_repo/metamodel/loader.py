@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import timeline
 from ..errors import MetamodelError
 from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
 from .schema import (
@@ -50,6 +51,20 @@ _RELATION_KEYS = {
 }
 _ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
 
+LIFECYCLE_ATTRIBUTES = {
+    name: AttributeSpec(name=name, type=AttrType.DATE, description=timeline.DESCRIPTIONS[phase])
+    for phase, name in timeline.ATTRIBUTES.items()
+}
+"""The lifecycle dates (:mod:`ea_repo.timeline`) every element and relationship type has,
+whatever its metamodel declares."""
+
+
+def _with_lifecycle(attributes: dict[str, AttributeSpec]) -> dict[str, AttributeSpec]:
+    """``attributes`` followed by the lifecycle dates (a metamodel's own declaration of one,
+    a date too, keeps its description)."""
+    own = {n: a for n, a in attributes.items() if n not in LIFECYCLE_ATTRIBUTES}
+    return own | {n: attributes.get(n, a) for n, a in LIFECYCLE_ATTRIBUTES.items()}
+
 
 def _parse_attribute(
     name: str, raw: Any, where: LineDict, col: Collector, owner: str
@@ -92,6 +107,13 @@ def _parse_attribute(
             line,
             suggest(type_text, [t.value for t in AttrType])
             or f"use one of: {', '.join(t.value for t in AttrType)}",
+        )
+        return None
+    if name in LIFECYCLE_ATTRIBUTES and attr_type is not AttrType.DATE:
+        col.add(
+            f"{owner}.{name} is declared as {attr_type.value}, but {name} is a lifecycle date",
+            line,
+            "every type has it as `type: date`; remove the declaration or choose another name",
         )
         return None
     if "values" in spec:
@@ -300,7 +322,12 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             )
             return None
         for aname in info["attributes"]:
-            if aname in inherited and parent_name is not None and aname not in common:
+            if (
+                aname in inherited
+                and parent_name is not None
+                and aname not in common
+                and aname not in LIFECYCLE_ATTRIBUTES
+            ):
                 col.add(
                     f"attribute {aname!r} of {tname!r} is already inherited from {parent_name!r}",
                     info["raw"]["attributes"].line_of(aname),
@@ -311,7 +338,7 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             name=tname,
             layer=layer,
             description=info["description"],
-            attributes=inherited,
+            attributes=_with_lifecycle(inherited),
             extends=parent_name,
             abstract=info["abstract"],
         )
@@ -424,10 +451,14 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             description=str(rraw.get("description", "") or ""),
             label=str(rraw.get("label", "") or rname.replace("_", " ")),
             reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),
-            attributes={
-                **common_relation,
-                **_parse_attributes(rraw.get("attributes"), col, rname, rraw.line_of("attributes")),
-            },
+            attributes=_with_lifecycle(
+                {
+                    **common_relation,
+                    **_parse_attributes(
+                        rraw.get("attributes"), col, rname, rraw.line_of("attributes")
+                    ),
+                }
+            ),
         )
 
     # Lifecycle.
