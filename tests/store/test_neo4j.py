@@ -775,10 +775,11 @@ def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
 
     from ea_repo.store import cypher
 
-    dead = open_test_neo4j(lease_seconds=0.8)
+    # A lease long enough that five writes fit in its quarter on a loaded machine.
+    dead = open_test_neo4j(lease_seconds=6.0)
     dead.start_run("cmdb")
     _die(dead)
-    store: Any = open_test_neo4j(dead.repo, lease_seconds=0.8)  # type: ignore[attr-defined]
+    store: Any = open_test_neo4j(dead.repo, lease_seconds=6.0)  # type: ignore[attr-defined]
     looked: list[str] = []
     query = store._query
 
@@ -792,7 +793,7 @@ def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
             store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
     assert len(looked) == 1
     assert [r.status for r in store.runs()] == ["running"]
-    time.sleep(0.9)  # the lease expired, and a quarter lease went by: the next write looks
+    time.sleep(6.1)  # the lease expired, and a quarter lease went by: the next write looks
     with store.transaction():
         store.upsert_elements([Element("app-5", "Application", "App 5")])
     assert len(looked) == 2
