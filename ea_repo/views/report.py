@@ -100,6 +100,17 @@ def study_html(
     """A study report page: summary, the diagram (several side by side), tables, and the
     data's freshness; ``warnings`` (a heading and its lines) stand out above the summary."""
     status = repo.status(limit=0)
+    overlay = repo.overlay
+    if overlay is not None and overlay.drift and not warnings[1]:
+        warnings = (
+            f"The facts have moved under {len(overlay.drift)} edit(s) of scenario {overlay.name}",
+            [d.text() for d in overlay.drift],
+        )
+    seen = ""
+    if repo.day is not None:
+        seen = f"the landscape as on {repo.day}" + (
+            f", under scenario {overlay.name}" if overlay is not None else ""
+        )
     for table in tables:
         table.rows = [[cell_text(v) for v in row] for row in table.rows]
     if isinstance(graph, ViewGraph):
@@ -115,6 +126,7 @@ def study_html(
         generated=_now(),
         version=__version__,
         workspace=str(repo.workspace.root) if repo.workspace else "",
+        seen=seen,
         summary=[(f"{v:,}" if isinstance(v, int) else v, label) for v, label in summary],
         findings=findings,
         warnings_title=warnings[0],
