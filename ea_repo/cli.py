@@ -760,8 +760,9 @@ def diagnose(
         ),
     ] = None,
     most: Annotated[
-        int, typer.Option("--max", min=1, help="Report at most this many causes (and pairs).")
-    ] = 5,
+        int,
+        typer.Option("--max", min=1, help="Report at most this many causes (and pairs)."),
+    ] = 3,
     at: AtOpt = None,
     scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,

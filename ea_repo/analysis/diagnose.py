@@ -10,12 +10,15 @@ how near they are (the steps to the symptoms they explain, added up), then by id
 Finding them does not run an impact from every element of the repository. A
 cause of a symptom is something the symptom depends on, so the candidates are
 the symptoms' dependencies (one traversal per symptom), and the symptoms
-themselves (a failing database explains the applications on it). Every path of
-an impact from a candidate to a symptom lies among that symptom's dependencies:
-the hops among them are read once (:class:`_Region`), and each candidate's
-impact runs over them in memory, with the same engine, to the same answer as on
-the whole store. Only the candidates reported get a full impact, for what else
-their failure would break — what to check against the monitoring.
+themselves (a failing database explains the applications on it). How many
+symptoms depend on an element bounds how many it can explain, and their
+distances how near it can be: the elements are checked in the order of that
+best rank, until no element left could outrank those wanted. Every path of an
+impact from a candidate to a symptom lies among that symptom's dependencies, so
+each check reads only those (:class:`_Region`, over hops read once for all the
+checks), with the same engine, to the same answer as on the whole store. Only
+the candidates reported get a full impact, for what else their failure would
+break — what to check against the monitoring.
 
 Elements known healthy rule out every candidate whose failure would take one of
 them down. When no single candidate explains every symptom, pairs of candidates
@@ -33,7 +36,15 @@ from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import InternalError, NotFoundError, Problem, SourceError, ValidationError
+from ..errors import (
+    EaError,
+    InternalError,
+    NotFoundError,
+    Problem,
+    SourceError,
+    ValidationError,
+    line_text,
+)
 from ..metamodel import Metamodel
 from ..model import CURRENT, Element, ElementId, Hop, Lens, Step
 from ..results import Table
@@ -46,8 +57,8 @@ from .traversal import State, Traversal, Way, traverse
 if TYPE_CHECKING:
     from ..repository import Repository
 
-DEFAULT_MAX = 5
-"""Candidates (and pairs) reported by default."""
+DEFAULT_MAX = 3
+"""Candidates (and pairs) reported by default: each costs a full impact (what else it breaks)."""
 BREAKS_LISTED = 5
 """What else a reported candidate would take down: listed up to this many (all are counted)."""
 PAIR_POOL = 60
@@ -373,16 +384,16 @@ def _diagnose(
     # those ranked so far that no suspect left could outrank. Pairs, when no candidate
     # explains every symptom, are sought among more of them.
     want = len(suspects) if limit is None else limit
-    ranked: list[tuple[Candidate, Traversal]] = []
+    ranked: list[Candidate] = []
     ruled_out: list[RuledOut] = []
     checked = 0
 
     def known(n: int, suspect: ElementId) -> bool:
-        return len(ranked) >= n and ranked[n - 1][0].rank_key() < best(suspect)
+        return len(ranked) >= n and ranked[n - 1].rank_key() < best(suspect)
 
     for suspect in suspects:
         if known(want, suspect):
-            if want < PAIR_POOL and len(ranked[0][0].explained) < len(symptom_ids):
+            if want < PAIR_POOL and len(ranked[0].explained) < len(symptom_ids):
                 want = PAIR_POOL
             if known(want, suspect):
                 break
@@ -401,15 +412,15 @@ def _diagnose(
         explained = [_explained(near, reach, s, paths) for s in hit]
         missed = [x for x in symptoms if x.id not in reach.reached]
         candidate = Candidate(near.elements[suspect], explained, missed)
-        insort(ranked, (candidate, reach), key=lambda c: c[0].rank_key())
+        insort(ranked, candidate, key=Candidate.rank_key)
     ruled_out.sort(key=lambda r: (-r.explains, r.element.id))
     shown = ranked if limit is None else ranked[:limit]
     symptom_set = set(symptom_ids)
     anywhere = impacts.within()
-    candidates = [_with_breaks(anywhere, c, symptom_set) for c, _ in shown]
+    candidates = [_with_breaks(anywhere, c, symptom_set) for c in shown]
     pairs: list[Pair] = []
-    if ranked and len(ranked[0][0].explained) < len(symptom_ids):
-        pairs = _pairs(near, [c for c, _ in ranked[:PAIR_POOL]], symptom_ids, well)
+    if ranked and len(ranked[0].explained) < len(symptom_ids):
+        pairs = _pairs(near, ranked[:PAIR_POOL], symptom_ids, well)
         pairs = pairs if limit is None else pairs[:limit]
     return DiagnosisReport(
         symptoms,
@@ -611,10 +622,12 @@ class Named:
 
     text: str
     file: str | None = None
-    row: int | None = None
+    row: int | None = None  # CSV: the line the row starts on; JSON: the item's number
+    record: int | None = None  # the row as a spreadsheet counts it, where that differs
 
     def where(self) -> str:
-        return "" if self.file is None else f"{self.file}, row {self.row}: "
+        """``incidents.csv, row 12: `` for an item of a file, else nothing."""
+        return "" if self.file is None else f"{self.file}, row {line_text(self.row, self.record)}: "
 
 
 def read_symptoms(path: str | Path) -> list[Named]:
@@ -640,13 +653,16 @@ def read_symptoms(path: str | Path) -> list[Named]:
     for row, cells in table.rows:
         text = cells[column].strip()
         if not text:
-            problems.append(Problem(f"no {column!r} in this row", table.file, row, column=column))
+            record = table.records.get(row)
+            problems.append(
+                Problem(f"no {column!r} in this row", table.file, row, record=record, column=column)
+            )
             continue
-        found.append(Named(text, table.file, row))
+        found.append(Named(text, table.file, row, table.records.get(row)))
     if problems:
         first = problems[0]
         raise SourceError(
-            f"{table.file}, row {first.line}: {first.message}",
+            f"{table.file}, row {line_text(first.line, first.record)}: {first.message}",
             hint=first.hint or f"each row names one failing element in its {column!r} column",
             problems=problems if len(problems) > 1 else None,
         )
@@ -663,8 +679,6 @@ def resolve_named(
     An element named in a file that the repository does not hold is an error
     naming the file and the row. Raises NotFoundError or SelectorError.
     """
-    from ..errors import EaError
-
     ids: dict[ElementId, None] = {}
     for item in named:
         try:

@@ -346,7 +346,7 @@ ANALYSES: Mapping[str, Analysis] = {
             Starts.MANY,
             (
                 Param("healthy", (), "element ids known to work: rule out what would break them"),
-                Param("limit", 5, "report at most this many candidates (and pairs)"),
+                Param("limit", 3, "report at most this many candidates (and pairs)"),
             ),
             _diagnose,
             view="diagnosis",

@@ -261,6 +261,31 @@ def test_errors_name_what_is_wrong(ws: Path, ea: Any, tmp_path: Path) -> None:
     assert twice.code == 2 and "both as a symptom and as healthy" in twice.err
 
 
+def test_command_sees_the_landscape_under_a_scenario(ws: Path, ea: Any) -> None:
+    # Moved onto srv4 in a scenario, vm1 no longer stands on cl1: under it, cl1 explains
+    # two of the three; dc1 still explains all three (app1 only degraded: it loses app6's
+    # feed, app6 runs in dc1) and ranks first, more symptoms explained coming first.
+    for args in [
+        ("scenario", "new", "move-vm1"),
+        ("scenario", "unlink", "move-vm1", "vm1", "hosted_on", "cl1", "--on", "2030-01-01"),
+        ("scenario", "link", "move-vm1", "vm1", "hosted_on", "srv4", "--on", "2030-01-01"),
+    ]:
+        assert ea(*args).code == 0, args
+    today = json.loads(ea("diagnose", "app1", "app2", "app3", "-f", "json").out)
+    assert [(c["id"], c["explains"]) for c in today["candidates"][:1]] == [("cl1", 3)]
+    moved = ea("diagnose", "app1", "app2", "app3", "--scenario", "move-vm1", "-f", "json")
+    assert moved.code == 0, moved.err
+    data = json.loads(moved.out)
+    assert [(c["id"], c["explains"], c["down"]) for c in data["candidates"]] == [
+        ("dc1", 3, 2),
+        ("cl1", 2, 2),
+        ("vm1", 1, 1),
+    ]
+    # Seen before the move, the landscape is today's.
+    before = ea("diagnose", "app1", "app2", "app3", "--scenario", "move-vm1", "--at", "2029-12-31")
+    assert before.code == 0 and "1. CL1 name (cl1)" in before.out
+
+
 def test_command_draws_the_diagnosis(ws: Path, ea: Any, tmp_path: Path) -> None:
     out = tmp_path / "diagnosis.dot"
     result = ea("diagnose", "app1", "app2", "app3", "-f", "dot", "-o", out)
