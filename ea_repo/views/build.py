@@ -922,6 +922,10 @@ def diagnosis_graph(report: DiagnosisReport, metamodel: Metamodel, spec: ViewSpe
     graph.groups["role:symptoms"] = Group("role:symptoms", "Symptoms", None, (3, ""))
 
     def add(element: Element, state: str | None, group: str | None, lines: Sequence[str]) -> None:
+        known = graph.nodes.get(element.id)
+        if known is not None:  # a candidate in a pair too, or a symptom on another's path
+            known.lines.extend(line for line in lines if line not in known.lines)
+            return
         layer = layer_of(metamodel, element.type)
         look = element_look(layer, element.type)
         node = _node(
@@ -939,9 +943,8 @@ def diagnosis_graph(report: DiagnosisReport, metamodel: Metamodel, spec: ViewSpe
     for rank, p in enumerate(report.pairs, start=1):
         for cause in p.causes:
             add(cause, "start", "role:causes", [f"pair {rank}"])
-    for symptom in report.symptoms:
-        if symptom.id not in graph.nodes:  # a symptom may be a candidate too
-            add(symptom, "down", "role:symptoms", ["reported failing"])
+    for symptom in report.symptoms:  # a symptom may be a candidate too
+        add(symptom, "down", "role:symptoms", ["reported failing"])
     paths = [e.path for c in report.candidates for e in c.explained]
     paths += [e.path for p in report.pairs for e in p.explained]
     for path in paths:

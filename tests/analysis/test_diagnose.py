@@ -293,6 +293,11 @@ def test_command_draws_the_diagnosis(ws: Path, ea: Any, tmp_path: Path) -> None:
     dot = out.read_text()
     assert "CL1 name" in dot and "APP3 name" in dot and "VM2 name" in dot
     assert "Candidate causes" in dot
+    # Two causes: each pair's members drawn as candidates, with their paths.
+    pair = tmp_path / "pair.dot"
+    assert ea("diagnose", "app1", "app5", "-f", "dot", "-o", pair).code == 0
+    drawn = pair.read_text()
+    assert "pair 1" in drawn and "VM5 name" in drawn and "APP5 name" in drawn
 
 
 # -- the oracle: an impact from every element ------------------------------------------
