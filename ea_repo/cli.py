@@ -737,6 +737,61 @@ def waves(
     emit(result, Format(fmt.value), output)
 
 
+@app.command()
+def diagnose(
+    symptoms: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="X...", help="Elements reported failing: ids, names or selectors."),
+    ] = None,
+    symptoms_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--symptoms",
+            help="A CSV, XLSX or JSON export of them (monitoring, incidents): one element a "
+            "row, in a column ci, configuration item, cmdb_ci, id or name.",
+        ),
+    ] = None,
+    healthy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--healthy",
+            help="An element known to work (id, name or selector): rules out the causes "
+            "that would take it down; repeatable.",
+        ),
+    ] = None,
+    most: Annotated[
+        int,
+        typer.Option("--max", min=1, help="Report at most this many causes (and pairs)."),
+    ] = 3,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
+    workspace: WorkspaceOpt = None,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The common causes that would explain elements failing together: ranked by how many
+    symptoms each explains (down before degraded, nearest first), with the paths, and
+    what else each would break; pairs of causes when no single one explains them all.
+
+    Example: ea diagnose "CRM" "Webshop" vm-par-0042 --healthy "Loyalty"
+    """
+    from .analysis.diagnose import Named, read_symptoms, resolve_named
+
+    named = [Named(text) for text in symptoms or []]
+    if symptoms_file is not None:
+        named += read_symptoms(symptoms_file)
+    if not named:
+        raise ValidationError(
+            "no symptom given", hint="name the failing elements, or --symptoms FILE"
+        )
+    with open_seen(workspace, at, scenario) as repo:
+        sick = resolve_named(repo, named)
+        well = resolve_named(repo, [Named(text) for text in healthy or []])
+        report = repo.analyse("diagnose", sick, healthy=well, limit=most)
+        if not _drawn(fmt, "diagnose", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+
+
 class FailOn(StrEnum):
     """Which status makes `ea obsolescence` exit 1 (for pipelines)."""
 

@@ -561,7 +561,7 @@ class Repository:
         self, name: str, target: Target = None, *, lens: Lens = CURRENT, **options: Any
     ) -> Any:
         """Run the analysis ``name`` (impact, dependencies, obsolescence, decommission, flows,
-        waves) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
+        waves, diagnose) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
 
         >>> # repo.analyse("impact", "srv-esx01", max_depth=3).affected
         """
