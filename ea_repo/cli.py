@@ -1212,12 +1212,30 @@ def metamodel_show(
 
 def _attribute_rows(attributes: Any) -> list[list[Any]]:
     return [
-        [a.name, a.type.value, a.required, a.default, a.unique, list(a.values), a.description]
+        [
+            a.name,
+            a.type.value,
+            a.required,
+            a.recommended,
+            a.default,
+            a.unique,
+            list(a.values),
+            a.description,
+        ]
         for a in attributes.values()
     ]
 
 
-_ATTRIBUTE_COLUMNS = ["attribute", "type", "required", "default", "unique", "values", "description"]
+_ATTRIBUTE_COLUMNS = [
+    "attribute",
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+]
 
 
 def _impact_kind(rt: RelationType) -> str | None:

@@ -48,7 +48,15 @@ _RELATION_KEYS = {
     "reverse_label",
     "attributes",
 }
-_ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
+_ATTRIBUTE_KEYS = {
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+}
 
 
 def _parse_attribute(
@@ -109,7 +117,7 @@ def _parse_attribute(
     if len(set(values)) != len(values):
         col.add(f"enum {owner}.{name} lists a value twice", line)
     flags = {}
-    for flag in ("required", "unique"):
+    for flag in ("required", "recommended", "unique"):
         flags[flag] = spec.get(flag, False)
         if not isinstance(flags[flag], bool):
             col.add(f"{flag} of {owner}.{name} must be true or false", line)
@@ -118,6 +126,7 @@ def _parse_attribute(
         name=name,
         type=attr_type,
         required=flags["required"],
+        recommended=flags["recommended"],
         unique=flags["unique"],
         values=values,
         description=str(spec.get("description", "") or ""),
