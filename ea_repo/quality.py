@@ -10,8 +10,11 @@ assertions, the stale elements as ``ea status`` counts them) and returns a
 * **orphans**, from the metamodel's relationship semantics rather than type names:
   *unplaced* — an element of the application, data or technology layer whose type is
   the hosted end of a ``hosting`` relationship type (runs_on, hosted_on, located_in,
-  member_of, stores), but that no such relation places: an application on no
-  infrastructure, a server in no datacenter, a data object stored nowhere;
+  member_of, stores), but that stands on nothing: no such relation places it, and no
+  dependency that takes it down (not a degrading one such as a flow) reaches a deeper
+  layer (application, then data, technology, physical): an application on no
+  infrastructure, a server in no datacenter, a data object stored nowhere — while a
+  SaaS application that depends on its vendor's datacenter stands on it;
   *unsupported* — an element of the strategy layer that depends on nothing (no
   relation with a ``dependent`` end makes it the dependent): a capability nothing
   realises, serves or is part of;
@@ -48,6 +51,10 @@ from .store.base import GraphStore
 
 PLACED_LAYERS = ("application", "data", "technology")
 """Layers whose elements must stand on something (a hosting relation places them)."""
+
+DEPTH = {"application": 0, "data": 1, "technology": 2, "physical": 3}
+"""How deep each layer lies in the stack: software is placed by what it cannot do without
+further down (a SaaS application depending on its vendor's region), not only by hosting."""
 
 SUPPORTED_LAYERS = ("strategy",)
 """Layers whose elements exist only when something below supports them."""
@@ -424,6 +431,7 @@ class _Rules:
         }
         # The dependent end of each relation type: "src", "dst" or both.
         self.dependent_ends: dict[str, tuple[str, ...]] = {}
+        self.degrading = frozenset(n for n, rt in metamodel.relation_types.items() if rt.degrades)
         hosted: set[str] = set()
         for rt in metamodel.relation_types.values():
             ends = {
@@ -437,6 +445,7 @@ class _Rules:
                 hosted |= rt.sources if rt.dependent is Dependent.SOURCE else rt.targets
         self.hosting = frozenset(metamodel.hosting_types)
         layer = {name: et.layer for name, et in metamodel.element_types.items()}
+        self.depth = {name: DEPTH[lay] for name, lay in layer.items() if lay in DEPTH}
         self.placed = frozenset(t for t in hosted if layer[t] in PLACED_LAYERS)
         self.supported = frozenset(t for t, lay in layer.items() if lay in SUPPORTED_LAYERS)
 
@@ -480,6 +489,7 @@ def measure(
     by_name: dict[tuple[str, str], list[Element]] = defaultdict(list)
     watched: dict[str, Element] = {}  # elements that may be orphans
     measured: set[str] = set()
+    depth: dict[str, int] = {}  # of the elements in the layers of the stack
     for element in store.iter_elements(CURRENT):
         if wanted is not None and element.type not in wanted:
             continue
@@ -500,6 +510,8 @@ def measure(
         by_name[(element.type, element.name.casefold())].append(element)
         if element.type in rules.placed or element.type in rules.supported:
             watched[element.id] = element
+        if element.type in rules.depth:
+            depth[element.id] = rules.depth[element.type]
 
     # One pass over the relations: what places or supports the watched elements, and
     # which relations no source asserts.
@@ -515,9 +527,17 @@ def measure(
         ends = rules.dependent_ends.get(rel.type, ())
         for end in ends:
             dependent = rel.src if end == "src" else rel.dst
-            if dependent in watched:
+            if dependent in watched and dependent not in held:
                 element = watched[dependent]
-                if element.type in rules.supported or rel.type in rules.hosting:
+                other = rel.dst if end == "src" else rel.src
+                if (
+                    element.type in rules.supported
+                    or rel.type in rules.hosting
+                    or (
+                        rel.type not in rules.degrading
+                        and depth.get(other, -1) > rules.depth[element.type]
+                    )
+                ):
                     held.add(dependent)
         if wanted is not None:
             continue

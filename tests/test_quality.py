@@ -121,17 +121,22 @@ def test_scope_measures_one_type_and_its_subtypes(store: GraphStore) -> None:
 
 
 def test_orphans_follow_the_metamodel_not_type_names(tmp_path: Path) -> None:
-    """A workspace metamodel with types of its own: a Workload placed by `deployed_on`
-    (hosting) is an orphan without one; a relation that is not hosting places nothing."""
+    """A workspace metamodel with types of its own: a Workload is placed by `deployed_on`
+    (hosting), or by a dependency that takes it down on a deeper layer (`needs` a Site);
+    one that only degrades it (`talks_to`) or reaches its own layer (`calls`) places
+    nothing."""
     path = tmp_path / "mm.yaml"
     path.write_text(
         "element_types:\n"
         "  Workload: {layer: application}\n"
         "  Host: {layer: technology}\n"
+        "  Site: {layer: physical}\n"
         "  Goal: {layer: strategy}\n"
         "relationship_types:\n"
         "  deployed_on: {from: Workload, to: Host, dependent: source, hosting: true}\n"
-        "  talks_to: {from: Workload, to: Host, dependent: source}\n"
+        "  talks_to: {from: Workload, to: Host, dependent: source, impact: degraded}\n"
+        "  calls: {from: Workload, to: Workload, dependent: source}\n"
+        "  needs: {from: Workload, to: Site, dependent: source}\n"
         "  serves: {from: Workload, to: Goal, dependent: target}\n"
     )
     mm = load_metamodel(path)
@@ -144,15 +149,23 @@ def test_orphans_follow_the_metamodel_not_type_names(tmp_path: Path) -> None:
             Record.element("Workload", "w1", "w1"),
             Record.element("Workload", "w2", "w2"),
             Record.element("Host", "h1", "h1"),
+            Record.element("Workload", "w3", "w3"),
+            Record.element("Site", "s1", "s1"),
             Record.element("Goal", "g1", "g1"),
+            Record.element("Goal", "g2", "g2"),
             Record.relation("deployed_on", "w1", "h1"),
             Record.relation("talks_to", "w2", "h1"),
+            Record.relation("calls", "w2", "w1"),
+            Record.relation("needs", "w3", "s1"),
             Record.relation("serves", "w1", "g1"),
         ],
     )
     report = measure(store, mm)
-    # Host stands on nothing in this metamodel: no relation places it.
-    assert [(f.element.id, f.detail) for f in report.orphans] == [("w2", "unplaced")]
+    # Host and Site stand on nothing in this metamodel: no hosting relation places them.
+    assert [(f.element.id, f.detail) for f in report.orphans] == [
+        ("g2", "unsupported"),
+        ("w2", "unplaced"),
+    ]
     store.close()
 
 
