@@ -486,7 +486,8 @@ def measure(
     filled: Counter[str] = Counter()
     missing: Counter[tuple[str, str, str]] = Counter()
     per_element: dict[str, tuple[int, int]] = {}
-    by_name: dict[tuple[str, str], list[Element]] = defaultdict(list)
+    first_named: dict[tuple[str, str], Element] = {}  # the first element of each name
+    by_name: dict[tuple[str, str], list[Element]] = {}  # names two elements or more bear
     watched: dict[str, Element] = {}  # elements that may be orphans
     measured: set[str] = set()
     depth: dict[str, int] = {}  # of the elements in the layers of the stack
@@ -507,7 +508,10 @@ def measure(
         filled[element.type] += have
         if slots:
             per_element[element.id] = (len(slots), have)
-        by_name[(element.type, element.name.casefold())].append(element)
+        key = (element.type, element.name.casefold())
+        first = first_named.setdefault(key, element)
+        if first is not element:
+            by_name.setdefault(key, [first]).append(element)
         if element.type in rules.placed or element.type in rules.supported:
             watched[element.id] = element
         if element.type in rules.depth:
@@ -551,8 +555,7 @@ def measure(
 
     orphans = [
         Finding(e, "unplaced" if e.type in rules.placed else "unsupported")
-        for i, e in sorted(watched.items())
-        if i not in held
+        for e in sorted((e for i, e in watched.items() if i not in held), key=lambda e: e.id)
     ]
     cutoff = (now - dt.timedelta(days=stale_after_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stale = [
@@ -563,7 +566,6 @@ def measure(
     namesakes = [
         Finding(e, folded)
         for (_, folded), group in sorted(by_name.items())
-        if len(group) > 1
         for e in sorted(group, key=lambda x: x.id)
     ]
 
