@@ -37,6 +37,8 @@ The figures (:meth:`QualityReport.figures`) are kept in the stats of each sync r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from .model import CURRENT, Element, Run
 from .repository import MANUAL_SOURCE, Repository
 from .results import Table
 from .store.base import GraphStore
+from .sync import _changed_anything
 
 PLACED_LAYERS = ("application", "data", "technology")
 """Layers whose elements must stand on something (a hosting relation places them)."""
@@ -449,6 +452,19 @@ class _Rules:
         self.placed = frozenset(t for t in hosted if layer[t] in PLACED_LAYERS)
         self.supported = frozenset(t for t, lay in layer.items() if lay in SUPPORTED_LAYERS)
 
+    def digest(self) -> str:
+        """A digest of every rule: figures measured under other rules are not reused."""
+        canon = [
+            sorted((t, sorted(a)) for t, a in self.expected.items()),
+            sorted(self.dependent_ends.items()),
+            sorted(self.degrading),
+            sorted(self.hosting),
+            sorted(self.depth.items()),
+            sorted(self.placed),
+            sorted(self.supported),
+        ]
+        return hashlib.sha256(json.dumps(canon).encode()).hexdigest()[:16]
+
 
 def _in_scope(metamodel: Metamodel, scope: str | None) -> frozenset[str] | None:
     if scope is None:
@@ -557,10 +573,9 @@ def measure(
         Finding(e, "unplaced" if e.type in rules.placed else "unsupported")
         for e in sorted((e for i, e in watched.items() if i not in held), key=lambda e: e.id)
     ]
-    cutoff = (now - dt.timedelta(days=stale_after_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stale = [
         Finding(e, seen or "never")
-        for e, seen in store.stale_elements(cutoff, CURRENT)
+        for e, seen in store.stale_elements(_cutoff(now, stale_after_days), CURRENT)
         if wanted is None or e.type in wanted
     ]
     namesakes = [
@@ -627,20 +642,71 @@ def trend(store: GraphStore, limit: int = TREND_RUNS) -> list[TrendPoint]:
 
 
 def keep(
-    store: GraphStore, metamodel: Metamodel, run_id: int, *, stale_after_days: int = 180
-) -> QualityReport:
-    """Measure the repository and keep the figures in the stats of run ``run_id`` (a
-    finished run: its status, message and end stay as they are); returns the report."""
-    report = measure(store, metamodel, stale_after_days=stale_after_days)
+    store: GraphStore,
+    metamodel: Metamodel,
+    run_id: int,
+    *,
+    stale_after_days: int = 180,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Keep the quality figures of the repository in the stats of run ``run_id`` (a finished
+    run: its status, message and end stay as they are); returns them.
+
+    When no run since the last figures kept changed the repository (every one confirmed
+    or found everything unchanged, or wrote nothing), under the same rules and
+    ``stale_after``, and no element was or is stale, those figures still hold: they are
+    kept again (``carried_from`` names their run) without reading the repository, which
+    costs a count of the stale elements instead of a full measure (0.5 s rather than
+    3.7 s at 100 000 elements).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    basis = {"rules": _Rules(metamodel).digest(), "stale_after_days": stale_after_days}
+    figures = _still_holding(store, basis, run_id, stale_after_days, now)
+    if figures is None:
+        report = measure(store, metamodel, stale_after_days=stale_after_days, now=now)
+        figures = {**report.figures(), **basis}
     run = _run(store, run_id)
     store.finish_run(
         run.id,
         run.status,
-        {**run.stats, "quality": report.figures()},
+        {**run.stats, "quality": figures},
         message=run.message,
         at=run.finished_at,
     )
-    return report
+    return figures
+
+
+def _still_holding(
+    store: GraphStore, basis: Mapping[str, Any], run_id: int, days: int, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The last figures kept, when they hold still for run ``run_id`` (see :func:`keep`)."""
+    since: list[Run] = []
+    for run in store.runs():  # newest first
+        figures = run.stats.get("quality")
+        if run.id != run_id and isinstance(figures, Mapping):
+            break
+        since.append(run)
+    else:
+        return None  # no figures kept yet
+    if any(figures.get(k) != v for k, v in basis.items()) or figures.get("stale") != 0:
+        return None
+    if any(_changed(r) for r in since):
+        return None
+    if store.count_stale(_cutoff(now, days)) != 0:
+        return None
+    return {**figures, "carried_from": figures.get("carried_from", run.id)}
+
+
+def _changed(run: Run) -> bool:
+    """Whether ``run`` may have changed the repository."""
+    if run.status != "succeeded":
+        return not run.stats.get("wrote_nothing")
+    return _changed_anything(run.stats) or bool(run.stats.get("relations_with_elements"))
+
+
+def _cutoff(now: dt.datetime, days: int) -> str:
+    """The time before which an element's last confirmation makes it stale."""
+    return (now - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _run(store: GraphStore, run_id: int) -> Run:

@@ -248,6 +248,7 @@ def test_keep_amends_a_finished_run_only_by_its_stats(store: GraphStore) -> None
     )
     assert {k: v for k, v in after.stats.items() if k != "quality"} == dict(before.stats)
     assert after.stats["quality"]["score"] == 52.4
+    assert "carried_from" not in after.stats["quality"]  # Lyon is stale: never carried
     assert [p.run for p in trend(store)] == [before.id]
 
 
@@ -262,3 +263,32 @@ def test_the_study_is_escaped_and_draws_the_trend(ea, synced: Path, tmp_path: Pa
     svg = re.search(r"<svg[^>]*aria-label=\"quality score per sync run\".*?</svg>", html, re.S)
     assert svg is not None and svg.group(0).count("<circle") == 2
     assert "62.8 / 100" in html
+
+
+def quality_of_runs(root: Path) -> list[dict]:
+    """The quality figures kept with each run that has them, oldest first."""
+    with Repository.open(root) as repo:
+        runs = repo.store.runs()[::-1]
+    return [{"run": r.id, **r.stats["quality"]} for r in runs if "quality" in r.stats]
+
+
+def test_an_unchanged_sync_carries_the_figures_a_change_measures_again(ea, synced: Path) -> None:
+    assert ea("sync").code == 0
+    assert ea("sync").code == 0  # unchanged: the figures still hold
+    first, second = quality_of_runs(synced)
+    assert "carried_from" not in first and second["carried_from"] == first["run"]
+    assert {k: v for k, v in second.items() if k not in ("run", "carried_from")} == {
+        k: v for k, v in first.items() if k != "run"
+    }
+    assert ea("sync").code == 0  # carried again, from the run that measured them
+    assert quality_of_runs(synced)[-1]["carried_from"] == first["run"]
+    # A manual edit between two syncs changes the repository: the next sync measures.
+    assert ea("add", "Application", "--name", "Payroll").code == 0
+    assert ea("sync").code == 0
+    last = quality_of_runs(synced)[-1]
+    assert "carried_from" not in last and last["elements"] == 7
+    # Two hundred days on, every element is stale: measured again, not carried.
+    with Repository.open(synced) as repo:
+        run = repo.store.runs(source="cmdb")[0].id
+        later = keep(repo.store, MM, run, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=200))
+    assert "carried_from" not in later and later["stale"] == 7
