@@ -65,6 +65,9 @@ SUPPORTED_LAYERS = ("strategy",)
 SHOWN = 50
 """How many findings of each kind the tables list (the JSON document gives them all)."""
 
+_COUNTED = ("orphans", "stale", "namesakes", "unconfirmed")
+"""The findings counted in the tables by type and in the trend (and in the figures kept)."""
+
 TREND_RUNS = 12
 """How many of the latest measured runs the trend shows."""
 
@@ -276,10 +279,7 @@ class QualityReport:
                     "count",
                     "score",
                     "complete",
-                    "orphans",
-                    "stale",
-                    "namesakes",
-                    "unconfirmed",
+                    *_COUNTED,
                 ],
                 [
                     [
@@ -349,10 +349,7 @@ class QualityReport:
                         "score",
                         *([f"{self.scope} score"] if self.scope else []),
                         "complete",
-                        "orphans",
-                        "stale",
-                        "namesakes",
-                        "unconfirmed",
+                        *_COUNTED,
                     ],
                     [
                         [
@@ -366,10 +363,7 @@ class QualityReport:
                                 else []
                             ),
                             _percent_text(p.figures.get("completeness")),
-                            p.figures.get("orphans"),
-                            p.figures.get("stale"),
-                            p.figures.get("namesakes"),
-                            p.figures.get("unconfirmed"),
+                            *(p.figures.get(key) for key in _COUNTED),
                         ]
                         for p in self.trend
                     ],

@@ -479,7 +479,10 @@ def quality_study(repo: Repository, report: QualityReport) -> str:
 def trend_chart(points: Sequence[TrendPoint], width: int = 720, height: int = 220) -> Markup:
     """The overall score of each measured run as an inline SVG line chart (0–100)."""
     if not points:
-        return Markup('<p class="lead">No trend yet: the figures are kept at each sync run.</p>')
+        return Markup(
+            '<h2>Score across sync runs</h2><p class="lead">No trend yet: the figures are '
+            "kept at each sync run.</p>"
+        )
     left, right, top, bottom = 44, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
@@ -518,6 +521,6 @@ def trend_chart(points: Sequence[TrendPoint], width: int = 720, height: int = 22
             )
         )
     return Markup(
-        '<div class="diagram"><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
+        '<h2>Score across sync runs</h2><div class="diagram"><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
         'viewBox="0 0 {} {}" role="img" aria-label="quality score per sync run">{}</svg></div>'
     ).format(width, height, width, height, Markup("").join(parts))
