@@ -292,3 +292,13 @@ def test_an_unchanged_sync_carries_the_figures_a_change_measures_again(ea, synce
         run = repo.store.runs(source="cmdb")[0].id
         later = keep(repo.store, MM, run, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=200))
     assert "carried_from" not in later and later["stale"] == 7
+
+
+def test_a_repository_never_synced_has_no_trend_yet(ea, workspace: Path, tmp_path: Path) -> None:
+    assert ea("add", "Capability", "--name", "Sell").code == 0
+    data = json.loads(ea("quality", "-f", "json").out)
+    assert data["trend"] == [] and [o["name"] for o in data["orphans"]] == ["Sell"]
+    assert "no trend yet" in ea("quality").out
+    out = tmp_path / "q.html"
+    assert ea("report", "quality", "-o", out).code == 0
+    assert "No trend yet" in out.read_text() and "<svg" not in out.read_text()
