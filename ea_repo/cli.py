@@ -33,6 +33,7 @@ from .commands.options import (
     pairs,
     workspace_metamodel,
 )
+from .commands.quality import quality
 from .commands.scenario import scenario_app
 from .commands.store import store_app
 from .commands.views import report_app, view_app
@@ -75,6 +76,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
 app.add_typer(scenario_app, name="scenario")
+app.command()(quality)
 
 
 class AnalysisFormat(StrEnum):
@@ -948,7 +950,7 @@ def _run_import(
     problems: Path | None = None,
     options: dict[str, str] | None = None,
 ) -> None:
-    from .sources import SourceOutcome, make_spec, run_source, sync_lock
+    from .sources import SourceOutcome, keep_quality, make_spec, run_source, sync_lock
 
     check_problems_path(problems)
     try:
@@ -973,6 +975,7 @@ def _run_import(
                     force=force,
                     progress=progress,
                 )
+                keep_quality(repo.workspace, repo.store, repo.metamodel, [result])
     except EaError as exc:
         # A scheduler reads what failed from the JSON (or the problems file) as well.
         _write_problems(problems, [(source or importer, exc)])
@@ -1267,12 +1270,30 @@ def metamodel_show(
 
 def _attribute_rows(attributes: Any) -> list[list[Any]]:
     return [
-        [a.name, a.type.value, a.required, a.default, a.unique, list(a.values), a.description]
+        [
+            a.name,
+            a.type.value,
+            a.required,
+            a.recommended,
+            a.default,
+            a.unique,
+            list(a.values),
+            a.description,
+        ]
         for a in attributes.values()
     ]
 
 
-_ATTRIBUTE_COLUMNS = ["attribute", "type", "required", "default", "unique", "values", "description"]
+_ATTRIBUTE_COLUMNS = [
+    "attribute",
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+]
 
 
 def _impact_kind(rt: RelationType) -> str | None:

@@ -49,7 +49,15 @@ _RELATION_KEYS = {
     "reverse_label",
     "attributes",
 }
-_ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
+_ATTRIBUTE_KEYS = {
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+}
 
 LIFECYCLE_ATTRIBUTES = {
     name: AttributeSpec(name=name, type=AttrType.DATE, description=timeline.DESCRIPTIONS[phase])
@@ -131,7 +139,7 @@ def _parse_attribute(
     if len(set(values)) != len(values):
         col.add(f"enum {owner}.{name} lists a value twice", line)
     flags = {}
-    for flag in ("required", "unique"):
+    for flag in ("required", "recommended", "unique"):
         flags[flag] = spec.get(flag, False)
         if not isinstance(flags[flag], bool):
             col.add(f"{flag} of {owner}.{name} must be true or false", line)
@@ -140,6 +148,7 @@ def _parse_attribute(
         name=name,
         type=attr_type,
         required=flags["required"],
+        recommended=flags["recommended"],
         unique=flags["unique"],
         values=values,
         description=str(spec.get("description", "") or ""),

@@ -82,6 +82,8 @@ class AttributeSpec:
     type: AttrType
     required: bool = False
     default: Any = None
+    # Not enforced: an attribute a complete record should have (``ea quality`` counts it)
+    recommended: bool = False
     unique: bool = False
     values: tuple[str, ...] = ()
     description: str = ""

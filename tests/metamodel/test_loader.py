@@ -227,6 +227,11 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
             "mm.yaml:4: abstract of 'A' must be true or false",
         ),
         (
+            "element_types:\n  A:\n    layer: business\n    attributes:\n"
+            "      owner: {type: string, recommended: maybe}\n",
+            "mm.yaml:5: recommended of A.owner must be true or false",
+        ),
+        (
             "element_types:\n  A:\n    layer: business\nlifecycle:\n  end_of_support: 5\n",
             "mm.yaml:5: lifecycle.end_of_support must be an attribute name or a list of them",
         ),
@@ -317,3 +322,17 @@ def test_a_lifecycle_date_declared_with_another_type_is_an_error_at_its_line(
 ) -> None:
     (problem,) = problems(tmp_path, text)
     assert problem.startswith(expected)
+
+
+def test_recommended_attributes(tmp_path: Path) -> None:
+    mm = load_metamodel(
+        write(
+            tmp_path,
+            "element_types:\n  Node:\n    layer: technology\n    attributes:\n"
+            "      location: {type: string, recommended: true}\n      rack: string\n"
+            "  Server:\n    extends: Node\n",
+        )
+    )
+    server = mm.element_types["Server"].attributes
+    assert server["location"].recommended and not server["location"].required
+    assert not server["rack"].recommended
