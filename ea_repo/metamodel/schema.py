@@ -25,6 +25,7 @@ LAYERS = (
     "physical",
     "implementation",
     "other",  # ArchiMate's composites that belong to no layer (Grouping)
+    "operations",  # observations of the running system (incidents, alerts): never facts
 )
 
 RESERVED_ATTRIBUTES = frozenset({"id", "type", "name", "status", "src", "dst"})
