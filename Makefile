@@ -26,6 +26,7 @@ demo: setup
 	$(BIN)/ea demo --workspace $(DEMO) --force
 	$(BIN)/ea status --workspace $(DEMO)
 	$(BIN)/ea impact "VCL-PAR-PROD01" --layer business --layer strategy --workspace $(DEMO)
+	$(BIN)/ea diagnose "CRM Dynamics" "SAP ECC" "Tagetik Consolidation" --max 3 --workspace $(DEMO)
 	$(BIN)/ea obsolescence --horizon 12m --workspace $(DEMO)
 	$(BIN)/ea scenario diff crm-replacement --workspace $(DEMO)
 	$(BIN)/ea view render application-landscape -f svg -o $(DEMO)/views/application-landscape.svg --workspace $(DEMO)
@@ -53,6 +54,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_views.py
 	$(BIN)/python benchmarks/bench_archimate.py
 	$(BIN)/python benchmarks/bench_scenario.py
+	$(BIN)/python benchmarks/bench_diagnose.py
+	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_neo4j.py  # skips unless EA_NEO4J_URI is set
 
 clean:

@@ -8,7 +8,11 @@ Measured in one run, on the same SQLite file:
   transitive impact, no depth limit;
 * the baseline the design must beat: loading the same graph into networkx
   from the store and calling ``nx.descendants`` on the same hub — the
-  "load everything and traverse in memory" approach.
+  "load everything and traverse in memory" approach;
+* the cost of a date: typical impact and the hub's closure through
+  ``Lens(at=today)`` against ``Lens()``, interleaved start by start, on the
+  landscape as generated (no lifecycle date), then again once every element
+  has a phase-in date in the past (the same answers, every row dated).
 
 Targets (issue #4): typical impact ≤ 50 ms p50; full closure of a hub ≤ 0.5 s
 and well ahead of the networkx load-and-traverse path.
@@ -19,6 +23,7 @@ and well ahead of the networkx load-and-traverse path.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import random
 import statistics
@@ -33,7 +38,8 @@ import networkx as nx
 
 from ea_repo.analysis.impact import analyse
 from ea_repo.analysis.traversal import traverse
-from ea_repo.metamodel import Dependent, load_metamodel
+from ea_repo.metamodel import Dependent, Metamodel, load_metamodel
+from ea_repo.model import CURRENT, Element, Lens
 from ea_repo.store import SQLiteStore
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +126,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         nx_reached = nx.descendants(graph, hub)
         nx_traverse_s = time.perf_counter() - t0
+
+        today = dt.date.today().isoformat()
+        undated = _date_costs(store, mm, starts, hub, today)
+        print(f"a date, no dated row: impact x{undated['impact_ratio']:.2f}", flush=True)
+        t0 = time.perf_counter()
+        with store.transaction():
+            store.upsert_elements(_installed(elements, args.seed))
+        dating_s = time.perf_counter() - t0
+        dated = _date_costs(store, mm, starts, hub, today)
+        print(f"a date, every element dated: impact x{dated['impact_ratio']:.2f}", flush=True)
         store.close()
     return {
         "elements": len(elements),
@@ -144,6 +160,62 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "networkx_descendants_s": nx_traverse_s,
         "networkx_reached": len(nx_reached),
         "ratio_networkx_over_closure": (nx_load_s + nx_traverse_s) / closure_s,
+        "date_undated": undated,
+        "date_dated": dated,
+        "dating_upsert_s": dating_s,
+    }
+
+
+def _installed(elements: list[Element], seed: int) -> list[Element]:
+    """``elements``, each with a phase-in date in the past (between 2010 and 2024)."""
+    rng = random.Random(seed)
+    first = dt.date(2010, 1, 1).toordinal()
+    return [
+        Element(
+            e.id,
+            e.type,
+            e.name,
+            {
+                **e.attrs,
+                "lifecycle_phase_in": dt.date.fromordinal(first + rng.randrange(5400)).isoformat(),
+            },
+            e.status,
+        )
+        for e in elements
+    ]
+
+
+def _date_costs(
+    store: SQLiteStore, mm: Metamodel, starts: list[str], hub: str, day: str
+) -> dict[str, Any]:
+    """Typical impact and the hub's closure through ``Lens()`` and ``Lens(at=day)``,
+    interleaved so that both see the same machine, each first every other time (the
+    second run of a start finds its pages cached); the ratios dated / not."""
+    dated_lens = CURRENT.on(day)
+    plain: list[float] = []
+    with_day: list[float] = []
+    both = [(CURRENT, plain), (dated_lens, with_day)]
+    for n, start in enumerate(starts):
+        for lens, times in both if n % 2 else both[::-1]:
+            t0 = time.perf_counter()
+            analyse(store, mm, [start], max_depth=6, lens=lens)
+            times.append((time.perf_counter() - t0) * 1000)
+    closure: dict[Lens, list[float]] = {CURRENT: [], dated_lens: []}
+    for n in range(4):
+        for lens, runs in closure.items() if n % 2 else reversed(closure.items()):
+            t0 = time.perf_counter()
+            traverse(store, mm, [hub], lens=lens)
+            runs.append(time.perf_counter() - t0)
+    p50, p50_day = statistics.median(plain), statistics.median(with_day)
+    closure_s, closure_day_s = (statistics.median(runs) for runs in closure.values())
+    return {
+        "day": day,
+        "impact_p50_ms": p50,
+        "impact_p50_at_day_ms": p50_day,
+        "impact_ratio": p50_day / p50,
+        "closure_s": closure_s,
+        "closure_at_day_s": closure_day_s,
+        "closure_ratio": closure_day_s / closure_s,
     }
 
 
@@ -161,6 +233,13 @@ def summary(fig: dict[str, Any]) -> str:
         f"networkx: load from store {fig['networkx_load_s'] * 1000:.0f} ms + descendants {fig['networkx_descendants_s'] * 1000:.0f} ms ({fig['networkx_reached']:,} reached)",
         f"  networkx path / ea-repo closure           {fig['ratio_networkx_over_closure']:7.1f} x",
     ]
+    for label, key in (("no row dated", "date_undated"), ("every element dated", "date_dated")):
+        d = fig[key]
+        lines.append(
+            f"Lens(at={d['day']}) / Lens(), {label}: impact p50 {d['impact_p50_at_day_ms']:.1f} / "
+            f"{d['impact_p50_ms']:.1f} ms = {d['impact_ratio']:.2f} x; hub closure "
+            f"{d['closure_at_day_s'] * 1000:.0f} / {d['closure_s'] * 1000:.0f} ms = {d['closure_ratio']:.2f} x"
+        )
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ from .commands.options import (
     pairs,
     workspace_metamodel,
 )
+from .commands.quality import quality
 from .commands.scenario import scenario_app
 from .commands.store import store_app
 from .commands.views import report_app, view_app
@@ -75,6 +76,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
 app.add_typer(scenario_app, name="scenario")
+app.command()(quality)
 
 
 class AnalysisFormat(StrEnum):
@@ -562,6 +564,15 @@ def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result
     return result
 
 
+def _seen(result: Result, repo: Repository) -> Result:
+    """``result`` with the elements in their phase-out on the day ``repo`` is seen marked."""
+    from .results import mark_phasing_out, mentioned_ids
+
+    if repo.day is not None:
+        mark_phasing_out(result, repo.phasing_out(mentioned_ids(result.data)), repo.day)
+    return result
+
+
 def _run_analysis(
     way: str,
     element: str,
@@ -593,7 +604,7 @@ def _run_analysis(
             paths=_is_data(fmt),
         )
         if not _drawn(fmt, way, report, repo.metamodel, output):
-            emit(_impact_result(report, explain, repo), Format(fmt.value), output)
+            emit(_seen(_impact_result(report, explain, repo), repo), Format(fmt.value), output)
 
 
 def _analysis_command(way: str, doc: str) -> None:
@@ -651,8 +662,8 @@ def decommission(
     """
     with open_seen(workspace, at, scenario) as repo:
         r = repo.analyse("decommission", element)
-    if not _drawn(fmt, "decommission", r, repo.metamodel, output):
-        emit(Result.of(r), Format(fmt.value), output)
+        if not _drawn(fmt, "decommission", r, repo.metamodel, output):
+            emit(_seen(Result.of(r), repo), Format(fmt.value), output)
 
 
 @app.command()
@@ -681,8 +692,8 @@ def flows(
     """
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
-    if not _drawn(fmt, "flows", report, repo.metamodel, output):
-        emit(Result.of(report), Format(fmt.value), output)
+        if not _drawn(fmt, "flows", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
 
 
 @app.command()
@@ -719,13 +730,68 @@ def waves(
     check_layers(layer)
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
-    if _drawn(fmt, "waves", report, repo.metamodel, output):
-        return
-    result = Result.of(report)
+        if _drawn(fmt, "waves", report, repo.metamodel, output):
+            return
+        result = _seen(Result.of(report), repo)
     hint = moving_hint(selector)
     if hint is not None:
         result.notes.append(hint)
     emit(result, Format(fmt.value), output)
+
+
+@app.command()
+def diagnose(
+    symptoms: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="X...", help="Elements reported failing: ids, names or selectors."),
+    ] = None,
+    symptoms_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--symptoms",
+            help="A CSV, XLSX or JSON export of them (monitoring, incidents): one element a "
+            "row, in a column ci, configuration item, cmdb_ci, id or name.",
+        ),
+    ] = None,
+    healthy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--healthy",
+            help="An element known to work (id, name or selector): rules out the causes "
+            "that would take it down; repeatable.",
+        ),
+    ] = None,
+    most: Annotated[
+        int,
+        typer.Option("--max", min=1, help="Report at most this many causes (and pairs)."),
+    ] = 3,
+    at: AtOpt = None,
+    scenario: ScenarioOpt = None,
+    workspace: WorkspaceOpt = None,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The common causes that would explain elements failing together: ranked by how many
+    symptoms each explains (down before degraded, nearest first), with the paths, and
+    what else each would break; pairs of causes when no single one explains them all.
+
+    Example: ea diagnose "CRM" "Webshop" vm-par-0042 --healthy "Loyalty"
+    """
+    from .analysis.diagnose import Named, read_symptoms, resolve_named
+
+    named = [Named(text) for text in symptoms or []]
+    if symptoms_file is not None:
+        named += read_symptoms(symptoms_file)
+    if not named:
+        raise ValidationError(
+            "no symptom given", hint="name the failing elements, or --symptoms FILE"
+        )
+    with open_seen(workspace, at, scenario) as repo:
+        sick = resolve_named(repo, named)
+        well = resolve_named(repo, [Named(text) for text in healthy or []])
+        report = repo.analyse("diagnose", sick, healthy=well, limit=most)
+        if not _drawn(fmt, "diagnose", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
 
 
 class FailOn(StrEnum):
@@ -773,11 +839,11 @@ def obsolescence(
         # Judged on the day the landscape is seen at: --at, today, or the scenario's end.
         day = dt.date.fromisoformat(repo.day or dt.date.today().isoformat())
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
-    spec = builtin_views()["obsolescence"]
-    spec = replace(spec, options={**spec.options, "layers": layers})
-    if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
-        result = Result(report.to_tables(layers), report.to_data(), report.notes())
-        emit(result, Format(fmt.value), output)
+        spec = builtin_views()["obsolescence"]
+        spec = replace(spec, options={**spec.options, "layers": layers})
+        if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
+            result = Result(report.to_tables(layers), report.to_data(), report.notes())
+            emit(_seen(result, repo), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 
@@ -884,7 +950,7 @@ def _run_import(
     problems: Path | None = None,
     options: dict[str, str] | None = None,
 ) -> None:
-    from .sources import SourceOutcome, make_spec, run_source, sync_lock
+    from .sources import SourceOutcome, keep_quality, make_spec, run_source, sync_lock
 
     check_problems_path(problems)
     try:
@@ -909,6 +975,7 @@ def _run_import(
                     force=force,
                     progress=progress,
                 )
+                keep_quality(repo.workspace, repo.store, repo.metamodel, [result])
     except EaError as exc:
         # A scheduler reads what failed from the JSON (or the problems file) as well.
         _write_problems(problems, [(source or importer, exc)])
@@ -1203,12 +1270,30 @@ def metamodel_show(
 
 def _attribute_rows(attributes: Any) -> list[list[Any]]:
     return [
-        [a.name, a.type.value, a.required, a.default, a.unique, list(a.values), a.description]
+        [
+            a.name,
+            a.type.value,
+            a.required,
+            a.recommended,
+            a.default,
+            a.unique,
+            list(a.values),
+            a.description,
+        ]
         for a in attributes.values()
     ]
 
 
-_ATTRIBUTE_COLUMNS = ["attribute", "type", "required", "default", "unique", "values", "description"]
+_ATTRIBUTE_COLUMNS = [
+    "attribute",
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+]
 
 
 def _impact_kind(rt: RelationType) -> str | None:

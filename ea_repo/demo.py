@@ -32,6 +32,7 @@ Try next (from that folder, or with --workspace {root}):
   ea impact "VCL-PAR-PROD01"                  what breaks if a cluster fails, up to capabilities
   ea impact "WMS Reflex" --explain "Operate warehouses"
   ea dependencies "Webshop" --layer technology --layer physical
+  ea diagnose "CRM Dynamics" "SAP ECC" "Tagetik Consolidation"   three failing at once: the common cause
   ea obsolescence --horizon 12m               technology past or near end of support
   ea waves 'in:"DC Lyon Sud"' --max-size 40   empty the closing datacenter: waves, and each cut-over
   ea history "WMS Reflex"                     how an element changed, run by run

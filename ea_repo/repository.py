@@ -283,6 +283,19 @@ class Repository:
         seen.day, seen.overlay = day, overlay
         return seen
 
+    def phasing_out(self, ids: Iterable[str]) -> dict[str, str]:
+        """Of the elements ``ids``, those in their phase-out on the day this repository is
+        seen at (:meth:`seen`), id -> name; none when it is seen on no day."""
+        if self.day is None:
+            return {}
+        from .timeline import phase_at
+
+        return {
+            i: e.name
+            for i, e in self.store.get_elements(ids, CURRENT).items()
+            if phase_at(e.attrs, self.day) == "phase_out"
+        }
+
     def close(self) -> None:
         """Close the store."""
         self.store.close()
@@ -461,6 +474,23 @@ class Repository:
         from .selection import elements_called, suggest_elements
 
         hidden = elements_called(self.store, text, EVERYTHING) if lens != EVERYTHING else []
+        base = getattr(self.store, "base", None)  # seen on a day: hidden by its dates?
+        if not hidden and base is not None and self.day is not None:
+            from .timeline import ATTRIBUTES, NEVER, span
+
+            for element in elements_called(base, text, CURRENT)[:1]:
+                since, until = span(element.attrs)
+                when = (
+                    f"it is a plan with no {ATTRIBUTES['phase_in']} date"
+                    if since == NEVER
+                    else f"it enters on {since}"
+                    if since and since > self.day
+                    else f"it left on {until}"
+                )
+                return NotFoundError(
+                    f"{element.name} ({element.id}) is not in the landscape on {self.day}: {when}",
+                    hint="--at DATE sees the landscape on another day",
+                )
         if len(hidden) == 1:
             retired = hidden[0]
             return NotFoundError(
@@ -531,7 +561,7 @@ class Repository:
         self, name: str, target: Target = None, *, lens: Lens = CURRENT, **options: Any
     ) -> Any:
         """Run the analysis ``name`` (impact, dependencies, obsolescence, decommission, flows,
-        waves) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
+        waves, diagnose) from ``target`` under ``lens``; see :func:`ea_repo.analysis.registry.analyse`.
 
         >>> # repo.analyse("impact", "srv-esx01", max_depth=3).affected
         """

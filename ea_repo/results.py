@@ -68,3 +68,51 @@ def age_text(days: float | None) -> str:
     if days is None:
         return "never"
     return f"{days * 24:.0f} h" if days < 1 else f"{days:.0f} days"
+
+
+PHASE_OUT_MARK = "[phase-out]"
+
+
+def mentioned_ids(data: Any) -> set[str]:
+    """Every element id a result's JSON document names (under an ``id`` key, at any depth)."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            value = item.get("id")
+            if isinstance(value, str):
+                found.add(value)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def mark_phasing_out(result: Result, phasing_out: dict[str, str], day: str) -> None:
+    """Mark the elements of ``result`` in their phase-out on ``day`` (id -> name): a mark
+    beside their name in every table listing elements, their ids under ``phasing_out`` in
+    the data, and a note."""
+    if not phasing_out:
+        return
+    for table in result.tables:
+        columns = list(table.columns)
+        if "element" not in columns or "name" not in columns:
+            continue
+        at, name = columns.index("element"), columns.index("name")
+        rows = []
+        for row in table.rows:
+            cells = list(row)
+            if cells[at] in phasing_out:
+                cells[name] = f"{cells[name]} {PHASE_OUT_MARK}"
+            rows.append(cells)
+        table.rows = rows
+    if isinstance(result.data, dict):
+        result.data["phasing_out"] = sorted(phasing_out)
+    names = ", ".join(sorted(phasing_out.values())[:10])
+    more = len(phasing_out) - 10
+    result.notes.append(
+        f"{PHASE_OUT_MARK} in its phase-out on {day} (its lifecycle_phase_out date has come): "
+        + names
+        + (f" and {more} more" if more > 0 else "")
+    )

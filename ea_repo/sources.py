@@ -517,4 +517,18 @@ def sync_all(
                 outcomes.append(SourceOutcome(spec.name, error=exc))
             except EaError as exc:
                 outcomes.append(SourceOutcome(spec.name, error=exc))
+        keep_quality(workspace, store, metamodel, [o.result for o in outcomes])
         return outcomes
+
+
+def keep_quality(
+    workspace: Workspace, store: Any, metamodel: Metamodel, results: Sequence[SyncResult | None]
+) -> None:
+    """Measure the repository's quality once after the runs of ``results`` and keep the
+    figures in the stats of the last one written (``ea quality`` shows their trend);
+    nothing when none was written (a dry run, every source failed)."""
+    from .quality import keep
+
+    written = [r.run_id for r in results if r is not None and r.applied and r.run_id is not None]
+    if written:
+        keep(store, metamodel, written[-1], stale_after_days=workspace.stale_after_days)

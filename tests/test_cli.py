@@ -156,6 +156,8 @@ def test_metamodel_show_lists_and_details(ea) -> None:
     assert listing["relationship_types"]["runs_on"]["dependent"] == "source"
     detail = json.loads(ea("metamodel", "show", "server", "-f", "json").out)
     assert detail["name"] == "Server" and "runs_on" in detail["incoming"]
+    recommended = {a["attribute"] for a in detail["attributes"] if a["recommended"]}
+    assert recommended == {"environment", "location"}
     rel = json.loads(ea("metamodel", "show", "flow", "-f", "json").out)
     assert rel["dependent"] == "target"
     # What impact leaves the dependent in: a degrading type says so, one never followed says nothing.

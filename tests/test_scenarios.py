@@ -225,3 +225,21 @@ def test_the_demo_scenarios_tell_their_story(ea, tmp_path: Path) -> None:
     assert feb and "Logistics Invoicing (AS/400)|Application" not in feb
     gone = ea("impact", "AS400LYO1", "-w", root, "--scenario", "harmonise-invoicing")
     assert gone.code == 2 and "retired" in gone.err
+
+
+def test_a_study_says_which_day_and_scenario_it_shows_and_what_moved(
+    ea, landscape: Path, tmp_path: Path
+) -> None:
+    ok(ea, "scenario", "new", "tune")
+    ok(ea, "scenario", "set", "tune", "oms", "--set", "criticality=critical")
+    plain = tmp_path / "plain.html"
+    ok(ea, "report", "impact", "srv2", "-o", plain)
+    assert "under scenario" not in plain.read_text(encoding="utf-8")
+    with Repository.open(landscape) as repo:
+        repo.add("Application", id="oms", name="OMS", attrs={"criticality": "low"}, update=True)
+    study = tmp_path / "study.html"
+    ok(ea, "report", "impact", "srv2", "--scenario", "tune", "--at", "2027-01-01", "-o", study)
+    text = study.read_text(encoding="utf-8")
+    assert "the landscape as on 2027-01-01, under scenario tune" in text
+    assert "The facts have moved under 1 edit(s) of scenario tune" in text
+    assert "criticality was &#39;high&#39; when written" in text

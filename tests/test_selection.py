@@ -635,7 +635,7 @@ def test_syntax_errors(text: str, message: str, hint: str) -> None:
 
 LAYER_LIST = (
     "layers: motivation, strategy, business, application, data, technology, physical, "
-    "implementation, other"
+    "implementation, other, operations"
 )
 
 EVALUATION_ERRORS = [

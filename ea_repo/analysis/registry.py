@@ -251,6 +251,20 @@ def _waves(
     )
 
 
+def _diagnose(
+    store: Any,
+    metamodel: Metamodel,
+    starts: Sequence[ElementId],
+    *,
+    lens: Lens,
+    healthy: Sequence[ElementId],
+    limit: int | None,
+) -> Any:
+    from .diagnose import diagnose
+
+    return diagnose(store, metamodel, starts, healthy=healthy, limit=limit, lens=lens)
+
+
 _TRAVERSAL = (
     Param("max_depth", None, "at most this many steps away"),
     Param("layers", None, "only report these layers"),
@@ -326,6 +340,18 @@ ANALYSES: Mapping[str, Analysis] = {
             drawing=_drawing("waves_graph", reads_metamodel=True),
             study=_study("waves_study"),
             view_options={"max_size": "max_size"},
+        ),
+        Analysis(
+            "diagnose",
+            Starts.MANY,
+            (
+                Param("healthy", (), "element ids known to work: rule out what would break them"),
+                Param("limit", 3, "report at most this many candidates (and pairs)"),
+            ),
+            _diagnose,
+            view="diagnosis",
+            drawing=_drawing("diagnosis_graph", reads_metamodel=True),
+            view_options={"max": "limit"},
         ),
     )
 }

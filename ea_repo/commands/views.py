@@ -28,6 +28,7 @@ from .options import (
     workspace_metamodel,
     workspace_root,
 )
+from .quality import QualityTypeOpt
 
 if TYPE_CHECKING:
     from ..views.graph import ViewGraph
@@ -263,6 +264,25 @@ def report_waves(
         raise ValidationError("--max-size must be at least 1")
     with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "waves", selector, max_size=max_size)
+    _write_html(text, output)
+
+
+@report_app.command("quality")
+def report_quality(
+    output: OutputHtml,
+    type_name: QualityTypeOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A repository quality study: the scores, their trend across sync runs as a chart, what
+    is missing, orphaned, stale or unconfirmed.
+
+    Example: ea report quality -o quality.html
+    """
+    from ..quality import assess
+    from ..views.report import quality_study
+
+    with Repository.open(workspace) as repo:
+        text = quality_study(repo, assess(repo, type_name))
     _write_html(text, output)
 
 

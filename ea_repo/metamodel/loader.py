@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import timeline
 from ..errors import MetamodelError
 from ..yamlio import Collector, LineDict, load_yaml, node_line, parse_yaml, suggest
 from .schema import (
@@ -48,7 +49,29 @@ _RELATION_KEYS = {
     "reverse_label",
     "attributes",
 }
-_ATTRIBUTE_KEYS = {"type", "required", "default", "unique", "values", "description"}
+_ATTRIBUTE_KEYS = {
+    "type",
+    "required",
+    "recommended",
+    "default",
+    "unique",
+    "values",
+    "description",
+}
+
+LIFECYCLE_ATTRIBUTES = {
+    name: AttributeSpec(name=name, type=AttrType.DATE, description=timeline.DESCRIPTIONS[phase])
+    for phase, name in timeline.ATTRIBUTES.items()
+}
+"""The lifecycle dates (:mod:`ea_repo.timeline`) every element and relationship type has,
+whatever its metamodel declares."""
+
+
+def _with_lifecycle(attributes: dict[str, AttributeSpec]) -> dict[str, AttributeSpec]:
+    """``attributes`` followed by the lifecycle dates (a metamodel's own declaration of one,
+    a date too, keeps its description)."""
+    own = {n: a for n, a in attributes.items() if n not in LIFECYCLE_ATTRIBUTES}
+    return own | {n: attributes.get(n, a) for n, a in LIFECYCLE_ATTRIBUTES.items()}
 
 
 def _parse_attribute(
@@ -94,6 +117,13 @@ def _parse_attribute(
             or f"use one of: {', '.join(t.value for t in AttrType)}",
         )
         return None
+    if name in LIFECYCLE_ATTRIBUTES and attr_type is not AttrType.DATE:
+        col.add(
+            f"{owner}.{name} is declared as {attr_type.value}, but {name} is a lifecycle date",
+            line,
+            "every type has it as `type: date`; remove the declaration or choose another name",
+        )
+        return None
     if "values" in spec:
         raw_values = spec["values"]
         if not isinstance(raw_values, list) or not raw_values:
@@ -109,7 +139,7 @@ def _parse_attribute(
     if len(set(values)) != len(values):
         col.add(f"enum {owner}.{name} lists a value twice", line)
     flags = {}
-    for flag in ("required", "unique"):
+    for flag in ("required", "recommended", "unique"):
         flags[flag] = spec.get(flag, False)
         if not isinstance(flags[flag], bool):
             col.add(f"{flag} of {owner}.{name} must be true or false", line)
@@ -118,6 +148,7 @@ def _parse_attribute(
         name=name,
         type=attr_type,
         required=flags["required"],
+        recommended=flags["recommended"],
         unique=flags["unique"],
         values=values,
         description=str(spec.get("description", "") or ""),
@@ -300,7 +331,12 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             )
             return None
         for aname in info["attributes"]:
-            if aname in inherited and parent_name is not None and aname not in common:
+            if (
+                aname in inherited
+                and parent_name is not None
+                and aname not in common
+                and aname not in LIFECYCLE_ATTRIBUTES
+            ):
                 col.add(
                     f"attribute {aname!r} of {tname!r} is already inherited from {parent_name!r}",
                     info["raw"]["attributes"].line_of(aname),
@@ -311,7 +347,7 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             name=tname,
             layer=layer,
             description=info["description"],
-            attributes=inherited,
+            attributes=_with_lifecycle(inherited),
             extends=parent_name,
             abstract=info["abstract"],
         )
@@ -424,10 +460,14 @@ def parse_metamodel(data: Any, filename: str) -> Metamodel:
             description=str(rraw.get("description", "") or ""),
             label=str(rraw.get("label", "") or rname.replace("_", " ")),
             reverse_label=str(rraw.get("reverse_label", "") or f"{rname.replace('_', ' ')} (from)"),
-            attributes={
-                **common_relation,
-                **_parse_attributes(rraw.get("attributes"), col, rname, rraw.line_of("attributes")),
-            },
+            attributes=_with_lifecycle(
+                {
+                    **common_relation,
+                    **_parse_attributes(
+                        rraw.get("attributes"), col, rname, rraw.line_of("attributes")
+                    ),
+                }
+            ),
         )
 
     # Lifecycle.

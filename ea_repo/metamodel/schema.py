@@ -25,6 +25,7 @@ LAYERS = (
     "physical",
     "implementation",
     "other",  # ArchiMate's composites that belong to no layer (Grouping)
+    "operations",  # observations of the running system (incidents, alerts): never facts
 )
 
 RESERVED_ATTRIBUTES = frozenset({"id", "type", "name", "status", "src", "dst"})
@@ -82,6 +83,8 @@ class AttributeSpec:
     type: AttrType
     required: bool = False
     default: Any = None
+    # Not enforced: an attribute a complete record should have (``ea quality`` counts it)
+    recommended: bool = False
     unique: bool = False
     values: tuple[str, ...] = ()
     description: str = ""

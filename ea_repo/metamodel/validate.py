@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import timeline
 from ..errors import NotFoundError, ValidationError
 from ..yamlio import suggest
 from .schema import AttributeSpec, ElementType, Metamodel, RelationType
@@ -104,7 +105,7 @@ def check_element(
     if et.abstract:
         return et, {}, [f"element type {et.name!r} is abstract; use one of its subtypes"]
     normalised, problems = check_attributes(et.attributes, attrs, et.name)
-    return et, normalised, problems
+    return et, normalised, problems + _lifecycle_problems(normalised, et.name)
 
 
 def check_relation(
@@ -127,7 +128,13 @@ def check_relation(
     if dst_type not in rt.targets:
         problems.append(f"{rt.name} cannot lead to {_a(dst_type)}; allowed: {_short(rt.targets)}")
     normalised, attr_problems = check_attributes(rt.attributes, attrs, rt.name)
-    return rt, normalised, problems + attr_problems
+    return rt, normalised, problems + attr_problems + _lifecycle_problems(normalised, rt.name)
+
+
+def _lifecycle_problems(attrs: Mapping[str, Any], owner: str) -> list[str]:
+    """The contradiction in ``attrs``'s lifecycle dates, if any, as a problem of ``owner``."""
+    wrong = timeline.out_of_order(attrs)
+    return [f"{owner}: {wrong}"] if wrong else []
 
 
 def _a(noun: str) -> str:

@@ -401,22 +401,22 @@ class _Gap:
         steps = [s for s in mm.impact_steps() if not mm.relation_types[s.relation_type].degrades]
         down = [s for s in mm.dependency_steps() if not mm.relation_types[s.relation_type].degrades]
         supporters = [_propagate(side.store, apps, steps) for side in (self.before, self.after)]
-        reached = set(supporters[0]) | set(supporters[1])
+        # Only what the two states reach differently can be reported: read just those.
+        differ = {
+            t
+            for t in set(supporters[0]) | set(supporters[1])
+            if supporters[0].get(t, set()) != supporters[1].get(t, set())
+        }
         kinds = {
-            **self.before.store.get_elements(reached, CURRENT),
-            **self.after.store.get_elements(reached, CURRENT),
+            **self.before.store.get_elements(differ, CURRENT),
+            **self.after.store.get_elements(differ, CURRENT),
         }
 
         def layer(element_id: str) -> str:
             et = mm.element_types.get(kinds[element_id].type) if element_id in kinds else None
             return et.layer if et is not None else ""
 
-        changed = sorted(
-            t
-            for t in reached
-            if layer(t) in SUPPORT_LAYERS
-            and supporters[0].get(t, set()) != supporters[1].get(t, set())
-        )
+        changed = sorted(t for t in differ if layer(t) in SUPPORT_LAYERS)
         losers = [t for t in changed if supporters[0].get(t, set()) - supporters[1].get(t, set())]
         # Whether a loser keeps an application within SUPPORT_DEPTH steps, after.
         below = _propagate(self.after.store, losers[:UNSUPPORTED_LIMIT], down, SUPPORT_DEPTH)

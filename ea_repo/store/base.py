@@ -181,7 +181,10 @@ class GraphStore(Protocol):
         message: str | None = None,
         at: str | None = None,
     ) -> None:
-        """Close a run with its final status (``succeeded``, ``failed`` or ``refused``) and counts."""
+        """Close a run with its final status (``succeeded``, ``failed`` or ``refused``) and counts.
+
+        Closing a closed run again replaces these (``quality.keep`` adds the quality figures
+        to the stats of a run after it committed)."""
 
     def runs(
         self,

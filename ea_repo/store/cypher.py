@@ -32,25 +32,41 @@ INTERNAL_LABELS = frozenset(
 # What a lens shows, in one place: every statement that reads what a lens shows filters with
 # these two fragments, over the named parameters :func:`.neo4j._shown` gives for a lens
 # (``$statuses``, the statuses shown, sorted; ``$status``, the first of them, for the
-# one-status fast path of a traversal, which compares with ``=``).
+# one-status fast path of a traversal, which compares with ``=``; ``$at``, the day the
+# landscape is seen as at, or null).
 
 
 def shown(alias: str, one_status: bool = False) -> str:
     """The condition node or relationship ``alias`` meets when the lens shows it.
 
     >>> shown("n")
-    'n.status IN $statuses'
-    >>> shown("r", one_status=True)
+    'n.status IN $statuses AND ($at IS NULL OR (n.since IS NULL OR n.since <= $at) AND (n.until IS NULL OR n.until > $at))'
+    >>> shown("r", one_status=True).split(" AND ")[0]
     'r.status = $status'
     """
-    return f"{alias}.status = $status" if one_status else f"{alias}.status IN $statuses"
+    status = f"{alias}.status = $status" if one_status else f"{alias}.status IN $statuses"
+    return f"{status} AND {in_landscape(alias)}"
+
+
+def in_landscape(alias: str) -> str:
+    """The condition node or relationship ``alias`` meets when its lifecycle span
+    (``since``, ``until``: :func:`ea_repo.timeline.span`, kept on every upsert) holds
+    ``$at``, or no day is asked (``$at`` null).
+
+    >>> in_landscape("n")
+    '($at IS NULL OR (n.since IS NULL OR n.since <= $at) AND (n.until IS NULL OR n.until > $at))'
+    """
+    return (
+        f"($at IS NULL OR ({alias}.since IS NULL OR {alias}.since <= $at) "
+        f"AND ({alias}.until IS NULL OR {alias}.until > $at))"
+    )
 
 
 def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> str:
     """The condition relationship ``rel`` meets when the lens shows it with both its ends.
 
-    >>> shown_with_ends("r", "s", "d")
-    'r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses'
+    >>> shown_with_ends("r", "s", "d").count("$statuses"), shown_with_ends("r", "s", "d").count("$at")
+    (3, 9)
     """
     return " AND ".join(shown(alias, one_status) for alias in (rel, src, dst))
 
@@ -69,7 +85,7 @@ def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> s
 # before its first commit, and marked ``closing`` that long before its last: a reader that
 # looked less than that ago, at no block closing, cannot have met a block it does not know
 # of, and need not look again after its query (see ``neo4j.Neo4jStore._through``).
-STAGED_PROPS = ("type", "name", "attrs", "status", "last_run", "last_seen")
+STAGED_PROPS = ("type", "name", "attrs", "status", "since", "until", "last_run", "last_seen")
 _READ_VALUE = re.compile(r"\b([a-z])\.(" + "|".join(STAGED_PROPS) + r")\b")
 
 
@@ -215,15 +231,17 @@ class CypherBuilder:
     def create_elements(self, element_type: str) -> str:
         """Create the elements of one type from ``$rows``; returns ``[id, elementId]`` pairs.
 
-        A row is ``[id, name, name_cf, attrs, status]`` (lists encode and decode
-        faster than maps). ``attrs`` is null for no attributes: the property is
-        then absent, one less to write. The node ids let the relations created
+        A row is ``[id, name, name_cf, attrs, status, since, until]`` (lists encode and
+        decode faster than maps). ``attrs`` is null for no attributes, ``since`` and
+        ``until`` (the lifecycle span) for no bound: the property is then absent, one
+        less to write. The node ids let the relations created
         next find their ends without an index lookup (see :meth:`create_relations`).
         """
         return (
             f"UNWIND $rows AS row CREATE (n:Element:{self._label(element_type)} "
             "{repo: $repo, id: row[0], type: $type, name: row[1], name_cf: row[2], "
-            "attrs: row[3], status: row[4], updated_at: $now, wrote: $wrote}) "
+            "attrs: row[3], status: row[4], since: row[5], until: row[6], updated_at: $now, "
+            "wrote: $wrote}) "
             "RETURN collect([row[0], elementId(n)])"
         )
 
@@ -237,7 +255,8 @@ class CypherBuilder:
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
             f"SET {keep_visible('n', ELEMENT_PROPS)} "
             "SET n.type = $type, n.name = row[1], n.name_cf = row[2], "
-            f"n.attrs = row[3], n.status = row[4], n.updated_at = $now{relabel}"
+            "n.attrs = row[3], n.status = row[4], n.since = row[5], n.until = row[6], "
+            f"n.updated_at = $now{relabel}"
         )
 
     @staticmethod
@@ -262,7 +281,7 @@ class CypherBuilder:
     def create_relations(self, relation_type: str) -> str:
         """Create relations of one type from ``$rows``; returns how many found both ends.
 
-        A row is ``[src node id, src, dst node id, dst, id, attrs, status]``: the ends
+        A row is ``[src node id, src, dst node id, dst, id, attrs, status, since, until]``: the ends
         are found by their node ids (``elementId``), a direct seek where the key
         index would take a locking seek per end, and checked to be still the
         elements named (label, repository and id), so that a node id a concurrent
@@ -286,17 +305,18 @@ class CypherBuilder:
             "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
             "AND d.repo = $repo AND d.id = row[3] "
             f"CREATE (s)-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: row[4], attrs: row[5], status: row[6], wrote: $wrote}]->(d) "
-            "RETURN count(r)"
+            "{repo: $repo, id: row[4], attrs: row[5], status: row[6], since: row[7], "
+            "until: row[8], wrote: $wrote}]->(d) RETURN count(r)"
         )
 
     def update_relations(self, relation_type: str) -> str:
         """Update attributes and status of relations of one type from ``$rows``
-        (``[id, attrs, status]``)."""
+        (``[id, attrs, status, since, until]``)."""
         return (
             f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row[0]}]->() "
-            f"SET {keep_visible('r', RELATION_PROPS)} SET r.attrs = row[1], r.status = row[2]"
+            f"SET {keep_visible('r', RELATION_PROPS)} "
+            "SET r.attrs = row[1], r.status = row[2], r.since = row[3], r.until = row[4]"
         )
 
     def relations_by_id(self, relation_type: str) -> str:
@@ -457,8 +477,8 @@ RELATIONS_OF = (
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
 # What a write transaction keeps of an item the first time it changes it (``keep_visible``).
-ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status")
-RELATION_PROPS = ("attrs", "status")
+ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status", "since", "until")
+RELATION_PROPS = ("attrs", "status", "since", "until")
 ASSERTION_PROPS = ("last_run", "last_seen", "asserted", "digest")
 COUNT_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
@@ -483,6 +503,25 @@ REPOSITORY_EMPTY = (
     "RETURN n IS NULL AND a IS NULL AND k IS NULL"
 )
 META = "MATCH (m:EaMeta {repo: $repo}) RETURN m.schema_version, m.tricky_keys"
+SET_SCHEMA_VERSION = "MATCH (m:EaMeta {repo: $repo}) SET m.schema_version = $version"
+# Migration 2: the items whose attributes may hold lifecycle dates (their JSON holds
+# ``$marker``, the opening of such a name), as [key, attrs]; then their span, from
+# [key, since, until] rows.
+DATED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.attrs CONTAINS $marker RETURN collect([n.id, n.attrs])"
+)
+SET_ELEMENT_SPANS = (
+    "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
+    "SET n.since = row[1], n.until = row[2]"
+)
+DATED_RELATIONS = (
+    "MATCH (:Element {repo: $repo})-[r]->() WHERE r.attrs CONTAINS $marker "
+    "RETURN collect([elementId(r), r.attrs])"
+)
+SET_RELATION_SPANS = (
+    "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row[0] AND r.repo = $repo "
+    "SET r.since = row[1], r.until = row[2]"
+)
 INIT_META = (
     "MERGE (m:EaMeta {repo: $repo}) "
     "ON CREATE SET m.schema_version = $version, m.run_seq = 0, m.change_seq = 0, "
@@ -540,7 +579,8 @@ UNDO_RETYPED_ELEMENTS = (
 UNDO_CHANGED_ELEMENTS = (
     "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote WITH n LIMIT $limit "
     "SET n.type = n.prev_type, n.name = n.prev_name, n.name_cf = n.prev_name_cf, "
-    "n.attrs = n.prev_attrs, n.status = n.prev_status, n.wrote = null RETURN count(*)"
+    "n.attrs = n.prev_attrs, n.status = n.prev_status, n.since = n.prev_since, "
+    "n.until = n.prev_until, n.wrote = null RETURN count(*)"
 )
 UNDO_ADDED_RELATIONS = (
     "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote AND r.prev_status IS NULL "
@@ -548,7 +588,8 @@ UNDO_ADDED_RELATIONS = (
 )
 UNDO_CHANGED_RELATIONS = (
     "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote WITH r LIMIT $limit "
-    "SET r.attrs = r.prev_attrs, r.status = r.prev_status, r.wrote = null RETURN count(*)"
+    "SET r.attrs = r.prev_attrs, r.status = r.prev_status, r.since = r.prev_since, "
+    "r.until = r.prev_until, r.wrote = null RETURN count(*)"
 )
 UNDO_ADDED_ASSERTIONS = (
     "MATCH (a:EaAssertion {repo: $repo}) WHERE a.wrote = $wrote AND a.prev_last_run IS NULL "

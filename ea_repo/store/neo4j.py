@@ -97,10 +97,11 @@ from ..model import (
     utc_now,
 )
 from ..runtime import checkpoint
+from ..timeline import span
 from . import cypher as q
 from .base import Counts, Expansion, batches, check_kind, latest_by_source, mentions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: elements and relations keep their lifecycle span (since, until)
 BATCH = 5000
 PAGE = 10_000
 NO_LIMIT = 2**62
@@ -201,10 +202,14 @@ def _shown(lens: Lens | None) -> dict[str, Any]:
     ``None``: every item as stored, for a writer to compare with.
 
     >>> _shown(CURRENT)
-    {'statuses': ['active'], 'status': 'active'}
+    {'statuses': ['active'], 'status': 'active', 'at': None}
     """
     statuses = sorted(s.value for s in (Status if lens is None else lens.statuses))
-    return {"statuses": statuses, "status": statuses[0] if statuses else None}
+    return {
+        "statuses": statuses,
+        "status": statuses[0] if statuses else None,
+        "at": None if lens is None else lens.at,
+    }
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
@@ -610,6 +615,22 @@ class Neo4jStore:
                 f"this ea-repo knows up to {SCHEMA_VERSION}",
                 hint="upgrade ea-repo",
             )
+        if version < 2:
+            with self._errors(), self._session() as session:
+                session.execute_write(self._add_spans)
+
+    def _add_spans(self, tx: Any) -> None:
+        """Migration 2: each element and relation written before keeps its lifecycle span
+        (:func:`ea_repo.timeline.span` of its attributes), as every upsert now does."""
+        for read, write in (
+            (q.DATED_ELEMENTS, q.SET_ELEMENT_SPANS),
+            (q.DATED_RELATIONS, q.SET_RELATION_SPANS),
+        ):
+            dated = self._rows(tx, read, marker='"lifecycle_')
+            rows = [[key, *span(_attrs(attrs))] for key, attrs in dated]
+            for batch in batches(rows, BATCH):
+                self._run(tx, write, rows=batch)
+        self._run(tx, q.SET_SCHEMA_VERSION, version=2)
 
     def close(self) -> None:
         """Close the driver (and its connection pool); what this store holds, it releases."""
@@ -1071,7 +1092,7 @@ class Neo4jStore:
         rows = [[e.id, e.name, e.attrs, e.status._value_, self._label_of(e)] for e in elements]
 
         def stored(batch: list[list[Any]]) -> list[list[Any]]:
-            return [[r[0], r[1], r[1].casefold(), _stored(r[2]), r[3]] for r in batch]
+            return [[r[0], r[1], r[1].casefold(), _stored(r[2]), r[3], *span(r[2])] for r in batch]
 
         def work(tx: Any, chunk: list[list[Any]]) -> int:
             now = utc_now()
@@ -1218,7 +1239,7 @@ class Neo4jStore:
                     moved[old[2]].append(i)  # other ends or type: replaced
                     fresh[row[2]].append(row)
                 elif [_plain(old[4]), old[5]] != [_stored(row[4]), row[5]]:
-                    changed[row[2]].append([i, _stored(row[4]), row[5]])
+                    changed[row[2]].append([i, _stored(row[4]), row[5], *span(row[4])])
             ends = {x for group in fresh.values() for row in group for x in (row[1], row[3])}
             nodes = self._node_ids_of(tx, ends)
             if len(nodes) < len(ends):
@@ -1247,6 +1268,7 @@ class Neo4jStore:
                                 row[0],
                                 _stored(row[4]),
                                 row[5],
+                                *span(row[4]),
                             ]
                             for row in batch
                         ],

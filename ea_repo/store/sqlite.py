@@ -21,8 +21,15 @@ What a lens shows is decided in one place, :class:`_Visible` (one per lens, from
   traversal step (``neighbors``) reads its hops from the relation indexes alone and
   drops those the lens hides in Python.
 
-A date ("the landscape as at") or a scenario overlay goes there: into the
-condition, and into what makes a row one of the few the fast path keeps.
+A date (the landscape *as at* a day, ``Lens.at``) goes there too. Each row keeps
+its lifecycle span (:func:`ea_repo.timeline.span`) in two derived columns, ``since``
+and ``until``, set by every upsert; ``rows`` adds ``since <= day`` and ``until > day``
+(either may be empty), and the rows a date hides are read through partial indexes on
+the two columns (``SQLiteStore._dated_hidden``): a seek past the day on each, which
+reads only the rows hidden. With a date, the fast path's hidden ids are the inactive
+rows the lens hides plus those; when they are many (:data:`FEW_HIDDEN`), the ends of
+a relation are looked up row by row instead. A scenario overlay is applied above the
+store, read through the same lens.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from ..errors import ConflictError, StoreError, StoreLockedError
 from ..metamodel.schema import IDENTIFIER
@@ -54,6 +61,7 @@ from ..model import (
     Step,
     utc_now,
 )
+from ..timeline import span
 from .base import Counts, Expansion, batches, check_kind, latest_by_source
 
 BATCH = 5000
@@ -70,6 +78,17 @@ PAGE_SIZE = 16_384
 
 # From this many rows, a load into an empty table builds its indexes afterwards.
 BULK_ROWS = 10_000
+
+# Up to this many hidden elements, a relation's ends are checked against their ids (one
+# JSON list per statement); beyond, each end is looked up (a date far in the past hides
+# nearly everything).
+FEW_HIDDEN = 20_000
+
+# How many answers :meth:`SQLiteStore._cached` keeps (one per table and status, and per
+# table and day asked about).
+_CACHED_ANSWERS = 64
+
+_T = TypeVar("_T")
 
 # Forward migrations: index i brings the schema from version i to i + 1.
 _SQL_MIGRATIONS: tuple[str, ...] = (
@@ -195,10 +214,33 @@ _DROP_ITEM_INDEXES = """
     DROP INDEX change_run;
 """
 
+
+def _add_spans(db: sqlite3.Connection) -> None:
+    """Migration 8: each element and relation keeps its lifecycle span (``since``, ``until``:
+    :func:`ea_repo.timeline.span` of its attributes), so that a lens with a date is a
+    comparison; partial indexes on the few rows with a bound read those a day hides."""
+    for table in ("element", "relation"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN since TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN until TEXT")
+        dated = (
+            (*span(_loads_attrs(attrs)), i)
+            for i, attrs in db.execute(
+                f"SELECT id, attrs FROM {table} WHERE attrs LIKE '%\"lifecycle\\_%' ESCAPE '\\'"
+            )
+        )
+        db.executemany(
+            f"UPDATE {table} SET since = ?, until = ? WHERE id = ?",
+            [row for row in dated if row[0] is not None or row[1] is not None],
+        )
+        db.execute(f"CREATE INDEX {table}_since ON {table}(since) WHERE since IS NOT NULL")
+        db.execute(f"CREATE INDEX {table}_until ON {table}(until) WHERE until IS NOT NULL")
+
+
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     *_SQL_MIGRATIONS,
     _fold_names,
     _DROP_ITEM_INDEXES,
+    _add_spans,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -353,7 +395,7 @@ class _Visible:
     ('e.status IN (SELECT value FROM json_each(?))', ('["active"]',))
     """
 
-    __slots__ = ("_statuses", "_statuses_json", "few_hidden")
+    __slots__ = ("_statuses", "_statuses_json", "at", "few_hidden")
 
     KEPT = "status <> 'active'"
     """The rows the store keeps in memory for the fast path (:meth:`SQLiteStore._inactive_rows`):
@@ -363,14 +405,24 @@ class _Visible:
     def __init__(self, lens: Lens) -> None:
         self._statuses = lens.statuses
         self._statuses_json = _dumps(sorted(s.value for s in lens.statuses))
+        self.at = lens.at
+        """The day the lens sees the landscape as at, or None."""
         self.few_hidden = Status.ACTIVE in lens.statuses
         """Whether every row it hides is one of the few that are not active, which the store
-        keeps in memory (:meth:`SQLiteStore._inactive_rows`): the ids it hides are then read
-        from there, without a query (a traversal's fast path)."""
+        keeps in memory (:meth:`SQLiteStore._inactive_rows`), or one its date hides, read
+        through their partial indexes (:meth:`SQLiteStore._dated_hidden`): the ids it hides
+        are then read from there (a traversal's fast path)."""
 
     def rows(self, alias: str) -> _Sql:
         """The condition an element or relation row (``alias``, a constant) meets when shown."""
-        return _Sql(f"{alias}.status {_IN_JSON}", (self._statuses_json,))
+        status = f"{alias}.status {_IN_JSON}"
+        if self.at is None:
+            return _Sql(status, (self._statuses_json,))
+        return _Sql(
+            f"{status} AND ({alias}.since IS NULL OR {alias}.since <= ?) "
+            f"AND ({alias}.until IS NULL OR {alias}.until > ?)",
+            (self._statuses_json, self.at, self.at),
+        )
 
     def relations(self, alias: str, hidden_elements: Collection[str] | None) -> _Sql:
         """The condition a relation row meets when shown with both its ends.
@@ -400,9 +452,17 @@ class _Visible:
         )
 
     def hidden_among(self, rows: Mapping[str, Status]) -> frozenset[str]:
-        """Of ``rows`` (id → status of the rows that are not active), the ids the lens hides."""
+        """Of ``rows`` (id → status of the rows that are not active), the ids the lens hides
+        by their status."""
         statuses = self._statuses
         return frozenset(i for i, status in rows.items() if status not in statuses)
+
+    DATED_HIDDEN = (
+        "SELECT id FROM {table} WHERE since > ?1 UNION SELECT id FROM {table} WHERE until <= ?1"
+    )
+    """The rows of ``{table}`` a date (``?1``) hides, whatever their status: those entering
+    the landscape after it and those that have left it. Each part is a seek into a partial
+    index of migration 8, reading only the rows it gives."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -446,8 +506,8 @@ class SQLiteStore:
             self._depth = 0
             self._closed = False
             self._commits = 0  # this connection's writes, for the hidden-elements cache
-            # table -> (database version, id -> status of its rows that are not active)
-            self._inactive_cache: dict[str, tuple[tuple[int, int], dict[str, Status]]] = {}
+            # what _cached keeps: key -> (database version, answer)
+            self._row_cache: dict[tuple[str, ...], tuple[tuple[int, int], Any]] = {}
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -581,9 +641,17 @@ class SQLiteStore:
         """Insert or replace elements; unchanged rows are not rewritten."""
         return self._upsert(
             "element",
-            ("type", "name", "name_cf", "attrs", "status"),
+            ("type", "name", "name_cf", "attrs", "status", "since", "until"),
             (
-                (e.id, e.type, e.name, e.name.casefold(), _attrs_text(e.attrs), _TEXT[e.status])
+                (
+                    e.id,
+                    e.type,
+                    e.name,
+                    e.name.casefold(),
+                    _attrs_text(e.attrs),
+                    _TEXT[e.status],
+                    *span(e.attrs),
+                )
                 for e in elements
             ),
         )
@@ -593,9 +661,17 @@ class SQLiteStore:
         try:
             return self._upsert(
                 "relation",
-                ("src", "type", "dst", "attrs", "status"),
+                ("src", "type", "dst", "attrs", "status", "since", "until"),
                 (
-                    (r.id, r.src, r.type, r.dst, _attrs_text(r.attrs), _TEXT[r.status])
+                    (
+                        r.id,
+                        r.src,
+                        r.type,
+                        r.dst,
+                        _attrs_text(r.attrs),
+                        _TEXT[r.status],
+                        *span(r.attrs),
+                    )
                     for r in relations
                 ),
             )
@@ -771,7 +847,8 @@ class SQLiteStore:
         """Ids of the elements or relations ``lens`` hides."""
         visible = _visible(lens)
         if visible.few_hidden:
-            return visible.hidden_among(self._inactive_rows(table))
+            hidden = visible.hidden_among(self._inactive_rows(table))
+            return hidden if visible.at is None else hidden | self._dated_hidden(table, visible.at)
         shown = visible.rows("t")  # hides most rows: no cache for that
         rows = self._db.execute(
             f"SELECT t.id FROM {table} t WHERE NOT ({shown.text})", shown.params
@@ -782,27 +859,53 @@ class SQLiteStore:
         """The condition a relation row (``alias``) meets when ``lens`` shows it and both its ends."""
         visible = _visible(lens)
         hidden = self._hidden("element", lens) if visible.few_hidden else None
+        if hidden is not None and len(hidden) > FEW_HIDDEN:
+            hidden = None
         return visible.relations(alias, hidden)
 
     def _inactive_rows(self, table: str) -> dict[str, Status]:
         """Id → status of the rows of ``table`` that are not active, cached until the
         database changes.
 
-        Few rows are not active: they are read through the partial index on
-        them. ``PRAGMA data_version`` changes when another connection commits;
-        our own commits are counted.
+        Few rows are not active: they are read through the partial index on them.
+        """
+        return self._cached(
+            ("inactive", table),
+            lambda: {
+                row[0]: _STATUS[row[1]]
+                for row in self._db.execute(f"SELECT id, status FROM {table} WHERE {_Visible.KEPT}")
+            },
+        )
+
+    def _dated_hidden(self, table: str, day: str) -> frozenset[str]:
+        """Ids of the rows of ``table`` that ``day`` hides (whatever their status), cached
+        until the database changes: read through the partial indexes on ``since`` and
+        ``until``, which give only those rows."""
+        return self._cached(
+            ("dated", table, day),
+            lambda: frozenset(
+                row[0]
+                for row in self._db.execute(_Visible.DATED_HIDDEN.format(table=table), (day,))
+            ),
+        )
+
+    def _cached(self, key: tuple[str, ...], read: Callable[[], _T]) -> _T:
+        """``read()``, kept under ``key`` until the database changes.
+
+        ``PRAGMA data_version`` changes when another connection commits; our own
+        commits are counted. Inside a transaction nothing is kept: uncommitted writes
+        may change the answer.
         """
         version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._commits)
-        cached = self._inactive_cache.get(table)
+        cached = self._row_cache.get(key)
         if cached is not None and cached[0] == version and self._depth == 0:
-            return cached[1]
-        rows = {
-            row[0]: _STATUS[row[1]]
-            for row in self._db.execute(f"SELECT id, status FROM {table} WHERE {_Visible.KEPT}")
-        }
-        if self._depth == 0:  # inside a transaction, uncommitted writes may change it
-            self._inactive_cache[table] = (version, rows)
-        return rows
+            return cast(_T, cached[1])
+        value = read()
+        if self._depth == 0:
+            if len(self._row_cache) >= _CACHED_ANSWERS:
+                self._row_cache.clear()
+            self._row_cache[key] = (version, value)
+        return value
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
         """Every visible element, ordered by id."""

@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from ..analysis.decommission import DecommissionReport
+from ..analysis.diagnose import DiagnosisReport
 from ..analysis.flows import FlowEdge, FlowReport
 from ..analysis.impact import ImpactReport, PathStep, hop_label
 from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
@@ -904,6 +905,57 @@ def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:
     for role in ("role:data", "role:stays", "role:freed"):
         if role in graph.groups:
             graph = crowd(graph, role, CROWDED)
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def diagnosis_graph(report: DiagnosisReport, metamodel: Metamodel, spec: ViewSpec) -> ViewGraph:
+    """The symptoms, the candidate causes reported (ranked) and each one's paths to them."""
+    graph = ViewGraph(
+        f"Diagnosis of {len(report.symptoms)} symptom(s)",
+        f"the {len(report.candidates)} best-ranked candidate cause(s)"
+        + (f", {len(report.pairs)} pair(s)" if report.pairs else "")
+        + " — bold: a candidate, red: a symptom",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+    graph.groups["role:causes"] = Group("role:causes", "Candidate causes", None, (1, ""))
+    graph.groups["role:symptoms"] = Group("role:symptoms", "Symptoms", None, (3, ""))
+
+    def add(element: Element, state: str | None, group: str | None, lines: Sequence[str]) -> None:
+        known = graph.nodes.get(element.id)
+        if known is not None:  # a candidate in a pair too, or a symptom on another's path
+            known.lines.extend(line for line in lines if line not in known.lines)
+            return
+        layer = layer_of(metamodel, element.type)
+        look = element_look(layer, element.type)
+        node = _node(
+            element, metamodel, spec.labels, recolour(look, STATE_LOOKS[state]) if state else look
+        )
+        node.lines.extend(lines)
+        node.group = group or _layer_group(graph, layer)
+        node.pinned = state is not None
+        graph.add_node(node)
+
+    n = len(report.symptoms)
+    for rank, c in enumerate(report.candidates, start=1):
+        lines = [f"#{rank}: explains {len(c.explained)}/{n}, {c.down} down"]
+        add(c.element, "start", "role:causes", lines)
+    for rank, p in enumerate(report.pairs, start=1):
+        for cause in p.causes:
+            add(cause, "start", "role:causes", [f"pair {rank}"])
+    for symptom in report.symptoms:  # a symptom may be a candidate too
+        add(symptom, "down", "role:symptoms", ["reported failing"])
+    paths = [e.path for c in report.candidates for e in c.explained]
+    paths += [e.path for p in report.pairs for e in p.explained]
+    for path in paths:
+        for step in path[:-1]:
+            add(step.target, None, None, [])
+    _compressed_edges(graph, paths, color="#B03030")
+    graph.legend = [
+        LegendItem("a candidate cause", STATE_LOOKS["start"]),
+        LegendItem("a symptom reported", STATE_LOOKS["down"]),
+        *_layer_legend(graph),
+    ]
     return fit(graph, spec.limit, spec.edge_limit)
 
 

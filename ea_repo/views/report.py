@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..analysis.impact import ImpactReport
     from ..analysis.obsolescence import ObsolescenceReport
     from ..analysis.waves import WavesReport
+    from ..quality import QualityReport, TrendPoint
 
 
 @dataclass
@@ -92,17 +93,31 @@ def study_html(
     title: str,
     subtitle: str,
     summary: Sequence[tuple[Any, str]],
-    graph: ViewGraph | Sequence[ViewGraph],
+    graph: ViewGraph | Sequence[ViewGraph] | Markup,
     tables: Sequence[ReportTable],
     findings: Sequence[str] = (),
     warnings: tuple[str, Sequence[str]] = ("", ()),
 ) -> str:
-    """A study report page: summary, the diagram (several side by side), tables, and the
-    data's freshness; ``warnings`` (a heading and its lines) stand out above the summary."""
+    """A study report page: summary, the diagram (several side by side, or a chart already
+    drawn as markup), tables, and the data's freshness; ``warnings`` (a heading and its
+    lines) stand out above the summary."""
     status = repo.status(limit=0)
+    overlay = repo.overlay
+    if overlay is not None and overlay.drift and not warnings[1]:
+        warnings = (
+            f"The facts have moved under {len(overlay.drift)} edit(s) of scenario {overlay.name}",
+            [d.text() for d in overlay.drift],
+        )
+    seen = ""
+    if repo.day is not None:
+        seen = f"the landscape as on {repo.day}" + (
+            f", under scenario {overlay.name}" if overlay is not None else ""
+        )
     for table in tables:
         table.rows = [[cell_text(v) for v in row] for row in table.rows]
-    if isinstance(graph, ViewGraph):
+    if isinstance(graph, Markup):
+        diagram = graph
+    elif isinstance(graph, ViewGraph):
         diagram = html_section(graph)
     else:
         diagram = Markup('<div class="pair">{}</div>').format(
@@ -115,6 +130,7 @@ def study_html(
         generated=_now(),
         version=__version__,
         workspace=str(repo.workspace.root) if repo.workspace else "",
+        seen=seen,
         summary=[(f"{v:,}" if isinstance(v, int) else v, label) for v, label in summary],
         findings=findings,
         warnings_title=warnings[0],
@@ -430,3 +446,93 @@ def scenario_study(
             drift,
         ),
     )
+
+
+def quality_study(repo: Repository, report: QualityReport) -> str:
+    """The repository quality study: the scores, the trend across sync runs as an inline
+    chart, the tables of ``ea quality`` and the data's freshness."""
+    figures = report.figures()
+    shares = report.shares()
+    summary: list[tuple[Any, str]] = [(f"{report.score:g}", "overall score / 100")]
+    summary += [
+        (f"{100 * share:.1f} %", label)
+        for share, label in (
+            (shares["completeness"], "attribute values filled"),
+            (shares["clean"], "elements clean"),
+            (shares["confirmed"], "relations confirmed"),
+        )
+        if share is not None
+    ]
+    summary += [
+        (figures[key], label)
+        for key, label in (
+            ("orphans", "orphans"),
+            ("stale", "stale elements"),
+            ("namesakes", "namesakes"),
+            ("unconfirmed", "unconfirmed relations"),
+        )
+    ]
+    tables = [
+        ReportTable(t.title[:1].upper() + t.title[1:], t.columns, [list(r) for r in t.rows])
+        for t in report.to_tables()[1:]  # the first is the summary's
+    ]
+    scope = f" of {report.scope} elements" if report.scope else ""
+    return study_html(
+        repo,
+        title=f"Repository quality{scope}: {report.score:g} / 100",
+        subtitle="completeness, orphans, staleness, namesakes and unconfirmed relations",
+        summary=summary,
+        graph=trend_chart(report.trend),
+        tables=tables,
+        findings=report.notes(),
+    )
+
+
+def trend_chart(points: Sequence[TrendPoint], width: int = 720, height: int = 220) -> Markup:
+    """The overall score of each measured run as an inline SVG line chart (0–100)."""
+    if not points:
+        return Markup(
+            '<h2>Score across sync runs</h2><p class="lead">No trend yet: the figures are '
+            "kept at each sync run.</p>"
+        )
+    left, right, top, bottom = 44, 16, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(points) - 1, 1)
+
+    def y(score: float) -> float:
+        return top + plot_h * (1 - score / 100)
+
+    xy = [(left + i * step, y(float(p.figures.get("score") or 0))) for i, p in enumerate(points)]
+    parts = [
+        Markup(
+            '<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#d8d8d8"/>'
+            '<text x="{}" y="{:.1f}" font-size="11" text-anchor="end" fill="#666">{}</text>'
+        ).format(left, y(v), width - right, y(v), left - 6, y(v) + 4, v)
+        for v in (0, 25, 50, 75, 100)
+    ]
+    parts.append(
+        Markup('<polyline fill="none" stroke="#2f6fa0" stroke-width="2" points="{}"/>').format(
+            " ".join(f"{x:.1f},{yy:.1f}" for x, yy in xy)
+        )
+    )
+    for (x, yy), p in zip(xy, points, strict=True):
+        parts.append(
+            Markup(
+                '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="#2f6fa0"><title>run {} ({}) {}: {}</title></circle>'
+                '<text x="{:.1f}" y="{}" font-size="10" text-anchor="middle" fill="#666">{}</text>'
+            ).format(
+                x,
+                yy,
+                p.run,
+                p.source,
+                p.at,
+                p.figures.get("score"),
+                x,
+                height - bottom + 16,
+                f"run {p.run}",
+            )
+        )
+    return Markup(
+        '<h2>Score across sync runs</h2><div class="diagram"><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
+        'viewBox="0 0 {} {}" role="img" aria-label="quality score per sync run">{}</svg></div>'
+    ).format(width, height, width, height, Markup("").join(parts))

@@ -29,6 +29,7 @@ LAYER_LOOKS: dict[str, Look] = {
     "technology": Look("#C9E7B7", "#5B8C3E", "box3d", "filled"),
     "physical": Look("#A8D08D", "#3F6E2A", "box3d", "filled"),
     "implementation": Look("#FFE0E0", "#B06060", "box", "filled"),
+    "operations": Look("#FFD9B3", "#C0602A", "octagon", "filled"),
 }
 UNKNOWN_LOOK = Look("#EEEEEE", "#888888")
 LAYER_LABELS = {
@@ -40,6 +41,7 @@ LAYER_LABELS = {
     "technology": "Technology",
     "physical": "Physical (sites)",
     "implementation": "Implementation",
+    "operations": "Operations (incidents, alerts)",
 }
 
 # A few types get the shape ArchiMate's notation suggests.

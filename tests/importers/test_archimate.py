@@ -21,7 +21,7 @@ from ea_repo.importers.archimate import (
     load_archimate_mapping,
 )
 from ea_repo.metamodel import load_metamodel
-from ea_repo.model import EVERYTHING, Record
+from ea_repo.model import CURRENT, EVERYTHING, Record
 
 DATA = Path(__file__).parent.parent / "data" / "archimate"
 EVERY = DATA / "every_type.xml"
@@ -681,3 +681,37 @@ def test_a_narrower_metamodel_counts_its_demotions_and_impact_says_what_it_misse
     ) in " ".join(table.out.split())
     dependencies = json.loads(ea("dependencies", "id-cap-liquidity", "-w", ws, "-f", "json").out)
     assert dependencies["not_followed"] == {"Flow": 2}
+
+
+def test_lifecycle_properties_become_the_lifecycle_dates(ea, workspace: Path) -> None:
+    batch = ArchimateImporter(load_metamodel()).read(DATA / "lifecycle.xml")
+    assert batch.problems == []
+    got = {r.key: r.attrs for r in batch.records}
+    assert got["id-crm-old"] == {
+        "lifecycle_phase_in": "2012-03-01",
+        "lifecycle_phase_out": "2026-01-01",
+        "lifecycle_end_of_life": "2026-07-01",
+    }
+    # Spelled out as in Archi's Properties tab: the same attributes.
+    assert got["id-crm-new"] == {
+        "lifecycle_plan": "2025-01-15",
+        "lifecycle_phase_in": "2025-10-01",
+        "lifecycle_active": "2026-07-01",
+    }
+    # No date: kept as a property, and said so.
+    assert got["id-erp"] == {"properties": {"lifecycle_end_of_life": "when the board decides"}}
+    assert any("(Application.lifecycle_end_of_life)" in str(w) for w in batch.warnings)
+    assert got["id-flow-old"]["lifecycle_end_of_life"] == "2026-07-01"
+    assert got["id-flow-new"]["lifecycle_phase_in"] == "2026-07-01"
+
+    result = ea("import", "archimate", DATA / "lifecycle.xml", "--source", "archi")
+    assert result.code == 0, result.err
+    with Repository.open(workspace) as repo:
+        for day, shown in (
+            ("2025-12-31", {"id-crm-old", "id-crm-new", "id-erp"}),
+            ("2026-07-01", {"id-crm-new", "id-erp"}),
+        ):
+            lens = CURRENT.on(day)
+            assert {e.id for e in repo.store.iter_elements(lens)} == shown
+        flows = {r.id for r in repo.store.iter_relations(CURRENT.on("2026-07-01"))}
+        assert flows == {"id-flow-new"}

@@ -266,9 +266,11 @@ def test_itop_functional_cis_and_links(mm: Metamodel) -> None:
     org = ("owner", "Retail Group")
     assert elements(batch) == {
         ("Server", "itop-1", "SRV-PAR-01",
-         (("description", "Oracle host"), ("ip_address", "10.50.0.1"), ("location", "Paris DC1"),
-          ("manufacturer", "Dell"), ("model", "PowerEdge R740"), ("os", "Red Hat Enterprise Linux"),
-          ("os_version", "RHEL 7.9"), org, ("serial_number", "CZJ0001")), 2),
+         (("description", "Oracle host"), ("ip_address", "10.50.0.1"),
+          ("lifecycle_active", "2019-03-01"), ("location", "Paris DC1"),
+          ("manufacturer", "Dell"), ("model", "PowerEdge R740"),
+          ("os", "Red Hat Enterprise Linux"), ("os_version", "RHEL 7.9"), org,
+          ("serial_number", "CZJ0001")), 2),
         ("Server", "itop-2", "HYP-PAR-01", (org,), 3),
         ("Server", "itop-3", "SRV-PAR-02",
          (("description", "ESX host"), ("ip_address", "10.50.0.2"), ("location", "Paris DC1"),
@@ -282,7 +284,7 @@ def test_itop_functional_cis_and_links(mm: Metamodel) -> None:
         ("Database", "itop-21", "CRMDB", (org,), 9),
         ("Application", "itop-30", "CRM",
          (("criticality", "high"), ("description", "Customer relationship management"),
-          ("go_live_date", "2018-09-15"), org), 10),
+          ("go_live_date", "2018-09-15"), ("lifecycle_active", "2018-09-15"), org), 10),
         ("BusinessProcess", "itop-31", "Order to cash", (("criticality", "medium"), org), 11),
         ("Device", "itop-40", "SW-CORE-01",
          (("device_kind", "network"), ("ip_address", "10.50.255.1"), ("location", "Paris DC1"),
@@ -583,3 +585,38 @@ def test_rows_after_multi_line_cells_are_named_by_line_and_record(mm: Metamodel)
         ("web02", f"{ci}:5 (record 3)"),
         ("db01", f"{ci}:7 (record 4)"),
     ]
+
+
+def test_servicenow_install_dates_put_cis_in_the_landscape_from_that_day(
+    mm: Metamodel, workspace: Path
+) -> None:
+    from ea_repo import Repository
+    from ea_repo.model import CURRENT
+    from ea_repo.sync import SyncEngine
+
+    ci = DATA / "servicenow_cmdb_ci_installed.csv"
+    rel = DATA / "servicenow_cmdb_rel_ci_installed.csv"
+    batch = importer(mm, "servicenow").read(ci, rel)
+    assert batch.problems == []
+    installed = {r.name: r.attrs.get("lifecycle_phase_in") for r in batch.records if r.name}
+    # The day of "2018-10-02 07:00:00"; no install date, no bound.
+    assert installed == {
+        "ThinkStation S20": "2018-10-02",
+        "lnx-crm-01": "2024-03-15",
+        "lnx-crm-02": None,
+        "CRM": "2024-04-01",
+    }
+    with Repository.open(workspace) as repo:
+        SyncEngine(repo.store, repo.metamodel).run("cmdb", batch)
+        on = {
+            day: {e.name for e in repo.store.iter_elements(CURRENT.on(day))}
+            for day in ("2024-03-14", "2024-03-31", "2024-04-01")
+        }
+        assert on == {
+            "2024-03-14": {"ThinkStation S20", "lnx-crm-02"},
+            "2024-03-31": {"ThinkStation S20", "lnx-crm-01", "lnx-crm-02"},
+            "2024-04-01": {"ThinkStation S20", "lnx-crm-01", "lnx-crm-02", "CRM"},
+        }
+        runs_on = {(r.src, r.dst) for r in repo.store.iter_relations(CURRENT.on("2024-03-31"))}
+        assert runs_on == set()  # the application is not installed yet
+        assert len(list(repo.store.iter_relations(CURRENT.on("2024-04-01")))) == 2

@@ -10,6 +10,9 @@ import pytest
 from ea_repo.errors import MetamodelError
 from ea_repo.metamodel import AttrType, Dependent, load_metamodel
 from ea_repo.model import Direction, Step
+from ea_repo.timeline import ATTRIBUTES, DESCRIPTIONS
+
+LIFECYCLE = set(ATTRIBUTES.values())
 
 GOOD = """\
 name: test
@@ -74,7 +77,7 @@ def test_a_good_file_loads_with_inheritance_and_steps(tmp_path: Path) -> None:
     mm = load_metamodel(write(tmp_path, GOOD))
     server = mm.element_types["Server"]
     assert server.layer == "technology"
-    assert set(server.attributes) == {"owner", "hostname", "environment", "rack"}
+    assert set(server.attributes) == {"owner", "hostname", "environment", "rack", *LIFECYCLE}
     assert server.attributes["environment"].default == "production"
     assert mm.element_types["Application"].attributes["criticality"].values == ("low", "high")
     assert mm.element_types["Application"].attributes["go_live"].type is AttrType.DATE
@@ -224,6 +227,11 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
             "mm.yaml:4: abstract of 'A' must be true or false",
         ),
         (
+            "element_types:\n  A:\n    layer: business\n    attributes:\n"
+            "      owner: {type: string, recommended: maybe}\n",
+            "mm.yaml:5: recommended of A.owner must be true or false",
+        ),
+        (
             "element_types:\n  A:\n    layer: business\nlifecycle:\n  end_of_support: 5\n",
             "mm.yaml:5: lifecycle.end_of_support must be an attribute name or a list of them",
         ),
@@ -252,3 +260,79 @@ def test_a_broken_parent_is_reported_once(tmp_path: Path) -> None:
     assert found == [
         "mm.yaml:3: element type 'C' extends unknown type 'X' — declare the parent type"
     ]
+
+
+def test_every_type_of_any_metamodel_has_the_lifecycle_dates(tmp_path: Path) -> None:
+    for mm in (load_metamodel(write(tmp_path, GOOD)), load_metamodel()):
+        kinds = [*mm.element_types.values(), *mm.relation_types.values()]
+        for kind in kinds:
+            dated = {n: a for n, a in kind.attributes.items() if n in LIFECYCLE}
+            assert list(dated) == list(ATTRIBUTES.values()), kind.name
+            assert {a.type for a in dated.values()} == {AttrType.DATE}
+            assert [a.description for a in dated.values()] == list(DESCRIPTIONS.values())
+    # A server's support dates (from its vendor) stay what they were.
+    server = load_metamodel().element_types["Server"].attributes
+    assert server["end_of_life"].type is AttrType.DATE and "end_of_life" not in LIFECYCLE
+
+
+def test_a_metamodel_may_declare_a_lifecycle_date_as_a_date(tmp_path: Path) -> None:
+    mm = load_metamodel(
+        write(
+            tmp_path,
+            """\
+            common_attributes:
+              lifecycle_plan: {type: date, description: "Decided by the board"}
+            element_types:
+              Node: {layer: technology}
+              Server:
+                extends: Node
+                attributes:
+                  lifecycle_active: date
+            """,
+        )
+    )
+    server = mm.element_types["Server"].attributes
+    assert server["lifecycle_plan"].description == "Decided by the board"
+    assert list(server)[-5:] == list(ATTRIBUTES.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "element_types:\n  App:\n    layer: application\n    attributes:\n"
+            "      lifecycle_active: string\n",
+            "mm.yaml:5: App.lifecycle_active is declared as string, but lifecycle_active is a lifecycle date",
+        ),
+        (
+            "common_attributes:\n  lifecycle_plan: {type: enum, values: [a, b]}\n"
+            "element_types:\n  App: {layer: application}\n",
+            "mm.yaml:2: common_attributes.lifecycle_plan is declared as enum, but lifecycle_plan is a lifecycle date",
+        ),
+        (
+            "element_types:\n  App: {layer: application}\nrelationship_types:\n  flow:\n"
+            "    from: App\n    to: App\n    dependent: target\n    attributes:\n"
+            "      lifecycle_end_of_life: int\n",
+            "mm.yaml:9: flow.lifecycle_end_of_life is declared as int, but lifecycle_end_of_life is a lifecycle date",
+        ),
+    ],
+)
+def test_a_lifecycle_date_declared_with_another_type_is_an_error_at_its_line(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (problem,) = problems(tmp_path, text)
+    assert problem.startswith(expected)
+
+
+def test_recommended_attributes(tmp_path: Path) -> None:
+    mm = load_metamodel(
+        write(
+            tmp_path,
+            "element_types:\n  Node:\n    layer: technology\n    attributes:\n"
+            "      location: {type: string, recommended: true}\n      rack: string\n"
+            "  Server:\n    extends: Node\n",
+        )
+    )
+    server = mm.element_types["Server"].attributes
+    assert server["location"].recommended and not server["location"].required
+    assert not server["rack"].recommended

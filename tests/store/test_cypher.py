@@ -9,7 +9,7 @@ import pytest
 from ea_repo.errors import MetamodelError
 from ea_repo.metamodel import load_metamodel
 from ea_repo.store import cypher as q
-from ea_repo.store.cypher import CypherBuilder
+from ea_repo.store.cypher import CypherBuilder, shown
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_relations_are_created_between_nodes_found_by_node_id_and_checked_by_key
         "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
         "AND d.repo = $repo AND d.id = row[3] "
         "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row[4], attrs: row[5], status: row[6], "
-        "wrote: $wrote}]->(d) RETURN count(r)"
+        "since: row[7], until: row[8], wrote: $wrote}]->(d) RETURN count(r)"
     )
 
 
@@ -68,10 +68,10 @@ def test_one_traversal_level_is_one_query_for_both_directions(builder: CypherBui
     assert text.count("UNWIND $ids") == 1
     assert "MATCH (a)-[r:`RUNS_ON`|`FLOW`]->(b) RETURN r, b, 0 AS way" in text
     assert "MATCH (a)<-[r:`SERVES`]-(b) RETURN r, b, 1 AS way" in text
-    assert "r.status IN $statuses AND b.status IN $statuses" in text
+    assert f"{shown('r')} AND {shown('b')}" in text
     assert text.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way, r.status])")
     one = builder.neighbors(["runs_on"], [], one_status=True)
-    assert "r.status = $status AND b.status = $status" in one
+    assert f"{shown('r', True)} AND {shown('b', True)}" in one
     assert one.endswith("RETURN collect([a.id, r.id, type(r), b.id, r.attrs, way])")
     only_in = builder.neighbors([], ["serves"])
     assert "->(b)" not in only_in and "UNION" not in only_in
@@ -101,7 +101,7 @@ def test_several_levels_are_one_query_each_from_the_last(builder: CypherBuilder)
         "CASE WHEN size(f1) <= $cap THEN [n IN f1 | n.id] ELSE [] END, "
         "CASE WHEN size(f2) <= $cap THEN [n IN f2 | n.id] ELSE [] END], "
         # the elements asked for, as the lens shows them
-        "[n IN f0 WHERE n.status IN $statuses | [n.id, n.type, n.name, n.attrs, n.status]]"
+        f"[n IN f0 WHERE {shown('n')} | [n.id, n.type, n.name, n.attrs, n.status]]"
     )
     every = builder.expand(["runs_on"], [], 2, one_status=False)
     assert "way, r.status, b.type, b.name, b.attrs, b.status]) AS h2" in every
@@ -112,7 +112,7 @@ def test_several_levels_are_one_query_each_from_the_last(builder: CypherBuilder)
 def test_lookup_by_id_uses_the_types_index(builder: CypherBuilder) -> None:
     assert builder.relations_by_id("flow") == (
         "UNWIND $ids AS i MATCH (s)-[r:`FLOW` {repo: $repo, id: i}]->(d) "
-        "WHERE r.status IN $statuses "
+        f"WHERE {shown('r')} "
         "RETURN collect([r.id, s.id, coalesce(r.type, $type_names[type(r)]), d.id, r.attrs, r.status])"
     )
     assert "MATCH (s)-[r:`SERVES` {repo: $repo, id: i}]->(d)" in builder.relations_by_id("serves")

@@ -10,7 +10,7 @@ import pytest
 from ea_repo.metamodel import load_metamodel
 from ea_repo.model import CURRENT, EVERYTHING, Lens, Status
 from ea_repo.store import cypher as q
-from ea_repo.store.cypher import CypherBuilder, shown, shown_with_ends
+from ea_repo.store.cypher import CypherBuilder, in_landscape, shown, shown_with_ends
 from ea_repo.store.neo4j import _shown
 
 RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
@@ -22,24 +22,29 @@ def builder() -> CypherBuilder:
 
 
 def test_a_node_or_relationship_is_shown_by_its_status_among_named_parameters() -> None:
-    assert shown("n") == "n.status IN $statuses"
-    assert shown("b", one_status=True) == "b.status = $status"
+    assert shown("n") == f"n.status IN $statuses AND {in_landscape('n')}"
+    assert shown("b", one_status=True) == f"b.status = $status AND {in_landscape('b')}"
+
+
+def test_a_day_is_one_bound_parameter_compared_with_the_lifecycle_span() -> None:
+    assert in_landscape("r") == (
+        "($at IS NULL OR (r.since IS NULL OR r.since <= $at) AND (r.until IS NULL OR r.until > $at))"
+    )
 
 
 def test_a_relationship_is_shown_with_both_its_ends() -> None:
-    assert shown_with_ends("r", "s", "d") == (
-        "r.status IN $statuses AND s.status IN $statuses AND d.status IN $statuses"
-    )
-    assert shown_with_ends("r", "s", "d", one_status=True) == (
-        "r.status = $status AND s.status = $status AND d.status = $status"
+    assert shown_with_ends("r", "s", "d") == " AND ".join(shown(a) for a in ("r", "s", "d"))
+    assert shown_with_ends("r", "s", "d", one_status=True) == " AND ".join(
+        shown(a, one_status=True) for a in ("r", "s", "d")
     )
 
 
-def test_the_parameters_of_a_lens_are_its_sorted_statuses_and_the_first_of_them() -> None:
-    assert _shown(CURRENT) == {"statuses": ["active"], "status": "active"}
-    assert _shown(EVERYTHING) == {"statuses": ["active", "retired"], "status": "active"}
-    assert _shown(RETIRED_ONLY) == {"statuses": ["retired"], "status": "retired"}
+def test_the_parameters_of_a_lens_are_its_sorted_statuses_the_first_of_them_and_its_day() -> None:
+    assert _shown(CURRENT) == {"statuses": ["active"], "status": "active", "at": None}
+    assert _shown(EVERYTHING) == {"statuses": ["active", "retired"], "status": "active", "at": None}
+    assert _shown(RETIRED_ONLY) == {"statuses": ["retired"], "status": "retired", "at": None}
     assert _shown(None) == _shown(EVERYTHING)  # every item as stored, for writers
+    assert _shown(CURRENT.on("2026-05-01"))["at"] == "2026-05-01"
 
 
 def _reading_statements(builder: CypherBuilder) -> dict[str, str]:
@@ -72,6 +77,7 @@ def test_every_statement_that_reads_through_a_lens_spells_it_with_the_fragments(
             rest = rest.replace(shown(alias), "").replace(shown(alias, one_status=True), "")
         assert not re.search(r"\.status\s*(IN|=|<>)", rest), name
         assert "$statuses" in text or "$status" in text, name
+        assert "$at" in text, name
 
 
 def test_the_traversal_fast_path_compares_one_status_on_both_the_hop_and_its_far_end(

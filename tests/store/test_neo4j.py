@@ -19,7 +19,7 @@ import pytest
 from ea_repo.config import load_workspace
 from ea_repo.errors import ConflictError, StoreError, WorkspaceError
 from ea_repo.model import EVERYTHING, Direction, Element, ElementId, Relation, Step
-from ea_repo.store.neo4j import check_uri, server_major
+from ea_repo.store.neo4j import SCHEMA_VERSION, check_uri, server_major
 from tests.neo4j_support import NEO4J_SKIP, neo4j_cmdb_workspace, open_test_neo4j
 
 SYNC_DATA = Path(__file__).parent.parent / "data" / "sync"
@@ -236,7 +236,7 @@ def test_opening_an_initialised_repository_writes_nothing(
 
     monkeypatch.setattr(neo4j.GraphDatabase, "driver", counting_driver)
     again = open_test_neo4j(tag)
-    assert again.schema_version() == 1  # type: ignore[attr-defined]
+    assert again.schema_version() == SCHEMA_VERSION  # type: ignore[attr-defined]
     assert again.counts().elements == {}
     assert writes == []
 
@@ -905,17 +905,18 @@ def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
 
     from ea_repo.store import cypher
 
-    dead = open_test_neo4j(lease_seconds=0.8)
+    # A lease long enough that five writes fit in its quarter on a loaded machine.
+    dead = open_test_neo4j(lease_seconds=6.0)
     dead.start_run("cmdb")
     _die(dead)
-    store: Any = open_test_neo4j(dead.repo, lease_seconds=0.8)  # type: ignore[attr-defined]
+    store: Any = open_test_neo4j(dead.repo, lease_seconds=6.0)  # type: ignore[attr-defined]
     looked = _counted(monkeypatch, store, cypher.RUNNING_OWNERS)
     for n in range(5):  # five write transactions in a row: one round trip to look, not five
         with store.transaction():
             store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
     assert len(looked) == 1
     assert [r.status for r in store.runs()] == ["running"]
-    time.sleep(0.9)  # the lease expired, and a quarter lease went by: the next write looks
+    time.sleep(6.1)  # the lease expired, and a quarter lease went by: the next write looks
     with store.transaction():
         store.upsert_elements([Element("app-5", "Application", "App 5")])
     assert len(looked) == 2
@@ -1183,3 +1184,65 @@ def _seeks(plan: object) -> list[str]:
     for child in plan.get("children", []):
         found += _seeks(child)
     return found
+
+
+@needs_server
+def test_a_copy_to_neo4j_keeps_what_each_day_shows(tmp_path: Path) -> None:
+    from ea_repo.model import CURRENT
+    from ea_repo.store.copy import copy_repository
+    from ea_repo.store.sqlite import SQLiteStore
+
+    source = SQLiteStore(tmp_path / "r.db")
+    source.upsert_elements(
+        [
+            Element(
+                ElementId("old"), "Application", "Old", {"lifecycle_end_of_life": "2026-01-01"}
+            ),
+            Element(ElementId("new"), "Application", "New", {"lifecycle_phase_in": "2026-01-01"}),
+        ]
+    )
+    source.upsert_relations(
+        [
+            Relation(
+                ElementId("old"),
+                "flow",
+                ElementId("new"),
+                {"lifecycle_plan": "2024-01-01", "lifecycle_active": "2025-06-01"},
+            )
+        ]
+    )
+    target = open_test_neo4j()
+    assert copy_repository(source, target).ok
+    for day, shown in (("2025-12-31", {"old"}), ("2026-01-01", {"new"})):
+        for store in (source, target):
+            assert set(store.get_elements(["old", "new"], CURRENT.on(day))) == shown
+    assert set(target.get_relations(["old|flow|new"], CURRENT.on("2025-05-31"))) == set()
+    assert set(target.get_relations(["old|flow|new"], CURRENT.on("2025-06-01"))) == {"old|flow|new"}
+    source.close()
+
+
+@needs_server
+def test_a_repository_of_schema_1_gets_the_lifecycle_span_of_what_it_holds() -> None:
+    from ea_repo.model import CURRENT
+
+    first = open_test_neo4j()
+    first.upsert_elements(
+        [Element(ElementId("old"), "Application", "Old", {"lifecycle_end_of_life": "2026-01-01"})]
+    )
+    first.upsert_elements([Element(ElementId("new"), "Application", "New")])
+    first.upsert_relations(
+        [Relation(ElementId("old"), "flow", ElementId("new"), {"lifecycle_phase_in": "2025-01-01"})]
+    )
+    with first._session() as session:  # type: ignore[attr-defined]  # as ea-repo left it then
+        for statement in (
+            "MATCH (n:Element {repo: $repo}) REMOVE n.since, n.until",
+            "MATCH (:Element {repo: $repo})-[r]->() REMOVE r.since, r.until",
+            "MATCH (m:EaMeta {repo: $repo}) SET m.schema_version = 1",
+        ):
+            session.run(statement, repo=first.repo).consume()  # type: ignore[attr-defined]
+    assert set(first.get_elements(["old", "new"], CURRENT.on("2026-06-01"))) == {"old", "new"}
+    again = open_test_neo4j(first.repo)  # type: ignore[attr-defined]
+    assert again.schema_version() == SCHEMA_VERSION == 2
+    assert set(again.get_elements(["old", "new"], CURRENT.on("2026-06-01"))) == {"new"}
+    assert again.get_relations(["old|flow|new"], CURRENT.on("2024-12-31")) == {}
+    assert set(again.get_relations(["old|flow|new"], CURRENT.on("2025-01-01"))) == {"old|flow|new"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo.errors import StoreError
-from ea_repo.model import Element, ElementId
+from ea_repo.model import Element, ElementId, Lens
 from ea_repo.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 
@@ -304,4 +304,55 @@ def test_migration_7_drops_the_item_indexes_and_provenance_still_answers(tmp_pat
     assert store.count_stale("2026-04-01") == 2
     store.drop_assertions("element", ["a"])
     assert [a.source for a in store.assertions("element", ["a", "b"])] == ["itop"]
+    store.close()
+
+
+def test_migration_8_derives_the_lifecycle_span_of_what_is_stored(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    db = _file_at_version(path, 7)
+    crm = '{"lifecycle_end_of_life":"2030-01-01","lifecycle_phase_in":"2026-06-01"}'
+    db.executemany(
+        "INSERT INTO element(id, type, name, name_cf, attrs, updated_at) "
+        "VALUES (?, 'Application', ?, ?, ?, 't')",
+        [
+            ("crm", "CRM", "crm", crm),
+            ("plan", "Plan", "plan", '{"lifecycle_plan":"2026-01-01"}'),
+            ("erp", "ERP", "erp", '{"owner":"lifecycle_x"}'),
+        ],
+    )
+    db.execute(
+        "INSERT INTO relation(id, src, type, dst, attrs, updated_at) "
+        "VALUES ('f', 'crm', 'flow', 'erp', ?, 't')",
+        ('{"lifecycle_active":"2027-01-01"}',),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store._db.execute("SELECT id, since, until FROM element ORDER BY id").fetchall() == [
+        ("crm", "2026-06-01", "2030-01-01"),
+        ("erp", None, None),
+        ("plan", "9999-12-31", None),
+    ]
+    assert store._db.execute("SELECT since, until FROM relation").fetchall() == [
+        ("2027-01-01", None)
+    ]
+    assert set(store.get_elements(["crm", "erp", "plan"], Lens(at="2028-01-01"))) == {
+        "crm",
+        "erp",
+    }
+    store.close()
+
+
+def test_every_upsert_derives_the_span_again(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements(
+        [Element(ElementId("a"), "Application", "A", {"lifecycle_phase_in": "2026-01-01"})]
+    )
+    store.upsert_elements(
+        [Element(ElementId("a"), "Application", "A", {"lifecycle_end_of_life": "2027-01-01"})]
+    )
+    assert store._db.execute("SELECT since, until FROM element").fetchall() == [
+        (None, "2027-01-01")
+    ]
     store.close()

@@ -117,3 +117,66 @@ def test_the_rows_kept_for_the_fast_path_are_read_from_their_partial_index(tmp_p
         ).fetchall()
         assert [row[3] for row in plan] == [f"SCAN {table} USING COVERING INDEX {table}_inactive"]
     store.close()
+
+
+def test_a_date_adds_the_span_of_the_row_bound_as_parameters() -> None:
+    shown = _visible(CURRENT.on("2026-05-01")).rows("e")
+    assert shown.text == (
+        f"e.status {IN} AND (e.since IS NULL OR e.since <= ?) AND (e.until IS NULL OR e.until > ?)"
+    )
+    assert shown.params == ('["active"]', "2026-05-01", "2026-05-01")
+    assert _visible(CURRENT.on("2026-05-01")).few_hidden
+
+
+# id -> (since, until) as the lifecycle dates give them; the days asked about below
+DATED = {
+    "old": {"lifecycle_phase_in": "2020-01-01", "lifecycle_end_of_life": "2024-01-01"},
+    "new": {"lifecycle_phase_in": "2026-01-01"},
+    "plan": {"lifecycle_plan": "2025-01-01"},
+    "always": {},
+    "gone": {"lifecycle_end_of_life": "2025-06-01"},
+}
+
+
+@pytest.mark.parametrize("day", ["2019-01-01", "2024-01-01", "2025-06-01", "2026-01-01"])
+@pytest.mark.parametrize("few", [True, False], ids=["hidden-ids", "ends-looked-up"])
+def test_with_a_date_both_ways_of_checking_the_ends_select_the_same_relations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: str, few: bool
+) -> None:
+    from ea_repo import timeline
+
+    if not few:  # as when a day hides more elements than the fast path takes
+        monkeypatch.setattr("ea_repo.store.sqlite.FEW_HIDDEN", 0)
+    store = SQLiteStore(tmp_path / "repository.db")
+    store.upsert_elements(
+        [Element(ElementId(i), "Application", i, attrs) for i, attrs in DATED.items()]
+    )
+    pairs = [(s, d, r) for s in DATED for d in DATED if s != d for r in ("old", "always")]
+    store.upsert_relations(
+        [
+            Relation(ElementId(s), "flow", ElementId(d), DATED[r], id=RelationId(f"{s}-{d}-{r}"))
+            for s, d, r in pairs
+        ]
+    )
+    lens = CURRENT.on(day)
+    shown = {i for i, attrs in DATED.items() if timeline.shown_at(attrs, day)}
+    expected = {f"{s}-{d}-{r}" for s, d, r in pairs if {s, d} <= shown and r in shown}
+    assert {r.id for r in store.iter_relations(lens)} == expected
+    assert sum(store.counts(lens).relations.values()) == len(expected)
+    assert store._hidden("element", lens) == set(DATED) - shown
+    assert {e.id for e in store.iter_elements(lens)} == shown
+    store.close()
+
+
+def test_the_rows_a_date_hides_are_read_from_their_partial_indexes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "repository.db")
+    for table in ("element", "relation"):
+        plan = store._db.execute(
+            f"EXPLAIN QUERY PLAN {_Visible.DATED_HIDDEN.format(table=table)}", ("2026-01-01",)
+        ).fetchall()
+        searches = [row[3] for row in plan if str(row[3]).startswith("SEARCH")]
+        assert searches == [
+            f"SEARCH {table} USING COVERING INDEX {table}_since (since>?)",
+            f"SEARCH {table} USING COVERING INDEX {table}_until (until<?)",
+        ]
+    store.close()
