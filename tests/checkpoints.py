@@ -6,27 +6,29 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from ea_repo.runtime import CHECKPOINT_ENV, CHECKPOINTS
 
 
 class EaProcess:
-    """``ea ARGS`` in a process of its own, stopping at ``stop`` (one of ``CHECKPOINTS``)
-    until :meth:`release`; every other checkpoint lets it through."""
+    """``ea ARGS`` in a process of its own, stopping at ``stop`` (one of ``CHECKPOINTS``, or
+    several) until :meth:`release`; every other checkpoint lets it through."""
 
     def __init__(
         self,
         folder: Path,
         *args: str,
-        stop: str | None = None,
+        stop: str | Collection[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        assert stop is None or stop in CHECKPOINTS
+        stops = {stop} if isinstance(stop, str) else set(stop or ())
+        assert stops <= set(CHECKPOINTS)
         self.folder = folder
         folder.mkdir(parents=True)
         for name in CHECKPOINTS:
-            if name != stop:
+            if name not in stops:
                 (folder / f"{name}.go").touch()
         env = {**(os.environ if env is None else env), CHECKPOINT_ENV: str(folder)}
         self.proc = subprocess.Popen(

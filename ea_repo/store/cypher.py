@@ -17,6 +17,8 @@ repositories (or test runs) share one database, as Neo4j Community has only one.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
 
 from ..errors import MetamodelError
@@ -24,7 +26,7 @@ from ..metamodel.schema import IDENTIFIER, Metamodel, upper_snake
 
 ELEMENT = "Element"
 INTERNAL_LABELS = frozenset(
-    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock"}
+    {ELEMENT, "EaMeta", "EaRun", "EaAssertion", "EaChange", "EaRelKey", "EaLock", "EaStaged"}
 )
 
 # What a lens shows, in one place: every statement that reads what a lens shows filters with
@@ -67,6 +69,59 @@ def shown_with_ends(rel: str, src: str, dst: str, one_status: bool = False) -> s
     (3, 9)
     """
     return " AND ".join(shown(alias, one_status) for alias in (rel, src, dst))
+
+
+# Staged runs (see :mod:`.neo4j`): a run too large for one transaction commits in several,
+# and readers must not see it until its last. Every write transaction marks what it writes
+# with its number (``wrote``, from ``EaMeta.writes``) and, the first time it changes an
+# item, keeps the item's state before it in ``prev_*`` (``keep_visible``). A block that
+# stages lists its number on the ``EaStaged`` node before its first commit and leaves the list
+# with its last; a failed one restores ``prev_*`` and deletes what it added first (the
+# ``UNDO_*`` statements). Readers learn the list from one read of the ``EaStaged`` node
+# (``STAGED_STATE``); when it is empty (no staged run open, nearly always) they send the
+# statements above unchanged, else each statement's ``staged`` form, which reads an item
+# marked by a listed block as its ``prev_*`` state (an item it added, with no
+# ``prev_status``, is then shown by no lens). A block is listed ``neo4j.FENCE_SECONDS``
+# before its first commit, and marked ``closing`` that long before its last: a reader that
+# looked less than that ago, at no block closing, cannot have met a block it does not know
+# of, and need not look again after its query (see ``neo4j.Neo4jStore._through``).
+STAGED_PROPS = ("type", "name", "attrs", "status", "since", "until", "last_run", "last_seen")
+_READ_VALUE = re.compile(r"\b([a-z])\.(" + "|".join(STAGED_PROPS) + r")\b")
+
+
+def seen(alias: str, prop: str) -> str:
+    """Property ``prop`` of ``alias`` as readers see it while the blocks ``$hidden`` are open.
+
+    >>> seen("n", "name")
+    'CASE WHEN n.wrote IN $hidden THEN n.prev_name ELSE n.name END'
+    """
+    return f"CASE WHEN {alias}.wrote IN $hidden THEN {alias}.prev_{prop} ELSE {alias}.{prop} END"
+
+
+@functools.lru_cache(maxsize=512)
+def staged(statement: str) -> str:
+    """The form of a reading statement for while staged blocks (``$hidden``) are open: every
+    value in ``STAGED_PROPS`` it reads, in conditions and rows alike, read through ``seen``.
+
+    >>> staged("MATCH (n) WHERE n.status IN $statuses RETURN [n.id, n.name_cf, n.name]")[:63]
+    'MATCH (n) WHERE CASE WHEN n.wrote IN $hidden THEN n.prev_status'
+    """
+    return _READ_VALUE.sub(lambda m: seen(m[1], m[2]), statement)
+
+
+def keep_visible(alias: str, props: Sequence[str]) -> str:
+    """The SET items that keep ``props`` of ``alias`` in ``prev_*`` (unless this transaction
+    kept them already) and mark it with ``$wrote``, the writing transaction's number.
+
+    >>> keep_visible("r", ["status"])
+    'r.prev_status = CASE WHEN r.wrote = $wrote THEN r.prev_status ELSE r.status END, r.wrote = $wrote'
+    """
+    items = [
+        f"{alias}.prev_{p} = CASE WHEN {alias}.wrote = $wrote THEN {alias}.prev_{p} "
+        f"ELSE {alias}.{p} END"
+        for p in props
+    ]
+    return ", ".join([*items, f"{alias}.wrote = $wrote"])
 
 
 # Reads return one record per query holding every row (``collect([...])``): the driver
@@ -185,7 +240,8 @@ class CypherBuilder:
         return (
             f"UNWIND $rows AS row CREATE (n:Element:{self._label(element_type)} "
             "{repo: $repo, id: row[0], type: $type, name: row[1], name_cf: row[2], "
-            "attrs: row[3], status: row[4], since: row[5], until: row[6], updated_at: $now}) "
+            "attrs: row[3], status: row[4], since: row[5], until: row[6], updated_at: $now, "
+            "wrote: $wrote}) "
             "RETURN collect([row[0], elementId(n)])"
         )
 
@@ -197,9 +253,19 @@ class CypherBuilder:
             relabel = f" REMOVE n:{quote(old_type)} SET n:{self._label(new_type)}"
         return (
             "UNWIND $rows AS row MATCH (n:Element {repo: $repo, id: row[0]}) "
+            f"SET {keep_visible('n', ELEMENT_PROPS)} "
             "SET n.type = $type, n.name = row[1], n.name_cf = row[2], "
             "n.attrs = row[3], n.status = row[4], n.since = row[5], n.until = row[6], "
             f"n.updated_at = $now{relabel}"
+        )
+
+    @staticmethod
+    def relabel_elements(old_type: str, new_type: str) -> str:
+        """Move the elements ``$ids`` from the label of ``old_type`` back to ``new_type``'s
+        (undoing a failed staged block, which had changed their type)."""
+        return (
+            "UNWIND $ids AS i MATCH (n:Element {repo: $repo, id: i}) "
+            f"REMOVE n:{quote(old_type)} SET n:{quote(new_type)}"
         )
 
     def elements_of_types(self, element_types: Sequence[str]) -> str:
@@ -240,7 +306,7 @@ class CypherBuilder:
             "AND d.repo = $repo AND d.id = row[3] "
             f"CREATE (s)-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row[4], attrs: row[5], status: row[6], since: row[7], "
-            "until: row[8]}]->(d) RETURN count(r)"
+            "until: row[8], wrote: $wrote}]->(d) RETURN count(r)"
         )
 
     def update_relations(self, relation_type: str) -> str:
@@ -249,6 +315,7 @@ class CypherBuilder:
         return (
             f"UNWIND $rows AS row MATCH ()-[r:{self._rel_type(relation_type)} "
             "{repo: $repo, id: row[0]}]->() "
+            f"SET {keep_visible('r', RELATION_PROPS)} "
             "SET r.attrs = row[1], r.status = row[2], r.since = row[3], r.until = row[4]"
         )
 
@@ -268,11 +335,14 @@ class CypherBuilder:
             "SET r.status = $status RETURN count(r)"
         )
 
-    def delete_relations(self, relation_type: str) -> str:
-        """Delete relations of one type among ``$ids``; returns how many."""
+    def delete_relations(self, relation_type: str, unwritten: bool = False) -> str:
+        """Delete relations of one type among ``$ids``; returns how many. ``unwritten``: only
+        those ``$wrote`` did not write (a relation a staged run moved: the old one goes in
+        its last transaction, the new one, of the same id, stays)."""
+        only = " WHERE coalesce(r.wrote <> $wrote, true)" if unwritten else ""
         return (
             f"UNWIND $ids AS i MATCH ()-[r:{self._rel_type(relation_type)} "
-            "{repo: $repo, id: i}]->() DELETE r RETURN count(*)"
+            f"{{repo: $repo, id: i}}]->(){only} DELETE r RETURN count(*)"
         )
 
     def neighbors(
@@ -406,6 +476,10 @@ RELATIONS_OF = (
     f"WHERE {shown_with_ends('r', 's', 'd')} "
     f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
 )
+# What a write transaction keeps of an item the first time it changes it (``keep_visible``).
+ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status", "since", "until")
+RELATION_PROPS = ("attrs", "status", "since", "until")
+ASSERTION_PROPS = ("last_run", "last_seen", "asserted", "digest")
 COUNT_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
 )
@@ -460,7 +534,97 @@ FLAG_TRICKY_KEYS = "MERGE (m:EaMeta {repo: $repo}) SET m.tricky_keys = true"
 # Written first in every explicit transaction: the write lock it takes on the repository's
 # EaMeta node, held until commit, makes writers of one repository take turns (as SQLite's
 # BEGIN IMMEDIATE does), so a run's plan is made against the state it commits onto.
-WRITE_LOCK = "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1"
+# Every other write transaction takes it too (each chunk of a staged block, each write
+# outside a block). It returns the transaction's number (``writes``, marked on what a block
+# writes) and the staged blocks open (see ``staged`` above).
+WRITE_LOCK = (
+    "MERGE (m:EaMeta {repo: $repo}) SET m.writes = coalesce(m.writes, 0) + 1 "
+    "WITH m OPTIONAL MATCH (s:EaStaged {repo: $repo}) RETURN m.writes, coalesce(s.open, [])"
+)
+# The staged blocks open, one node per repository: ``open``, their numbers, with ``owners``
+# and ``since`` (the server's clock, ms) in the same order; ``closing``, those about to close;
+# ``opened``, how many ever opened. Written by the holder of the write lock, or by a block
+# holding it, in a transaction of its own (see the fence above): never by two at once.
+STAGED_STATE = (
+    "OPTIONAL MATCH (s:EaStaged {repo: $repo}) "
+    "RETURN [coalesce(s.open, []), coalesce(s.opened, 0), coalesce(s.closing, [])]"
+)
+OPEN_STAGED = (
+    "MERGE (s:EaStaged {repo: $repo}) SET s.open = coalesce(s.open, []) + $wrote, "
+    "s.owners = coalesce(s.owners, []) + $owner, s.since = coalesce(s.since, []) + timestamp(), "
+    "s.opened = coalesce(s.opened, 0) + 1"
+)
+# Written with the first commit of staged block ``$wrote``: its runs know it.
+MARK_STAGED_RUNS = "UNWIND $runs AS i MATCH (r:EaRun {repo: $repo, id: i}) SET r.staged = $wrote"
+CLOSING_STAGED = "MATCH (s:EaStaged {repo: $repo}) SET s.closing = coalesce(s.closing, []) + $wrote"
+# With its last commit, or once a failed one is undone: no longer listed.
+CLOSE_STAGED = (
+    "MATCH (s:EaStaged {repo: $repo}) "
+    "WITH s, [i IN range(0, size(coalesce(s.open, [])) - 1) WHERE s.open[i] <> $wrote] AS kept "
+    "SET s.open = [i IN kept | s.open[i]], s.owners = [i IN kept | s.owners[i]], "
+    "s.since = [i IN kept | s.since[i]], "
+    "s.closing = [w IN coalesce(s.closing, []) WHERE w <> $wrote]"
+)
+# Undoing failed staged block ``$wrote``, ``$limit`` items per transaction (each statement
+# returns how many it did; run again until none): additions deleted, changes restored.
+# Until the block leaves ``EaStaged.open`` readers see none of it, undone or not.
+UNDO_ADDED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote AND n.prev_status IS NULL "
+    "WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+)
+UNDO_RETYPED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote AND n.prev_type <> n.type "
+    "RETURN collect([n.id, n.type, n.prev_type])"
+)
+UNDO_CHANGED_ELEMENTS = (
+    "MATCH (n:Element {repo: $repo}) WHERE n.wrote = $wrote WITH n LIMIT $limit "
+    "SET n.type = n.prev_type, n.name = n.prev_name, n.name_cf = n.prev_name_cf, "
+    "n.attrs = n.prev_attrs, n.status = n.prev_status, n.since = n.prev_since, "
+    "n.until = n.prev_until, n.wrote = null RETURN count(*)"
+)
+UNDO_ADDED_RELATIONS = (
+    "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote AND r.prev_status IS NULL "
+    "WITH r LIMIT $limit DELETE r RETURN count(*)"
+)
+UNDO_CHANGED_RELATIONS = (
+    "MATCH (:Element {repo: $repo})-[r]->() WHERE r.wrote = $wrote WITH r LIMIT $limit "
+    "SET r.attrs = r.prev_attrs, r.status = r.prev_status, r.since = r.prev_since, "
+    "r.until = r.prev_until, r.wrote = null RETURN count(*)"
+)
+UNDO_ADDED_ASSERTIONS = (
+    "MATCH (a:EaAssertion {repo: $repo}) WHERE a.wrote = $wrote AND a.prev_last_run IS NULL "
+    "WITH a LIMIT $limit DELETE a RETURN count(*)"
+)
+UNDO_CHANGED_ASSERTIONS = (
+    "MATCH (a:EaAssertion {repo: $repo}) WHERE a.wrote = $wrote WITH a LIMIT $limit "
+    "SET a.last_run = a.prev_last_run, a.last_seen = a.prev_last_seen, "
+    "a.asserted = a.prev_asserted, a.digest = a.prev_digest, a.wrote = null RETURN count(*)"
+)
+UNDO_CHANGE_LOG = (
+    "UNWIND $runs AS i MATCH (c:EaChange {repo: $repo, run_id: i}) "
+    "WITH c LIMIT $limit DELETE c RETURN count(*)"
+)
+# The staged blocks to undo, each with its runs: those whose runs all are interrupted (lease
+# expired, or owner in ``$dead``), or, carried by no running run (it died before its first
+# commit), whose owner is in ``$dead`` or that were listed a lease (``$lease`` ms) ago.
+INTERRUPTED_STAGED = (
+    "MATCH (s:EaStaged {repo: $repo}) UNWIND range(0, size(coalesce(s.open, [])) - 1) AS i "
+    "WITH s.open[i] AS w, s.owners[i] AS owner, s.since[i] AS since "
+    "OPTIONAL MATCH (r:EaRun {repo: $repo, staged: w}) WHERE r.status = 'running' "
+    "WITH w, owner, since, collect(r) AS open "
+    "WHERE CASE WHEN size(open) = 0 THEN owner IN $dead OR since < timestamp() - $lease "
+    "ELSE all(r IN open WHERE coalesce(r.lease_until, 0) < timestamp() OR r.owner IN $dead) END "
+    "RETURN collect([w, [r IN open | r.id]])"
+)
+UNDO_STATEMENTS = (
+    UNDO_CHANGE_LOG,
+    UNDO_ADDED_ASSERTIONS,
+    UNDO_CHANGED_ASSERTIONS,
+    UNDO_ADDED_RELATIONS,
+    UNDO_CHANGED_RELATIONS,
+    UNDO_ADDED_ELEMENTS,
+    UNDO_CHANGED_ELEMENTS,
+)
 SET_REL_KEYS = (
     "UNWIND $rows AS row MERGE (k:EaRelKey {repo: $repo, id: row[0]}) SET k.type = row[1]"
 )
@@ -523,13 +687,14 @@ RUNS = (
 
 RECORD_ASSERTIONS = (
     "UNWIND $rows AS row MERGE (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
-    "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at "
+    "item_id: row.id}) ON CREATE SET a.first_run = $run, a.first_seen = $at, a.wrote = $wrote "
+    f"ON MATCH SET {keep_visible('a', ASSERTION_PROPS)} "
     "SET a.last_run = $run, a.last_seen = $at, a.asserted = row.asserted, a.digest = row.digest"
 )
 CREATE_ASSERTIONS = (
     "UNWIND $rows AS row CREATE (:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: row.id, first_run: $run, first_seen: $at, last_run: $run, last_seen: $at, "
-    "asserted: row.asserted, digest: row.digest})"
+    "asserted: row.asserted, digest: row.digest, wrote: $wrote})"
 )
 TOUCH_ALL_ASSERTIONS = (
     "MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind}) WHERE a.last_run <> $run "
@@ -541,7 +706,10 @@ ASSERTION_SEEK = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, source: $source, kind: $kind, "
     "item_id: i}) USING INDEX SEEK a:EaAssertion(repo, source, kind, item_id) "
 )
-TOUCH_ASSERTIONS = ASSERTION_SEEK + "SET a.last_run = $run, a.last_seen = $at"
+TOUCH_ASSERTIONS = (
+    ASSERTION_SEEK
+    + f"SET {keep_visible('a', ('last_run', 'last_seen'))} SET a.last_run = $run, a.last_seen = $at"
+)
 ASSERTED_VALUES = ASSERTION_SEEK + "RETURN collect([i, a.asserted])"
 LATEST_RUNS = (
     "MATCH (r:EaRun {repo: $repo}) WITH r.source AS source, max(r.id) AS latest, "
@@ -566,8 +734,11 @@ RETRACT_ASSERTIONS = ASSERTION_SEEK + "DELETE a"
 DROP_ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) DELETE a"
 )
+# (``a.last_run IS NOT NULL`` holds for every assertion stored; the staged form of the
+# statement hides those a staged block added.)
 ASSERTIONS = (
     "UNWIND $ids AS i MATCH (a:EaAssertion {repo: $repo, kind: $kind, item_id: i}) "
+    "WHERE a.last_run IS NOT NULL "
     "WITH a ORDER BY a.item_id, a.source RETURN collect([a.kind, a.item_id, a.source, "
     "a.first_run, a.last_run, a.first_seen, a.last_seen])"
 )

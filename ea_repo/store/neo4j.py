@@ -34,10 +34,19 @@ concludes — retirements, deletions, retractions, the confirmation of what the
 run found unchanged, the log of retirements and deletions, the closing of the
 run — is kept aside and applied when the run has succeeded, in one last
 transaction (so ``set_status`` and the deletions return the number of ids
-given, not yet how many changed). A staged run that fails therefore retires
-and deletes nothing; the additions and changes it wrote stay, logged, its run
-is marked failed, and running it again converges to what one successful run
-gives.
+given, not yet how many changed). Readers see none of a staged run until its
+last commit: what a block writes is marked with its number and keeps the state
+before it (``prev_*``), the block is listed as open ``FENCE_SECONDS`` before its
+first commit, marked closing as long before its last, and leaves the list with
+it; while a block is open readers read marked items as they were (see
+:mod:`.cypher`, and :meth:`Neo4jStore._through`). A
+relation a staged run moves to other ends is replaced in its last
+transaction. A staged run that fails is undone: what it added deleted, what it
+changed restored, its change log deleted (:meth:`Neo4jStore._undo`), then its
+run is marked failed; one that was killed is undone so by the next command
+that writes, once its lease expired or its process is known gone. While a
+staged block is open, another process's write block is refused
+(RepositoryLockedError, as a second sync of the tag is).
 
 Leases. A run carries its owner (``host/pid/token``) and a lease in the
 server's clock, renewed by a thread while the store works; a run killed
@@ -98,6 +107,10 @@ PAGE = 10_000
 NO_LIMIT = 2**62
 STAGE_ROWS = 50_000  # rows one transaction takes before a run is staged
 STAGE_CHUNK = 20_000  # rows per committed transaction of a staged run
+UNDO_BATCH = 20_000  # items per transaction undoing a failed staged run
+# Seconds a staged block is listed before its first commit, and marked closing before its
+# last: a reader that looked at the list less than that ago need not look again (_through).
+FENCE_SECONDS = 1.0
 NODE_ID_CACHE = 2_000_000  # node ids of elements a transaction block keeps
 DESTRUCTIVE_OPS = frozenset({"retired", "deleted"})
 ATTEMPTS = 3  # tries of a read, or of a staged chunk, failing on a transient error
@@ -307,6 +320,12 @@ class Neo4jStore:
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
         self._tx_runs: list[int] = []
+        # The number of the open transaction block, marked on what it writes (see
+        # cypher.keep_visible; None outside one).
+        self._wrote: int | None = None
+        # What readers last learnt of the staged blocks (open, how many ever opened, closing;
+        # cypher.STAGED_STATE) and when they asked (monotonic); None until the first read.
+        self._staged_seen: tuple[tuple[tuple[int, ...], int, tuple[int, ...]], float] | None = None
         # Change-log entries of the block, kept until what they describe is written.
         self._log_with_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._log_at_end: list[dict[str, Any]] = []
@@ -392,23 +411,102 @@ class Neo4jStore:
         and the metamodel names of the relationship types (``RELATION_TYPE``)."""
         if "$type_names" in query:
             params["type_names"] = self._rel_names
+        if "$wrote" in query:
+            params.setdefault("wrote", self._wrote)
+        if params.get("hidden"):  # staged blocks are open: the reading statement's staged form
+            query = q.staged(query)
         return tx.run(query, repo=self.repo, **params)
+
+    def _through(self, lens: Lens | None, read: Callable[[dict[str, Any]], _T]) -> _T:
+        """``read(params)``, a read through ``lens`` given the parameters of the fragments
+        that say what it shows (:func:`_shown`) and, while staged blocks are open, their
+        numbers (``hidden``: the statements go in their staged form, see :mod:`.cypher`).
+
+        What a reader knows of the open blocks comes from its last look at them. A block
+        is listed ``FENCE_SECONDS`` before its first commit and marked closing that long
+        before its last, so a read that ends less than that after the look, with no block
+        closing, cannot have met a block it did not know of; else the reader looks again,
+        and reads again if a block opened or closed meanwhile. With no staged block open
+        (nearly always) a read costs the plain statements and, at most once a fence, one
+        look. Inside a write transaction every item is read as stored: a writer reads
+        what it wrote.
+        """
+        params = _shown(lens)
+        if self._in_tx:
+            return read(params)
+        state, seen_at = self._staged_seen or self._look_at_staged()
+        for _ in range(ATTEMPTS):
+            result = read({**params, "hidden": list(state[0])} if state[0] else params)
+            if not state[2] and time.monotonic() - seen_at < FENCE_SECONDS:
+                break
+            now, seen_at = self._look_at_staged()
+            if now == state:
+                break
+            state = now
+        return result
+
+    def _read_through(self, lens: Lens | None, work: Callable[[Any, dict[str, Any]], _T]) -> _T:
+        """``work(tx, params)`` as a read (:meth:`_read`) through ``lens`` (:meth:`_through`)."""
+        return self._through(lens, lambda shown: self._read(lambda tx: work(tx, shown)))
+
+    def _look_at_staged(self) -> tuple[tuple[tuple[int, ...], int, tuple[int, ...]], float]:
+        """The staged blocks open, how many ever opened, those closing
+        (``cypher.STAGED_STATE``), and when the look was asked for (monotonic)."""
+        asked = time.monotonic()
+        hidden, opened, closing = self._query(q.STAGED_STATE)
+        self._staged_seen = ((tuple(hidden), int(opened), tuple(closing)), asked)
+        return self._staged_seen
+
+    def _fence(self, statement: str) -> None:
+        """Write ``statement`` of this staged block, then wait ``FENCE_SECONDS`` (see
+        :meth:`_through`): ``CLOSING_STAGED`` as any write, ``OPEN_STAGED`` in a transaction
+        of its own that does not take the write lock (the block's first transaction holds
+        it, and is not committed yet)."""
+        if statement == q.OPEN_STAGED:
+            with self._errors(), self._session() as session:
+                session.execute_write(
+                    lambda tx: self._run(tx, statement, wrote=self._wrote, owner=self.owner)
+                )
+        else:
+            self._write(lambda tx: self._run(tx, statement))
+        time.sleep(FENCE_SECONDS)
+
+    def _lock(self, tx: Any) -> tuple[int, list[int]]:
+        """Take the repository's write lock in ``tx`` (``cypher.WRITE_LOCK``): the number of
+        the transaction and the staged blocks open. A chunk of a staged block whose block
+        was closed meanwhile (its lease expired: it was taken for interrupted and undone)
+        writes nothing more."""
+        [[number, blocks]] = self._run(tx, q.WRITE_LOCK)
+        if self._staged and self._in_tx and self._wrote not in blocks:
+            raise StoreError(
+                f"the run was closed as interrupted while it wrote (repository {self.repo!r}): "
+                "what it wrote was undone",
+                hint="its lease expired: was the process paused or cut from the server? "
+                "run it again",
+            )
+        return int(number), blocks
 
     def _run(self, tx: Any, query: str, **params: Any) -> list[list[Any]]:
         return [list(r.values()) for r in self._send(tx, query, params)]
 
     def _write(self, work: Callable[[Any], _T]) -> _T:
-        """Run ``work(tx)`` in the open transaction, or in its own managed write transaction."""
+        """Run ``work(tx)`` in the open transaction, or in its own managed write transaction
+        that takes the repository's write lock first."""
         with self._errors():
             if self._tx is not None:
                 return work(self._tx)
+
+            def locked(tx: Any) -> _T:
+                self._lock(tx)
+                return work(tx)
+
             with self._session() as session:
                 if self._lost:  # once, not retried for RETRY_SECONDS
                     with session.begin_transaction() as tx:
-                        result = work(tx)
+                        result = locked(tx)
                         tx.commit()
                         return result
-                return session.execute_write(work)
+                return session.execute_write(locked)
 
     def _read(self, work: Callable[[Any], _T]) -> _T:
         """Run ``work(tx)`` in the open transaction (it sees its writes), or as read queries.
@@ -562,9 +660,9 @@ class Neo4jStore:
         each with their change log, and every retirement, deletion, retraction,
         whole-source confirmation, their log and the closing of its runs is
         kept aside and applied, in one transaction, only when the block ends
-        without error. A staged block that fails leaves its additions and
-        changes and retires or deletes nothing; its unfinished runs are marked
-        failed.
+        without error. A staged block that fails is undone (:meth:`_undo`) and
+        its unfinished runs are marked failed. Readers see none of a staged
+        block before its last commit (see the module docstring).
         """
         if self._in_tx:
             self._depth += 1
@@ -574,15 +672,9 @@ class Neo4jStore:
                 self._depth -= 1
             return
         self._close_interrupted_now_and_then()
-        with self._errors():
-            session = self._session()
-            try:
-                tx = session.begin_transaction()
-                self._run(tx, q.WRITE_LOCK)  # writers of this repository take turns
-            except BaseException:
-                session.close()
-                raise
+        tx, session, wrote = self._begin_block()
         self._tx, self._tx_session, self._depth, self._in_tx = tx, session, 1, True
+        self._wrote = wrote
         self._staged, self._tx_rows, self._destructive = False, 0, False
         self._deferred, self._tx_runs = [], []
         self._log_with_item, self._log_at_end = {}, []
@@ -610,11 +702,38 @@ class Neo4jStore:
             if self._tx_session is not None:
                 self._tx_session.close()
             self._tx, self._tx_session, self._depth, self._in_tx = None, None, 0, False
+            self._wrote = None
             self._staged, self._deferred = False, []
             self._log_with_item, self._log_at_end = {}, []
             self._leased_runs = [r for r in self._leased_runs if r not in self._tx_runs]
             self._began_empty, self._written = None, defaultdict(set)
             self._node_ids = {}
+
+    def _begin_block(self) -> tuple[Any, Any, int]:
+        """The explicit transaction of a block, holding the write lock: (transaction, its
+        session, its number). Writers wait while a staged block of another process is
+        open: if it was interrupted, it is undone now; else RepositoryLockedError."""
+        for attempt in range(2):
+            with self._errors():
+                session = self._session()
+                try:
+                    tx = session.begin_transaction()
+                    # writers of this repository take turns; the number of this one
+                    number, blocks = self._lock(tx)
+                except BaseException:
+                    session.close()
+                    raise
+            if not blocks:
+                return tx, session, number
+            session.close()  # rolls back
+            if attempt:
+                break
+            self.close_interrupted()
+        raise RepositoryLockedError(
+            f"a staged sync of repository {self.repo!r} on {self.uri} is writing",
+            hint="wait for it to finish (`ea status` shows it running); schedulers should "
+            "retry later",
+        )
 
     def _may_exist(self, kind: Any, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` that may already be stored: all of them, unless this transaction
@@ -634,7 +753,15 @@ class Neo4jStore:
         with self._errors():
             for kind in ("element", "relation"):
                 self._log_items(self._tx, kind, self._written[kind])
-            self._tx.commit()
+            self._run(self._tx, q.MARK_STAGED_RUNS, runs=self._tx_runs)
+            try:
+                # readers see none of the block until its last commit (see cypher)
+                self._fence(q.OPEN_STAGED)
+                self._tx.commit()
+            except BaseException:
+                with suppress(Exception):  # nothing of it was committed: no longer listed
+                    self._end_listing()
+                raise
         self._tx.close()
         self._tx_session.close()
         self._tx, self._tx_session, self._staged = None, None, True
@@ -650,14 +777,18 @@ class Neo4jStore:
         tx = None
         try:
             checkpoint("neo4j.deferred")
+            self._fence(q.CLOSING_STAGED)
             with self._errors():
                 self._tx_session = self._session()
                 self._tx = tx = self._tx_session.begin_transaction()
+                self._lock(tx)  # and the block is still open
             self._staged, self._destructive = False, True  # written in it, never staged again
             with self._errors():
                 self._log_rest(tx)
             for work in deferred:
                 work()
+            with self._errors():
+                self._run(tx, q.CLOSE_STAGED)  # what the block wrote is shown from this commit
             checkpoint("neo4j.closing")
             with self._errors():
                 tx.commit()
@@ -671,21 +802,59 @@ class Neo4jStore:
         checkpoint("neo4j.closed")
 
     def _end_staged_failure(self) -> None:
-        """A staged block failed: nothing kept aside is applied; its open runs say so
-        (if the server cannot be told, their leases expire: see :meth:`close_interrupted`)."""
+        """A staged block failed: nothing kept aside is applied, what it wrote is undone
+        (:meth:`_undo`) and its open runs say so. If the server cannot be told, their
+        leases expire, and the next writer undoes it (see :meth:`close_interrupted`)."""
         self._deferred = []
-        with suppress(Exception):
-            self._write(
-                lambda tx: self._run(
-                    tx,
-                    q.FAIL_OPEN_RUNS,
-                    ids=self._tx_runs,
-                    message="stopped part-way: the additions and changes written so far "
-                    "are kept, nothing was retired or deleted",
-                    at=utc_now(),
-                )
+        wrote, runs = self._wrote, self._tx_runs
+        assert wrote is not None
+
+        def close(tx: Any) -> None:
+            self._run(
+                tx,
+                q.FAIL_OPEN_RUNS,
+                ids=runs,
+                message="stopped part-way: what it wrote was undone",
+                at=utc_now(),
             )
+            self._run(tx, q.CLOSE_STAGED, wrote=wrote)
+
+        with suppress(Exception):
+            self._undo(wrote, runs)
+            self._write(close)
         self._leased_runs = []
+
+    def _end_listing(self) -> None:
+        """Take this block off the list of staged blocks, in a transaction of its own."""
+        with self._errors(), self._session() as session:
+            session.execute_write(lambda tx: self._run(tx, q.CLOSE_STAGED, wrote=self._wrote))
+
+    def _undo(self, wrote: int, runs: Sequence[int]) -> None:
+        """Undo what staged block ``wrote`` (of runs ``runs``) wrote: what it added deleted,
+        what it changed restored from ``prev_*``, its change log deleted (the
+        ``cypher.UNDO_*`` statements), ``UNDO_BATCH`` items per transaction. Readers see
+        none of it meanwhile (the block is still open), and an undo cut short is made
+        again, as the block stays open until its runs are closed."""
+        for old_type, new_type, ids in self._retyped(wrote):
+            query = self.builder.relabel_elements(old_type, new_type)
+            for batch in batches(ids, UNDO_BATCH):
+                self._write(
+                    lambda tx, s=query, b=batch: self._run(tx, s, ids=b)  # type: ignore[misc]
+                )
+        for statement in q.UNDO_STATEMENTS:
+            while self._write(
+                lambda tx, s=statement: self._run(  # type: ignore[misc]
+                    tx, s, wrote=wrote, runs=list(runs), limit=UNDO_BATCH
+                )
+            )[0][0]:
+                pass
+
+    def _retyped(self, wrote: int) -> list[tuple[str, str, list[str]]]:
+        """The elements whose type staged block ``wrote`` changed, by (type, type before)."""
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for item, now, before in self._query(q.UNDO_RETYPED_ELEMENTS, wrote=wrote):
+            groups[(now, before)].append(item)
+        return [(now, before, ids) for (now, before), ids in sorted(groups.items())]
 
     # -- leases: interrupted runs, the repository lock ---------------------------
 
@@ -696,18 +865,21 @@ class Neo4jStore:
         has not run it for a quarter lease (a round trip saved on every other one)."""
         self._checked_at = time.monotonic()
         owners = self._query(q.RUNNING_OWNERS)
-        if not owners:
+        dead = _dead(owners)
+        # staged blocks of those runs (or of none still running): undone before they close
+        blocks = self._query(q.INTERRUPTED_STAGED, dead=dead, lease=self._lease_ms())
+        if not owners and not blocks:
             return 0
-        rows = self._write(
-            lambda tx: self._run(
-                tx,
-                q.CLOSE_EXPIRED_RUNS,
-                dead=_dead(owners),
-                message=INTERRUPTED,
-                at=utc_now(),
-            )
-        )
-        return int(rows[0][0])
+        for wrote, runs in blocks:
+            self._undo(int(wrote), runs)
+
+        def close(tx: Any) -> int:
+            for wrote, _ in blocks:
+                self._run(tx, q.CLOSE_STAGED, wrote=wrote)
+            rows = self._run(tx, q.CLOSE_EXPIRED_RUNS, dead=dead, message=INTERRUPTED, at=utc_now())
+            return int(rows[0][0])
+
+        return self._write(close)
 
     def _close_interrupted_now_and_then(self) -> None:
         """:meth:`close_interrupted`, unless this store ran it less than a quarter lease ago:
@@ -856,7 +1028,10 @@ class Neo4jStore:
             session = self._session()
             try:
                 tx = session.begin_transaction()
-                return tx, session, work(tx, chunk)
+                written = work(tx, chunk)
+                # the write lock last: the chunk before may be committing meanwhile
+                self._lock(tx)
+                return tx, session, written
             except BaseException:
                 with suppress(Exception):
                     session.close()  # rolls the transaction back
@@ -1070,7 +1245,16 @@ class Neo4jStore:
             if len(nodes) < len(ends):
                 self._missing_ends(sorted(ends - nodes.keys()))
             for type_name, ids in sorted(moved.items()):
-                self._run(tx, self.builder.delete_relations(type_name), ids=ids)
+                if self._staged:  # the old one goes with the last transaction (see cypher)
+                    gone = self.builder.delete_relations(type_name, unwritten=True)
+                    wrote = self._wrote
+                    self._deferred.append(
+                        lambda g=gone, i=ids, w=wrote: self._write(  # type: ignore[misc]
+                            lambda t: self._run(t, g, ids=i, wrote=w)
+                        )
+                    )
+                else:
+                    self._run(tx, self.builder.delete_relations(type_name), ids=ids)
             creates = (
                 (
                     self.builder.create_relations(t),
@@ -1123,23 +1307,23 @@ class Neo4jStore:
 
     def get_elements(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Element]:
         """Elements by id, as the lens shows them."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted = _unique(ids)
 
-        def work(tx: Any) -> dict[str, Element]:
+        def work(tx: Any, shown: dict[str, Any]) -> dict[str, Element]:
             found: dict[str, Element] = {}
             for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.ELEMENTS_BY_ID, ids=batch, **shown):
                     found[row[0]] = _element(row)
             return found
 
-        return self._read(work) if wanted else {}
+        return self._read_through(lens, work) if wanted else {}
 
     def get_relations(self, ids: Iterable[str], lens: Lens = CURRENT) -> dict[str, Relation]:
         """Relations by id, as the lens shows them."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted = _unique(ids)
         if not wanted:
             return {}
-        rows = self._read(lambda tx: self._relation_rows(tx, wanted, shown))
+        rows = self._read_through(lens, lambda tx, shown: self._relation_rows(tx, wanted, shown))
         return {row[0]: _relation(row) for row in rows}
 
     def find_elements(
@@ -1160,15 +1344,15 @@ class Neo4jStore:
         for key in attrs or {}:
             if not IDENTIFIER.match(key):
                 raise ValueError(f"attribute name {key!r} is not an identifier")
-        shown = _shown(lens)
         if types is not None:
             labelled = [t for t in _unique(types) if t in self.builder.labels]
+            query = self.builder.elements_of_types(labelled)
             rows: Iterable[list[Any]] = (
-                self._query(self.builder.elements_of_types(labelled), **shown) if labelled else []
+                self._through(lens, lambda shown: self._query(query, **shown)) if labelled else []
             )
             rows = sorted(rows, key=lambda r: r[0])
         else:
-            rows = self._pages(shown)
+            rows = self._pages(lens)
         needle = text or None
         found: list[Element] = []
         for row in rows:
@@ -1186,17 +1370,17 @@ class Neo4jStore:
         self, ids: Iterable[str], lens: Lens = CURRENT, types: Iterable[str] | None = None
     ) -> list[Relation]:
         """Relations touching ``ids`` in either direction, ends visible through the lens."""
-        wanted, shown = _unique(ids), _shown(lens)
+        wanted = _unique(ids)
         type_list = None if types is None else _unique(types)
 
-        def work(tx: Any) -> list[Relation]:
+        def work(tx: Any, shown: dict[str, Any]) -> list[Relation]:
             found: dict[str, Relation] = {}
             for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.RELATIONS_OF, ids=batch, types=type_list, **shown):
                     found[row[0]] = _relation(row)
             return [found[k] for k in sorted(found)]
 
-        return self._read(work) if wanted else []
+        return self._read_through(lens, work) if wanted else []
 
     def neighbors(
         self,
@@ -1207,12 +1391,13 @@ class Neo4jStore:
     ) -> list[Hop]:
         """One level of expansion: one query for every step, both directions at once."""
         out_types, in_types = self._step_types(steps)
-        wanted, shown = _unique(ids), _shown(lens)
-        st = shown["statuses"]
+        wanted, st = _unique(ids), _shown(lens)["statuses"]
         if not wanted or not (out_types or in_types) or not st:
             return []
         query = self.builder.neighbors(out_types, in_types, one_status=len(st) == 1)
-        rows = self._read(lambda tx: self._rows(tx, query, ids=wanted, **shown))
+        rows = self._read_through(
+            lens, lambda tx, shown: self._rows(tx, query, ids=wanted, **shown)
+        )
         return self._hops(rows, exclude, st)
 
     def expand(
@@ -1233,8 +1418,7 @@ class Neo4jStore:
         again at a later level) counts once, its hops from the first time. The
         elements of ``ids`` the lens shows come with the answer.
         """
-        wanted, shown = _unique(ids), _shown(lens)
-        st = shown["statuses"]
+        wanted, st = _unique(ids), _shown(lens)["statuses"]
         depth = LOOKAHEAD if levels is None else max(1, min(levels, LOOKAHEAD))
         out_types, in_types = self._step_types(steps)
         if depth == 1 or not wanted or not (out_types or in_types) or not st:
@@ -1242,9 +1426,11 @@ class Neo4jStore:
         query = self.builder.expand(out_types, in_types, depth, one_status=len(st) == 1)
         stops = [self.builder.rel_types[t] for t in stop if t in self.builder.rel_types]
 
-        params = {"ids": wanted, "stop": stops, **shown}
-        [[hop_levels, expanded, asked]] = self._read(
-            lambda tx: self._run(tx, query, cap=LOOKAHEAD_CAP, **params)
+        [[hop_levels, expanded, asked]] = self._read_through(
+            lens,
+            lambda tx, shown: self._run(
+                tx, query, ids=wanted, stop=stops, cap=LOOKAHEAD_CAP, **shown
+            ),
         )
         origins: set[str] = set(wanted)
         hops: list[Hop] = []
@@ -1310,10 +1496,17 @@ class Neo4jStore:
             hops.append(hop)
         return hops
 
-    def _pages(self, shown: dict[str, Any]) -> Iterator[list[Any]]:
+    def _pages(self, lens: Lens) -> Iterator[list[Any]]:
+        """Every element ``lens`` shows, ordered by id, a page per read (a page is read at
+        one state, the next one perhaps at another)."""
         after = ""
         while True:
-            rows = self._query(q.ELEMENTS_PAGE, after=after, limit=PAGE, **shown)
+            rows = self._through(
+                lens,
+                lambda shown, a=after: self._query(  # type: ignore[misc]
+                    q.ELEMENTS_PAGE, after=a, limit=PAGE, **shown
+                ),
+            )
             yield from rows
             if len(rows) < PAGE:
                 return
@@ -1321,12 +1514,12 @@ class Neo4jStore:
 
     def iter_elements(self, lens: Lens = CURRENT) -> Iterator[Element]:
         """Every visible element, ordered by id (read a page at a time)."""
-        for row in self._pages(_shown(lens)):
+        for row in self._pages(lens):
             yield _element(row)
 
     def iter_relations(self, lens: Lens = CURRENT) -> Iterator[Relation]:
         """Every visible relation whose ends are visible, ordered by id."""
-        for row in self._query(q.RELATIONS_ALL, **_shown(lens)):
+        for row in self._through(lens, lambda shown: self._query(q.RELATIONS_ALL, **shown)):
             yield _relation(row)
 
     def set_status(self, kind: str, ids: Iterable[str], status: Status) -> int:
@@ -1409,23 +1602,24 @@ class Neo4jStore:
 
     def counts(self, lens: Lens = CURRENT) -> Counts:
         """Per-type counts of visible elements and relations."""
-        shown = _shown(lens)
 
-        def work(tx: Any) -> Counts:
+        def work(tx: Any, shown: dict[str, Any]) -> Counts:
             elements = {r[0]: r[1] for r in self._run(tx, q.COUNT_ELEMENTS, **shown)}
             relations = {r[0]: r[1] for r in self._run(tx, q.COUNT_RELATIONS, **shown)}
             return Counts(elements, relations)
 
-        return self._read(work)
+        return self._read_through(lens, work)
 
     def retired_counts(self) -> tuple[int, int]:
         """How many elements and relations are retired, in one statement."""
 
-        def work(tx: Any) -> tuple[int, int]:
-            ((elements, relations),) = self._run(tx, q.RETIRED_COUNTS, retired=Status.RETIRED.value)
+        def work(tx: Any, shown: dict[str, Any]) -> tuple[int, int]:
+            ((elements, relations),) = self._run(
+                tx, q.RETIRED_COUNTS, retired=Status.RETIRED.value, **shown
+            )
             return int(elements), int(relations)
 
-        return self._read(work)
+        return self._read_through(None, work)
 
     # -- runs, provenance, change log -----------------------------------------
 
@@ -1608,16 +1802,15 @@ class Neo4jStore:
     ) -> dict[str, list[Element]]:
         """Elements whose name equals one of ``names`` (ignoring case), keyed by casefolded name."""
         wanted = _unique(n.casefold() for n in names)
-        shown = _shown(lens)
 
-        def work(tx: Any) -> dict[str, list[Element]]:
+        def work(tx: Any, shown: dict[str, Any]) -> dict[str, list[Element]]:
             found: dict[str, list[Element]] = {}
             for batch in batches(wanted, 20_000):
                 for row in self._rows(tx, q.ELEMENTS_NAMED, names=batch, **shown):
                     found.setdefault(row[2].casefold(), []).append(_element(row))
             return found
 
-        return self._read(work) if wanted else {}
+        return self._read_through(lens, work) if wanted else {}
 
     def retract_assertions(self, source: str, kind: str, ids: Iterable[str]) -> None:
         """Forget that ``source`` asserts these items."""
@@ -1638,7 +1831,9 @@ class Neo4jStore:
         wanted = _unique(ids)
         if not wanted:
             return []
-        rows = self._query(q.ASSERTIONS, ids=wanted, kind=kind)
+        rows = self._through(
+            None, lambda shown: self._query(q.ASSERTIONS, ids=wanted, kind=kind, **shown)
+        )
         return [Assertion(*row) for row in rows]
 
     def asserted_ids(self, source: str, kind: str) -> set[str]:
@@ -1652,17 +1847,21 @@ class Neo4jStore:
 
     def count_stale(self, before: str, lens: Lens = CURRENT) -> int:
         """How many elements no source has confirmed since ``before`` (or ever)."""
-        return int(self._query(q.COUNT_STALE, before=before, **_shown(lens))[0])
+        rows = self._through(lens, lambda shown: self._query(q.COUNT_STALE, before=before, **shown))
+        return int(rows[0])
 
     def stale_elements(
         self, before: str, lens: Lens = CURRENT, limit: int | None = None
     ) -> list[tuple[Element, str | None]]:
         """Elements no source has confirmed since ``before`` (or ever), oldest first."""
-        rows = self._query(
-            q.STALE_ELEMENTS,
-            before=before,
-            limit=NO_LIMIT if limit is None else int(limit),
-            **_shown(lens),
+        rows = self._through(
+            lens,
+            lambda shown: self._query(
+                q.STALE_ELEMENTS,
+                before=before,
+                limit=NO_LIMIT if limit is None else int(limit),
+                **shown,
+            ),
         )
         return [(_element(row), row[5]) for row in rows]
 

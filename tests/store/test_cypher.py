@@ -59,7 +59,7 @@ def test_relations_are_created_between_nodes_found_by_node_id_and_checked_by_key
         "MATCH (d) WHERE elementId(d) = row[2] AND 'Element' IN labels(d) "
         "AND d.repo = $repo AND d.id = row[3] "
         "CREATE (s)-[r:`HOSTED_ON` {repo: $repo, id: row[4], attrs: row[5], status: row[6], "
-        "since: row[7], until: row[8]}]->(d) RETURN count(r)"
+        "since: row[7], until: row[8], wrote: $wrote}]->(d) RETURN count(r)"
     )
 
 

@@ -86,3 +86,29 @@ def test_the_traversal_fast_path_compares_one_status_on_both_the_hop_and_its_far
     text = builder.neighbors(["runs_on"], ["runs_on"], one_status=True)
     assert f"WHERE {shown('r', True)} AND {shown('b', True)}" in text
     assert "$statuses" not in text
+
+
+def test_while_a_staged_block_is_open_every_value_a_reading_statement_reads_is_seen(
+    builder: CypherBuilder,
+) -> None:
+    bare = re.compile(r"\b[a-z]\.(" + "|".join(q.STAGED_PROPS) + r")\b")
+    statements = {**_reading_statements(builder), "ASSERTIONS": q.ASSERTIONS}
+    statements["RETIRED_COUNTS"] = q.RETIRED_COUNTS
+    for name, text in statements.items():
+        staged = q.staged(text)
+        assert bare.search(text), name  # the plain form reads values as stored
+        rest = staged
+        for alias in "nrbsdap":
+            for prop in q.STAGED_PROPS:
+                rest = rest.replace(q.seen(alias, prop), "")
+        assert not bare.search(rest.replace(".prev_", ".")), name
+        assert "$hidden" in staged and "$hidden" not in text, name
+    # a property whose name begins with one of them is another property
+    assert q.staged("RETURN n.name_cf, n.name") == f"RETURN n.name_cf, {q.seen('n', 'name')}"
+
+
+def test_a_write_keeps_the_state_before_it_once_per_block() -> None:
+    assert q.keep_visible("n", ["name"]) == (
+        "n.prev_name = CASE WHEN n.wrote = $wrote THEN n.prev_name ELSE n.name END, "
+        "n.wrote = $wrote"
+    )

@@ -418,7 +418,7 @@ def test_demo_on_neo4j_gives_the_same_answers_as_on_sqlite(tmp_path: Path, ea, m
 
 
 @needs_server
-def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
+def test_a_large_run_is_staged_and_a_failing_one_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ea_repo import Repository
@@ -452,7 +452,8 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     monkeypatch.undo()
     everything = store.get_elements([f"srv{i}" for i in range(10)], EVERYTHING)
     assert all(e.status.value == "active" for e in everything.values())  # nothing retired
-    assert {e.attrs["environment"] for e in everything.values()} == {"production", "test"}
+    # and the changes it had written are undone
+    assert {e.attrs["environment"] for e in everything.values()} == {"production"}
     # One failure, one failed run: the staged run itself, closed with the error.
     assert [(r.status, r.message) for r in store.runs()] == [
         ("failed", "OSError: disk full"),
@@ -474,7 +475,7 @@ def test_a_large_run_is_staged_and_a_failing_one_retires_nothing(
     assert store.asserted_ids("cmdb", "element") == expected_ids
     assert len(store.record_digests("cmdb")) == expected_digests
     assert store.runs()[0].status == "succeeded"
-    assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"retired"}
+    assert {c.op for c in store.changes(run_id=store.runs()[0].id)} == {"changed", "retired"}
 
 
 @needs_server
@@ -604,14 +605,21 @@ def test_expand_answers_several_levels_in_one_query(monkeypatch: pytest.MonkeyPa
     assert store.expand(["dc1"], down, levels=8).origins == {"dc1", "srv1", "vm1", "crm", "erp"}
 
 
+def _staged_store(monkeypatch: pytest.MonkeyPatch, chunk: int) -> Any:
+    """A store that stages any block past 10 rows, in chunks of ``chunk`` rows."""
+    from ea_repo.store import neo4j as backend
+
+    monkeypatch.setattr(backend, "STAGE_CHUNK", chunk)
+    return open_test_neo4j(stage_rows=10)
+
+
 @needs_server
 def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ea_repo.store import neo4j as backend
 
-    monkeypatch.setattr(backend, "STAGE_CHUNK", 7)
-    store = open_test_neo4j(stage_rows=10)
+    store = _staged_store(monkeypatch, 7)
     commits: list[str] = []
     real_commit = store._commit  # type: ignore[attr-defined]
 
@@ -640,7 +648,7 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     assert commits == []
     assert store.get_elements(["app3"])["app3"].name == "NEW23"
     assert store.counts().elements == {"Application": 50}
-    # A chunk that fails ends the write with its error; the chunks before it are kept.
+    # A chunk that fails ends the write with its error; the chunks before it are undone.
     monkeypatch.setattr(backend, "STAGE_CHUNK", 5)
     broken = [
         Relation(ElementId(f"app{i}"), "serves", ElementId("ghost" if i == 12 else "app0"))
@@ -648,7 +656,53 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     ]
     with pytest.raises(ConflictError, match="ghost"), store.transaction():
         store.upsert_relations(broken)
-    assert store.counts().relations.get("serves") == 10
+    assert store.counts().relations.get("serves") is None
+    with store.transaction():  # a writer reads what is stored
+        assert store.relations_of(["app0"], types=["serves"]) == []
+
+
+class _Boom(Exception):
+    """A failure in the middle of a staged block."""
+
+
+@needs_server
+def test_a_failed_staged_block_is_undone_and_never_shown_after_another_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = _staged_store(monkeypatch, 5)
+    apps = [
+        Element(ElementId(f"app{i}"), "Application", f"APP{i}", {"criticality": "low"})
+        for i in range(20)
+    ]
+    uses = [Relation(ElementId(f"app{i}"), "uses", ElementId(f"app{i + 1}")) for i in range(19)]
+    with store.transaction():
+        store.upsert_elements(apps)
+        store.upsert_relations(uses)
+
+    def state() -> tuple[list[Element], list[Relation]]:
+        return list(store.iter_elements(EVERYTHING)), list(store.iter_relations(EVERYTHING))
+
+    before = state()
+    # A block that changes, retypes and adds elements and relations, staged, then fails.
+    changed = [Element(e.id, e.type, "NEW " + e.name, {"criticality": "high"}) for e in apps[:12]]
+    retyped = [Element(ElementId("app12"), "ApplicationComponent", "APP12")]
+    added = [Element(ElementId(f"new{i}"), "Application", f"NEW{i}") for i in range(8)]
+    links = [Relation(r.src, r.type, r.dst, {"note": "changed"}) for r in uses[:6]]
+    links += [Relation(ElementId(f"new{i}"), "uses", ElementId("app0")) for i in range(8)]
+    with pytest.raises(_Boom), store.transaction():
+        store.upsert_elements(changed + retyped + added)
+        store.upsert_relations(links)
+        raise _Boom
+    assert state() == before
+    # Another writer commits after it: what the failed block wrote stays gone.
+    with store.transaction():
+        store.upsert_elements([Element(ElementId("other"), "Application", "OTHER")])
+    elements, relations = state()
+    assert [e for e in elements if e.id != "other"] == before[0] and relations == before[1]
+    assert store.find_elements(types=["ApplicationComponent"], lens=EVERYTHING) == []
+    with store.transaction():  # and as stored, for writers
+        assert store.get_elements([f"new{i}" for i in range(8)], EVERYTHING) == {}
+        assert store.get_elements(["app3"])["app3"] == apps[3]
 
 
 def _operators(plan: object) -> list[str]:
@@ -752,7 +806,7 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     with pytest.raises(OSError):
         engine.run("cmdb", _servers(range(12), "test"), input_digest="B")
     monkeypatch.undo()
-    assert store.get_elements(["srv11"])  # B's writes are there
+    assert _state(store) == after_a  # B's writes were undone
 
     # A again: the shortcut must not confirm B's values as A's.
     assert engine.confirm_unchanged("cmdb", "A") is None
@@ -760,11 +814,87 @@ def test_the_unchanged_input_shortcut_never_confirms_over_a_failed_staged_run(
     assert _state(store) == after_a
 
 
+def _counted(monkeypatch: pytest.MonkeyPatch, store: Any, statement: str) -> list[str]:
+    """The list that each read of ``statement`` by ``store`` appends it to, from now on."""
+    seen: list[str] = []
+    query = store._query
+
+    def counting(text: str, **params: Any) -> Any:
+        seen.extend([text] if text == statement else [])
+        return query(text, **params)
+
+    monkeypatch.setattr(store, "_query", counting)
+    return seen
+
+
 def _die(store: Any) -> None:
     """Let ``store`` vanish as a killed process would: no renewal, no release, no goodbye."""
     store._closing.set()
     store._renewer.join()
     store._locked, store._leased_runs = False, []  # forgotten, as by a dead process
+
+
+@needs_server
+def test_readers_look_at_the_staged_blocks_once_a_fence_and_never_meet_one_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ea_repo.store import cypher
+
+    writer = _staged_store(monkeypatch, 5)
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(4)]
+    with writer.transaction():
+        writer.upsert_elements(apps)
+    reader: Any = open_test_neo4j(writer.repo)  # type: ignore[attr-defined]
+    looks = _counted(monkeypatch, reader, cypher.STAGED_STATE)
+    assert list(reader.iter_elements()) == list(reader.iter_elements()) == apps
+    assert len(looks) == 1  # two reads within a fence: one look
+    renamed = [Element(e.id, e.type, "NEW " + e.name) for e in apps]
+    block = writer.transaction()
+    block.__enter__()
+    writer.upsert_elements(
+        renamed + [Element(ElementId(f"new{i}"), "Application", "N") for i in range(8)]
+    )
+    # The block was listed a fence before its first commit: the reader's look is older than
+    # that, so it looks again after reading, learns of the block, and reads the state before.
+    assert list(reader.iter_elements()) == apps
+    assert len(looks) == 2
+    block.__exit__(None, None, None)  # closing: marked a fence before its last commit
+    assert list(reader.iter_elements())[:4] == renamed
+    assert len(looks) == 3
+
+
+@needs_server
+def test_a_staged_block_left_open_refuses_other_writers_until_its_lease_expires_then_is_undone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from ea_repo.store.neo4j import RepositoryLockedError
+
+    dead = _staged_store(monkeypatch, 5)
+    dead.lease_seconds = 1.0
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(4)]
+    with dead.transaction():
+        dead.upsert_elements(apps)
+    # A staged block whose process dies after its chunks committed: killed, never closed.
+    block = dead.transaction()
+    block.__enter__()
+    run = dead.start_run("cmdb")
+    dead.upsert_elements([Element(e.id, e.type, "NEW " + e.name) for e in apps])
+    dead.upsert_elements([Element(ElementId(f"new{i}"), "Application", "N") for i in range(12)])
+    _die(dead)
+    alive: Any = open_test_neo4j(dead.repo, lease_seconds=1.0)
+    assert list(alive.iter_elements()) == apps  # readers see the state before it
+    with pytest.raises(RepositoryLockedError, match="staged sync"), alive.transaction():
+        pass  # a writer of another process waits for it: refused, as a second sync is
+    time.sleep(1.1)  # its lease expired: the next writer undoes it, then writes
+    with alive.transaction():
+        assert alive.get_elements(["new0", "app0"], EVERYTHING) == {"app0": apps[0]}
+        alive.upsert_elements([Element(ElementId("other"), "Application", "OTHER")])
+    assert [e.id for e in alive.iter_elements()] == ["app0", "app1", "app2", "app3", "other"]
+    assert list(alive.iter_elements())[:4] == apps
+    assert [(r.id, r.status) for r in alive.runs()] == [(run.id, "failed")]
+    assert alive.changes(run_id=run.id) == []
 
 
 @needs_server
@@ -780,14 +910,7 @@ def test_write_transactions_look_for_interrupted_runs_once_a_quarter_lease(
     dead.start_run("cmdb")
     _die(dead)
     store: Any = open_test_neo4j(dead.repo, lease_seconds=6.0)  # type: ignore[attr-defined]
-    looked: list[str] = []
-    query = store._query
-
-    def counting(statement: str, **params: Any) -> Any:
-        looked.extend([statement] if statement == cypher.RUNNING_OWNERS else [])
-        return query(statement, **params)
-
-    monkeypatch.setattr(store, "_query", counting)
+    looked = _counted(monkeypatch, store, cypher.RUNNING_OWNERS)
     for n in range(5):  # five write transactions in a row: one round trip to look, not five
         with store.transaction():
             store.upsert_elements([Element(f"app-{n}", "Application", f"App {n}")])
@@ -998,19 +1121,18 @@ def test_a_staged_runs_closing_steps_commit_together_and_its_log_with_its_chunks
     monkeypatch.undo()
     failed = store.runs()[0]
     assert failed.status == "failed"
-    # What it wrote is logged under it; what it did not finish is not half-done.
-    assert {(c.item_id, c.op) for c in store.changes(run_id=failed.id)} == {
-        (f"srv{i}", "changed") for i in range(6)
-    }
+    # What it wrote was undone with its log; what it did not finish is not half-done.
+    assert store.changes(run_id=failed.id) == []
     assert store.asserted_ids("cmdb", "element") == {f"srv{i}" for i in range(10)}
     assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(10)}
-    # The next run finds what is left to do, retirements included.
+    assert {e.attrs["environment"] for e in store.iter_elements()} == {"production"}
+    # The next run does it all again, retirements included.
     again = engine.run("cmdb", _servers(range(6), "test"), force=True)
     assert sorted(again.elements.missing) == [f"srv{i}" for i in range(6, 10)]
     assert {e.id for e in store.iter_elements()} == {f"srv{i}" for i in range(6)}
     assert {(c.item_id, c.op) for c in store.changes(run_id=again.run_id)} == {
-        (f"srv{i}", "retired") for i in range(6, 10)
-    }
+        (f"srv{i}", "changed") for i in range(6)
+    } | {(f"srv{i}", "retired") for i in range(6, 10)}
 
 
 @needs_server
