@@ -31,6 +31,7 @@ What it decides itself:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -181,17 +182,35 @@ class IncidentsImporter:
 
     @staticmethod
     def _check_times(incidents: Iterable[Record], batch: ImportBatch) -> None:
+        """Times must be ISO 8601 UTC text of one shape (what the ``datetime`` transform
+        writes), since they are compared as text; none may come before the opening."""
         for record in incidents:
-            opened = record.attrs.get("opened_at")
+            times = {a: record.attrs.get(a) for a in TIMES if record.attrs.get(a)}
+            odd = [a for a, t in times.items() if not _UTC.fullmatch(str(t))]
+            for attr in odd:
+                batch.problem(
+                    record.origin,
+                    f"{record.key}: {attr} {times[attr]!r} is not an ISO 8601 UTC time "
+                    "(2026-03-14T08:55:00Z)",
+                    "read the column with `transform: datetime` in the mapping",
+                )
+            opened = times.get("opened_at")
+            if not opened:
+                file = record.origin.file if record.origin else "?"
+                batch.note(file, "without an opening time (opened_at): open at no moment")
+            if odd or not opened:
+                continue
             for attr in TIMES[1:]:
-                ended = record.attrs.get(attr)
-                # ISO 8601 UTC text of one shape: compared as text, in time order.
-                if opened and ended and ended < opened:
+                ended = times.get(attr)
+                if ended and ended < opened:
                     batch.problem(
                         record.origin,
                         f"{record.key}: {attr} {ended} is before opened_at {opened}",
                         "check the export's times (and the mapping's timezone)",
                     )
+
+
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 __all__ = ["UNKNOWN_CI", "IncidentsImporter", "check_unknown_ci"]

@@ -259,3 +259,30 @@ def test_times_are_read_in_the_mapping_timezone_and_kept_in_utc() -> None:
             load_metamodel(),
         )
     assert "m.yaml:1: timezone 'Europe/Pariss' is not a time zone" in str(err.value.problems[0])
+
+
+def test_times_a_mapping_leaves_as_written_are_refused(ea, cmdb: Path, tmp_path: Path) -> None:
+    problems = tmp_path / "problems.json"
+    result = ea(
+        "import", "incidents", DATA / "incident.csv", "--mapping", DATA / "plain_times.yaml",
+        "--problems", problems,
+    )  # fmt: skip
+    assert result.code == 2
+    found = json.loads(problems.read_text())
+    assert (found[0]["line"], found[0]["message"]) == (
+        2,
+        "INC0020001: opened_at '2026-01-10 09:00:00' is not an ISO 8601 UTC time "
+        "(2026-03-14T08:55:00Z)",
+    )
+    assert incidents(cmdb) == {}
+
+
+def test_an_alert_without_an_opening_time_is_imported_and_said_so(
+    ea, cmdb: Path, tmp_path: Path
+) -> None:
+    alerts = tmp_path / "alerts.csv"
+    alerts.write_text("id,ci,state\nALR-9,vm-crm01,open\n")
+    result = ea("import", "incidents", alerts, "--preset", "generic")
+    assert result.code == 0, result.err
+    assert "without an opening time (opened_at): open at no moment" in " ".join(result.out.split())
+    assert open_at(cmdb, "2026-03-14T12:00Z") == []

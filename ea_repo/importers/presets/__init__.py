@@ -33,9 +33,7 @@ def preset_text(name: str, importer: str = "cmdb") -> str:
     """The YAML text of ``importer``'s preset called ``name`` (to copy and adapt)."""
     names = IMPORTER_PRESETS[importer]
     if name not in names:
-        raise SourceError(
-            f"unknown preset {name!r}", hint=f"presets: {', '.join(names)}"
-        )
+        raise SourceError(f"unknown preset {name!r}", hint=f"presets: {', '.join(names)}")
     return resources.files(__name__).joinpath(_file(name, importer)).read_text("utf-8")
 
 
