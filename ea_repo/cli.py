@@ -1198,7 +1198,7 @@ def import_incidents(
         ),
     ] = None,
     source: SourceOpt = None,
-    on_missing: OnMissingOpt = "keep",
+    on_missing: OnMissingOpt = "retire",
     max_missing: MaxMissingOpt = "20%",
     dry_run: DryRunOpt = False,
     force: ForceOpt = False,
@@ -1210,8 +1210,9 @@ def import_incidents(
     """Import incidents or alerts: observations attached to the CIs they affect.
 
     Each becomes an Incident (number, priority, state, times in ISO 8601 UTC) that
-    affects its configuration item, found by id, then by name. Incidents no longer
-    exported are kept (--on-missing keep): an export covers a window of time.
+    affects its configuration item, found by id, then by name. An incident that is over
+    and no longer exported is kept (an export covers a window of time); one still open
+    follows --on-missing.
 
     Example: ea import incidents incident.csv --preset servicenow --source incidents
     """

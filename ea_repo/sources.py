@@ -18,8 +18,8 @@ files, its mapping and its sync policy::
         unknown_ci: error           # error (default) | skip: incidents on CIs the repository lacks
         timezone: Europe/Paris      # of the export's times written without a zone (default: the
                                     # mapping's; the presets': UTC)
-        # on_missing defaults to keep here: an export covers a window of time, and the
-        # incidents that leave it stay as last exported
+        # an incident that is over and leaves the export (a window of time) is kept
+        # whatever on_missing says; one still open that leaves it follows on_missing
 
 ``ea sync`` runs every source under one lock, so that two scheduled syncs
 never overlap; each source is applied atomically, one after the other.
@@ -57,9 +57,6 @@ from .yamlio import node_line, suggest
 
 IMPORTERS = ("cmdb", "flows", "eol", "archimate", "incidents")
 _MAPPED = ("cmdb", "incidents")  # importers that read through a preset or a mapping
-DEFAULT_ON_MISSING = {"incidents": "keep"}
-"""The ``on_missing`` of an importer's sources when they say none (else ``retire``): an
-incident export covers a window of time, and what leaves it is over, not gone."""
 _READ_OPTIONS = (
     "sheet",
     "encoding",
@@ -200,7 +197,7 @@ def _spec(name: str, raw: Mapping[str, Any], root: Path) -> SourceSpec:
         [root / str(f) for f in files],
         preset=raw.get("preset"),
         mapping=root / str(raw["mapping"]) if raw.get("mapping") else None,
-        on_missing=raw.get("on_missing", DEFAULT_ON_MISSING.get(importer, "retire")),
+        on_missing=raw.get("on_missing", "retire"),
         max_missing=raw.get("max_missing", DEFAULT_MAX_MISSING),
         options={k: str(raw[k]) for k in _READ_OPTIONS if raw.get(k)},
         columns=columns,

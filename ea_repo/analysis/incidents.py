@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ValidationError
+from ..importers.incidents import ENDED
 from ..model import CURRENT, Element, ElementId, Lens
 from ..results import Table
 from ..store import GraphStore
 
 INCIDENT = "Incident"
 AFFECTS = "affects"
-ENDED = frozenset({"resolved", "closed", "canceled"})
-"""States of a ticket that is over."""
 PRIORITY_ORDER = {"critical": 0, "high": 1, "moderate": 2, "low": 3, "planning": 4}
 
 

@@ -20,7 +20,8 @@ What it decides itself:
   (``unknown_ci="skip"``);
 * a row with no CI at all (ServiceNow does not require one) is skipped and
   counted: it says nothing about the landscape;
-* a resolution or closure time before the opening time is a problem.
+* a resolution or closure time before the opening time is a problem;
+* an incident that is over and no longer exported is kept (:class:`IncidentBatch`).
 
 >>> from ea_repo.metamodel import load_metamodel                     # doctest: +SKIP
 >>> from ea_repo.importers.presets import load_preset               # doctest: +SKIP
@@ -39,7 +40,7 @@ from typing import Any
 
 from ..errors import SourceError
 from ..metamodel import Metamodel
-from ..model import EVERYTHING, Record, Ref
+from ..model import EVERYTHING, Element, Record, Ref
 from .base import ImportBatch
 from .cmdb import CmdbImporter
 from .mapping import CmdbMapping, time_zone
@@ -50,6 +51,8 @@ AFFECTS = "affects"
 UNKNOWN_CI = ("error", "skip")
 """What an incident on a configuration item the repository does not hold is."""
 TIMES = ("opened_at", "resolved_at", "closed_at")
+ENDED = frozenset({"resolved", "closed", "canceled"})
+"""The states of an incident that is over."""
 
 
 def check_unknown_ci(value: str) -> str:
@@ -60,6 +63,16 @@ def check_unknown_ci(value: str) -> str:
             hint="error refuses the run naming each such row; skip leaves them out, counted",
         )
     return value
+
+
+class IncidentBatch(ImportBatch):
+    """The records of an incident export. An incident that is over (resolved, closed,
+    canceled) and no longer exported left the export's window of time: it is kept,
+    whatever the source's ``on_missing``; one still open that the export no longer lists
+    follows ``on_missing`` (retired by default: its end is unknown)."""
+
+    def keeps_missing(self, element: Element) -> bool:
+        return element.type == INCIDENT and element.attrs.get("state") in ENDED
 
 
 class IncidentsImporter:
@@ -108,7 +121,7 @@ class IncidentsImporter:
         encoding: str | None = None,
         delimiter: str | None = None,
         short_rows: str | None = None,
-    ) -> ImportBatch:
+    ) -> IncidentBatch:
         """Read one export (or one split over several files) against the repository ``store``.
 
         Raises :class:`~ea_repo.errors.SourceError` when a file cannot be read as a
@@ -126,9 +139,9 @@ class IncidentsImporter:
         ]
         return self.transform(tables, store)
 
-    def transform(self, tables: Iterable[Table], store: Any) -> ImportBatch:
+    def transform(self, tables: Iterable[Table], store: Any) -> IncidentBatch:
         """The records of tables already read; ``store`` is only read, to find the CIs."""
-        batch = ImportBatch()
+        batch = IncidentBatch()
         for table in tables:
             batch.extend(self.rows.transform(table))
         incidents: dict[str | None, Record] = {}
@@ -213,4 +226,4 @@ class IncidentsImporter:
 _UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
-__all__ = ["UNKNOWN_CI", "IncidentsImporter", "check_unknown_ci"]
+__all__ = ["ENDED", "UNKNOWN_CI", "IncidentBatch", "IncidentsImporter", "check_unknown_ci"]

@@ -122,17 +122,23 @@ def test_a_second_sync_of_the_same_export_changes_nothing(ea, cmdb: Path) -> Non
 def test_an_incident_resolved_in_the_next_export_is_no_longer_open(ea, cmdb: Path) -> None:
     assert import_incidents(ea, "incident.csv").code == 0
     assert open_at(cmdb, "2026-03-14T12:30Z") == ["INC0020003", "INC0020004"]
-    result = import_incidents(ea, "incident_next.csv")
+    result = import_incidents(ea, "incident_next.csv", "-f", "json")
     assert result.code == 0, result.err
+    missing = json.loads(result.out)["details"]
+    assert missing["elements"]["missing"] == {"INC0020001": "keep", "INC0020004": "retire"}
+    assert sorted(missing["relations"]["missing"].values()) == ["keep", "retire"]
     found = incidents(cmdb)
     erp = found["INC0020003"]
     assert (erp["state"], erp["resolved_at"]) == ("resolved", "2026-03-14T12:10:00Z")
-    assert open_at(cmdb, "2026-03-14T12:30Z") == ["INC0020004"]
     # Still open earlier that morning: the history is kept, not rewritten.
     assert "INC0020003" in open_at(cmdb, "2026-03-14T09:15Z")
-    # INC0020001 left the export's window: kept as it was (on_missing keep), still closed.
-    assert found["INC0020001"]["status"] == "active"
-    assert found["INC0020001"]["state"] == "closed"
+    # INC0020001, long closed, left the export's window: kept as it was, with its CI.
+    assert (found["INC0020001"]["status"], found["INC0020001"]["state"]) == ("active", "closed")
+    assert found["INC0020001"]["affects"] == INTRANET
+    # INC0020004, on hold, left it too: its end is unknown, so it follows on_missing
+    # (retire) and is a symptom of no moment any more.
+    assert found["INC0020004"]["status"] == "retired"
+    assert open_at(cmdb, "2026-03-14T12:30Z") == []
 
 
 def test_an_unknown_ci_is_a_problem_naming_file_and_row_and_nothing_is_written(
