@@ -61,7 +61,7 @@ MomentOpt = Annotated[
         "--at",
         help="A moment: YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC, or with its zone: +01:00; a "
         "date alone is its midnight, UTC). Its day is the day the landscape is seen as at, "
-        "its time picks the incidents open then (default: now).",
+        "its time picks the incidents open then.",
     ),
 ]
 ScenarioOpt = Annotated[
