@@ -78,6 +78,4 @@ def test_a_source_named_manual_is_refused_before_it_retires_the_hand_made_edits(
     assert f"ea.yaml:{line}: source 'manual': the source name 'manual' is reserved" in str(
         err.value
     )
-    assert [s.name for s in _specs(tmp_path / "2", sources.replace("manual:", "cmdb:"))] == [
-        "cmdb"
-    ]
+    assert [s.name for s in _specs(tmp_path / "2", sources.replace("manual:", "cmdb:"))] == ["cmdb"]

@@ -583,6 +583,7 @@ def test_impact_follows_a_resource_assigned_to_a_capability(ea, workspace: Path)
         ("id-res-operations", "allocated_to", "is allocated to", "id-cap-payments")
     ]
 
+
 def test_impact_follows_an_assignment_to_the_behaviour_performed(ea, workspace: Path) -> None:
     assert ea("import", "archimate", CAPABILITIES, "--source", "archi").code == 0
     # The interaction's only performer gone, it is not performed: down, and what it realises too.
@@ -619,7 +620,11 @@ def test_a_relationship_may_map_to_types_tried_in_order(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as err:
         load_archimate_mapping(user, load_metamodel())
     assert [(p.file, p.line, p.message) for p in err.value.problems] == [
-        (str(user), 3, "ArchiMate Access maps to 'gone', which is no relationship type of the metamodel")
+        (
+            str(user),
+            3,
+            "ArchiMate Access maps to 'gone', which is no relationship type of the metamodel",
+        )
     ]
     user.write_text("relationships:\n  Flow: [serves, flow]\n")
     mapping = load_archimate_mapping(user, load_metamodel())

@@ -617,8 +617,6 @@ def test_servicenow_install_dates_put_cis_in_the_landscape_from_that_day(
             "2024-03-31": {"ThinkStation S20", "lnx-crm-01", "lnx-crm-02"},
             "2024-04-01": {"ThinkStation S20", "lnx-crm-01", "lnx-crm-02", "CRM"},
         }
-        runs_on = {
-            (r.src, r.dst) for r in repo.store.iter_relations(CURRENT.on("2024-03-31"))
-        }
+        runs_on = {(r.src, r.dst) for r in repo.store.iter_relations(CURRENT.on("2024-03-31"))}
         assert runs_on == set()  # the application is not installed yet
         assert len(list(repo.store.iter_relations(CURRENT.on("2024-04-01")))) == 2

@@ -292,3 +292,21 @@ def test_an_alert_without_an_opening_time_is_imported_and_said_so(
     assert result.code == 0, result.err
     assert "without an opening time (opened_at): open at no moment" in " ".join(result.out.split())
     assert open_at(cmdb, "2026-03-14T12:00Z") == []
+
+
+def test_an_excel_export_with_labels_and_date_cells_reads_the_same(ea, cmdb: Path) -> None:
+    result = import_incidents(ea, "incident.xlsx")
+    assert result.code == 0, result.err
+    found = incidents(cmdb)
+    assert {i: f["affects"] for i, f in found.items()} == {
+        "INC0020003": ERP,
+        "INC0020004": FINANCE,
+        "INC0020006": VM_ERP,
+    }
+    vm = found["INC0020006"]
+    assert (vm["opened_at"], vm["resolved_at"], vm["state"]) == (
+        "2026-03-14T07:00:00Z",
+        "2026-03-14T08:59:59Z",
+        "resolved",
+    )
+    assert found["INC0020003"]["assignment_group"] == "ERP team"
