@@ -226,7 +226,8 @@ def make_spec(
         )
     if importer in _MAPPED and not (preset or mapping):
         raise WorkspaceError(
-            f"a {importer} source needs a preset or a mapping", hint="e.g. `preset: servicenow`"
+            f"the {importer} importer needs a preset or a mapping",
+            hint="e.g. `preset: servicenow` (`--preset servicenow` on `ea import`)",
         )
     if preset and mapping:
         raise WorkspaceError("give a preset or a mapping, not both")

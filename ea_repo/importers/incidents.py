@@ -43,7 +43,7 @@ from ..metamodel import Metamodel
 from ..model import EVERYTHING, Element, Record, Ref
 from .base import ImportBatch
 from .cmdb import CmdbImporter
-from .mapping import CmdbMapping, time_zone
+from .mapping import CmdbMapping, alternatives, time_zone
 from .tabular import Table, read_table
 
 INCIDENT = "Incident"
@@ -101,6 +101,12 @@ class IncidentsImporter:
             )
         elements = mapping.elements
         links = [t.type for link in (elements.links if elements else ()) for t in link.targets]
+        self.ci_columns = tuple(
+            c
+            for link in (elements.links if elements else ())
+            if any(t.type == AFFECTS for t in link.targets)
+            for c in link.id_columns + link.name_columns
+        )
         if elements is None or AFFECTS not in links:
             raise SourceError(
                 f"{mapping.source}: an incident mapping needs `elements` with a link of "
@@ -143,6 +149,12 @@ class IncidentsImporter:
         """The records of tables already read; ``store`` is only read, to find the CIs."""
         batch = IncidentBatch()
         for table in tables:
+            if not table.present(self.ci_columns):
+                raise SourceError(
+                    f"{table.file}: no configuration item column: expected "
+                    f"{alternatives(self.ci_columns)} (the {AFFECTS} link in {self.mapping.source})",
+                    hint=f"columns found: {table.columns_text()}",
+                )
             batch.extend(self.rows.transform(table))
         incidents: dict[str | None, Record] = {}
         for record in batch.records:

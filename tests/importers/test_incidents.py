@@ -310,3 +310,13 @@ def test_an_excel_export_with_labels_and_date_cells_reads_the_same(ea, cmdb: Pat
         "resolved",
     )
     assert found["INC0020003"]["assignment_group"] == "ERP team"
+
+
+def test_an_export_without_a_ci_column_is_refused_naming_the_columns(ea, cmdb: Path) -> None:
+    result = ea("import", "incidents", DATA / "no_ci_column.csv", "--preset", "generic")
+    assert result.code == 2
+    assert (
+        "no_ci_column.csv: no configuration item column: expected 'ci' or 'cmdb_ci'" in result.err
+    )
+    assert "columns found: id, priority, state, opened" in result.err
+    assert incidents(cmdb) == {}
