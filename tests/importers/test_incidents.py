@@ -320,3 +320,35 @@ def test_an_export_without_a_ci_column_is_refused_naming_the_columns(ea, cmdb: P
     )
     assert "columns found: id, priority, state, opened" in result.err
     assert incidents(cmdb) == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "  incidents:\n    importer: incidents\n    preset: servicenow\n"
+            "    files: [incident.csv]\n    timezone: Europe/Pariss\n",
+            "ea.yaml:{line}: source 'incidents': timezone 'Europe/Pariss' is not a time zone",
+        ),
+        (
+            "  cmdb:\n    importer: cmdb\n    preset: servicenow\n"
+            "    files: [cmdb_ci.csv]\n    unknown_ci: skip\n",
+            "ea.yaml:{line}: source 'cmdb': unknown_ci applies to incidents sources only",
+        ),
+        (
+            "  incidents:\n    importer: incidents\n    preset: servicenow\n"
+            "    files: [incident.csv]\n    unknown_ci: ignore\n",
+            "ea.yaml:{line}: source 'incidents': unknown_ci 'ignore' is not one of error, skip",
+        ),
+    ],
+)
+def test_incident_settings_in_ea_yaml_are_checked(
+    ea, workspace: Path, source: str, message: str
+) -> None:
+    config = workspace / "ea.yaml"
+    text = config.read_text().replace("sources: {}\n", "") + "sources:\n" + source
+    config.write_text(text)
+    result = ea("sync")
+    assert result.code == 2
+    # The line of the setting at fault: the last one written.
+    assert message.format(line=len(text.splitlines())) in result.err
