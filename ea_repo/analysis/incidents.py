@@ -94,8 +94,8 @@ class IncidentAt:
             a.get("number") or self.incident.id,
             a.get("priority", ""),
             self.status,
-            a.get("opened_at", ""),
-            a.get("resolved_at") or a.get("closed_at") or "",
+            _short(a.get("opened_at")),
+            _short(a.get("resolved_at") or a.get("closed_at")),
             self.ci.name,
             self.ci.type,
             a.get("short_description", ""),
@@ -116,6 +116,12 @@ class IncidentAt:
             "short_description": a.get("short_description"),
             "ci": {"id": self.ci.id, "name": self.ci.name, "type": self.ci.type},
         }
+
+
+def _short(moment: Any) -> str:
+    """``2026-03-14 08:58Z`` for ``2026-03-14T08:58:40Z``: a table's width for a time."""
+    text = str(moment or "")
+    return f"{text[:10]} {text[11:16]}Z" if len(text) == 20 else text
 
 
 COLUMNS = ["number", "priority", "state", "opened", "ended", "affects", "type", "summary"]
