@@ -100,14 +100,13 @@ class IncidentsImporter:
                 "which the incidents importer needs"
             )
         elements = mapping.elements
-        links = [t.type for link in (elements.links if elements else ()) for t in link.targets]
         self.ci_columns = tuple(
             c
             for link in (elements.links if elements else ())
             if any(t.type == AFFECTS for t in link.targets)
             for c in link.id_columns + link.name_columns
         )
-        if elements is None or AFFECTS not in links:
+        if not self.ci_columns:
             raise SourceError(
                 f"{mapping.source}: an incident mapping needs `elements` with a link of "
                 f"type {AFFECTS}",
@@ -131,7 +130,8 @@ class IncidentsImporter:
         """Read one export (or one split over several files) against the repository ``store``.
 
         Raises :class:`~ea_repo.errors.SourceError` when a file cannot be read as a
-        table or lacks the number column; row problems go to ``batch.problems``.
+        table or lacks the number or the configuration item column; row problems go to
+        ``batch.problems``.
         """
         tables = [
             read_table(

@@ -352,3 +352,17 @@ def test_incident_settings_in_ea_yaml_are_checked(
     assert result.code == 2
     # The line of the setting at fault: the last one written.
     assert message.format(line=len(text.splitlines())) in result.err
+
+
+def test_an_incident_mapping_without_an_affects_link_is_refused() -> None:
+    from ea_repo.importers.incidents import IncidentsImporter
+
+    mm = load_metamodel()
+    mapping = mapping_from_text(
+        "elements: {key: number, name: number, type: Incident}\n", "mine.yaml", mm
+    )
+    with pytest.raises(SourceError) as err:
+        IncidentsImporter(mapping, mm)
+    assert err.value.message == (
+        "mine.yaml: an incident mapping needs `elements` with a link of type affects"
+    )
