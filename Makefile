@@ -26,7 +26,8 @@ demo: setup
 	$(BIN)/ea demo --workspace $(DEMO) --force
 	$(BIN)/ea status --workspace $(DEMO)
 	$(BIN)/ea impact "VCL-PAR-PROD01" --layer business --layer strategy --workspace $(DEMO)
-	$(BIN)/ea diagnose "CRM Dynamics" "SAP ECC" "Tagetik Consolidation" --max 3 --workspace $(DEMO)
+	$(BIN)/ea incidents --at 2026-03-14T10:15+01:00 --open --workspace $(DEMO)
+	$(BIN)/ea diagnose --at 2026-03-14T10:15+01:00 --max 3 --workspace $(DEMO)
 	$(BIN)/ea obsolescence --horizon 12m --workspace $(DEMO)
 	$(BIN)/ea scenario diff crm-replacement --workspace $(DEMO)
 	$(BIN)/ea view render application-landscape -f svg -o $(DEMO)/views/application-landscape.svg --workspace $(DEMO)

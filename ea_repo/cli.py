@@ -21,14 +21,17 @@ import typer
 
 from . import __version__
 from .commands.export import export_app
+from .commands.incidents import incidents
 from .commands.options import (
     AtOpt,
     FormatOpt,
     HorizonOpt,
+    MomentOpt,
     OutputOpt,
     ScenarioOpt,
     SetOpt,
     WorkspaceOpt,
+    moment_day,
     open_seen,
     pairs,
     workspace_metamodel,
@@ -77,6 +80,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(store_app, name="store")
 app.add_typer(scenario_app, name="scenario")
 app.command()(quality)
+app.command()(incidents)
 
 
 class AnalysisFormat(StrEnum):
@@ -765,7 +769,7 @@ def diagnose(
         int,
         typer.Option("--max", min=1, help="Report at most this many causes (and pairs)."),
     ] = 3,
-    at: AtOpt = None,
+    at: MomentOpt = None,
     scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
@@ -774,24 +778,44 @@ def diagnose(
     """The common causes that would explain elements failing together: ranked by how many
     symptoms each explains (down before degraded, nearest first), with the paths, and
     what else each would break; pairs of causes when no single one explains them all.
+    With --at, the elements the incidents open at that moment affect are symptoms too.
 
     Example: ea diagnose "CRM" "Webshop" vm-par-0042 --healthy "Loyalty"
+    Example: ea diagnose --at 2026-03-14T10:00
     """
     from .analysis.diagnose import Named, read_symptoms, resolve_named
+    from .analysis.incidents import incidents_at
 
     named = [Named(text) for text in symptoms or []]
     if symptoms_file is not None:
         named += read_symptoms(symptoms_file)
-    if not named:
+    moment, day = moment_day(at)
+    if not named and moment is None:
         raise ValidationError(
-            "no symptom given", hint="name the failing elements, or --symptoms FILE"
+            "no symptom given",
+            hint="name the failing elements, or --symptoms FILE, or --at TIME (the incidents "
+            "open then)",
         )
-    with open_seen(workspace, at, scenario) as repo:
+    with open_seen(workspace, day, scenario) as repo:
         sick = resolve_named(repo, named)
+        open_now = None
+        if moment is not None:
+            open_now = incidents_at(repo.store, moment, only_open=True)
+            sick = list(dict.fromkeys(sick + open_now.symptoms()))
+        if not sick:
+            assert open_now is not None
+            raise ValidationError(
+                f"no incident open at {open_now.at}, and no symptom given",
+                hint="see them with `ea incidents --at TIME`",
+            )
         well = resolve_named(repo, [Named(text) for text in healthy or []])
         report = repo.analyse("diagnose", sick, healthy=well, limit=most)
         if not _drawn(fmt, "diagnose", report, repo.metamodel, output):
-            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+            result = _seen(Result.of(report), repo)
+            if open_now is not None:
+                result.data["incidents"] = [i.to_data() for i in open_now.incidents]
+                result.notes.insert(0, open_now.symptoms_note())
+            emit(result, Format(fmt.value), output)
 
 
 class FailOn(StrEnum):
@@ -1138,6 +1162,67 @@ def import_archimate(
         [file],
         source=source,
         mapping=mapping,
+        on_missing=on_missing,
+        max_missing=max_missing,
+        dry_run=dry_run,
+        force=force,
+        workspace=workspace,
+        fmt=fmt,
+        output=output,
+        problems=problems,
+    )
+
+
+@import_app.command("incidents")
+def import_incidents(
+    files: Annotated[
+        list[Path], typer.Argument(help="An incident or alert list: CSV, XLSX or JSON.")
+    ],
+    preset: Annotated[
+        str | None,
+        typer.Option(help="A shipped mapping: servicenow (an incident list) or generic."),
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Your own mapping file (YAML).")] = None,
+    unknown_ci: Annotated[
+        str,
+        typer.Option(
+            help="An incident on a CI the repository lacks: error (refuse the run, naming "
+            "each row) or skip (leave it out, counted)."
+        ),
+    ] = "error",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="The zone of times written without one, e.g. Europe/Paris (ServiceNow's "
+            "display values are in the exporting user's zone; default: the mapping's, UTC)."
+        ),
+    ] = None,
+    source: SourceOpt = None,
+    on_missing: OnMissingOpt = "retire",
+    max_missing: MaxMissingOpt = "20%",
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    workspace: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    problems: ProblemsOpt = None,
+) -> None:
+    """Import incidents or alerts: observations attached to the CIs they affect.
+
+    Each becomes an Incident (number, priority, state, times in ISO 8601 UTC) that
+    affects its configuration item, found by id, then by name. An incident that is over
+    and no longer exported is kept (an export covers a window of time); one still open
+    follows --on-missing.
+
+    Example: ea import incidents incident.csv --preset servicenow --source incidents
+    """
+    _run_import(
+        "incidents",
+        files,
+        source=source,
+        preset=preset,
+        mapping=mapping,
+        options={"unknown_ci": unknown_ci} | ({"timezone": timezone} if timezone else {}),
         on_missing=on_missing,
         max_missing=max_missing,
         dry_run=dry_run,

@@ -1,7 +1,7 @@
 """Sources: the feeds declared in ``ea.yaml`` that ``ea sync`` runs, and ad-hoc imports.
 
-A source names an importer (``cmdb``, ``flows``, ``eol`` or ``archimate``), its files, its mapping
-and its sync policy::
+A source names an importer (``cmdb``, ``flows``, ``eol``, ``archimate`` or ``incidents``), its
+files, its mapping and its sync policy::
 
     sources:
       cmdb:
@@ -11,6 +11,15 @@ and its sync policy::
         on_missing: retire          # retire | delete | keep
         max_missing: 20%
         on_duplicate: merge         # cmdb: rows sharing a key but differing (default: the mapping's)
+      incidents:
+        importer: incidents
+        preset: servicenow          # or generic, or mapping: mappings/incidents.yaml
+        files: [exports/incident.csv]
+        unknown_ci: error           # error (default) | skip: incidents on CIs the repository lacks
+        timezone: Europe/Paris      # of the export's times written without a zone (default: the
+                                    # mapping's; the presets': UTC)
+        # an incident that is over and leaves the export (a window of time) is kept
+        # whatever on_missing says; one still open that leaves it follows on_missing
 
 ``ea sync`` runs every source under one lock, so that two scheduled syncs
 never overlap; each source is applied atomically, one after the other.
@@ -46,13 +55,16 @@ from .sync import (
 )
 from .yamlio import node_line, suggest
 
-IMPORTERS = ("cmdb", "flows", "eol", "archimate")
+IMPORTERS = ("cmdb", "flows", "eol", "archimate", "incidents")
+_MAPPED = ("cmdb", "incidents")  # importers that read through a preset or a mapping
 _READ_OPTIONS = (
     "sheet",
     "encoding",
     "delimiter",
     "short_rows",
     "on_duplicate",
+    "unknown_ci",
+    "timezone",
 )  # how tabular files are read
 _KEYS = {
     "importer",
@@ -67,6 +79,8 @@ _KEYS = {
     "delimiter",
     "short_rows",
     "on_duplicate",
+    "unknown_ci",
+    "timezone",
     "columns",
     "aliases",
 }
@@ -210,9 +224,10 @@ def make_spec(
             f"unknown importer {importer!r}" if importer else "no importer",
             hint=f"importers: {', '.join(IMPORTERS)}",
         )
-    if importer == "cmdb" and not (preset or mapping):
+    if importer in _MAPPED and not (preset or mapping):
         raise WorkspaceError(
-            "a cmdb source needs a preset or a mapping", hint="e.g. `preset: servicenow`"
+            f"the {importer} importer needs a preset or a mapping",
+            hint="e.g. `preset: servicenow` (`--preset servicenow` on `ea import`)",
         )
     if preset and mapping:
         raise WorkspaceError("give a preset or a mapping, not both")
@@ -238,6 +253,17 @@ def make_spec(
             check_on_duplicate(options["on_duplicate"])
         except SourceError as exc:
             raise _SettingError("on_duplicate", exc.message, hint=exc.hint) from None
+    from .importers.incidents import check_unknown_ci
+    from .importers.mapping import time_zone
+
+    for key, check in (("unknown_ci", check_unknown_ci), ("timezone", time_zone)):
+        if options and key in options:
+            if importer != "incidents":
+                raise _SettingError(key, f"{key} applies to incidents sources only")
+            try:
+                check(options[key])
+            except SourceError as exc:
+                raise _SettingError(key, exc.message, hint=exc.hint) from None
     try:
         policy = OnMissing(on_missing)
     except ValueError:
@@ -262,23 +288,34 @@ def read_source(spec: SourceSpec, metamodel: Metamodel, store: Any = None) -> Im
     """Run the source's importer over its files; row problems stay in the batch.
 
     The ``eol`` importer matches the software the repository already holds
-    (read through ``store``, never written) to lifecycle data.
+    (read through ``store``, never written) to lifecycle data; the ``incidents``
+    importer finds the configuration items there.
     """
     for path in spec.files:
         if not path.is_file():
             what = "a folder, not a file" if path.is_dir() else "file not found"
             raise SourceError(f"{path}: {what}", hint=f"check the files of source {spec.name!r}")
     options: dict[str, Any] = dict(spec.options)
-    if spec.importer == "cmdb":
-        from .importers.cmdb import CmdbImporter
+    if spec.importer in _MAPPED:
         from .importers.mapping import load_mapping
         from .importers.presets import load_preset
 
         if spec.preset:
-            mapping = load_preset(spec.preset, metamodel)
+            mapping = load_preset(spec.preset, metamodel, spec.importer)
         else:
             assert spec.mapping is not None  # make_spec requires one of the two
             mapping = load_mapping(spec.mapping, metamodel)
+    if spec.importer == "incidents":
+        from .importers.incidents import IncidentsImporter
+
+        unknown_ci = options.pop("unknown_ci", "error")
+        timezone = options.pop("timezone", None)
+        return IncidentsImporter(mapping, metamodel, unknown_ci=unknown_ci, timezone=timezone).read(
+            *spec.files, store=store, **options
+        )
+    if spec.importer == "cmdb":
+        from .importers.cmdb import CmdbImporter
+
         on_duplicate = options.pop("on_duplicate", None)
         return CmdbImporter(mapping, metamodel, on_duplicate=on_duplicate).read(
             *spec.files, **options
@@ -352,9 +389,10 @@ def run_source(
     engine = SyncEngine(store, metamodel)
     started = utc_now()
     digest = input_digest(spec, metamodel)
-    # The eol importer's records are made from the software the repository holds too.
+    # The eol importer's records are made from the software the repository holds too,
+    # the incidents importer's from the CIs it holds.
     confirmed = engine.confirm_unchanged(
-        spec.name, digest, dry_run=dry_run, reads_repository=spec.importer == "eol"
+        spec.name, digest, dry_run=dry_run, reads_repository=spec.importer in ("eol", "incidents")
     )
     if confirmed is not None:
         return confirmed

@@ -654,8 +654,9 @@ class SyncEngine:
         plan = _Plan(self.store, source, now)
         plan.merge("element", elements)
         plan.confirm(unchanged)
+        keep = batch.keeps_missing if isinstance(batch, ImportBatch) else None
         if not partial:
-            plan.missing("element", set(elements) | unchanged["element"], policy)
+            plan.missing("element", set(elements) | unchanged["element"], policy, keep)
         # Relations after the elements' fates are known: one to an element that ends
         # the run retired is retired with it.
         plan.merge("relation", relations)
@@ -916,6 +917,7 @@ class _Plan:
         self.delete: dict[str, list[str]] = {"element": [], "relation": []}
         self.retract: dict[str, list[str]] = {"element": [], "relation": []}
         self.previous: dict[str, set[str]] = {}
+        self.spared: set[str] = set()  # missing elements the batch keeps (see `missing`)
         # relations following their elements (see `follow_elements`): ids by what happens
         self.with_elements: dict[str, list[str]] = {"retired": [], "revived": [], "dormant": []}
 
@@ -1016,8 +1018,15 @@ class _Plan:
         for kind, ids in unchanged.items():
             self.diffs[kind].unchanged += len(ids)
 
-    def missing(self, kind: str, present: set[str], policy: OnMissing) -> None:
-        """Plan what happens to what the source asserted before and not now."""
+    def missing(
+        self,
+        kind: str,
+        present: set[str],
+        policy: OnMissing,
+        keep: Callable[[Element], bool] | None = None,
+    ) -> None:
+        """Plan what happens to what the source asserted before and not now: ``policy``,
+        except for the elements ``keep`` accepts, kept with their relations whatever it says."""
         previous = self.asserted_before(kind)
         gone = previous - present
         if not gone:
@@ -1039,6 +1048,14 @@ class _Plan:
                 continue  # deleted meanwhile (e.g. with an element)
             if others[item_id]:
                 diff.missing[item_id] = "kept by " + ", ".join(sorted(others[item_id]))
+                continue
+            if isinstance(old, Element):
+                kept = keep is not None and keep(old)
+            else:
+                kept = bool({old.src, old.dst} & self.spared)
+            if kept:
+                self.spared.add(item_id)
+                diff.missing[item_id] = OnMissing.KEEP.value
                 continue
             diff.missing[item_id] = policy.value
             if policy is OnMissing.RETIRE and old.status is not Status.RETIRED:

@@ -213,9 +213,24 @@ def test_demo_feeds_a_workspace_from_the_sample_exports(ea, tmp_path: Path) -> N
         assert {"application", "business", "strategy", "technology", "data", "physical"} <= set(
             stats.layers
         )
-        assert set(stats.sources) == {"cmdb", "eol", "business", "interfaces"}
+        assert set(stats.sources) == {"cmdb", "eol", "business", "interfaces", "incidents"}
         wms = repo.describe("WMS Reflex")
         assert {n.relation.type for n in wms.neighbors} >= {"flow", "serves", "runs_on"}
+    # The incident export: the three open at 10:15 Paris time share a cluster.
+    diagnosis = json.loads(
+        ea("diagnose", "--at", "2026-03-14T10:15+01:00", "-f", "json", "-w", root).out
+    )
+    assert diagnosis["symptoms"] == [
+        "SAP ECC|Application",
+        "Tagetik Consolidation|Application",
+        "CRM Dynamics|Application",
+    ]
+    assert [i["number"] for i in diagnosis["incidents"]] == [
+        "INC0010010",
+        "INC0010011",
+        "INC0010009",
+    ]
+    assert diagnosis["candidates"][0]["id"] == "VCL-PAR-PROD01|Cluster"
     synced = json.loads(ea("sync", "--json", "-w", root).out)
     assert all(
         s["elements"]["added"] == 0 and s["elements"]["changed"] == 0 for s in synced["sources"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ea_repo.analysis.incidents import status_at
 from ea_repo.config import load_workspace
 from ea_repo.importers.base import ImportBatch
 from ea_repo.importers.cmdb import CmdbImporter
@@ -22,6 +23,7 @@ from ea_repo.importers.flows import FlowBatch, FlowsImporter
 from ea_repo.importers.presets import load_preset
 from ea_repo.metamodel import Metamodel, load_metamodel
 from ea_repo.model import Direction, Element, Relation, Step
+from ea_repo.sources import read_source, source_specs
 from ea_repo.store import SQLiteStore
 from ea_repo.sync import SyncEngine, SyncResult
 
@@ -51,7 +53,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     workspace = load_workspace(EXAMPLES, env={})
     assert workspace.metamodel == "builtin"
     sources = dict(workspace.sources)
-    assert list(sources) == ["cmdb", "eol", "business", "interfaces"]
+    assert list(sources) == ["cmdb", "eol", "business", "interfaces", "incidents"]
     cmdb_cfg, flows_cfg = sources["cmdb"], sources["interfaces"]
     assert (cmdb_cfg["importer"], cmdb_cfg["preset"], flows_cfg["importer"]) == (
         "cmdb",
@@ -275,3 +277,20 @@ def test_lyon_waves_move_what_runs_in_lyon_and_touch_its_partners(sample: Sample
     assert not touched & moving
     ad = [t for w in report.waves for t in w.touched if t.element.name == "Active Directory"]
     assert ("runs on", "adlyo01", True) in {(t.link, t.moving.name, t.depends) for t in ad}
+
+
+def test_the_incident_export_reads_cleanly_with_three_open_together(sample: Sample) -> None:
+    (spec,) = [s for s in source_specs(load_workspace(EXAMPLES, env={})) if s.name == "incidents"]
+    batch = read_source(spec, sample.mm, sample.store)  # reads the CMDB's CIs, writes nothing
+    assert batch.problems == [] and batch.skipped == {}
+    incidents = {r.key: r for r in batch.records if r.kind == "element"}
+    cis = {
+        r.src.value: r.dst.value for r in batch.records if r.kind == "relation" and r.src and r.dst
+    }
+    assert len(incidents) == 12 and set(cis) == set(incidents)
+    # The display times are Paris time: 10:15 there is 09:15 UTC.
+    open_then = {
+        k for k, r in incidents.items() if status_at(r.attrs, "2026-03-14T09:15:00Z") == "open"
+    }
+    assert {cis[k] for k in open_then} == {"CRM Dynamics", "SAP ECC", "Tagetik Consolidation"}
+    assert {k for k, r in incidents.items() if r.attrs["state"] == "on_hold"} == {"INC0010012"}

@@ -55,6 +55,15 @@ AtOpt = Annotated[
         "scenario, the day it is complete).",
     ),
 ]
+MomentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="A moment: YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC, or with its zone: +01:00; a "
+        "date alone is its midnight, UTC). Its day is the day the landscape is seen as at, "
+        "its time picks the incidents open then.",
+    ),
+]
 ScenarioOpt = Annotated[
     str | None,
     typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
@@ -137,6 +146,15 @@ def open_seen(workspace: Path | None, at: str | None, scenario: str | None) -> R
     except BaseException:
         repo.close()
         raise
+
+
+def moment_day(at: str | None) -> tuple[dt.datetime | None, str | None]:
+    """The moment ``--at`` names (:func:`~ea_repo.analysis.incidents.parse_moment`) and its
+    day, as ``--at`` of the other analyses reads it; (None, None) when not given."""
+    from ..analysis.incidents import parse_moment
+
+    moment = parse_moment(at)
+    return moment, moment.date().isoformat() if moment else None
 
 
 def seen_as(repo: Repository, at: str | None, scenario: str | None) -> Repository:

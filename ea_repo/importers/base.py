@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import Problem
-from ..model import Origin, Record, problem_at
+from ..model import Element, Origin, Record, problem_at
 
 
 @dataclass
@@ -65,6 +65,12 @@ class ImportBatch:
         )
         self._skipped_by_file.clear()
         self._notes.clear()
+
+    def keeps_missing(self, element: Element) -> bool:
+        """Whether ``element``, asserted by the source's last run and not by this one, is
+        kept whatever the source's ``on_missing`` says (with its relations): a closed
+        incident that left an export's window of time. None is, here."""
+        return False
 
     def extend(self, other: ImportBatch) -> None:
         """Add another batch (e.g. the relationship file of the same export)."""

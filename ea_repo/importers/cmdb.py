@@ -421,7 +421,10 @@ class CmdbImporter:
                 continue
             try:
                 value = attr.convert(
-                    text, dayfirst=self.mapping.dayfirst, decimal_comma=self.mapping.decimal_comma
+                    text,
+                    dayfirst=self.mapping.dayfirst,
+                    decimal_comma=self.mapping.decimal_comma,
+                    timezone=self.mapping.timezone,
                 )
             except ValueError as exc:
                 column = next(c for c in columns if cells.get(c))
@@ -850,6 +853,11 @@ def _first(cells: dict[str, str], columns: Sequence[str]) -> str:
 
 
 def _transform_hint(transforms: tuple[str, ...]) -> str | None:
+    if "datetime" in transforms:
+        return (
+            "times are read as YYYY-MM-DD HH:MM[:SS], with a zone (Z, +01:00) or in the "
+            "mapping's timezone; or DD/MM/YYYY HH:MM (set dayfirst)"
+        )
     if "date" in transforms:
         return "dates are read as YYYY-MM-DD [HH:MM:SS] or DD/MM/YYYY (set dayfirst) or MM/DD/YYYY"
     if "number" in transforms:

@@ -5,7 +5,8 @@ reported as ``file:line: problem — hint``; the importer then trusts it. Its
 shape (the ServiceNow and iTop presets in ``presets/`` are complete examples)::
 
     id_prefix: ""                 # put before every id taken from the source ("itop-")
-    dayfirst: false               # 03/04/2024 is 3 April when true (date transform)
+    dayfirst: false               # 03/04/2024 is 3 April when true (date, datetime transforms)
+    timezone: UTC                 # the zone of times written without one (datetime transform)
     decimal_comma: false          # "1,5" is 1.5 and "1.234" is 1234 when true (number)
     short_rows: error             # pad: the CSV export leaves trailing empty cells out
     elements:
@@ -67,7 +68,8 @@ Rules shared by every part:
   ``first`` and ``last`` do.
 * an attribute is set only on elements whose type declares it; an empty
   cell leaves it unset. Transforms: ``number`` (``3,665``, ``1 234,5``),
-  ``date`` (to ``YYYY-MM-DD``), ``bool``, ``list`` (split on ``,`` or ``;``),
+  ``date`` (to ``YYYY-MM-DD``), ``datetime`` (to ISO 8601 UTC,
+  ``2026-03-01T07:15:00Z``: a time written without a zone is in ``timezone``), ``bool``, ``list`` (split on ``,`` or ``;``),
   ``lower``, ``upper``, ``strip`` (collapse spaces); a list of them applies in
   order, after ``map``. A value a transform cannot read is a row problem.
 """
@@ -76,6 +78,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -93,7 +96,7 @@ TYPE_TOKEN = "@type"
 WILDCARD = "*"
 """In a map: the entry for every value not listed."""
 
-TRANSFORMS = ("number", "date", "bool", "list", "lower", "upper", "strip")
+TRANSFORMS = ("number", "date", "datetime", "bool", "list", "lower", "upper", "strip")
 """The value transforms an attribute may apply, in the order given."""
 
 REFS = ("name", "id")
@@ -118,6 +121,7 @@ _TOP_KEYS = {
     "description",
     "id_prefix",
     "dayfirst",
+    "timezone",
     "decimal_comma",
     "short_rows",
     "on_duplicate",
@@ -229,7 +233,14 @@ class AttributeMapping:
         """Whether the cell text is the value as it is (no map, transform or division)."""
         return self.values is None and not self.transforms and self.divide_by is None
 
-    def convert(self, text: str, *, dayfirst: bool = False, decimal_comma: bool = False) -> Any:
+    def convert(
+        self,
+        text: str,
+        *,
+        dayfirst: bool = False,
+        decimal_comma: bool = False,
+        timezone: dt.tzinfo = dt.UTC,
+    ) -> Any:
         """The attribute value for a (non-empty) cell; None to leave it unset.
 
         Raises ``ValueError`` with a message naming the value when a transform
@@ -244,7 +255,9 @@ class AttributeMapping:
             return None
         for name in self.transforms:
             if isinstance(value, str):
-                value = apply_transform(name, value, dayfirst=dayfirst, decimal_comma=decimal_comma)
+                value = apply_transform(
+                    name, value, dayfirst=dayfirst, decimal_comma=decimal_comma, timezone=timezone
+                )
         if self.divide_by is not None:
             number = (
                 value if isinstance(value, int | float) else parse_number(str(value), decimal_comma)
@@ -323,6 +336,7 @@ class CmdbMapping:
     dayfirst: bool = False
     decimal_comma: bool = False
     short_rows: str = "error"  # what a CSV row shorter than the header is (tabular.SHORT_ROWS)
+    timezone: dt.tzinfo = dt.UTC  # of times written without a zone (datetime transform)
 
 
 def alternatives(columns: Iterable[str]) -> str:
@@ -402,6 +416,59 @@ def parse_date(text: str, dayfirst: bool = False) -> str:
         raise ValueError(f"{text!r} is not a real date") from exc
 
 
+_TIME = re.compile(
+    r"^(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4})"
+    r"(?:[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?)?"
+    r"\s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+
+
+def parse_datetime(text: str, dayfirst: bool = False, timezone: dt.tzinfo = dt.UTC) -> str:
+    """A moment as ISO 8601 UTC, ``2026-03-01T07:15:00Z``, from ``2026-03-01 08:15:00``,
+    ``2026-03-01T08:15:00+01:00``, ``01/03/2026 08:15`` (``dayfirst``) or a bare date
+    (its midnight).
+
+    A time written without a zone (ServiceNow's display values are in the exporting
+    user's zone) is read in ``timezone``. Raises ``ValueError``.
+
+    >>> import zoneinfo
+    >>> parse_datetime("2026-03-01 08:15:00", timezone=zoneinfo.ZoneInfo("Europe/Paris"))
+    '2026-03-01T07:15:00Z'
+    """
+    m = _TIME.match(text.strip())
+    if not m:
+        raise ValueError(f"cannot read {text!r} as a date and time")
+    day = dt.date.fromisoformat(parse_date(m["date"], dayfirst))
+    try:
+        clock = dt.time(int(m["h"] or 0), int(m["m"] or 0), int(m["s"] or 0))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real time of day") from exc
+    zone: dt.tzinfo = timezone
+    written = (m["zone"] or "").upper()
+    if written in ("Z", "UTC"):
+        zone = dt.UTC
+    elif written:
+        sign = 1 if written[0] == "+" else -1
+        digits = written[1:].replace(":", "")
+        zone = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    moment = dt.datetime.combine(day, clock, tzinfo=zone).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_zone(name: str) -> dt.tzinfo:
+    """The time zone called ``name`` (an IANA name, or UTC); else a :class:`SourceError`."""
+    if name == "UTC":
+        return dt.UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SourceError(
+            f"timezone {name!r} is not a time zone",
+            hint="an IANA name such as Europe/Paris or America/New_York, or UTC",
+        ) from None
+
+
 def parse_bool(text: str) -> bool:
     """``true``/``yes``/``1``/``oui``/``x`` or ``false``/``no``/``0``/``non``. Raises ``ValueError``."""
     value = text.strip().casefold()
@@ -413,13 +480,20 @@ def parse_bool(text: str) -> bool:
 
 
 def apply_transform(
-    name: str, text: str, *, dayfirst: bool = False, decimal_comma: bool = False
+    name: str,
+    text: str,
+    *,
+    dayfirst: bool = False,
+    decimal_comma: bool = False,
+    timezone: dt.tzinfo = dt.UTC,
 ) -> Any:
     """Apply the transform called ``name`` (one of :data:`TRANSFORMS`) to ``text``."""
     if name == "number":
         return parse_number(text, decimal_comma)
     if name == "date":
         return parse_date(text, dayfirst)
+    if name == "datetime":
+        return parse_datetime(text, dayfirst, timezone)
     if name == "bool":
         return parse_bool(text)
     if name == "list":
@@ -495,6 +569,7 @@ class _Parser(Collector):
             built = [self.relation(spec, node_line(data, "relations"), elements) for spec in specs]
             relations = tuple(r for r in built if r is not None)
         dayfirst = self.flag(data, "dayfirst")
+        timezone = self.timezone(data)
         decimal_comma = self.flag(data, "decimal_comma")
         short_rows = data.get("short_rows") or "error"
         if short_rows not in SHORT_ROWS:
@@ -514,7 +589,19 @@ class _Parser(Collector):
             dayfirst=dayfirst,
             decimal_comma=decimal_comma,
             short_rows=short_rows,
+            timezone=timezone,
         )
+
+    def timezone(self, data: LineDict) -> dt.tzinfo:
+        """``timezone:``: an IANA zone name (Europe/Paris) or UTC, checked; UTC when absent."""
+        name = data.get("timezone")
+        if name is None:
+            return dt.UTC
+        try:
+            return time_zone(str(name))
+        except SourceError as exc:
+            self.add(exc.message, node_line(data, "timezone"), exc.hint)
+            return dt.UTC
 
     def failure(self) -> SourceError:
         count = len(self.problems)
