@@ -25,6 +25,7 @@ from .commands.options import (
     AtOpt,
     FormatOpt,
     HorizonOpt,
+    InstantOpt,
     OutputOpt,
     ScenarioOpt,
     SetOpt,
@@ -846,6 +847,51 @@ def obsolescence(
             emit(_seen(result, repo), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
+
+
+@app.command()
+def health(
+    at: InstantOpt = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="Give every element of these layers a state (default: applications, "
+            "processes and capabilities); repeatable.",
+        ),
+    ] = None,
+    horizon: HorizonOpt = "12m",
+    scenario: ScenarioOpt = None,
+    workspace: WorkspaceOpt = None,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Health at an instant: per application, process and capability, its open incidents, the
+    support of the technology beneath, stale facts, and a state with the path that explains it.
+
+    Red: an open critical or high incident on it, or on something whose loss takes it down.
+    Amber: an open moderate or low one there; a critical or high one on something whose loss
+    only degrades it (a cluster peer, a data feed); or technology beneath past its end of life.
+    Green: none of these. Changes and planning tickets, support ending soon and stale facts
+    are shown but colour nothing.
+
+    Example: ea health --at 2026-03-01T08:00:00Z --layer application -f md
+    """
+    from .analysis.health import parse_instant
+    from .analysis.registry import check_layers
+    from .config import parse_duration_days
+
+    instant = parse_instant(at)
+    days = parse_duration_days(horizon, "--horizon")
+    layers = check_layers(layer)
+    day = None if instant is None else instant.date().isoformat()
+    with open_seen(workspace, day, scenario) as repo:
+        stale = repo.workspace.stale_after_days if repo.workspace else 180
+        report = repo.analyse(
+            "health", at=instant, layers=layers, horizon_days=days, stale_after_days=stale
+        )
+        if not _drawn(fmt, "health", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
 
 
 # -- import and sync -------------------------------------------------------------

@@ -55,6 +55,14 @@ AtOpt = Annotated[
         "scenario, the day it is complete).",
     ),
 ]
+InstantOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="The instant: YYYY-MM-DDTHH:MM:SSZ, or a day (its end); its day is also the day "
+        "the landscape is seen (default now).",
+    ),
+]
 ScenarioOpt = Annotated[
     str | None,
     typer.Option("--scenario", help="Apply this scenario (a file of the workspace's scenarios/)."),
