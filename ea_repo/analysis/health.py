@@ -286,7 +286,7 @@ class HealthReport:
         counts = self.counts()
         shown = [e for e in self.elements if e.health is not Health.GREEN]
         health = Table(
-            f"health at {_text(self.at)} ({', '.join(self.layers)}): {counts['red']} red, "
+            f"health at {self.instant} ({', '.join(self.layers)}): {counts['red']} red, "
             f"{counts['amber']} amber, {counts['green']} green",
             ["health", "element", "name", "layer", "open", "support", "stale", "why", "via"],
             [e.row() for e in shown],
@@ -294,23 +294,32 @@ class HealthReport:
         incidents = Table(
             f"open incidents: {len(self.open)}",
             ["incident", "priority", "state", "opened", "affects"],
-            [
-                [
-                    i.element.attrs.get("number") or i.element.id,
-                    i.priority,
-                    i.element.attrs.get("state") or "",
-                    i.element.attrs.get("opened_at") or "",
-                    ", ".join(i.affects),
-                ]
-                for i in self.open
-            ],
+            self.open_rows(),
         )
         return [health, incidents]
+
+    def open_rows(self) -> list[list[str]]:
+        """The open incidents as rows: number, priority, state, opened, the ids it affects."""
+        return [
+            [
+                i.element.attrs.get("number") or i.element.id,
+                i.priority,
+                i.element.attrs.get("state") or "",
+                i.element.attrs.get("opened_at") or "",
+                ", ".join(i.affects),
+            ]
+            for i in self.open
+        ]
+
+    @property
+    def instant(self) -> str:
+        """The instant assessed, as ISO 8601 UTC text."""
+        return _text(self.at)
 
     def to_data(self) -> dict[str, Any]:
         """The health as a JSON document: every element reported, every open incident."""
         return {
-            "at": _text(self.at),
+            "at": self.instant,
             "layers": list(self.layers),
             "counts": self.counts(),
             "stale_after_days": self.stale_after_days,

@@ -810,7 +810,7 @@ def health_graph(report: HealthReport, spec: ViewSpec) -> ViewGraph:
     attribute = str(spec.options.get("group_by") or "")
     counts = report.counts()
     graph = ViewGraph(
-        f"Health at {report.to_data()['at']}",
+        f"Health at {report.instant}",
         f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green "
         f"({', '.join(report.layers)}); {len(report.open)} open incident(s)",
         engine=spec.engine,
@@ -867,13 +867,14 @@ def health_graph(report: HealthReport, spec: ViewSpec) -> ViewGraph:
             graph.add_node(node)
         graph.elements_total = len(report.elements)
         graph.notes.append(
-            f"{len(report.elements):,} elements counted by group and state (limit {spec.limit})"
+            f"{len(report.elements):,} elements are more than this view's limit ({spec.limit}): "
+            "counted by group and state"
         )
     used = {e.health.value for e in report.elements}
     graph.legend = [
         LegendItem(HEALTH_LABELS[h.value], HEALTH_LOOKS[h.value]) for h in Health if h.value in used
     ]
-    return fit(graph, spec.limit, spec.edge_limit, collapsed=len(report.elements) > spec.limit)
+    return fit(graph, spec.limit, spec.edge_limit)
 
 
 def decommission_graph(report: DecommissionReport, spec: ViewSpec) -> ViewGraph:

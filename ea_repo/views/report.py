@@ -30,7 +30,7 @@ from .spec import ViewSpec, builtin_views
 
 if TYPE_CHECKING:
     from ..analysis.decommission import DecommissionReport
-    from ..analysis.health import HealthReport
+    from ..analysis.health import ElementHealth, HealthReport
     from ..analysis.impact import ImpactReport
     from ..analysis.obsolescence import ObsolescenceReport
     from ..analysis.waves import WavesReport
@@ -567,10 +567,42 @@ def _ticks(top: int) -> tuple[int, ...]:
     return tuple(range(0, step * 4 + 1, step)) if top > 0 else (0, 1)
 
 
+STUDY_ROWS = 100
+"""The most elements of one state a health study lists (``ea health -f csv`` lists them all)."""
+
+
+def _health_table(title: str, elements: Sequence[ElementHealth]) -> ReportTable:
+    """The elements of one state with their reason and path, the first :data:`STUDY_ROWS`."""
+    rows = []
+    for e in elements[:STUDY_ROWS]:
+        reason = e.reason()
+        rows.append(
+            [
+                e.health.value,
+                e.element.name,
+                e.layer,
+                len(e.incidents),
+                reason.why if reason else "",
+                path_text(reason.path) if reason else "",
+            ]
+        )
+    more = len(elements) - len(rows)
+    return ReportTable(
+        title,
+        ["health", "element", "layer", "open incidents", "why", "path"],
+        rows,
+        note=f"The first {len(rows)}, by layer and name; `ea health -f csv` lists all {len(elements)}."
+        if more > 0
+        else "",
+        classes={0: "status"},
+    )
+
+
 def health_study(repo: Repository, report: HealthReport, target: str | None, **options: Any) -> str:
     """The health study of ``report``: the heat map, the reds and ambers with the path that
     explains each, the open incidents, and the trend — incidents opened per month as an
     inline chart, and the elements with the most of them, month by month."""
+    from ..analysis.health import Health
     from .build import health_graph
 
     graph = health_graph(report, _spec("health"))
@@ -585,28 +617,14 @@ def health_study(repo: Repository, report: HealthReport, target: str | None, **o
         _ticks(max((opened for _, opened, _ in months), default=0)),
     )
     counts = report.counts()
-    worst = [e for e in report.elements if e.health.value != "green"]
     tables = [
-        ReportTable(
-            f"Red and amber ({len(worst)})",
-            ["health", "element", "layer", "open incidents", "why", "path"],
-            [
-                [
-                    e.health.value,
-                    e.element.name,
-                    e.layer,
-                    len(e.incidents),
-                    (r := e.reason()) and r.why,
-                    r and path_text(r.path),
-                ]
-                for e in worst
-            ],
-            classes={0: "status"},
-        ),
+        _health_table(f"{title} ({counts[state.value]})", report.of(state))
+        for state, title in ((Health.RED, "Red"), (Health.AMBER, "Amber"))
+    ] + [
         ReportTable(
             f"Open incidents ({len(report.open)})",
             ["incident", "priority", "state", "opened", "affects"],
-            [list(row) for row in report.to_tables()[1].rows],
+            list(report.open_rows()),
         ),
         ReportTable(
             "Incidents per element per month (the ten with the most)",
@@ -614,7 +632,7 @@ def health_study(repo: Repository, report: HealthReport, target: str | None, **o
             [[element.name, *values] for element, values in report.per_element()],
         ),
     ]
-    at = report.to_data()["at"]
+    at = report.instant
     findings = [
         f"At {at}, {counts['red']} of {len(report.elements)} elements are red and "
         f"{counts['amber']} amber; {len(report.open)} incident(s) are open."

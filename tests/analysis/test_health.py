@@ -190,8 +190,13 @@ def test_incidents_opened_per_month(land: GraphStore, mm: Metamodel) -> None:
     ]
 
 
-def test_study_escapes_and_charts_the_months(tmp_path: Path, ea: Any) -> None:
+def test_study_escapes_and_charts_the_months(
+    tmp_path: Path, ea: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo.views import report as study
     from tests.landscape import build
+
+    monkeypatch.setattr(study, "STUDY_ROWS", 3)  # a long list is cut, and says so
 
     root = build(tmp_path / "ws")
     with Repository.open(root) as repo:
@@ -236,8 +241,10 @@ def test_study_escapes_and_charts_the_months(tmp_path: Path, ea: Any) -> None:
     assert chart.group(0).count("<circle") == 12
     assert "2026-01: 2 incident(s) on 1 element(s)" in chart.group(0)
     # The heat map and the reds with their paths.
-    assert "Red and amber" in page and "vm-oms-prd —hosts→ Order Management" in page
-    assert 'class="status-red"' in page
+    assert "<h2>Red (4)</h2>" in page and "vm-oms-prd —hosts→ Order Management" in page
+    assert "The first 3, by layer and name; `ea health -f csv` lists all 4." in page
+    assert page.count('class="status-red"') == 3
+    assert "<h2>Amber (" in page
 
 
 def test_command(tmp_path: Path, ea: Any) -> None:
