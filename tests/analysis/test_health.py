@@ -271,3 +271,17 @@ def test_command(tmp_path: Path, ea: Any) -> None:
     text = svg.read_text()
     assert "Health at 2026&#45;03&#45;01T23:59:59Z" in text
     assert "#e86b6b" in text.lower()  # the reds' fill
+
+
+def test_an_unreadable_opening_time_is_open_and_said(land: GraphStore, mm: Metamodel) -> None:
+    incident(land, "inc1", "app-b", "high", "last tuesday")
+    report = health(land, mm, at=at("2000-01-01"))
+    assert states(report) == {"app-b": "red", "bp1": "red", "cap1": "red", "app-c": "amber"}
+    assert report.notes() == [
+        "1 incident(s) with an unreadable opened_at: counted as open since always"
+    ]
+    assert health(land, mm, at=at("2000-01-01"), layers=["strategy"]).counts() == {
+        "red": 1,
+        "amber": 0,
+        "green": 0,
+    }
