@@ -849,6 +849,13 @@ def obsolescence(
         raise typer.Exit(1)
 
 
+class HealthFailOn(StrEnum):
+    """Which state makes `ea health` exit 1 (for monitoring)."""
+
+    RED = "red"
+    AMBER = "amber"
+
+
 @app.command()
 def health(
     at: InstantOpt = None,
@@ -861,6 +868,10 @@ def health(
         ),
     ] = None,
     horizon: HorizonOpt = "12m",
+    fail_on: Annotated[
+        HealthFailOn | None,
+        typer.Option("--fail-on", help="Exit 1 if anything is red (or amber or worse)."),
+    ] = None,
     scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,
     fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
@@ -875,9 +886,9 @@ def health(
     Green: none of these. Changes and planning tickets, support ending soon and stale facts
     are shown but colour nothing.
 
-    Example: ea health --at 2026-03-01T08:00:00Z --layer application -f md
+    Example: ea health --at 2026-03-01T08:00:00Z --layer application --fail-on red
     """
-    from .analysis.health import parse_instant
+    from .analysis.health import HEALTH_RANK, Health, parse_instant
     from .analysis.registry import check_layers
     from .config import parse_duration_days
 
@@ -892,6 +903,10 @@ def health(
         )
         if not _drawn(fmt, "health", report, repo.metamodel, output):
             emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+    if fail_on is not None and any(
+        HEALTH_RANK[e.health] >= HEALTH_RANK[Health(fail_on.value)] for e in report.elements
+    ):
+        raise typer.Exit(1)
 
 
 # -- import and sync -------------------------------------------------------------

@@ -263,6 +263,11 @@ def test_command(tmp_path: Path, ea: Any) -> None:
     assert [i["id"] for i in data["open_incidents"]] == ["inc1"]
     before = json.loads(ea("health", "-w", root, "--at", "2026-02-28", "-f", "json").out)
     assert before["open_incidents"] == []
+    # For monitoring: red exits 1 while the incident is open; the sample's obsolete Oracle
+    # leaves something amber at any time.
+    assert ea("health", "-w", root, "--at", "2026-03-01T09:00:00Z", "--fail-on", "red").code == 1
+    assert ea("health", "-w", root, "--at", "2026-02-28", "--fail-on", "red").code == 0
+    assert ea("health", "-w", root, "--at", "2026-02-28", "--fail-on", "amber").code == 1
     bad = ea("health", "-w", root, "--at", "yesterday")
     assert bad.code == 2 and "neither a date nor a date-time" in bad.err
     svg = tmp_path / "h.svg"
