@@ -290,3 +290,25 @@ def test_an_unreadable_opening_time_is_open_and_said(land: GraphStore, mm: Metam
         "amber": 0,
         "green": 0,
     }
+
+
+def test_one_traversal_per_severity_from_the_incidents(
+    land: GraphStore, mm: Metamodel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ea_repo.analysis import health as module
+
+    calls: list[list[str]] = []
+    real = module.traverse
+
+    def counted(store: GraphStore, metamodel: Metamodel, starts: Any, **kw: Any) -> Any:
+        calls.append(list(starts))
+        return real(store, metamodel, starts, **kw)
+
+    monkeypatch.setattr(module, "traverse", counted)
+    incident(land, "inc1", "srv3", "critical", "2026-03-01T08:00:00Z")
+    incident(land, "inc2", "vm1", "high", "2026-03-01T08:00:00Z")
+    incident(land, "inc3", "app-a", "low", "2026-03-01T08:00:00Z")
+    incident(land, "inc4", "app-b", "moderate", "2026-03-01T08:00:00Z")
+    health(land, mm, at=at("2026-03-02"))
+    # Not one per application: one from the severe incidents' elements, one from the others'.
+    assert calls == [["srv3", "vm1"], ["app-a", "app-b"]]
