@@ -9,7 +9,7 @@ the layers asked for) gets a state at the instant ``at``:
 * **amber**: an open moderate or low incident on it or on something whose loss takes it
   down; an open critical or high incident on something whose loss only *degrades* it (a
   cluster peer still up, a data feed); or technology beneath it past its end of life
-  (obsolescence's ``obsolete``);
+  (obsolescence's ``obsolete``), or, given a state itself, such technology;
 * **green**: none of these.
 
 An incident is open at ``at`` when it was opened at or before ``at`` (or carries no
@@ -434,6 +434,12 @@ def health(
     support = obsolescence(
         store, metamodel, at=day, horizon_days=horizon_days, scope=set(reported), lens=lens
     )
+    for tech in support.technologies:  # reported itself (--layer technology)
+        if tech.risk is not Risk.OK and tech.element.id in reported:
+            entry = reported[tech.element.id]
+            entry.support = tech.risk.value
+            if tech.risk is Risk.OBSOLETE:
+                entry.add(Finding(Health.AMBER, f"obsolete: {tech.reason}"))
     for exposure in support.exposed:
         if exposure.element.id not in reported:
             continue

@@ -158,6 +158,13 @@ def test_amber_from_obsolete_technology(land: GraphStore, mm: Metamodel) -> None
     ]
     # app-a stands on Tomcat 9, whose end of life is within the horizon: said, not coloured.
     assert by_id["app-a"].health is Health.GREEN and by_id["app-a"].support == "warning"
+    # Given a state, the technology itself: amber when obsolete, its support said.
+    tech = health(land, mm, at=dt.datetime(2026, 11, 23, tzinfo=UTC), layers=["technology"])
+    looked = {e.element.id: (e.health.value, e.support) for e in tech.elements}
+    assert looked["sp-ora11"] == ("amber", "obsolete")
+    assert looked["sw-ora"] == ("amber", "obsolete")  # an instance of it
+    assert looked["sp-soon"] == ("green", "warning")
+    assert looked["sp-pg17"] == ("green", None)
     # Earlier, Oracle 11.2 was still supported: nothing amber.
     assert states(health(land, mm, at=dt.datetime(2014, 1, 1, tzinfo=UTC))) == {}
 
