@@ -872,6 +872,67 @@ def obsolescence(
         raise typer.Exit(1)
 
 
+class HealthFailOn(StrEnum):
+    """Which state makes `ea health` exit 1 (for monitoring)."""
+
+    RED = "red"
+    AMBER = "amber"
+
+
+@app.command()
+def health(
+    at: MomentOpt = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="Give every element of these layers a state (default: applications, "
+            "processes and capabilities); repeatable.",
+        ),
+    ] = None,
+    horizon: HorizonOpt = "12m",
+    fail_on: Annotated[
+        HealthFailOn | None,
+        typer.Option("--fail-on", help="Exit 1 if anything is red (or amber or worse)."),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    workspace: WorkspaceOpt = None,
+    fmt: AnalysisFormatOpt = AnalysisFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Health at an instant: per application, process and capability, its open incidents, the
+    support of the technology beneath, stale facts, and a state with the path that explains it.
+
+    Red: an open critical or high incident on it, or on something whose loss takes it down.
+    Amber: an open moderate or low one there; a critical or high one on something whose loss
+    only degrades it (a cluster peer, a data feed); or technology beneath past its end of life.
+    Green: none of these. Changes and planning tickets, support ending soon and stale facts
+    are shown but colour nothing.
+
+    Example: ea health --at 2026-03-01T08:00:00Z --layer application --fail-on red
+    """
+    from .analysis.health import HEALTH_RANK, Health
+    from .analysis.incidents import parse_moment
+    from .analysis.registry import check_layers
+    from .config import parse_duration_days
+
+    instant = parse_moment(at)
+    days = parse_duration_days(horizon, "--horizon")
+    layers = check_layers(layer)
+    day = None if instant is None else instant.date().isoformat()
+    with open_seen(workspace, day, scenario) as repo:
+        stale = repo.workspace.stale_after_days if repo.workspace else 180
+        report = repo.analyse(
+            "health", at=instant, layers=layers, horizon_days=days, stale_after_days=stale
+        )
+        if not _drawn(fmt, "health", report, repo.metamodel, output):
+            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+    if fail_on is not None and any(
+        HEALTH_RANK[e.health] >= HEALTH_RANK[Health(fail_on.value)] for e in report.elements
+    ):
+        raise typer.Exit(1)
+
+
 # -- import and sync -------------------------------------------------------------
 
 SourceOpt = Annotated[

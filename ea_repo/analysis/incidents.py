@@ -4,10 +4,13 @@ Incidents (and alerts) are ``Incident`` elements that ``affects`` the element
 they were reported on, with ``opened_at``, ``resolved_at`` and ``closed_at``
 as ISO 8601 UTC text (see :mod:`ea_repo.importers.incidents`). One is *open*
 at a moment when it was opened at or before it and neither resolved nor
-closed at or before it; one resolved or closed with no time given, or
-canceled with none, is open at no moment (when it ended is unknown, and a
-canceled ticket was a mistake). Its state *at* the moment says the same for
-the others: ``open``, ``resolved``, ``closed`` or ``canceled``.
+closed at or before it; one resolved or closed with no time given is open at
+no moment (when it ended is unknown), a canceled one never is (it was raised by
+mistake or twice), and one with no readable opening time is open since always
+until it ends (a live incident is never hidden for a missing field). Its state
+*at* the moment says the same for the others: ``open``, ``resolved``, ``closed``
+or ``canceled``. ``ea incidents``, ``ea diagnose --at`` and ``ea health`` all
+read this one rule (:func:`status_at`).
 
 >>> status_at({"opened_at": "2026-03-01T08:00:00Z", "resolved_at": "2026-03-02T09:00:00Z"},
 ...           "2026-03-01T12:00:00Z")
@@ -17,6 +20,7 @@ the others: ``open``, ``resolved``, ``closed`` or ``canceled``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +63,23 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
 def status_at(attrs: Any, moment: str) -> str | None:
     """``open``, ``resolved``, ``closed`` or ``canceled`` at ``moment`` (ISO 8601 UTC text),
-    for an incident with these attributes; None when it was not opened yet (or has no
-    opening time)."""
+    for an incident with these attributes; None when it was not opened yet.
+
+    The one rule of every command that asks what is open at a moment (``ea incidents``,
+    ``ea diagnose --at``, ``ea health``): opened at or before it, and neither resolved nor
+    closed at or before it. A canceled ticket is never open; one over with no end time is
+    open at no moment; one with no (or no readable) opening time is open since always,
+    until it ends — a live incident is never hidden for a missing field."""
     opened = attrs.get("opened_at")
-    if not opened or opened > moment:
-        return None
+    if isinstance(opened, str) and _ISO.match(opened) and opened > moment:
+        return None  # not opened yet
+    if attrs.get("state") == "canceled":
+        return "canceled"  # raised by mistake or twice: never a symptom, never a red
     ends = [(attrs.get(a), s) for a, s in (("resolved_at", "resolved"), ("closed_at", "closed"))]
     passed = [(t, s) for t, s in ends if t and t <= moment]
     state = attrs.get("state")

@@ -293,7 +293,7 @@ def obsolescence(
         if scope is not None:
             # Only what is reported is needed: the elements in scope and those on their paths.
             reached = [r for r in reached if r.id in scope]
-            wanted = _on_paths(result, [r.id for r in reached])
+            wanted = on_paths(result, [r.id for r in reached])
         elements = result.elements(store, wanted + starts, lens)
         known: dict[ElementId, list[PathStep]] = {}
         for r in reached:
@@ -320,7 +320,7 @@ def obsolescence(
     return ObsolescenceReport(at, horizon_days, technologies, exposures)
 
 
-def _on_paths(result: Traversal, targets: list[ElementId]) -> list[ElementId]:
+def on_paths(result: Traversal, targets: list[ElementId]) -> list[ElementId]:
     """``targets`` and every element on their shortest paths (:meth:`Traversal.path`)."""
     seen: dict[ElementId, None] = {}
     for target in targets:

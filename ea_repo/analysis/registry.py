@@ -265,6 +265,32 @@ def _diagnose(
     return diagnose(store, metamodel, starts, healthy=healthy, limit=limit, lens=lens)
 
 
+def _health(
+    store: Any,
+    metamodel: Metamodel,
+    starts: Sequence[ElementId] | None,
+    *,
+    lens: Lens,
+    at: dt.datetime | dt.date | None,
+    layers: Sequence[str] | None,
+    horizon_days: int,
+    stale_after_days: int,
+) -> Any:
+    from .health import health
+
+    scope = None if starts is None else {str(i) for i in starts}
+    return health(
+        store,
+        metamodel,
+        at=at,
+        layers=layers,
+        horizon_days=horizon_days,
+        stale_after_days=stale_after_days,
+        scope=scope,
+        lens=lens,
+    )
+
+
 _TRAVERSAL = (
     Param("max_depth", None, "at most this many steps away"),
     Param("layers", None, "only report these layers"),
@@ -352,6 +378,25 @@ ANALYSES: Mapping[str, Analysis] = {
             view="diagnosis",
             drawing=_drawing("diagnosis_graph", reads_metamodel=True),
             view_options={"max": "limit"},
+        ),
+        Analysis(
+            "health",
+            Starts.SCOPE,
+            (
+                Param("at", None, "the instant: a date-time, or a date (its end; default now)"),
+                Param(
+                    "layers",
+                    None,
+                    "layers given a state (default: application, business, strategy)",
+                ),
+                Param("horizon_days", 365, "support ending within this many days is a warning"),
+                Param("stale_after_days", 180, "facts unconfirmed this long are stale"),
+            ),
+            _health,
+            view="health",
+            drawing=_drawing("health_graph"),
+            study=_study("health_study"),
+            view_options={"horizon": "horizon_days", "group_by": None},
         ),
     )
 }

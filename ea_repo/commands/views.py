@@ -19,6 +19,7 @@ from .options import (
     AtOpt,
     FormatOpt,
     HorizonOpt,
+    MomentOpt,
     OutputOpt,
     ScenarioOpt,
     WorkspaceOpt,
@@ -221,6 +222,32 @@ def report_obsolescence(
     days = parse_duration_days(horizon, "--horizon")
     with open_seen(workspace, at, scenario) as repo:
         text = study(repo, "obsolescence", at=_day(repo), horizon_days=days)
+    _write_html(text, output)
+
+
+@report_app.command("health")
+def report_health(
+    output: OutputHtml,
+    at: MomentOpt = None,
+    horizon: HorizonOpt = "12m",
+    scenario: ScenarioOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A health study for a steering committee: the heat map, the reds with their paths, the
+    open incidents and their trend (incidents per month, per element), data freshness.
+
+    Example: ea report health --at 2026-03-31 -o health.html
+    """
+    from ..analysis.incidents import parse_moment
+    from ..analysis.registry import study
+    from ..config import parse_duration_days
+
+    instant = parse_moment(at)
+    days = parse_duration_days(horizon, "--horizon")
+    day = None if instant is None else instant.date().isoformat()
+    with open_seen(workspace, day, scenario) as repo:
+        stale = repo.workspace.stale_after_days if repo.workspace else 180
+        text = study(repo, "health", at=instant, horizon_days=days, stale_after_days=stale)
     _write_html(text, output)
 
 

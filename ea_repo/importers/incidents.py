@@ -222,7 +222,7 @@ class IncidentsImporter:
             opened = times.get("opened_at")
             if not opened:
                 file = record.origin.file if record.origin else "?"
-                batch.note(file, "without an opening time (opened_at): open at no moment")
+                batch.note(file, "without an opening time (opened_at): open since always, until it ends")
             if odd or not opened:
                 continue
             for attr in TIMES[1:]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 from ..analysis.decommission import DecommissionReport
 from ..analysis.diagnose import DiagnosisReport
 from ..analysis.flows import FlowEdge, FlowReport
+from ..analysis.health import HEALTH_RANK, ElementHealth, Health, HealthReport
 from ..analysis.impact import ImpactReport, PathStep, hop_label
 from ..analysis.obsolescence import RANK, ObsolescenceReport, Risk
 from ..analysis.traversal import Reached, State, Way
@@ -48,6 +49,8 @@ from .styles import (
     CHANGE_LABELS,
     CHANGE_LOOKS,
     CRITICALITY_LOOKS,
+    HEALTH_LABELS,
+    HEALTH_LOOKS,
     LAYER_LABELS,
     LAYER_LOOKS,
     RISK_LABELS,
@@ -797,6 +800,80 @@ def obsolescence_graph(report: ObsolescenceReport, spec: ViewSpec) -> ViewGraph:
         graph.notes.append(
             "no element carries lifecycle dates: import lifecycle data (ea import eol)"
         )
+    return fit(graph, spec.limit, spec.edge_limit)
+
+
+def health_graph(report: HealthReport, spec: ViewSpec) -> ViewGraph:
+    """The heat map of ``report``: each element reported coloured by its health, grouped by
+    the spec's ``group_by`` attribute (by layer where it has none). Over the spec's limit,
+    each group shows one counted cell per state, reds first."""
+    attribute = str(spec.options.get("group_by") or "")
+    counts = report.counts()
+    graph = ViewGraph(
+        f"Health at {report.instant}",
+        f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green "
+        f"({', '.join(report.layers)}); {len(report.open)} open incident(s)",
+        engine=spec.engine,
+        direction=spec.direction,
+    )
+
+    def group_of(entry: ElementHealth) -> tuple[str, str, tuple[int, str]]:
+        value = entry.element.attrs.get(attribute) if attribute else None
+        if value not in (None, ""):
+            return f"health:{attribute}:{value}", str(value), (0, str(value).lower())
+        label = LAYER_LABELS.get(entry.layer, entry.layer)
+        return f"health:layer:{entry.layer}", label, (1, f"{LAYER_ORDER.get(entry.layer, 99):02d}")
+
+    cells: dict[tuple[str, Health], list[ElementHealth]] = defaultdict(list)
+    for entry in report.elements:
+        key, label, order = group_of(entry)
+        if key not in graph.groups:
+            graph.groups[key] = Group(key, label, None, order)
+        cells[(key, entry.health)].append(entry)
+    if len(report.elements) <= spec.limit:
+        for entry in report.elements:
+            reason = entry.reason()
+            lines = [reason.why] if reason else []
+            if entry.stale:
+                lines.append("facts stale")
+            node = Node(
+                entry.element.id,
+                entry.element.name,
+                entry.element.type,
+                entry.layer,
+                recolour(
+                    element_look(entry.layer, entry.element.type), HEALTH_LOOKS[entry.health.value]
+                ),
+                lines,
+                group=group_of(entry)[0],
+                element_id=entry.element.id,
+            )
+            graph.add_node(node)
+    else:
+        for (key, state), members in sorted(
+            cells.items(), key=lambda kv: (kv[0][0], -HEALTH_RANK[kv[0][1]])
+        ):
+            first = members[0]
+            node = bucket_node(
+                f"health:{key}:{state.value}",
+                state.value,
+                key,
+                len(members),
+                first.element.type,
+                first.layer,
+                recolour(element_look(first.layer, first.element.type), HEALTH_LOOKS[state.value]),
+                (m.element.name for m in members),
+            )
+            graph.add_node(node)
+        graph.elements_total = len(report.elements)
+        graph.notes.append(
+            f"{len(report.elements):,} elements are more than this view's limit ({spec.limit}): "
+            "counted by group and state"
+        )
+    used = {e.health.value for e in report.elements}
+    graph.legend = [
+        LegendItem(HEALTH_LABELS[h.value], HEALTH_LOOKS[h.value]) for h in Health if h.value in used
+    ]
     return fit(graph, spec.limit, spec.edge_limit)
 
 

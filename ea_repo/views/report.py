@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__
+from ..analysis.impact import path_text
 from ..analysis.obsolescence import DEPENDENT_LAYERS
 from ..repository import Repository, StatusReport
 from ..results import age_text, cell_text
@@ -29,6 +30,7 @@ from .spec import ViewSpec, builtin_views
 
 if TYPE_CHECKING:
     from ..analysis.decommission import DecommissionReport
+    from ..analysis.health import ElementHealth, HealthReport
     from ..analysis.impact import ImpactReport
     from ..analysis.obsolescence import ObsolescenceReport
     from ..analysis.waves import WavesReport
@@ -495,44 +497,165 @@ def trend_chart(points: Sequence[TrendPoint], width: int = 720, height: int = 22
             '<h2>Score across sync runs</h2><p class="lead">No trend yet: the figures are '
             "kept at each sync run.</p>"
         )
+    return line_chart(
+        "Score across sync runs",
+        "quality score per sync run",
+        [
+            (
+                f"run {p.run}",
+                float(p.figures.get("score") or 0),
+                f"run {p.run} ({p.source}) {p.at}: {p.figures.get('score')}",
+            )
+            for p in points
+        ],
+        (0, 25, 50, 75, 100),
+        width,
+        height,
+    )
+
+
+def line_chart(
+    title: str,
+    label: str,
+    points: Sequence[tuple[str, float, str]],
+    ticks: Sequence[float],
+    width: int = 720,
+    height: int = 220,
+) -> Markup:
+    """An inline SVG line chart headed ``title``: each point (its label under the axis, its
+    value, its tooltip) a circle on one polyline, on a scale from 0 to the last of ``ticks``
+    (drawn as grid lines)."""
     left, right, top, bottom = 44, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
+    scale = float(ticks[-1]) or 1.0
 
-    def y(score: float) -> float:
-        return top + plot_h * (1 - score / 100)
+    def y(value: float) -> float:
+        return top + plot_h * (1 - value / scale)
 
-    xy = [(left + i * step, y(float(p.figures.get("score") or 0))) for i, p in enumerate(points)]
+    xy = [(left + i * step, y(value)) for i, (_, value, _) in enumerate(points)]
     parts = [
         Markup(
             '<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#d8d8d8"/>'
             '<text x="{}" y="{:.1f}" font-size="11" text-anchor="end" fill="#666">{}</text>'
-        ).format(left, y(v), width - right, y(v), left - 6, y(v) + 4, v)
-        for v in (0, 25, 50, 75, 100)
+        ).format(left, y(v), width - right, y(v), left - 6, y(v) + 4, f"{v:g}")
+        for v in ticks
     ]
     parts.append(
         Markup('<polyline fill="none" stroke="#2f6fa0" stroke-width="2" points="{}"/>').format(
             " ".join(f"{x:.1f},{yy:.1f}" for x, yy in xy)
         )
     )
-    for (x, yy), p in zip(xy, points, strict=True):
+    for (x, yy), (name, _, tip) in zip(xy, points, strict=True):
         parts.append(
             Markup(
-                '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="#2f6fa0"><title>run {} ({}) {}: {}</title></circle>'
+                '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="#2f6fa0"><title>{}</title></circle>'
                 '<text x="{:.1f}" y="{}" font-size="10" text-anchor="middle" fill="#666">{}</text>'
-            ).format(
-                x,
-                yy,
-                p.run,
-                p.source,
-                p.at,
-                p.figures.get("score"),
-                x,
-                height - bottom + 16,
-                f"run {p.run}",
-            )
+            ).format(x, yy, tip, x, height - bottom + 16, name)
         )
     return Markup(
-        '<h2>Score across sync runs</h2><div class="diagram"><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
-        'viewBox="0 0 {} {}" role="img" aria-label="quality score per sync run">{}</svg></div>'
-    ).format(width, height, width, height, Markup("").join(parts))
+        '<h2>{}</h2><div class="diagram"><svg xmlns="http://www.w3.org/2000/svg" width="{}" '
+        'height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg></div>'
+    ).format(title, width, height, width, height, label, Markup("").join(parts))
+
+
+def _ticks(top: int) -> tuple[int, ...]:
+    """Four or five round grid values from 0 to at least ``top``."""
+    step = 1
+    while step * 4 < top:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return tuple(range(0, step * 4 + 1, step)) if top > 0 else (0, 1)
+
+
+STUDY_ROWS = 100
+"""The most elements of one state a health study lists (``ea health -f csv`` lists them all)."""
+
+
+def _health_table(title: str, elements: Sequence[ElementHealth]) -> ReportTable:
+    """The elements of one state with their reason and path, the first :data:`STUDY_ROWS`."""
+    rows = []
+    for e in elements[:STUDY_ROWS]:
+        reason = e.reason()
+        rows.append(
+            [
+                e.health.value,
+                e.element.name,
+                e.layer,
+                len(e.incidents),
+                reason.why if reason else "",
+                path_text(reason.path) if reason else "",
+            ]
+        )
+    more = len(elements) - len(rows)
+    return ReportTable(
+        title,
+        ["health", "element", "layer", "open incidents", "why", "path"],
+        rows,
+        note=f"The first {len(rows)}, by layer and name; `ea health -f csv` lists all {len(elements)}."
+        if more > 0
+        else "",
+        classes={0: "status"},
+    )
+
+
+def health_study(repo: Repository, report: HealthReport, target: str | None, **options: Any) -> str:
+    """The health study of ``report``: the heat map, the reds and ambers with the path that
+    explains each, the open incidents, and the trend — incidents opened per month as an
+    inline chart, and the elements with the most of them, month by month."""
+    from ..analysis.health import Health
+    from .build import health_graph
+
+    graph = health_graph(report, _spec("health"))
+    months = report.monthly()
+    chart = line_chart(
+        "Incidents opened per month",
+        "incidents opened per month",
+        [
+            (key, float(opened), f"{key}: {opened} incident(s) on {elements} element(s)")
+            for key, opened, elements in months
+        ],
+        _ticks(max((opened for _, opened, _ in months), default=0)),
+    )
+    counts = report.counts()
+    tables = [
+        _health_table(f"{title} ({counts[state.value]})", report.of(state))
+        for state, title in ((Health.RED, "Red"), (Health.AMBER, "Amber"))
+    ] + [
+        ReportTable(
+            f"Open incidents ({len(report.open)})",
+            ["incident", "priority", "state", "opened", "affects"],
+            list(report.open_rows()),
+        ),
+        ReportTable(
+            "Incidents per element per month (the ten with the most)",
+            ["element", *[key for key, _, _ in months]],
+            [[element.name, *values] for element, values in report.per_element()],
+        ),
+    ]
+    at = report.instant
+    findings = [
+        f"At {at}, {counts['red']} of {len(report.elements)} elements are red and "
+        f"{counts['amber']} amber; {len(report.open)} incident(s) are open."
+    ]
+    stale = sum(e.stale for e in report.elements)
+    if stale:
+        findings.append(
+            f"The facts of {stale} of them are stale (not confirmed for "
+            f"{report.stale_after_days} days): their state is only as good as those facts."
+        )
+    findings += report.notes()
+    return study_html(
+        repo,
+        title="Health of the information system",
+        subtitle=f"at {at}: open incidents rolled up through the dependencies, "
+        "technology support, staleness",
+        summary=[
+            (counts["red"], "red"),
+            (counts["amber"], "amber"),
+            (counts["green"], "green"),
+            (len(report.open), "open incidents"),
+        ],
+        graph=html_section(graph) + chart,
+        tables=tables,
+        findings=findings,
+    )

@@ -207,6 +207,14 @@ def _options(raw: LineDict, analysis: str | None, problems: Collector) -> dict[s
             if wrong:
                 continue
             value = list(layers)
+        elif key == "group_by":
+            if not isinstance(value, str) or not value.isidentifier():
+                problems.add(
+                    f"options.group_by must name an attribute, not {value!r}",
+                    line,
+                    "e.g. `group_by: domain`",
+                )
+                continue
         elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.add(f"options.{key} must be a whole number from 1, not {value!r}", line)
             continue

@@ -71,6 +71,16 @@ RISK_LABELS = {
     "ok": "supported",
     "unknown": "no lifecycle data",
 }
+HEALTH_LOOKS: dict[str, Look] = {
+    "red": Look("#E86B6B", "#9E1F1F", "box", "filled,bold"),
+    "amber": Look("#FFC966", "#B36B00"),
+    "green": Look("#BFE3B4", "#4E8A3E"),
+}
+HEALTH_LABELS = {
+    "red": "red: down, or an open critical/high incident",
+    "amber": "amber: degraded, a lesser incident, or obsolete technology",
+    "green": "green",
+}
 CRITICALITY_LOOKS: dict[str, Look] = {
     "critical": Look("#F4A6A6", "#B03030"),
     "high": Look("#FFD8A0", "#C77A12"),

@@ -70,7 +70,7 @@ def test_layers_are_checked_by_the_registry_for_every_analysis_that_takes_them(
     retail: Path,
 ) -> None:
     takes = [n for n, a in ANALYSES.items() if any(p.name == "layers" for p in a.params)]
-    assert takes == ["impact", "dependencies", "waves"]
+    assert takes == ["impact", "dependencies", "waves", "health"]
     with Repository.open(retail) as repo:
         for name in takes:
             with pytest.raises(ValidationError, match="unknown layer 'bizness'"):
