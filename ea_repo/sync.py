@@ -54,6 +54,7 @@ from .model import (
 )
 from .runtime import checkpoint, gc_paused
 from .store import GraphStore
+from .timeline import PHASE_OF, out_of_order
 
 
 class OnMissing(StrEnum):
@@ -675,6 +676,13 @@ class SyncEngine:
         if isinstance(batch, ImportBatch):
             result.skipped = dict(sorted(batch.skipped.items()))
             result.warnings = [str(w) for w in batch.warnings]
+        if plan.clashes:
+            result.warnings.append(
+                f"{len(plan.clashes)} item(s) whose lifecycle dates are out of order once merged "
+                "with another source's (not in the landscape on any day until one is fixed): "
+                + "; ".join(plan.clashes[:5])
+                + (f" and {len(plan.clashes) - 5} more" if len(plan.clashes) > 5 else "")
+            )
         return result, plan, digests
 
     def confirm_unchanged(
@@ -920,6 +928,7 @@ class _Plan:
         self.spared: set[str] = set()  # missing elements the batch keeps (see `missing`)
         # relations following their elements (see `follow_elements`): ids by what happens
         self.with_elements: dict[str, list[str]] = {"retired": [], "revived": [], "dormant": []}
+        self.clashes: list[str] = []  # lifecycle dates out of order once merged with others'
 
     def elements_down(self, ids: Iterable[str]) -> set[str]:
         """Of ``ids``, the elements that will not be active once the plan is applied."""
@@ -962,6 +971,13 @@ class _Plan:
                 dropped = set((before.get(item_id) or {}).get("attrs", {})) - set(item.attrs)
                 attrs = {k: v for k, v in old.attrs.items() if k not in dropped}
                 attrs.update(item.attrs)
+                if any(k in PHASE_OF for k in item.attrs) and any(
+                    k in PHASE_OF and k not in item.attrs for k in attrs
+                ):
+                    # Each source's own dates were checked; with another's they may clash.
+                    clash = out_of_order(attrs)
+                    if clash is not None:
+                        self.clashes.append(f"{item_id}: {clash}, merged with another source's")
             for key, value in item.defaults.items():
                 attrs.setdefault(key, value)
             new: Element | Relation

@@ -87,3 +87,25 @@ def test_a_sync_refuses_a_row_with_dates_out_of_order_and_writes_nothing(workspa
             "lifecycle_active 2026-01-01 comes before lifecycle_phase_in 2026-02-01",
         ]
         assert repo.store.counts(EVERYTHING).elements == {}
+
+
+def test_two_sources_whose_dates_clash_once_merged_are_said_so(workspace: Path) -> None:
+    # The CMDB knows when the server was installed; the architects' plan says when it goes,
+    # a day the CMDB later contradicts: each source's own dates are in order, the merge not.
+    with Repository.open(workspace) as repo:
+        engine = SyncEngine(repo.store, repo.metamodel)
+        plan = Record.element("Server", "srv1", "SRV1", {"lifecycle_end_of_life": "2026-06-30"})
+        engine.run("plan", ImportBatch(["plan.csv"], [plan]))
+        cmdb = Record.element("Server", "srv1", "SRV1", {"lifecycle_phase_in": "2026-09-01"})
+        result = engine.run("cmdb", ImportBatch(["cmdb.csv"], [cmdb]))
+        assert result.warnings == [
+            "1 item(s) whose lifecycle dates are out of order once merged with another "
+            "source's (not in the landscape on any day until one is fixed): srv1: lifecycle "
+            "dates out of order: lifecycle_end_of_life 2026-06-30 comes before "
+            "lifecycle_phase_in 2026-09-01, merged with another source's"
+        ]
+        # Nothing refused: each source's facts are kept, and the run that makes the clash says so.
+        assert repo.store.get_elements(["srv1"], EVERYTHING)["srv1"].attrs == {
+            "lifecycle_end_of_life": "2026-06-30",
+            "lifecycle_phase_in": "2026-09-01",
+        }
