@@ -117,19 +117,23 @@ def _drawn(
     fmt: AnalysisFormat,
     name: str,
     report: Any,
-    metamodel: Metamodel,
+    repo: Repository,
     output: Path | None,
     spec: Any = None,
 ) -> bool:
     """Draw the result of the analysis ``name`` when ``fmt`` is a diagram format (by its
-    built-in view, or ``spec``); False when it is a data format."""
+    built-in view, or ``spec``), saying under its title which day and scenario it shows when
+    they were asked; False when it is a data format."""
     if _is_data(fmt):
         return False
     from .analysis.registry import ANALYSES
     from .commands.views import draw
 
     kind = ANALYSES[name]
-    draw(kind.draw(report, metamodel, spec), fmt.value, output, kind.view)
+    graph = kind.draw(report, repo.metamodel, spec)
+    if repo.seen_as:
+        graph.notes.insert(0, repo.seen_as)
+    draw(graph, fmt.value, output, kind.view)
     return True
 
 
@@ -607,7 +611,7 @@ def _run_analysis(
             layers=layer,
             paths=_is_data(fmt),
         )
-        if not _drawn(fmt, way, report, repo.metamodel, output):
+        if not _drawn(fmt, way, report, repo, output):
             emit(_seen(_impact_result(report, explain, repo), repo), Format(fmt.value), output)
 
 
@@ -666,7 +670,7 @@ def decommission(
     """
     with open_seen(workspace, at, scenario) as repo:
         r = repo.analyse("decommission", element)
-        if not _drawn(fmt, "decommission", r, repo.metamodel, output):
+        if not _drawn(fmt, "decommission", r, repo, output):
             emit(_seen(Result.of(r), repo), Format(fmt.value), output)
 
 
@@ -696,7 +700,7 @@ def flows(
     """
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
-        if not _drawn(fmt, "flows", report, repo.metamodel, output):
+        if not _drawn(fmt, "flows", report, repo, output):
             emit(_seen(Result.of(report), repo), Format(fmt.value), output)
 
 
@@ -734,7 +738,7 @@ def waves(
     check_layers(layer)
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
-        if _drawn(fmt, "waves", report, repo.metamodel, output):
+        if _drawn(fmt, "waves", report, repo, output):
             return
         result = _seen(Result.of(report), repo)
     hint = moving_hint(selector)
@@ -810,7 +814,7 @@ def diagnose(
             )
         well = resolve_named(repo, [Named(text) for text in healthy or []])
         report = repo.analyse("diagnose", sick, healthy=well, limit=most)
-        if not _drawn(fmt, "diagnose", report, repo.metamodel, output):
+        if not _drawn(fmt, "diagnose", report, repo, output):
             result = _seen(Result.of(report), repo)
             if open_now is not None:
                 result.data["incidents"] = [i.to_data() for i in open_now.incidents]
@@ -865,7 +869,7 @@ def obsolescence(
         report = repo.analyse("obsolescence", at=day, horizon_days=days)
         spec = builtin_views()["obsolescence"]
         spec = replace(spec, options={**spec.options, "layers": layers})
-        if not _drawn(fmt, "obsolescence", report, repo.metamodel, output, spec):
+        if not _drawn(fmt, "obsolescence", report, repo, output, spec):
             result = Result(report.to_tables(layers), report.to_data(), report.notes())
             emit(_seen(result, repo), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
@@ -925,7 +929,7 @@ def health(
         report = repo.analyse(
             "health", at=instant, layers=layers, horizon_days=days, stale_after_days=stale
         )
-        if not _drawn(fmt, "health", report, repo.metamodel, output):
+        if not _drawn(fmt, "health", report, repo, output):
             emit(_seen(Result.of(report), repo), Format(fmt.value), output)
     if fail_on is not None and any(
         HEALTH_RANK[e.health] >= HEALTH_RANK[Health(fail_on.value)] for e in report.elements

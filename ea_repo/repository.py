@@ -238,6 +238,8 @@ class Repository:
         """The day readers see the landscape at (:meth:`seen`); None: no date."""
         self.overlay: Overlay | None = None
         """The scenario applied to every read (:meth:`seen`), with its drift."""
+        self.seen_as: str | None = None
+        """What a drawing says under its title when a day or a scenario was asked for."""
 
     # -- opening ---------------------------------------------------------------
 
@@ -281,6 +283,10 @@ class Repository:
             overlay = compile_overlay(self.store, self.metamodel, chain, day)
         seen = Repository(SeenStore(self.store, day, overlay), self.metamodel, self.workspace)
         seen.day, seen.overlay = day, overlay
+        if at is not None or scenario is not None:
+            seen.seen_as = f"the landscape as on {day}" + (
+                f", under scenario {scenario}" if scenario is not None else ""
+            )
         return seen
 
     def phasing_out(self, ids: Iterable[str]) -> dict[str, str]:

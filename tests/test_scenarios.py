@@ -243,3 +243,9 @@ def test_a_study_says_which_day_and_scenario_it_shows_and_what_moved(
     assert "the landscape as on 2027-01-01, under scenario tune" in text
     assert "The facts have moved under 1 edit(s) of scenario tune" in text
     assert "criticality was &#39;high&#39; when written" in text
+    # A diagram says it too, and only when a day or a scenario was asked for.
+    drawn = ok(ea, "impact", "srv2", "--scenario", "tune", "-f", "dot")
+    assert "the landscape as on" in drawn and "under scenario tune" in drawn
+    assert "the landscape as on" not in ok(ea, "impact", "srv2", "-f", "dot")
+    view = ok(ea, "view", "render", "infrastructure", "--at", "2027-01-01", "-f", "dot")
+    assert "the landscape as on 2027-01-01" in view

@@ -63,6 +63,8 @@ def render_view(
     if isinstance(view, str):
         view = find_view(view, repo.workspace.root if repo.workspace else None)
     graph = build_view(repo.store, repo.metamodel, view, select, at=at)
+    if repo.seen_as:
+        graph.notes.insert(0, repo.seen_as)
     return render(graph, fmt, view.name)
 
 

@@ -110,11 +110,7 @@ def study_html(
             f"The facts have moved under {len(overlay.drift)} edit(s) of scenario {overlay.name}",
             [d.text() for d in overlay.drift],
         )
-    seen = ""
-    if repo.day is not None:
-        seen = f"the landscape as on {repo.day}" + (
-            f", under scenario {overlay.name}" if overlay is not None else ""
-        )
+    seen = repo.seen_as or ""
     for table in tables:
         table.rows = [[cell_text(v) for v in row] for row in table.rows]
     if isinstance(graph, Markup):
