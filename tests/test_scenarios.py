@@ -249,3 +249,34 @@ def test_a_study_says_which_day_and_scenario_it_shows_and_what_moved(
     assert "the landscape as on" not in ok(ea, "impact", "srv2", "-f", "dot")
     view = ok(ea, "view", "render", "infrastructure", "--at", "2027-01-01", "-f", "dot")
     assert "the landscape as on 2027-01-01" in view
+
+
+def test_two_edits_made_at_the_same_time_both_land(ea, landscape: Path) -> None:
+    # Two `ea scenario ...` processes read the file, then each writes it with its edit:
+    # the second must not write over the first.
+    from ea_repo.scenarios import Book
+    from ea_repo.scenarios.edit import Editor
+
+    ok(ea, "scenario", "new", "busy")
+    with Repository.open(landscape) as repo:
+        book = Book(landscape)
+        first, second = Editor(repo, book, "busy"), Editor(repo, book, "busy")
+        first.retire("srv1", None)
+        second.set("oms", None, {"criticality": "critical"}, None)
+    edits = json.loads(ok(ea, "scenario", "show", "busy", "-f", "json"))["edits"]
+    assert [e["op"] for e in edits] == ["retire", "set"]
+
+
+def test_an_edit_waiting_too_long_for_another_says_so(
+    ea, landscape: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    from ea_repo.scenarios import file
+
+    ok(ea, "scenario", "new", "busy")
+    monkeypatch.setattr(file, "EDIT_WAIT", 0.2)
+    with FileLock(str(landscape / ".ea" / "scenarios.lock")):
+        result = ea("scenario", "retire", "busy", "srv1")
+    assert result.code == 2 and "another edit of the scenarios" in result.err
+    assert json.loads(ok(ea, "scenario", "show", "busy", "-f", "json"))["edits"] == []

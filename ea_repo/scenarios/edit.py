@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..metamodel.validate import raise_if, resolve_element_type, resolve_relation_type
+from ..metamodel.validate import resolve_element_type, resolve_relation_type
 from ..model import CURRENT, EVERYTHING, relation_id
 from .file import Book, Edit, Scenario
 from .overlay import Overlay, SeenStore, compile_overlay
@@ -47,23 +47,29 @@ class Editor:
         return {k: fact.attrs.get(k) for k in keys}
 
     def commit(self, edit: Edit) -> tuple[Scenario, Overlay]:
-        """Validate ``edit`` under the scenario so far; write the scenario with it appended."""
-        scenario = self.scenario.with_edit(edit)
-        overlay = compile_overlay(
-            self.repo.store, self.repo.metamodel, [*self.chain[:-1], scenario], None
-        )
-        own = [
-            d
-            for d in overlay.drift
-            if d.scenario == scenario.name and d.index == len(scenario.edits)
-        ]
-        if own:
-            error = ConflictError if own[0].kind in ("done", "exists") else ValidationError
-            raise error(
-                f"{edit.text()}: {own[0].message.removesuffix(': edit skipped')}",
-                hint="`ea scenario show " + scenario.name + "` lists the scenario's edits",
+        """Validate ``edit`` under the scenario so far; write the scenario with it appended.
+
+        The scenario is read again under the lock: an edit another process made since this
+        editor read it is kept, and the new edit is validated after it."""
+        with self.book.locked():
+            chain = self.book.chain(self.scenario.name)
+            scenario = chain[-1].with_edit(edit)
+            overlay = compile_overlay(
+                self.repo.store, self.repo.metamodel, [*chain[:-1], scenario], None
             )
-        self.book.write(scenario)
+            own = [
+                d
+                for d in overlay.drift
+                if d.scenario == scenario.name and d.index == len(scenario.edits)
+            ]
+            if own:
+                error = ConflictError if own[0].kind in ("done", "exists") else ValidationError
+                raise error(
+                    f"{edit.text()}: {own[0].message.removesuffix(': edit skipped')}",
+                    hint="`ea scenario show " + scenario.name + "` lists the scenario's edits",
+                )
+            self.book.write(scenario)
+        self.chain, self.scenario = [*chain[:-1], scenario], scenario
         return scenario, overlay
 
     # -- the edits ----------------------------------------------------------------
@@ -99,19 +105,16 @@ class Editor:
             raise ValidationError("nothing to set", hint="give --set NAME=VALUE or --name")
         element_id = self.element_id(element)
         target = self.seen.store.get_elements([element_id], CURRENT)[element_id]
-        # Values as the metamodel keeps them, so that "a sync made it already" compares alike.
+        # Values as the metamodel keeps them, so that "a sync made it already" compares
+        # alike; a value it refuses is left as given, for the commit to refuse with the rest.
         from ..metamodel.validate import check_attributes
 
         et = self.repo.metamodel.element_type(target.type)
         normalised = dict(attrs)
         if et is not None:
             given = {k: v for k, v in attrs.items() if v is not None}  # None: removes one
-            checked, problems = check_attributes(et.attributes, given, et.name)
-            raise_if(
-                [p for p in problems if not p.endswith(" is required")],
-                f"{et.name} {element_id!r}",
-            )
-            normalised = {k: checked.get(k) for k in attrs}
+            checked, _ = check_attributes(et.attributes, given, et.name)
+            normalised = {k: checked.get(k, v) for k, v in attrs.items()}
         return self.commit(
             Edit(
                 "set",

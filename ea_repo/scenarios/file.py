@@ -32,16 +32,20 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock, Timeout
 
+from ..config import DATA_DIR
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..yamlio import Collector, LineDict, load_yaml, node_line, suggest
 
 FOLDER = "scenarios"
+EDIT_WAIT = 10.0  # seconds an edit waits for another one to finish
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 OPS = ("add", "retire", "set", "link", "unlink", "replace")
@@ -282,6 +286,7 @@ class Book:
 
     def __init__(self, root: Path) -> None:
         self.folder = root / FOLDER
+        self.lock_path = root / DATA_DIR / "scenarios.lock"
 
     def path(self, name: str) -> Path:
         return self.folder / f"{check_name(name)}.yaml"
@@ -325,18 +330,39 @@ class Book:
             current = scenario.based_on
         return found[::-1]
 
+    @contextmanager
+    def locked(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the workspace's scenario lock while a scenario is read and written again, so
+        that two edits made at the same time both land (the second reads the first's file)."""
+        wait = EDIT_WAIT if wait is None else wait
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise ConflictError(
+                f"another edit of the scenarios of {self.folder.parent} has held "
+                f"{self.lock_path} for {wait:.0f} s",
+                hint="wait for it to finish, then run again",
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
     def create(self, name: str, description: str = "", based_on: str | None = None) -> Scenario:
         """A new, empty scenario, written; a ConflictError if the name is taken."""
         path = self.path(name)
-        if path.exists():
-            raise ConflictError(
-                f"scenario {name!r} exists ({path})",
-                hint="choose another name, or `ea scenario delete` it first",
-            )
-        if based_on is not None:
-            self.chain(based_on)  # it exists, and its chain reads
-        scenario = Scenario(name, description, based_on, (), path)
-        self.write(scenario)
+        with self.locked():
+            if path.exists():
+                raise ConflictError(
+                    f"scenario {name!r} exists ({path})",
+                    hint="choose another name, or `ea scenario delete` it first",
+                )
+            if based_on is not None:
+                self.chain(based_on)  # it exists, and its chain reads
+            scenario = Scenario(name, description, based_on, (), path)
+            self.write(scenario)
         return scenario
 
     def write(self, scenario: Scenario) -> Path:
@@ -361,15 +387,16 @@ class Book:
 
     def delete(self, name: str) -> Path:
         """Delete the scenario's file; refused while another scenario starts from it."""
-        path = self.get(name).path
-        assert path is not None
-        children = [n for n in self.names() if n != name and self._based_on(n) == name]
-        if children:
-            raise ConflictError(
-                f"scenario {name!r} is the start of {', '.join(children)}",
-                hint="delete those first, or change their `based_on`",
-            )
-        path.unlink()
+        with self.locked():
+            path = self.get(name).path
+            assert path is not None
+            children = [n for n in self.names() if n != name and self._based_on(n) == name]
+            if children:
+                raise ConflictError(
+                    f"scenario {name!r} is the start of {', '.join(children)}",
+                    hint="delete those first, or change their `based_on`",
+                )
+            path.unlink()
         return path
 
     def _based_on(self, name: str) -> str | None:
