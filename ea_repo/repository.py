@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +59,7 @@ from .sync import SyncEngine, unique_clashes
 
 if TYPE_CHECKING:
     from .analysis.registry import Target
-    from .scenarios import Overlay
+    from .scenarios import Overlay, Scenario
 
 MANUAL_SOURCE = "manual"
 """The source name of what users add by hand (``ea add``, ``ea link``)."""
@@ -259,7 +259,12 @@ class Repository:
         return cls.open(root)
 
     def seen(
-        self, at: str | None = None, scenario: str | None = None, *, today: str | None = None
+        self,
+        at: str | None = None,
+        scenario: str | None = None,
+        *,
+        today: str | None = None,
+        chain: Sequence[Scenario] | None = None,
     ) -> Repository:
         """This repository as readers see it on day ``at`` and under ``scenario``: a
         read-only repository over the same store, which every analysis, view and report
@@ -268,17 +273,21 @@ class Repository:
         ``at`` (ISO ``YYYY-MM-DD``) defaults to today — or, under a scenario, to the day it
         is complete (the latest ``on`` of its edits, if later than today). The scenario
         is read from the workspace's ``scenarios/`` and applied to the facts as they are
-        now; what no longer fits them is in ``overlay.drift``.
+        now; what no longer fits them is in ``overlay.drift``. ``chain``: the scenario and
+        those it starts from, already read (``Book.chain``), instead of reading ``scenario``.
         """
         from .scenarios import Book, SeenStore, compile_overlay, scenario_day
 
         today = today or dt.date.today().isoformat()
         day = at or today
         overlay = None
-        if scenario is not None:
+        if chain is not None:
+            scenario = chain[-1].name
+        elif scenario is not None:
             if self.workspace is None:
                 raise WorkspaceError("scenarios live in a workspace; this repository has none")
             chain = Book(self.workspace.root).chain(scenario)
+        if chain is not None:
             day = at or scenario_day(chain, today)
             overlay = compile_overlay(self.store, self.metamodel, chain, day)
         seen = Repository(SeenStore(self.store, day, overlay), self.metamodel, self.workspace)

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import WorkspaceError
 from ..model import CURRENT, Element, Relation, Step
 from ..results import Table
 from .file import Edit
@@ -313,14 +314,19 @@ def scenario_diff(
     from .overlay import scenario_day
 
     today = today or dt.date.today().isoformat()
+    if repo.workspace is None:
+        raise WorkspaceError("scenarios live in a workspace; this repository has none")
+    # Each scenario file is read once, for the day, both states and the steps.
+    book = Book(repo.workspace.root)
+    after_chain = book.chain(name)
+    before_chain = book.chain(against) if against else None
+    chains = [after_chain] + ([before_chain] if before_chain else [])
     if at is None:
-        assert repo.workspace is not None
-        book = Book(repo.workspace.root)
-        chains = [book.chain(name)] + ([book.chain(against)] if against else [])
         at = max(scenario_day(c, today) for c in chains)
-    after = repo.seen(at, name)
-    before = repo.seen(at, against)
-    return _Gap(repo, before, after, name, against, at).diff()
+    after = repo.seen(at, chain=after_chain)
+    before = repo.seen(at, chain=before_chain) if before_chain else repo.seen(at)
+    edits = [list(s.edits) for c in chains for s in c]
+    return _Gap(repo, before, after, name, against, at, edits).diff()
 
 
 class _Gap:
@@ -332,8 +338,10 @@ class _Gap:
         name: str,
         against: str | None,
         day: str,
+        edits: list[list[Edit]],
     ) -> None:
         self.repo = repo
+        self.edits = edits  # of both scenarios and their bases, the first base first
         self.before, self.after = before, after
         self.name, self.against, self.day = name, against, day
         self.overlays = [o for o in (before.overlay, after.overlay) if o is not None]
@@ -452,10 +460,7 @@ class _Gap:
             return f"{names.get(r.src, r.src)} → {names.get(r.dst, r.dst)}"
 
         replaced = {
-            e.id: e.by
-            for edits in self._chain_edits()
-            for e in edits
-            if e.op == "replace" and e.id and e.by
+            e.id: e.by for edits in self.edits for e in edits if e.op == "replace" and e.id and e.by
         }
         before = {i: r for i, r in b_rel.items() if r.type == FLOW}
         after = {i: r for i, r in a_rel.items() if r.type == FLOW}
@@ -482,16 +487,6 @@ class _Gap:
                 changes.append(FlowChange("cut", rid, text(rel), None))
         changes.extend(FlowChange("new", i, None, text(r)) for i, r in sorted(new.items()))
         return changes
-
-    def _chain_edits(self) -> list[list[Edit]]:
-        from .file import Book
-
-        assert self.repo.workspace is not None
-        book = Book(self.repo.workspace.root)
-        edits: list[list[Edit]] = []
-        for name in filter(None, (self.name, self.against)):
-            edits.extend(list(s.edits) for s in book.chain(name))
-        return edits
 
     def _risks(self, names: dict[str, str], removed: set[str]) -> list[RiskChange]:
         import datetime as dt
@@ -576,7 +571,7 @@ class _Gap:
 
     def _steps(self) -> list[tuple[str, list[str]]]:
         by_day: dict[str, list[str]] = {}
-        for edits in self._chain_edits():
+        for edits in self.edits:
             for e in edits:
                 by_day.setdefault(e.on or "at once", []).append(e.text())
         return sorted(by_day.items(), key=lambda kv: (kv[0] != "at once", kv[0]))
