@@ -232,9 +232,7 @@ def _open_store(
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(path)
-    with store.transaction():
-        store.upsert_elements(elements)
-        store.upsert_relations(relations)
+    benchkit.load(store, elements, relations)
     if args.db is not None:
         stamp.write_text(key, encoding="utf-8")
     return store
