@@ -32,14 +32,11 @@ import datetime as dt
 import gc
 import io
 import json
-import platform
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -109,20 +106,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generator = benchkit.sibling("bench_store")
     elements, relations = generator.generate(args.elements, args.relations, args.seed)
     rng = random.Random(args.seed)
-    dated = []
-    for e in elements:
-        if e.type == "SoftwareProduct":
-            roll = rng.random()
-            eos = "2020-06-30" if roll < 0.2 else ("2027-03-31" if roll < 0.4 else "2031-12-31")
-            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
-        dated.append(e)
+    dated = benchkit.end_of_support(elements, rng, "2027-03-31")
     tickets, affects = incidents(dated, args.incidents, args.seed)
     gc.freeze()
     figures: dict[str, Any] = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": benchkit.calibrate(),
-        "seed": args.seed,
+        **benchkit.machine(args.seed),
         "elements": len(dated),
         "relations": len(relations),
         "incidents": len(tickets),

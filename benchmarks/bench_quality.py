@@ -29,8 +29,6 @@ import argparse
 import contextlib
 import io
 import json
-import platform
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -81,12 +79,7 @@ def quality_kept(on: bool, spent: list[float]) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     importer = benchkit.sibling("bench_import")
-    figures: dict[str, Any] = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": benchkit.calibrate(),
-        "seed": args.seed,
-    }
+    figures = benchkit.machine(args.seed)
     with tempfile.TemporaryDirectory(prefix="ea-bench-quality-") as tmp_name:
         tmp = Path(tmp_name)
         exports = tmp / "generated"

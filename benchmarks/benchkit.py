@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import platform
+import random
 import resource
+import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,6 +91,30 @@ def load(
             flush=True,
         )
     return seconds
+
+
+def end_of_support(elements: Iterable[Element], rng: random.Random, soon: str) -> list[Element]:
+    """The elements, each SoftwareProduct with an end of support drawn from ``rng``: one in
+    five 2020-06-30 (past), one in five ``soon``, the others 2031-12-31."""
+    dated = []
+    for e in elements:
+        if e.type == "SoftwareProduct":
+            roll = rng.random()
+            eos = "2020-06-30" if roll < 0.2 else (soon if roll < 0.4 else "2031-12-31")
+            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
+        dated.append(e)
+    return dated
+
+
+def machine(seed: int) -> dict[str, Any]:
+    """The first figures of a run: the Python and SQLite versions, the CPU calibration and
+    the seed."""
+    return {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "calibration_ms": calibrate(),
+        "seed": seed,
+    }
 
 
 def calibrate() -> float:
