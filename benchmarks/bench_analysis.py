@@ -57,15 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     gc.freeze()
     with tempfile.TemporaryDirectory(prefix="ea-bench-analysis-") as tmp:
         store = SQLiteStore(Path(tmp) / "repository.db")
-        t0 = time.perf_counter()
-        with store.transaction():
-            store.upsert_elements(elements)
-            store.upsert_relations(relations)
-        load_s = time.perf_counter() - t0
-        print(
-            f"loaded {len(elements):,} elements + {len(relations):,} relations in {load_s:.1f} s",
-            flush=True,
-        )
+        benchkit.load(store, elements, relations, say=True)
 
         # The hub: the element with the most direct dependents (impact steps).
         steps = mm.impact_steps()
@@ -244,18 +236,7 @@ def summary(fig: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--elements", type=int, default=100_000)
-    parser.add_argument("--relations", type=int, default=300_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--starts", type=int, default=200)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    fig = run(args)
-    print()
-    print(summary(fig))
-    benchkit.save_figures(fig, args.json)
-    return 0
+    return benchkit.main(__doc__, run, summary, argv, [("--starts", int, 200)])
 
 
 if __name__ == "__main__":

@@ -74,15 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="ea-bench-diagnose-") as tmp:
         store = SQLiteStore(Path(tmp) / "repository.db")
-        t0 = time.perf_counter()
-        with store.transaction():
-            store.upsert_elements(elements)
-            store.upsert_relations(relations)
-        print(
-            f"loaded {len(elements):,} elements + {len(relations):,} relations "
-            f"in {time.perf_counter() - t0:.1f} s",
-            flush=True,
-        )
+        benchkit.load(store, elements, relations, say=True)
         analyse(store, mm, [cluster], max_depth=2)  # warm-up
         impact_s, impact = _timed(lambda: analyse(store, mm, [cluster]))
         print(f"impact of {cluster}: {impact_s * 1000:.0f} ms", flush=True)
@@ -135,17 +127,7 @@ def summary(fig: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--elements", type=int, default=100_000)
-    parser.add_argument("--relations", type=int, default=300_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    fig = run(args)
-    print()
-    print(summary(fig))
-    benchkit.save_figures(fig, args.json)
-    return 0
+    return benchkit.main(__doc__, run, summary, argv)
 
 
 if __name__ == "__main__":

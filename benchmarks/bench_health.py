@@ -32,14 +32,11 @@ import datetime as dt
 import gc
 import io
 import json
-import platform
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -109,20 +106,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generator = benchkit.sibling("bench_store")
     elements, relations = generator.generate(args.elements, args.relations, args.seed)
     rng = random.Random(args.seed)
-    dated = []
-    for e in elements:
-        if e.type == "SoftwareProduct":
-            roll = rng.random()
-            eos = "2020-06-30" if roll < 0.2 else ("2027-03-31" if roll < 0.4 else "2031-12-31")
-            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
-        dated.append(e)
+    dated = benchkit.end_of_support(elements, rng, "2027-03-31")
     tickets, affects = incidents(dated, args.incidents, args.seed)
     gc.freeze()
     figures: dict[str, Any] = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": benchkit.calibrate(),
-        "seed": args.seed,
+        **benchkit.machine(args.seed),
         "elements": len(dated),
         "relations": len(relations),
         "incidents": len(tickets),
@@ -130,12 +118,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ea-bench-health-") as tmp_name:
         tmp = Path(tmp_name)
         ws = init_workspace(tmp / "ws")
-        t0 = time.perf_counter()
-        with Repository.open(ws) as repo, repo.store.transaction():
-            repo.store.upsert_elements([*dated, *tickets])
-            repo.store.upsert_relations([*relations, *affects])
+        with Repository.open(ws) as repo:
+            load_s = benchkit.load(repo.store, [*dated, *tickets], [*relations, *affects])
         del dated, relations
-        print(f"loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(f"loaded in {load_s:.1f} s", flush=True)
         at = AT.strftime("%Y-%m-%dT%H:%M:%SZ")
         day = AT.date().isoformat()
         w = ("-w", str(ws))
@@ -190,19 +176,9 @@ def summary(fig: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--elements", type=int, default=100_000)
-    parser.add_argument("--relations", type=int, default=300_000)
-    parser.add_argument("--incidents", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    fig = run(args)
-    print()
-    print(summary(fig))
-    benchkit.save_figures(fig, args.json)
-    return 0
+    return benchkit.main(
+        __doc__, run, summary, argv, [("--incidents", int, 400), ("--repeat", int, 3)]
+    )
 
 
 if __name__ == "__main__":

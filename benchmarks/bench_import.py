@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import random
 import shutil
 import sqlite3
@@ -479,12 +478,7 @@ def _report(label: str, figures: dict[str, Any], rows: int | None = None) -> Non
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Generate (or copy) the exports, take every measurement, return the figures."""
-    figures: dict[str, Any] = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": benchkit.calibrate(),
-        "seed": args.seed,
-    }
+    figures = benchkit.machine(args.seed)
     with tempfile.TemporaryDirectory(prefix="ea-bench-import-") as tmp_name:
         tmp = Path(tmp_name)
         if args.dir is not None:

@@ -29,8 +29,6 @@ import argparse
 import contextlib
 import io
 import json
-import platform
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -81,12 +79,7 @@ def quality_kept(on: bool, spent: list[float]) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     importer = benchkit.sibling("bench_import")
-    figures: dict[str, Any] = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "calibration_ms": benchkit.calibrate(),
-        "seed": args.seed,
-    }
+    figures = benchkit.machine(args.seed)
     with tempfile.TemporaryDirectory(prefix="ea-bench-quality-") as tmp_name:
         tmp = Path(tmp_name)
         exports = tmp / "generated"
@@ -178,18 +171,7 @@ def summary(fig: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--elements", type=int, default=100_000)
-    parser.add_argument("--relations", type=int, default=300_000)
-    parser.add_argument("--interfaces", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    fig = run(args)
-    print()
-    print(summary(fig))
-    benchkit.save_figures(fig, args.json)
-    return 0
+    return benchkit.main(__doc__, run, summary, argv, [("--interfaces", int, None)])
 
 
 if __name__ == "__main__":

@@ -72,9 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ea-bench-scenario-") as tmp:
         root = init_workspace(Path(tmp) / "ws")
         with Repository.open(root) as repo:
-            with repo.store.transaction():
-                repo.store.upsert_elements(elements)
-                repo.store.upsert_relations(relations)
+            benchkit.load(repo.store, elements, relations)
             scenario = scenario_of(elements, args.edits, rng)
             # The unlinks: relations of elements the scenario does not otherwise touch.
             named = {x for e in scenario.edits for x in (e.id, e.by, e.src) if x}
@@ -160,19 +158,9 @@ def summary(fig: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--elements", type=int, default=100_000)
-    parser.add_argument("--relations", type=int, default=300_000)
-    parser.add_argument("--edits", type=int, default=1000)
-    parser.add_argument("--starts", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    fig = run(args)
-    print()
-    print(summary(fig))
-    benchkit.save_figures(fig, args.json)
-    return 0
+    return benchkit.main(
+        __doc__, run, summary, argv, [("--edits", int, 1000), ("--starts", int, 200)]
+    )
 
 
 if __name__ == "__main__":

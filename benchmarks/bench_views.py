@@ -129,16 +129,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     mm = load_metamodel()
     elements, relations = generator.generate(args.elements, args.relations, args.seed)
     rng = random.Random(args.seed)
-    dated = []
-    for e in elements:
-        if e.type == "SoftwareProduct":
-            roll = rng.random()
-            eos = "2020-06-30" if roll < 0.2 else ("2026-03-31" if roll < 0.4 else "2031-12-31")
-            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
-        elif e.type in ("VirtualMachine", "Server"):
-            e = replace(e, attrs={**e.attrs, "hostname": f"{e.id}.example.net"})
-        dated.append(e)
-    elements = dated
+    elements = [
+        replace(e, attrs={**e.attrs, "hostname": f"{e.id}.example.net"})
+        if e.type in ("VirtualMachine", "Server")
+        else e
+        for e in benchkit.end_of_support(elements, rng, "2026-03-31")
+    ]
     dependents: Counter[str] = Counter()
     flows: Counter[str] = Counter()
     for rel in relations:
@@ -232,9 +228,7 @@ def _open_store(
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(path)
-    with store.transaction():
-        store.upsert_elements(elements)
-        store.upsert_relations(relations)
+    benchkit.load(store, elements, relations)
     if args.db is not None:
         stamp.write_text(key, encoding="utf-8")
     return store

@@ -1,5 +1,6 @@
-"""What every benchmark script shares: loading a sibling script, the CPU calibration,
-percentiles, verdicts, peak memory and the aligned summary table.
+"""What every benchmark script shares: loading a sibling script, the command line and
+``main``, loading a landscape into a store, the CPU calibration, percentiles, verdicts,
+peak memory and the aligned summary table.
 
 The scripts are not a package: each puts this folder on ``sys.path`` and imports
 ``benchkit``; a sibling script (the generators) is loaded with :func:`sibling`.
@@ -7,15 +8,23 @@ The scripts are not a package: each puts this folder on ``sys.path`` and imports
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
+import platform
+import random
 import resource
+import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from ea_repo.model import Element, Relation
+from ea_repo.store.base import GraphStore
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,6 +40,81 @@ def sibling(name: str) -> ModuleType:
     sys.modules[key] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+Option = tuple[str, Callable[[str], Any], Any]
+"""An extra command-line option of a script: (flag, type, default)."""
+
+
+def main(
+    doc: str,
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    summary: Callable[[dict[str, Any]], str],
+    argv: Sequence[str] | None = None,
+    extra: Sequence[Option] = (),
+) -> int:
+    """The ``main`` of a benchmark script: ``--elements``, ``--relations``, ``--seed``,
+    ``--json`` and the script's ``extra`` options; runs ``run``, prints a blank line and
+    ``summary`` of the figures, and writes them to ``--json`` when given."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, default=100_000)
+    parser.add_argument("--relations", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=42)
+    for flag, kind, default in extra:
+        parser.add_argument(flag, type=kind, default=default)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    figures = run(args)
+    print()
+    print(summary(figures))
+    save_figures(figures, args.json)
+    return 0
+
+
+def load(
+    store: GraphStore,
+    elements: Sequence[Element],
+    relations: Sequence[Relation],
+    *,
+    say: bool = False,
+) -> float:
+    """Write ``elements`` and ``relations`` to ``store`` in one transaction; the seconds it
+    took (said on stdout with ``say``)."""
+    t0 = time.perf_counter()
+    with store.transaction():
+        store.upsert_elements(elements)
+        store.upsert_relations(relations)
+    seconds = time.perf_counter() - t0
+    if say:
+        print(
+            f"loaded {len(elements):,} elements + {len(relations):,} relations in {seconds:.1f} s",
+            flush=True,
+        )
+    return seconds
+
+
+def end_of_support(elements: Iterable[Element], rng: random.Random, soon: str) -> list[Element]:
+    """The elements, each SoftwareProduct with an end of support drawn from ``rng``: one in
+    five 2020-06-30 (past), one in five ``soon``, the others 2031-12-31."""
+    dated = []
+    for e in elements:
+        if e.type == "SoftwareProduct":
+            roll = rng.random()
+            eos = "2020-06-30" if roll < 0.2 else (soon if roll < 0.4 else "2031-12-31")
+            e = replace(e, attrs={**e.attrs, "end_of_support": eos})
+        dated.append(e)
+    return dated
+
+
+def machine(seed: int) -> dict[str, Any]:
+    """The first figures of a run: the Python and SQLite versions, the CPU calibration and
+    the seed."""
+    return {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "calibration_ms": calibrate(),
+        "seed": seed,
+    }
 
 
 def calibrate() -> float:
