@@ -155,6 +155,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "decommission": busiest_app,
         "data-flows": busiest_app,
         "migration-waves": f'+"{datacenter}"',
+        # Two symptoms: the busiest application and what most depends on.
+        "diagnosis": f"{busiest_app},{hub}",
     }
     gc.freeze()
     figures: dict[str, Any] = {}
