@@ -55,12 +55,19 @@ def parse_moment(text: str | None, option: str = "--at") -> dt.datetime | None:
         ) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ValidationError(
+            f"{option} {text!r} is out of the range of dates (years 1 to 9999, in UTC)",
+            hint="write a moment between 0001-01-01 and 9999-12-31 once in UTC",
+        ) from None
 
 
 def iso(moment: dt.datetime) -> str:
-    """``2026-03-14T10:00:00Z``: how incident times are written, so that they compare as text."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-03-14T10:00:00Z``: how incident times are written, so that they compare as text
+    (the year with its four digits: ``0999``, which ``strftime`` writes ``999``)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
