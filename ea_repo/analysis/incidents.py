@@ -89,9 +89,9 @@ def status_at(attrs: Any, moment: str) -> str | None:
         return "canceled"  # raised by mistake or twice: never a symptom, never a red
     ends = [(attrs.get(a), s) for a, s in (("resolved_at", "resolved"), ("closed_at", "closed"))]
     passed = [(t, s) for t, s in ends if t and t <= moment]
-    state = attrs.get("state")
     if passed:
-        return "canceled" if state == "canceled" else max(passed)[1]
+        return max(passed)[1]
+    state = attrs.get("state")
     if state in ENDED and not any(t for t, _ in ends):
         return str(state)  # over, when is unknown: open at no moment
     return "open"
