@@ -267,6 +267,26 @@ def test_a_moment_before_the_year_1000_or_out_of_range_is_read_right(ea, cmdb: P
             assert f"--at {moment!r} is out of the range of dates" in out.err
 
 
+def test_an_incident_two_sources_attach_to_two_cis_is_listed_on_both(ea, cmdb: Path) -> None:
+    # The service desk's list has INC0020003 on ERP; another tool's export has it on CRM.
+    assert import_incidents(ea, "incident.csv").code == 0
+    second = ea(
+        "import", "incidents", DATA / "incident_second_ci.csv", "--preset", "servicenow",
+        "--timezone", "Europe/Paris", "--source", "other-desk",
+    )  # fmt: skip
+    assert second.code == 0, second.err
+    listed = json.loads(ea("incidents", "--at", "2026-03-14T10:00Z", "--open", "-f", "json").out)
+    on = sorted(i["ci"]["name"] for i in listed["incidents"] if i["number"] == "INC0020003")
+    assert on == ["CRM", "ERP"]
+    assert listed["open"] == len({i["number"] for i in listed["incidents"]})  # counted once
+    # ea diagnose --at takes both as symptoms, as ea health colours both.
+    diagnosed = json.loads(ea("diagnose", "--at", "2026-03-14T10:00Z", "-f", "json").out)
+    assert {CRM, ERP} <= set(diagnosed["symptoms"])
+    health = json.loads(ea("health", "--at", "2026-03-14T10:00Z", "-f", "json").out)
+    colour = {e["name"]: "INC0020003" in e["open_incidents"] for e in health["elements"]}
+    assert colour["CRM"] and colour["ERP"]
+
+
 def test_times_are_read_in_the_mapping_timezone_and_kept_in_utc() -> None:
     # Summer time in Paris: UTC+2; a zone written in the cell wins over the mapping's.
     assert parse_datetime("2026-07-01 08:15:00", timezone=PARIS) == "2026-07-01T06:15:00Z"
