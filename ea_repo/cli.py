@@ -916,14 +916,12 @@ def health(
     Example: ea health --at 2026-03-01T08:00:00Z --layer application --fail-on red
     """
     from .analysis.health import HEALTH_RANK, Health
-    from .analysis.incidents import parse_moment
     from .analysis.registry import check_layers
     from .config import parse_duration_days
 
-    instant = parse_moment(at)
+    instant, day = moment_day(at)
     days = parse_duration_days(horizon, "--horizon")
     layers = check_layers(layer)
-    day = None if instant is None else instant.date().isoformat()
     with open_seen(workspace, day, scenario) as repo:
         stale = repo.workspace.stale_after_days if repo.workspace else 180
         report = repo.analyse(

@@ -286,7 +286,7 @@ class HealthReport:
     @property
     def instant(self) -> str:
         """The instant assessed, as ISO 8601 UTC text."""
-        return _text(self.at)
+        return iso(self.at)
 
     def to_data(self) -> dict[str, Any]:
         """The health as a JSON document: every element reported, every open incident."""
@@ -310,10 +310,6 @@ class HealthReport:
                 "since always"
             )
         return notes
-
-
-def _text(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _months(at: dt.datetime, months: int) -> list[str]:
@@ -426,7 +422,7 @@ def health(
                 )
             )
 
-    cutoff = (now - dt.timedelta(days=stale_after_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = iso(now - dt.timedelta(days=stale_after_days))
     for element, _seen in store.stale_elements(cutoff, lens):
         if element.id in reported:
             reported[element.id].stale = True

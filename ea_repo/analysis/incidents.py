@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,12 +56,19 @@ def parse_moment(text: str | None, option: str = "--at") -> dt.datetime | None:
         ) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ValidationError(
+            f"{option} {text!r} is out of the range of dates (years 1 to 9999, in UTC)",
+            hint="write a moment between 0001-01-01 and 9999-12-31 once in UTC",
+        ) from None
 
 
 def iso(moment: dt.datetime) -> str:
-    """``2026-03-14T10:00:00Z``: how incident times are written, so that they compare as text."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-03-14T10:00:00Z``: how incident times are written, so that they compare as text
+    (the year with its four digits: ``0999``, which ``strftime`` writes ``999``)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -82,9 +90,9 @@ def status_at(attrs: Any, moment: str) -> str | None:
         return "canceled"  # raised by mistake or twice: never a symptom, never a red
     ends = [(attrs.get(a), s) for a, s in (("resolved_at", "resolved"), ("closed_at", "closed"))]
     passed = [(t, s) for t, s in ends if t and t <= moment]
-    state = attrs.get("state")
     if passed:
-        return "canceled" if state == "canceled" else max(passed)[1]
+        return max(passed)[1]
+    state = attrs.get("state")
     if state in ENDED and not any(t for t, _ in ends):
         return str(state)  # over, when is unknown: open at no moment
     return "open"
@@ -92,7 +100,8 @@ def status_at(attrs: Any, moment: str) -> str | None:
 
 @dataclass(frozen=True)
 class IncidentAt:
-    """An incident, the element it affects, and its state at the moment asked."""
+    """An incident, one element it affects (an incident on two is two of these), and its
+    state at the moment asked."""
 
     incident: Element
     ci: Element
@@ -153,6 +162,11 @@ class IncidentsReport:
     def open(self) -> list[IncidentAt]:
         return [i for i in self.incidents if i.open]
 
+    @staticmethod
+    def count(rows: list[IncidentAt]) -> int:
+        """How many incidents ``rows`` hold: one on two elements is two rows."""
+        return len({i.incident.id for i in rows})
+
     def symptoms(self) -> list[ElementId]:
         """The elements the open incidents affect, once each, most urgent first."""
         return list(dict.fromkeys(ElementId(i.ci.id) for i in self.open))
@@ -162,13 +176,15 @@ class IncidentsReport:
         listed = ", ".join(
             f"{i.incident.attrs.get('number') or i.incident.id} on {i.ci.name}" for i in self.open
         )
-        return f"{len(self.open)} incident(s) open at {self.at}" + (f": {listed}" if listed else "")
+        return f"{self.count(self.open)} incident(s) open at {self.at}" + (
+            f": {listed}" if listed else ""
+        )
 
     def to_tables(self) -> list[Table]:
         what = "open" if self.only_open else "opened by then"
         return [
             Table(
-                f"incidents {what} at {self.at} ({len(self.incidents)})",
+                f"incidents {what} at {self.at} ({self.count(self.incidents)})",
                 COLUMNS,
                 [i.row() for i in self.incidents],
             )
@@ -179,14 +195,14 @@ class IncidentsReport:
             "analysis": "incidents",
             "at": self.at,
             "open_only": self.only_open,
-            "open": len(self.open),
+            "open": self.count(self.open),
             "incidents": [i.to_data() for i in self.incidents],
         }
 
     def notes(self) -> list[str]:
         cis = self.symptoms()
         return [
-            f"{len(self.open)} incident(s) open at {self.at}, on {len(cis)} element(s)"
+            f"{self.count(self.open)} incident(s) open at {self.at}, on {len(cis)} element(s)"
             + (": ea diagnose --at " + self.at + " takes them as symptoms" if cis else "")
         ]
 
@@ -208,14 +224,15 @@ def incidents_at(
         if (status := status_at(e.attrs, at)) is not None and (status == "open" or not only_open)
     ]
     ids = [e.id for e, _ in found]
-    affected = {
-        r.src: r.dst for r in (store.relations_of(ids, lens, types=[AFFECTS]) if ids else ())
-    }
-    cis = store.get_elements(set(affected.values()), lens) if affected else {}
+    affected: dict[str, set[str]] = defaultdict(set)  # two sources may name two CIs
+    for r in store.relations_of(ids, lens, types=[AFFECTS]) if ids else ():
+        affected[r.src].add(r.dst)
+    cis = store.get_elements(set().union(*affected.values()), lens) if affected else {}
     rows = [
-        IncidentAt(e, cis[affected[e.id]], status)
+        IncidentAt(e, cis[ci], status)
         for e, status in found
-        if e.id in affected and affected[e.id] in cis
+        for ci in sorted(affected.get(e.id, ()))
+        if ci in cis
     ]
     rows.sort(key=lambda i: i.incident.id)
     rows.sort(key=lambda i: i.incident.attrs.get("opened_at", ""), reverse=True)

@@ -252,6 +252,41 @@ def test_ea_incidents_lists_the_state_at_a_moment(ea, cmdb: Path) -> None:
     assert bad.code == 2 and "--at '14/03/2026' is not a date or a date and time" in bad.err
 
 
+def test_a_moment_before_the_year_1000_or_out_of_range_is_read_right(ea, cmdb: Path) -> None:
+    assert import_incidents(ea, "incident.csv").code == 0
+    # Times compare as text: the year is written with its four digits, so nothing of 2026
+    # is opened by 0999 (a three-digit year sorted after 2026).
+    early = json.loads(ea("incidents", "--at", "0999-06-01", "-f", "json").out)
+    assert early["at"] == "0999-06-01T00:00:00Z" and early["incidents"] == []
+    late = json.loads(ea("incidents", "--at", "9999-12-31", "--open", "-f", "json").out)
+    assert {i["number"] for i in late["incidents"]} == {"INC0020003", "INC0020004"}  # never ended
+    for command in ("incidents", "health", "diagnose"):
+        for moment in ("0001-01-01T00:00+01:00", "9999-12-31T23:00-05:00"):
+            out = ea(command, "--at", moment)
+            assert out.code == 2, (command, moment, out.err)
+            assert f"--at {moment!r} is out of the range of dates" in out.err
+
+
+def test_an_incident_two_sources_attach_to_two_cis_is_listed_on_both(ea, cmdb: Path) -> None:
+    # The service desk's list has INC0020003 on ERP; another tool's export has it on CRM.
+    assert import_incidents(ea, "incident.csv").code == 0
+    second = ea(
+        "import", "incidents", DATA / "incident_second_ci.csv", "--preset", "servicenow",
+        "--timezone", "Europe/Paris", "--source", "other-desk",
+    )  # fmt: skip
+    assert second.code == 0, second.err
+    listed = json.loads(ea("incidents", "--at", "2026-03-14T10:00Z", "--open", "-f", "json").out)
+    on = sorted(i["ci"]["name"] for i in listed["incidents"] if i["number"] == "INC0020003")
+    assert on == ["CRM", "ERP"]
+    assert listed["open"] == len({i["number"] for i in listed["incidents"]})  # counted once
+    # ea diagnose --at takes both as symptoms, as ea health colours both.
+    diagnosed = json.loads(ea("diagnose", "--at", "2026-03-14T10:00Z", "-f", "json").out)
+    assert {CRM, ERP} <= set(diagnosed["symptoms"])
+    health = json.loads(ea("health", "--at", "2026-03-14T10:00Z", "-f", "json").out)
+    colour = {e["name"]: "INC0020003" in e["open_incidents"] for e in health["elements"]}
+    assert colour["CRM"] and colour["ERP"]
+
+
 def test_times_are_read_in_the_mapping_timezone_and_kept_in_utc() -> None:
     # Summer time in Paris: UTC+2; a zone written in the cell wins over the mapping's.
     assert parse_datetime("2026-07-01 08:15:00", timezone=PARIS) == "2026-07-01T06:15:00Z"
