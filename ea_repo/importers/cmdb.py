@@ -109,10 +109,22 @@ class CmdbImporter:
     ``elements.on_duplicate`` (what rows that share a key but differ become).
     """
 
+    DUPLICATE_CHOICES = (
+        "or say how such rows combine: --on-duplicate merge (or first, last), "
+        "or on_duplicate: under elements in the mapping, or in the source in ea.yaml"
+    )
+    """How a user says what rows sharing a key become, as the duplicate error's hint says it."""
+
     def __init__(
-        self, mapping: CmdbMapping, metamodel: Metamodel, *, on_duplicate: str | None = None
+        self,
+        mapping: CmdbMapping,
+        metamodel: Metamodel,
+        *,
+        on_duplicate: str | None = None,
+        duplicate_choices: str | None = None,
     ) -> None:
         self.mapping = mapping
+        self.duplicate_choices = duplicate_choices or self.DUPLICATE_CHOICES
         self.metamodel = metamodel
         self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
         self._hints: dict[str, str | None] = {}  # class value -> element type, per read
@@ -391,10 +403,7 @@ class CmdbImporter:
 
     def _duplicate_hint(self, cols: _ElementColumns, raw_key: str) -> str:
         spec = cols.spec
-        choose = (
-            "or say how such rows combine: --on-duplicate merge (or first, last), "
-            "or on_duplicate: under elements in the mapping, or in the source in ea.yaml"
-        )
+        choose = self.duplicate_choices
         if raw_key or not spec.key_fallback:
             return f"two rows have the same {alternatives(cols.key)}: keep one of them in the export, {choose}"
         made_of = " + ".join(spec.key_fallback)

@@ -116,7 +116,14 @@ class IncidentsImporter:
             mapping = replace(mapping, timezone=time_zone(timezone))
         self.mapping = mapping
         self.unknown_ci = check_unknown_ci(unknown_ci)
-        self.rows = CmdbImporter(mapping, metamodel)
+        # Neither `ea import incidents` nor an incidents source takes --on-duplicate: a
+        # mapping of your own does.
+        self.rows = CmdbImporter(
+            mapping,
+            metamodel,
+            duplicate_choices="or say how such rows combine: on_duplicate: merge (or first, "
+            "last) under elements in a mapping of your own (--mapping)",
+        )
 
     def read(
         self,

@@ -402,3 +402,19 @@ def test_an_incident_mapping_without_an_affects_link_is_refused() -> None:
     assert err.value.message == (
         "mine.yaml: an incident mapping needs `elements` with a link of type affects"
     )
+
+
+def test_a_number_repeated_with_other_values_gets_a_hint_that_works_for_incidents(
+    ea, cmdb: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "alerts.csv"
+    export.write_text(
+        "id,ci,state,opened\nALR-1,vm-crm01,open,2026-03-14T08:00Z\n"
+        "ALR-1,vm-crm01,resolved,2026-03-14T08:00Z\n",
+        encoding="utf-8",
+    )
+    result = ea("import", "incidents", export, "--preset", "generic")
+    assert result.code == 2
+    text = " ".join(result.err.split())
+    assert "on_duplicate: merge (or first, last) under elements in a mapping of your own" in text
+    assert "--on-duplicate" not in text
