@@ -302,3 +302,30 @@ def test_a_repository_never_synced_has_no_trend_yet(ea, workspace: Path, tmp_pat
     out = tmp_path / "q.html"
     assert ea("report", "quality", "-o", out).code == 0
     assert "No trend yet" in out.read_text() and "<svg" not in out.read_text()
+
+
+def test_a_failure_to_keep_the_figures_leaves_the_run_standing(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures are written after the run: the store failing then (locked, full) loses
+    them, not the run nor its report."""
+    from ea_repo import quality
+    from ea_repo.errors import StoreLockedError
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise StoreLockedError("the database is locked")
+
+    monkeypatch.setattr(quality, "measure", locked)
+    result = ea("sync", "--json")
+    assert result.code == 0, result.err
+    (outcome,) = json.loads(result.out)["sources"]
+    assert outcome["status"] == "ok"
+    assert any("quality figures not kept" in n for n in outcome["notes"])
+    files = [synced / "exports" / "cmdb_ci.csv", synced / "exports" / "cmdb_rel_ci.csv"]
+    imported = ea("import", "cmdb", *files, "--preset", "servicenow", "--force")
+    assert imported.code == 0, imported.err
+    assert "quality figures not kept" in imported.out + imported.err
+    with Repository.open(synced) as repo:
+        runs = repo.store.runs()
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+    assert all("quality" not in r.stats for r in runs)
