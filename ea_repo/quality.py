@@ -655,11 +655,12 @@ def keep(
     """
     now = now or dt.datetime.now(dt.UTC)
     basis = {"rules": _Rules(metamodel).digest(), "stale_after_days": stale_after_days}
-    figures = _still_holding(store, basis, run_id, stale_after_days, now)
+    since, last = _since_figures(store, run_id)
+    figures = _still_holding(store, basis, since, last, stale_after_days, now)
     if figures is None:
         report = measure(store, metamodel, stale_after_days=stale_after_days, now=now)
         figures = {**report.figures(), **basis}
-    run = _run(store, run_id)
+    run = next((r for r in since if r.id == run_id), None) or _run(store, run_id)
     store.finish_run(
         run.id,
         run.status,
@@ -670,25 +671,46 @@ def keep(
     return figures
 
 
+_RUNS_PAGE = 16
+"""How many of the latest runs :func:`_since_figures` reads first (a page 16 times larger
+each time the figures are further back)."""
+
+
+def _since_figures(store: GraphStore, run_id: int) -> tuple[list[Run], Run | None]:
+    """The runs after the last one with figures kept (other than run ``run_id``), newest
+    first, and that one (None: no figures kept yet). Read a page of the latest runs at a
+    time: at a sync the figures are a run or a few back, not the whole history away."""
+    limit = _RUNS_PAGE
+    while True:
+        runs = store.runs(limit=limit)  # newest first
+        for i, run in enumerate(runs):
+            if run.id != run_id and isinstance(run.stats.get("quality"), Mapping):
+                return runs[:i], run
+        if len(runs) < limit:
+            return runs, None
+        limit *= _RUNS_PAGE
+
+
 def _still_holding(
-    store: GraphStore, basis: Mapping[str, Any], run_id: int, days: int, now: dt.datetime
+    store: GraphStore,
+    basis: Mapping[str, Any],
+    since: Sequence[Run],
+    last: Run | None,
+    days: int,
+    now: dt.datetime,
 ) -> dict[str, Any] | None:
-    """The last figures kept, when they hold still for run ``run_id`` (see :func:`keep`)."""
-    since: list[Run] = []
-    for run in store.runs():  # newest first
-        figures = run.stats.get("quality")
-        if run.id != run_id and isinstance(figures, Mapping):
-            break
-        since.append(run)
-    else:
+    """The figures of run ``last``, when they hold still after the runs ``since`` (see
+    :func:`keep`)."""
+    if last is None:
         return None  # no figures kept yet
+    figures = last.stats["quality"]
     if any(figures.get(k) != v for k, v in basis.items()) or figures.get("stale") != 0:
         return None
     if any(_changed(r) for r in since):
         return None
     if store.count_stale(_cutoff(now, days)) != 0:
         return None
-    return {**figures, "carried_from": figures.get("carried_from", run.id)}
+    return {**figures, "carried_from": figures.get("carried_from", last.id)}
 
 
 def _changed(run: Run) -> bool:

@@ -329,3 +329,29 @@ def test_a_failure_to_keep_the_figures_leaves_the_run_standing(
         runs = repo.store.runs()
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     assert all("quality" not in r.stats for r in runs)
+
+
+def test_keep_reads_the_latest_runs_once_not_the_whole_history(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At every sync the figures are a run back: the runs read are a page of the latest
+    ones, once, however long the history."""
+    landscape(store)
+    for _ in range(40):
+        old = store.start_run("other")
+        store.finish_run(old.id, "succeeded", {})
+    first = store.runs()[0].id
+    keep(store, MM, first)
+    run = store.start_run("other")
+    store.finish_run(run.id, "succeeded", {})
+    asked: list[dict] = []
+    runs = store.runs
+
+    def counted(*args: object, **kwargs: object) -> list:
+        asked.append(kwargs)
+        return runs(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "runs", counted)
+    figures = keep(store, MM, run.id)
+    assert asked == [{"limit": 16}]
+    assert figures["score"] == 52.4 and store.runs(limit=1)[0].stats["quality"] == figures
