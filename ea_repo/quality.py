@@ -40,7 +40,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -626,7 +626,7 @@ def measure(
 def trend(store: GraphStore, limit: int = TREND_RUNS) -> list[TrendPoint]:
     """The quality figures kept with the latest ``limit`` runs that have them, oldest first."""
     points: list[TrendPoint] = []
-    for run in store.runs(status="succeeded"):
+    for run in _newest_runs(store, status="succeeded"):
         figures = run.stats.get("quality")
         if isinstance(figures, Mapping):
             points.append(TrendPoint(run.id, run.source, run.finished_at or "", figures))
@@ -672,23 +672,31 @@ def keep(
 
 
 _RUNS_PAGE = 16
-"""How many of the latest runs :func:`_since_figures` reads first (a page 16 times larger
-each time the figures are further back)."""
+"""How many of the latest runs :func:`_newest_runs` reads first (a page 16 times larger
+each time more are wanted)."""
+
+
+def _newest_runs(store: GraphStore, status: str | None = None) -> Iterator[Run]:
+    """The runs (with ``status``), newest first, read a page at a time: the figures sought
+    are a run or a few back, not the whole history away."""
+    limit, seen = _RUNS_PAGE, 0
+    while True:
+        runs = store.runs(status=status, limit=limit)
+        yield from runs[seen:]
+        if len(runs) < limit:
+            return
+        limit, seen = limit * _RUNS_PAGE, len(runs)
 
 
 def _since_figures(store: GraphStore, run_id: int) -> tuple[list[Run], Run | None]:
     """The runs after the last one with figures kept (other than run ``run_id``), newest
-    first, and that one (None: no figures kept yet). Read a page of the latest runs at a
-    time: at a sync the figures are a run or a few back, not the whole history away."""
-    limit = _RUNS_PAGE
-    while True:
-        runs = store.runs(limit=limit)  # newest first
-        for i, run in enumerate(runs):
-            if run.id != run_id and isinstance(run.stats.get("quality"), Mapping):
-                return runs[:i], run
-        if len(runs) < limit:
-            return runs, None
-        limit *= _RUNS_PAGE
+    first, and that one (None: no figures kept yet)."""
+    since: list[Run] = []
+    for run in _newest_runs(store):
+        if run.id != run_id and isinstance(run.stats.get("quality"), Mapping):
+            return since, run
+        since.append(run)
+    return since, None
 
 
 def _still_holding(

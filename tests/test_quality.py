@@ -353,5 +353,9 @@ def test_keep_reads_the_latest_runs_once_not_the_whole_history(
 
     monkeypatch.setattr(store, "runs", counted)
     figures = keep(store, MM, run.id)
-    assert asked == [{"limit": 16}]
+    assert [a.get("limit") for a in asked] == [16]
     assert figures["score"] == 52.4 and store.runs(limit=1)[0].stats["quality"] == figures
+    # `ea quality` reads the trend the same way: the runs back to its last point.
+    asked.clear()
+    assert [p.run for p in trend(store, limit=2)] == [first, run.id]
+    assert asked == [{"status": "succeeded", "limit": 16}]
