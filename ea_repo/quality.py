@@ -40,7 +40,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -626,7 +626,7 @@ def measure(
 def trend(store: GraphStore, limit: int = TREND_RUNS) -> list[TrendPoint]:
     """The quality figures kept with the latest ``limit`` runs that have them, oldest first."""
     points: list[TrendPoint] = []
-    for run in store.runs(status="succeeded"):
+    for run in _newest_runs(store, status="succeeded"):
         figures = run.stats.get("quality")
         if isinstance(figures, Mapping):
             points.append(TrendPoint(run.id, run.source, run.finished_at or "", figures))
@@ -655,11 +655,12 @@ def keep(
     """
     now = now or dt.datetime.now(dt.UTC)
     basis = {"rules": _Rules(metamodel).digest(), "stale_after_days": stale_after_days}
-    figures = _still_holding(store, basis, run_id, stale_after_days, now)
+    since, last = _since_figures(store, run_id)
+    figures = _still_holding(store, basis, since, last, stale_after_days, now)
     if figures is None:
         report = measure(store, metamodel, stale_after_days=stale_after_days, now=now)
         figures = {**report.figures(), **basis}
-    run = _run(store, run_id)
+    run = next((r for r in since if r.id == run_id), None) or _run(store, run_id)
     store.finish_run(
         run.id,
         run.status,
@@ -670,25 +671,54 @@ def keep(
     return figures
 
 
-def _still_holding(
-    store: GraphStore, basis: Mapping[str, Any], run_id: int, days: int, now: dt.datetime
-) -> dict[str, Any] | None:
-    """The last figures kept, when they hold still for run ``run_id`` (see :func:`keep`)."""
+_RUNS_PAGE = 16
+"""How many of the latest runs :func:`_newest_runs` reads first (a page 16 times larger
+each time more are wanted)."""
+
+
+def _newest_runs(store: GraphStore, status: str | None = None) -> Iterator[Run]:
+    """The runs (with ``status``), newest first, read a page at a time: the figures sought
+    are a run or a few back, not the whole history away."""
+    limit, seen = _RUNS_PAGE, 0
+    while True:
+        runs = store.runs(status=status, limit=limit)
+        yield from runs[seen:]
+        if len(runs) < limit:
+            return
+        limit, seen = limit * _RUNS_PAGE, len(runs)
+
+
+def _since_figures(store: GraphStore, run_id: int) -> tuple[list[Run], Run | None]:
+    """The runs after the last one with figures kept (other than run ``run_id``), newest
+    first, and that one (None: no figures kept yet)."""
     since: list[Run] = []
-    for run in store.runs():  # newest first
-        figures = run.stats.get("quality")
-        if run.id != run_id and isinstance(figures, Mapping):
-            break
+    for run in _newest_runs(store):
+        if run.id != run_id and isinstance(run.stats.get("quality"), Mapping):
+            return since, run
         since.append(run)
-    else:
+    return since, None
+
+
+def _still_holding(
+    store: GraphStore,
+    basis: Mapping[str, Any],
+    since: Sequence[Run],
+    last: Run | None,
+    days: int,
+    now: dt.datetime,
+) -> dict[str, Any] | None:
+    """The figures of run ``last``, when they hold still after the runs ``since`` (see
+    :func:`keep`)."""
+    if last is None:
         return None  # no figures kept yet
+    figures = last.stats["quality"]
     if any(figures.get(k) != v for k, v in basis.items()) or figures.get("stale") != 0:
         return None
     if any(_changed(r) for r in since):
         return None
     if store.count_stale(_cutoff(now, days)) != 0:
         return None
-    return {**figures, "carried_from": figures.get("carried_from", run.id)}
+    return {**figures, "carried_from": figures.get("carried_from", last.id)}
 
 
 def _changed(run: Run) -> bool:

@@ -564,9 +564,21 @@ def keep_quality(
 ) -> None:
     """Measure the repository's quality once after the runs of ``results`` and keep the
     figures in the stats of the last one written (``ea quality`` shows their trend);
-    nothing when none was written (a dry run, every source failed)."""
+    nothing when none was written (a dry run, every source failed).
+
+    The runs are finished by then: when the store fails now (locked, full), they stand as
+    recorded and only the figures are lost, which the last run's notes say."""
     from .quality import keep
 
-    written = [r.run_id for r in results if r is not None and r.applied and r.run_id is not None]
-    if written:
-        keep(store, metamodel, written[-1], stale_after_days=workspace.stale_after_days)
+    written = [r for r in results if r is not None and r.applied and r.run_id is not None]
+    if not written:
+        return
+    last = written[-1]
+    assert last.run_id is not None
+    try:
+        keep(store, metamodel, last.run_id, stale_after_days=workspace.stale_after_days)
+    except EaError as exc:
+        last.warnings.append(
+            f"quality figures not kept with run {last.run_id}: {exc.message} "
+            "(the run stands; `ea quality` measures afresh)"
+        )

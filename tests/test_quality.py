@@ -302,3 +302,60 @@ def test_a_repository_never_synced_has_no_trend_yet(ea, workspace: Path, tmp_pat
     out = tmp_path / "q.html"
     assert ea("report", "quality", "-o", out).code == 0
     assert "No trend yet" in out.read_text() and "<svg" not in out.read_text()
+
+
+def test_a_failure_to_keep_the_figures_leaves_the_run_standing(
+    ea, synced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures are written after the run: the store failing then (locked, full) loses
+    them, not the run nor its report."""
+    from ea_repo import quality
+    from ea_repo.errors import StoreLockedError
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise StoreLockedError("the database is locked")
+
+    monkeypatch.setattr(quality, "measure", locked)
+    result = ea("sync", "--json")
+    assert result.code == 0, result.err
+    (outcome,) = json.loads(result.out)["sources"]
+    assert outcome["status"] == "ok"
+    assert any("quality figures not kept" in n for n in outcome["notes"])
+    files = [synced / "exports" / "cmdb_ci.csv", synced / "exports" / "cmdb_rel_ci.csv"]
+    imported = ea("import", "cmdb", *files, "--preset", "servicenow", "--force")
+    assert imported.code == 0, imported.err
+    assert "quality figures not kept" in imported.out + imported.err
+    with Repository.open(synced) as repo:
+        runs = repo.store.runs()
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+    assert all("quality" not in r.stats for r in runs)
+
+
+def test_keep_reads_the_latest_runs_once_not_the_whole_history(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At every sync the figures are a run back: the runs read are a page of the latest
+    ones, once, however long the history."""
+    landscape(store)
+    for _ in range(40):
+        old = store.start_run("other")
+        store.finish_run(old.id, "succeeded", {})
+    first = store.runs()[0].id
+    keep(store, MM, first)
+    run = store.start_run("other")
+    store.finish_run(run.id, "succeeded", {})
+    asked: list[dict] = []
+    runs = store.runs
+
+    def counted(*args: object, **kwargs: object) -> list:
+        asked.append(kwargs)
+        return runs(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "runs", counted)
+    figures = keep(store, MM, run.id)
+    assert [a.get("limit") for a in asked] == [16]
+    assert figures["score"] == 52.4 and store.runs(limit=1)[0].stats["quality"] == figures
+    # `ea quality` reads the trend the same way: the runs back to its last point.
+    asked.clear()
+    assert [p.run for p in trend(store, limit=2)] == [first, run.id]
+    assert asked == [{"status": "succeeded", "limit": 16}]
