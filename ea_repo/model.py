@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, NewType
 
 from .errors import Problem, line_text, location
+from .timeline import seen_day
 
 ElementId = NewType("ElementId", str)
 RelationId = NewType("RelationId", str)
@@ -109,6 +110,10 @@ class Lens:
 
     statuses: frozenset[Status] = frozenset({Status.ACTIVE})
     at: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at is not None:
+            object.__setattr__(self, "at", seen_day(self.at))
 
     def on(self, day: str | None) -> Lens:
         """This lens seeing the landscape as at ``day`` (None: no date)."""

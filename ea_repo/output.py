@@ -58,15 +58,13 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
     if fmt is Format.MD:
         parts = []
         for table in result.tables:
-            lines = [f"### {shown(table.title)}", ""] if table.title else []
-            lines.append("| " + " | ".join(table.columns) + " |")
+            lines = [f"### {markdown(table.title)}", ""] if table.title else []
+            lines.append("| " + " | ".join(markdown(c) for c in table.columns) + " |")
             lines.append("|" + "|".join("---" for _ in table.columns) + "|")
             for row in table.rows:
-                lines.append(
-                    "| " + " | ".join(shown(cell_text(v)).replace("|", "\\|") for v in row) + " |"
-                )
+                lines.append("| " + " | ".join(markdown(cell_text(v)) for v in row) + " |")
             parts.append("\n".join(lines))
-        parts.extend(f"_{shown(note)}_" for note in result.notes)
+        parts.extend(f"_{markdown(note)}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"
     buffer = io.StringIO()
     console = Console(
@@ -109,6 +107,20 @@ def shown(text: str) -> str:
     recolour, move the cursor or retitle the window, a line break inside a cell) are written as
     escapes, ``\\x1b``, ``\\n``."""
     return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
+# A markup character and its escape; "]" only before "(", where it would close a link's text.
+_MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "\\*", "`": "\\`", "|": "\\|", "]": "]\\"}
+_MARKDOWN_SPECIAL = re.compile(r"[&<>*`|]|\](?=\()")
+
+
+def markdown(text: str) -> str:
+    """``text`` as Markdown shows it, letter for letter: a name is data, never markup.
+
+    ``<`` is written ``&lt;`` (a name holding ``<script>`` or ``<img>`` is no HTML in a
+    rendered page), ``*``, a backtick and ``|`` get a backslash, so does the ``(`` after a
+    ``]`` (no link is made), and control characters are escaped as :func:`shown` does."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN[m[0]], shown(text))
 
 
 def _plain_table(title: str, table: Table) -> str:

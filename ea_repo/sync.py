@@ -664,7 +664,8 @@ class SyncEngine:
         if not partial:
             plan.missing("relation", set(relations) | unchanged["relation"], policy)
         plan.follow_elements(repair=not partial)
-        refusal = None if partial else plan.guard(max_missing)
+        asserted = sum(len(found) for found in (elements, relations, *unchanged.values()))
+        refusal = None if partial else plan.guard(max_missing, asserted)
         result = SyncResult(
             source,
             plan.diffs["element"],
@@ -1129,10 +1130,21 @@ class _Plan:
                     Change(0, "relation", rel.id, "revived", before, after, self.now)
                 )
 
-    def guard(self, max_missing: float) -> str | None:
-        """Why this run would retire or delete too much of what the source had, or None."""
+    def guard(self, max_missing: float, asserted: int) -> str | None:
+        """Why this run would retire or delete too much of what the source had, or None.
+
+        A run that asserts nothing (``asserted`` items) and would remove anything is
+        refused whatever the share: an export reduced to its header is a failed export,
+        and the items a source keeps when it stops listing them (incidents that are
+        over) can make the share of the others small.
+        """
         lost = sum(len(self.retire[k]) + len(self.delete[k]) for k in ("element", "relation"))
         had = sum(len(self.previous.get(k, ())) for k in ("element", "relation"))
+        if lost and not asserted:
+            return (
+                f"{self.source}: this run asserts nothing and would remove {lost} of the "
+                f"{had} items the source had (an export with no rows?)"
+            )
         if had and lost > max_missing * had:
             return (
                 f"{self.source}: this run would remove {lost} of the {had} items the source had "

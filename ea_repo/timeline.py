@@ -44,7 +44,17 @@ ATTRIBUTES = {phase: f"lifecycle_{phase}" for phase in PHASES}
 PHASE_OF = {attribute: phase for phase, attribute in ATTRIBUTES.items()}
 
 NEVER = "9999-12-31"
-"""The ``since`` of a plan with no day to enter the landscape: after every day asked about."""
+"""The ``since`` of a plan with no day to enter the landscape: after every day asked about
+(a lens asked about this day or later reads the day before: :func:`seen_day`)."""
+
+LAST_DAY = "9999-12-30"
+"""The last day the landscape can be seen at."""
+
+
+def seen_day(day: str) -> str:
+    """The day the landscape is read at for ``day``: itself, or :data:`LAST_DAY` for
+    :data:`NEVER` (a plan with no day to enter is in the landscape on no day)."""
+    return LAST_DAY if day > LAST_DAY else day
 
 DESCRIPTIONS = {
     "plan": "Lifecycle: the day it is planned (a plan is not in the landscape)",
@@ -75,6 +85,7 @@ def shown_at(attrs: Mapping[str, Any], day: str | None) -> bool:
     """Whether an item with ``attrs`` is in the landscape on ``day`` (None: no date asked)."""
     if day is None:
         return True
+    day = seen_day(day)
     since, until = span(attrs)
     return (since is None or since <= day) and (until is None or until > day)
 

@@ -236,3 +236,17 @@ def test_a_view_may_draw_every_relationship_type_as_a_list_of_star(retail: Path,
         texts[name] = r.out.replace(f"// {name}", "")
     assert texts["star-list"] == texts["star"] == texts["unset"]
     assert 'class="runs_on"' in texts["star-list"] and 'class="flow"' in texts["star-list"]
+
+
+def test_markup_in_names_is_data_in_markdown_output(ea, workspace: Path) -> None:
+    # A report pasted into a wiki or a merge request renders its Markdown: a name must not
+    # become HTML, a link or emphasis there.
+    name = '<script>alert("x")</script> <img src=x onerror=alert(1)> *big* [doc](https://evil.example) R&D|IT `x`'
+    assert ea("add", "Application", "--id", "hostile", "--name", name).code == 0
+    for args in (["find", "script"], ["show", "hostile"]):
+        out = ea(*args, "-f", "md").out
+        assert "<script" not in out and "<img" not in out and "](" not in out
+        assert (
+            '&lt;script&gt;alert("x")&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; '
+            "\\*big\\* [doc]\\(https://evil.example) R&amp;D\\|IT \\`x\\`"
+        ) in out

@@ -38,6 +38,7 @@ def test_an_item_without_dates_is_always_there_and_a_plan_alone_never() -> None:
     assert shown_at({}, "1900-01-01") and shown_at({"name": "x"}, "2999-01-01")
     assert span({"lifecycle_plan": "2026-01-01"}) == (NEVER, None)
     assert not shown_at({"lifecycle_plan": "2026-01-01"}, "2990-01-01")
+    assert not shown_at({"lifecycle_plan": "2026-01-01"}, NEVER)  # not even on the last day
     assert shown_at({"lifecycle_plan": "2026-01-01"}, None)
 
 

@@ -418,3 +418,29 @@ def test_a_number_repeated_with_other_values_gets_a_hint_that_works_for_incident
     text = " ".join(result.err.split())
     assert "on_duplicate: merge (or first, last) under elements in a mapping of your own" in text
     assert "--on-duplicate" not in text
+
+
+def test_a_header_only_export_is_refused_and_retires_no_open_incident(
+    ea, cmdb: Path, tmp_path: Path
+) -> None:
+    # A failed export often leaves its header alone. The incidents that are over stay
+    # whatever the export says, so with a long history the open ones are a small share of
+    # what the source had: the share guard alone let such a run retire them all, silently.
+    lines = (DATA / "incident.csv").read_text().splitlines()
+    closed = lines[1]  # INC0020001, closed in January
+    history = [closed.replace("INC0020001", f"INC00300{n:02d}") for n in range(40)]
+    export = tmp_path / "incident.csv"
+    export.write_text("\n".join([*lines, *history]) + "\n")
+    run = ("import", "incidents", export, "--preset", "servicenow", "--timezone", "Europe/Paris")
+    assert ea(*run, "--source", "incidents").code == 0
+    before = incidents(cmdb)
+    assert open_at(cmdb, "2026-03-14T12:30Z") == ["INC0020003", "INC0020004"]
+    export.write_text(lines[0] + "\n")
+    result = ea(*run, "--source", "incidents")
+    assert result.code == 2
+    assert "asserts nothing" in result.err and "--force" in result.err
+    assert incidents(cmdb) == before
+    # Said on purpose, it goes through.
+    forced = ea(*run, "--source", "incidents", "--force")
+    assert forced.code == 0, forced.err
+    assert open_at(cmdb, "2026-03-14T12:30Z") == []

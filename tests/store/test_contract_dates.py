@@ -101,6 +101,11 @@ AS_AT = {
         {"crm2", "erp", "vm1", "srv1"},
         {"crm2|runs_on|vm1", "erp|runs_on|vm1", "vm1|hosted_on|srv1", "crm2|flow|erp"},
     ),
+    # the last day of the calendar: a plan with no day to enter still is not there
+    "9999-12-31": (
+        {"crm2", "erp", "vm1", "srv1"},
+        {"crm2|runs_on|vm1", "erp|runs_on|vm1", "vm1|hosted_on|srv1", "crm2|flow|erp"},
+    ),
 }
 DAYS = sorted(AS_AT)
 
