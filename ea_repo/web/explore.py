@@ -104,12 +104,11 @@ class Explorer:
     def _row(self, report: ImpactReport, element_id: str, via: str | None = None) -> dict[str, Any]:
         reached = report.traversal.reached[ElementId(element_id)]
         element = report.elements[element_id]
-        et = self.repo.metamodel.element_types.get(element.type)
         row: dict[str, Any] = {
             "id": element.id,
             "name": element.name,
             "type": element.type,
-            "layer": et.layer if et else "unknown",
+            "layer": self._layer(element.type),
             "distance": reached.distance,
             "state": reached.state.value,
             "missing": list(reached.missing),
@@ -140,21 +139,28 @@ class Explorer:
         ids = [
             r.id
             for r in reached.values()
-            if r.distance == level + 1 and any(h.origin == node for h in r.via)
+            if r.distance == level + 1
+            and r.id in report.elements
+            and any(h.origin == node for h in r.via)
         ]
-        rows = sorted(
-            (self._row(report, i, via=node) for i in ids),
-            key=lambda r: (
-                _STATE_ORDER.get(State(r["state"]), 3),
-                _layer_rank(r["layer"]),
-                r["name"].lower(),
-                r["id"],
-            ),
+        ids.sort(key=lambda i: self._order(report, i))
+        shown = ids[offset : offset + limit]
+        if include is not None and include in ids and include not in shown:
+            shown.append(ElementId(include))
+        rows = [self._row(report, i, via=node) for i in shown]
+        return Page(rows, len(ids), offset)
+
+    def _order(self, report: ImpactReport, element_id: str) -> tuple[int, int, str, str]:
+        """Where an element stands among its siblings: what goes down first, then by layer
+        (strategy first) and name."""
+        element = report.elements[element_id]
+        state = report.traversal.reached[ElementId(element_id)].state
+        return (
+            _STATE_ORDER.get(state, 3),
+            _layer_rank(self._layer(element.type)),
+            element.name.lower(),
+            element.id,
         )
-        page = rows[offset : offset + limit]
-        if include is not None and not any(r["id"] == include for r in page):
-            page += [r for r in rows if r["id"] == include]
-        return Page(page, len(rows), offset)
 
     def reached(
         self,
@@ -170,17 +176,20 @@ class Explorer:
         each with its shortest path from ``start`` (the steps' ids)."""
         report = self.report(start, way, depth)
         wanted = set(layers) if layers else None
-        rows = [
-            self._row(report, r.id)
+        ids = [
+            r.id
             for r in report.traversal.affected()
             if r.id in report.elements
+            and (wanted is None or self._layer(report.elements[r.id].type) in wanted)
         ]
-        if wanted is not None:
-            rows = [r for r in rows if r["layer"] in wanted]
-        page = rows[offset : offset + limit]
-        for row in page:
+        rows = [self._row(report, i) for i in ids[offset : offset + limit]]
+        for row in rows:
             row["path"] = [s.to_data(label=True) for s in report.path_to(row["id"])]
-        return Page(page, len(rows), offset)
+        return Page(rows, len(ids), offset)
+
+    def _layer(self, type_name: str) -> str:
+        et = self.repo.metamodel.element_types.get(type_name)
+        return et.layer if et else "unknown"
 
     def start(self, text: str) -> str:
         """The id of the element ``text`` names (an id or a unique name), as analyses see it."""
