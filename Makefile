@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_diagnose.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_health.py
+	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_neo4j.py  # skips unless EA_NEO4J_URI is set
 
 clean:
