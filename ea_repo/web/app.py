@@ -231,7 +231,7 @@ def create_app(repo: Repository, *, token: str | None = None, local: bool = True
         fmt = request.args.get("format", "page")
         root = repo.workspace.root if repo.workspace else None
         spec = find_view(name, root)
-        if spec.analysis and select is None and spec.select is None:
+        if select is None and spec.select is None and _needs_start(spec.analysis):
             return render_template("view.html", spec=spec, select="", svg=None)
         day = dt.date.fromisoformat(repo.day) if repo.day else None
         if fmt in ("svg", "html"):
@@ -309,6 +309,14 @@ def create_app(repo: Repository, *, token: str | None = None, local: bool = True
         return jsonify(page.to_data(start=start, way=way.value, depth=depth, page=PAGE))
 
     return app
+
+
+def _needs_start(name: str | None) -> bool:
+    """Whether a view drawing the analysis ``name`` needs a start (all but a whole-landscape
+    analysis)."""
+    from ..analysis.registry import Starts, analysis
+
+    return name is not None and analysis(name).starts is not Starts.SCOPE
 
 
 def _element_url(element_id: str) -> str:

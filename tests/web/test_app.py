@@ -58,9 +58,14 @@ def test_the_element_page_shows_attributes_provenance_and_relations(
     assert client.get("/element", query_string={"id": "no such thing"}).status_code == 404
 
 
-def test_the_element_page_lists_the_incidents_open_now(tmp_path: Path) -> None:
+def test_the_element_page_lists_lifecycle_dates_and_the_incidents_open_now(tmp_path: Path) -> None:
     repo = Repository.init(tmp_path / "ws")
-    repo.add("Application", id="crm", name="CRM")
+    repo.add(
+        "Application",
+        id="crm",
+        name="CRM",
+        attrs={"lifecycle_active": "2019-03-01", "lifecycle_phase_out": "2027-06-30"},
+    )
     repo.add(
         "Incident",
         id="inc1",
@@ -84,6 +89,9 @@ def test_the_element_page_lists_the_incidents_open_now(tmp_path: Path) -> None:
     section = text.split("<h2>Open incidents</h2>")[1].split("</ul>")[0]
     assert "INC0001" in section and "CRM slow" in section
     assert "INC0002" not in section
+    lifecycle = text.split('id="lifecycle"')[1].split("</table>")[0]
+    assert "<th>active</th><td>2019-03-01</td>" in lifecycle
+    assert "<th>phase out</th><td>2027-06-30</td>" in lifecycle
     repo.close()
 
 
@@ -150,6 +158,24 @@ def test_views_are_svg_with_elements_linking_to_their_pages(client) -> None:
     assert download.get_data().lstrip().startswith(b"<?xml")
     needs_start = client.get("/view?name=impact").get_data(as_text=True)
     assert "give it a start" in needs_start
+
+
+def test_every_view_of_the_list_is_drawn(client, demo_root: Path) -> None:
+    from ea_repo.views.spec import all_views
+
+    starts = {
+        "impact": "VCL-PAR-PROD01",
+        "dependencies": "WMS Reflex",
+        "decommission": "WMS Reflex",
+        "data-flows": "WMS Reflex",
+        "migration-waves": 'in:"DC Lyon Sud"',
+        "diagnosis": '"CRM Dynamics","SAP ECC"',
+    }
+    for name in all_views(demo_root):
+        query = {"name": name, **({"select": starts[name]} if name in starts else {})}
+        text = client.get("/view", query_string=query).get_data(as_text=True)
+        assert "<svg" in text, name
+        assert 'href="/element?id=' in text, name
 
 
 def test_results_are_the_reports_own_tables_and_documents(client, demo_repo: Repository) -> None:
@@ -282,3 +308,17 @@ def test_hostile_names_and_attributes_are_escaped_everywhere(hostile: Repository
     api = client.get("/api/children?start=srv'%22&node=srv'%22&level=0").get_json()
     assert api["rows"][0]["name"] == HOSTILE  # JSON: the browser sets it as text
     hostile.close()
+
+
+def test_under_a_scenario_the_pages_show_its_landscape(demo_repo: Repository) -> None:
+    seen = demo_repo.seen(None, "crm-replacement")
+    client = create_app(seen).test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert "under scenario crm-replacement" in home
+    found = client.get("/search?q=Salesforce").get_data(as_text=True)
+    assert "Salesforce Sales Cloud" in found
+    page = client.get("/element?id=app-salesforce").get_data(as_text=True)
+    assert '<h1 id="element-name">Salesforce Sales Cloud</h1>' in page
+    facts = create_app(demo_repo).test_client()
+    assert "Salesforce Sales Cloud" not in facts.get("/search?q=Salesforce").get_data(as_text=True)
+    assert facts.get("/element?id=app-salesforce").status_code == 404
