@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +60,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         # The hub: the element with the most direct dependents (impact steps).
         steps = mm.impact_steps()
-        dependents: Counter[str] = Counter()
-        for rel in relations:
-            rt = mm.relation_types[rel.type]
-            if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
-                dependents[rel.dst] += 1
-            if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
-                dependents[rel.src] += 1
+        dependents, _ = benchkit.counted(relations, mm)
         hub = dependents.most_common(1)[0][0]
 
         # Typical impact: random starts among the technology and application elements.

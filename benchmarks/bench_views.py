@@ -47,12 +47,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ea_repo.metamodel import Dependent, load_metamodel
+from ea_repo.metamodel import load_metamodel
 from ea_repo.store import SQLiteStore
 from ea_repo.views.build import build_view
 from ea_repo.views.render import render
@@ -135,19 +134,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else e
         for e in benchkit.end_of_support(elements, rng, "2026-03-31")
     ]
-    dependents: Counter[str] = Counter()
-    flows: Counter[str] = Counter()
-    for rel in relations:
-        rt = mm.relation_types[rel.type]
-        if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
-            dependents[rel.dst] += 1
-        if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
-            dependents[rel.src] += 1
-        if rel.type == "flow":
-            flows[rel.src] += 1
-            flows[rel.dst] += 1
-    hub = dependents.most_common(1)[0][0]
-    busiest_app = flows.most_common(1)[0][0]
+    hub, busiest_app = benchkit.starts(relations, mm)
     datacenter = next(e.id for e in elements if e.type == "Datacenter")
     starts = {
         "impact": hub,

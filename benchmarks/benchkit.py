@@ -17,6 +17,7 @@ import resource
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -104,6 +105,32 @@ def end_of_support(elements: Iterable[Element], rng: random.Random, soon: str) -
             e = replace(e, attrs={**e.attrs, "end_of_support": eos})
         dated.append(e)
     return dated
+
+
+def counted(relations: Iterable[Relation], metamodel: Any) -> tuple[Counter[str], Counter[str]]:
+    """Each element's direct dependents (by the relationship types' ``dependent``) and its
+    flows, counted."""
+    from ea_repo.metamodel import Dependent
+
+    dependents: Counter[str] = Counter()
+    flows: Counter[str] = Counter()
+    for rel in relations:
+        rt = metamodel.relation_types[rel.type]
+        if rt.dependent in (Dependent.SOURCE, Dependent.BOTH):
+            dependents[rel.dst] += 1
+        if rt.dependent in (Dependent.TARGET, Dependent.BOTH):
+            dependents[rel.src] += 1
+        if rel.type == "flow":
+            flows[rel.src] += 1
+            flows[rel.dst] += 1
+    return dependents, flows
+
+
+def starts(relations: Iterable[Relation], metamodel: Any) -> tuple[str, str]:
+    """The benchmarks' starts: the hub (the element with the most direct dependents) and
+    the element with the most flows."""
+    dependents, flows = counted(relations, metamodel)
+    return dependents.most_common(1)[0][0], flows.most_common(1)[0][0]
 
 
 def machine(seed: int) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from .commands.options import (
 )
 from .commands.quality import quality
 from .commands.scenario import scenario_app
+from .commands.serve import serve
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
@@ -81,6 +82,7 @@ app.add_typer(store_app, name="store")
 app.add_typer(scenario_app, name="scenario")
 app.command()(quality)
 app.command()(incidents)
+app.command()(serve)
 
 
 class AnalysisFormat(StrEnum):

@@ -11,6 +11,7 @@ analysis, networkx included.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,10 @@ def render_view(
     select: str | None = None,
     fmt: DiagramFormat | str = "svg",
     at: dt.date | None = None,
+    link: Callable[[str], str] | None = None,
 ) -> bytes:
-    """Render a view (a name, a spec file or a spec) of ``repo`` in ``fmt``.
+    """Render a view (a name, a spec file or a spec) of ``repo`` in ``fmt``; ``link`` (an
+    element id -> a URL) makes its elements links.
 
     Raises ViewSpecError (bad spec), NotFoundError (no such view),
     SelectorError, RenderError (Graphviz missing or failing).
@@ -65,7 +68,7 @@ def render_view(
     graph = build_view(repo.store, repo.metamodel, view, select, at=at)
     if repo.seen_as:
         graph.notes.insert(0, repo.seen_as)
-    return render(graph, fmt, view.name)
+    return render(graph, fmt, view.name, link)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ import math
 import re
 import textwrap
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import StrEnum
 from itertools import pairwise
 
@@ -131,11 +132,13 @@ class Renderer(ABC):
 
 
 class DotRenderer(Renderer):
-    """Graphviz DOT text of a view."""
+    """Graphviz DOT text of a view; ``link`` (an element id -> a URL) makes each element's
+    node a link (the web explorer's views)."""
 
-    def __init__(self) -> None:
+    def __init__(self, link: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.ids: dict[str, str] = {}
+        self.link = link
 
     def node_id(self, key: str) -> str:
         """A stable DOT id for a node key: ``n`` + a hash (element ids may hold anything)."""
@@ -254,6 +257,9 @@ class DotRenderer(Renderer):
         ]
         if node.count > 1:
             attrs.append("peripheries=2")
+        if self.link is not None and node.element_id and node.count == 1:
+            attrs.append(f"href={quoted(self.link(node.element_id))}")
+            attrs.append('target="_top"')
         self.out.append(f"{indent}{nid} [{', '.join(attrs)}];\n")
 
     def relationship(self, edge: Edge, graph: ViewGraph) -> None:
@@ -311,9 +317,9 @@ class DotRenderer(Renderer):
         self.out.append(f"  {self.node_id(src)} -> {self.node_id(dst)} [style=invis];\n")
 
 
-def to_dot(graph: ViewGraph) -> str:
-    """The DOT text of a view."""
-    return DotRenderer().render(graph)
+def to_dot(graph: ViewGraph, link: Callable[[str], str] | None = None) -> str:
+    """The DOT text of a view (``link``: see :class:`DotRenderer`)."""
+    return DotRenderer(link).render(graph)
 
 
 def run_graphviz(dot: str, engine: str, fmt: str) -> bytes:
@@ -411,17 +417,23 @@ def html_section(graph: ViewGraph) -> Markup:
     return Markup(HtmlRenderer(svg).render(graph))
 
 
-def render(graph: ViewGraph, fmt: DiagramFormat | str, name: str = "") -> bytes:
+def render(
+    graph: ViewGraph,
+    fmt: DiagramFormat | str,
+    name: str = "",
+    link: Callable[[str], str] | None = None,
+) -> bytes:
     """The view in ``fmt``: DOT text, SVG, PNG, PDF, or a self-contained HTML page.
 
     ``name`` (the view's name) heads the HTML page; the graph's title when empty.
+    ``link`` makes the elements links in DOT, SVG and PDF (:class:`DotRenderer`).
     """
     fmt = DiagramFormat(fmt)
     if fmt is DiagramFormat.HTML:
         from .report import view_page
 
         return view_page(graph, name).encode("utf-8")
-    dot = to_dot(graph)
+    dot = to_dot(graph, link)
     if fmt is DiagramFormat.DOT:
         return dot.encode("utf-8")
     return run_graphviz(dot, graph.engine, fmt.value)
