@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .analysis.present import present
 from .commands.export import export_app
 from .commands.incidents import incidents
 from .commands.options import (
@@ -562,25 +563,6 @@ RelOpt = Annotated[
 ]
 
 
-def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
-    result = Result.of(report)
-    if explain is not None:
-        why = report.explanation(repo.element(explain))
-        result.tables.insert(0, why.to_table())
-        result.data["explain"] = why.to_data()
-        result.notes.extend(why.notes())
-    return result
-
-
-def _seen(result: Result, repo: Repository) -> Result:
-    """``result`` with the elements in their phase-out on the day ``repo`` is seen marked."""
-    from .results import mark_phasing_out, mentioned_ids
-
-    if repo.day is not None:
-        mark_phasing_out(result, repo.phasing_out(mentioned_ids(result.data)), repo.day)
-    return result
-
-
 def _run_analysis(
     way: str,
     element: str,
@@ -612,7 +594,7 @@ def _run_analysis(
             paths=_is_data(fmt),
         )
         if not _drawn(fmt, way, report, repo, output):
-            emit(_seen(_impact_result(report, explain, repo), repo), Format(fmt.value), output)
+            emit(present(repo, report, explain=explain), Format(fmt.value), output)
 
 
 def _analysis_command(way: str, doc: str) -> None:
@@ -669,9 +651,9 @@ def decommission(
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
     with open_seen(workspace, at, scenario) as repo:
-        r = repo.analyse("decommission", element)
-        if not _drawn(fmt, "decommission", r, repo, output):
-            emit(_seen(Result.of(r), repo), Format(fmt.value), output)
+        report = repo.analyse("decommission", element)
+        if not _drawn(fmt, "decommission", report, repo, output):
+            emit(present(repo, report), Format(fmt.value), output)
 
 
 @app.command()
@@ -701,7 +683,7 @@ def flows(
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
         if not _drawn(fmt, "flows", report, repo, output):
-            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+            emit(present(repo, report), Format(fmt.value), output)
 
 
 @app.command()
@@ -731,20 +713,14 @@ def waves(
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
     from .analysis.registry import check_layers
-    from .analysis.waves import moving_hint
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     check_layers(layer)
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
-        if _drawn(fmt, "waves", report, repo, output):
-            return
-        result = _seen(Result.of(report), repo)
-    hint = moving_hint(selector)
-    if hint is not None:
-        result.notes.append(hint)
-    emit(result, Format(fmt.value), output)
+        if not _drawn(fmt, "waves", report, repo, output):
+            emit(present(repo, report, target=selector), Format(fmt.value), output)
 
 
 @app.command()
@@ -787,39 +763,18 @@ def diagnose(
     Example: ea diagnose "CRM" "Webshop" vm-par-0042 --healthy "Loyalty"
     Example: ea diagnose --at 2026-03-14T10:00
     """
-    from .analysis.diagnose import Named, read_symptoms, resolve_named
-    from .analysis.incidents import incidents_at
+    from .analysis.diagnose import Named, read_symptoms, resolve_named, symptoms_at
 
     named = [Named(text) for text in symptoms or []]
     if symptoms_file is not None:
         named += read_symptoms(symptoms_file)
     moment, day = moment_day(at)
-    if not named and moment is None:
-        raise ValidationError(
-            "no symptom given",
-            hint="name the failing elements, or --symptoms FILE, or --at TIME (the incidents "
-            "open then)",
-        )
     with open_seen(workspace, day, scenario) as repo:
-        sick = resolve_named(repo, named)
-        open_now = None
-        if moment is not None:
-            open_now = incidents_at(repo.store, moment, only_open=True)
-            sick = list(dict.fromkeys(sick + open_now.symptoms()))
-        if not sick:
-            assert open_now is not None
-            raise ValidationError(
-                f"no incident open at {open_now.at}, and no symptom given",
-                hint="see them with `ea incidents --at TIME`",
-            )
+        sick, open_now = symptoms_at(repo, named, moment)
         well = resolve_named(repo, [Named(text) for text in healthy or []])
         report = repo.analyse("diagnose", sick, healthy=well, limit=most)
         if not _drawn(fmt, "diagnose", report, repo, output):
-            result = _seen(Result.of(report), repo)
-            if open_now is not None:
-                result.data["incidents"] = [i.to_data() for i in open_now.incidents]
-                result.notes.insert(0, open_now.symptoms_note())
-            emit(result, Format(fmt.value), output)
+            emit(present(repo, report, incidents=open_now), Format(fmt.value), output)
 
 
 class FailOn(StrEnum):
@@ -870,8 +825,7 @@ def obsolescence(
         spec = builtin_views()["obsolescence"]
         spec = replace(spec, options={**spec.options, "layers": layers})
         if not _drawn(fmt, "obsolescence", report, repo, output, spec):
-            result = Result(report.to_tables(layers), report.to_data(), report.notes())
-            emit(_seen(result, repo), Format(fmt.value), output)
+            emit(present(repo, report, layers=layers), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 
@@ -928,7 +882,7 @@ def health(
             "health", at=instant, layers=layers, horizon_days=days, stale_after_days=stale
         )
         if not _drawn(fmt, "health", report, repo, output):
-            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+            emit(present(repo, report), Format(fmt.value), output)
     if fail_on is not None and any(
         HEALTH_RANK[e.health] >= HEALTH_RANK[Health(fail_on.value)] for e in report.elements
     ):
