@@ -48,14 +48,13 @@ from .output import (
     Format,
     Result,
     Table,
-    age_text,
     check_problems_path,
     emit,
     stage_progress,
     write_problems,
 )
-from .repository import ElementDetail, Repository
-from .sync import SyncResult, changed_fields
+from .repository import ElementList, Repository, element_data
+from .sync import SyncResult
 
 app = typer.Typer(
     name="ea",
@@ -201,7 +200,7 @@ def add(
     with Repository.open(workspace) as repo:
         element = repo.add(type_name, id=id, name=name, attrs=pairs(set_, "--set"), update=update)
     if fmt is Format.JSON:
-        emit(Result(data=_element_json(element)), fmt)
+        emit(Result(data=element_data(element)), fmt)
     else:
         typer.echo(
             f"{'updated' if update else 'added'} {element.type} {element.id} ({element.name})"
@@ -230,66 +229,6 @@ def link(
     typer.echo(f"linked {rel.src} {rel.type} {rel.dst}")
 
 
-def _element_json(element: Any) -> dict[str, Any]:
-    return {
-        "id": element.id,
-        "type": element.type,
-        "name": element.name,
-        "status": element.status.value,
-        "attrs": dict(element.attrs),
-    }
-
-
-def _detail_result(detail: ElementDetail) -> Result:
-    e = detail.element
-    facts = Table(
-        f"{e.type} {e.id}",
-        ["field", "value"],
-        [["name", e.name], ["type", e.type], ["layer", detail.layer], ["status", e.status.value]]
-        + [[k, v] for k, v in sorted(e.attrs.items())],
-    )
-    provenance = Table(
-        "provenance",
-        ["source", "first seen", "last seen", "last run"],
-        [[a.source, a.first_seen, a.last_seen, a.last_run] for a in detail.provenance],
-    )
-    relations = Table(
-        "relations",
-        ["relation", "element", "name", "type", "attributes"],
-        [
-            [n.label, n.other.id, n.other.name, n.other.type, dict(n.relation.attrs)]
-            for n in detail.neighbors
-        ],
-    )
-    data = {
-        **_element_json(e),
-        "layer": detail.layer,
-        "provenance": [
-            {
-                "source": a.source,
-                "first_seen": a.first_seen,
-                "last_seen": a.last_seen,
-                "last_run": a.last_run,
-            }
-            for a in detail.provenance
-        ],
-        "relations": [
-            {
-                "relation": n.relation.type,
-                "id": n.relation.id,
-                "direction": n.direction.value,
-                "label": n.label,
-                "element": n.other.id,
-                "name": n.other.name,
-                "type": n.other.type,
-                "attrs": dict(n.relation.attrs),
-            }
-            for n in detail.neighbors
-        ],
-    }
-    return Result([facts, provenance, relations], data)
-
-
 @app.command()
 def show(
     element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
@@ -303,7 +242,7 @@ def show(
     """
     with Repository.open(workspace) as repo:
         detail = repo.describe(element_id)
-    emit(_detail_result(detail), fmt, output)
+    emit(Result.of(detail), fmt, output)
 
 
 @app.command()
@@ -335,12 +274,7 @@ def find(
             include_retired=retired,
             limit=limit,
         )
-    table = Table(
-        f"{len(found)} element{'s' if len(found) != 1 else ''}",
-        ["id", "type", "name", "status"],
-        [[e.id, e.type, e.name, e.status.value] for e in found],
-    )
-    emit(Result([table], [_element_json(e) for e in found]), fmt, output)
+    emit(Result.of(ElementList(found)), fmt, output)
 
 
 @app.command()
@@ -352,59 +286,7 @@ def stats(
     Example: ea stats --format json
     """
     with Repository.open(workspace) as repo:
-        s = repo.stats()
-        layer_of = {n: t.layer for n, t in repo.metamodel.element_types.items()}
-    elements = Table(
-        "elements",
-        ["layer", "type", "count"],
-        sorted(
-            ([layer_of.get(t, "unknown"), t, n] for t, n in s.counts.elements.items()),
-            key=lambda r: (r[0], r[1]),
-        ),
-    )
-    relations = Table(
-        "relations", ["type", "count"], [[t, n] for t, n in sorted(s.counts.relations.items())]
-    )
-    totals = Table(
-        "totals",
-        ["what", "count"],
-        [
-            ["elements", sum(s.counts.elements.values())],
-            ["relations", sum(s.counts.relations.values())],
-            ["retired elements", s.retired_elements],
-            ["retired relations", s.retired_relations],
-        ],
-    )
-    sources = Table(
-        "sources", ["source", "last successful run"], sorted(map(list, s.sources.items()))
-    )
-    data = {
-        "elements": dict(s.counts.elements),
-        "relations": dict(s.counts.relations),
-        "layers": dict(s.layers),
-        "retired": {"elements": s.retired_elements, "relations": s.retired_relations},
-        "sources": dict(s.sources),
-    }
-    emit(Result([totals, elements, relations, sources], data), fmt, output)
-
-
-def _run_counts(stats: Any) -> str:
-    parts = []
-    for kind in ("elements", "relations"):
-        counts = (stats or {}).get(kind) or {}
-        moved = {k: v for k, v in counts.items() if v and k != "unchanged"}
-        if counts:
-            parts.append(
-                f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
-            )
-    followed = (stats or {}).get("relations_with_elements") or {}
-    if followed:
-        parts.append(
-            "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
-        )
-    if (stats or {}).get("problems"):
-        parts.append(f"{stats['problems']} problem(s), first: {stats.get('first_problem')}")
-    return "; ".join(parts)
+        emit(Result.of(repo.stats()), fmt, output)
 
 
 class StatusAlarm(StrEnum):
@@ -435,36 +317,7 @@ def status(
     """
     with Repository.open(workspace) as repo:
         report = repo.status()
-    sources = Table(
-        "sources",
-        ["source", "last success", "age", "elements", "relations", "last run", "changes"],
-        [
-            [
-                s.source,
-                s.last_success.finished_at if s.last_success else "never",
-                age_text(s.age_days),
-                s.elements,
-                s.relations,
-                s.attempt_text(),
-                _run_counts(s.last_success.stats) if s.last_success else "",
-            ]
-            for s in report.sources
-        ],
-    )
-    stale = Table(
-        f"stale: {report.stale_total} element(s) not confirmed by any source for {report.stale_after_days} days",
-        ["id", "type", "name", "last confirmed"],
-        [[e.id, e.type, e.name, seen or "never"] for e, seen in report.stale],
-    )
-    data = {
-        "sources": [s.to_data() for s in report.sources],
-        "stale_after_days": report.stale_after_days,
-        "stale_total": report.stale_total,
-        "stale": [{"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in report.stale],
-    }
-    result = Result([sources, stale], data)
-    if report.stale_total > len(report.stale):
-        result.notes.append(f"showing {len(report.stale)} of {report.stale_total} stale elements")
+    result = Result.of(report)
     alarms = report.alarms(fail_on or ())
     result.notes.extend(f"alarm: {a}" for a in alarms)
     emit(result, fmt, output)
@@ -487,62 +340,8 @@ def history(
     Example: ea history srv-esx01
     """
     with Repository.open(workspace) as repo:
-        if item_id is None:
-            runs = repo.store.runs(limit=limit)
-            table = Table(
-                "runs",
-                ["run", "source", "started", "finished", "status", "changes", "message"],
-                [
-                    [
-                        r.id,
-                        r.source,
-                        r.started_at,
-                        r.finished_at,
-                        r.status,
-                        _run_counts(r.stats),
-                        r.message,
-                    ]
-                    for r in runs
-                ],
-            )
-            data = [
-                {
-                    "id": r.id,
-                    "source": r.source,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "status": r.status,
-                    "stats": dict(r.stats),
-                    "message": r.message,
-                }
-                for r in runs
-            ]
-            emit(Result([table], data), fmt, output)
-            return
-        changes = repo.history(item_id)[-limit:]
-        sources = {r.id: r.source for r in repo.store.runs()}
-    rows = []
-    for c in changes:
-        detail = ""
-        if c.op == "changed":
-            detail = "; ".join(
-                f"{k}: {old!r} → {new!r}"
-                for k, (old, new) in changed_fields(c.before, c.after).items()
-            )
-        rows.append([c.at, c.run_id, sources.get(c.run_id, ""), c.op, detail])
-    table = Table(f"history of {item_id}", ["at", "run", "source", "change", "detail"], rows)
-    data = [
-        {
-            "at": c.at,
-            "run": c.run_id,
-            "source": sources.get(c.run_id),
-            "op": c.op,
-            "before": None if c.before is None else dict(c.before),
-            "after": None if c.after is None else dict(c.after),
-        }
-        for c in changes
-    ]
-    emit(Result([table], data), fmt, output)
+        log = repo.run_log(limit) if item_id is None else repo.item_history(item_id, limit)
+    emit(Result.of(log), fmt, output)
 
 
 # -- analyses ---------------------------------------------------------------------

@@ -123,3 +123,40 @@ def test_a_study_offers_the_document_the_command_prints(
     written = ea("report", *study, "-o", page, "-w", sample)
     assert written.code == 0, written.err
     assert embedded_data(page.read_text()) == printed(ea, sample, command)
+
+
+def _library(repo: Any, command: str) -> Any:
+    """What the library gives for ``command``: the objects the commands print."""
+    from ea_repo.repository import ElementList
+
+    return {
+        "show": lambda: repo.describe("WMS Reflex"),
+        "find": lambda: ElementList(repo.find(type_name="Server", limit=5)),
+        "stats": repo.stats,
+        "history": lambda: repo.run_log(50),
+        "history-item": lambda: repo.item_history("WMS Reflex", 50),
+    }[command]()
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("show", ["show", "WMS Reflex"]),
+        ("find", ["find", "--type", "Server", "--limit", "5"]),
+        ("stats", ["stats"]),
+        ("history", ["history"]),
+        ("history-item", ["history", "WMS Reflex"]),
+    ],
+)
+def test_the_repositorys_own_results_print_what_the_library_gives(
+    ea: Any, sample: Path, command: str, args: list[str]
+) -> None:
+    from ea_repo import Repository
+    from ea_repo.output import Format, render
+    from ea_repo.results import Result
+
+    with Repository.open(sample) as repo:
+        result = Result.of(_library(repo, command))
+    assert printed(ea, sample, args) == json.loads(json.dumps(result.data, default=str))
+    assert ea(*args, "-f", "csv", "-w", sample).out == render(result, Format.CSV)
+    assert result.data and result.tables[0].rows
