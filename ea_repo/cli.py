@@ -42,19 +42,16 @@ from .commands.scenario import scenario_app
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
-from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
-from .metamodel.validate import resolve_element_type
+from .metamodel import Metamodel, load_metamodel
 from .output import (
     Format,
     Result,
-    Table,
     check_problems_path,
     emit,
     stage_progress,
     write_problems,
 )
 from .repository import ElementList, Repository, element_data
-from .sync import SyncResult
 
 app = typer.Typer(
     name="ea",
@@ -715,62 +712,6 @@ ProblemsOpt = Annotated[
         help="Write every problem to this file, .csv or .json (an empty list when none).",
     ),
 ]
-DETAIL_LIMIT = 20
-
-
-def _sync_result(result: SyncResult, dry_run: bool) -> Result:
-    from .sources import SourceOutcome
-
-    verb = "would be" if dry_run else "were"
-    counts = Table(
-        f"{result.source}: {'dry run, nothing written' if dry_run else f'run {result.run_id} applied'}",
-        ["kind", "added", "changed", "revived", "unchanged", "missing"],
-        [
-            ["elements", *result.elements.counts().values()],
-            ["relations", *result.relations.counts().values()],
-        ],
-    )
-    details = []
-    for kind, diff in (("element", result.elements), ("relation", result.relations)):
-        rows: list[list[Any]] = [[kind, i, "added", ""] for i in diff.added[:DETAIL_LIMIT]]
-        rows += [
-            [kind, i, "changed", "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in fields.items())]
-            for i, fields in list(diff.changed.items())[:DETAIL_LIMIT]
-        ]
-        rows += [[kind, i, "revived", ""] for i in diff.revived[:DETAIL_LIMIT]]
-        rows += [
-            [kind, i, "missing", fate] for i, fate in list(diff.missing.items())[:DETAIL_LIMIT]
-        ]
-        details += rows
-    result_out = Result(
-        [
-            counts,
-            Table(
-                f"changes that {verb} made (first {DETAIL_LIMIT} of each kind)",
-                ["kind", "id", "change", "detail"],
-                details,
-            ),
-        ],
-        {
-            **SourceOutcome(result.source, result=result).summary(),
-            "dry_run": dry_run,
-            "details": {
-                kind: {
-                    "added": diff.added,
-                    "changed": {
-                        i: {k: list(v) for k, v in f.items()} for i, f in diff.changed.items()
-                    },
-                    "revived": diff.revived,
-                    "missing": diff.missing,
-                }
-                for kind, diff in (("elements", result.elements), ("relations", result.relations))
-            },
-        },
-    )
-    if result.refused:
-        result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
-    result_out.notes.extend(f"note: {w}" for w in result.notes())
-    return result_out
 
 
 def _run_import(
@@ -790,7 +731,14 @@ def _run_import(
     problems: Path | None = None,
     options: dict[str, str] | None = None,
 ) -> None:
-    from .sources import SourceOutcome, keep_quality, make_spec, run_source, sync_lock
+    from .sources import (
+        RunReport,
+        SourceOutcome,
+        keep_quality,
+        make_spec,
+        run_source,
+        sync_lock,
+    )
 
     check_problems_path(problems)
     try:
@@ -823,7 +771,7 @@ def _run_import(
             emit(Result(data=SourceOutcome(source or importer, error=exc).summary()), fmt, output)
         raise
     _write_problems(problems, [])
-    emit(_sync_result(result, dry_run), fmt, output)
+    emit(Result.of(RunReport(result, dry_run)), fmt, output)
 
 
 def _write_problems(path: Path | None, failures: Sequence[tuple[str | None, EaError]]) -> None:
@@ -1073,7 +1021,7 @@ def sync(
     """
     import json as jsonlib
 
-    from .sources import SyncLockedError, sync_all
+    from .sources import RunReport, SyncLockedError, sync_all
 
     check_problems_path(problems)
     try:
@@ -1104,7 +1052,7 @@ def sync(
     else:
         for outcome in outcomes:
             if outcome.result is not None:
-                emit(_sync_result(outcome.result, dry_run), Format.TABLE)
+                emit(Result.of(RunReport(outcome.result, dry_run)), Format.TABLE)
             else:
                 assert outcome.error is not None
                 _print_error(outcome.error)
@@ -1165,155 +1113,9 @@ def metamodel_show(
 
     Example: ea metamodel show Application
     """
-    mm = _metamodel_for(workspace, file)
-    emit(_metamodel_result(mm, type_name), fmt, output)
+    from .metamodel.describe import describe
 
-
-def _attribute_rows(attributes: Any) -> list[list[Any]]:
-    return [
-        [
-            a.name,
-            a.type.value,
-            a.required,
-            a.recommended,
-            a.default,
-            a.unique,
-            list(a.values),
-            a.description,
-        ]
-        for a in attributes.values()
-    ]
-
-
-_ATTRIBUTE_COLUMNS = [
-    "attribute",
-    "type",
-    "required",
-    "recommended",
-    "default",
-    "unique",
-    "values",
-    "description",
-]
-
-
-def _impact_kind(rt: RelationType) -> str | None:
-    """What a relationship type leaves its dependent in: down, degraded, or None (not followed)."""
-    if rt.dependent is Dependent.NONE:
-        return None
-    return "degraded" if rt.degrades else "down"
-
-
-def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
-    if type_name is None:
-        types = Table(
-            f"element types ({mm.name} {mm.version})",
-            ["type", "layer", "extends", "attributes", "description"],
-            [
-                [t.name, t.layer, t.extends, len(t.attributes), t.description]
-                for t in sorted(mm.element_types.values(), key=lambda t: (t.layer, t.name))
-            ],
-        )
-        rels = Table(
-            "relationship types",
-            ["type", "dependent", "redundant", "impact", "label", "description"],
-            [
-                [r.name, r.dependent.value, r.redundant, _impact_kind(r), r.label, r.description]
-                for r in sorted(mm.relation_types.values(), key=lambda r: r.name)
-            ],
-        )
-        data = {
-            "name": mm.name,
-            "version": mm.version,
-            "element_types": {
-                t.name: {"layer": t.layer, "extends": t.extends} for t in mm.element_types.values()
-            },
-            "relationship_types": {
-                r.name: {
-                    "dependent": r.dependent.value,
-                    "redundant": r.redundant,
-                    "impact": _impact_kind(r),
-                    "from": sorted(r.sources),
-                    "to": sorted(r.targets),
-                }
-                for r in mm.relation_types.values()
-            },
-        }
-        return Result([types, rels], data)
-    rt = mm.relation_type(type_name)
-    if rt is not None and mm.element_type(type_name) is None:
-        facts = Table(
-            f"relationship type {rt.name}",
-            ["field", "value"],
-            [
-                ["description", rt.description],
-                ["dependent", rt.dependent.value],
-                ["redundant", rt.redundant],
-                ["impact", _impact_kind(rt)],
-                ["hosting", rt.hosting],
-                ["label", f"{rt.label} / {rt.reverse_label}"],
-                ["from", sorted(rt.sources)],
-                ["to", sorted(rt.targets)],
-            ],
-        )
-        attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(rt.attributes))
-        return Result(
-            [facts, attrs],
-            {
-                "name": rt.name,
-                "dependent": rt.dependent.value,
-                "redundant": rt.redundant,
-                "impact": _impact_kind(rt),
-                "hosting": rt.hosting,
-                "from": sorted(rt.sources),
-                "to": sorted(rt.targets),
-                "attributes": [
-                    dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
-                    for r in _attribute_rows(rt.attributes)
-                ],
-            },
-        )
-    et = resolve_element_type(mm, type_name)
-    facts = Table(
-        f"element type {et.name}",
-        ["field", "value"],
-        [
-            ["layer", et.layer],
-            ["extends", et.extends],
-            ["abstract", et.abstract],
-            ["description", et.description],
-        ],
-    )
-    attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(et.attributes))
-    outgoing = [
-        [r.label, r.name, sorted(r.targets)]
-        for r in mm.relation_types.values()
-        if et.name in r.sources
-    ]
-    incoming = [
-        [r.reverse_label, r.name, sorted(r.sources)]
-        for r in mm.relation_types.values()
-        if et.name in r.targets
-    ]
-    rels = Table(
-        "relationships",
-        ["direction", "reads", "type", "other end"],
-        [["out", *row] for row in sorted(outgoing)] + [["in", *row] for row in sorted(incoming)],
-    )
-    return Result(
-        [facts, attrs, rels],
-        {
-            "name": et.name,
-            "layer": et.layer,
-            "extends": et.extends,
-            "attributes": [
-                dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
-                for r in _attribute_rows(et.attributes)
-            ],
-            "outgoing": [r[1] for r in sorted(outgoing)],
-            "incoming": [r[1] for r in sorted(incoming)],
-        },
-    )
+    emit(Result.of(describe(_metamodel_for(workspace, file), type_name)), fmt, output)
 
 
 @metamodel_app.command("validate")
@@ -1345,20 +1147,7 @@ def metamodel_diff(
     old_mm, new_mm = load_metamodel(old), load_metamodel(new)
     with Repository.open(workspace) as repo:
         diff = repo.metamodel_diff(old_mm, new_mm)
-    result = Result(
-        [
-            Table("changes", ["change", "detail"], [list(c) for c in diff.structural]),
-            Table(
-                "data that would become invalid",
-                ["kind", "id", "problem"],
-                [list(b) for b in diff.breaks],
-            ),
-        ],
-        {
-            "changes": [{"change": c, "detail": d} for c, d in diff.structural],
-            "breaks": [{"kind": k, "id": i, "problem": p} for k, i, p in diff.breaks],
-        },
-    )
+    result = Result.of(diff)
     result.notes.append(
         f"{len(diff.breaks)} item{'s' if len(diff.breaks) != 1 else ''} of the repository would be rejected by {new}"
     )

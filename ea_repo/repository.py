@@ -234,6 +234,26 @@ class MetamodelDiff:
     structural: list[tuple[str, str]]  # (change, detail)
     breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
 
+    def to_tables(self) -> list[Table]:
+        """The changes, and the data that would become invalid."""
+        return [
+            Table("changes", ["change", "detail"], [list(c) for c in self.structural]),
+            Table(
+                "data that would become invalid",
+                ["kind", "id", "problem"],
+                [list(b) for b in self.breaks],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "changes": [{"change": c, "detail": d} for c, d in self.structural],
+            "breaks": [{"kind": k, "id": i, "problem": p} for k, i, p in self.breaks],
+        }
+
+    def notes(self) -> list[str]:
+        return []
+
 
 FAILED_STATUSES = ("failed", "refused")
 

@@ -127,6 +127,7 @@ def test_a_study_offers_the_document_the_command_prints(
 
 def _library(repo: Any, command: str) -> Any:
     """What the library gives for ``command``: the objects the commands print."""
+    from ea_repo.metamodel.describe import describe
     from ea_repo.repository import ElementList
 
     return {
@@ -135,6 +136,9 @@ def _library(repo: Any, command: str) -> Any:
         "stats": repo.stats,
         "history": lambda: repo.run_log(50),
         "history-item": lambda: repo.item_history("WMS Reflex", 50),
+        "metamodel": lambda: describe(repo.metamodel),
+        "metamodel-type": lambda: describe(repo.metamodel, "Application"),
+        "metamodel-relation": lambda: describe(repo.metamodel, "runs_on"),
     }[command]()
 
 
@@ -146,6 +150,9 @@ def _library(repo: Any, command: str) -> Any:
         ("stats", ["stats"]),
         ("history", ["history"]),
         ("history-item", ["history", "WMS Reflex"]),
+        ("metamodel", ["metamodel", "show"]),
+        ("metamodel-type", ["metamodel", "show", "Application"]),
+        ("metamodel-relation", ["metamodel", "show", "runs_on"]),
     ],
 )
 def test_the_repositorys_own_results_print_what_the_library_gives(
