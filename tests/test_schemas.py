@@ -129,7 +129,12 @@ def _library(repo: Any, command: str) -> Any:
     """What the library gives for ``command``: the objects the commands print."""
     from ea_repo.metamodel.describe import describe
     from ea_repo.repository import ElementList
+    from ea_repo.scenarios import Book
+    from ea_repo.scenarios.listing import describe_scenario, list_scenarios
+    from ea_repo.views.describe import ViewList
+    from ea_repo.views.spec import all_views
 
+    book = Book(repo.workspace.root)
     return {
         "show": lambda: repo.describe("WMS Reflex"),
         "find": lambda: ElementList(repo.find(type_name="Server", limit=5)),
@@ -139,6 +144,11 @@ def _library(repo: Any, command: str) -> Any:
         "metamodel": lambda: describe(repo.metamodel),
         "metamodel-type": lambda: describe(repo.metamodel, "Application"),
         "metamodel-relation": lambda: describe(repo.metamodel, "runs_on"),
+        "scenario-list": lambda: list_scenarios(book, repo.store, repo.metamodel),
+        "scenario-show": lambda: describe_scenario(
+            book, "crm-replacement", repo.store, repo.metamodel
+        ),
+        "view-list": lambda: ViewList(all_views(repo.workspace.root)),
     }[command]()
 
 
@@ -153,6 +163,9 @@ def _library(repo: Any, command: str) -> Any:
         ("metamodel", ["metamodel", "show"]),
         ("metamodel-type", ["metamodel", "show", "Application"]),
         ("metamodel-relation", ["metamodel", "show", "runs_on"]),
+        ("scenario-list", ["scenario", "list"]),
+        ("scenario-show", ["scenario", "show", "crm-replacement"]),
+        ("view-list", ["view", "list"]),
     ],
 )
 def test_the_repositorys_own_results_print_what_the_library_gives(
