@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .analysis.present import present
 from .commands.export import export_app
 from .commands.incidents import incidents
 from .commands.options import (
@@ -42,20 +43,16 @@ from .commands.serve import serve
 from .commands.store import store_app
 from .commands.views import report_app, view_app
 from .errors import EaError, SourceError, StoreError, ValidationError
-from .metamodel import Dependent, Metamodel, RelationType, load_metamodel
-from .metamodel.validate import resolve_element_type
+from .metamodel import Metamodel, load_metamodel
 from .output import (
     Format,
     Result,
-    Table,
-    age_text,
     check_problems_path,
     emit,
     stage_progress,
     write_problems,
 )
-from .repository import ElementDetail, Repository
-from .sync import SyncResult, changed_fields
+from .repository import ElementList, Repository, element_data
 
 app = typer.Typer(
     name="ea",
@@ -202,7 +199,7 @@ def add(
     with Repository.open(workspace) as repo:
         element = repo.add(type_name, id=id, name=name, attrs=pairs(set_, "--set"), update=update)
     if fmt is Format.JSON:
-        emit(Result(data=_element_json(element)), fmt)
+        emit(Result(data=element_data(element)), fmt)
     else:
         typer.echo(
             f"{'updated' if update else 'added'} {element.type} {element.id} ({element.name})"
@@ -231,66 +228,6 @@ def link(
     typer.echo(f"linked {rel.src} {rel.type} {rel.dst}")
 
 
-def _element_json(element: Any) -> dict[str, Any]:
-    return {
-        "id": element.id,
-        "type": element.type,
-        "name": element.name,
-        "status": element.status.value,
-        "attrs": dict(element.attrs),
-    }
-
-
-def _detail_result(detail: ElementDetail) -> Result:
-    e = detail.element
-    facts = Table(
-        f"{e.type} {e.id}",
-        ["field", "value"],
-        [["name", e.name], ["type", e.type], ["layer", detail.layer], ["status", e.status.value]]
-        + [[k, v] for k, v in sorted(e.attrs.items())],
-    )
-    provenance = Table(
-        "provenance",
-        ["source", "first seen", "last seen", "last run"],
-        [[a.source, a.first_seen, a.last_seen, a.last_run] for a in detail.provenance],
-    )
-    relations = Table(
-        "relations",
-        ["relation", "element", "name", "type", "attributes"],
-        [
-            [n.label, n.other.id, n.other.name, n.other.type, dict(n.relation.attrs)]
-            for n in detail.neighbors
-        ],
-    )
-    data = {
-        **_element_json(e),
-        "layer": detail.layer,
-        "provenance": [
-            {
-                "source": a.source,
-                "first_seen": a.first_seen,
-                "last_seen": a.last_seen,
-                "last_run": a.last_run,
-            }
-            for a in detail.provenance
-        ],
-        "relations": [
-            {
-                "relation": n.relation.type,
-                "id": n.relation.id,
-                "direction": n.direction.value,
-                "label": n.label,
-                "element": n.other.id,
-                "name": n.other.name,
-                "type": n.other.type,
-                "attrs": dict(n.relation.attrs),
-            }
-            for n in detail.neighbors
-        ],
-    }
-    return Result([facts, provenance, relations], data)
-
-
 @app.command()
 def show(
     element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
@@ -304,7 +241,7 @@ def show(
     """
     with Repository.open(workspace) as repo:
         detail = repo.describe(element_id)
-    emit(_detail_result(detail), fmt, output)
+    emit(Result.of(detail), fmt, output)
 
 
 @app.command()
@@ -336,12 +273,7 @@ def find(
             include_retired=retired,
             limit=limit,
         )
-    table = Table(
-        f"{len(found)} element{'s' if len(found) != 1 else ''}",
-        ["id", "type", "name", "status"],
-        [[e.id, e.type, e.name, e.status.value] for e in found],
-    )
-    emit(Result([table], [_element_json(e) for e in found]), fmt, output)
+    emit(Result.of(ElementList(found)), fmt, output)
 
 
 @app.command()
@@ -353,59 +285,7 @@ def stats(
     Example: ea stats --format json
     """
     with Repository.open(workspace) as repo:
-        s = repo.stats()
-        layer_of = {n: t.layer for n, t in repo.metamodel.element_types.items()}
-    elements = Table(
-        "elements",
-        ["layer", "type", "count"],
-        sorted(
-            ([layer_of.get(t, "unknown"), t, n] for t, n in s.counts.elements.items()),
-            key=lambda r: (r[0], r[1]),
-        ),
-    )
-    relations = Table(
-        "relations", ["type", "count"], [[t, n] for t, n in sorted(s.counts.relations.items())]
-    )
-    totals = Table(
-        "totals",
-        ["what", "count"],
-        [
-            ["elements", sum(s.counts.elements.values())],
-            ["relations", sum(s.counts.relations.values())],
-            ["retired elements", s.retired_elements],
-            ["retired relations", s.retired_relations],
-        ],
-    )
-    sources = Table(
-        "sources", ["source", "last successful run"], sorted(map(list, s.sources.items()))
-    )
-    data = {
-        "elements": dict(s.counts.elements),
-        "relations": dict(s.counts.relations),
-        "layers": dict(s.layers),
-        "retired": {"elements": s.retired_elements, "relations": s.retired_relations},
-        "sources": dict(s.sources),
-    }
-    emit(Result([totals, elements, relations, sources], data), fmt, output)
-
-
-def _run_counts(stats: Any) -> str:
-    parts = []
-    for kind in ("elements", "relations"):
-        counts = (stats or {}).get(kind) or {}
-        moved = {k: v for k, v in counts.items() if v and k != "unchanged"}
-        if counts:
-            parts.append(
-                f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
-            )
-    followed = (stats or {}).get("relations_with_elements") or {}
-    if followed:
-        parts.append(
-            "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
-        )
-    if (stats or {}).get("problems"):
-        parts.append(f"{stats['problems']} problem(s), first: {stats.get('first_problem')}")
-    return "; ".join(parts)
+        emit(Result.of(repo.stats()), fmt, output)
 
 
 class StatusAlarm(StrEnum):
@@ -436,36 +316,7 @@ def status(
     """
     with Repository.open(workspace) as repo:
         report = repo.status()
-    sources = Table(
-        "sources",
-        ["source", "last success", "age", "elements", "relations", "last run", "changes"],
-        [
-            [
-                s.source,
-                s.last_success.finished_at if s.last_success else "never",
-                age_text(s.age_days),
-                s.elements,
-                s.relations,
-                s.attempt_text(),
-                _run_counts(s.last_success.stats) if s.last_success else "",
-            ]
-            for s in report.sources
-        ],
-    )
-    stale = Table(
-        f"stale: {report.stale_total} element(s) not confirmed by any source for {report.stale_after_days} days",
-        ["id", "type", "name", "last confirmed"],
-        [[e.id, e.type, e.name, seen or "never"] for e, seen in report.stale],
-    )
-    data = {
-        "sources": [s.to_data() for s in report.sources],
-        "stale_after_days": report.stale_after_days,
-        "stale_total": report.stale_total,
-        "stale": [{"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in report.stale],
-    }
-    result = Result([sources, stale], data)
-    if report.stale_total > len(report.stale):
-        result.notes.append(f"showing {len(report.stale)} of {report.stale_total} stale elements")
+    result = Result.of(report)
     alarms = report.alarms(fail_on or ())
     result.notes.extend(f"alarm: {a}" for a in alarms)
     emit(result, fmt, output)
@@ -488,62 +339,8 @@ def history(
     Example: ea history srv-esx01
     """
     with Repository.open(workspace) as repo:
-        if item_id is None:
-            runs = repo.store.runs(limit=limit)
-            table = Table(
-                "runs",
-                ["run", "source", "started", "finished", "status", "changes", "message"],
-                [
-                    [
-                        r.id,
-                        r.source,
-                        r.started_at,
-                        r.finished_at,
-                        r.status,
-                        _run_counts(r.stats),
-                        r.message,
-                    ]
-                    for r in runs
-                ],
-            )
-            data = [
-                {
-                    "id": r.id,
-                    "source": r.source,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "status": r.status,
-                    "stats": dict(r.stats),
-                    "message": r.message,
-                }
-                for r in runs
-            ]
-            emit(Result([table], data), fmt, output)
-            return
-        changes = repo.history(item_id)[-limit:]
-        sources = {r.id: r.source for r in repo.store.runs()}
-    rows = []
-    for c in changes:
-        detail = ""
-        if c.op == "changed":
-            detail = "; ".join(
-                f"{k}: {old!r} → {new!r}"
-                for k, (old, new) in changed_fields(c.before, c.after).items()
-            )
-        rows.append([c.at, c.run_id, sources.get(c.run_id, ""), c.op, detail])
-    table = Table(f"history of {item_id}", ["at", "run", "source", "change", "detail"], rows)
-    data = [
-        {
-            "at": c.at,
-            "run": c.run_id,
-            "source": sources.get(c.run_id),
-            "op": c.op,
-            "before": None if c.before is None else dict(c.before),
-            "after": None if c.after is None else dict(c.after),
-        }
-        for c in changes
-    ]
-    emit(Result([table], data), fmt, output)
+        log = repo.run_log(limit) if item_id is None else repo.item_history(item_id, limit)
+    emit(Result.of(log), fmt, output)
 
 
 # -- analyses ---------------------------------------------------------------------
@@ -562,25 +359,6 @@ RelOpt = Annotated[
     list[str] | None,
     typer.Option("--relation", "-r", help="Only follow these relationship types; repeatable."),
 ]
-
-
-def _impact_result(report: Any, explain: str | None, repo: Repository) -> Result:
-    result = Result.of(report)
-    if explain is not None:
-        why = report.explanation(repo.element(explain))
-        result.tables.insert(0, why.to_table())
-        result.data["explain"] = why.to_data()
-        result.notes.extend(why.notes())
-    return result
-
-
-def _seen(result: Result, repo: Repository) -> Result:
-    """``result`` with the elements in their phase-out on the day ``repo`` is seen marked."""
-    from .results import mark_phasing_out, mentioned_ids
-
-    if repo.day is not None:
-        mark_phasing_out(result, repo.phasing_out(mentioned_ids(result.data)), repo.day)
-    return result
 
 
 def _run_analysis(
@@ -614,7 +392,7 @@ def _run_analysis(
             paths=_is_data(fmt),
         )
         if not _drawn(fmt, way, report, repo, output):
-            emit(_seen(_impact_result(report, explain, repo), repo), Format(fmt.value), output)
+            emit(present(repo, report, explain=explain), Format(fmt.value), output)
 
 
 def _analysis_command(way: str, doc: str) -> None:
@@ -671,9 +449,9 @@ def decommission(
     Example: ea decommission "WMS Reflex" --format md -o wms-switch-off.md
     """
     with open_seen(workspace, at, scenario) as repo:
-        r = repo.analyse("decommission", element)
-        if not _drawn(fmt, "decommission", r, repo, output):
-            emit(_seen(Result.of(r), repo), Format(fmt.value), output)
+        report = repo.analyse("decommission", element)
+        if not _drawn(fmt, "decommission", report, repo, output):
+            emit(present(repo, report), Format(fmt.value), output)
 
 
 @app.command()
@@ -703,7 +481,7 @@ def flows(
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("flows", element, depth=depth, personal_only=personal)
         if not _drawn(fmt, "flows", report, repo, output):
-            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+            emit(present(repo, report), Format(fmt.value), output)
 
 
 @app.command()
@@ -733,20 +511,14 @@ def waves(
     Example: ea waves 'in:"DC Lyon Sud"' --max-size 40
     """
     from .analysis.registry import check_layers
-    from .analysis.waves import moving_hint
 
     if max_size < 1:
         raise ValidationError("--max-size must be at least 1")
     check_layers(layer)
     with open_seen(workspace, at, scenario) as repo:
         report = repo.analyse("waves", selector, max_size=max_size, layers=layer)
-        if _drawn(fmt, "waves", report, repo, output):
-            return
-        result = _seen(Result.of(report), repo)
-    hint = moving_hint(selector)
-    if hint is not None:
-        result.notes.append(hint)
-    emit(result, Format(fmt.value), output)
+        if not _drawn(fmt, "waves", report, repo, output):
+            emit(present(repo, report, target=selector), Format(fmt.value), output)
 
 
 @app.command()
@@ -789,39 +561,18 @@ def diagnose(
     Example: ea diagnose "CRM" "Webshop" vm-par-0042 --healthy "Loyalty"
     Example: ea diagnose --at 2026-03-14T10:00
     """
-    from .analysis.diagnose import Named, read_symptoms, resolve_named
-    from .analysis.incidents import incidents_at
+    from .analysis.diagnose import Named, read_symptoms, resolve_named, symptoms_at
 
     named = [Named(text) for text in symptoms or []]
     if symptoms_file is not None:
         named += read_symptoms(symptoms_file)
     moment, day = moment_day(at)
-    if not named and moment is None:
-        raise ValidationError(
-            "no symptom given",
-            hint="name the failing elements, or --symptoms FILE, or --at TIME (the incidents "
-            "open then)",
-        )
     with open_seen(workspace, day, scenario) as repo:
-        sick = resolve_named(repo, named)
-        open_now = None
-        if moment is not None:
-            open_now = incidents_at(repo.store, moment, only_open=True)
-            sick = list(dict.fromkeys(sick + open_now.symptoms()))
-        if not sick:
-            assert open_now is not None
-            raise ValidationError(
-                f"no incident open at {open_now.at}, and no symptom given",
-                hint="see them with `ea incidents --at TIME`",
-            )
+        sick, open_now = symptoms_at(repo, named, moment)
         well = resolve_named(repo, [Named(text) for text in healthy or []])
         report = repo.analyse("diagnose", sick, healthy=well, limit=most)
         if not _drawn(fmt, "diagnose", report, repo, output):
-            result = _seen(Result.of(report), repo)
-            if open_now is not None:
-                result.data["incidents"] = [i.to_data() for i in open_now.incidents]
-                result.notes.insert(0, open_now.symptoms_note())
-            emit(result, Format(fmt.value), output)
+            emit(present(repo, report, incidents=open_now), Format(fmt.value), output)
 
 
 class FailOn(StrEnum):
@@ -872,8 +623,7 @@ def obsolescence(
         spec = builtin_views()["obsolescence"]
         spec = replace(spec, options={**spec.options, "layers": layers})
         if not _drawn(fmt, "obsolescence", report, repo, output, spec):
-            result = Result(report.to_tables(layers), report.to_data(), report.notes())
-            emit(_seen(result, repo), Format(fmt.value), output)
+            emit(present(repo, report, layers=layers), Format(fmt.value), output)
     if fail_on is not None and RANK[report.worst()] >= RANK[Risk(fail_on.value)]:
         raise typer.Exit(1)
 
@@ -930,7 +680,7 @@ def health(
             "health", at=instant, layers=layers, horizon_days=days, stale_after_days=stale
         )
         if not _drawn(fmt, "health", report, repo, output):
-            emit(_seen(Result.of(report), repo), Format(fmt.value), output)
+            emit(present(repo, report), Format(fmt.value), output)
     if fail_on is not None and any(
         HEALTH_RANK[e.health] >= HEALTH_RANK[Health(fail_on.value)] for e in report.elements
     ):
@@ -964,62 +714,6 @@ ProblemsOpt = Annotated[
         help="Write every problem to this file, .csv or .json (an empty list when none).",
     ),
 ]
-DETAIL_LIMIT = 20
-
-
-def _sync_result(result: SyncResult, dry_run: bool) -> Result:
-    from .sources import SourceOutcome
-
-    verb = "would be" if dry_run else "were"
-    counts = Table(
-        f"{result.source}: {'dry run, nothing written' if dry_run else f'run {result.run_id} applied'}",
-        ["kind", "added", "changed", "revived", "unchanged", "missing"],
-        [
-            ["elements", *result.elements.counts().values()],
-            ["relations", *result.relations.counts().values()],
-        ],
-    )
-    details = []
-    for kind, diff in (("element", result.elements), ("relation", result.relations)):
-        rows: list[list[Any]] = [[kind, i, "added", ""] for i in diff.added[:DETAIL_LIMIT]]
-        rows += [
-            [kind, i, "changed", "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in fields.items())]
-            for i, fields in list(diff.changed.items())[:DETAIL_LIMIT]
-        ]
-        rows += [[kind, i, "revived", ""] for i in diff.revived[:DETAIL_LIMIT]]
-        rows += [
-            [kind, i, "missing", fate] for i, fate in list(diff.missing.items())[:DETAIL_LIMIT]
-        ]
-        details += rows
-    result_out = Result(
-        [
-            counts,
-            Table(
-                f"changes that {verb} made (first {DETAIL_LIMIT} of each kind)",
-                ["kind", "id", "change", "detail"],
-                details,
-            ),
-        ],
-        {
-            **SourceOutcome(result.source, result=result).summary(),
-            "dry_run": dry_run,
-            "details": {
-                kind: {
-                    "added": diff.added,
-                    "changed": {
-                        i: {k: list(v) for k, v in f.items()} for i, f in diff.changed.items()
-                    },
-                    "revived": diff.revived,
-                    "missing": diff.missing,
-                }
-                for kind, diff in (("elements", result.elements), ("relations", result.relations))
-            },
-        },
-    )
-    if result.refused:
-        result_out.notes.append(f"guard: {result.refused}; the real run needs --force")
-    result_out.notes.extend(f"note: {w}" for w in result.notes())
-    return result_out
 
 
 def _run_import(
@@ -1039,7 +733,14 @@ def _run_import(
     problems: Path | None = None,
     options: dict[str, str] | None = None,
 ) -> None:
-    from .sources import SourceOutcome, keep_quality, make_spec, run_source, sync_lock
+    from .sources import (
+        RunReport,
+        SourceOutcome,
+        keep_quality,
+        make_spec,
+        run_source,
+        sync_lock,
+    )
 
     check_problems_path(problems)
     try:
@@ -1072,7 +773,7 @@ def _run_import(
             emit(Result(data=SourceOutcome(source or importer, error=exc).summary()), fmt, output)
         raise
     _write_problems(problems, [])
-    emit(_sync_result(result, dry_run), fmt, output)
+    emit(Result.of(RunReport(result, dry_run)), fmt, output)
 
 
 def _write_problems(path: Path | None, failures: Sequence[tuple[str | None, EaError]]) -> None:
@@ -1322,7 +1023,7 @@ def sync(
     """
     import json as jsonlib
 
-    from .sources import SyncLockedError, sync_all
+    from .sources import RunReport, SyncLockedError, sync_all
 
     check_problems_path(problems)
     try:
@@ -1353,7 +1054,7 @@ def sync(
     else:
         for outcome in outcomes:
             if outcome.result is not None:
-                emit(_sync_result(outcome.result, dry_run), Format.TABLE)
+                emit(Result.of(RunReport(outcome.result, dry_run)), Format.TABLE)
             else:
                 assert outcome.error is not None
                 _print_error(outcome.error)
@@ -1414,155 +1115,9 @@ def metamodel_show(
 
     Example: ea metamodel show Application
     """
-    mm = _metamodel_for(workspace, file)
-    emit(_metamodel_result(mm, type_name), fmt, output)
+    from .metamodel.describe import describe
 
-
-def _attribute_rows(attributes: Any) -> list[list[Any]]:
-    return [
-        [
-            a.name,
-            a.type.value,
-            a.required,
-            a.recommended,
-            a.default,
-            a.unique,
-            list(a.values),
-            a.description,
-        ]
-        for a in attributes.values()
-    ]
-
-
-_ATTRIBUTE_COLUMNS = [
-    "attribute",
-    "type",
-    "required",
-    "recommended",
-    "default",
-    "unique",
-    "values",
-    "description",
-]
-
-
-def _impact_kind(rt: RelationType) -> str | None:
-    """What a relationship type leaves its dependent in: down, degraded, or None (not followed)."""
-    if rt.dependent is Dependent.NONE:
-        return None
-    return "degraded" if rt.degrades else "down"
-
-
-def _metamodel_result(mm: Metamodel, type_name: str | None) -> Result:
-    if type_name is None:
-        types = Table(
-            f"element types ({mm.name} {mm.version})",
-            ["type", "layer", "extends", "attributes", "description"],
-            [
-                [t.name, t.layer, t.extends, len(t.attributes), t.description]
-                for t in sorted(mm.element_types.values(), key=lambda t: (t.layer, t.name))
-            ],
-        )
-        rels = Table(
-            "relationship types",
-            ["type", "dependent", "redundant", "impact", "label", "description"],
-            [
-                [r.name, r.dependent.value, r.redundant, _impact_kind(r), r.label, r.description]
-                for r in sorted(mm.relation_types.values(), key=lambda r: r.name)
-            ],
-        )
-        data = {
-            "name": mm.name,
-            "version": mm.version,
-            "element_types": {
-                t.name: {"layer": t.layer, "extends": t.extends} for t in mm.element_types.values()
-            },
-            "relationship_types": {
-                r.name: {
-                    "dependent": r.dependent.value,
-                    "redundant": r.redundant,
-                    "impact": _impact_kind(r),
-                    "from": sorted(r.sources),
-                    "to": sorted(r.targets),
-                }
-                for r in mm.relation_types.values()
-            },
-        }
-        return Result([types, rels], data)
-    rt = mm.relation_type(type_name)
-    if rt is not None and mm.element_type(type_name) is None:
-        facts = Table(
-            f"relationship type {rt.name}",
-            ["field", "value"],
-            [
-                ["description", rt.description],
-                ["dependent", rt.dependent.value],
-                ["redundant", rt.redundant],
-                ["impact", _impact_kind(rt)],
-                ["hosting", rt.hosting],
-                ["label", f"{rt.label} / {rt.reverse_label}"],
-                ["from", sorted(rt.sources)],
-                ["to", sorted(rt.targets)],
-            ],
-        )
-        attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(rt.attributes))
-        return Result(
-            [facts, attrs],
-            {
-                "name": rt.name,
-                "dependent": rt.dependent.value,
-                "redundant": rt.redundant,
-                "impact": _impact_kind(rt),
-                "hosting": rt.hosting,
-                "from": sorted(rt.sources),
-                "to": sorted(rt.targets),
-                "attributes": [
-                    dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
-                    for r in _attribute_rows(rt.attributes)
-                ],
-            },
-        )
-    et = resolve_element_type(mm, type_name)
-    facts = Table(
-        f"element type {et.name}",
-        ["field", "value"],
-        [
-            ["layer", et.layer],
-            ["extends", et.extends],
-            ["abstract", et.abstract],
-            ["description", et.description],
-        ],
-    )
-    attrs = Table("attributes", _ATTRIBUTE_COLUMNS, _attribute_rows(et.attributes))
-    outgoing = [
-        [r.label, r.name, sorted(r.targets)]
-        for r in mm.relation_types.values()
-        if et.name in r.sources
-    ]
-    incoming = [
-        [r.reverse_label, r.name, sorted(r.sources)]
-        for r in mm.relation_types.values()
-        if et.name in r.targets
-    ]
-    rels = Table(
-        "relationships",
-        ["direction", "reads", "type", "other end"],
-        [["out", *row] for row in sorted(outgoing)] + [["in", *row] for row in sorted(incoming)],
-    )
-    return Result(
-        [facts, attrs, rels],
-        {
-            "name": et.name,
-            "layer": et.layer,
-            "extends": et.extends,
-            "attributes": [
-                dict(zip(_ATTRIBUTE_COLUMNS, r, strict=True))
-                for r in _attribute_rows(et.attributes)
-            ],
-            "outgoing": [r[1] for r in sorted(outgoing)],
-            "incoming": [r[1] for r in sorted(incoming)],
-        },
-    )
+    emit(Result.of(describe(_metamodel_for(workspace, file), type_name)), fmt, output)
 
 
 @metamodel_app.command("validate")
@@ -1594,20 +1149,7 @@ def metamodel_diff(
     old_mm, new_mm = load_metamodel(old), load_metamodel(new)
     with Repository.open(workspace) as repo:
         diff = repo.metamodel_diff(old_mm, new_mm)
-    result = Result(
-        [
-            Table("changes", ["change", "detail"], [list(c) for c in diff.structural]),
-            Table(
-                "data that would become invalid",
-                ["kind", "id", "problem"],
-                [list(b) for b in diff.breaks],
-            ),
-        ],
-        {
-            "changes": [{"change": c, "detail": d} for c, d in diff.structural],
-            "breaks": [{"kind": k, "id": i, "problem": p} for k, i, p in diff.breaks],
-        },
-    )
+    result = Result.of(diff)
     result.notes.append(
         f"{len(diff.breaks)} item{'s' if len(diff.breaks) != 1 else ''} of the repository would be rejected by {new}"
     )

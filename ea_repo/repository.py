@@ -53,9 +53,10 @@ from .model import (
     Run,
     Status,
 )
+from .results import Table, age_text
 from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
-from .sync import SyncEngine, unique_clashes
+from .sync import SyncEngine, changed_fields, unique_clashes
 
 if TYPE_CHECKING:
     from .analysis.registry import Target
@@ -106,6 +107,68 @@ class ElementDetail:
     provenance: list[Assertion]
     neighbors: list[Neighbor]
 
+    def to_tables(self) -> list[Table]:
+        """Its fields and attributes, its provenance, its relations."""
+        e = self.element
+        return [
+            Table(
+                f"{e.type} {e.id}",
+                ["field", "value"],
+                [
+                    ["name", e.name],
+                    ["type", e.type],
+                    ["layer", self.layer],
+                    ["status", e.status.value],
+                ]
+                + [[k, v] for k, v in sorted(e.attrs.items())],
+            ),
+            Table(
+                "provenance",
+                ["source", "first seen", "last seen", "last run"],
+                [[a.source, a.first_seen, a.last_seen, a.last_run] for a in self.provenance],
+            ),
+            Table(
+                "relations",
+                ["relation", "element", "name", "type", "attributes"],
+                [
+                    [n.label, n.other.id, n.other.name, n.other.type, dict(n.relation.attrs)]
+                    for n in self.neighbors
+                ],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        """The element, its layer, provenance and relations as a JSON document."""
+        return {
+            **element_data(self.element),
+            "layer": self.layer,
+            "provenance": [
+                {
+                    "source": a.source,
+                    "first_seen": a.first_seen,
+                    "last_seen": a.last_seen,
+                    "last_run": a.last_run,
+                }
+                for a in self.provenance
+            ],
+            "relations": [
+                {
+                    "relation": n.relation.type,
+                    "id": n.relation.id,
+                    "direction": n.direction.value,
+                    "label": n.label,
+                    "element": n.other.id,
+                    "name": n.other.name,
+                    "type": n.other.type,
+                    "attrs": dict(n.relation.attrs),
+                }
+                for n in self.neighbors
+            ],
+        }
+
+    def notes(self) -> list[str]:
+        return []
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -116,6 +179,52 @@ class Stats:
     retired_relations: int
     layers: Mapping[str, int]
     sources: Mapping[str, str] = field(default_factory=dict)  # source -> last run finished
+    type_layers: Mapping[str, str] = field(default_factory=dict)  # element type -> layer
+
+    def to_tables(self) -> list[Table]:
+        """Totals, elements by layer and type, relations by type, each source's last run."""
+        return [
+            Table(
+                "totals",
+                ["what", "count"],
+                [
+                    ["elements", sum(self.counts.elements.values())],
+                    ["relations", sum(self.counts.relations.values())],
+                    ["retired elements", self.retired_elements],
+                    ["retired relations", self.retired_relations],
+                ],
+            ),
+            Table(
+                "elements",
+                ["layer", "type", "count"],
+                sorted(
+                    [self.type_layers.get(t, "unknown"), t, n]
+                    for t, n in self.counts.elements.items()
+                ),
+            ),
+            Table(
+                "relations",
+                ["type", "count"],
+                [[t, n] for t, n in sorted(self.counts.relations.items())],
+            ),
+            Table(
+                "sources",
+                ["source", "last successful run"],
+                sorted(map(list, self.sources.items())),
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "elements": dict(self.counts.elements),
+            "relations": dict(self.counts.relations),
+            "layers": dict(self.layers),
+            "retired": {"elements": self.retired_elements, "relations": self.retired_relations},
+            "sources": dict(self.sources),
+        }
+
+    def notes(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -125,8 +234,168 @@ class MetamodelDiff:
     structural: list[tuple[str, str]]  # (change, detail)
     breaks: list[tuple[str, str, str]]  # (kind, item id, problem)
 
+    def to_tables(self) -> list[Table]:
+        """The changes, and the data that would become invalid."""
+        return [
+            Table("changes", ["change", "detail"], [list(c) for c in self.structural]),
+            Table(
+                "data that would become invalid",
+                ["kind", "id", "problem"],
+                [list(b) for b in self.breaks],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "changes": [{"change": c, "detail": d} for c, d in self.structural],
+            "breaks": [{"kind": k, "id": i, "problem": p} for k, i, p in self.breaks],
+        }
+
+    def notes(self) -> list[str]:
+        return []
+
 
 FAILED_STATUSES = ("failed", "refused")
+
+
+def element_data(element: Element) -> dict[str, Any]:
+    """An element as JSON-ready data: id, type, name, status and attributes."""
+    return {
+        "id": element.id,
+        "type": element.type,
+        "name": element.name,
+        "status": element.status.value,
+        "attrs": dict(element.attrs),
+    }
+
+
+def run_changes(stats: Mapping[str, Any] | None) -> str:
+    """What a run changed, in a line: ``elements: 3 added, 1 changed; relations: no change``,
+    and its problems if it had any."""
+    stats = stats or {}
+    parts = []
+    for kind in ("elements", "relations"):
+        counts = stats.get(kind) or {}
+        moved = {k: v for k, v in counts.items() if v and k != "unchanged"}
+        if counts:
+            parts.append(
+                f"{kind}: " + (", ".join(f"{v} {k}" for k, v in moved.items()) or "no change")
+            )
+    followed = stats.get("relations_with_elements") or {}
+    if followed:
+        parts.append(
+            "relations with their elements: " + ", ".join(f"{v} {k}" for k, v in followed.items())
+        )
+    if stats.get("problems"):
+        parts.append(f"{stats['problems']} problem(s), first: {stats.get('first_problem')}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class ElementList:
+    """Elements found (``ea find``)."""
+
+    elements: list[Element]
+
+    def to_tables(self) -> list[Table]:
+        n = len(self.elements)
+        return [
+            Table(
+                f"{n} element{'s' if n != 1 else ''}",
+                ["id", "type", "name", "status"],
+                [[e.id, e.type, e.name, e.status.value] for e in self.elements],
+            )
+        ]
+
+    def to_data(self) -> list[dict[str, Any]]:
+        return [element_data(e) for e in self.elements]
+
+    def notes(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """The runs of every source, newest first (``ea history``)."""
+
+    runs: list[Run]
+
+    def to_tables(self) -> list[Table]:
+        return [
+            Table(
+                "runs",
+                ["run", "source", "started", "finished", "status", "changes", "message"],
+                [
+                    [
+                        r.id,
+                        r.source,
+                        r.started_at,
+                        r.finished_at,
+                        r.status,
+                        run_changes(r.stats),
+                        r.message,
+                    ]
+                    for r in self.runs
+                ],
+            )
+        ]
+
+    def to_data(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r.id,
+                "source": r.source,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "status": r.status,
+                "stats": dict(r.stats),
+                "message": r.message,
+            }
+            for r in self.runs
+        ]
+
+    def notes(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """How one element or relation changed, oldest first, each change with the source of
+    its run (``ea history ID``)."""
+
+    item_id: str
+    changes: list[Change]
+    sources: Mapping[int, str]  # run id -> source
+
+    def to_tables(self) -> list[Table]:
+        rows = []
+        for c in self.changes:
+            detail = ""
+            if c.op == "changed":
+                detail = "; ".join(
+                    f"{k}: {old!r} → {new!r}"
+                    for k, (old, new) in changed_fields(c.before, c.after).items()
+                )
+            rows.append([c.at, c.run_id, self.sources.get(c.run_id, ""), c.op, detail])
+        return [
+            Table(f"history of {self.item_id}", ["at", "run", "source", "change", "detail"], rows)
+        ]
+
+    def to_data(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "at": c.at,
+                "run": c.run_id,
+                "source": self.sources.get(c.run_id),
+                "op": c.op,
+                "before": None if c.before is None else dict(c.before),
+                "after": None if c.after is None else dict(c.after),
+            }
+            for c in self.changes
+        ]
+
+    def notes(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -223,6 +492,49 @@ class StatusReport:
             if self.stale_total:
                 found.append(f"{self.stale_total} element(s) stale")
         return found
+
+    def to_tables(self) -> list[Table]:
+        """Each source's freshness and last run, and the stale elements listed."""
+        return [
+            Table(
+                "sources",
+                ["source", "last success", "age", "elements", "relations", "last run", "changes"],
+                [
+                    [
+                        s.source,
+                        s.last_success.finished_at if s.last_success else "never",
+                        age_text(s.age_days),
+                        s.elements,
+                        s.relations,
+                        s.attempt_text(),
+                        run_changes(s.last_success.stats) if s.last_success else "",
+                    ]
+                    for s in self.sources
+                ],
+            ),
+            Table(
+                f"stale: {self.stale_total} element(s) not confirmed by any source for "
+                f"{self.stale_after_days} days",
+                ["id", "type", "name", "last confirmed"],
+                [[e.id, e.type, e.name, seen or "never"] for e, seen in self.stale],
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "sources": [s.to_data() for s in self.sources],
+            "stale_after_days": self.stale_after_days,
+            "stale_total": self.stale_total,
+            "stale": [
+                {"id": e.id, "type": e.type, "last_confirmed": seen} for e, seen in self.stale
+            ],
+        }
+
+    def notes(self) -> list[str]:
+        """That the stale elements listed are not all of them, if so."""
+        if self.stale_total > len(self.stale):
+            return [f"showing {len(self.stale)} of {self.stale_total} stale elements"]
+        return []
 
 
 class Repository:
@@ -673,6 +985,7 @@ class Repository:
             retired_relations=retired_relations,
             layers=dict(layers),
             sources=last,
+            type_layers={n: t.layer for n, t in self.metamodel.element_types.items()},
         )
 
     def status(self, now: dt.datetime | None = None, limit: int = 50) -> StatusReport:
@@ -708,6 +1021,17 @@ class Repository:
         if item_id is not None and not self.store.changes(item_id=item_id, limit=1):
             item_id = self.element(item_id).id  # a name, or an element without history
         return self.store.changes(item_id=item_id, limit=limit)
+
+    def run_log(self, limit: int | None = None) -> RunLog:
+        """The runs of every source, newest first, at most ``limit``."""
+        return RunLog(self.store.runs(limit=limit))
+
+    def item_history(self, item_id: str, limit: int | None = None) -> ItemHistory:
+        """How one element or relation changed (:meth:`history`), its last ``limit`` changes,
+        each with the source of its run."""
+        changes = self.history(item_id)
+        sources = {r.id: r.source for r in self.store.runs()}
+        return ItemHistory(item_id, changes[-limit:] if limit else changes, sources)
 
     def metamodel_diff(self, old: Metamodel, new: Metamodel) -> MetamodelDiff:
         """Compare two metamodels, and list every item of this repository that ``new`` would reject."""

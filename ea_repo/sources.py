@@ -43,6 +43,7 @@ from .importers.tabular import SHORT_ROWS
 from .metamodel import Metamodel
 from .model import utc_now
 from .repository import MANUAL_SOURCE
+from .results import Table
 from .runtime import checkpoint, gc_paused
 from .sync import (
     DEFAULT_MAX_MISSING,
@@ -449,6 +450,77 @@ class SourceOutcome:
             "problem_count": len(self.error.problems),
             "notes": list(self.error.notes),
         }
+
+
+DETAIL_LIMIT = 20
+"""The changes of each kind (added, changed...) a run's table lists; its JSON lists them all."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one run of a source did, or would do in a dry run (``ea import``, ``ea sync``):
+    the counts, the first changes of each kind, and the notes."""
+
+    result: SyncResult
+    dry_run: bool = False
+
+    def to_tables(self) -> list[Table]:
+        """The counts by kind, and the first :data:`DETAIL_LIMIT` changes of each kind."""
+        r = self.result
+        counts = Table(
+            f"{r.source}: "
+            + ("dry run, nothing written" if self.dry_run else f"run {r.run_id} applied"),
+            ["kind", "added", "changed", "revived", "unchanged", "missing"],
+            [
+                ["elements", *r.elements.counts().values()],
+                ["relations", *r.relations.counts().values()],
+            ],
+        )
+        details: list[list[Any]] = []
+        for kind, diff in (("element", r.elements), ("relation", r.relations)):
+            details += [[kind, i, "added", ""] for i in diff.added[:DETAIL_LIMIT]]
+            details += [
+                [kind, i, "changed", "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in f.items())]
+                for i, f in list(diff.changed.items())[:DETAIL_LIMIT]
+            ]
+            details += [[kind, i, "revived", ""] for i in diff.revived[:DETAIL_LIMIT]]
+            details += [
+                [kind, i, "missing", fate] for i, fate in list(diff.missing.items())[:DETAIL_LIMIT]
+            ]
+        verb = "would be" if self.dry_run else "were"
+        return [
+            counts,
+            Table(
+                f"changes that {verb} made (first {DETAIL_LIMIT} of each kind)",
+                ["kind", "id", "change", "detail"],
+                details,
+            ),
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        """The summary a scheduler reads (:meth:`SourceOutcome.summary`) and every change."""
+        r = self.result
+        return {
+            **SourceOutcome(r.source, result=r).summary(),
+            "dry_run": self.dry_run,
+            "details": {
+                kind: {
+                    "added": diff.added,
+                    "changed": {
+                        i: {k: list(v) for k, v in f.items()} for i, f in diff.changed.items()
+                    },
+                    "revived": diff.revived,
+                    "missing": diff.missing,
+                }
+                for kind, diff in (("elements", r.elements), ("relations", r.relations))
+            },
+        }
+
+    def notes(self) -> list[str]:
+        """The guard's refusal, if any, and the run's own notes."""
+        r = self.result
+        found = [f"guard: {r.refused}; the real run needs --force"] if r.refused else []
+        return found + [f"note: {w}" for w in r.notes()]
 
 
 MANUAL_EDIT_WAIT = 10.0

@@ -27,6 +27,7 @@ that do together are checked by impact from both, and ranked the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 from bisect import insort
 from collections import defaultdict
@@ -56,6 +57,7 @@ from .traversal import State, Traversal, Way, traverse
 
 if TYPE_CHECKING:
     from ..repository import Repository
+    from .incidents import IncidentsReport
 
 DEFAULT_MAX = 3
 """Candidates (and pairs) reported by default: each costs a full impact (what else it breaks)."""
@@ -688,3 +690,31 @@ def resolve_named(
                 raise
             raise NotFoundError(f"{item.where()}{exc.message}", hint=exc.hint) from exc
     return list(ids)
+
+
+def symptoms_at(
+    repo: Repository, named: Sequence[Named], moment: dt.datetime | None = None
+) -> tuple[list[ElementId], IncidentsReport | None]:
+    """The symptoms of a diagnosis: the elements ``named`` designate, then, at ``moment``,
+    those the incidents open then affect (once each); and those incidents (None without
+    ``moment``). Raises ValidationError when there is no symptom at all, NotFoundError or
+    SelectorError for a name that designates nothing."""
+    from .incidents import incidents_at
+
+    if not named and moment is None:
+        raise ValidationError(
+            "no symptom given",
+            hint="name the failing elements, or --symptoms FILE, or --at TIME (the incidents "
+            "open then)",
+        )
+    sick = resolve_named(repo, named)
+    if moment is None:
+        return sick, None
+    open_now = incidents_at(repo.store, moment, only_open=True)
+    sick = list(dict.fromkeys(sick + open_now.symptoms()))
+    if not sick:
+        raise ValidationError(
+            f"no incident open at {open_now.at}, and no symptom given",
+            hint="see them with `ea incidents --at TIME`",
+        )
+    return sick, open_now

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ValidationError
-from ..output import Format, Result, Table, emit, write_output
+from ..output import Format, Result, emit, write_output
 from .options import (
     AtOpt,
     FormatOpt,
@@ -79,7 +79,7 @@ def export_archimate_command(
 
     Example: ea export archimate --scenario crm-replacement --plateaus -o target.xml
     """
-    from ..exporters.archimate import export_archimate
+    from ..exporters.archimate import ExportOutcome, export_archimate
     from ..exporters.plateaus import export_plateaus, read_states
     from ..importers.archimate import load_archimate_mapping
     from ..repository import Repository
@@ -115,21 +115,5 @@ def export_archimate_command(
         sys.stdout.write(text)
         return
     write_output(output, text)
-    data: dict[str, object] = {
-        "file": str(output),
-        "elements": stats.elements,
-        "relations": stats.relations,
-        "properties": stats.properties,
-        "left_out": stats.left_out,
-    }
-    counts = [[stats.elements, stats.relations, stats.properties, len(stats.left_out)]]
-    columns = ["elements", "relations", "properties", "relations left out"]
-    result = Result([Table(f"wrote {output}", columns, counts)], data)
-    if gap is not None:
-        result.tables += gap.to_tables()
-        data["gap"] = gap.to_data()
-    if stats.left_out:
-        result.notes.append(
-            f"note: {len(stats.left_out)} relation(s) with an end outside the selection left out"
-        )
+    result = Result.of(ExportOutcome(str(output), stats, gap))
     emit(result, fmt)

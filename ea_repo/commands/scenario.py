@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import WorkspaceError
-from ..output import Format, Result, Table, emit
+from ..output import Format, Result, emit
 from .options import (
     AgainstOpt,
     AtOpt,
@@ -50,14 +50,6 @@ def _on(on: str | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _drift_table(overlay: Overlay) -> Table:
-    return Table(
-        "Edits the facts have moved under",
-        ["scenario", "edit", "op", "kind", "what"],
-        [[d.scenario, d.index, d.edit.op, d.kind, d.message] for d in overlay.drift],
-    )
-
-
 def _edited(scenario: Scenario, overlay: Overlay) -> None:
     edit = scenario.edits[-1]
     typer.echo(f"{scenario.name}: edit {len(scenario.edits)}: {edit.text()}")
@@ -94,38 +86,11 @@ def scenario_list(workspace: WorkspaceOpt = None, fmt: FormatOpt = Format.TABLE)
     Example: ea scenario list --format json
     """
     from ..repository import Repository
-    from ..scenarios import compile_overlay
+    from ..scenarios.listing import list_scenarios
 
-    rows, data = [], []
     with Repository.open(workspace) as repo:
-        book = _book(repo)
-        for name in book.names():
-            chain = book.chain(name)
-            scenario = chain[-1]
-            overlay = compile_overlay(repo.store, repo.metamodel, chain, None)
-            rows.append(
-                [
-                    name,
-                    scenario.based_on or "",
-                    len(scenario.edits),
-                    scenario.last_day() or "",
-                    len(overlay.drift),
-                    scenario.description,
-                ]
-            )
-            data.append(
-                {
-                    "name": name,
-                    "based_on": scenario.based_on,
-                    "edits": len(scenario.edits),
-                    "last_day": scenario.last_day(),
-                    "drift": len(overlay.drift),
-                    "description": scenario.description,
-                }
-            )
-    columns = ["scenario", "based on", "edits", "last day", "moved", "description"]
-    notes = [] if rows else ["no scenario yet: `ea scenario new NAME` makes one"]
-    emit(Result([Table("Scenarios", columns, rows)], {"scenarios": data}, notes), fmt)
+        found = list_scenarios(_book(repo), repo.store, repo.metamodel)
+    emit(Result.of(found), fmt)
 
 
 @scenario_app.command("show")
@@ -137,32 +102,11 @@ def scenario_show(
     Example: ea scenario show crm-replacement
     """
     from ..repository import Repository
-    from ..scenarios import compile_overlay
+    from ..scenarios.listing import describe_scenario
 
     with Repository.open(workspace) as repo:
-        chain = _book(repo).chain(name)
-        overlay = compile_overlay(repo.store, repo.metamodel, chain, None)
-    scenario = chain[-1]
-    rows = [
-        [s.name, i, e.op, e.text(), e.on or ""] for s in chain for i, e in enumerate(s.edits, 1)
-    ]
-    tables = [Table(f"Scenario {name}", ["scenario", "edit", "op", "what", "on"], rows)]
-    if overlay.drift:
-        tables.append(_drift_table(overlay))
-    notes = [scenario.description] if scenario.description else []
-    if scenario.based_on:
-        notes.append(f"starts from {scenario.based_on}")
-    notes.append(
-        f"{len(overlay.drift)} edit(s) no longer fit the facts"
-        if overlay.drift
-        else "every edit fits the facts"
-    )
-    data = {
-        **scenario.to_data(),
-        "chain": [s.name for s in chain],
-        "drift": [d.to_data() for d in overlay.drift],
-    }
-    emit(Result(tables, data, notes), fmt)
+        detail = describe_scenario(_book(repo), name, repo.store, repo.metamodel)
+    emit(Result.of(detail), fmt)
 
 
 @scenario_app.command("delete")

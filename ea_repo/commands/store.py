@@ -14,7 +14,7 @@ import typer
 from ..config import StoreConfig, Workspace, check_neo4j_target, load_workspace
 from ..errors import StoreError, WorkspaceError
 from ..metamodel import load_metamodel
-from ..output import Format, Result, Table, emit, stage_progress
+from ..output import Format, Result, emit, stage_progress
 from ..repository import open_store
 from .options import FormatOpt, WorkspaceOpt
 
@@ -74,7 +74,7 @@ def store_copy(
     Example: ea store copy --to neo4j --uri bolt://localhost:7687
     """
     from ..sources import sync_lock
-    from ..store.copy import copy_repository
+    from ..store.copy import CopyOutcome, copy_repository
 
     # An option of the other backend would otherwise be ignored without a word.
     other = (
@@ -128,40 +128,15 @@ def store_copy(
             if to is Backend.NEO4J
             else None,
         )
-    rows = [
-        [
-            what,
-            report.source[what],
-            report.target[what],
-            "ok" if report.source[what] == report.target[what] else "MISMATCH",
-        ]
-        for what in report.source
-    ]
     where = (
         str(target_ws.sqlite_path())
         if to is Backend.SQLITE
         else f"{target_cfg.uri} ({target_cfg.repository})"
     )
-    result = Result(
-        [
-            Table(
-                f"copied {cfg.backend} → {to.value}: {where}",
-                ["what", "source", "target", "check"],
-                rows,
-            )
-        ],
-        data={
-            "target": to.value,
-            "where": where,
-            "source": report.source,
-            "target_counts": report.target,
-            "ok": report.ok,
-        },
-    )
+    result = Result.of(CopyOutcome(report, cfg.backend, to.value, where))
     if not report.ok:
         emit(result, fmt)
         raise StoreError(
             "the copy's counts do not match the source", hint="run it again with --replace"
         )
-    result.notes.append(f"to use it, set `store: {{backend: {to.value}}}` in ea.yaml")
     emit(result, fmt)

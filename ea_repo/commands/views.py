@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ValidationError
-from ..output import Format, Result, Table, emit, write_output
+from ..output import Format, Result, emit, write_output
 from ..repository import Repository
 from ..views.render import BINARY, DiagramFormat, render
 from .options import (
@@ -92,23 +92,10 @@ def view_list(
 
     Example: ea view list
     """
+    from ..views.describe import ViewList
     from ..views.spec import all_views
 
-    views = all_views(workspace_root(workspace))
-    rows = [
-        [v.name, "built-in" if v.builtin else v.origin, v.analysis or "", v.title, v.description]
-        for v in views.values()
-    ]
-    emit(
-        Result(
-            [Table("views", ["name", "from", "analysis", "title", "description"], rows)],
-            [
-                dict(zip(["name", "from", "analysis", "title", "description"], r, strict=True))
-                for r in rows
-            ],
-        ),
-        fmt,
-    )
+    emit(Result.of(ViewList(all_views(workspace_root(workspace)))), fmt)
 
 
 @view_app.command("show")
@@ -120,27 +107,12 @@ def view_show(
 
     Example: ea view show infrastructure
     """
+    from ..views.describe import ViewDetail
     from ..views.spec import check_view, find_view
 
     root, metamodel = workspace_metamodel(workspace)
     spec = check_view(find_view(name, root), metamodel)
-    rows = [
-        ["name", spec.name],
-        ["title", spec.title],
-        ["description", spec.description],
-        ["from", "built-in" if spec.builtin else spec.origin],
-        ["select", spec.select.to_text() if spec.select else "(given by --select)"],
-        ["analysis", spec.analysis or ""],
-        ["relations", "all" if spec.relations is None else ", ".join(spec.relations) or "none"],
-        ["group", "; ".join(r.to_text() for r in spec.group)],
-        ["layout", f"{spec.engine} {spec.direction}"],
-        ["colour by", spec.color_by],
-        ["labels", ", ".join(spec.labels)],
-        ["edge labels", ", ".join(spec.edge_labels)],
-        ["limit", f"{spec.limit} elements, {spec.edge_limit or 3 * spec.limit} links"],
-        ["options", ", ".join(f"{k}={v}" for k, v in spec.options.items())],
-    ]
-    emit(Result([Table(f"view {spec.name}", ["field", "value"], rows)]), Format.TABLE)
+    emit(Result.of(ViewDetail(spec)), Format.TABLE)
 
 
 @view_app.command("render")

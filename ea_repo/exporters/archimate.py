@@ -43,6 +43,7 @@ from ..importers.archimate import (
 )
 from ..metamodel import AttrType, Metamodel
 from ..model import Element, Relation
+from ..results import Table
 
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
 _NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -58,6 +59,47 @@ class ExportStats:
     relations: int = 0
     properties: int = 0
     left_out: list[str] = field(default_factory=list)  # relations whose ends are not exported
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """An export written to a file, as ``ea export archimate -o FILE`` reports it: what it
+    holds, and with ``--plateaus`` the gap between its two states."""
+
+    file: str
+    stats: ExportStats
+    gap: Any = None  # a ScenarioGap, for a plateaus export
+
+    def to_tables(self) -> list[Table]:
+        s = self.stats
+        tables = [
+            Table(
+                f"wrote {self.file}",
+                ["elements", "relations", "properties", "relations left out"],
+                [[s.elements, s.relations, s.properties, len(s.left_out)]],
+            )
+        ]
+        return tables + (self.gap.to_tables() if self.gap is not None else [])
+
+    def to_data(self) -> dict[str, Any]:
+        s = self.stats
+        data: dict[str, Any] = {
+            "file": self.file,
+            "elements": s.elements,
+            "relations": s.relations,
+            "properties": s.properties,
+            "left_out": s.left_out,
+        }
+        if self.gap is not None:
+            data["gap"] = self.gap.to_data()
+        return data
+
+    def notes(self) -> list[str]:
+        """The relations left out, if any (the gap's notes are not repeated)."""
+        left_out = self.stats.left_out
+        if not left_out:
+            return []
+        return [f"note: {len(left_out)} relation(s) with an end outside the selection left out"]
 
 
 def _text(value: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ConflictError, EaError, ValidationError
 from ..model import EVERYTHING, Change
+from ..results import Table
 from .base import KINDS, Counts, GraphStore, batches
 
 BATCH = 10_000
@@ -35,6 +36,51 @@ class CopyReport:
     def ok(self) -> bool:
         """Whether every count matches."""
         return self.source == self.target
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """A copy as ``ea store copy`` reports it: the counts on both sides, from which backend
+    to which, and where the copy is."""
+
+    report: CopyReport
+    source_backend: str
+    target_backend: str
+    where: str  # the SQLite file, or the Neo4j server and repository tag
+
+    def to_tables(self) -> list[Table]:
+        r = self.report
+        rows = [
+            [
+                what,
+                r.source[what],
+                r.target[what],
+                "ok" if r.source[what] == r.target[what] else "MISMATCH",
+            ]
+            for what in r.source
+        ]
+        return [
+            Table(
+                f"copied {self.source_backend} → {self.target_backend}: {self.where}",
+                ["what", "source", "target", "check"],
+                rows,
+            )
+        ]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "target": self.target_backend,
+            "where": self.where,
+            "source": self.report.source,
+            "target_counts": self.report.target,
+            "ok": self.report.ok,
+        }
+
+    def notes(self) -> list[str]:
+        """How to use the copy, once its counts match."""
+        if not self.report.ok:
+            return []
+        return [f"to use it, set `store: {{backend: {self.target_backend}}}` in ea.yaml"]
 
 
 def is_empty(store: GraphStore) -> bool:

@@ -10,7 +10,10 @@ anything.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +25,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..analysis.impact import path_text
 from ..analysis.obsolescence import DEPENDENT_LAYERS
+from ..analysis.present import present
 from ..repository import Repository, StatusReport
 from ..results import age_text, cell_text
 from .graph import ViewGraph
@@ -99,10 +103,12 @@ def study_html(
     tables: Sequence[ReportTable],
     findings: Sequence[str] = (),
     warnings: tuple[str, Sequence[str]] = ("", ()),
+    data: Any = None,
 ) -> str:
     """A study report page: summary, the diagram (several side by side, or a chart already
     drawn as markup), tables, and the data's freshness; ``warnings`` (a heading and its
-    lines) stand out above the summary."""
+    lines) stand out above the summary. ``data``, the JSON document of the result (the one
+    ``-f json`` prints), is offered as a download embedded in the page (:func:`data_link`)."""
     status = repo.status(limit=0)
     overlay = repo.overlay
     if overlay is not None and overlay.drift and not warnings[1]:
@@ -135,12 +141,37 @@ def study_html(
         warnings=warnings[1],
         diagram=diagram,
         tables=tables,
+        data_link=None if data is None else data_link(data, title),
         sources=_sources(status),
         stale_line=(
             f"{status.stale_total} element(s) not confirmed by any source for more than "
             f"{status.stale_after_days} days."
         ),
     )
+
+
+DATA_FILE = "ea-result.json"
+"""The name a study's data is downloaded as."""
+
+
+def data_link(data: Any, title: str) -> Markup:
+    """A link downloading ``data`` as a JSON file, the document inside the link (a base64
+    ``data:`` URL): the page stays self-contained and nothing in it is a script."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return Markup(
+        '<p class="lead"><a class="data" download="{}" href="data:application/json;base64,{}" '
+        'title="{}">Download the data of this study (JSON)</a>, the document '
+        "<code>-f json</code> prints.</p>"
+    ).format(DATA_FILE, encoded, title)
+
+
+def embedded_data(page: str) -> Any:
+    """The JSON document a study page offers (:func:`data_link`); None when it offers none."""
+    found = re.search(r'href="data:application/json;base64,([A-Za-z0-9+/=]*)"', page)
+    if found is None:
+        return None
+    return json.loads(base64.b64decode(found[1]).decode("utf-8"))
 
 
 def _spec(name: str) -> ViewSpec:
@@ -184,6 +215,7 @@ def impact_study(repo: Repository, report: ImpactReport, target: str | None, **o
         graph=graph,
         tables=tables,
         findings=findings,
+        data=present(repo, report).data,
     )
 
 
@@ -244,6 +276,7 @@ def obsolescence_study(
         graph=graph,
         tables=tables,
         findings=findings,
+        data=present(repo, report, layers=layers).data,
     )
 
 
@@ -335,6 +368,7 @@ def decommission_study(
         graph=graph,
         tables=tables,
         findings=findings,
+        data=present(repo, r).data,
     )
 
 
@@ -392,6 +426,7 @@ def waves_study(
             f"{moving} element(s) move in {len(report.waves)} wave(s) of at most {max_size}; "
             f"{len(report.touched)} element(s) that stay depend on them or are needed by them."
         ],
+        data=present(repo, report, target=target).data,
     )
 
 
@@ -443,6 +478,7 @@ def scenario_study(
             "say what its author meant",
             drift,
         ),
+        data=gap.to_data(),
     )
 
 
@@ -483,6 +519,7 @@ def quality_study(repo: Repository, report: QualityReport) -> str:
         graph=trend_chart(report.trend),
         tables=tables,
         findings=report.notes(),
+        data=report.to_data(),
     )
 
 
@@ -654,4 +691,5 @@ def health_study(repo: Repository, report: HealthReport, target: str | None, **o
         graph=html_section(graph) + chart,
         tables=tables,
         findings=findings,
+        data=present(repo, report).data,
     )
