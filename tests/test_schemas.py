@@ -180,3 +180,36 @@ def test_the_repositorys_own_results_print_what_the_library_gives(
     assert printed(ea, sample, args) == json.loads(json.dumps(result.data, default=str))
     assert ea(*args, "-f", "csv", "-w", sample).out == render(result, Format.CSV)
     assert result.data and result.tables[0].rows
+
+
+# (the web explorer's result page query, the analysis command printing the same document)
+WEB = [
+    ("impact", {"target": "VCL-PAR-PROD01"}, ["impact", "VCL-PAR-PROD01"]),
+    ("dependencies", {"target": "Webshop"}, ["dependencies", "Webshop"]),
+    ("decommission", {"target": "WMS Reflex"}, ["decommission", "WMS Reflex"]),
+    (
+        "waves",
+        {"target": 'in:"DC Lyon Sud"', "max_size": "40"},
+        ["waves", 'in:"DC Lyon Sud"', "--max-size", "40"],
+    ),
+    ("obsolescence", {"horizon": "6m"}, ["obsolescence", "--horizon", "6m"]),
+]
+
+
+@pytest.mark.parametrize(("kind", "query", "command"), WEB, ids=[k for k, _, _ in WEB])
+def test_the_web_explorer_serves_the_document_the_command_prints(
+    ea: Any, sample: Path, kind: str, query: dict[str, str], command: list[str]
+) -> None:
+    from ea_repo.repository import Repository
+    from ea_repo.web.app import create_app
+
+    with Repository.open(sample) as repo:
+        response = (
+            create_app(repo)
+            .test_client()
+            .get(f"/result/{kind}", query_string={**query, "format": "json"})
+        )
+        assert response.status_code == 200
+        served = json.loads(response.data)
+    assert served == printed(ea, sample, command)
+    jsonschema.validate(served, schema(kind), cls=jsonschema.Draft202012Validator)

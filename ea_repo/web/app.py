@@ -23,7 +23,7 @@ from flask import Flask, Response, abort, jsonify, redirect, render_template, re
 
 from ..errors import EaError, NotFoundError, ValidationError
 from ..model import Direction
-from ..results import Result, age_text, cell_text
+from ..results import age_text, cell_text
 from .explore import PAGE, Explorer, depth_of, layers_of, way_of
 
 if TYPE_CHECKING:
@@ -237,15 +237,16 @@ def create_app(repo: Repository, *, token: str | None = None, local: bool = True
         if fmt in ("svg", "html"):
             with reading():
                 data = render_view(repo, spec, select=select, fmt=fmt, at=day)
-            return _download(data, f"{spec.name}.{fmt}", "image/svg+xml" if fmt == "svg" else "text/html")
+            return _download(
+                data, f"{spec.name}.{fmt}", "image/svg+xml" if fmt == "svg" else "text/html"
+            )
         with reading():
             svg = render_view(repo, spec, select=select, fmt="svg", at=day, link=_element_url)
-        return render_template(
-            "view.html", spec=spec, select=select or "", svg=svg_fragment(svg)
-        )
+        return render_template("view.html", spec=spec, select=select or "", svg=svg_fragment(svg))
 
     @app.get("/result/<name>")
     def result(name: str) -> Response | str:
+        from ..analysis.present import present
         from ..analysis.registry import analysis as analysis_kind
         from ..analysis.registry import study
         from ..output import Format, render
@@ -257,13 +258,15 @@ def create_app(repo: Repository, *, token: str | None = None, local: bool = True
         options = _result_options(name, repo)
         fmt = request.args.get("format", "page")
         if target is None and kind.starts.value != "scope":
-            return render_template("result.html", name=name, kind=kind, target="", result=None, links={})
+            return render_template(
+                "result.html", name=name, kind=kind, target="", result=None, links={}
+            )
         with reading():
             if fmt == "html" and kind.study is not None:
                 page = study(repo, name, target, **options)
                 return _download(page.encode(), f"{name}-study.html", "text/html")
             report = repo.analyse(name, target, **options)
-            shaped = Result.of(report)
+            shaped = present(repo, report, target=target if name == "waves" else None)
         if fmt in ("json", "csv"):
             text = render(shaped, Format(fmt))
             kind_of = "application/json" if fmt == "json" else "text/csv"
@@ -294,7 +297,9 @@ def create_app(repo: Repository, *, token: str | None = None, local: bool = True
                 offset=_number(request.args.get("offset"), 0),
                 include=request.args.get("include") or None,
             )
-        return jsonify(page.to_data(start=start, way=way.value, node=request.args["node"], page=PAGE))
+        return jsonify(
+            page.to_data(start=start, way=way.value, node=request.args["node"], page=PAGE)
+        )
 
     @app.get("/api/reached")
     def reached() -> Response:
@@ -355,7 +360,9 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ValidationError(f"filter {item!r} is not KEY=VALUE", hint="e.g. environment=production")
+            raise ValidationError(
+                f"filter {item!r} is not KEY=VALUE", hint="e.g. environment=production"
+            )
         found[key.strip()] = value.strip()
     return found
 
@@ -367,7 +374,9 @@ def _result_options(name: str, repo: Repository) -> dict[str, Any]:
 
     options: dict[str, Any] = {}
     if name == "obsolescence":
-        options["horizon_days"] = parse_duration_days(request.args.get("horizon") or "12m", "horizon")
+        options["horizon_days"] = parse_duration_days(
+            request.args.get("horizon") or "12m", "horizon"
+        )
         options["at"] = dt.date.fromisoformat(repo.day or dt.date.today().isoformat())
     if name == "waves" and request.args.get("max_size"):
         options["max_size"] = max(1, _number(request.args.get("max_size"), 50))
