@@ -48,12 +48,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ea_repo.metamodel import Dependent, load_metamodel
+from ea_repo.metamodel import Dependent, Metamodel, load_metamodel
+from ea_repo.model import Element, Relation
 from ea_repo.store import SQLiteStore
+from ea_repo.store.base import GraphStore
 from ea_repo.views.build import build_view
 from ea_repo.views.render import render
 from ea_repo.views.spec import ViewSpec, ViewSpecError, builtin_views, parse_view
@@ -124,17 +127,12 @@ def stress_views() -> dict[str, ViewSpec]:
     }
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    generator = benchkit.sibling("bench_store")
-    mm = load_metamodel()
-    elements, relations = generator.generate(args.elements, args.relations, args.seed)
-    rng = random.Random(args.seed)
-    elements = [
-        replace(e, attrs={**e.attrs, "hostname": f"{e.id}.example.net"})
-        if e.type in ("VirtualMachine", "Server")
-        else e
-        for e in benchkit.end_of_support(elements, rng, "2026-03-31")
-    ]
+def view_starts(
+    mm: Metamodel, elements: Iterable[Element], relations: Iterable[Relation]
+) -> dict[str, str]:
+    """The start of each analysis view (see the module docstring), chosen from the landscape:
+    the most depended-on element, the application with the most flows, the first datacenter."""
+    datacenter = next(e.id for e in elements if e.type == "Datacenter")
     dependents: Counter[str] = Counter()
     flows: Counter[str] = Counter()
     for rel in relations:
@@ -148,8 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flows[rel.dst] += 1
     hub = dependents.most_common(1)[0][0]
     busiest_app = flows.most_common(1)[0][0]
-    datacenter = next(e.id for e in elements if e.type == "Datacenter")
-    starts = {
+    return {
         "impact": hub,
         "dependencies": busiest_app,
         "decommission": busiest_app,
@@ -158,8 +155,62 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # Two symptoms: the busiest application and what most depends on.
         "diagnosis": f"{busiest_app},{hub}",
     }
-    gc.freeze()
+
+
+def measure_views(
+    store: GraphStore,
+    mm: Metamodel,
+    views: dict[str, ViewSpec],
+    starts: dict[str, str],
+    repeat: int,
+    dot: Path | None = None,
+) -> dict[str, Any]:
+    """Build and draw each view ``repeat`` times (said on stdout as it goes); the figures of
+    each: median total, build and CPU seconds, and what it drew."""
     figures: dict[str, Any] = {}
+    for name, spec in views.items():
+        select = starts.get(name)
+        runs, build_runs, cpu_runs, nodes, engine = [], [], [], 0, ""
+        for _ in range(repeat):
+            c0 = _cpu()
+            t0 = time.perf_counter()
+            graph = build_view(store, mm, spec, select)
+            t1 = time.perf_counter()
+            render(graph, "svg")
+            runs.append(time.perf_counter() - t0)
+            cpu_runs.append(_cpu() - c0)
+            if dot is not None:
+                dot.mkdir(parents=True, exist_ok=True)
+                (dot / f"{name}.dot").write_bytes(render(graph, "dot"))
+            build_runs.append(t1 - t0)
+            nodes, engine = len(graph.nodes), graph.engine
+        figures[name] = {
+            "seconds": statistics.median(runs),
+            "build_seconds": statistics.median(build_runs),
+            "cpu_seconds": statistics.median(cpu_runs),
+            "nodes": nodes,
+            "edges": len(graph.edges),
+            "elements": graph.elements_total,
+            "engine": engine,
+            "start": select,
+        }
+        print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
+    return figures
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    generator = benchkit.sibling("bench_store")
+    mm = load_metamodel()
+    elements, relations = generator.generate(args.elements, args.relations, args.seed)
+    rng = random.Random(args.seed)
+    elements = [
+        replace(e, attrs={**e.attrs, "hostname": f"{e.id}.example.net"})
+        if e.type in ("VirtualMachine", "Server")
+        else e
+        for e in benchkit.end_of_support(elements, rng, "2026-03-31")
+    ]
+    starts = view_starts(mm, elements, relations)
+    gc.freeze()
     with tempfile.TemporaryDirectory(prefix="ea-bench-views-") as tmp:
         store = _open_store(args, Path(tmp), elements, relations)
         del elements, relations
@@ -168,35 +219,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline = time.perf_counter() - t0
         print(f"loaded; reading all {count:,} elements takes {baseline:.2f} s", flush=True)
         calibration = [benchkit.calibrate()]
-        for name, spec in {**builtin_views(), **stress_views()}.items():
-            if args.only and not any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only):
-                continue
-            select = starts.get(name)
-            runs, build_runs, cpu_runs, nodes, engine = [], [], [], 0, ""
-            for _ in range(args.repeat):
-                c0 = _cpu()
-                t0 = time.perf_counter()
-                graph = build_view(store, mm, spec, select)
-                t1 = time.perf_counter()
-                render(graph, "svg")
-                runs.append(time.perf_counter() - t0)
-                cpu_runs.append(_cpu() - c0)
-                if args.dot is not None:
-                    args.dot.mkdir(parents=True, exist_ok=True)
-                    (args.dot / f"{name}.dot").write_bytes(render(graph, "dot"))
-                build_runs.append(t1 - t0)
-                nodes, engine = len(graph.nodes), graph.engine
-            figures[name] = {
-                "seconds": statistics.median(runs),
-                "build_seconds": statistics.median(build_runs),
-                "cpu_seconds": statistics.median(cpu_runs),
-                "nodes": nodes,
-                "edges": len(graph.edges),
-                "elements": graph.elements_total,
-                "engine": engine,
-                "start": select,
-            }
-            print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
+        views = {
+            name: spec
+            for name, spec in {**builtin_views(), **stress_views()}.items()
+            if not args.only or any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only)
+        }
+        figures = measure_views(store, mm, views, starts, args.repeat, args.dot)
         store.close()
         calibration.append(benchkit.calibrate())
     return {
