@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -54,7 +54,9 @@ from .output import (
     write_problems,
 )
 from .repository import ElementDetail, Repository
-from .sync import SyncResult, changed_fields
+
+if TYPE_CHECKING:
+    from .sync import SyncResult
 
 app = typer.Typer(
     name="ea",
@@ -518,6 +520,8 @@ def history(
             ]
             emit(Result([table], data), fmt, output)
             return
+        from .sync import changed_fields
+
         changes = repo.history(item_id)[-limit:]
         sources = {r.id: r.source for r in repo.store.runs()}
     rows = []
