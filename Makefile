@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= demo-workspace
 
-.PHONY: setup demo test lint bench clean graphviz chromium
+.PHONY: setup demo test lint bench bench-scale clean graphviz chromium
 
 setup: $(STAMP) graphviz chromium
 
@@ -67,6 +67,10 @@ bench: setup
 	$(BIN)/python benchmarks/bench_health.py
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_neo4j.py  # skips unless EA_NEO4J_URI is set
+
+# Issue 20's workload, 1 000 000 CIs (tens of minutes, some 6 GB of disk in /tmp).
+bench-scale: setup
+	$(BIN)/python benchmarks/bench_scale.py --json bench-out/scale.json
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache

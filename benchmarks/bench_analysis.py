@@ -65,12 +65,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         # Typical impact: random starts among the technology and application elements.
         rng = random.Random(args.seed)
-        candidates = [
-            e.id
-            for e in elements
-            if e.type
-            in ("Server", "VirtualMachine", "SystemSoftware", "Application", "ApplicationComponent")
-        ]
+        candidates = [e.id for e in elements if e.type in benchkit.IMPACT_START_TYPES]
         starts = rng.sample(candidates, args.starts)
         analyse(store, mm, starts[:5], max_depth=6)  # warm-up
         times, reached = [], []

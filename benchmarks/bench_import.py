@@ -44,7 +44,6 @@ import csv
 import json
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -229,126 +228,19 @@ def resync_reread(ws: Path, source: str) -> dict[str, Any]:
 STEPS = ("first_import", "resync")
 
 
-def bench_bare(files: Sequence[Path], db: Path) -> dict[str, Any]:
-    """The baseline: parse each file with ``csv.reader`` and ``executemany`` its rows into a
-    plain table of TEXT columns (no index, one transaction, WAL, ``synchronous=NORMAL``)."""
-    t0, cpu = time.perf_counter(), time.process_time()
-    rows = 0
-    per_file: dict[str, float] = {}
-    con = sqlite3.connect(db, isolation_level=None)
-    try:
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
-        con.execute("BEGIN")
-        for n, path in enumerate(files):
-            t1 = time.perf_counter()
-            with path.open(encoding="utf-8", newline="") as f:
-                reader = csv.reader(f)
-                header = next(reader)
-                columns = ", ".join(f"c{i} TEXT" for i in range(len(header)))
-                con.execute(f"CREATE TABLE t{n} ({columns})")
-                insert = f"INSERT INTO t{n} VALUES ({', '.join('?' * len(header))})"  # noqa: S608
-                before = con.total_changes
-                con.executemany(insert, reader)
-                rows += con.total_changes - before
-            per_file[path.name] = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        con.execute("COMMIT")
-    finally:
-        con.close()
-    commit = time.perf_counter() - t1
-    return {
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds": time.process_time() - cpu,
-        "rows": rows,
-        # the commit shared in proportion to each file's time
-        "files": {k: v + commit * v / (t1 - t0) for k, v in per_file.items()},
-        "bytes": {p.name: p.stat().st_size for p in files},
-        "peak_rss_mb": benchkit.peak_rss_mb(),
-    }
-
-
 def in_child(step: str, ws: Path, source: str, profile: Path | None) -> dict[str, Any]:
     """Run ``step`` (first_import or resync) of ``source`` in a fresh Python process, so that
     its peak RSS is the step's own; with ``profile``, under cProfile (its stats kept there)."""
-    command = [sys.executable, __file__, "--child", step, source, str(ws)]
-    if profile is not None:
-        command += ["--profile", str(profile)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
-def own_peak_rss_mb() -> float:
-    """This process's peak RSS in MiB since it started its program: Linux's ``VmHWM``.
-
-    ``getrusage`` would not do in a child: Linux carries the parent's peak, at the time
-    of the fork, over into the child's ``ru_maxrss``, even across ``exec``.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return benchkit.peak_rss_mb()
+    args = ["--child", step, source, str(ws)]
+    return benchkit.in_child(
+        Path(__file__), args + (["--profile", str(profile)] if profile else [])
+    )
 
 
 def child_main(step: str, source: str, ws: Path, profile: Path | None) -> int:
     """The child's side of :func:`in_child`: the figures as JSON on the last line."""
     call = {"first_import": first_import, "resync": resync}[step]
-    if profile is None:
-        figures = call(ws, source)
-    else:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        figures = profiler.runcall(call, ws, source)
-        profile.mkdir(parents=True, exist_ok=True)
-        stem = profile / f"{source}-{step}"
-        profiler.dump_stats(f"{stem}.prof")
-        with open(f"{stem}.txt", "w", encoding="utf-8") as out:
-            stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(40)
-            stats.sort_stats("tottime").print_stats(25)
-    figures["peak_rss_mb"] = own_peak_rss_mb()
-    print(json.dumps(figures, default=str))
-    return 0
-
-
-SIZED = {"element": "element", "relation": "relation", "assertion": "assertion", "change": "change"}
-
-
-def repository_bytes(db: Path) -> dict[str, dict[str, float]]:
-    """Bytes per row of the element, relation, assertion and change tables, each with its
-    indexes, from SQLite's ``dbstat`` table (pages in use, as the file holds them)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        owner = dict(
-            con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
-        )
-        out: dict[str, dict[str, float]] = {}
-        pages = con.execute("SELECT name, SUM(pgsize), SUM(payload) FROM dbstat GROUP BY name")
-        total = 0
-        for name, size, payload in pages:
-            total += size
-            table = owner.get(name, name)
-            entry = out.setdefault(table, {"bytes": 0, "table_bytes": 0, "payload": 0})
-            entry["bytes"] += size
-            if name == table:
-                entry["table_bytes"] += size
-                entry["payload"] += payload
-        for table in SIZED:
-            if table in out:
-                rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
-                out[table]["rows"] = rows
-                out[table]["per_row"] = out[table]["bytes"] / rows if rows else 0.0
-        out["total"] = {"bytes": total}
-        return out
-    finally:
-        con.close()
+    return benchkit.child_figures(lambda: call(ws, source), profile, f"{source}-{step}")
 
 
 # -- reading ----------------------------------------------------------------------
@@ -503,7 +395,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"exports: {ci_rows:,} CI rows + {rel_rows:,} relationship rows", flush=True)
 
         files = [ci, rel] + ([ws / "exports" / gen.INTERFACES_FILE] if with_interfaces else [])
-        bare = bench_bare(files, tmp / "bare.db")
+        bare = benchkit.bare_load(files, tmp / "bare.db")
         figures["bare"] = bare
         print(
             f"bare csv.reader + executemany, {len(files)} files: {bare['seconds']:.1f} s, "
@@ -544,7 +436,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if with_interfaces:
             figures["interfaces_resync"] = resync(ws, "interfaces")
             _report("    interfaces, re-sync", figures["interfaces_resync"])
-        figures["sizes"] = repository_bytes(ws / ".ea" / "repository.db")
+        figures["sizes"] = benchkit.repository_bytes(ws / ".ea" / "repository.db")
         if args.touch:
             figures["touched"] = touch_exports(ws / "exports", TOUCH_SHARE, args.seed + 1)
             figures["resync_touched"] = resync(ws, "cmdb")
@@ -723,13 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-touch", dest="touch", action="store_false", help="skip the 1 %% re-sync"
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
-    parser.add_argument(
-        "--profile", type=Path, metavar="DIR", help="cProfile each child step into DIR"
-    )
-    parser.add_argument(
-        "--child", nargs=3, metavar=("STEP", "SOURCE", "WS"), help=argparse.SUPPRESS
-    )
+    benchkit.step_options(parser)
     args = parser.parse_args(argv)
     if args.child:
         step, source, ws = args.child
@@ -738,11 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--elements must be at least {gen.MIN_ELEMENTS}")
     if args.dir is not None and not (args.dir / gen.CI_FILE).is_file():
         parser.error(f"{args.dir} has no {gen.CI_FILE}")
-    figures = run(args)
-    print()
-    print(summary(figures))
-    benchkit.save_figures(figures, args.json)
-    return 0
+    return benchkit.report(run, summary, args)
 
 
 if __name__ == "__main__":

@@ -47,12 +47,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ea_repo.metamodel import load_metamodel
+from ea_repo.metamodel import Metamodel, load_metamodel
+from ea_repo.model import Element, Relation
 from ea_repo.store import SQLiteStore
+from ea_repo.store.base import GraphStore
 from ea_repo.views.build import build_view
 from ea_repo.views.render import render
 from ea_repo.views.spec import ViewSpec, ViewSpecError, builtin_views, parse_view
@@ -123,6 +126,65 @@ def stress_views() -> dict[str, ViewSpec]:
     }
 
 
+def view_starts(
+    mm: Metamodel, elements: Iterable[Element], relations: Iterable[Relation]
+) -> dict[str, str]:
+    """The start of each analysis view (see the module docstring), chosen from the landscape:
+    the most depended-on element, the application with the most flows, the first datacenter."""
+    datacenter = next(e.id for e in elements if e.type == "Datacenter")
+    hub, busiest_app = benchkit.starts(relations, mm)
+    return {
+        "impact": hub,
+        "dependencies": busiest_app,
+        "decommission": busiest_app,
+        "data-flows": busiest_app,
+        "migration-waves": f'+"{datacenter}"',
+        # Two symptoms: the busiest application and what most depends on.
+        "diagnosis": f"{busiest_app},{hub}",
+    }
+
+
+def measure_views(
+    store: GraphStore,
+    mm: Metamodel,
+    views: dict[str, ViewSpec],
+    starts: dict[str, str],
+    repeat: int,
+    dot: Path | None = None,
+) -> dict[str, Any]:
+    """Build and draw each view ``repeat`` times (said on stdout as it goes); the figures of
+    each: median total, build and CPU seconds, and what it drew."""
+    figures: dict[str, Any] = {}
+    for name, spec in views.items():
+        select = starts.get(name)
+        runs, build_runs, cpu_runs, nodes, engine = [], [], [], 0, ""
+        for _ in range(repeat):
+            c0 = _cpu()
+            t0 = time.perf_counter()
+            graph = build_view(store, mm, spec, select)
+            t1 = time.perf_counter()
+            render(graph, "svg")
+            runs.append(time.perf_counter() - t0)
+            cpu_runs.append(_cpu() - c0)
+            if dot is not None:
+                dot.mkdir(parents=True, exist_ok=True)
+                (dot / f"{name}.dot").write_bytes(render(graph, "dot"))
+            build_runs.append(t1 - t0)
+            nodes, engine = len(graph.nodes), graph.engine
+        figures[name] = {
+            "seconds": statistics.median(runs),
+            "build_seconds": statistics.median(build_runs),
+            "cpu_seconds": statistics.median(cpu_runs),
+            "nodes": nodes,
+            "edges": len(graph.edges),
+            "elements": graph.elements_total,
+            "engine": engine,
+            "start": select,
+        }
+        print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
+    return figures
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     generator = benchkit.sibling("bench_store")
     mm = load_metamodel()
@@ -134,19 +196,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else e
         for e in benchkit.end_of_support(elements, rng, "2026-03-31")
     ]
-    hub, busiest_app = benchkit.starts(relations, mm)
-    datacenter = next(e.id for e in elements if e.type == "Datacenter")
-    starts = {
-        "impact": hub,
-        "dependencies": busiest_app,
-        "decommission": busiest_app,
-        "data-flows": busiest_app,
-        "migration-waves": f'+"{datacenter}"',
-        # Two symptoms: the busiest application and what most depends on.
-        "diagnosis": f"{busiest_app},{hub}",
-    }
+    starts = view_starts(mm, elements, relations)
     gc.freeze()
-    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ea-bench-views-") as tmp:
         store = _open_store(args, Path(tmp), elements, relations)
         del elements, relations
@@ -155,35 +206,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline = time.perf_counter() - t0
         print(f"loaded; reading all {count:,} elements takes {baseline:.2f} s", flush=True)
         calibration = [benchkit.calibrate()]
-        for name, spec in {**builtin_views(), **stress_views()}.items():
-            if args.only and not any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only):
-                continue
-            select = starts.get(name)
-            runs, build_runs, cpu_runs, nodes, engine = [], [], [], 0, ""
-            for _ in range(args.repeat):
-                c0 = _cpu()
-                t0 = time.perf_counter()
-                graph = build_view(store, mm, spec, select)
-                t1 = time.perf_counter()
-                render(graph, "svg")
-                runs.append(time.perf_counter() - t0)
-                cpu_runs.append(_cpu() - c0)
-                if args.dot is not None:
-                    args.dot.mkdir(parents=True, exist_ok=True)
-                    (args.dot / f"{name}.dot").write_bytes(render(graph, "dot"))
-                build_runs.append(t1 - t0)
-                nodes, engine = len(graph.nodes), graph.engine
-            figures[name] = {
-                "seconds": statistics.median(runs),
-                "build_seconds": statistics.median(build_runs),
-                "cpu_seconds": statistics.median(cpu_runs),
-                "nodes": nodes,
-                "edges": len(graph.edges),
-                "elements": graph.elements_total,
-                "engine": engine,
-                "start": select,
-            }
-            print(f"{name:24s} {figures[name]['seconds']:6.2f} s", flush=True)
+        views = {
+            name: spec
+            for name, spec in {**builtin_views(), **stress_views()}.items()
+            if not args.only or any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only)
+        }
+        figures = measure_views(store, mm, views, starts, args.repeat, args.dot)
         store.close()
         calibration.append(benchkit.calibrate())
     return {

@@ -1,6 +1,8 @@
 """What every benchmark script shares: loading a sibling script, the command line and
 ``main``, loading a landscape into a store, the CPU calibration, percentiles, verdicts,
-peak memory and the aligned summary table.
+peak memory, steps run in a child process of their own, the bare ``csv`` + ``executemany``
+baseline, the bytes a repository spends per row, commands timed from the shell and the
+aligned summary table.
 
 The scripts are not a package: each puts this folder on ``sys.path`` and imports
 ``benchkit``; a sibling script (the generators) is loaded with :func:`sibling`.
@@ -9,12 +11,16 @@ The scripts are not a package: each puts this folder on ``sys.path`` and imports
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib.util
 import json
+import os
 import platform
 import random
 import resource
 import sqlite3
+import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -64,12 +70,33 @@ def main(
     for flag, kind, default in extra:
         parser.add_argument(flag, type=kind, default=default)
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return report(run, summary, parser.parse_args(argv))
+
+
+def report(
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    summary: Callable[[dict[str, Any]], str],
+    args: argparse.Namespace,
+) -> int:
+    """Run ``run``, print a blank line and ``summary`` of the figures, write them to
+    ``args.json`` when given; the exit code, 0 whatever the figures."""
     figures = run(args)
     print()
     print(summary(figures))
     save_figures(figures, args.json)
     return 0
+
+
+def step_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a script whose steps run in child processes (:func:`in_child`):
+    ``--json``, ``--profile DIR`` and the hidden ``--child STEP SOURCE WS``."""
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="cProfile each child step into DIR"
+    )
+    parser.add_argument(
+        "--child", nargs=3, metavar=("STEP", "SOURCE", "WS"), help=argparse.SUPPRESS
+    )
 
 
 def load(
@@ -163,6 +190,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
+IMPACT_START_TYPES = (
+    "Server",
+    "VirtualMachine",
+    "SystemSoftware",
+    "Application",
+    "ApplicationComponent",
+)
+"""The element types typical impact analyses start from: the technology and applications."""
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -171,6 +208,168 @@ def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS in MiB since it started its program: Linux's ``VmHWM``.
+
+    ``getrusage`` would not do in a child: Linux carries the parent's peak, at the time
+    of the fork, over into the child's ``ru_maxrss``, even across ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
+def in_child(script: Path, args: Sequence[str]) -> dict[str, Any]:
+    """Run ``script`` with ``args`` in a fresh Python process (so that its peak RSS is its
+    own); the figures it printed as JSON on its last line (:func:`child_figures`)."""
+    command = [sys.executable, str(script), *args]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"{' '.join(command)} failed (exit code {done.returncode})")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def child_figures(
+    call: Callable[[], dict[str, Any]], profile: Path | None = None, stem: str = "step"
+) -> int:
+    """The child's side of :func:`in_child`: run ``call`` (under cProfile, its stats kept as
+    ``profile/stem.prof`` and ``.txt``, when ``profile`` is given), add the process's own
+    peak RSS and print the figures as JSON on the last line."""
+    if profile is None:
+        figures = call()
+    else:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        figures = profiler.runcall(call)
+        profile.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(str(profile / f"{stem}.prof"))
+        with open(profile / f"{stem}.txt", "w", encoding="utf-8") as out:
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
+    figures["peak_rss_mb"] = own_peak_rss_mb()
+    print(json.dumps(figures, default=str))
+    return 0
+
+
+def bare_load(files: Sequence[Path], db: Path) -> dict[str, Any]:
+    """The baseline of an import: parse each file with ``csv.reader`` and ``executemany`` its
+    rows into a plain table of TEXT columns (no index, one transaction, WAL,
+    ``synchronous=NORMAL``)."""
+    t0, cpu = time.perf_counter(), time.process_time()
+    per_file: dict[str, float] = {}
+    file_rows: dict[str, int] = {}
+    con = sqlite3.connect(db, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("BEGIN")
+        for n, path in enumerate(files):
+            t1 = time.perf_counter()
+            with path.open(encoding="utf-8", newline="") as f:
+                reader = csv.reader(f)
+                header = next(reader)
+                columns = ", ".join(f"c{i} TEXT" for i in range(len(header)))
+                con.execute(f"CREATE TABLE t{n} ({columns})")
+                insert = f"INSERT INTO t{n} VALUES ({', '.join('?' * len(header))})"  # noqa: S608
+                before = con.total_changes
+                con.executemany(insert, reader)
+                file_rows[path.name] = con.total_changes - before
+            per_file[path.name] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    commit = time.perf_counter() - t1
+    return {
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - cpu,
+        "rows": sum(file_rows.values()),
+        "file_rows": file_rows,
+        # the commit shared in proportion to each file's time
+        "files": {k: v + commit * v / (t1 - t0) for k, v in per_file.items()},
+        "bytes": {p.name: p.stat().st_size for p in files},
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+SIZED = ("element", "relation", "assertion", "change")
+"""The tables whose bytes per row :func:`repository_bytes` gives."""
+
+
+def repository_bytes(db: Path) -> dict[str, dict[str, float]]:
+    """Bytes per row of the element, relation, assertion and change tables, each with its
+    indexes, from SQLite's ``dbstat`` table (pages in use, as the file holds them)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        owner = dict(
+            con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
+        )
+        out: dict[str, dict[str, float]] = {}
+        pages = con.execute("SELECT name, SUM(pgsize), SUM(payload) FROM dbstat GROUP BY name")
+        total = 0
+        for name, size, payload in pages:
+            total += size
+            table = owner.get(name, name)
+            entry = out.setdefault(table, {"bytes": 0, "table_bytes": 0, "payload": 0})
+            entry["bytes"] += size
+            if name == table:
+                entry["table_bytes"] += size
+                entry["payload"] += payload
+        for table in SIZED:
+            if table in out:
+                rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+                out[table]["rows"] = rows
+                out[table]["per_row"] = out[table]["bytes"] / rows if rows else 0.0
+        out["total"] = {"bytes": total}
+        return out
+    finally:
+        con.close()
+
+
+def shell_times(commands: dict[str, Sequence[str]], runs: int) -> dict[str, dict[str, float]]:
+    """Each command run ``runs`` times from the shell as a user would (process start
+    included), the commands in turn so that a busy moment weighs on all alike: the median
+    clock and CPU (user + system of the child) seconds, and the exit code of the last run,
+    after one warm-up run of each."""
+    # Bytecode caches as an installed package has them (pip writes them; an environment
+    # that forbids writing them would compile every module from source at each start).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for argv in commands.values():  # a warm-up run: the caches, the files read
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    clock: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    codes: dict[str, int] = {}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            t0 = time.perf_counter()
+            child = subprocess.Popen(
+                argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            clock[name].append(time.perf_counter() - t0)
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
+            codes[name] = os.waitstatus_to_exitcode(status)
+            child.returncode = codes[name]  # reaped here: Popen must not wait for it again
+    return {
+        name: {
+            "seconds": statistics.median(clock[name]),
+            "cpu_seconds": statistics.median(cpu[name]),
+            "exit_code": codes[name],
+        }
+        for name in commands
+    }
 
 
 def environment_line(python: str, sqlite: str, calibration_ms: float) -> str:

@@ -20,9 +20,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table as RichTable
-
 from .config import workspace_file
 from .errors import EaError, Problem
 from .results import Result as Result
@@ -66,6 +63,10 @@ def render(result: Result, fmt: Format, width: int | None = None) -> str:
             parts.append("\n".join(lines))
         parts.extend(f"_{markdown(note)}_" for note in result.notes)
         return "\n\n".join(parts) + "\n"
+    # rich only for a table: a command printing JSON does not pay for importing it
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -245,6 +246,8 @@ def emit(result: Result, fmt: Format, output: Path | None = None) -> None:
         return
     width = None
     if fmt is Format.TABLE and sys.stdout.isatty():
+        from rich.console import Console
+
         width = Console().width
     sys.stdout.write(render(result, fmt, width=width))
 
@@ -256,6 +259,7 @@ def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
     if not sys.stderr.isatty():
         yield lambda stage, done, total: None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
     tasks: dict[str, Any] = {}

@@ -56,7 +56,6 @@ from .model import (
 from .results import Table, age_text
 from .runtime import checkpoint
 from .store import Counts, GraphStore, SQLiteStore
-from .sync import SyncEngine, changed_fields, unique_clashes
 
 if TYPE_CHECKING:
     from .analysis.registry import Target
@@ -368,6 +367,8 @@ class ItemHistory:
     sources: Mapping[int, str]  # run id -> source
 
     def to_tables(self) -> list[Table]:
+        from .sync import changed_fields  # the sync engine only when a change is told
+
         rows = []
         for c in self.changes:
             detail = ""
@@ -710,6 +711,8 @@ class Repository:
         merged.update(attrs)
         _, normalised, problems = check_element(self.metamodel, type_name, merged)
         raise_if(problems, f"{type_name} {element_id!r}")
+        from .sync import unique_clashes  # the sync engine only for writes
+
         clashes = unique_clashes(self.store, self.metamodel, [(element_id, normalised, None)])
         if clashes:
             raise ConflictError(clashes[0].message, hint=clashes[0].hint)
@@ -787,6 +790,8 @@ class Repository:
         """
         records = [Record.element(e.type, e.id, e.name, e.attrs) for e in elements]
         records += [Record.relation(r.type, r.src, r.dst, r.attrs, key=r.id) for r in relations]
+        from .sync import SyncEngine  # the sync engine only for writes
+
         with self._writing():
             result = SyncEngine(self.store, self.metamodel).run(source, records, partial=True)
         return tuple(  # type: ignore[return-value]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -567,6 +566,8 @@ def load_metamodel(path: str | Path | None = None) -> Metamodel:
 
 @lru_cache(maxsize=1)
 def _builtin_metamodel() -> Metamodel:
-    text = resources.files("ea_repo.metamodel").joinpath("default.yaml").read_text("utf-8")
+    # The file beside this module (package data): importlib.resources would cost every
+    # command that reads the metamodel the import of tempfile, shutil and the compressors.
+    text = Path(__file__).with_name("default.yaml").read_text("utf-8")
     filename = "<builtin default.yaml>"
     return parse_metamodel(parse_yaml(text, filename, MetamodelError), filename)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from filelock import FileLock, Timeout
 
 from ..config import DATA_DIR
 from ..errors import ConflictError, NotFoundError, ValidationError
@@ -334,6 +332,8 @@ class Book:
     def locked(self, wait: float | None = None) -> Iterator[None]:
         """Hold the workspace's scenario lock while a scenario is read and written again, so
         that two edits made at the same time both land (the second reads the first's file)."""
+        from filelock import FileLock, Timeout  # only editing scenarios takes the lock
+
         wait = EDIT_WAIT if wait is None else wait
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path))
@@ -375,6 +375,8 @@ class Book:
             "or writes it.\n"
             + yaml.safe_dump(scenario.to_data(), sort_keys=False, allow_unicode=True, width=100)
         )
+        import tempfile  # only writing a scenario needs it
+
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{scenario.name}.")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
