@@ -17,7 +17,7 @@ from ea_repo.model import (
     RelationId,
     Status,
 )
-from ea_repo.store.sqlite import SQLiteStore, _Visible, _visible
+from ea_repo.store.sqlite import _ID, SQLiteStore, _Visible, _visible
 
 IN = "IN (SELECT value FROM json_each(?))"
 RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
@@ -113,7 +113,8 @@ def test_the_rows_kept_for_the_fast_path_are_read_from_their_partial_index(tmp_p
     store = SQLiteStore(tmp_path / "repository.db")
     for table in ("element", "relation"):
         plan = store._db.execute(
-            f"EXPLAIN QUERY PLAN SELECT id, status FROM {table} WHERE {_Visible.KEPT}"  # noqa: S608
+            f"EXPLAIN QUERY PLAN SELECT {_ID[table].format(table)}, status FROM {table} "  # noqa: S608
+            f"WHERE {_Visible.KEPT}"
         ).fetchall()
         assert [row[3] for row in plan] == [f"SCAN {table} USING COVERING INDEX {table}_inactive"]
     store.close()
@@ -172,7 +173,8 @@ def test_the_rows_a_date_hides_are_read_from_their_partial_indexes(tmp_path: Pat
     store = SQLiteStore(tmp_path / "repository.db")
     for table in ("element", "relation"):
         plan = store._db.execute(
-            f"EXPLAIN QUERY PLAN {_Visible.DATED_HIDDEN.format(table=table)}", ("2026-01-01",)
+            f"EXPLAIN QUERY PLAN {_Visible.DATED_HIDDEN.format(table=table, id=_ID[table].format(table))}",
+            ("2026-01-01",),
         ).fetchall()
         searches = [row[3] for row in plan if str(row[3]).startswith("SEARCH")]
         assert searches == [
