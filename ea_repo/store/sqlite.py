@@ -265,13 +265,17 @@ def _compact(db: sqlite3.Connection) -> None:
     import, see benchmarks/README.md).
 
     * ``updated_at`` (20 characters of text) becomes ``updated``, seconds since the epoch;
-    * a relation is a rowid row whose ``id`` is kept only when it is not the derived
-      ``src|type|dst`` (:func:`ea_repo.model.relation_id`): the 75-byte key is no longer
-      stored in the table and repeated in both traversal indexes. Those carry the stored
-      ``id`` last (empty for most), so that a hop still reads from the index alone;
+    * an element gets an integer ``key`` (its rowid), its id kept once (unique);
+    * a relation is a rowid row whose ends ``src`` and ``dst`` are the elements' keys and
+      whose ``id`` is kept only when it is not the derived ``src|type|dst``
+      (:func:`ea_repo.model.relation_id`): the traversal indexes hold integers instead of
+      32- to 75-byte texts, and carry the stored ``id`` last (empty for most) so that a
+      hop reads the relation from the index alone;
     * provenance keeps ``first_seen`` / ``last_seen`` only when they differ from the start
-      of their run (a sync stamps the run's start: the run row holds it), and the record
-      digest as bytes;
+      of their run (a sync stamps the run's start: the run row holds it), the record
+      digest as bytes, and what the source asserted as the key of its JSON text in table
+      ``asserted`` (the same few texts, one per type and set of attributes, were repeated
+      in every row);
     * the change log is keyed by (item, seq), without a rowid and an index repeating the
       item's id, and keeps ``at`` only when it differs from the start of its run.
 
@@ -279,9 +283,15 @@ def _compact(db: sqlite3.Connection) -> None:
     foreign keys off around the migration, which is checked before it commits.
     """
     run_start = "(SELECT started_at FROM run WHERE run.id = {})"
+    db.execute("CREATE TABLE asserted (key INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
+    db.execute(
+        "INSERT INTO asserted(value) SELECT DISTINCT asserted FROM assertion "
+        "WHERE asserted IS NOT NULL ORDER BY asserted"
+    )
     db.execute(
         """CREATE TABLE element_v9 (
-            id      TEXT PRIMARY KEY,
+            key     INTEGER PRIMARY KEY,
+            id      TEXT NOT NULL UNIQUE,
             type    TEXT NOT NULL,
             name    TEXT NOT NULL,
             attrs   TEXT NOT NULL DEFAULT '{}',
@@ -290,18 +300,19 @@ def _compact(db: sqlite3.Connection) -> None:
             name_cf TEXT NOT NULL DEFAULT '',
             since   TEXT,
             until   TEXT
-        ) WITHOUT ROWID"""
+        )"""
     )
     db.execute(
-        f"INSERT INTO element_v9 SELECT id, type, name, attrs, status, {_EPOCH.format('updated_at')}, "
-        "name_cf, since, until FROM element"
+        "INSERT INTO element_v9(id, type, name, attrs, status, updated, name_cf, since, until) "
+        f"SELECT id, type, name, attrs, status, {_EPOCH.format('updated_at')}, name_cf, since, "
+        "until FROM element ORDER BY id"
     )
     db.execute(
         """CREATE TABLE relation_v9 (
             key     INTEGER PRIMARY KEY,
-            src     TEXT NOT NULL REFERENCES element(id) ON DELETE CASCADE,
+            src     INTEGER NOT NULL REFERENCES element(key) ON DELETE CASCADE,
             type    TEXT NOT NULL,
-            dst     TEXT NOT NULL REFERENCES element(id) ON DELETE CASCADE,
+            dst     INTEGER NOT NULL REFERENCES element(key) ON DELETE CASCADE,
             id      TEXT,
             attrs   TEXT NOT NULL DEFAULT '{}',
             status  TEXT NOT NULL DEFAULT 'active',
@@ -310,10 +321,12 @@ def _compact(db: sqlite3.Connection) -> None:
             until   TEXT
         )"""
     )
+    # A relation whose end is missing has no key to take: NOT NULL refuses it.
     db.execute(
         "INSERT INTO relation_v9(src, type, dst, id, attrs, status, updated, since, until) "
-        "SELECT src, type, dst, NULLIF(id, src || '|' || type || '|' || dst), attrs, status, "
-        f"{_EPOCH.format('updated_at')}, since, until FROM relation ORDER BY id"
+        "SELECT s.key, r.type, d.key, NULLIF(r.id, r.src || '|' || r.type || '|' || r.dst), "
+        f"r.attrs, r.status, {_EPOCH.format('r.updated_at')}, r.since, r.until FROM relation r "
+        "LEFT JOIN element_v9 s ON s.id = r.src LEFT JOIN element_v9 d ON d.id = r.dst ORDER BY r.id"
     )
     db.execute(
         """CREATE TABLE assertion_v9 (
@@ -324,7 +337,7 @@ def _compact(db: sqlite3.Connection) -> None:
             last_run   INTEGER NOT NULL,
             first_seen TEXT,
             last_seen  TEXT,
-            asserted   TEXT,
+            asserted   INTEGER,
             digest     BLOB,
             PRIMARY KEY (source, kind, item_id)
         ) WITHOUT ROWID"""
@@ -332,7 +345,8 @@ def _compact(db: sqlite3.Connection) -> None:
     db.execute(
         "INSERT INTO assertion_v9 SELECT source, kind, item_id, first_run, last_run, "
         f"NULLIF(first_seen, {run_start.format('first_run')}), "
-        f"NULLIF(last_seen, {run_start.format('last_run')}), asserted, digest FROM assertion"
+        f"NULLIF(last_seen, {run_start.format('last_run')}), "
+        "(SELECT key FROM asserted WHERE value = assertion.asserted), digest FROM assertion"
     )
     db.executemany(
         "UPDATE assertion_v9 SET digest = ? WHERE source = ? AND kind = ? AND item_id = ?",
@@ -382,13 +396,15 @@ def _compact(db: sqlite3.Connection) -> None:
 _INDEXES_9 = (
     "CREATE INDEX element_type ON element(type)",
     "CREATE INDEX element_name ON element(name_cf)",
-    "CREATE INDEX element_inactive ON element(status) WHERE status <> 'active'",
-    "CREATE INDEX element_since ON element(since) WHERE since IS NOT NULL",
-    "CREATE INDEX element_until ON element(until) WHERE until IS NOT NULL",
+    # The few elements not active or dated: their indexes carry the id.
+    "CREATE INDEX element_inactive ON element(status, id) WHERE status <> 'active'",
+    "CREATE INDEX element_since ON element(since, id) WHERE since IS NOT NULL",
+    "CREATE INDEX element_until ON element(until, id) WHERE until IS NOT NULL",
     "CREATE INDEX relation_src ON relation(src, type, dst, id)",
     "CREATE INDEX relation_dst ON relation(dst, type, src, id)",
     "CREATE UNIQUE INDEX relation_id ON relation(id) WHERE id IS NOT NULL",
-    # The few relations not active or dated: their indexes carry what makes their id.
+    # The few relations not active or dated: their indexes carry what makes their id
+    # (the ends' ids are then read by key).
     "CREATE INDEX relation_inactive ON relation(status, src, type, dst, id) "
     "WHERE status <> 'active'",
     "CREATE INDEX relation_since ON relation(since, src, type, dst, id) WHERE since IS NOT NULL",
@@ -536,13 +552,20 @@ def _run(row: tuple[Any, ...]) -> Run:
     return Run(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
 
 
+_IN_JSON = "IN (SELECT value FROM json_each(?))"
+
 # An item's id as SQL over a table alias: a relation keeps its id only when it is not
 # the derived ``src|type|dst`` (migration 9).
 _ID = {
     "element": "{0}.id",
-    "relation": "coalesce({0}.id, {0}.src || '|' || {0}.type || '|' || {0}.dst)",
+    "relation": "coalesce({0}.id, (SELECT id FROM element WHERE key = {0}.src) || '|' || "
+    "{0}.type || '|' || (SELECT id FROM element WHERE key = {0}.dst))",
 }
-_REL_COLUMNS = f"{_ID['relation'].format('r')}, r.src, r.type, r.dst, r.attrs, r.status"
+# A relation as it is read: its ends' ids from the elements their keys name.
+_REL_COLUMNS = "coalesce(r.id, rs.id || '|' || r.type || '|' || rd.id), rs.id, r.type, rd.id, r.attrs, r.status"
+_REL_FROM = "relation r JOIN element rs ON rs.key = r.src JOIN element rd ON rd.key = r.dst"
+# The keys of the elements whose ids are in a JSON list (the parameter).
+_KEYS_JSON = f"(SELECT key FROM element WHERE id {_IN_JSON})"
 
 
 def _derived_parts(item_id: str) -> Iterator[list[str]]:
@@ -556,9 +579,6 @@ def _derived_parts(item_id: str) -> Iterator[list[str]]:
         if end > start + 1:
             yield [item_id[:start], item_id[start + 1 : end], item_id[end + 1 :]]
         start = end
-
-
-_IN_JSON = "IN (SELECT value FROM json_each(?))"
 
 
 class _Sql(NamedTuple):
@@ -620,16 +640,16 @@ class _Visible:
             src, dst = f"{alias}_src", f"{alias}_dst"
             src_shown, dst_shown = self.rows(src), self.rows(dst)
             return _Sql(
-                f"{shown.text} AND EXISTS (SELECT 1 FROM element {src} WHERE {src}.id = {alias}.src "
+                f"{shown.text} AND EXISTS (SELECT 1 FROM element {src} WHERE {src}.key = {alias}.src "
                 f"AND {src_shown.text}) AND EXISTS (SELECT 1 FROM element {dst} "
-                f"WHERE {dst}.id = {alias}.dst AND {dst_shown.text})",
+                f"WHERE {dst}.key = {alias}.dst AND {dst_shown.text})",
                 (*shown.params, *src_shown.params, *dst_shown.params),
             )
         if not hidden_elements:
             return shown
         hidden = _dumps(sorted(hidden_elements))
         return _Sql(
-            f"{shown.text} AND {alias}.src NOT {_IN_JSON} AND {alias}.dst NOT {_IN_JSON}",
+            f"{shown.text} AND {alias}.src NOT IN {_KEYS_JSON} AND {alias}.dst NOT IN {_KEYS_JSON}",
             (*shown.params, hidden, hidden),
         )
 
@@ -858,8 +878,9 @@ class SQLiteStore:
         derived = [parts for i in wanted for parts in _derived_parts(i)]
         return _Sql(
             f"{alias}.key IN (SELECT key FROM relation WHERE id {_IN_JSON} UNION ALL "
-            "SELECT m.key FROM json_each(?) c JOIN relation m ON m.src = c.value ->> 0 "
-            "AND m.type = c.value ->> 1 AND m.dst = c.value ->> 2 AND m.id IS NULL)",
+            "SELECT m.key FROM json_each(?) c JOIN element s ON s.id = c.value ->> 0 "
+            "JOIN element d ON d.id = c.value ->> 2 JOIN relation m ON m.src = s.key "
+            "AND m.type = c.value ->> 1 AND m.dst = d.key AND m.id IS NULL)",
             (_dumps(wanted), _dumps(derived)),
         )
 
@@ -888,25 +909,40 @@ class SQLiteStore:
             return self._upsert(
                 "relation",
                 ("src", "type", "dst", "id", "attrs", "status", "since", "until"),
-                (
-                    (
-                        r.id,
-                        r.src,
-                        r.type,
-                        r.dst,
-                        None if r.id == f"{r.src}|{r.type}|{r.dst}" else r.id,
-                        _attrs_text(r.attrs),
-                        _TEXT[r.status],
-                        *span(r.attrs),
-                    )
-                    for r in relations
-                ),
+                self._relation_rows(relations),
             )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(
                 f"a relation names an element that does not exist ({exc})",
                 hint="add both ends before linking them",
             ) from exc
+
+    def _relation_rows(self, relations: Iterable[Relation]) -> Iterator[tuple[Any, ...]]:
+        """``(id, *columns)`` of relations as stored: their ends are the elements' keys, read
+        a batch at a time, and their id is kept only when it is not the derived one."""
+        for batch in batches(relations, BATCH):
+            ends = _dumps(list({end for r in batch for end in (r.src, r.dst)}))
+            keys = dict(
+                self._db.execute(f"SELECT id, key FROM element WHERE id {_IN_JSON}", (ends,))
+            )
+            for r in batch:
+                src, dst = keys.get(r.src), keys.get(r.dst)
+                if src is None or dst is None:
+                    raise ConflictError(
+                        f"a relation names an element that does not exist "
+                        f"({r.src if src is None else r.dst})",
+                        hint="add both ends before linking them",
+                    )
+                yield (
+                    r.id,
+                    src,
+                    r.type,
+                    dst,
+                    None if r.id == f"{r.src}|{r.type}|{r.dst}" else r.id,
+                    _attrs_text(r.attrs),
+                    _TEXT[r.status],
+                    *span(r.attrs),
+                )
 
     @contextmanager
     def _indexes_rebuilt(self, table: str, rows: int) -> Iterator[None]:
@@ -949,7 +985,7 @@ class SQLiteStore:
             return {}
         shown, match = _visible(lens).rows("r"), self._matching("relation", "r", ids)
         rows = self._db.execute(
-            f"SELECT {_REL_COLUMNS} FROM relation r WHERE {match.text} AND {shown.text}",
+            f"SELECT {_REL_COLUMNS} FROM {_REL_FROM} WHERE {match.text} AND {shown.text}",
             (*match.params, *shown.params),
         )
         return {row[0]: _relation(row) for row in rows}
@@ -998,8 +1034,8 @@ class SQLiteStore:
             ("", []) if types is None else (f"AND r.type {_IN_JSON}", [_ids(types)])
         )
         rows = self._db.execute(
-            f"SELECT {_REL_COLUMNS} FROM relation r "
-            f"WHERE (r.src {_IN_JSON} OR r.dst {_IN_JSON}) {type_clause} AND {shown.text} "
+            f"SELECT {_REL_COLUMNS} FROM {_REL_FROM} "
+            f"WHERE (r.src IN {_KEYS_JSON} OR r.dst IN {_KEYS_JSON}) {type_clause} AND {shown.text} "
             "ORDER BY 1",
             (id_json, id_json, *type_params, *shown.params),
         )
@@ -1025,21 +1061,26 @@ class SQLiteStore:
         inactive_relations = self._inactive_rows("relation")
         db = self._db
         hops: list[Hop] = []
-        # (direction, column matched against ids, index of the origin and of the far end in a row)
-        for direction, near, start, end in (
-            (Direction.OUT, "src", 1, 3),
-            (Direction.IN, "dst", 3, 1),
+        # (direction, column matched against ids and the far end's, index of the origin and
+        # of the far end in a row)
+        for direction, near, far_end, start, end in (
+            (Direction.OUT, "src", "dst", 1, 3),
+            (Direction.IN, "dst", "src", 3, 1),
         ):
             types = [s.relation_type for s in steps if s.direction is direction]
             if not types:
                 continue
             # With many types, seeking (src, type) pairs costs more than filtering the
             # rows of each src: the unary + keeps SQLite from using the type column.
-            # The columns read are all in the index: no table lookup per hop.
+            # The relation's columns read are all in the index: no relation row is read,
+            # only the far end's id (its key is its rowid).
             type_column = "+r.type" if len(types) > 3 else "r.type"
+            ends = ("n.id", "f.id") if near == "src" else ("f.id", "n.id")
             rows = db.execute(
-                f"SELECT {_ID['relation'].format('r')}, r.src, r.type, r.dst, r.key FROM relation r "
-                f"WHERE r.{near} {_IN_JSON} AND {type_column} {_IN_JSON}",
+                f"SELECT coalesce(r.id, {ends[0]} || '|' || r.type || '|' || {ends[1]}), "
+                f"{ends[0]}, r.type, {ends[1]}, r.key FROM element n CROSS JOIN relation r "
+                f"ON r.{near} = n.key CROSS JOIN element f ON f.key = r.{far_end} "
+                f"WHERE n.id {_IN_JSON} AND {type_column} {_IN_JSON}",
                 (id_json, _ids(types)),
             )
             for row in rows:
@@ -1154,7 +1195,7 @@ class SQLiteStore:
         """Every visible relation whose ends are visible, ordered by id."""
         shown = self._shown_relations(lens, "r")
         cursor = self._db.execute(
-            f"SELECT {_REL_COLUMNS} FROM relation r WHERE {shown.text} ORDER BY 1", shown.params
+            f"SELECT {_REL_COLUMNS} FROM {_REL_FROM} WHERE {shown.text} ORDER BY 1", shown.params
         )
         for row in cursor:
             yield _relation(row)
@@ -1189,6 +1230,7 @@ class SQLiteStore:
         with self.transaction():
             for table in ("change", "assertion", "relation", "element", "run"):
                 total += self._db.execute(f"DELETE FROM {table}").rowcount
+            self._db.execute("DELETE FROM asserted")
             self._db.execute("DELETE FROM change_seq")
             self._db.execute("DELETE FROM sqlite_sequence WHERE name = 'run'")
         return total
@@ -1299,15 +1341,14 @@ class SQLiteStore:
         seen = self._stamp(run_id, at)
         values = values or {}
         digests = digests or {}
-        # Items of one type usually share one value object: each is encoded once.
-        encoded: dict[int, str] = {}
+        # Items of one type usually share one value object: each is encoded and looked up
+        # once, and kept once in the repository (table ``asserted``).
+        keys: dict[int, int] = {}
 
-        def text(value: Mapping[str, Any] | None) -> str:
-            if not value:
-                return "{}"
-            found = encoded.get(id(value))
+        def key(value: Mapping[str, Any] | None) -> int:
+            found = keys.get(id(value))
             if found is None:
-                found = encoded[id(value)] = _attrs_text(value)
+                found = keys[id(value)] = self._asserted_key(_attrs_text(value or {}))
             return found
 
         # Staged first: the rows bind three values each instead of nine, and one statement
@@ -1316,13 +1357,13 @@ class SQLiteStore:
             db = self._db
             db.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS staged_assertion "
-                "(item_id TEXT NOT NULL, asserted TEXT NOT NULL, digest BLOB)"
+                "(item_id TEXT NOT NULL, asserted INTEGER NOT NULL, digest BLOB)"
             )
             for batch in batches(ids, 50_000):
                 db.executemany(
                     "INSERT INTO temp.staged_assertion VALUES (?,?,?)",
                     [
-                        (item, text(values.get(item)), _pack_digest(digests.get(item)))
+                        (item, key(values.get(item)), _pack_digest(digests.get(item)))
                         for item in batch
                     ],
                 )
@@ -1342,11 +1383,18 @@ class SQLiteStore:
         """What ``source`` last asserted about each of ``ids`` (those it asserts)."""
         check_kind(kind)
         rows = self._db.execute(
-            "SELECT item_id, asserted FROM assertion WHERE source = ? AND kind = ? "
-            f"AND item_id {_IN_JSON}",
+            "SELECT a.item_id, v.value FROM assertion a LEFT JOIN asserted v ON v.key = a.asserted "
+            f"WHERE a.source = ? AND a.kind = ? AND a.item_id {_IN_JSON}",
             (source, kind, _ids(ids)),
         )
         return {row[0]: json.loads(row[1] or "{}") for row in rows}
+
+    def _asserted_key(self, text: str) -> int:
+        """The key of ``text`` (what a source asserted, as JSON) in table ``asserted``."""
+        self._db.execute("INSERT OR IGNORE INTO asserted(value) VALUES (?)", (text,))
+        return int(
+            self._db.execute("SELECT key FROM asserted WHERE value = ?", (text,)).fetchone()[0]
+        )
 
     def touch_assertions(
         self,

@@ -231,7 +231,10 @@ def test_provenance_and_the_log_keep_no_time_their_run_holds(tmp_path: Path) -> 
     )
     run = store.start_run("cmdb", at=T1)
     store.record_assertions(run.id, "cmdb", "element", ["a"], at=T1, digests={"a": "00aa"})
-    store.record_assertions(run.id, "cmdb", "element", ["b"], at=T2)
+    store.record_assertions(run.id, "cmdb", "element", ["b"], at=T2, values={"b": {"attrs": ["x"]}})
+    store.record_assertions(
+        run.id, "itop", "element", ["a", "b"], values={i: {"attrs": ["x"]} for i in "ab"}
+    )
     store.log_changes(
         [
             Change(run.id, "element", "a", "added", None, None, T1),
@@ -239,7 +242,8 @@ def test_provenance_and_the_log_keep_no_time_their_run_holds(tmp_path: Path) -> 
         ]
     )
     stored = store._db.execute(
-        "SELECT item_id, first_seen, last_seen, digest FROM assertion ORDER BY item_id"
+        "SELECT item_id, first_seen, last_seen, digest FROM assertion WHERE source = 'cmdb' "
+        "ORDER BY item_id"
     ).fetchall()
     assert stored == [("a", None, None, bytes.fromhex("00aa")), ("b", T2, T2, None)]
     assert store._db.execute("SELECT item_id, at FROM change ORDER BY seq").fetchall() == [
@@ -247,13 +251,24 @@ def test_provenance_and_the_log_keep_no_time_their_run_holds(tmp_path: Path) -> 
         ("b", T2),
     ]
     assert [
-        (a.item_id, a.first_seen, a.last_seen) for a in store.assertions("element", ["a", "b"])
+        (a.item_id, a.first_seen, a.last_seen)
+        for a in store.assertions("element", ["a", "b"])
+        if a.source == "cmdb"
     ] == [
         ("a", T1, T1),
         ("b", T2, T2),
     ]
     assert [c.at for c in store.changes()] == [T1, T2]
     assert store.record_digests("cmdb") == {"00aa": ("element", "a")}
+    # what sources asserted is kept once per distinct text
+    assert store._db.execute("SELECT value FROM asserted ORDER BY key").fetchall() == [
+        ("{}",),
+        ('{"attrs":["x"]}',),
+    ]
+    assert store.asserted_values("itop", "element", ["a", "b"]) == {
+        i: {"attrs": ["x"]} for i in "ab"
+    }
+    assert store.asserted_values("cmdb", "element", ["a", "b"]) == {"a": {}, "b": {"attrs": ["x"]}}
     store.close()
 
 
