@@ -12,14 +12,15 @@ What a lens shows is decided in one place, :class:`_Visible` (one per lens, from
   shows it, as SQL text over the table alias with its bound parameters (``_Sql``);
   every read adds it to its ``WHERE``;
 * ``relations(alias, hidden_elements)``: a relation shown with both its ends. The
-  ends are checked against the ids of the hidden elements when these are few (the
-  store passes them, ``SQLiteStore._shown_relations``), else each end is looked up;
+  ends (the elements' integer keys, migration 9) are checked against the keys of the
+  hidden elements when these are few (the store passes their ids,
+  ``SQLiteStore._shown_relations``), else each end is looked up by its key;
 * ``few_hidden``, ``hidden_among(rows)`` and ``KEPT``: the fast path. When every row
   a lens hides is one of the few that are not active (``KEPT``), which the store keeps
   in memory (``SQLiteStore._inactive_rows``, read through a partial index and refreshed
   when the database changes), the hidden ids come from there without a query. A
-  traversal step (``neighbors``) reads its hops from the relation indexes alone and
-  drops those the lens hides in Python.
+  traversal step (``neighbors``) reads its hops from the relation indexes alone (and
+  each far end's id by its key) and drops those the lens hides in Python.
 
 A date (the landscape *as at* a day, ``Lens.at``) goes there too. Each row keeps
 its lifecycle span (:func:`ea_repo.timeline.span`) in two derived columns, ``since``
