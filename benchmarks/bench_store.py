@@ -339,7 +339,8 @@ def bench_bare_schema(
     ratio against it isolates what the store's upsert code adds on top of
     SQLite: the design requires those indexes, whoever inserts the rows.
     """
-    # As the store keeps them: the time in seconds, a relation's id only when not derived.
+    # As the store keeps them: the time in seconds, a relation's id only when not derived,
+    # its ends by the elements' keys (looked up as the rows go in).
     now = int(time.time())
     erows = _element_rows(elements, now)
     rrows = [
@@ -358,7 +359,9 @@ def bench_bare_schema(
             erows,
         )
         db.executemany(
-            "INSERT INTO relation(src, type, dst, id, attrs, status, updated) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO relation(src, type, dst, id, attrs, status, updated) VALUES ("
+            "(SELECT key FROM element WHERE id = ?), ?, (SELECT key FROM element WHERE id = ?), "
+            "?,?,?,?)",
             rrows,
         )
         db.execute("COMMIT")
