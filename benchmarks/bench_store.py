@@ -262,7 +262,7 @@ def generate(
 # -- measurements -------------------------------------------------------------
 
 
-def _element_rows(elements: Sequence[Element], now: str) -> list[tuple[Any, ...]]:
+def _element_rows(elements: Sequence[Element], now: str | int) -> list[tuple[Any, ...]]:
     return [
         (
             e.id,
@@ -276,7 +276,7 @@ def _element_rows(elements: Sequence[Element], now: str) -> list[tuple[Any, ...]
     ]
 
 
-def _relation_rows(relations: Sequence[Relation], now: str) -> list[tuple[Any, ...]]:
+def _relation_rows(relations: Sequence[Relation], now: str | int) -> list[tuple[Any, ...]]:
     return [
         (
             r.id,
@@ -339,8 +339,14 @@ def bench_bare_schema(
     ratio against it isolates what the store's upsert code adds on top of
     SQLite: the design requires those indexes, whoever inserts the rows.
     """
-    now = utc_now()
-    erows, rrows = _element_rows(elements, now), _relation_rows(relations, now)
+    # As the store keeps them: the time in seconds, a relation's id only when not derived,
+    # its ends by the elements' keys (looked up as the rows go in).
+    now = int(time.time())
+    erows = _element_rows(elements, now)
+    rrows = [
+        (src, type_, dst, None if id_ == f"{src}|{type_}|{dst}" else id_, attrs, status, stamp)
+        for id_, src, type_, dst, attrs, status, stamp in _relation_rows(relations, now)
+    ]
     times = []
     for run_no in range(runs):
         path = tmp / f"schema-{run_no}.db"
@@ -349,11 +355,13 @@ def bench_bare_schema(
         t0 = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         db.executemany(
-            "INSERT INTO element(id, type, name, attrs, status, updated_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO element(id, type, name, attrs, status, updated) VALUES (?,?,?,?,?,?)",
             erows,
         )
         db.executemany(
-            "INSERT INTO relation(id, src, type, dst, attrs, status, updated_at) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO relation(src, type, dst, id, attrs, status, updated) VALUES ("
+            "(SELECT key FROM element WHERE id = ?), ?, (SELECT key FROM element WHERE id = ?), "
+            "?,?,?,?)",
             rrows,
         )
         db.execute("COMMIT")

@@ -28,22 +28,24 @@ def test_file_is_created_in_wal_mode_with_the_design_indexes(tmp_path: Path) -> 
         ("relation_dst", "relation"),
         ("element_type", "element"),
     } <= indexes
-    # (src, type) and (dst, type) lead; the far end follows so that hops are read
-    # from the index alone.
+    # (src, type) and (dst, type) lead; the far end and the stored id (empty when it is
+    # the derived src|type|dst) follow, so that hops are read from the index alone.
     assert [row[2] for row in db.execute("PRAGMA index_info(relation_src)")] == [
         "src",
         "type",
         "dst",
+        "id",
     ]
     assert [row[2] for row in db.execute("PRAGMA index_info(relation_dst)")] == [
         "dst",
         "type",
         "src",
+        "id",
     ]
     plan = " ".join(
         str(row[3])
         for row in db.execute(
-            "EXPLAIN QUERY PLAN SELECT r.id, r.src, r.type, r.dst FROM relation r "
+            "EXPLAIN QUERY PLAN SELECT r.id, r.src, r.type, r.dst, r.key FROM relation r "
             "WHERE r.dst IN (SELECT value FROM json_each(?)) AND +r.type IN "
             "(SELECT value FROM json_each(?))",
             ('["a"]', '["runs_on"]'),
@@ -102,11 +104,11 @@ def test_unchanged_upsert_keeps_the_update_stamp(tmp_path: Path) -> None:
     store = SQLiteStore(path)
     element = Element(ElementId("a"), "Application", "A", {"x": 1})
     store.upsert_elements([element])
-    store._db.execute("UPDATE element SET updated_at = 'then'")
+    store._db.execute("UPDATE element SET updated = 1")
     store.upsert_elements([element])
-    assert store._db.execute("SELECT updated_at FROM element").fetchone()[0] == "then"
+    assert store._db.execute("SELECT updated FROM element").fetchone()[0] == 1
     store.upsert_elements([Element(ElementId("a"), "Application", "A", {"x": 2})])
-    assert store._db.execute("SELECT updated_at FROM element").fetchone()[0] != "then"
+    assert store._db.execute("SELECT updated FROM element").fetchone()[0] > 1
     store.close()
 
 

@@ -17,7 +17,7 @@ from ea_repo.model import (
     RelationId,
     Status,
 )
-from ea_repo.store.sqlite import SQLiteStore, _Visible, _visible
+from ea_repo.store.sqlite import _ID, SQLiteStore, _Visible, _visible
 
 IN = "IN (SELECT value FROM json_each(?))"
 RETIRED_ONLY = Lens(statuses=frozenset({Status.RETIRED}))
@@ -45,7 +45,8 @@ def test_one_object_per_lens() -> None:
 
 def test_relation_ends_against_the_hidden_elements_bind_them_once_sorted() -> None:
     shown = _visible(CURRENT).relations("r", frozenset({"b", "a"}))
-    assert shown.text == f"r.status {IN} AND r.src NOT {IN} AND r.dst NOT {IN}"
+    keys = f"(SELECT key FROM element WHERE id {IN})"  # noqa: S608 (the ends are the elements' keys)
+    assert shown.text == f"r.status {IN} AND r.src NOT IN {keys} AND r.dst NOT IN {keys}"
     assert shown.params == ('["active"]', '["a","b"]', '["a","b"]')
 
 
@@ -57,9 +58,9 @@ def test_relation_ends_looked_up_use_aliases_of_their_own() -> None:
     shown = _visible(RETIRED_ONLY).relations("r", None)
     assert shown.text == (
         "r.status IN (SELECT value FROM json_each(?)) "
-        "AND EXISTS (SELECT 1 FROM element r_src WHERE r_src.id = r.src "
+        "AND EXISTS (SELECT 1 FROM element r_src WHERE r_src.key = r.src "
         "AND r_src.status IN (SELECT value FROM json_each(?))) "
-        "AND EXISTS (SELECT 1 FROM element r_dst WHERE r_dst.id = r.dst "
+        "AND EXISTS (SELECT 1 FROM element r_dst WHERE r_dst.key = r.dst "
         "AND r_dst.status IN (SELECT value FROM json_each(?)))"
     )
     assert shown.params == ('["retired"]',) * 3
@@ -113,9 +114,14 @@ def test_the_rows_kept_for_the_fast_path_are_read_from_their_partial_index(tmp_p
     store = SQLiteStore(tmp_path / "repository.db")
     for table in ("element", "relation"):
         plan = store._db.execute(
-            f"EXPLAIN QUERY PLAN SELECT id, status FROM {table} WHERE {_Visible.KEPT}"  # noqa: S608
+            f"EXPLAIN QUERY PLAN SELECT {_ID[table].format(table)}, status FROM {table} "  # noqa: S608
+            f"WHERE {_Visible.KEPT}"
         ).fetchall()
-        assert [row[3] for row in plan] == [f"SCAN {table} USING COVERING INDEX {table}_inactive"]
+        # (a relation's ends' ids are then read by their keys)
+        assert [row[3] for row in plan if str(row[3]).startswith(f"SCAN {table}")] == [
+            f"SCAN {table} USING COVERING INDEX {table}_inactive"
+        ]
+        assert not [row for row in plan if str(row[3]).startswith("SCAN") and table not in row[3]]
     store.close()
 
 
@@ -172,9 +178,10 @@ def test_the_rows_a_date_hides_are_read_from_their_partial_indexes(tmp_path: Pat
     store = SQLiteStore(tmp_path / "repository.db")
     for table in ("element", "relation"):
         plan = store._db.execute(
-            f"EXPLAIN QUERY PLAN {_Visible.DATED_HIDDEN.format(table=table)}", ("2026-01-01",)
+            f"EXPLAIN QUERY PLAN {_Visible.DATED_HIDDEN.format(table=table, id=_ID[table].format(table))}",
+            ("2026-01-01",),
         ).fetchall()
-        searches = [row[3] for row in plan if str(row[3]).startswith("SEARCH")]
+        searches = [row[3] for row in plan if str(row[3]).startswith(f"SEARCH {table} ")]
         assert searches == [
             f"SEARCH {table} USING COVERING INDEX {table}_since (since>?)",
             f"SEARCH {table} USING COVERING INDEX {table}_until (until<?)",
