@@ -304,8 +304,9 @@ def bare_load(files: Sequence[Path], db: Path) -> dict[str, Any]:
     }
 
 
-SIZED = ("element", "relation", "assertion", "change")
-"""The tables whose bytes per row :func:`repository_bytes` gives."""
+SIZED = ("element", "relation", "assertion", "asserted", "change")
+"""The tables whose bytes per row :func:`repository_bytes` gives (``asserted``: the distinct
+texts sources asserted, which provenance rows point to)."""
 
 
 def repository_bytes(db: Path) -> dict[str, dict[str, float]]:
