@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -94,6 +95,9 @@ _CACHED_ANSWERS = 64
 _ELEMENT_IDS_KEPT = 500_000
 
 _T = TypeVar("_T")
+
+# Characters JSON writes escaped (the attributes are encoded with ensure_ascii off).
+_ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')
 
 # Forward migrations: index i brings the schema from version i to i + 1.
 _SQL_MIGRATIONS: tuple[str, ...] = (
@@ -1017,11 +1021,16 @@ class SQLiteStore:
             params.extend([f"$.{key}", int(value) if isinstance(value, bool) else value])
         if text:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            # A value holding the text holds it in the attributes' JSON as well, unless JSON
+            # escapes one of its characters: the JSON is scanned as text first, and only the
+            # rows where it is found are walked value by value (a text found nowhere read
+            # every element's JSON tree: 0.1 s at 100 000 elements).
+            in_json = "" if _ESCAPED_IN_JSON.search(text) else "e.attrs LIKE ? ESCAPE '\\' AND "
             where.append(
-                "(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR EXISTS ("
-                "SELECT 1 FROM json_tree(e.attrs) j WHERE j.atom LIKE ? ESCAPE '\\'))"
+                f"(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR ({in_json}EXISTS ("
+                "SELECT 1 FROM json_tree(e.attrs) j WHERE j.atom LIKE ? ESCAPE '\\')))"
             )
-            params.extend([pattern, pattern, pattern])
+            params.extend([pattern, pattern, *([pattern] if in_json else []), pattern])
         sql = "SELECT id, type, name, attrs, status FROM element e WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         if limit is not None:
@@ -1067,7 +1076,10 @@ class SQLiteStore:
         hops: list[Hop] = []
         # (direction, column matched against ids and the far end's, index of the origin and
         # of the far end in a row)
-        for direction, near, far_end in ((Direction.OUT, "src", "dst"), (Direction.IN, "dst", "src")):
+        for direction, near, far_end in (
+            (Direction.OUT, "src", "dst"),
+            (Direction.IN, "dst", "src"),
+        ):
             types = [s.relation_type for s in steps if s.direction is direction]
             if not types:
                 continue

@@ -270,6 +270,20 @@ def test_find_by_type_attribute_and_text(landscape: GraphStore) -> None:
     assert len(landscape.find_elements(limit=2)) == 2
 
 
+def test_find_by_text_sees_values_as_written_not_as_json(store: GraphStore) -> None:
+    store.upsert_elements(
+        [
+            Element(ElementId("memo"), "Application", "Memo", {"note": 'He said "go" \\ now'}),
+            Element(ElementId("team"), "Application", "Team", {"owner": "Équipe Données"}),
+        ]
+    )
+    assert [e.id for e in store.find_elements(text='"go" \\')] == ["memo"]  # escaped in JSON
+    assert [e.id for e in store.find_elements(text="SAID")] == ["memo"]
+    assert [e.id for e in store.find_elements(text="pe Don")] == ["team"]
+    assert store.find_elements(text="note") == []  # an attribute's name is not its value
+    assert store.find_elements(text='"note"') == []
+
+
 def test_find_respects_the_lens(landscape: GraphStore) -> None:
     landscape.set_status("element", ["srv1"], Status.RETIRED)
     assert [e.id for e in landscape.find_elements(types=["Server"])] == []
