@@ -169,9 +169,14 @@ class CmdbImporter:
             "delimiter": delimiter,
             "short_rows": short_rows or self.mapping.short_rows,
         }
-        ci_table = read_table(ci_file, **options) if ci_file is not None else None
-        rel_table = read_table(rel_file, **options) if rel_file is not None else None
-        return self.transform(ci_table, rel_table)
+        # One table at a time: the CI export's rows are let go before the relationship
+        # export is read (a large export's tables outweigh its records).
+        return self._records(
+            (lambda: read_table(ci_file, **options, stream=True)) if ci_file is not None else None,
+            (lambda: read_table(rel_file, **options, stream=True))
+            if rel_file is not None
+            else None,
+        )
 
     def transform(self, ci_table: Table | None, rel_table: Table | None = None) -> ImportBatch:
         """The records of tables already read: the pure half of :meth:`read`.
@@ -183,14 +188,23 @@ class CmdbImporter:
         self._check_sections(
             ci_table.file if ci_table else None, rel_table.file if rel_table else None
         )
+        return self._records(
+            (lambda: ci_table) if ci_table is not None else None,
+            (lambda: rel_table) if rel_table is not None else None,
+        )
+
+    def _records(
+        self, ci_table: Callable[[], Table] | None, rel_table: Callable[[], Table] | None
+    ) -> ImportBatch:
+        """The batch of the tables the two callables give, each asked for when its turn comes."""
         batch = ImportBatch()
         known = _Known()
         seen: set[tuple[str, str, str, str, str]] = set()
         with gc_paused():
             if ci_table is not None and self.mapping.elements is not None:
-                self._elements(self.mapping.elements, ci_table, batch, known, seen)
+                self._elements(self.mapping.elements, ci_table(), batch, known, seen)
             if rel_table is not None:
-                self._relations(rel_table, batch, known, seen)
+                self._relations(rel_table(), batch, known, seen)
         batch.summarize()
         return batch
 
@@ -219,7 +233,7 @@ class CmdbImporter:
         """Add the element records (and link relations) of a CI export to ``batch``."""
         cols = _ElementColumns.resolve(table, spec, self.mapping.source)
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         prefix = self.mapping.id_prefix
         rows = _RowsByKey()
         for number, cells in table.rows:
@@ -261,6 +275,7 @@ class CmdbImporter:
                 )
             else:
                 batch.note(table.file, _DIFFERING[self.on_duplicate])
+        batch.problems[mark:mark] = table.problems
         kept = [
             self._keep(group, cols, batch, table.file) if len(group) > 1 else group[0]
             for group in rows.groups()
@@ -460,7 +475,7 @@ class CmdbImporter:
         """Add the relation records of a relationship export to ``batch``."""
         spec, cols = self._relation_spec(table)
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         ends = [
             _EndReader(
                 end,
@@ -492,6 +507,7 @@ class CmdbImporter:
                 self._add_relation(
                     batch, known, seen_relations, origin, targets, refs[0], refs[1], table.file
                 )
+        batch.problems[mark:mark] = table.problems
 
     def _relation_spec(self, table: Table) -> tuple[RelationMapping, dict[str, tuple[str, ...]]]:
         for spec in self.mapping.relations:

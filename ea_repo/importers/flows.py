@@ -341,12 +341,18 @@ class FlowsImporter:
         ``batch.problems``. ``short_rows`` says what a CSV row shorter than its
         header is (see :data:`~.tabular.SHORT_ROWS`).
         """
-        tables = [
+        # One file at a time, its rows made as they are read.
+        tables = (
             read_table(
-                p, sheet=sheet, encoding=encoding, delimiter=delimiter, short_rows=short_rows
+                p,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                short_rows=short_rows,
+                stream=True,
             )
             for p in (path, *more)
-        ]
+        )
         return self.transform(tables)
 
     def transform(self, tables: Iterable[Table]) -> FlowBatch:
@@ -379,13 +385,14 @@ class FlowsImporter:
     def _table(self, table: Table, batch: FlowBatch, state: _State) -> None:
         cols = self._resolve(table)
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         for number, cells in table.rows:
             origin = table.origin(number)
             row = {name: cells.get(col, "").strip() if col else "" for name, col in cols.items()}
             if self._skipped(row, cols, batch, table.file):
                 continue
             self._row(row, cols, origin, batch, state)
+        batch.problems[mark:mark] = table.problems
 
     def _skipped(
         self, row: dict[str, str], cols: dict[str, str | None], batch: FlowBatch, file: str
