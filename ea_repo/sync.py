@@ -163,7 +163,12 @@ def _split_defaults(
         return {}, {}
     values = given.values()
     if normalised.keys() == given.keys() and "" not in values and None not in values:
-        return normalised, {}  # every attribute given, none defaulted: the common case
+        # Every attribute given, none defaulted: the common case. When validation
+        # converted nothing either, the record's own dict serves (one dict per item
+        # fewer for a large import to hold; neither is changed once made).
+        if type(given) is dict and all(normalised[k] is v for k, v in given.items()):
+            return given, {}
+        return normalised, {}
     provided = {k for k, v in given.items() if v is not None and v != ""}
     asserted = {k: v for k, v in normalised.items() if k in provided}
     return asserted, {k: v for k, v in normalised.items() if k not in provided}

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import SourceError
@@ -62,6 +63,10 @@ KEY_SEPARATOR = "|"
 
 
 _NONE: frozenset[str] = frozenset()
+_SHARED_VALUES = 4096
+"""Distinct values of an attribute an import shares among its elements (beyond: a column
+of values each CI has its own, an address or a serial number, not worth a lookup)."""
+_NO_ATTRS: Mapping[str, Any] = MappingProxyType({})  # shared: records are not changed once made
 
 
 @functools.cache
@@ -128,6 +133,8 @@ class CmdbImporter:
         self.metamodel = metamodel
         self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
         self._hints: dict[str, str | None] = {}  # class value -> element type, per read
+        self._shared: dict[str, dict[str, str]] = {}  # attribute -> its values, per table
+        self._mapped: dict[str, tuple[Target, ...]] = {}  # type value -> targets, per table
         elements = mapping.elements
         self.on_duplicate = check_on_duplicate(
             on_duplicate or (elements.on_duplicate if elements else "error")
@@ -236,6 +243,7 @@ class CmdbImporter:
         mark = len(batch.problems)  # the table's own problems go first, once all are known
         prefix = self.mapping.id_prefix
         rows = _RowsByKey()
+        self._shared = {}
         for number, cells in table.rows:
             origin = table.origin(number)
             name = _first(cells, cols.name)
@@ -436,12 +444,21 @@ class CmdbImporter:
         batch: ImportBatch,
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
+        shared = self._shared
         for attr, column, columns in cols.attributes_of(target.type, self.metamodel):
             text = cells[column] if column else _first(cells, columns)
             if not text:
                 continue
             if attr.plain:
-                attrs[attr.attribute] = text
+                # A status or an OS is the same text in a hundred thousand rows, each
+                # its own copy as read: the elements hold one.
+                common = shared.setdefault(attr.attribute, {})
+                value = common.get(text)
+                if value is None:
+                    value = text
+                    if len(common) < _SHARED_VALUES:
+                        common[text] = text
+                attrs[attr.attribute] = value
                 continue
             try:
                 value = attr.convert(
@@ -474,6 +491,7 @@ class CmdbImporter:
     ) -> None:
         """Add the relation records of a relationship export to ``batch``."""
         spec, cols = self._relation_spec(table)
+        self._mapped = {}  # of this table's spec
         batch.source_files.append(table.file)
         mark = len(batch.problems)  # the table's own problems go first, once all are known
         ends = [
@@ -489,8 +507,9 @@ class CmdbImporter:
             )
             for end in ("parent", "child")
         ]
+        file, numbers = table.file, table.records
         for number, cells in table.rows:
-            origin = table.origin(number)
+            origin = Origin(file, number, numbers.get(number))  # table.origin, inlined
             targets = self._relation_targets(spec, cols, cells, origin, batch)
             if targets is None:
                 continue
@@ -544,6 +563,9 @@ class CmdbImporter:
         if spec.constant is not None:
             return spec.constant
         value = _first(cells, cols["type"])
+        mapped = self._mapped.get(value)
+        if mapped is not None:  # a few dozen values in hundreds of thousands of rows
+            return mapped
         if not value:
             batch.problem(origin, f"no relationship type: {alternatives(cols['type'])} is empty")
             return None
@@ -562,6 +584,7 @@ class CmdbImporter:
             batch.skip(origin.file, f"relationship type {value!r} is ignored by the mapping")
             return None
         assert isinstance(targets, tuple)
+        self._mapped[value] = targets
         return targets
 
     def _type_hint(self, cls: str) -> str | None:
@@ -606,7 +629,7 @@ class CmdbImporter:
             return
         seen.add(signature)
         batch.records.append(
-            Record("relation", target.type, None, {}, src=src, dst=dst, origin=origin)
+            Record("relation", target.type, None, _NO_ATTRS, None, src, dst, origin)
         )
 
     def _choose(
