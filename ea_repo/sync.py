@@ -335,18 +335,23 @@ class _Validator:
         items: dict[str, _Item] = {}
         digests = self.digests["relation"]
         types = resolver.types
+        # An end is held as the run's own id of its element, not as the copy each row
+        # read: a CMDB names the same CIs in millions of relationship rows.
+        own = {i: i for i in elements}
         # Most relations carry no attributes: their check depends on their types alone.
         bare: dict[tuple[str, str, str], tuple[RelationType | None, dict[str, Any], list[str]]] = {}
         for rec, digest in records:
             # A record is a tuple: unpacked once, its fields are read without a lookup each.
             _, type_name, key, given, _, src_ref, dst_ref, origin = rec
             assert src_ref is not None and dst_ref is not None
-            if src_ref.by == "id" and src_ref.value in types:  # the common case, inlined
-                src: tuple[str, str] | None = (src_ref.value, types[src_ref.value])
+            value = src_ref.value
+            if src_ref.by == "id" and value in types:  # the common case, inlined
+                src: tuple[str, str] | None = (own.get(value, value), types[value])
             else:
                 src = self._end(resolver, rec, src_ref)
-            if dst_ref.by == "id" and dst_ref.value in types:
-                dst: tuple[str, str] | None = (dst_ref.value, types[dst_ref.value])
+            value = dst_ref.value
+            if dst_ref.by == "id" and value in types:
+                dst: tuple[str, str] | None = (own.get(value, value), types[value])
             else:
                 dst = self._end(resolver, rec, dst_ref)
             if src is None or dst is None:
