@@ -137,6 +137,11 @@ class SyncResult:
         return [f"{n} {said[k]}" for k, n in self.with_elements.items()] + self.warnings
 
 
+_NO_ATTRS: dict[str, Any] = {}
+"""The attributes and defaults of the items that have none, shared: items, and the elements
+and relations made of them, are not changed once made (see `_Plan.merge`)."""
+
+
 @dataclass(slots=True)
 class _Item:
     """A validated record, ready to be merged into the repository (not changed once made)."""
@@ -373,8 +378,8 @@ class _Validator:
             rid = (key or "").strip() or relation_id(src[0], rt.name, dst[0])
             if attrs or given:
                 asserted, defaults = _split_defaults(given, attrs)
-            else:
-                asserted, defaults = {}, {}
+            else:  # most relations: one shared empty map, not two of their own
+                asserted, defaults = _NO_ATTRS, _NO_ATTRS
             item = _Item(rid, rt.name, None, asserted, origin, src[0], dst[0], defaults)
             previous = items.get(rid)
             if previous is not None and (
