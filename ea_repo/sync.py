@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import marshal
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -302,10 +302,13 @@ class _Validator:
         self.rejected: set[str] = set()  # keys of elements with problems
         self.digests: dict[str, dict[str, str]] = {"element": {}, "relation": {}}
 
-    def elements(self, records: Iterable[tuple[Record, str]]) -> dict[str, _Item]:
+    def elements(self, records: deque[tuple[Record, str]]) -> dict[str, _Item]:
+        """The items of element ``records``, taken out of the queue one by one: each
+        record is let go once it is an item (a large run would hold both)."""
         items: dict[str, _Item] = {}
         digests = self.digests["element"]
-        for rec, digest in records:
+        while records:
+            rec, digest = records.popleft()
             key = (rec.key or "").strip()
             if not key:
                 self.problems.append(problem_at(rec.origin, f"a {rec.type} has no key"))
@@ -334,8 +337,10 @@ class _Validator:
         return items
 
     def relations(
-        self, records: list[tuple[Record, str]], elements: dict[str, _Item]
+        self, records: deque[tuple[Record, str]], elements: dict[str, _Item]
     ) -> dict[str, _Item]:
+        """The items of relation ``records``, taken out of the queue one by one as
+        :meth:`elements` does, their ends resolved among ``elements`` and the repository."""
         resolver = _Resolver(self.store, self.mm, elements, [r for r, _ in records])
         items: dict[str, _Item] = {}
         digests = self.digests["relation"]
@@ -345,7 +350,8 @@ class _Validator:
         own = {i: i for i in elements}
         # Most relations carry no attributes: their check depends on their types alone.
         bare: dict[tuple[str, str, str], tuple[RelationType | None, dict[str, Any], list[str]]] = {}
-        for rec, digest in records:
+        while records:
+            rec, digest = records.popleft()
             # A record is a tuple: unpacked once, its fields are read without a lookup each.
             _, type_name, key, given, _, src_ref, dst_ref, origin = rec
             assert src_ref is not None and dst_ref is not None
@@ -670,14 +676,17 @@ class SyncEngine:
             known = self.store.record_digests(source)
             fresh = self._recognise(records, unchanged, known)
         validator = _Validator(self.store, self.metamodel)
-        tell("validating", 0, len(fresh))
-        elements = validator.elements(p for p in fresh if p[0].kind == "element")
-        relations = validator.relations([p for p in fresh if p[0].kind == "relation"], elements)
-        tell("validating", len(fresh), len(fresh))
+        count = len(fresh)
+        tell("validating", 0, count)
         # The items hold what the rest of the run needs: the records, a large run's
-        # largest part, are let go before the diff and the writes.
-        fresh.clear()
+        # largest part, are let go as they become items (`records` is the run's own).
         records.clear()
+        element_records = deque(p for p in fresh if p[0].kind == "element")
+        relation_records = deque(p for p in fresh if p[0].kind == "relation")
+        fresh.clear()
+        elements = validator.elements(element_records)
+        relations = validator.relations(relation_records, elements)
+        tell("validating", count, count)
         problems = problems + validator.problems
         problems += unique_clashes(
             self.store,
