@@ -417,6 +417,7 @@ def run_source(
                 force=force,
                 progress=progress,
                 input_digest=digest,
+                consume=True,
             )
         except EaError as exc:
             exc.notes = [str(w) for w in batch.warnings]  # what was skipped explains a refusal too

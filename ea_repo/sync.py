@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import marshal
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -137,6 +137,11 @@ class SyncResult:
         return [f"{n} {said[k]}" for k, n in self.with_elements.items()] + self.warnings
 
 
+_NO_ATTRS: dict[str, Any] = {}
+"""The attributes and defaults of the items that have none, shared: items, and the elements
+and relations made of them, are not changed once made (see `_Plan.merge`)."""
+
+
 @dataclass(slots=True)
 class _Item:
     """A validated record, ready to be merged into the repository (not changed once made)."""
@@ -163,7 +168,12 @@ def _split_defaults(
         return {}, {}
     values = given.values()
     if normalised.keys() == given.keys() and "" not in values and None not in values:
-        return normalised, {}  # every attribute given, none defaulted: the common case
+        # Every attribute given, none defaulted: the common case. When validation
+        # converted nothing either, the record's own dict serves (one dict per item
+        # fewer for a large import to hold; neither is changed once made).
+        if type(given) is dict and all(normalised[k] is v for k, v in given.items()):
+            return given, {}
+        return normalised, {}
     provided = {k for k, v in given.items() if v is not None and v != ""}
     asserted = {k: v for k, v in normalised.items() if k in provided}
     return asserted, {k: v for k, v in normalised.items() if k not in provided}
@@ -279,18 +289,26 @@ def unique_clashes(
 
 
 class _Validator:
-    """Turns records into items, collecting every problem."""
+    """Turns records into items, collecting every problem.
+
+    Records come with the digest of their content (``""``: none); the digest of the
+    record each item was made from is kept in :attr:`digests`, per kind.
+    """
 
     def __init__(self, store: GraphStore, metamodel: Metamodel) -> None:
         self.store = store
         self.mm = metamodel
         self.problems: list[Problem] = []
         self.rejected: set[str] = set()  # keys of elements with problems
-        self.item_of: dict[int, str] = {}  # id(record) -> the id of the item it became
+        self.digests: dict[str, dict[str, str]] = {"element": {}, "relation": {}}
 
-    def elements(self, records: Iterable[Record]) -> dict[str, _Item]:
+    def elements(self, records: deque[tuple[Record, str]]) -> dict[str, _Item]:
+        """The items of element ``records``, taken out of the queue one by one: each
+        record is let go once it is an item (a large run would hold both)."""
         items: dict[str, _Item] = {}
-        for rec in records:
+        digests = self.digests["element"]
+        while records:
+            rec, digest = records.popleft()
             key = (rec.key or "").strip()
             if not key:
                 self.problems.append(problem_at(rec.origin, f"a {rec.type} has no key"))
@@ -314,48 +332,61 @@ class _Validator:
             name = rec.name.strip() if rec.name and rec.name.strip() else None
             asserted, defaults = _split_defaults(rec.attrs, attrs)
             items[key] = _Item(key, et.name, name, asserted, rec.origin, defaults=defaults)
-            self.item_of[id(rec)] = key
+            if digest:
+                digests[key] = digest
         return items
 
-    def relations(self, records: list[Record], elements: dict[str, _Item]) -> dict[str, _Item]:
-        resolver = _Resolver(self.store, self.mm, elements, records)
+    def relations(
+        self, records: deque[tuple[Record, str]], elements: dict[str, _Item]
+    ) -> dict[str, _Item]:
+        """The items of relation ``records``, taken out of the queue one by one as
+        :meth:`elements` does, their ends resolved among ``elements`` and the repository."""
+        resolver = _Resolver(self.store, self.mm, elements, [r for r, _ in records])
         items: dict[str, _Item] = {}
+        digests = self.digests["relation"]
         types = resolver.types
+        # An end is held as the run's own id of its element, not as the copy each row
+        # read: a CMDB names the same CIs in millions of relationship rows.
+        own = {i: i for i in elements}
         # Most relations carry no attributes: their check depends on their types alone.
         bare: dict[tuple[str, str, str], tuple[RelationType | None, dict[str, Any], list[str]]] = {}
-        for rec in records:
-            assert rec.src is not None and rec.dst is not None
-            ref = rec.src
-            if ref.by == "id" and ref.value in types:  # the common case, inlined
-                src: tuple[str, str] | None = (ref.value, types[ref.value])
+        while records:
+            rec, digest = records.popleft()
+            # A record is a tuple: unpacked once, its fields are read without a lookup each.
+            _, type_name, key, given, _, src_ref, dst_ref, origin = rec
+            assert src_ref is not None and dst_ref is not None
+            value = src_ref.value
+            if src_ref.by == "id" and value in types:  # the common case, inlined
+                src: tuple[str, str] | None = (own.get(value, value), types[value])
             else:
-                src = self._end(resolver, rec, ref)
-            ref = rec.dst
-            if ref.by == "id" and ref.value in types:
-                dst: tuple[str, str] | None = (ref.value, types[ref.value])
+                src = self._end(resolver, rec, src_ref)
+            value = dst_ref.value
+            if dst_ref.by == "id" and value in types:
+                dst: tuple[str, str] | None = (own.get(value, value), types[value])
             else:
-                dst = self._end(resolver, rec, ref)
+                dst = self._end(resolver, rec, dst_ref)
             if src is None or dst is None:
                 continue
-            if rec.attrs:
-                rt, attrs, problems = check_relation(self.mm, rec.type, src[1], dst[1], rec.attrs)
+            if given:
+                rt, attrs, problems = check_relation(self.mm, type_name, src[1], dst[1], given)
             else:
-                signature = (rec.type, src[1], dst[1])
+                signature = (type_name, src[1], dst[1])
                 checked = bare.get(signature)
                 if checked is None:
                     checked = bare[signature] = check_relation(self.mm, *signature, {})
                 rt, attrs, problems = checked  # read only: _split_defaults makes new dicts
             if problems:
                 for p in problems:
-                    self.problems.append(
-                        problem_at(rec.origin, f"{src[0]} {rec.type} {dst[0]}: {p}")
-                    )
+                    self.problems.append(problem_at(origin, f"{src[0]} {type_name} {dst[0]}: {p}"))
                 continue
             if rt is None:
                 continue
-            rid = (rec.key or "").strip() or relation_id(src[0], rt.name, dst[0])
-            asserted, defaults = _split_defaults(rec.attrs, attrs)
-            item = _Item(rid, rt.name, None, asserted, rec.origin, src[0], dst[0], defaults)
+            rid = (key or "").strip() or relation_id(src[0], rt.name, dst[0])
+            if attrs or given:
+                asserted, defaults = _split_defaults(given, attrs)
+            else:  # most relations: one shared empty map, not two of their own
+                asserted, defaults = _NO_ATTRS, _NO_ATTRS
+            item = _Item(rid, rt.name, None, asserted, origin, src[0], dst[0], defaults)
             previous = items.get(rid)
             if previous is not None and (
                 previous.src,
@@ -370,14 +401,15 @@ class _Validator:
             ):
                 self.problems.append(
                     problem_at(
-                        rec.origin,
+                        origin,
                         f"relation {rid!r} is given twice with different content"
                         + (f" (first at {previous.origin})" if previous.origin else ""),
                     )
                 )
                 continue
             items[rid] = item
-            self.item_of[id(rec)] = rid
+            if digest:
+                digests[rid] = digest
         return items
 
     def _end(self, resolver: _Resolver, rec: Record, ref: Ref) -> tuple[str, str] | None:
@@ -401,17 +433,20 @@ class _Resolver:
         self.by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for item in batch.values():
             self.by_name[(item.name or item.id).casefold()].append((item.id, item.type))
-        by_id = {r.value for rec in records for r in (rec.src, rec.dst) if r and r.by == "id"}
-        unknown_ids = by_id - set(self.types)
+        types = self.types
+        unknown_ids: set[str] = set()
+        names: set[str] = set()
+        for rec in records:
+            for ref in (rec.src, rec.dst):
+                if ref is None:
+                    continue
+                if ref.by == "name":
+                    names.add(ref.value.casefold())
+                elif ref.by == "id" and ref.value not in types:
+                    unknown_ids.add(ref.value)
         if unknown_ids:
             for e in store.get_elements(unknown_ids, EVERYTHING).values():
-                self.types[e.id] = e.type
-        names = {
-            r.value.casefold()
-            for rec in records
-            for r in (rec.src, rec.dst)
-            if r and r.by == "name"
-        }
+                types[e.id] = e.type
         # The repository is searched for every name, not only those missing from the run:
         # a DataObject named "Loyalty" in the run must not hide the Application "Loyalty".
         self.stored_by_name: dict[str, list[tuple[str, str, bool]]] = {}
@@ -516,6 +551,7 @@ class SyncEngine:
         partial: bool = False,
         progress: Progress | None = None,
         input_digest: str | None = None,
+        consume: bool = False,
     ) -> SyncResult:
         """Validate, diff and (unless ``dry_run``) apply one run of ``source``.
 
@@ -525,15 +561,27 @@ class SyncEngine:
         (files, mapping, metamodel); kept with the run so that
         :meth:`confirm_unchanged` can recognise the same input next time.
 
+        ``consume``: the run takes the records out of an ``ImportBatch`` (its
+        ``records`` left empty) and lets them go once validated, so that a large
+        import does not hold them while it diffs and writes.
+
         Raises :class:`SourceError` listing every problem (nothing written),
         or :class:`RunRefused` when the ``max_missing`` guard trips without
         ``force``. Unless ``partial``, a run that fails or is refused is recorded
         as such (see :meth:`record_failure`).
         """
+        records: list[Record]
+        if isinstance(batch, ImportBatch):
+            records = batch.records
+            if consume:
+                batch.records = []
+        else:
+            records, consume = list(batch), True  # a list of its own
         with gc_paused():
             return self._run(
                 source,
                 batch,
+                records if consume else list(records),
                 on_missing,
                 max_missing,
                 dry_run,
@@ -547,6 +595,7 @@ class SyncEngine:
         self,
         source: str,
         batch: ImportBatch | Iterable[Record],
+        records: list[Record],
         on_missing: OnMissing | str,
         max_missing: float,
         dry_run: bool,
@@ -555,10 +604,8 @@ class SyncEngine:
         progress: Progress | None,
         input_digest: str | None,
     ) -> SyncResult:
-        if isinstance(batch, ImportBatch):
-            problems, records = list(batch.problems), batch.records
-        else:
-            problems, records = [], list(batch)
+        # `records` is the run's own list (see `run`): emptied once they are validated.
+        problems = list(batch.problems) if isinstance(batch, ImportBatch) else []
         tell = progress or (lambda stage, done, total: None)
         now = utc_now()
         if dry_run:
@@ -629,21 +676,24 @@ class SyncEngine:
             known = self.store.record_digests(source)
             fresh = self._recognise(records, unchanged, known)
         validator = _Validator(self.store, self.metamodel)
-        tell("validating", 0, len(fresh))
-        elements = validator.elements(r for r, _ in fresh if r.kind == "element")
-        relations = validator.relations([r for r, _ in fresh if r.kind == "relation"], elements)
-        tell("validating", len(fresh), len(fresh))
+        count = len(fresh)
+        tell("validating", 0, count)
+        # The items hold what the rest of the run needs: the records, a large run's
+        # largest part, are let go as they become items (`records` is the run's own).
+        records.clear()
+        element_records = deque(p for p in fresh if p[0].kind == "element")
+        relation_records = deque(p for p in fresh if p[0].kind == "relation")
+        fresh.clear()
+        elements = validator.elements(element_records)
+        relations = validator.relations(relation_records, elements)
+        tell("validating", count, count)
         problems = problems + validator.problems
         problems += unique_clashes(
             self.store,
             self.metamodel,
             ((i, {**item.defaults, **item.attrs}, item.origin) for i, item in elements.items()),
         )
-        digests: dict[str, dict[str, str]] = {"element": {}, "relation": {}}
-        for rec, digest in fresh:
-            item_id = validator.item_of.get(id(rec))
-            if digest and item_id is not None:
-                digests[rec.kind][item_id] = digest
+        digests = validator.digests
         if problems:
             n = len(problems)
             raise SourceError(
@@ -930,13 +980,24 @@ class _Plan:
         # relations following their elements (see `follow_elements`): ids by what happens
         self.with_elements: dict[str, list[str]] = {"retired": [], "revived": [], "dormant": []}
         self.clashes: list[str] = []  # lifecycle dates out of order once merged with others'
+        self._empty: bool | None = None
+
+    def repository_empty(self) -> bool:
+        """Whether the repository held no element when the plan began (nor, then, any
+        relation): a first import, whose items need no comparison with stored ones."""
+        if self._empty is None:
+            self._empty = not self.store.find_elements(lens=EVERYTHING, limit=1)
+        return self._empty
 
     def elements_down(self, ids: Iterable[str]) -> set[str]:
         """Of ``ids``, the elements that will not be active once the plan is applied."""
         wanted = set(ids)
         going = set(self.retire["element"]) | set(self.delete["element"])
         coming = {e.id for e in self.upserts["element"]}  # every upsert is active
-        return (self.store.inactive("element", wanted) - coming) | (going & wanted)
+        # Only the others are read: a CMDB's relations mostly link elements of its run.
+        asked = wanted - coming
+        inactive = self.store.inactive("element", asked) if asked else set()
+        return inactive | (going & wanted)
 
     def asserted_before(self, kind: str) -> set[str]:
         """The ids of the items of ``kind`` the source asserted before this run."""
@@ -947,7 +1008,9 @@ class _Plan:
     def merge(self, kind: str, items: dict[str, _Item]) -> None:
         """Compare each item with the repository; plan its upsert and assertion."""
         existing: Mapping[str, Element | Relation]
-        if kind == "element":
+        if self.repository_empty():
+            existing = {}
+        elif kind == "element":
             existing = self.store.get_elements(items, EVERYTHING)
         else:
             existing = self.store.get_relations(items, EVERYTHING)
@@ -963,6 +1026,7 @@ class _Plan:
             if kind == "relation"
             else set()
         )
+        asserted_now, upserts, added = self.asserted[kind], self.upserts[kind], diff.added
         for item_id, item in items.items():
             old = existing.get(item_id)
             if old is None:  # the common case of a first import
@@ -979,8 +1043,9 @@ class _Plan:
                     clash = out_of_order(attrs)
                     if clash is not None:
                         self.clashes.append(f"{item_id}: {clash}, merged with another source's")
-            for key, value in item.defaults.items():
-                attrs.setdefault(key, value)
+            if item.defaults:
+                for key, value in item.defaults.items():
+                    attrs.setdefault(key, value)
             new: Element | Relation
             if kind == "element":
                 name = item.name or (old.name if isinstance(old, Element) else item.id)
@@ -1002,15 +1067,15 @@ class _Plan:
             asserted = shapes.get(shape)
             if asserted is None:
                 asserted = shapes[shape] = {"attrs": sorted(shape)} if shape else {}
-            self.asserted[kind][item_id] = asserted
+            asserted_now[item_id] = asserted
             if new.status is Status.RETIRED and (old is None or old.status is Status.RETIRED):
                 self.with_elements["dormant"].append(item_id)
             if old is None:
                 # An addition logs no snapshot: the values it started with are the item's
                 # current ones, or the `before` of its next change (a bulk first import
                 # would otherwise write every item twice). Its log entry is made in `apply`.
-                diff.added.append(item_id)
-                self.upserts[kind].append(new)
+                added.append(item_id)
+                upserts.append(new)
                 continue
             if old.status is Status.RETIRED and new.status is Status.ACTIVE:
                 diff.revived.append(item_id)

@@ -64,6 +64,17 @@ def test_first_run_adds_and_a_second_identical_run_changes_nothing(repo: Reposit
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
 
 
+def test_a_run_consumes_a_batch_only_when_told(repo: Repository) -> None:
+    """``consume``: the run takes the records out of the batch (a large import lets them
+    go once validated); without it the batch keeps them and may run again."""
+    batch = ImportBatch(records=servers(3))
+    assert engine(repo).run("cmdb", batch).elements.counts()["added"] == 3
+    assert [r.key for r in batch.records] == ["srv00", "srv01", "srv02"]
+    again = engine(repo).run("cmdb", batch, consume=True)
+    assert batch.records == []
+    assert again.elements.counts()["unchanged"] == 3 and again.elements.missing == {}
+
+
 def test_a_changed_attribute_is_a_change_with_before_and_after(repo: Repository) -> None:
     engine(repo).run("cmdb", servers(2))
     result = engine(repo).run("cmdb", servers(2, environment="test"))

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import SourceError
@@ -62,6 +63,10 @@ KEY_SEPARATOR = "|"
 
 
 _NONE: frozenset[str] = frozenset()
+_SHARED_VALUES = 4096
+"""Distinct values of an attribute an import shares among its elements (beyond: a column
+of values each CI has its own, an address or a serial number, not worth a lookup)."""
+_NO_ATTRS: Mapping[str, Any] = MappingProxyType({})  # shared: records are not changed once made
 
 
 @functools.cache
@@ -128,6 +133,8 @@ class CmdbImporter:
         self.metamodel = metamodel
         self._chosen: dict[tuple[int, frozenset[str], frozenset[str]], Target] = {}
         self._hints: dict[str, str | None] = {}  # class value -> element type, per read
+        self._shared: dict[str, dict[str, str]] = {}  # attribute -> its values, per table
+        self._mapped: dict[str, tuple[Target, ...]] = {}  # type value -> targets, per table
         elements = mapping.elements
         self.on_duplicate = check_on_duplicate(
             on_duplicate or (elements.on_duplicate if elements else "error")
@@ -169,9 +176,14 @@ class CmdbImporter:
             "delimiter": delimiter,
             "short_rows": short_rows or self.mapping.short_rows,
         }
-        ci_table = read_table(ci_file, **options) if ci_file is not None else None
-        rel_table = read_table(rel_file, **options) if rel_file is not None else None
-        return self.transform(ci_table, rel_table)
+        # One table at a time: the CI export's rows are let go before the relationship
+        # export is read (a large export's tables outweigh its records).
+        return self._records(
+            (lambda: read_table(ci_file, **options, stream=True)) if ci_file is not None else None,
+            (lambda: read_table(rel_file, **options, stream=True))
+            if rel_file is not None
+            else None,
+        )
 
     def transform(self, ci_table: Table | None, rel_table: Table | None = None) -> ImportBatch:
         """The records of tables already read: the pure half of :meth:`read`.
@@ -183,14 +195,23 @@ class CmdbImporter:
         self._check_sections(
             ci_table.file if ci_table else None, rel_table.file if rel_table else None
         )
+        return self._records(
+            (lambda: ci_table) if ci_table is not None else None,
+            (lambda: rel_table) if rel_table is not None else None,
+        )
+
+    def _records(
+        self, ci_table: Callable[[], Table] | None, rel_table: Callable[[], Table] | None
+    ) -> ImportBatch:
+        """The batch of the tables the two callables give, each asked for when its turn comes."""
         batch = ImportBatch()
         known = _Known()
         seen: set[tuple[str, str, str, str, str]] = set()
         with gc_paused():
             if ci_table is not None and self.mapping.elements is not None:
-                self._elements(self.mapping.elements, ci_table, batch, known, seen)
+                self._elements(self.mapping.elements, ci_table(), batch, known, seen)
             if rel_table is not None:
-                self._relations(rel_table, batch, known, seen)
+                self._relations(rel_table(), batch, known, seen)
         batch.summarize()
         return batch
 
@@ -219,9 +240,10 @@ class CmdbImporter:
         """Add the element records (and link relations) of a CI export to ``batch``."""
         cols = _ElementColumns.resolve(table, spec, self.mapping.source)
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         prefix = self.mapping.id_prefix
         rows = _RowsByKey()
+        self._shared = {}
         for number, cells in table.rows:
             origin = table.origin(number)
             name = _first(cells, cols.name)
@@ -261,6 +283,7 @@ class CmdbImporter:
                 )
             else:
                 batch.note(table.file, _DIFFERING[self.on_duplicate])
+        batch.problems[mark:mark] = table.problems
         kept = [
             self._keep(group, cols, batch, table.file) if len(group) > 1 else group[0]
             for group in rows.groups()
@@ -421,12 +444,21 @@ class CmdbImporter:
         batch: ImportBatch,
     ) -> dict[str, Any]:
         attrs: dict[str, Any] = dict(target.set)
+        shared = self._shared
         for attr, column, columns in cols.attributes_of(target.type, self.metamodel):
             text = cells[column] if column else _first(cells, columns)
             if not text:
                 continue
             if attr.plain:
-                attrs[attr.attribute] = text
+                # A status or an OS is the same text in a hundred thousand rows, each
+                # its own copy as read: the elements hold one.
+                common = shared.setdefault(attr.attribute, {})
+                value = common.get(text)
+                if value is None:
+                    value = text
+                    if len(common) < _SHARED_VALUES:
+                        common[text] = text
+                attrs[attr.attribute] = value
                 continue
             try:
                 value = attr.convert(
@@ -459,8 +491,9 @@ class CmdbImporter:
     ) -> None:
         """Add the relation records of a relationship export to ``batch``."""
         spec, cols = self._relation_spec(table)
+        self._mapped = {}  # of this table's spec
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         ends = [
             _EndReader(
                 end,
@@ -474,8 +507,9 @@ class CmdbImporter:
             )
             for end in ("parent", "child")
         ]
+        file, numbers = table.file, table.records
         for number, cells in table.rows:
-            origin = table.origin(number)
+            origin = Origin(file, number, numbers.get(number))  # table.origin, inlined
             targets = self._relation_targets(spec, cols, cells, origin, batch)
             if targets is None:
                 continue
@@ -492,6 +526,7 @@ class CmdbImporter:
                 self._add_relation(
                     batch, known, seen_relations, origin, targets, refs[0], refs[1], table.file
                 )
+        batch.problems[mark:mark] = table.problems
 
     def _relation_spec(self, table: Table) -> tuple[RelationMapping, dict[str, tuple[str, ...]]]:
         for spec in self.mapping.relations:
@@ -528,6 +563,9 @@ class CmdbImporter:
         if spec.constant is not None:
             return spec.constant
         value = _first(cells, cols["type"])
+        mapped = self._mapped.get(value)
+        if mapped is not None:  # a few dozen values in hundreds of thousands of rows
+            return mapped
         if not value:
             batch.problem(origin, f"no relationship type: {alternatives(cols['type'])} is empty")
             return None
@@ -546,6 +584,7 @@ class CmdbImporter:
             batch.skip(origin.file, f"relationship type {value!r} is ignored by the mapping")
             return None
         assert isinstance(targets, tuple)
+        self._mapped[value] = targets
         return targets
 
     def _type_hint(self, cls: str) -> str | None:
@@ -590,7 +629,7 @@ class CmdbImporter:
             return
         seen.add(signature)
         batch.records.append(
-            Record("relation", target.type, None, {}, src=src, dst=dst, origin=origin)
+            Record("relation", target.type, None, _NO_ATTRS, None, src, dst, origin)
         )
 
     def _choose(

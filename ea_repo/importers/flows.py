@@ -194,12 +194,18 @@ def slug(text: str) -> str:
 
 def split_objects(cell: str) -> list[str]:
     """The data object names of a cell, split on ``;`` ``,`` ``|`` and line breaks, deduped."""
+    return list(_split_objects(cell))
+
+
+@lru_cache(maxsize=1 << 16)
+def _split_objects(cell: str) -> tuple[str, ...]:
+    # A catalog repeats a few hundred combinations of objects in its rows: each is split once.
     names: dict[str, str] = {}
     for part in _SPLIT.split(cell):
         name = _SPACES.sub(" ", part).strip()
         if name and slug(name) and slug(name) not in names:
             names[slug(name)] = name
-    return list(names.values())
+    return tuple(names.values())
 
 
 def derived_key(source: str, target: str, protocol: str, data_objects: Iterable[str]) -> str:
@@ -341,12 +347,18 @@ class FlowsImporter:
         ``batch.problems``. ``short_rows`` says what a CSV row shorter than its
         header is (see :data:`~.tabular.SHORT_ROWS`).
         """
-        tables = [
+        # One file at a time, its rows made as they are read.
+        tables = (
             read_table(
-                p, sheet=sheet, encoding=encoding, delimiter=delimiter, short_rows=short_rows
+                p,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                short_rows=short_rows,
+                stream=True,
             )
             for p in (path, *more)
-        ]
+        )
         return self.transform(tables)
 
     def transform(self, tables: Iterable[Table]) -> FlowBatch:
@@ -379,13 +391,14 @@ class FlowsImporter:
     def _table(self, table: Table, batch: FlowBatch, state: _State) -> None:
         cols = self._resolve(table)
         batch.source_files.append(table.file)
-        batch.problems.extend(table.problems)
+        mark = len(batch.problems)  # the table's own problems go first, once all are known
         for number, cells in table.rows:
             origin = table.origin(number)
             row = {name: cells.get(col, "").strip() if col else "" for name, col in cols.items()}
             if self._skipped(row, cols, batch, table.file):
                 continue
             self._row(row, cols, origin, batch, state)
+        batch.problems[mark:mark] = table.problems
 
     def _skipped(
         self, row: dict[str, str], cols: dict[str, str | None], batch: FlowBatch, file: str
@@ -490,12 +503,15 @@ class FlowsImporter:
             batch.note(origin.file, "without an interface id: keys derived from their content")
         for name in objects:
             data_key = DATA_KEY_PREFIX + slug(name)
-            obj = state.objects.setdefault(data_key, _DataObject(name, origin))
+            obj = state.objects.get(data_key)
+            if obj is None:
+                obj = state.objects[data_key] = _DataObject(name, origin)
             obj.personal = obj.personal or bool(personal)
             for app, mode in ((source, "read"), (target, "write")):
-                access = state.accesses.setdefault(
-                    (app.casefold(), data_key), _Access(app, data_key, origin)
-                )
+                pair = (app.casefold(), data_key)
+                access = state.accesses.get(pair)
+                if access is None:
+                    access = state.accesses[pair] = _Access(app, data_key, origin)
                 access.modes.add(mode)
 
     def _criticality(

@@ -26,7 +26,7 @@ import json
 import re
 import sys
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -70,18 +70,20 @@ def normalize_header(name: str) -> str:
 class Table:
     """A table read from an export: its columns and its rows as text.
 
-    ``rows`` holds ``(row_number, cells)`` pairs; ``row_number`` is, for CSV,
+    ``rows`` holds ``(row_number, cells)`` pairs (a list; for a CSV read with
+    ``stream``, an iterator that makes them as it is read, once); ``row_number`` is, for CSV,
     the line of the file where the row starts, for XLSX the sheet's row number
     (header = row 1), for JSON the 1-based index of the object. ``records``
     maps a CSV row number to its record number (as a spreadsheet numbers the
     row) where the two differ. Every cell of every column is present (``""``
     when empty). ``problems`` are rows that could not be read (too many or too
-    few cells, not an object, a NUL character); they are not in ``rows``.
+    few cells, not an object, a NUL character); they are not in ``rows`` (a
+    streamed table finds them as its rows are read: whole once they are).
     """
 
     file: str
     columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]
+    rows: Iterable[tuple[int, dict[str, str]]]
     problems: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
@@ -133,6 +135,7 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     short_rows: str = "error",
+    stream: bool = False,
 ) -> Table:
     """Read a CSV, XLSX or JSON export.
 
@@ -148,7 +151,9 @@ def read_table(
 
     Raises :class:`~ea_repo.errors.SourceError` when the file cannot be read
     as a table at all (truncated inside a quoted cell, nested too deep, not
-    text); rows that cannot be read are in ``Table.problems``.
+    text); rows that cannot be read are in ``Table.problems``. ``stream``: a
+    CSV's rows are made as the caller reads them, never all held at once (a
+    million-row export); the errors above are then raised while it reads.
     """
     if short_rows not in SHORT_ROWS:
         raise SourceError(
@@ -167,7 +172,7 @@ def read_table(
         raise SourceError(f"{name}: cannot read: {exc.strerror}") from exc
 
     with gc_paused():
-        return _read(name, p, data, sheet, encoding, delimiter, short_rows)
+        return _read(name, p, data, sheet, encoding, delimiter, short_rows, stream)
 
 
 def _read(
@@ -178,6 +183,7 @@ def _read(
     encoding: str | None,
     delimiter: str | None,
     short_rows: str,
+    stream: bool = False,
 ) -> Table:
     kind = _kind_of(p, data)
     if kind == "xls":
@@ -192,7 +198,7 @@ def _read(
     text, used = _decode(name, data, encoding)
     if kind == "json":
         return _read_json(name, text, used)
-    return _read_csv(name, text, used, delimiter, short_rows)
+    return _read_csv(name, text, used, delimiter, short_rows, stream)
 
 
 # ----------------------------------------------------------------------- format
@@ -315,7 +321,12 @@ def _where(data: bytes, offset: int) -> str:
 
 
 def _read_csv(
-    name: str, text: str, encoding: str, delimiter: str | None, short_rows: str = "error"
+    name: str,
+    text: str,
+    encoding: str,
+    delimiter: str | None,
+    short_rows: str = "error",
+    stream: bool = False,
 ) -> Table:
     if delimiter is None:
         delimiter = detect_delimiter(text)
@@ -326,39 +337,51 @@ def _read_csv(
             f"{name}: the delimiter must be one character, got {delimiter!r}",
             hint="e.g. ',' ';' 'tab' '|'",
         )
-    csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # A record is one spreadsheet row even when a quoted cell spans lines: rows are
-    # numbered by the line they start on, and the record number kept where it differs.
-    records: list[tuple[int, list[str]]] = []
     numbers: dict[int, int] = {}
-    start = 1
-    try:
-        for number, cells in enumerate(reader, start=1):
-            if start != number:
-                numbers[start] = number
-            records.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        number = len(records) + 1  # the record the reader gave up on
-        raise _unreadable(
-            name, text, start, number if number != start else None, delimiter, exc
-        ) from exc
-    if records:
-        last = records[-1][0]
-        offset = _last_line_offset(text) if last == reader.line_num else _line_offset(text, last)
-        if _ends_in_quotes(text, offset, delimiter):
-            raise _truncated(name, last, numbers.get(last))
     return _build(
         name,
-        records,
+        _csv_records(name, text, delimiter, numbers),
         encoding=encoding,
         delimiter=delimiter,
         kind="CSV",
         numbers=numbers,
         short_rows=short_rows,
         nul="\0" in text,
+        stream=stream,
     )
+
+
+def _csv_records(
+    name: str, text: str, delimiter: str, numbers: dict[int, int]
+) -> Iterator[tuple[int, list[str]]]:
+    """The records of CSV ``text``, each with the line it starts on, one at a time (a
+    table's rows are made as they are read: the raw records are never all held).
+
+    A record is one spreadsheet row even when a quoted cell spans lines: rows are
+    numbered by the line they start on, and ``numbers`` is given the record number
+    where it differs. Raises :class:`~ea_repo.errors.SourceError` where the csv
+    module gives up, and at the end when the text ends inside a quoted cell.
+    """
+    csv.field_size_limit(MAX_CELL)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
+    start = last = 1
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            if start != number:
+                numbers[start] = number
+            last = start
+            yield start, cells
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        number += 1  # the record the reader gave up on
+        raise _unreadable(
+            name, text, start, number if number != start else None, delimiter, exc
+        ) from exc
+    if number:
+        offset = _last_line_offset(text) if last == reader.line_num else _line_offset(text, last)
+        if _ends_in_quotes(text, offset, delimiter):
+            raise _truncated(name, last, numbers.get(last))
 
 
 def _truncated(name: str, line: int, record: int | None) -> SourceError:
@@ -395,10 +418,29 @@ def _unreadable(
     return SourceError(str(problem), problems=[problem])
 
 
+_CHUNK = 1 << 20  # characters of text given to one StringIO
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends (``\n``, ``\r\n`` or ``\r``), as the csv
+    module reads them from a file opened with ``newline=""``.
+
+    A megabyte at a time: ``io.StringIO`` copies its text at four bytes a character
+    (a 400 MB export would take 1.6 GB more while it is read). Each piece ends after
+    a ``\n``, so no line end is cut in two.
+    """
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _CHUNK)
+        end = size if end < 0 else end + 1
+        yield from io.StringIO(text[start:end], newline="")
+        start = end
+
+
 def _line_offset(text: str, line: int) -> int:
     """The offset in ``text`` of the start of line ``line`` (1-based), lines ending as
     the csv module reads them (``\n``, ``\r\n`` or ``\r``)."""
-    return sum(map(len, islice(io.StringIO(text, newline=""), line - 1)))
+    return sum(map(len, islice(_lines(text), line - 1)))
 
 
 def _last_line_offset(text: str) -> int:
@@ -656,7 +698,7 @@ def _json_text(value: Any) -> str:
 
 def _build(
     name: str,
-    records: Sequence[tuple[int, list[str]]],
+    records: Iterable[tuple[int, list[str]]],
     *,
     kind: str,
     encoding: str | None = None,
@@ -664,6 +706,7 @@ def _build(
     numbers: Mapping[int, int] | None = None,
     short_rows: str = "pad",
     nul: bool = False,
+    stream: bool = False,
 ) -> Table:
     """Turn raw records (header first) into a :class:`Table`.
 
@@ -671,14 +714,14 @@ def _build(
     ``short_rows`` says whether a row with fewer cells than the named columns
     is a problem (``error``) or padded (``pad``: a sheet leaves out empty
     cells); ``nul`` says the text holds NUL characters, which rows to refuse.
+    ``stream``: the header is read now, the rows as the table's reader asks.
     """
-    numbers = numbers or {}
-    header_at = next(
-        (i for i, (_, cells) in enumerate(records) if any(_clean(c) for c in cells)), None
-    )
-    if header_at is None:
+    numbers = {} if numbers is None else numbers
+    given = iter(records)
+    header = next((cells for _, cells in given if any(_clean(c) for c in cells)), None)
+    if header is None:
         raise SourceError(f"{name}: empty {kind}: no header row", hint="is this the right file?")
-    header_cells = [_clean(c) for c in records[header_at][1]]
+    header_cells = [_clean(c) for c in header]
     columns: list[str] = []
     slots: list[tuple[int, str]] = []  # (cell index, column name) of named columns
     for index, raw in enumerate(header_cells):
@@ -695,9 +738,37 @@ def _build(
     needed = slots[-1][0] + 1 if slots and short_rows == "error" else 0
     # the usual case, named columns first and side by side, takes the fast path
     leading = len(slots) if all(i == n for n, (i, _) in enumerate(slots)) else -1
-    rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []
-    for number, cells in records[header_at + 1 :]:
+    rows = _rows(
+        given, name, columns, slots, width, needed, leading, delimiter, numbers, nul, problems
+    )
+    return Table(
+        name,
+        columns,
+        rows if stream else list(rows),
+        problems,
+        encoding=encoding,
+        delimiter=delimiter,
+        records=numbers,
+    )
+
+
+def _rows(
+    records: Iterator[tuple[int, list[str]]],
+    name: str,
+    columns: list[str],
+    slots: list[tuple[int, str]],
+    width: int,
+    needed: int,
+    leading: int,
+    delimiter: str | None,
+    numbers: Mapping[int, int],
+    nul: bool,
+    problems: list[Problem],
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of ``records`` (those after the header) as cells by column; the records
+    that cannot be rows go to ``problems`` (see :func:`_build`)."""
+    for number, cells in records:
         if not "".join(cells).strip():
             continue
         if len(cells) > width and "".join(cells[width:]).strip():
@@ -731,10 +802,7 @@ def _build(
         if nul and (problem := _nul_problem(row, name, number, numbers.get(number))) is not None:
             problems.append(problem)
             continue
-        rows.append((number, row))
-    return Table(
-        name, columns, rows, problems, encoding=encoding, delimiter=delimiter, records=numbers
-    )
+        yield number, row
 
 
 def _nul_problem(

@@ -131,6 +131,45 @@ def test_quoted_multiline_cells_count_as_one_row(tmp_path: Path) -> None:
     assert str(table.origin(2)) == f"{path}:2"
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_rows_are_the_same_whatever_the_pieces_the_text_is_read_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The text is given to the csv module a piece at a time (see ``_lines``): line ends
+    of every kind and quoted cells spanning lines read the same across the cuts."""
+    monkeypatch.setattr(tabular, "_CHUNK", chunk)
+    path = tmp_path / "x.csv"
+    path.write_bytes(
+        b'name,short_description\r\nweb01,"line one\r\nline two"\r\n\r\n'
+        b"web02,x\rweb03,\"a\nb\"\nweb04,last"
+    )
+    table = read_table(path, stream=chunk == 7)
+    assert list(table.rows) == [
+        (2, {"name": "web01", "short_description": "line one\r\nline two"}),
+        (5, {"name": "web02", "short_description": "x"}),
+        (6, {"name": "web03", "short_description": "a\nb"}),
+        (8, {"name": "web04", "short_description": "last"}),
+    ]
+    assert table.records == {4: 3, 5: 4, 6: 5, 8: 6}
+
+
+def test_a_streamed_table_finds_its_problems_as_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("name,class\nweb01,Server\nweb02,Server,extra\nweb03\n", "utf-8")
+    table = read_table(path, stream=True)
+    assert table.columns == ["name", "class"] and table.problems == []
+    assert [n for n, _ in table.rows] == [2]
+    assert [(p.line, p.message) for p in table.problems] == [
+        (3, "row has 3 cells but the header has 2 columns; row ignored"),
+        (4, "row has 1 cells but the header has 2 columns; row ignored"),
+    ]
+    truncated = tmp_path / "t.csv"
+    truncated.write_text('name,class\nweb01,"Ser', "utf-8")
+    rows = read_table(truncated, stream=True).rows
+    with pytest.raises(SourceError, match="the export is truncated"):
+        list(rows)
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
