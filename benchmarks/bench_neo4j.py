@@ -4,7 +4,8 @@ Run (needs a Neo4j 5 server; skips with a message otherwise)::
 
     EA_NEO4J_URI=bolt://localhost:7687 EA_NEO4J_PASSWORD=... \\
     .venv/bin/python benchmarks/bench_neo4j.py [--elements N] [--relations M] [--seed S]
-                                               [--starts K] [--skip-sync] [--json PATH]
+                                               [--starts K] [--skip-sync | --skip-store]
+                                               [--json PATH]
 
 (``EA_TEST_NEO4J_URI``/``_USER``/``_PASSWORD`` are used when the ``EA_NEO4J_*`` ones are unset.)
 
@@ -19,7 +20,11 @@ Run (needs a Neo4j 5 server; skips with a message otherwise)::
    within 3× of SQLite's);
 3. unless ``--skip-sync``: the ServiceNow exports of ``generate.py`` through the
    whole pipeline (``run_source``: read, validate, diff, write with provenance,
-   digests and change log), first import and unchanged re-sync, on each backend.
+   digests and change log), first import and unchanged re-sync, on each backend,
+   with the server's heap peak during the Neo4j first import (:class:`HeapWatch`).
+
+``--skip-store`` leaves out 1 and 2: ``--elements 1000000 --relations 1954000
+--skip-store`` is the first import of a million CIs through the pipeline.
 
 Everything written to Neo4j is under a fresh repository tag, deleted at the end.
 Benchmarks report, they do not gate: the exit code is 0 whatever the figures.
@@ -34,6 +39,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -152,6 +158,56 @@ def bare_unwind(elements: list[Any], relations: list[Any]) -> float:
     finally:
         driver.close()
     return seconds
+
+
+class HeapWatch:
+    """The server's heap in use (MiB), sampled every ``every`` seconds from its JMX bean
+    (``dbms.queryJmx``) on a thread of its own while the ``with`` block runs: ``peak``, and
+    ``max``, the heap the server may grow to. A server that does not answer the bean (a
+    managed one) leaves both at None."""
+
+    QUERY = (
+        "CALL dbms.queryJmx('java.lang:type=Memory') YIELD attributes "
+        "RETURN attributes.HeapMemoryUsage.value.properties.used, "
+        "attributes.HeapMemoryUsage.value.properties.max"
+    )
+
+    def __init__(self, every: float = 1.0) -> None:
+        self.every = every
+        self.peak: float | None = None
+        self.max: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        import neo4j
+
+        found = server()
+        assert found is not None
+        uri, user, password, database = found
+        with neo4j.GraphDatabase.driver(uri, auth=(user, password or "")) as driver:
+            while True:
+                try:
+                    used, most = driver.execute_query(self.QUERY, database_=database).records[0]
+                except Exception:  # no bean (a managed server): no figure
+                    return
+                self.peak = max(self.peak or 0.0, used / 2**20)
+                self.max = most / 2**20
+                if self._stop.wait(self.every):
+                    return
+
+    def __enter__(self) -> HeapWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __str__(self) -> str:
+        if self.peak is None or self.max is None:
+            return "server heap: not answered"
+        return f"server heap peak {self.peak:,.0f} MiB of {self.max:,.0f} MiB"
 
 
 def impact_times(stores: dict[str, GraphStore], starts: list[str]) -> dict[str, list[float]]:
@@ -282,8 +338,12 @@ def bench_sync(args: argparse.Namespace, tag: str) -> dict[str, Any]:
                     os.environ["EA_NEO4J_PASSWORD"] = password
             rows_path = exports / imp.gen.CI_FILE, exports / imp.gen.REL_FILE
             rows = sum(sum(1 for _ in p.open(encoding="utf-8")) - 1 for p in rows_path)
-            first = imp.first_import(ws, "cmdb")
+            with HeapWatch() as heap:
+                first = imp.first_import(ws, "cmdb")
             imp._report(f"  {name:6} first import", first, rows)
+            if name == "neo4j":
+                print(f"  {name:6} first import: {heap}", flush=True)
+                first["server_heap_peak_mib"], first["server_heap_max_mib"] = heap.peak, heap.max
             again = imp.resync(ws, "cmdb")
             imp._report(f"  {name:6} re-sync, unchanged", again, rows)
             figures[name] = {"rows": rows, "first_import": first, "resync": again}
@@ -303,8 +363,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"server: {figures['server']}; CPU calibration {figures['calibration_ms']:.0f} ms",
         flush=True,
     )
-    print("(1)+(2) store load and impact", flush=True)
-    figures["store"] = bench_store_level(args, tag)
+    if not args.skip_store:
+        print("(1)+(2) store load and impact", flush=True)
+        figures["store"] = bench_store_level(args, tag)
     if not args.skip_sync:
         print("(3) ServiceNow exports through the sync pipeline", flush=True)
         try:
@@ -313,6 +374,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             store = open_neo4j(tag + "s")
             store.purge(keep=False)  # type: ignore[attr-defined]
             store.close()
+    if args.skip_store:
+        return figures
     st = figures["store"]
     ratio = st["neo4j"]["impact_p50_ms"] / st["sqlite"]["impact_p50_ms"]
     figures["impact_ratio"] = ratio
@@ -334,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--starts", type=int, default=200, help="impact starts (default 200)")
     parser.add_argument("--skip-sync", action="store_true", help="only the store-level figures")
+    parser.add_argument("--skip-store", action="store_true", help="only the sync pipeline")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     if args.relations is None:

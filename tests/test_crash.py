@@ -31,8 +31,9 @@ DATA = Path(__file__).parent / "data" / "sync"
 
 # The points of a staged run, in order, with what is committed when the process dies there.
 POINTS = {
-    "neo4j.staged": "the run record (running), nothing else",
-    "neo4j.chunk": "the first chunk: the elements B changes or adds, with their log",
+    "neo4j.staged": "the run record (running) and the first chunk: the elements B changes or "
+    "adds, with their log",
+    "neo4j.chunk": "the next chunk too: the provenance of those elements",
     "neo4j.deferred": "every chunk, provenance and digests included; nothing retired",
     "neo4j.closing": "the same: the closing transaction is written, not committed",
     "neo4j.closed": "all of B, the run succeeded; the lock not released",

@@ -316,6 +316,7 @@ class Neo4jStore:
         self._lost = False  # the server was lost: further calls try once, not for seconds
         self._in_tx = False
         self._staged = False
+        self._fenced_until = 0.0  # monotonic time before which the fenced commit waits
         self._tx_rows = 0
         self._destructive = False
         self._deferred: list[Callable[[], Any]] = []
@@ -458,10 +459,11 @@ class Neo4jStore:
         return self._staged_seen
 
     def _fence(self, statement: str) -> None:
-        """Write ``statement`` of this staged block, then wait ``FENCE_SECONDS`` (see
-        :meth:`_through`): ``CLOSING_STAGED`` as any write, ``OPEN_STAGED`` in a transaction
-        of its own that does not take the write lock (the block's first transaction holds
-        it, and is not committed yet)."""
+        """Write ``statement`` of this staged block; the commit it fences (the block's first,
+        or its last) waits until ``FENCE_SECONDS`` after it (:meth:`_wait_fence`, see
+        :meth:`_through`), the block writing meanwhile. ``CLOSING_STAGED`` is written as
+        any write, ``OPEN_STAGED`` in a transaction of its own that does not take the write
+        lock (the block's first transaction holds it, and is not committed yet)."""
         if statement == q.OPEN_STAGED:
             with self._errors(), self._session() as session:
                 session.execute_write(
@@ -469,7 +471,11 @@ class Neo4jStore:
                 )
         else:
             self._write(lambda tx: self._run(tx, statement))
-        time.sleep(FENCE_SECONDS)
+        self._fenced_until = time.monotonic() + FENCE_SECONDS
+
+    def _wait_fence(self) -> None:
+        """Wait until the fence of the last :meth:`_fence` has passed (at once if it has)."""
+        time.sleep(max(0.0, self._fenced_until - time.monotonic()))
 
     def _lock(self, tx: Any) -> tuple[int, list[int]]:
         """Take the repository's write lock in ``tx`` (``cypher.WRITE_LOCK``): the number of
@@ -686,6 +692,9 @@ class Neo4jStore:
             if self._tx is not None:
                 with suppress(Exception):  # the original error is what matters
                     self._tx.rollback()
+                if self._staged:  # listed, its first commit not made: nothing to undo
+                    with suppress(Exception):
+                        self._end_listing()
             elif self._staged:
                 self._end_staged_failure()
             raise
@@ -748,23 +757,34 @@ class Neo4jStore:
         return [i for i in ids if i in written]
 
     def _stage(self) -> None:
-        """Commit what the transaction wrote so far, with the log of the items it wrote;
-        later writes go in chunks."""
+        """Stage the block now: list it (:meth:`_list_staged`) and commit what it wrote so
+        far (:meth:`_commit_staging`)."""
+        self._list_staged()
+        self._commit_staging()
+
+    def _list_staged(self) -> None:
+        """List the block as staged, with the log of the items it wrote so far: from here its
+        writes commit in chunks. Its open transaction commits a fence later
+        (:meth:`_commit_staging`), with the first chunk, written meanwhile: the fence costs
+        no time of its own. Until that commit nothing of the block is committed; if it
+        fails, the block is taken off the list (see :meth:`transaction`)."""
+        self._staged = True
         with self._errors():
             for kind in ("element", "relation"):
                 self._log_items(self._tx, kind, self._written[kind])
             self._run(self._tx, q.MARK_STAGED_RUNS, runs=self._tx_runs)
-            try:
-                # readers see none of the block until its last commit (see cypher)
-                self._fence(q.OPEN_STAGED)
-                self._tx.commit()
-            except BaseException:
-                with suppress(Exception):  # nothing of it was committed: no longer listed
-                    self._end_listing()
-                raise
+            # readers see none of the block until its last commit (see cypher)
+            self._fence(q.OPEN_STAGED)
+
+    def _commit_staging(self) -> None:
+        """The first commit of a staged block, a fence after it was listed; later writes go
+        in chunks of their own."""
+        self._wait_fence()
+        with self._errors():
+            self._tx.commit()
         self._tx.close()
         self._tx_session.close()
-        self._tx, self._tx_session, self._staged = None, None, True
+        self._tx, self._tx_session = None, None
         checkpoint("neo4j.staged")
 
     def _apply_deferred(self) -> None:
@@ -790,6 +810,7 @@ class Neo4jStore:
             with self._errors():
                 self._run(tx, q.CLOSE_STAGED)  # what the block wrote is shown from this commit
             checkpoint("neo4j.closing")
+            self._wait_fence()
             with self._errors():
                 tx.commit()
         except BaseException:
@@ -966,19 +987,24 @@ class Neo4jStore:
         if not rows:
             return 0
         try:
-            if self._tx is not None:
+            if self._tx is not None and not self._staged:
                 if self._destructive or self._tx_rows + len(rows) <= self.stage_rows:
                     self._tx_rows += len(rows)
                     return self._write(lambda tx: work(tx, rows))
-                self._stage()
-            if self._staged:
-                if keyed and len({row[0] for row in rows}) == len(rows):  # type: ignore[index]
-                    return self._chunked(work, rows)
-                return sum(
-                    self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
-                    for chunk in batches(rows, STAGE_CHUNK)
-                )
-            return self._write(lambda tx: work(tx, rows))
+                self._list_staged()
+            if not self._staged:
+                return self._write(lambda tx: work(tx, rows))
+            done = 0
+            if self._tx is not None:  # the first chunk goes with the block's first commit
+                first, rows = rows[:STAGE_CHUNK], rows[STAGE_CHUNK:]
+                done = self._write(lambda tx: work(tx, first))
+                self._commit_staging()
+            if keyed and len({row[0] for row in rows}) == len(rows):  # type: ignore[index]
+                return done + self._chunked(work, rows)
+            for chunk in batches(rows, STAGE_CHUNK):
+                done += self._write(lambda tx, c=chunk: work(tx, c))  # type: ignore[misc]
+                checkpoint("neo4j.chunk")
+            return done
         finally:
             if not self._in_tx:
                 self._node_ids.clear()

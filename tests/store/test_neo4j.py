@@ -638,8 +638,9 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
         store.upsert_relations(links)
     assert store.counts().elements == {"Application": 50}
     assert store.counts().relations == {"flow": 50, "uses": 50}
-    # The block is staged at its first write (50 rows > 10): 8 chunks of elements, 15 of relations.
-    assert len(commits) == 23 and all(name.startswith("ea-neo4j-commit") for name in commits)
+    # The block is staged at its first write (50 rows > 10): its first chunk commits with its
+    # first transaction, a fence after it was listed, then 7 chunks of elements, 15 of relations.
+    assert len(commits) == 22 and all(name.startswith("ea-neo4j-commit") for name in commits)
     # Ids met twice in one write: chunk after chunk, each seeing the last (the last wins).
     commits.clear()
     renamed = [Element(ElementId(f"app{i % 20}"), "Application", f"NEW{i}") for i in range(40)]
@@ -659,6 +660,50 @@ def test_a_staged_write_commits_each_chunk_while_writing_the_next(
     assert store.counts().relations.get("serves") is None
     with store.transaction():  # a writer reads what is stored
         assert store.relations_of(["app0"], types=["serves"]) == []
+
+
+@needs_server
+def test_a_staged_block_writes_during_its_fences_and_commits_only_after_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from ea_repo.store import cypher
+    from ea_repo.store import neo4j as backend
+
+    monkeypatch.setattr(backend, "FENCE_SECONDS", 2.0)
+    store = _staged_store(monkeypatch, 7)
+    events: list[tuple[str, float]] = []
+    send, point = store._send, backend.checkpoint
+
+    def sending(tx: Any, query: str, params: dict[str, Any]) -> Any:
+        result = send(tx, query, params)
+        names = {cypher.OPEN_STAGED: "listed", cypher.CLOSING_STAGED: "closing"}
+        names[cypher.CLOSE_STAGED] = "unlisted"
+        if query in names or "CREATE (n:Element" in query:
+            events.append((names.get(query, "elements"), time.monotonic()))
+        return result
+
+    def reached(name: str) -> None:
+        events.append((name, time.monotonic()))
+        point(name)
+
+    monkeypatch.setattr(store, "_send", sending)
+    monkeypatch.setattr(backend, "checkpoint", reached)
+    apps = [Element(ElementId(f"app{i}"), "Application", f"APP{i}") for i in range(30)]
+    with store.transaction():
+        store.upsert_elements(apps)
+    ended = time.monotonic()
+    assert store.counts().elements == {"Application": 30}
+    order = [name for name, _ in events]
+    at = {name: t for name, t in reversed(events)}  # the first time of each
+    # The first chunk is written while the block is listed, before its first commit...
+    assert order.index("listed") < order.index("elements") < order.index("neo4j.staged")
+    # ...which waits a fence after the listing; and the last commit a fence after the mark.
+    assert at["neo4j.staged"] - at["listed"] >= 2.0
+    assert ended - at["closing"] >= 2.0
+    # The last transaction is written within the closing fence, not after it.
+    assert at["unlisted"] - at["closing"] < 2.0
 
 
 class _Boom(Exception):
