@@ -187,6 +187,10 @@ def test_a_large_table_is_printed_as_plain_columns_one_line_a_row() -> None:
         Result([Table("small", ["id", "name"], [r[:2] for r in rows[:3]])]), Format.TABLE
     )
     assert "┃" in small
+    # many small tables that together pass the threshold (waves of 50 elements): plain too
+    many = [Table(f"t{i}", ["id", "name"], [r[:2] for r in rows[:50]]) for i in range(5)]
+    text = render(Result(many), Format.TABLE)
+    assert "┃" not in text and text.splitlines()[:2] == ["t0", "id   name"]
 
 
 def test_a_binary_diagram_is_never_written_to_a_terminal(

@@ -31,7 +31,7 @@ Select what moves with ``in:X`` (what is hosted in X) rather than ``+X``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ import networkx as nx
 from ..metamodel import Dependent, Metamodel
 from ..model import CURRENT, Element, Lens, Relation
 from ..results import Table
+from ..runtime import gc_paused
 from ..store import GraphStore
 
 MOVABLE_LAYERS = ("application", "data", "technology")
@@ -204,24 +205,23 @@ def _edges(
     selected: set[str],
     lens: Lens,
     *,
-    flows: bool,
     dependents: bool = False,
+    exclude: Collection[str] = (),
 ) -> list[tuple[str, str, Relation]]:
     """(selected element, neighbour, relation) for each dependency of a ``selected`` element
-    (``dependents``: for each element depending on one), data flows only if ``flows``.
+    (``dependents``: for each element depending on one), data flows included; neighbours in
+    ``exclude`` left out.
 
     One batched expansion from the selection, in relation id order (a relation
     that binds both ways: its source's edge first).
     """
     types = [
-        rt.name
-        for rt in metamodel.relation_types.values()
-        if rt.dependent is not Dependent.NONE and (flows or not rt.degrades)
+        rt.name for rt in metamodel.relation_types.values() if rt.dependent is not Dependent.NONE
     ]
     if not selected or not types:
         return []
     steps = (metamodel.impact_steps if dependents else metamodel.dependency_steps)(types)
-    hops = store.neighbors(sorted(selected), steps, lens)
+    hops = store.neighbors(sorted(selected), steps, lens, exclude)
     hops.sort(key=lambda h: (h.relation.id, h.origin != h.relation.src, h.direction))
     return [(h.origin, h.target, h.relation) for h in hops]
 
@@ -244,7 +244,18 @@ def plan_waves(
     """
     if max_size < 1:
         raise ValueError("max_size must be at least 1")
-    chosen = set(ids)
+    with gc_paused():  # hundreds of thousands of hops at a datacenter's scale
+        return _plan(store, metamodel, set(ids), max_size, layers, lens)
+
+
+def _plan(
+    store: GraphStore,
+    metamodel: Metamodel,
+    chosen: set[str],
+    max_size: int,
+    layers: Iterable[str] | None,
+    lens: Lens,
+) -> WavesReport:
     elements = store.get_elements(chosen, lens)
     if layers is not None:
         wanted = set(layers)
@@ -254,12 +265,14 @@ def plan_waves(
             if (et := metamodel.element_types.get(e.type)) is not None and et.layer in wanted
         }
     selected = set(elements)
+    # One expansion serves the plan (within the selection) and the cut-over (beyond it).
+    needs = _edges(store, metamodel, selected, lens)
     # Data flows couple systems but do not tie them to one place: they cross a
     # migration (as they cross the network) and are not what must move together.
-    edges = _edges(store, metamodel, selected, lens, flows=False)
+    flows = {rt.name for rt in metamodel.relation_types.values() if rt.degrades}
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(selected))
-    inside = [(a, b, r) for a, b, r in edges if a in selected and b in selected and a != b]
+    inside = [(a, b, r) for a, b, r in needs if b in selected and a != b and r.type not in flows]
     graph.add_edges_from((a, b) for a, b, _ in inside)
 
     condensed = nx.condensation(graph)  # nodes: blocks; edges: dependent block → dependency block
@@ -351,7 +364,8 @@ def plan_waves(
         (CrossDependency(elements[a], wave_of[a], elements[b], wave_of[b], r) for a, b, r in cut),
         key=lambda c: (c.dependent_wave, c.dependency_wave, c.dependent.id, c.dependency.id),
     )
-    _touch(store, metamodel, chosen, elements, lens, result_waves, wave_of)
+    beyond = [(a, b, r) for a, b, r in needs if b not in chosen]
+    _touch(store, metamodel, chosen, elements, beyond, lens, result_waves, wave_of)
     return WavesReport(result_waves, cross)
 
 
@@ -360,11 +374,13 @@ def _touch(
     metamodel: Metamodel,
     chosen: set[str],
     elements: dict[str, Element],
+    needs: list[tuple[str, str, Relation]],
     lens: Lens,
     waves: list[Wave],
     wave_of: dict[str, int],
 ) -> None:
-    """Fill each wave's ``touched``: its relations with what stays, flows included.
+    """Fill each wave's ``touched``: its relations with what stays, flows included
+    (``needs``: the dependencies of what moves on what was not chosen, as :func:`_edges` gives).
 
     What was chosen but does not move (the datacenter itself, outside the
     layers that move) is not touched: it is what the move empties. What the
@@ -373,13 +389,9 @@ def _touch(
     catalog release or a logical data object is reachable from anywhere.
     Ordered by what stays (its id), then relation and moving element.
     """
-    moving = set(elements)
-    found = [
-        (a, b, r, depends)
-        for depends in (True, False)
-        for a, b, r in _edges(store, metamodel, moving, lens, flows=True, dependents=depends)
-        if b not in chosen
-    ]
+    # What was chosen is left out by the store: in a large move most relations stay inside it.
+    dependents = _edges(store, metamodel, set(elements), lens, dependents=True, exclude=chosen)
+    found = [(a, b, r, True) for a, b, r in dependents] + [(a, b, r, False) for a, b, r in needs]
     staying = store.get_elements({b for _, b, _, _ in found}, lens)
     needed = sorted({b for _, b, _, depends in found if not depends and b in staying})
     hosting = metamodel.hosting_types
@@ -400,6 +412,9 @@ def _touch(
         waves[wave_of[a] - 1].touched.append(Touch(staying[b], r, elements[a], depends, link))
 
 
+_SHARED = -1  # no block: the condensation numbers its blocks from 0
+
+
 def _stacks(
     condensed: nx.DiGraph, group: list[int], members: dict[int, list[str]]
 ) -> tuple[list[int], list[list[int]]]:
@@ -407,19 +422,25 @@ def _stacks(
 
     Both keep the group's order (dependencies first).
     """
-    in_group = set(group)
-    roots = [b for b in group if not any(p in in_group for p in condensed.predecessors(b))]
-    owners: dict[int, set[int]] = {b: set() for b in group}
-    for root in roots:
-        for block in nx.descendants(condensed, root) | {root}:
-            if block in in_group:
-                owners[block].add(root)
-    foundation = [b for b in group if len(owners[b]) > 1]
+    # A group is a whole weakly connected component: what its blocks depend on is in it.
+    # The roots a block serves are those of its dependents (and itself, if a root): one
+    # pass, dependents first (the group's order reversed), keeps its only root, or
+    # SHARED once it has two - a root per descendant search was quadratic in the group.
+    owner: dict[int, int] = {}
+    roots = []
+    for b in reversed(group):
+        found = {owner[p] for p in condensed.predecessors(b)}
+        if not found:
+            roots.append(b)
+            owner[b] = b
+        else:
+            owner[b] = found.pop() if len(found) == 1 else _SHARED
+    foundation = [b for b in group if owner[b] == _SHARED]
     # One pass over the group (already in its order) deals each block to its only owner.
     owned: dict[int, list[int]] = defaultdict(list)
     for b in group:
-        if len(owners[b]) == 1:
-            owned[next(iter(owners[b]))].append(b)
+        if owner[b] != _SHARED:
+            owned[owner[b]].append(b)
     stacks = [owned[root] for root in sorted(roots, key=lambda r: members[r][0]) if owned[root]]
     return foundation, stacks
 

@@ -74,3 +74,52 @@ def test_flows_cli(ea, retail: Path) -> None:
     assert {h["id"] for h in data["holders"]} == {"app-crm", "app-loyalty"}
     text = ea("flows", "app-wms", "-w", retail).out
     assert "downstream" in text and "Transport Management" in text
+
+
+def test_an_oversized_group_splits_into_its_foundation_and_one_stack_per_application(
+    tmp_path: Path,
+) -> None:
+    """Two applications share a cluster; one reaches its database software by two paths (a
+    diamond: directly and through its database): that software is its stack's, not shared."""
+    from ea_repo.config import init_workspace
+    from ea_repo.model import Element, ElementId, Relation
+
+    init_workspace(tmp_path / "ws")
+    elements = [
+        ("app-a", "Application"),
+        ("app-b", "Application"),
+        ("db-a", "Database"),
+        ("ora-a", "SystemSoftware"),
+        ("vm-a", "VirtualMachine"),
+        ("vm-b", "VirtualMachine"),
+        ("cl", "Cluster"),
+        ("esx", "Server"),
+    ]
+    relations = [
+        ("app-a", "runs_on", "ora-a"),
+        ("app-a", "uses", "db-a"),
+        ("db-a", "runs_on", "ora-a"),
+        ("ora-a", "runs_on", "vm-a"),
+        ("vm-a", "hosted_on", "cl"),
+        ("app-b", "runs_on", "vm-b"),
+        ("vm-b", "hosted_on", "cl"),
+        ("esx", "member_of", "cl"),
+    ]
+    with Repository.open(tmp_path / "ws") as repo:
+        repo.add_many(
+            [Element(ElementId(i), t, i) for i, t in elements],
+            [Relation(ElementId(s), t, ElementId(d)) for s, t, d in relations],
+            source="test",
+        )
+        report = plan_waves(repo.store, repo.metamodel, [i for i, _ in elements], max_size=5)
+    # The shared cluster and what it stands on first, then each application's own stack, each
+    # in dependency order; app-b's does not fit beside app-a's.
+    assert [[e.id for e in w.elements] for w in report.waves] == [
+        ["esx", "cl"],
+        ["vm-a", "ora-a", "db-a", "app-a"],
+        ["vm-b", "app-b"],
+    ]
+    assert [(c.dependent.id, c.dependency.id) for c in report.cross] == [
+        ("vm-a", "cl"),
+        ("vm-b", "cl"),
+    ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from ea_repo.analysis import State, traverse
 from ea_repo.metamodel import Metamodel
 from ea_repo.model import EVERYTHING, Element, ElementId, Relation
-from ea_repo.store import GraphStore
+from ea_repo.store import Expansion, GraphStore
 
 
 def summary(result) -> dict[str, tuple[int, str]]:
@@ -84,6 +87,48 @@ def test_the_depth_limit_counts_only_what_lies_beyond(store: GraphStore, mm: Met
     assert not traverse(store, mm, ["a"], max_depth=1).truncated
     store.upsert_relations([Relation(ElementId("c"), "uses", ElementId("b"))])
     assert traverse(store, mm, ["a"], max_depth=1).truncated
+
+
+class Asked:
+    """A store that records how many elements each ``expand`` asked about."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.asked: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def expand(self, ids: Iterable[str], *args: Any, **kwargs: Any) -> Expansion:
+        wanted = list(ids)
+        self.asked.append(len(wanted))
+        return self.store.expand(wanted, *args, **kwargs)
+
+
+def test_the_look_past_the_depth_limit_stops_at_the_first_element_beyond(
+    store: GraphStore, mm: Metamodel
+) -> None:
+    servers = [f"srv{i:03}" for i in range(100)]
+    store.upsert_elements(
+        [
+            Element(ElementId("dc"), "Datacenter", "DC"),
+            *(Element(ElementId(s), "Server", s) for s in servers),
+            *(Element(ElementId(f"vm-{s}"), "VirtualMachine", s) for s in ("srv000", "srv099")),
+        ]
+    )
+    store.upsert_relations(Relation(ElementId(s), "located_in", ElementId("dc")) for s in servers)
+    store.upsert_relations([Relation(ElementId("vm-srv099"), "hosted_on", ElementId("srv099"))])
+    # Only the last server has something beyond: the look past finds it.
+    assert traverse(store, mm, ["dc"], max_depth=1).truncated
+    store.upsert_relations([Relation(ElementId("vm-srv000"), "hosted_on", ElementId("srv000"))])
+    spy = Asked(store)
+    result = traverse(spy, mm, ["dc"], max_depth=1)  # type: ignore[arg-type]
+    assert result.truncated and len(result.affected()) == 100
+    # The first server says it: the others' hops are not asked for (any store answering
+    # several levels at once answered them with the first level).
+    assert spy.asked[0] == 1 and all(n < 100 for n in spy.asked[1:])
+    # Nothing beyond any server: not truncated.
+    assert not traverse(store, mm, ["dc"], relation_types=["located_in"], max_depth=1).truncated
 
 
 def test_relation_type_filter(land: GraphStore, mm: Metamodel) -> None:
