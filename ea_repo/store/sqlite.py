@@ -66,6 +66,7 @@ from ..model import (
 )
 from ..timeline import span
 from .base import Counts, Expansion, batches, check_kind, latest_by_source
+from .rows import hop, relation
 
 BATCH = 5000
 # The page cache, in KiB: pages are allocated as they are used, so a small repository
@@ -506,7 +507,7 @@ class _StoredAttrs(_DeferredAttrs):
     __slots__ = ("_key", "_store")
 
     def __init__(self, store: SQLiteStore, relation_key: int) -> None:
-        super().__init__()
+        self._data = None  # as _DeferredAttrs.__init__ does: one made per hop, no call spared
         self._store = store
         self._key = relation_key
 
@@ -522,31 +523,18 @@ def _element(row: sqlite3.Row | tuple[Any, ...]) -> Element:
     return Element(ElementId(row[0]), row[1], row[2], _loads_attrs(row[3]), _STATUS[row[4]])
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
 def _relation(row: sqlite3.Row | tuple[Any, ...]) -> Relation:
-    # Traversals build tens of thousands of these: rows carry their id, so the
+    # Full reads build hundreds of thousands of these: rows carry their id, so the
     # dataclass __init__ (and its default-id __post_init__) is bypassed; the
     # object is the same frozen Relation.
-    rel = _new(Relation)
-    _set(rel, "src", row[1])
-    _set(rel, "type", row[2])
-    _set(rel, "dst", row[3])
-    _set(rel, "attrs", {} if row[4] == "{}" else _LazyAttrs(row[4]))
-    _set(rel, "status", _STATUS[row[5]])
-    _set(rel, "id", row[0])
-    return rel
-
-
-def _hop(origin: str, rel: Relation, target: str, direction: Direction) -> Hop:
-    hop = _new(Hop)
-    _set(hop, "origin", origin)
-    _set(hop, "relation", rel)
-    _set(hop, "target", target)
-    _set(hop, "direction", direction)
-    return hop
+    return relation(
+        row[1],
+        row[2],
+        row[3],
+        {} if row[4] == "{}" else _LazyAttrs(row[4]),
+        _STATUS[row[5]],
+        row[0],
+    )
 
 
 def _bare_addition(change: Change) -> tuple[int, str, str] | None:
@@ -605,7 +593,7 @@ class _Visible:
     ('e.status IN (SELECT value FROM json_each(?))', ('["active"]',))
     """
 
-    __slots__ = ("_statuses", "_statuses_json", "at", "few_hidden")
+    __slots__ = ("_statuses", "_statuses_json", "at", "few_hidden", "key")
 
     KEPT = "status <> 'active'"
     """The rows the store keeps in memory for the fast path (:meth:`SQLiteStore._inactive_rows`):
@@ -617,6 +605,8 @@ class _Visible:
         self._statuses_json = _dumps(sorted(s.value for s in lens.statuses))
         self.at = lens.at
         """The day the lens sees the landscape as at, or None."""
+        self.key = f"{self._statuses_json} {lens.at}"
+        """What the lens is, as text: a key of the answers the store keeps for it."""
         self.few_hidden = Status.ACTIVE in lens.statuses
         """Whether every row it hides is one of the few that are not active, which the store
         keeps in memory (:meth:`SQLiteStore._inactive_rows`), or one its date hides, read
@@ -1069,9 +1059,13 @@ class SQLiteStore:
         SQL time.
         """
         id_json = _ids(ids)
-        hidden = self._hidden("element", lens)
-        hidden_relations = self._hidden("relation", lens)
-        inactive_relations = self._inactive_rows("relation")
+        # Whether the database changed is asked once for the four answers kept (each
+        # PRAGMA data_version cost as much as a small level's query).
+        version = self._version()
+        hidden = self._hidden("element", lens, version)
+        hidden_relations = self._hidden("relation", lens, version)
+        inactive_relations = self._inactive_rows("relation", version)
+        active = Status.ACTIVE
         db = self._db
         hops: list[Hop] = []
         # (direction, column matched against ids and the far end's, index of the origin and
@@ -1093,22 +1087,21 @@ class SQLiteStore:
                 f"relation r ON r.{near} = n.key WHERE n.id {_IN_JSON} AND {type_column} {_IN_JSON}",
                 (id_json, _ids(types)),
             ).fetchall()
-            far_ids = self._element_ids({row[3] for row in rows})
+            far_ids = self._element_ids({row[3] for row in rows}, version)
             outward = direction is Direction.OUT
             for stored_id, near_id, type_, far_key, key in rows:
                 far = far_ids[far_key]
+                if far in hidden or far in exclude:
+                    continue
                 src, dst = (near_id, far) if outward else (far, near_id)
                 rid = stored_id or f"{src}|{type_}|{dst}"
-                if far in hidden or far in exclude or rid in hidden_relations:
+                # Most lenses hide no relation and most relations are active: the id
+                # is then looked up in neither set.
+                if hidden_relations and rid in hidden_relations:
                     continue
-                rel = _new(Relation)
-                _set(rel, "src", src)
-                _set(rel, "type", type_)
-                _set(rel, "dst", dst)
-                _set(rel, "attrs", _StoredAttrs(self, key))
-                _set(rel, "status", inactive_relations.get(rid, Status.ACTIVE))
-                _set(rel, "id", rid)
-                hops.append(_hop(near_id, rel, far, direction))
+                status = inactive_relations.get(rid, active) if inactive_relations else active
+                rel = relation(src, type_, dst, _StoredAttrs(self, key), status, rid)
+                hops.append(hop(near_id, rel, far, direction))
         return hops
 
     def expand(
@@ -1125,11 +1118,13 @@ class SQLiteStore:
         wanted = list(ids)
         return Expansion(self.neighbors(wanted, steps, lens, exclude), frozenset(wanted))
 
-    def _element_ids(self, keys: Collection[int]) -> Mapping[int, str]:
+    def _element_ids(
+        self, keys: Collection[int], version: tuple[int, int] | None = None
+    ) -> Mapping[int, str]:
         """The ids of the elements with these keys (and of others), kept until the database
         changes: a traversal meets the same far ends level after level, and a rowid lookup
         per hop was a third of a traversal step's time (measured on bench_store's landscape)."""
-        known = self._cached(("element ids",), dict[int, str])
+        known = self._cached(("element ids",), dict[int, str], version)
         missing = [k for k in keys if k not in known]
         if missing:
             if len(known) > _ELEMENT_IDS_KEPT:
@@ -1141,18 +1136,32 @@ class SQLiteStore:
             )
         return known
 
-    def _hidden(self, table: str, lens: Lens) -> frozenset[str]:
-        """Ids of the elements or relations ``lens`` hides."""
+    def _hidden(
+        self, table: str, lens: Lens, version: tuple[int, int] | None = None
+    ) -> frozenset[str]:
+        """Ids of the elements or relations ``lens`` hides (``version``: the database's, when
+        the caller has just read it)."""
         visible = _visible(lens)
         if visible.few_hidden:
-            hidden = visible.hidden_among(self._inactive_rows(table))
-            return hidden if visible.at is None else hidden | self._dated_hidden(table, visible.at)
+            return self._cached(
+                ("hidden", table, visible.key),
+                lambda: self._few_hidden(table, visible, version),
+                version,
+            )
         shown = visible.rows("t")  # hides most rows: no cache for that
         rows = self._db.execute(
             f"SELECT {_ID[table].format('t')} FROM {table} t WHERE NOT ({shown.text})",
             shown.params,
         )
         return frozenset(row[0] for row in rows)
+
+    def _few_hidden(
+        self, table: str, visible: _Visible, version: tuple[int, int] | None
+    ) -> frozenset[str]:
+        hidden = visible.hidden_among(self._inactive_rows(table, version))
+        if visible.at is None:
+            return hidden
+        return hidden | self._dated_hidden(table, visible.at, version)
 
     def _shown_relations(self, lens: Lens, alias: str) -> _Sql:
         """The condition a relation row (``alias``) meets when ``lens`` shows it and both its ends."""
@@ -1162,7 +1171,9 @@ class SQLiteStore:
             hidden = None
         return visible.relations(alias, hidden)
 
-    def _inactive_rows(self, table: str) -> dict[str, Status]:
+    def _inactive_rows(
+        self, table: str, version: tuple[int, int] | None = None
+    ) -> dict[str, Status]:
         """Id → status of the rows of ``table`` that are not active, cached until the
         database changes.
 
@@ -1176,9 +1187,12 @@ class SQLiteStore:
                     f"SELECT {_ID[table].format(table)}, status FROM {table} WHERE {_Visible.KEPT}"
                 )
             },
+            version,
         )
 
-    def _dated_hidden(self, table: str, day: str) -> frozenset[str]:
+    def _dated_hidden(
+        self, table: str, day: str, version: tuple[int, int] | None = None
+    ) -> frozenset[str]:
         """Ids of the rows of ``table`` that ``day`` hides (whatever their status), cached
         until the database changes: read through the partial indexes on ``since`` and
         ``until``, which give only those rows."""
@@ -1190,16 +1204,24 @@ class SQLiteStore:
                     _Visible.DATED_HIDDEN.format(table=table, id=_ID[table].format(table)), (day,)
                 )
             ),
+            version,
         )
 
-    def _cached(self, key: tuple[str, ...], read: Callable[[], _T]) -> _T:
-        """``read()``, kept under ``key`` until the database changes.
+    def _version(self) -> tuple[int, int]:
+        """The database's version as this connection sees it: ``PRAGMA data_version``
+        changes when another connection commits; our own commits are counted."""
+        return (self._db.execute("PRAGMA data_version").fetchone()[0], self._commits)
 
-        ``PRAGMA data_version`` changes when another connection commits; our own
-        commits are counted. Inside a transaction nothing is kept: uncommitted writes
-        may change the answer.
+    def _cached(
+        self, key: tuple[str, ...], read: Callable[[], _T], version: tuple[int, int] | None = None
+    ) -> _T:
+        """``read()``, kept under ``key`` until the database changes (``version``: the
+        database's, when the caller has just read it; else it is read here).
+
+        Inside a transaction nothing is kept: uncommitted writes may change the answer.
         """
-        version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._commits)
+        if version is None:
+            version = self._version()
         cached = self._row_cache.get(key)
         if cached is not None and cached[0] == version and self._depth == 0:
             return cast(_T, cached[1])
