@@ -88,6 +88,9 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     records: Mapping[int, int] = field(default_factory=dict)
+    repeated: Mapping[str, list[str]] = field(default_factory=dict)
+    """A header the file holds more than once -> the columns it became (``Name``,
+    ``Name (2)``…): a mapping naming it is refused, it could take the wrong one."""
 
     def origin(self, row: int) -> Origin:
         """Where the row numbered ``row`` comes from, its record number with it when it differs."""
@@ -102,13 +105,27 @@ class Table:
         present = set(self.columns)
         for name in wanted:
             if name in present:
-                return name
-        normalized = {normalize_header(c): c for c in reversed(self.columns)}
+                return self._single(name, [name])
+        normalized: dict[str, list[str]] = {}
+        for c in self.columns:
+            normalized.setdefault(normalize_header(c), []).append(c)
         for name in wanted:
             found = normalized.get(normalize_header(name))
             if found is not None:
-                return found
+                return self._single(name, found)
         return None
+
+    def _single(self, name: str, found: list[str]) -> str:
+        """The one column ``found`` for ``name``; a SourceError when the header says more."""
+        same = [c for f in found for c in self.repeated.get(f, [f])]
+        if len(same) == 1:
+            return same[0]
+        places = ", ".join(f"{c!r} (column {self.columns.index(c) + 1})" for c in same)
+        raise SourceError(
+            f"{self.file}: the header holds {name!r} more than once: {places}",
+            hint="rename the columns in the export so that each name is once in the header; "
+            "a mapping may name the second as it is listed here",
+        )
 
     def present(self, names: Iterable[str]) -> list[str]:
         """The columns of this table matching ``names``, in the order of ``names``."""
@@ -724,6 +741,7 @@ def _build(
     header_cells = [_clean(c) for c in header]
     columns: list[str] = []
     slots: list[tuple[int, str]] = []  # (cell index, column name) of named columns
+    repeated: dict[str, list[str]] = {}
     for index, raw in enumerate(header_cells):
         if not raw:
             continue  # an unnamed column: nothing can be mapped from it
@@ -732,6 +750,8 @@ def _build(
         while column in columns:
             column = f"{raw} ({n})"
             n += 1
+        if column != raw:
+            repeated.setdefault(raw, [raw]).append(column)
         columns.append(column)
         slots.append((index, column))
     width = len(header_cells)
@@ -750,6 +770,7 @@ def _build(
         encoding=encoding,
         delimiter=delimiter,
         records=numbers,
+        repeated={raw: same for raw, same in repeated.items()},
     )
 
 

@@ -620,3 +620,25 @@ def test_servicenow_install_dates_put_cis_in_the_landscape_from_that_day(
         runs_on = {(r.src, r.dst) for r in repo.store.iter_relations(CURRENT.on("2024-03-31"))}
         assert runs_on == set()  # the application is not installed yet
         assert len(list(repo.store.iter_relations(CURRENT.on("2024-04-01")))) == 2
+
+
+def test_a_header_the_mapping_names_twice_over_is_refused_naming_both_columns(
+    mm: Metamodel,
+) -> None:
+    # A list export with a dot-walked field shown by its label repeats "name": taking the
+    # first silently could give every CI the name of its support group.
+    path = DATA / "broken_repeated_header.csv"
+    with pytest.raises(SourceError) as err:
+        importer(mm, "servicenow").read(path)
+    assert str(err.value) == (
+        f"{path}: the header holds 'name' more than once: 'name' (column 2), 'name (2)' (column 5)"
+    )
+    assert "rename the columns in the export" in (err.value.hint or "")
+
+
+def test_a_repeated_header_no_mapping_reads_is_no_problem(mm: Metamodel) -> None:
+    batch = importer(mm, "servicenow").read(DATA / "servicenow_repeated_unmapped.csv")
+    assert not batch.problems
+    assert [(r.key, r.name) for r in batch.records] == [
+        ("3a1f0c2e1b2c4d5e6f708192a3b4c5d6", "web01")
+    ]
