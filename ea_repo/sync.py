@@ -67,6 +67,9 @@ class OnMissing(StrEnum):
 
 DEFAULT_MAX_MISSING = 0.2
 
+# What can happen to a relation in the change log, but being added.
+_RELATION_ALTERED = ("changed", "retired", "revived", "deleted")
+
 
 class RunRefused(SourceError):
     """The ``max_missing`` guard refuses a run: it would remove too much of what the source had."""
@@ -845,7 +848,11 @@ class SyncEngine:
         added: set[str] = set()
         names: set[str] = set()
         for run in runs:
-            for change in self.store.changes(run_id=run.id):
+            # A relation added is harmless (and the bulk of a catalog's run): not read.
+            for change in (
+                *self.store.changes(run_id=run.id, kind="element"),
+                *self.store.changes(run_id=run.id, kind="relation", ops=_RELATION_ALTERED),
+            ):
                 if change.op == "deleted":
                     return False
                 if change.kind == "relation":

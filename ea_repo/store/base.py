@@ -274,9 +274,16 @@ class GraphStore(Protocol):
         """Append to the change log."""
 
     def changes(
-        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+        self,
+        item_id: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+        ops: Collection[str] | None = None,
     ) -> list[Change]:
-        """Change-log entries, oldest first, for one item, one run, or all."""
+        """Change-log entries, oldest first, for one item, one run, or all; only those of
+        one ``kind`` (element or relation) and of ``ops`` (added, changed, …) when given."""
 
 
 KINDS = ("element", "relation")

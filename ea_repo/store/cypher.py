@@ -766,17 +766,26 @@ LOG_CHANGES = (
     "at: row.at})"
 )
 CHANGE_ROWS = "collect([c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at])"
-CHANGES = (
-    f"MATCH (c:EaChange {{repo: $repo}}) WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
-)
+ORDERED_CHANGE_ROWS = f" WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
+CHANGES = f"MATCH (c:EaChange {{repo: $repo}}){ORDERED_CHANGE_ROWS}"
 CHANGES_OF_ITEM = (
-    "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE $run IS NULL OR c.run_id = $run "
-    f"WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
+    "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE ($run IS NULL OR c.run_id = $run)"
+    f"{ORDERED_CHANGE_ROWS}"
 )
-CHANGES_OF_RUN = (
-    "MATCH (c:EaChange {repo: $repo, run_id: $run}) "
-    f"WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
-)
+CHANGES_OF_RUN = f"MATCH (c:EaChange {{repo: $repo, run_id: $run}}){ORDERED_CHANGE_ROWS}"
+
+
+def changes_of(query: str, *, kind: bool, ops: bool) -> str:
+    """``query`` (``CHANGES``, ``CHANGES_OF_ITEM`` or ``CHANGES_OF_RUN``) keeping only the
+    entries of ``$kind`` and of ``$ops`` when asked: a condition only for a filter given."""
+    conditions = [
+        text for text, given in (("c.kind = $kind", kind), ("c.op IN $ops", ops)) if given
+    ]
+    if not conditions:
+        return query
+    match = query.removesuffix(ORDERED_CHANGE_ROWS)
+    joined = " AND ".join(conditions)
+    return f"{match} {'AND' if ' WHERE ' in match else 'WHERE'} {joined}{ORDERED_CHANGE_ROWS}"
 
 
 def purge(label: str) -> str:

@@ -1922,18 +1922,31 @@ class Neo4jStore:
             self._write_log(tx, rows)
 
     def changes(
-        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+        self,
+        item_id: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+        ops: Collection[str] | None = None,
     ) -> list[Change]:
         """Change-log entries, oldest first."""
-        query = (
+        query = q.changes_of(
             q.CHANGES_OF_ITEM
             if item_id is not None
             else q.CHANGES_OF_RUN
             if run_id is not None
-            else q.CHANGES
+            else q.CHANGES,
+            kind=kind is not None,
+            ops=ops is not None,
         )
         rows = self._query(
-            query, item=item_id, run=run_id, limit=NO_LIMIT if limit is None else int(limit)
+            query,
+            item=item_id,
+            run=run_id,
+            limit=NO_LIMIT if limit is None else int(limit),
+            kind=kind,
+            ops=None if ops is None else list(ops),
         )
         return [
             Change(

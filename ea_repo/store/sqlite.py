@@ -1665,17 +1665,24 @@ class SQLiteStore:
             db.execute("INSERT INTO change_seq VALUES (?)", (seq,))
 
     def changes(
-        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+        self,
+        item_id: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+        ops: Collection[str] | None = None,
     ) -> list[Change]:
         """Change-log entries, oldest first."""
         where: list[str] = []
         params: list[Any] = []
-        if item_id is not None:
-            where.append("item_id = ?")
-            params.append(item_id)
-        if run_id is not None:
-            where.append("run_id = ?")
-            params.append(run_id)
+        for column, value in (("item_id", item_id), ("run_id", run_id), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if ops is not None:
+            where.append(f"op {_IN_JSON}")
+            params.append(_dumps(list(ops)))
         sql = (
             f"SELECT run_id, kind, item_id, op, before, after, {_AT_RUN.format('at', 'run_id')} "
             "FROM change"

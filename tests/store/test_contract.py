@@ -395,6 +395,32 @@ def test_change_log_by_item_and_run(store: GraphStore) -> None:
     assert store.changes(run_id=run.id + 1) == []
 
 
+def test_change_log_by_kind_and_op(store: GraphStore) -> None:
+    run = store.start_run("manual")
+    at = "2026-01-01T00:00:00Z"
+    store.log_changes(
+        [
+            Change(run.id, "element", "a", "added", None, None, at),
+            Change(run.id, "relation", "a|x|b", "added", None, None, at),
+            Change(run.id, "relation", "a|y|b", "retired", None, None, at),
+            Change(run.id, "element", "b", "changed", {"name": "B"}, {"name": "Bb"}, at),
+            Change(run.id, "relation", "a|z|b", "deleted", None, None, at),
+        ]
+    )
+
+    def items(changes: list[Change]) -> list[str]:
+        return [c.item_id for c in changes]
+
+    assert items(store.changes(run_id=run.id, kind="element")) == ["a", "b"]
+    altered = ("changed", "retired", "deleted")
+    assert items(store.changes(run_id=run.id, kind="relation", ops=altered)) == ["a|y|b", "a|z|b"]
+    assert items(store.changes(ops=["added"])) == ["a", "a|x|b"]
+    assert items(store.changes(item_id="b", kind="element", ops=altered)) == ["b"]
+    assert store.changes(item_id="b", kind="relation") == []
+    assert items(store.changes(run_id=run.id, ops=["added"], limit=1)) == ["a"]
+    assert store.changes(run_id=run.id, ops=[]) == []
+
+
 def test_asserted_values_are_kept_per_source(landscape: GraphStore) -> None:
     run = landscape.start_run("cmdb")
     landscape.record_assertions(
