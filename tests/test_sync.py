@@ -189,6 +189,21 @@ def test_a_run_retires_the_active_relations_of_elements_retired_before(repo: Rep
     assert engine(repo).run("monitoring", servers(2)).with_elements == {}
 
 
+def test_a_full_run_reads_no_relation_of_elements_retired_with_theirs(
+    repo: Repository,
+) -> None:
+    apps = [Record.element("Application", "app", "App"), Record.element("Application", "b", "B")]
+    engine(repo).run("cmdb", apps)
+    engine(repo).run("interfaces", [Record.relation("flow", "app", "b")])
+    engine(repo).run("cmdb", apps[:1], max_missing=1)  # b retired, its flow with it
+    assert relation_status(repo, "app|flow|b") == {"app|flow|b": "retired"}
+    store = _Reads(repo.store)
+    result = SyncEngine(cast(GraphStore, store), repo.metamodel).run("monitoring", servers(1))
+    # Nothing to repair: the retired element's relations are not read to find that out.
+    assert result.with_elements == {}
+    assert store.read["relations_of"] + store.read["stranded_relations"] == []
+
+
 def test_attributes_merge_across_sources(repo: Repository) -> None:
     engine(repo).run(
         "cmdb", [Record.element("Server", "s", "S", {"environment": "production", "os": "RHEL"})]

@@ -168,6 +168,10 @@ class GraphStore(Protocol):
         """How many elements and how many relations are retired, read at one moment
         (one statement: a count taken while a run writes is never the difference of two)."""
 
+    def stranded_relations(self) -> list[Relation]:
+        """The active relations one of whose ends is retired (left by a repository written
+        before relations followed their elements), by id."""
+
     # -- runs, provenance, change log ---------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:

@@ -480,6 +480,12 @@ RELATIONS_OF = (
 ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status", "since", "until")
 RELATION_PROPS = ("attrs", "status", "since", "until")
 ASSERTION_PROPS = ("last_run", "last_seen", "asserted", "digest")
+STRANDED_RELATIONS = (
+    "MATCH (e:Element {repo: $repo}) WHERE e.status = $retired "
+    "MATCH (e)-[r]-() WHERE r.status = 'active' "
+    "WITH DISTINCT r WITH r, startNode(r) AS s, endNode(r) AS d "
+    f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
+)
 COUNT_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
 )

@@ -1621,6 +1621,15 @@ class Neo4jStore:
 
         return self._read_through(None, work)
 
+    def stranded_relations(self) -> list[Relation]:
+        """The active relations one of whose ends is retired, by id."""
+
+        def work(tx: Any, shown: dict[str, Any]) -> list[Relation]:
+            rows = self._rows(tx, q.STRANDED_RELATIONS, retired=Status.RETIRED.value, **shown)
+            return [_relation(row) for row in rows]
+
+        return self._read_through(None, work)
+
     # -- runs, provenance, change log -----------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:

@@ -1333,6 +1333,20 @@ class SQLiteStore:
         ).fetchone()
         return int(row[0]), int(row[1])
 
+    def stranded_relations(self) -> list[Relation]:
+        """The active relations one of whose ends is retired: the few retired elements
+        (``element_inactive``), then their relations by either end."""
+        stranded = (
+            "SELECT r.key FROM element e JOIN relation r ON r.{} = e.key "
+            "WHERE e.status = :retired AND r.status = :active"
+        )
+        rows = self._db.execute(
+            f"SELECT {_REL_COLUMNS} FROM {_REL_FROM} WHERE r.key IN "
+            f"({stranded.format('src')} UNION {stranded.format('dst')}) ORDER BY 1",
+            {"retired": Status.RETIRED.value, "active": Status.ACTIVE.value},
+        )
+        return [_relation(row) for row in rows]
+
     # -- runs, provenance, change log -----------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:

@@ -327,6 +327,19 @@ def test_retired_items_are_counted_by_their_own_status(landscape: GraphStore) ->
     assert landscape.retired_counts() == (1, 1)
 
 
+def test_stranded_relations_are_the_active_ones_with_a_retired_end(landscape: GraphStore) -> None:
+    assert landscape.stranded_relations() == []
+    landscape.set_status("element", ["erp", "vm1"], Status.RETIRED)
+    landscape.set_status("relation", ["erp|runs_on|vm1"], Status.RETIRED)
+    # Both ends retired, or either one: each relation once, by id; a retired one is not.
+    assert [r.id for r in landscape.stranded_relations()] == [
+        "crm|flow|erp",
+        "crm|runs_on|vm1",
+        "vm1|hosted_on|srv1",
+    ]
+    assert landscape.stranded_relations()[0] == R("crm", "flow", "erp", protocol="SFTP")
+
+
 def test_delete_element_takes_its_relations(landscape: GraphStore) -> None:
     assert landscape.delete_elements(["vm1"]) == 1
     assert landscape.get_elements(["vm1"], EVERYTHING) == {}
