@@ -1336,9 +1336,11 @@ class SQLiteStore:
     def stranded_relations(self) -> list[Relation]:
         """The active relations one of whose ends is retired: the few retired elements
         (``element_inactive``), then their relations by either end."""
+        # CROSS JOIN keeps the elements outside (without statistics the planner would scan
+        # the relations); the index's own condition lets it be used with a parameter.
         stranded = (
-            "SELECT r.key FROM element e JOIN relation r ON r.{} = e.key "
-            "WHERE e.status = :retired AND r.status = :active"
+            "SELECT r.key FROM element e CROSS JOIN relation r ON r.{} = e.key "
+            f"WHERE e.{_Visible.KEPT} AND e.status = :retired AND r.status = :active"
         )
         rows = self._db.execute(
             f"SELECT {_REL_COLUMNS} FROM {_REL_FROM} WHERE r.key IN "

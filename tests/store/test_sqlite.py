@@ -415,3 +415,23 @@ def test_every_upsert_derives_the_span_again(tmp_path: Path) -> None:
         (None, "2027-01-01")
     ]
     store.close()
+
+
+def test_stranded_relations_are_found_from_the_retired_elements_not_by_a_scan(
+    tmp_path: Path,
+) -> None:
+    from ea_repo.model import Relation, Status
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements([Element(ElementId(f"s{i}"), "Server", f"S{i}") for i in range(3)])
+    store.upsert_relations([Relation(ElementId("s0"), "connected_to", ElementId("s1"))])
+    store.set_status("element", ["s1"], Status.RETIRED)
+    plans: list[str] = []
+    store._db.set_trace_callback(plans.append)
+    assert [r.id for r in store.stranded_relations()] == ["s0|connected_to|s1"]
+    store._db.set_trace_callback(None)
+    (statement,) = [sql for sql in plans if "relation" in sql]
+    plan = " / ".join(row[3] for row in store._db.execute(f"EXPLAIN QUERY PLAN {statement}"))
+    assert "SEARCH e USING COVERING INDEX element_inactive" in plan
+    assert "SCAN" not in plan, plan
+    store.close()
