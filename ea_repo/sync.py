@@ -40,7 +40,6 @@ from .model import (
     Change,
     Element,
     ElementId,
-    Lens,
     Origin,
     Record,
     Ref,
@@ -66,6 +65,9 @@ class OnMissing(StrEnum):
 
 
 DEFAULT_MAX_MISSING = 0.2
+
+# What can happen to a relation in the change log, but being added.
+_RELATION_ALTERED = ("changed", "retired", "revived", "deleted")
 
 
 class RunRefused(SourceError):
@@ -845,7 +847,11 @@ class SyncEngine:
         added: set[str] = set()
         names: set[str] = set()
         for run in runs:
-            for change in self.store.changes(run_id=run.id):
+            # A relation added is harmless (and the bulk of a catalog's run): not read.
+            for change in (
+                *self.store.changes(run_id=run.id, kind="element"),
+                *self.store.changes(run_id=run.id, kind="relation", ops=_RELATION_ALTERED),
+            ):
                 if change.op == "deleted":
                     return False
                 if change.kind == "relation":
@@ -1162,12 +1168,16 @@ class _Plan:
         """
         planned: set[str] = {r.id for r in self.upserts["relation"]}
         planned.update(self.retire["relation"], self.delete["relation"])
-        retiring = set(self.retire["element"])
+        retiring = self.retire["element"]
+        following = self.store.relations_of(retiring, EVERYTHING) if retiring else []
         if repair:
+            # Those of elements retired before, but not of one this run brings back.
+            stranded = self.store.stranded_relations()
             coming = {e.id for e in self.upserts["element"]}
-            retired = self.store.find_elements(lens=Lens(frozenset({Status.RETIRED})))
-            retiring.update(e.id for e in retired if e.id not in coming)
-        for rel in self.store.relations_of(retiring, EVERYTHING) if retiring else ():
+            ends = {end for r in stranded for end in (r.src, r.dst) if end not in coming}
+            down = self.store.inactive("element", ends) if ends else set()
+            following += [r for r in stranded if r.src in down or r.dst in down]
+        for rel in following:
             if rel.status is Status.ACTIVE and rel.id not in planned:
                 planned.add(rel.id)
                 self.with_elements["retired"].append(rel.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -10,6 +11,7 @@ from ea_repo import Repository
 from ea_repo.errors import Problem, SourceError
 from ea_repo.importers import ImportBatch
 from ea_repo.model import EVERYTHING, Origin, Record, Ref, Status
+from ea_repo.store.base import GraphStore
 from ea_repo.sync import SyncEngine
 
 
@@ -185,6 +187,21 @@ def test_a_run_retires_the_active_relations_of_elements_retired_before(repo: Rep
     assert result.with_elements == {"retired": 1}
     assert relation_status(repo, "app|flow|b") == {"app|flow|b": "retired"}
     assert engine(repo).run("monitoring", servers(2)).with_elements == {}
+
+
+def test_a_full_run_reads_no_relation_of_elements_retired_with_theirs(
+    repo: Repository,
+) -> None:
+    apps = [Record.element("Application", "app", "App"), Record.element("Application", "b", "B")]
+    engine(repo).run("cmdb", apps)
+    engine(repo).run("interfaces", [Record.relation("flow", "app", "b")])
+    engine(repo).run("cmdb", apps[:1], max_missing=1)  # b retired, its flow with it
+    assert relation_status(repo, "app|flow|b") == {"app|flow|b": "retired"}
+    store = _Reads(repo.store)
+    result = SyncEngine(cast(GraphStore, store), repo.metamodel).run("monitoring", servers(1))
+    # Nothing to repair: the retired element's relations are not read to find that out.
+    assert result.with_elements == {}
+    assert store.read["relations_of"] + store.read["stranded_relations"] == []
 
 
 def test_attributes_merge_across_sources(repo: Repository) -> None:
@@ -542,6 +559,43 @@ def test_an_unchanged_input_is_confirmed_over_another_source_that_only_added(
     assert confirmed.relations.counts()["unchanged"] == 1
     # ...and then the catalog's own, over the cmdb's confirmation (which changed nothing).
     assert engine(repo).confirm_unchanged("flows", "flows-input") is not None
+
+
+class _Reads:
+    """A store that keeps what it gives of the change log and of relations."""
+
+    KEPT = ("changes", "relations_of", "stranded_relations")
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self.read: dict[str, list[Any]] = {name: [] for name in self.KEPT}
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if name not in self.KEPT:
+            return found
+
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            result = found(*args, **kwargs)
+            self.read[name].extend(result)
+            return result
+
+        return reading
+
+
+def test_confirming_over_another_source_reads_none_of_the_relations_it_added(
+    repo: Repository,
+) -> None:
+    _landscape(repo)
+    _catalog(repo, "CRM", "ERP")
+    store = _Reads(repo.store)
+    sync = SyncEngine(cast(GraphStore, store), repo.metamodel)
+    assert sync.confirm_unchanged("cmdb", "cmdb-input", dry_run=True) is not None
+    # The catalog's run added a data object, a flow and an access: the element is read
+    # (its name could be one the cmdb refers to), the relations added are not.
+    assert [(c.kind, c.item_id, c.op) for c in store.read["changes"]] == [
+        ("element", "data:order", "added")
+    ]
 
 
 def test_an_unchanged_input_is_read_again_when_a_name_it_refers_to_is_taken(

@@ -168,6 +168,10 @@ class GraphStore(Protocol):
         """How many elements and how many relations are retired, read at one moment
         (one statement: a count taken while a run writes is never the difference of two)."""
 
+    def stranded_relations(self) -> list[Relation]:
+        """The active relations one of whose ends is retired (left by a repository written
+        before relations followed their elements), by id."""
+
     # -- runs, provenance, change log ---------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:
@@ -274,9 +278,16 @@ class GraphStore(Protocol):
         """Append to the change log."""
 
     def changes(
-        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+        self,
+        item_id: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+        ops: Collection[str] | None = None,
     ) -> list[Change]:
-        """Change-log entries, oldest first, for one item, one run, or all."""
+        """Change-log entries, oldest first, for one item, one run, or all; only those of
+        one ``kind`` (element or relation) and of ``ops`` (added, changed, …) when given."""
 
 
 KINDS = ("element", "relation")

@@ -480,6 +480,12 @@ RELATIONS_OF = (
 ELEMENT_PROPS = ("type", "name", "name_cf", "attrs", "status", "since", "until")
 RELATION_PROPS = ("attrs", "status", "since", "until")
 ASSERTION_PROPS = ("last_run", "last_seen", "asserted", "digest")
+STRANDED_RELATIONS = (
+    "MATCH (e:Element {repo: $repo}) WHERE e.status = $retired "
+    "MATCH (e)-[r]-() WHERE r.status = 'active' "
+    "WITH DISTINCT r WITH r, startNode(r) AS s, endNode(r) AS d "
+    f"WITH s, r, d ORDER BY r.id RETURN {RELATION_ROWS}"
+)
 COUNT_ELEMENTS = (
     f"MATCH (n:Element {{repo: $repo}}) WHERE {shown('n')} RETURN n.type, count(*) ORDER BY n.type"
 )
@@ -766,17 +772,26 @@ LOG_CHANGES = (
     "at: row.at})"
 )
 CHANGE_ROWS = "collect([c.run_id, c.kind, c.item_id, c.op, c.before, c.after, c.at])"
-CHANGES = (
-    f"MATCH (c:EaChange {{repo: $repo}}) WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
-)
+ORDERED_CHANGE_ROWS = f" WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
+CHANGES = f"MATCH (c:EaChange {{repo: $repo}}){ORDERED_CHANGE_ROWS}"
 CHANGES_OF_ITEM = (
-    "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE $run IS NULL OR c.run_id = $run "
-    f"WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
+    "MATCH (c:EaChange {repo: $repo, item_id: $item}) WHERE ($run IS NULL OR c.run_id = $run)"
+    f"{ORDERED_CHANGE_ROWS}"
 )
-CHANGES_OF_RUN = (
-    "MATCH (c:EaChange {repo: $repo, run_id: $run}) "
-    f"WITH c ORDER BY c.seq LIMIT $limit RETURN {CHANGE_ROWS}"
-)
+CHANGES_OF_RUN = f"MATCH (c:EaChange {{repo: $repo, run_id: $run}}){ORDERED_CHANGE_ROWS}"
+
+
+def changes_of(query: str, *, kind: bool, ops: bool) -> str:
+    """``query`` (``CHANGES``, ``CHANGES_OF_ITEM`` or ``CHANGES_OF_RUN``) keeping only the
+    entries of ``$kind`` and of ``$ops`` when asked: a condition only for a filter given."""
+    conditions = [
+        text for text, given in (("c.kind = $kind", kind), ("c.op IN $ops", ops)) if given
+    ]
+    if not conditions:
+        return query
+    match = query.removesuffix(ORDERED_CHANGE_ROWS)
+    joined = " AND ".join(conditions)
+    return f"{match} {'AND' if ' WHERE ' in match else 'WHERE'} {joined}{ORDERED_CHANGE_ROWS}"
 
 
 def purge(label: str) -> str:

@@ -1647,6 +1647,15 @@ class Neo4jStore:
 
         return self._read_through(None, work)
 
+    def stranded_relations(self) -> list[Relation]:
+        """The active relations one of whose ends is retired, by id."""
+
+        def work(tx: Any, shown: dict[str, Any]) -> list[Relation]:
+            rows = self._rows(tx, q.STRANDED_RELATIONS, retired=Status.RETIRED.value, **shown)
+            return [_relation(row) for row in rows]
+
+        return self._read_through(None, work)
+
     # -- runs, provenance, change log -----------------------------------------
 
     def start_run(self, source: str, at: str | None = None) -> Run:
@@ -1948,18 +1957,31 @@ class Neo4jStore:
             self._write_log(tx, rows)
 
     def changes(
-        self, item_id: str | None = None, run_id: int | None = None, limit: int | None = None
+        self,
+        item_id: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+        ops: Collection[str] | None = None,
     ) -> list[Change]:
         """Change-log entries, oldest first."""
-        query = (
+        query = q.changes_of(
             q.CHANGES_OF_ITEM
             if item_id is not None
             else q.CHANGES_OF_RUN
             if run_id is not None
-            else q.CHANGES
+            else q.CHANGES,
+            kind=kind is not None,
+            ops=ops is not None,
         )
         rows = self._query(
-            query, item=item_id, run=run_id, limit=NO_LIMIT if limit is None else int(limit)
+            query,
+            item=item_id,
+            run=run_id,
+            limit=NO_LIMIT if limit is None else int(limit),
+            kind=kind,
+            ops=None if ops is None else list(ops),
         )
         return [
             Change(

@@ -327,6 +327,19 @@ def test_retired_items_are_counted_by_their_own_status(landscape: GraphStore) ->
     assert landscape.retired_counts() == (1, 1)
 
 
+def test_stranded_relations_are_the_active_ones_with_a_retired_end(landscape: GraphStore) -> None:
+    assert landscape.stranded_relations() == []
+    landscape.set_status("element", ["erp", "vm1"], Status.RETIRED)
+    landscape.set_status("relation", ["erp|runs_on|vm1"], Status.RETIRED)
+    # Both ends retired, or either one: each relation once, by id; a retired one is not.
+    assert [r.id for r in landscape.stranded_relations()] == [
+        "crm|flow|erp",
+        "crm|runs_on|vm1",
+        "vm1|hosted_on|srv1",
+    ]
+    assert landscape.stranded_relations()[0] == R("crm", "flow", "erp", protocol="SFTP")
+
+
 def test_delete_element_takes_its_relations(landscape: GraphStore) -> None:
     assert landscape.delete_elements(["vm1"]) == 1
     assert landscape.get_elements(["vm1"], EVERYTHING) == {}
@@ -393,6 +406,32 @@ def test_change_log_by_item_and_run(store: GraphStore) -> None:
     ]
     assert len(store.changes(run_id=run.id)) == 3
     assert store.changes(run_id=run.id + 1) == []
+
+
+def test_change_log_by_kind_and_op(store: GraphStore) -> None:
+    run = store.start_run("manual")
+    at = "2026-01-01T00:00:00Z"
+    store.log_changes(
+        [
+            Change(run.id, "element", "a", "added", None, None, at),
+            Change(run.id, "relation", "a|x|b", "added", None, None, at),
+            Change(run.id, "relation", "a|y|b", "retired", None, None, at),
+            Change(run.id, "element", "b", "changed", {"name": "B"}, {"name": "Bb"}, at),
+            Change(run.id, "relation", "a|z|b", "deleted", None, None, at),
+        ]
+    )
+
+    def items(changes: list[Change]) -> list[str]:
+        return [c.item_id for c in changes]
+
+    assert items(store.changes(run_id=run.id, kind="element")) == ["a", "b"]
+    altered = ("changed", "retired", "deleted")
+    assert items(store.changes(run_id=run.id, kind="relation", ops=altered)) == ["a|y|b", "a|z|b"]
+    assert items(store.changes(ops=["added"])) == ["a", "a|x|b"]
+    assert items(store.changes(item_id="b", kind="element", ops=altered)) == ["b"]
+    assert store.changes(item_id="b", kind="relation") == []
+    assert items(store.changes(run_id=run.id, ops=["added"], limit=1)) == ["a"]
+    assert store.changes(run_id=run.id, ops=[]) == []
 
 
 def test_asserted_values_are_kept_per_source(landscape: GraphStore) -> None:

@@ -178,3 +178,14 @@ def test_fixed_statements_take_every_value_as_a_parameter() -> None:
     assert q.purge("EaChange").startswith("MATCH (n:`EaChange` {repo: $repo}) CALL {")
     with pytest.raises(ValueError):
         q.purge("Application")
+
+
+def test_the_change_log_is_filtered_by_kind_and_op_only_when_asked() -> None:
+    assert q.changes_of(q.CHANGES_OF_RUN, kind=False, ops=False) == q.CHANGES_OF_RUN
+    of_run = q.changes_of(q.CHANGES_OF_RUN, kind=True, ops=True)
+    assert of_run.startswith(
+        "MATCH (c:EaChange {repo: $repo, run_id: $run}) WHERE c.kind = $kind AND c.op IN $ops "
+        "WITH c ORDER BY c.seq"
+    )
+    of_item = q.changes_of(q.CHANGES_OF_ITEM, kind=False, ops=True)
+    assert "WHERE ($run IS NULL OR c.run_id = $run) AND c.op IN $ops WITH c" in of_item

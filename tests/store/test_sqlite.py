@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,62 @@ def test_a_bulk_first_load_rebuilds_every_index_it_set_aside(tmp_path: Path) -> 
     store.close()
 
 
+def test_a_bulk_first_load_is_written_as_it_is_read(tmp_path: Path) -> None:
+    # Rows reach the table a batch at a time, not once the whole load has been read.
+    from ea_repo.store.sqlite import BATCH, BULK_ROWS
+
+    store = SQLiteStore(tmp_path / "r.db")
+    n = 2 * BULK_ROWS
+    written_when_read: dict[int, int] = {}
+
+    def elements() -> Iterator[Element]:
+        for i in range(n):
+            if i % BULK_ROWS == 0:
+                written = store._db.execute("SELECT COUNT(*) FROM element").fetchone()
+                written_when_read[i] = written[0]
+            yield Element(ElementId(f"s{i:05}"), "Server", f"S{i}")
+
+    assert store.upsert_elements(elements()) == n
+    assert written_when_read[0] == 0
+    assert written_when_read[BULK_ROWS] >= BULK_ROWS - BATCH
+    assert store.counts().elements == {"Server": n}
+    store.close()
+
+
+def test_a_bulk_first_load_keeps_the_last_of_ids_met_twice(tmp_path: Path) -> None:
+    # Ids repeated far apart (not in one batch): the last row wins, each id is one row.
+    from ea_repo.model import Relation, RelationId
+    from ea_repo.store.sqlite import BULK_ROWS
+
+    store = SQLiteStore(tmp_path / "r.db")
+    n = BULK_ROWS + 10
+    first = [Element(ElementId(f"s{i:05}"), "Server", f"S{i}") for i in range(n)]
+    again = [Element(ElementId(f"s{i:05}"), "Server", f"again {i}") for i in range(0, n, 1000)]
+    assert store.upsert_elements(first + again) == n
+    assert store.get_elements(["s00000", "s01000", "s00001"]) == {
+        "s00000": Element(ElementId("s00000"), "Server", "again 0"),
+        "s01000": Element(ElementId("s01000"), "Server", "again 1000"),
+        "s00001": Element(ElementId("s00001"), "Server", "S1"),
+    }
+    named = [
+        Relation(ElementId(f"s{i:05}"), "uses", ElementId("s00000"), id=RelationId(f"r{i}"))
+        for i in range(n)
+    ]
+    derived = [Relation(ElementId(f"s{i:05}"), "runs_on", ElementId("s00001")) for i in range(n)]
+    repeated = [
+        Relation(ElementId("s00002"), "uses", ElementId("s00003"), id=RelationId("r7")),
+        Relation(ElementId("s00007"), "runs_on", ElementId("s00001"), attrs={"again": True}),
+    ]
+    assert store.upsert_relations(named + derived + repeated) == 2 * n
+    assert store.counts().relations == {"uses": n, "runs_on": n}
+    assert store.get_relations(["r7", "s00007|runs_on|s00001"]) == {
+        "r7": repeated[0],
+        "s00007|runs_on|s00001": repeated[1],
+    }
+    assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.close()
+
+
 def test_a_failed_bulk_load_leaves_the_table_and_its_indexes_as_they_were(tmp_path: Path) -> None:
     from ea_repo.errors import ConflictError
     from ea_repo.model import Relation, RelationId
@@ -357,4 +414,24 @@ def test_every_upsert_derives_the_span_again(tmp_path: Path) -> None:
     assert store._db.execute("SELECT since, until FROM element").fetchall() == [
         (None, "2027-01-01")
     ]
+    store.close()
+
+
+def test_stranded_relations_are_found_from_the_retired_elements_not_by_a_scan(
+    tmp_path: Path,
+) -> None:
+    from ea_repo.model import Relation, Status
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.upsert_elements([Element(ElementId(f"s{i}"), "Server", f"S{i}") for i in range(3)])
+    store.upsert_relations([Relation(ElementId("s0"), "connected_to", ElementId("s1"))])
+    store.set_status("element", ["s1"], Status.RETIRED)
+    plans: list[str] = []
+    store._db.set_trace_callback(plans.append)
+    assert [r.id for r in store.stranded_relations()] == ["s0|connected_to|s1"]
+    store._db.set_trace_callback(None)
+    (statement,) = [sql for sql in plans if "relation" in sql]
+    plan = " / ".join(row[3] for row in store._db.execute(f"EXPLAIN QUERY PLAN {statement}"))
+    assert "SEARCH e USING COVERING INDEX element_inactive" in plan
+    assert "SCAN" not in plan, plan
     store.close()
