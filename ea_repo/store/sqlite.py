@@ -1165,8 +1165,11 @@ class SQLiteStore:
         known = self._cached(("element ids",), dict[int, str], version)
         missing = [k for k in keys if k not in known]
         if missing:
-            if len(known) > _ELEMENT_IDS_KEPT:
+            if len(known) + len(missing) > _ELEMENT_IDS_KEPT:
+                # Full: start again with what this call asks for, all of it (those it
+                # found known a moment ago are forgotten with the rest).
                 known.clear()
+                missing = list(keys)
             known.update(
                 self._db.execute(
                     f"SELECT key, id FROM element WHERE key {_IN_JSON}", (_dumps(missing),)

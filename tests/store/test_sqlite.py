@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ea_repo.errors import StoreError
-from ea_repo.model import Element, ElementId, Lens
+from ea_repo.model import Direction, Element, ElementId, Lens, Relation, Step
 from ea_repo.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 
@@ -435,3 +435,28 @@ def test_stranded_relations_are_found_from_the_retired_elements_not_by_a_scan(
     assert "SEARCH e USING COVERING INDEX element_inactive" in plan
     assert "SCAN" not in plan, plan
     store.close()
+
+
+def test_a_traversal_past_the_element_ids_kept_finds_every_far_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The far ends' ids are kept between steps up to a bound; a step that found some of its
+    # ends kept and had to forget them to make room for the others lost them (KeyError on a
+    # decommission view of a 1 000 000-CI repository).
+    import ea_repo.store.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "_ELEMENT_IDS_KEPT", 10)
+    store = SQLiteStore(tmp_path / "ids.db")
+    hosts = [f"vm{i:02d}" for i in range(12)]
+    store.upsert_elements(
+        [Element(ElementId(i), "Application", i) for i in ("app", "crm")]
+        + [Element(ElementId(h), "VirtualMachine", h) for h in [*hosts, "vm99"]]
+    )
+    store.upsert_relations(
+        [Relation(ElementId("app"), "runs_on", ElementId(h)) for h in hosts]
+        + [Relation(ElementId("crm"), "runs_on", ElementId("vm99"))]
+    )
+    runs_on = [Step("runs_on", Direction.OUT)]
+    assert len(store.neighbors(["app"], runs_on)) == 12  # twelve ids kept: over the bound
+    found = sorted(h.target for h in store.neighbors(["app", "crm"], runs_on))
+    assert found == [*hosts, "vm99"]
