@@ -17,7 +17,9 @@ def serve(
             "--host", help="Address to listen on; beyond the loopback, EA_SERVE_TOKEN is required."
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on (1 to 65535).")
+    ] = 8080,
     at: AtOpt = None,
     scenario: ScenarioOpt = None,
     workspace: WorkspaceOpt = None,

@@ -265,6 +265,14 @@ def test_ea_serve_refuses_another_host_without_a_token(ea, demo_root: Path, monk
     assert "needs a token: set EA_SERVE_TOKEN" in result.err
 
 
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_ea_serve_refuses_a_port_out_of_range(ea, demo_root: Path, port: str) -> None:
+    # 99999 was taken modulo 65536: the explorer came up on port 34463, said so in passing.
+    result = ea("serve", "--port", port, "-w", demo_root)
+    assert result.code == 2
+    assert "--port" in result.err
+
+
 HOSTILE = "<script>alert('x')</script>"
 QUOTED = "\"><img src=x onerror=alert(1)>"
 
